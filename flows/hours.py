@@ -1,0 +1,103 @@
+"""Opening hours and quiet hours as pure functions of a local time."""
+import re
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+_RULE = re.compile(r"^\s*([A-Za-z]{3})(?:\s*-\s*([A-Za-z]{3}))?\s+(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+@dataclass(frozen=True)
+class Window:
+    start: time
+    end: time
+
+    def contains(self, t: time) -> bool:
+        return self.start <= t < self.end
+
+
+@dataclass(frozen=True)
+class WeeklyHours:
+    """Opening windows per weekday (0 = Monday)."""
+    days: tuple[Window | None, ...]
+
+    def window(self, day: int) -> Window | None:
+        return self.days[day]
+
+    def is_open(self, local: datetime) -> bool:
+        w = self.days[local.weekday()]
+        return w is not None and w.contains(local.time())
+
+    def next_opening(self, local: datetime) -> datetime | None:
+        """The next moment the window opens, strictly after `local` if closed now."""
+        for ahead in range(0, 8):
+            day = (local + timedelta(days=ahead)).date()
+            w = self.days[day.weekday()]
+            if w is None:
+                continue
+            start = datetime.combine(day, w.start, tzinfo=local.tzinfo)
+            if start > local:
+                return start
+        return None
+
+
+def parse_weekly(spec: str) -> WeeklyHours:
+    """'Mon-Fri 09:00-17:00; Sat 10:00-14:00' -> WeeklyHours. Raises ValueError with the bad part."""
+    days: list[Window | None] = [None] * 7
+    for part in filter(str.strip, spec.split(";")):
+        m = _RULE.match(part)
+        if not m:
+            raise ValueError(f"cannot read hours {part.strip()!r}; write like 'Mon-Fri 09:00-17:00'")
+        first, last = _day(m.group(1)), _day(m.group(2) or m.group(1))
+        window = Window(_time(m.group(3), m.group(4)), _time(m.group(5), m.group(6)))
+        if window.start >= window.end:
+            raise ValueError(f"hours {part.strip()!r} end before they start")
+        for d in range(first, (last if last >= first else last + 7) + 1):
+            days[d % 7] = window
+    return WeeklyHours(tuple(days))
+
+
+def daily(start: str, end: str) -> WeeklyHours:
+    return parse_weekly(f"Mon-Sun {start}-{end}")
+
+
+def _day(name: str) -> int:
+    try:
+        return DAYS.index(name.upper())
+    except ValueError:
+        raise ValueError(f"unknown day {name!r}; use Mon, Tue, Wed, Thu, Fri, Sat, Sun") from None
+
+
+def _time(hour: str, minute: str) -> time:
+    h, m = int(hour), int(minute)
+    if h == 24 and m == 0:
+        return time.max
+    if not (0 <= h < 24 and 0 <= m < 60):
+        raise ValueError(f"{hour}:{minute} is not a time of day")
+    return time(h, m)
+
+
+def callback_eta(local: datetime, hours: WeeklyHours, within_minutes: int) -> str:
+    """Tell the texter honestly when a person will call: soon if staff are in, else when they open."""
+    w = hours.window(local.weekday())
+    if w and w.contains(local.time()) and w.contains((local + timedelta(minutes=within_minutes)).time()):
+        return f"within about {within_minutes} minutes"
+    opening = hours.next_opening(local)
+    if opening is None:
+        return "as soon as we can"
+    clock = opening.strftime("%I:%M %p").lstrip("0") + " " + (opening.tzname() or "")
+    days = (opening.date() - local.date()).days
+    when = "today" if days == 0 else "tomorrow" if days == 1 else "on " + opening.strftime("%A")
+    return f"after {clock.strip()} {when}"
+
+
+def defer_into(local: datetime, hours: WeeklyHours, jitter: timedelta) -> datetime:
+    """`local` if the send window is open, else the next opening plus jitter so openings don't spike."""
+    if hours.is_open(local):
+        return local
+    opening = hours.next_opening(local)
+    if opening is None:
+        raise ValueError("send hours are never open")
+    window = hours.window(opening.weekday())
+    latest = datetime.combine(opening.date(), window.end, tzinfo=opening.tzinfo) - timedelta(seconds=1)
+    return min(opening + jitter, latest)

@@ -1,0 +1,84 @@
+"""Keyword matching: a pure function from message text to what the texter asked for."""
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import Enum
+
+OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"})
+OPT_IN_WORDS = frozenset({"START", "YES", "UNSTOP"})
+HELP_WORDS = frozenset({"HELP", "INFO"})
+RESERVED_WORDS = OPT_OUT_WORDS | OPT_IN_WORDS | HELP_WORDS
+
+TYPO_MIN_LENGTH = 5
+_WORD = re.compile(r"[^\W_]+")
+
+
+class Intent(str, Enum):
+    OPT_OUT = "opt_out"
+    OPT_IN = "opt_in"
+    HELP = "help"
+    FLOW = "flow"
+    EMPTY = "empty"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Match:
+    intent: Intent
+    word: str = ""  # the keyword as matched (canonical spelling)
+    flow: str | None = None
+
+
+def words(text: str) -> list[str]:
+    """Upper-cased words with punctuation and emoji dropped ("signs?" -> ["SIGNS"])."""
+    folded = unicodedata.normalize("NFKC", text).upper()
+    return _WORD.findall(folded)
+
+
+def match(text: str, triggers: dict[str, str]) -> Match:
+    """Compliance words first, then flow keywords exactly, then flow keywords with one typo."""
+    found = words(text)
+    if not found:
+        return Match(Intent.EMPTY)
+    first = found[0]
+    if len(found) > 1 and first == "OPT" and found[1] == "OUT":
+        first = "OPTOUT"
+    return _compliance(first) or _flow(first, triggers) or Match(Intent.UNKNOWN, first)
+
+
+def _compliance(word: str) -> Match | None:
+    if word in OPT_OUT_WORDS:
+        return Match(Intent.OPT_OUT, word)
+    if word in OPT_IN_WORDS:
+        return Match(Intent.OPT_IN, word)
+    if word in HELP_WORDS:
+        return Match(Intent.HELP, word)
+    return None
+
+
+def _flow(word: str, triggers: dict[str, str]) -> Match | None:
+    if word in triggers:
+        return Match(Intent.FLOW, word, triggers[word])
+    if len(word) < TYPO_MIN_LENGTH - 1:
+        return None
+    near = {k for k in triggers if len(k) >= TYPO_MIN_LENGTH and within_one_edit(word, k)}
+    flows = {triggers[k] for k in near}
+    if len(flows) == 1:  # an ambiguous typo matches nothing rather than the wrong flow
+        return Match(Intent.FLOW, sorted(near)[0], flows.pop())
+    return None
+
+
+def within_one_edit(a: str, b: str) -> bool:
+    """True when a becomes b by one insertion, deletion, substitution or adjacent swap."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = next((i for i in range(len(short)) if short[i] != long_[i]), len(short))
+    return short[i:] == long_[i + 1:]

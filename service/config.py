@@ -1,0 +1,147 @@
+"""All configuration, read once from the environment; production refuses to start without its secrets."""
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flows.hours import WeeklyHours, parse_weekly
+
+PRODUCTION_SECRETS = ("SECRET_KEY", "TWILIO_AUTH_TOKEN", "DATA_ENCRYPTION_KEY", "PHONE_HASH_KEY", "PUBLIC_BASE_URL")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or unreadable; the message names it and never echoes a secret."""
+
+
+class Secret:
+    """A value that prints as stars, so it never lands in a traceback or a log."""
+
+    def __init__(self, value: str):
+        self._value = value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+@dataclass(frozen=True)
+class Config:
+    app_env: str
+    redis_url: str
+    secret_key: Secret
+    public_base_url: str
+    twilio_account_sid: str
+    twilio_auth_token: Secret
+    data_encryption_key: Secret
+    phone_hash_key: Secret
+    timezone: ZoneInfo
+    business_hours: WeeklyHours
+    quiet_hours: WeeklyHours
+    callback_within_minutes: int
+    replies_per_hour: int
+    crisis_replies_per_hour: int
+    default_region: str
+    flows_dir: Path
+    twilio_api_base_url: str = ""
+    twilio_messaging_service_sid: str = ""
+    twilio_from_number: str = ""
+    staff_alert_numbers: tuple[str, ...] = ()
+    send_rate_per_second: int = 1
+    followups_per_week: int = 3
+    followup_horizon_days: int = 14
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def testing(self) -> bool:
+        return self.app_env == "test"
+
+    @property
+    def production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def twilio_enabled(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token
+                    and (self.twilio_messaging_service_sid or self.twilio_from_number))
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Config":
+        env = _Env(os.environ if environ is None else environ)
+        app_env = env.choice("APP_ENV", ("production", "development", "test"), "production")
+        if app_env == "production":
+            missing = [name for name in PRODUCTION_SECRETS if not env.get(name)]
+            if missing:
+                raise ConfigError(f"production needs {', '.join(missing)} set in the environment")
+        return cls(
+            app_env=app_env,
+            redis_url=env.required("REDIS_URL"),
+            secret_key=Secret(env.get("SECRET_KEY", "dev-secret-key")),
+            public_base_url=env.get("PUBLIC_BASE_URL", f"http://localhost:{env.get('PORT', '5000')}").rstrip("/"),
+            twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
+            twilio_auth_token=Secret(env.get("TWILIO_AUTH_TOKEN", "")),
+            data_encryption_key=Secret(env.get("DATA_ENCRYPTION_KEY", "")),
+            phone_hash_key=Secret(env.get("PHONE_HASH_KEY", "")),
+            timezone=env.zone("CENTER_TIMEZONE", "America/New_York"),
+            business_hours=env.hours("BUSINESS_HOURS", "Mon-Fri 09:00-17:00"),
+            quiet_hours=env.hours("SEND_HOURS", "Mon-Sun 09:00-20:00"),
+            callback_within_minutes=env.integer("CALLBACK_WITHIN_MINUTES", 30),
+            replies_per_hour=env.integer("REPLIES_PER_HOUR", 10),
+            crisis_replies_per_hour=env.integer("CRISIS_REPLIES_PER_HOUR", 3),
+            default_region=env.get("DEFAULT_REGION", "US"),
+            flows_dir=Path(env.get("FLOWS_DIR", str(Path(__file__).resolve().parent.parent / "flows" / "definitions"))),
+            twilio_api_base_url=env.get("TWILIO_API_BASE_URL", "").rstrip("/"),
+            twilio_messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID", ""),
+            twilio_from_number=env.get("TWILIO_FROM_NUMBER", ""),
+            staff_alert_numbers=tuple(n.strip() for n in env.get("STAFF_ALERT_NUMBERS", "").split(",") if n.strip()),
+            send_rate_per_second=env.integer("SEND_RATE_PER_SECOND", 1),
+            followups_per_week=env.integer("FOLLOWUPS_PER_WEEK", 3),
+            followup_horizon_days=env.integer("FOLLOWUP_HORIZON_DAYS", 14),
+        )
+
+
+class _Env:
+    def __init__(self, environ: Mapping[str, str]):
+        self._environ = environ
+
+    def get(self, name: str, default: str = "") -> str:
+        value = self._environ.get(name, "")
+        return value.strip() if value and value.strip() else default
+
+    def required(self, name: str) -> str:
+        value = self.get(name)
+        if not value:
+            raise ConfigError(f"{name} must be set (make run starts a local Redis and sets it for you)")
+        return value
+
+    def choice(self, name: str, options: tuple[str, ...], default: str) -> str:
+        value = self.get(name, default)
+        if value not in options:
+            raise ConfigError(f"{name} must be one of {', '.join(options)}, not {value!r}")
+        return value
+
+    def integer(self, name: str, default: int) -> int:
+        value = self.get(name, str(default))
+        if not value.isdigit() or int(value) < 1:
+            raise ConfigError(f"{name} must be a positive whole number, not {value!r}")
+        return int(value)
+
+    def zone(self, name: str, default: str) -> ZoneInfo:
+        value = self.get(name, default)
+        try:
+            return ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"{name}: unknown time zone {value!r}") from None
+
+    def hours(self, name: str, default: str) -> WeeklyHours:
+        try:
+            return parse_weekly(self.get(name, default))
+        except ValueError as exc:
+            raise ConfigError(f"{name}: {exc}") from None

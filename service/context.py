@@ -1,0 +1,41 @@
+"""What the app builds once and hands to every request: config, Redis, vault, flows."""
+from dataclasses import dataclass
+
+from flask import current_app
+from redis import Redis
+
+from flows.engine import Policy
+from flows.loader import load_directory
+from flows.model import FlowSet
+from service.config import Config
+from service.privacy import Vault
+
+EXTENSION = "sms_outreach"
+
+
+@dataclass(frozen=True)
+class Services:
+    config: Config
+    redis: Redis
+    vault: Vault
+    flows: FlowSet
+    policy: Policy
+
+
+def build(config: Config) -> Services:
+    return Services(config, connect(config.redis_url), Vault.from_config(config),
+                    load_directory(config.flows_dir), policy(config))
+
+
+def connect(url: str) -> Redis:
+    """Short timeouts: with Redis down the webhook must answer 503 fast so Twilio uses the fallback URL."""
+    return Redis.from_url(url, socket_timeout=2, socket_connect_timeout=1, health_check_interval=30)
+
+
+def policy(config: Config) -> Policy:
+    return Policy(config.business_hours, config.callback_within_minutes,
+                  config.replies_per_hour, config.crisis_replies_per_hour)
+
+
+def services() -> Services:
+    return current_app.extensions[EXTENSION]

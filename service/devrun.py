@@ -1,0 +1,55 @@
+"""`make run`: dev secrets, an embedded Redis unless REDIS_URL is set, then the Procfile under honcho."""
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+from service.embedded_redis import from_environment
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+DEV_ENV = VAR / "dev.env"
+
+
+def dev_values() -> dict[str, str]:
+    """Generated once and kept in var/dev.env, so data encrypted yesterday still decrypts today."""
+    VAR.mkdir(exist_ok=True)
+    if not DEV_ENV.exists():
+        values = {
+            "SECRET_KEY": secrets.token_urlsafe(32),
+            "DATA_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            "PHONE_HASH_KEY": secrets.token_urlsafe(32),
+            "TWILIO_ACCOUNT_SID": "AC" + secrets.token_hex(16),
+            "TWILIO_AUTH_TOKEN": secrets.token_hex(16),
+        }
+        DEV_ENV.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+        DEV_ENV.chmod(0o600)
+    return dict(line.split("=", 1) for line in DEV_ENV.read_text().splitlines() if "=" in line)
+
+
+def main() -> int:
+    env = {**dev_values(), **{k: v for k, v in os.environ.items() if v}}
+    env.setdefault("APP_ENV", "development")
+    env.setdefault("PORT", "5000")
+    env.setdefault("PUBLIC_BASE_URL", f"http://localhost:{env['PORT']}")
+    url, server = from_environment(VAR / "redis")
+    env["REDIS_URL"] = url
+    print(f"redis: {'embedded, data in var/redis' if server else 'REDIS_URL'}; web on {env['PUBLIC_BASE_URL']}")
+    honcho = subprocess.Popen([sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile")],
+                              cwd=ROOT, env={**os.environ, **env})
+    try:
+        return honcho.wait()
+    except KeyboardInterrupt:
+        honcho.send_signal(signal.SIGINT)
+        return honcho.wait()
+    finally:
+        if server:
+            server.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

