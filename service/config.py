@@ -6,6 +6,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flows.hours import WeeklyHours, parse_weekly
+from service.phone import InvalidNumber, to_e164
 
 PRODUCTION_SECRETS = ("SECRET_KEY", "TWILIO_AUTH_TOKEN", "DATA_ENCRYPTION_KEY", "PHONE_HASH_KEY", "PUBLIC_BASE_URL")
 
@@ -100,7 +101,7 @@ class Config:
             twilio_api_base_url=env.get("TWILIO_API_BASE_URL", "").rstrip("/"),
             twilio_messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID", ""),
             twilio_from_number=env.get("TWILIO_FROM_NUMBER", ""),
-            staff_alert_numbers=tuple(n.strip() for n in env.get("STAFF_ALERT_NUMBERS", "").split(",") if n.strip()),
+            staff_alert_numbers=env.numbers("STAFF_ALERT_NUMBERS", env.get("DEFAULT_REGION", "US")),
             send_rate_per_second=env.integer("SEND_RATE_PER_SECOND", 1),
             followups_per_week=env.integer("FOLLOWUPS_PER_WEEK", 3),
             followup_horizon_days=env.integer("FOLLOWUP_HORIZON_DAYS", 14),
@@ -139,6 +140,12 @@ class _Env:
             return ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(f"{name}: unknown time zone {value!r}") from None
+
+    def numbers(self, name: str, region: str) -> tuple[str, ...]:
+        try:
+            return tuple(to_e164(n, region) for n in self.get(name).split(",") if n.strip())
+        except InvalidNumber:
+            raise ConfigError(f"{name}: every entry must be a phone number, comma-separated") from None
 
     def hours(self, name: str, default: str) -> WeeklyHours:
         try:

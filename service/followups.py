@@ -87,3 +87,19 @@ def _b36(n: int) -> str:
         out = digits[d] + out
         if not n:
             return out
+
+
+def remove(pipe, pk: str, fid: str) -> None:
+    """Drop one id from the due set and from its person's list (pipe is WATCHing the contact)."""
+    pipe.zrem(DUE, fid)
+    pipe.eval(_REMOVE_FROM_LIST, 1, f"sms:contact:{pk}", FIELD, fid)
+
+
+_REMOVE_FROM_LIST = """
+local value = redis.call('HGET', KEYS[1], ARGV[1])
+if not value then return 0 end
+local kept = {}
+for id in string.gmatch(value, '%S+') do if id ~= ARGV[2] then table.insert(kept, id) end end
+if #kept == 0 then redis.call('HDEL', KEYS[1], ARGV[1]) else redis.call('HSET', KEYS[1], ARGV[1], table.concat(kept, ' ')) end
+return 1
+"""

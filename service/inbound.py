@@ -7,7 +7,7 @@ from datetime import datetime
 from twilio.twiml.messaging_response import MessagingResponse
 
 from flows.engine import Consent, Decision, decide
-from service import callbacks, followups, store
+from service import alerts, callbacks, followups, store
 from service.context import Services
 
 log = logging.getLogger("service.inbound")
@@ -54,6 +54,8 @@ def _process(svc: Services, msg: InboundSms, pk: str) -> Handled:
     callback_id = reuse_callback or (_callback(svc, pipe, msg, pk, now, decision) if decision.callback else None)
     store.finish_inbound(pipe, msg.sid, twiml)
     pipe.execute()
+    if decision.crisis_replied or (callback_id and not reuse_callback):
+        alerts.alert_staff(svc, msg.sid, decision.crisis)
     log.info("inbound sid=%s person=%s intent=%s flow=%s replies=%d silence=%s crisis=%s",
              msg.sid, pk, decision.intent.value, decision.flow, len(decision.replies),
              decision.silence.value if decision.silence else None, decision.crisis)

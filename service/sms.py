@@ -8,6 +8,7 @@ from twilio.request_validator import RequestValidator
 
 from service.context import Services, services
 from service.inbound import InboundSms, handle
+from service.outbound import STATUS_RANK, advance_status
 from service.phone import InvalidNumber, to_e164
 
 bp = Blueprint("sms", __name__, url_prefix="/twilio")
@@ -27,6 +28,27 @@ def inbound_sms():
     except RedisError:
         abort(503, "storage unavailable; Twilio will use the fallback URL")
     return Response(handled.twiml, mimetype="application/xml")
+
+
+@bp.post("/status")
+def message_status():
+    """Twilio's delivery reports: duplicated and out of order, so they only ever move a status forward."""
+    svc = services()
+    require_utf8_form()
+    check_signature(svc)
+    sid, status = request.form.get("MessageSid", ""), request.form.get("MessageStatus", "")
+    if not SID.match(sid):
+        abort(400, "MessageSid is missing or malformed")
+    if status not in STATUS_RANK:
+        abort(400, f"MessageStatus must be one of {', '.join(STATUS_RANK)}")
+    code = request.form.get("ErrorCode", "")
+    if code and not code.isdigit():
+        abort(400, "ErrorCode must be a number")
+    try:
+        advance_status(svc.redis, sid, status, code)
+    except RedisError:
+        abort(503, "storage unavailable; Twilio will retry")
+    return "", 204
 
 
 def check_signature(svc: Services) -> None:

@@ -78,6 +78,7 @@ def record_contact(pipe, vault: Vault, pk: str, e164: str, consent: Consent, now
     if first:
         fields |= {"phone": vault.encrypt(e164), "first_seen": int(now)}
     pipe.hset(contact_key(pk), mapping=fields)
+    pipe.hdel(contact_key(pk), "undeliverable")  # they just texted us: the number works
 
 
 def record_consent(pipe, pk: str, consent: Consent, keyword: str, sid: str, now: float) -> None:

@@ -1,0 +1,92 @@
+"""Outbound message records: created before sending, so a crash can never cause a second text."""
+import json
+from enum import Enum
+
+from redis import Redis
+
+from service.privacy import Vault
+
+
+class OutState(str, Enum):
+    QUEUED = "queued"  # ours: not yet handed to the provider
+    SENDING = "sending"  # ours: the provider call started; never start it again
+    SENT = "sent"  # accepted by the provider; its callbacks refine `status`
+    UNKNOWN = "unknown"  # the call may or may not have gone through
+    SKIPPED = "skipped"  # consent changed before sending
+    OPTED_OUT = "opted_out"
+    UNDELIVERABLE = "undeliverable"
+    REJECTED = "rejected"
+
+
+# Twilio MessageStatus order; a callback may only move a message forward.
+STATUS_RANK = {"accepted": 0, "scheduled": 0, "queued": 1, "sending": 2, "sent": 3,
+               "delivered": 4, "undelivered": 4, "failed": 4, "canceled": 4, "read": 5}
+
+_ADVANCE = """
+local current = redis.call('HGET', KEYS[1], 'status')
+local rank = cjson.decode(ARGV[3])
+if current and rank[current] and rank[current] >= rank[ARGV[1]] then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[1])
+if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'error_code', ARGV[2]) end
+return 1
+"""
+_CLAIM = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'queued' then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'sending')
+return 1
+"""
+
+
+def message_key(mid: str) -> str:
+    return f"sms:out:{mid}"
+
+
+def provider_key(provider_sid: str) -> str:
+    return f"sms:out-sid:{provider_sid}"
+
+
+def create(pipe, vault: Vault, mid: str, to: str, body: str, kind: str, person: str, now: float) -> None:
+    pipe.hsetnx(message_key(mid), "state", OutState.QUEUED.value)
+    pipe.hset(message_key(mid), mapping={"to": vault.encrypt(to), "body": vault.encrypt(body), "kind": kind,
+                                         "person": person, "created_at": round(now, 3)})
+
+
+def claim(r: Redis, mid: str) -> bool:
+    """queued -> sending, atomically: of two racing workers only one may call the provider."""
+    return bool(r.eval(_CLAIM, 1, message_key(mid)))
+
+
+def finish(r: Redis, mid: str, state: OutState, provider_sid: str = "", code: int | None = None) -> None:
+    pipe = r.pipeline()
+    pipe.hset(message_key(mid), mapping={"state": state.value, "provider_sid": provider_sid,
+                                         "error_code": "" if code is None else str(code)})
+    if provider_sid:
+        pipe.set(provider_key(provider_sid), mid, ex=30 * 86400)
+    pipe.execute()
+
+
+def release(r: Redis, mid: str) -> None:
+    """sending -> queued, only when the provider certainly never received the request."""
+    r.hset(message_key(mid), "state", OutState.QUEUED.value)
+
+
+def advance_status(r: Redis, provider_sid: str, status: str, error_code: str) -> bool:
+    """Apply a status callback unless the message already reached that stage or a later one.
+
+    A callback can beat our own bookkeeping of the send; it is kept under the provider sid meanwhile.
+    """
+    mid = r.get(provider_key(provider_sid))
+    key = message_key(mid.decode()) if mid else f"sms:out-early:{provider_sid}"
+    moved = bool(r.eval(_ADVANCE, 1, key, status, error_code, json.dumps(STATUS_RANK)))
+    if not mid:
+        r.expire(key, 7 * 86400)
+    return moved
+
+
+def load(r: Redis, vault: Vault, mid: str) -> dict | None:
+    raw = r.hgetall(message_key(mid))
+    if not raw:
+        return None
+    rec = {k.decode(): v.decode() for k, v in raw.items()}
+    rec["to"], rec["body"] = vault.decrypt(rec["to"]), vault.decrypt(rec["body"])
+    return rec

@@ -1,0 +1,176 @@
+"""A local fake of Twilio's Create Message endpoint, over real HTTP, held to Twilio's OpenAPI description.
+
+The contract comes from ../shared/twilio/twilio_api_v2010.json: path, AccountSid pattern, basic auth,
+form parameters, required To, 201 with the message schema's fields. Tests script failures per number.
+"""
+import base64
+import json
+import os
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC = Path(os.environ.get("TWILIO_OPENAPI", ROOT.parent / "shared" / "twilio" / "twilio_api_v2010.json"))
+MESSAGES_PATH = "/2010-04-01/Accounts/{AccountSid}/Messages.json"
+
+
+@dataclass(frozen=True)
+class Contract:
+    path: re.Pattern
+    params: frozenset[str]
+    required: frozenset[str]
+    response_fields: tuple[str, ...]
+
+    @classmethod
+    def load(cls, spec_path: Path = SPEC) -> "Contract":
+        spec = json.loads(spec_path.read_text())
+        op = spec["paths"][MESSAGES_PATH]["post"]
+        sid_pattern = next(p for p in op["parameters"] if p["name"] == "AccountSid")["schema"]["pattern"]
+        body = op["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+        response_ref = op["responses"]["201"]["content"]["application/json"]["schema"]["$ref"]
+        schema = spec["components"]["schemas"][response_ref.rsplit("/", 1)[-1]]
+        path = re.compile("^" + re.escape(MESSAGES_PATH).replace(re.escape("{AccountSid}"),
+                                                                   "(?P<sid>" + sid_pattern.strip("^$") + ")") + "$")
+        return cls(path, frozenset(body["properties"]), frozenset(body.get("required", [])),
+                   tuple(schema["properties"]))
+
+
+@dataclass
+class Received:
+    at: float  # time.monotonic() on arrival
+    wall: float
+    params: dict
+    sid: str
+    status: int
+
+
+@dataclass
+class FakeTwilio:
+    account_sid: str
+    auth_token: str
+    latency: float = 0.0
+    contract: Contract = field(default_factory=Contract.load)
+    failures: dict = field(default_factory=dict)  # To -> list of (http status, twilio code), consumed in order
+    received: list = field(default_factory=list)
+    hang: set = field(default_factory=set)  # To numbers whose requests never get an answer in time
+
+    def start(self) -> "FakeTwilio":
+        fake = self
+
+        class Handler(_Handler):
+            twilio = fake
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self._lock = threading.Lock()
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def fail(self, to: str, status: int, code: int | None = None, times: int = 1) -> None:
+        self.failures.setdefault(to, []).extend([(status, code)] * times)
+
+    def sent(self) -> list[Received]:
+        return [r for r in self.received if r.status == 201]
+
+    def record(self, item: Received) -> None:
+        with self._lock:
+            self.received.append(item)
+
+    def next_failure(self, to: str):
+        with self._lock:
+            queue = self.failures.get(to)
+            return queue.pop(0) if queue else None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    twilio: FakeTwilio
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):  # keep test output quiet
+        pass
+
+    def do_POST(self):
+        arrived, fake = time.monotonic(), self.twilio
+        raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        match = fake.contract.path.match(self.path)
+        if not match:
+            return self._error(404, 20404, "The requested resource was not found")
+        if not self._authorized(match.group("sid")):
+            return self._error(401, 20003, "Authenticate")
+        if self.headers.get("Content-Type", "").split(";")[0] != "application/x-www-form-urlencoded":
+            return self._error(400, 20001, "Content-Type must be form-urlencoded")
+        params = dict(parse_qsl(raw.decode(), keep_blank_values=True))
+        problem = self._validate(params)
+        if problem:
+            return self._error(400, *problem, params=params, arrived=arrived)
+        if fake.latency:
+            time.sleep(fake.latency)
+        if params["To"] in fake.hang:
+            time.sleep(30)
+        failure = fake.next_failure(params["To"])
+        if failure:
+            return self._error(failure[0], failure[1], "scripted failure", params=params, arrived=arrived)
+        sid = "SM" + uuid.uuid4().hex
+        fake.record(Received(arrived, time.time(), params, sid, 201))
+        self._json(201, self._message(match.group("sid"), sid, params))
+
+    def _authorized(self, sid: str) -> bool:
+        expected = base64.b64encode(f"{self.twilio.account_sid}:{self.twilio.auth_token}".encode()).decode()
+        return sid == self.twilio.account_sid and self.headers.get("Authorization") == f"Basic {expected}"
+
+    def _validate(self, params: dict):
+        unknown = set(params) - self.twilio.contract.params
+        if unknown:
+            return 20001, f"Unknown parameters: {', '.join(sorted(unknown))}"
+        if not self.twilio.contract.required <= set(params):
+            return 21604, "A 'To' phone number is required."
+        if not (params.get("From") or params.get("MessagingServiceSid")):
+            return 21603, "A 'From' or 'MessagingServiceSid' parameter is required"
+        if not (params.get("Body") or params.get("MediaUrl") or params.get("ContentSid")):
+            return 21602, "Message body is required."
+        if len(params.get("Body", "")) > 1600:
+            return 21617, "The concatenated message body exceeds the 1600 character limit."
+        return None
+
+    def _message(self, account: str, sid: str, params: dict) -> dict:
+        now = formatdate(usegmt=True).replace("GMT", "+0000")
+        values = {
+            "account_sid": account, "api_version": "2010-04-01", "body": params.get("Body", ""),
+            "date_created": now, "date_sent": None, "date_updated": now, "direction": "outbound-api",
+            "error_code": None, "error_message": None, "from": params.get("From"), "num_media": "0",
+            "num_segments": "1", "price": None, "price_unit": "USD", "sid": sid, "status": "queued",
+            "messaging_service_sid": params.get("MessagingServiceSid"), "to": params["To"],
+            "subresource_uris": {"media": f"/2010-04-01/Accounts/{account}/Messages/{sid}/Media.json"},
+            "uri": f"/2010-04-01/Accounts/{account}/Messages/{sid}.json",
+        }
+        return {name: values.get(name) for name in self.twilio.contract.response_fields}
+
+    def _error(self, status: int, code: int | None, message: str, params=None, arrived=None):
+        if params is not None:
+            self.twilio.record(Received(arrived, time.time(), params, "", status))
+        body = {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
+                "status": status}
+        self._json(status, body)
+
+    def _json(self, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)

@@ -1,0 +1,54 @@
+"""flows.crisis.is_crisis: overdose and suicide language is caught; everyday words are not."""
+import pytest
+
+from flows.crisis import is_crisis
+
+
+def gap(reason: str):
+    return pytest.mark.xfail(strict=True, reason=reason)
+
+
+@pytest.mark.parametrize("text", [
+    # overdose
+    "overdose", "Overdose!!", "OVERDOSED", "overdosed", "my son overdosed", "she is overdosing", "overdoses",
+    "over dose", "over\u00a0dose",
+    "OD", "od", "he OD'd", "he OD\u2019d", "she ODed", "ODing", "he is OD-ing", "OD'ed", "i think he OD.",
+    "#OD", "o.d.", "O.D.", "ＯＤ",
+    pytest.param("he over-dosed", marks=gap("hyphenated 'over-dose(d)' is not matched (pattern is over\\s?dos)")),
+    pytest.param("she killed herself", marks=gap("past tense 'killed' is not matched (pattern needs kill(ing)?\\s+)")),
+    pytest.param("I'm going to kill my self", marks=gap("'kill my self' (space before self) is not matched")),
+    pytest.param("i dont want to live anymore", marks=gap("'don't want to live' is not matched")),
+    # not breathing, unresponsive, blue
+    "not breathing", "he is not breathing", "isn't breathing", "isnt breathing", "isn\u2019t breathing",
+    "is not breathing", "stopped breathing", "Stopped Breathing", "can't breathe", "cant breathe",
+    "cannot breathe", "won't wake up", "he won't wake up", "won\u2019t wake up", "he wont wake up",
+    "will not wake up", "cant wake him", "can't get him up", "cannot wake her", "he wont get up",
+    "unresponsive", "she's unresponsive.", "lips are blue", "his lips are blue", "lips turning blue",
+    "face is blue", "skin turned blue",
+    # suicide and self-harm
+    "suicide", "SUICIDE", "suicidal", "I feel suicidal", "i want to kill myself", "killing myself",
+    "gonna kill myself", "she wants to kill herself", "want to die", "I want to die.", "want  to  die",
+    "i wanna die", "better off dead", "i want to hurt myself", "end my life", "end it all",
+    "i want to end it all",
+    # crisis words after a keyword
+    "CALL my son overdosed and is not breathing", "signs of overdose", "treatment? i'm suicidal",
+])
+def test_crisis_detected(text):
+    assert is_crisis(text)
+
+
+@pytest.mark.parametrize("text", [
+    "that's odd", "odd", "Odd", "odds", "good", "god", "GOD bless", "signs", "treatment", "call me", "stop",
+    "STOP", "hello", "help", "", "🙏",
+    "methodology", "body", "period", "code", "mode", "food", "nod", "prod", "episode", "odor", "Odessa",
+    "ODE to joy", "cod",
+    "dose", "dosage", "dosed", "over", "overdo it", "overdone", "overdue", "my kid is overdue",
+    "breathe", "deep breath", "breathing exercises", "i can breathe", "not breaking", "stop breaking",
+    "blue", "the sky is blue", "my lips", "lipstick blue",
+    "killer", "skill", "kill", "killing time", "die hard", "studied", "I want to diet", "I'm dying to know",
+    "dead tired", "hurt my back", "end", "wake up", "he won't eat", "suite", "suit", "unstoppable",
+    pytest.param("the view was not breathtaking", marks=gap("'not breath' matches 'not breathtaking'")),
+    pytest.param("it's not breathable fabric", marks=gap("'not breath' matches 'not breathable'")),
+])
+def test_not_crisis(text):
+    assert not is_crisis(text)

@@ -1,0 +1,132 @@
+"""Follow-ups: scheduled by flows, superseded, cancelled by STOP, held to quiet hours, caps and horizon."""
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from rq import Queue
+
+from service import followups, outbound
+from service.context import EXTENSION
+from service.followups import FollowUpId
+from workers.dispatch import dispatch_due
+from workers.followup import Outcome, message_id, send_followup
+from workers.runtime import make_runtime
+from workers.sender import outbox
+
+NY = ZoneInfo("America/New_York")
+NOON = datetime(2026, 11, 25, 12, 0, tzinfo=NY).timestamp()  # a Wednesday
+DAY = 86400
+
+
+@pytest.fixture
+def rt(app):
+    return make_runtime(app.extensions[EXTENSION])
+
+
+def pending(rt, phone) -> list[FollowUpId]:
+    pk = rt.svc.vault.person_key(phone.number)
+    return [FollowUpId.parse(f) for f in followups.pending_of(rt.svc.redis, pk)]
+
+
+def due_scores(rt) -> dict[str, float]:
+    return {m.decode(): s for m, s in rt.svc.redis.zrange(followups.DUE, 0, -1, withscores=True)}
+
+
+def test_signs_schedules_its_followups_in_send_hours(rt, phone):
+    phone.text("SIGNS")
+    ids = pending(rt, phone)
+    assert [(f.flow, f.step) for f in ids] == [("signs", 0), ("signs", 1)]
+    for fid, score in due_scores(rt).items():
+        local = datetime.fromtimestamp(score, NY)
+        assert 9 <= local.hour < 20
+
+
+def test_new_keyword_supersedes_and_stop_cancels(rt, phone):
+    phone.text("SIGNS")
+    phone.text("TREATMENT")
+    assert {f.flow for f in pending(rt, phone)} == {"treatment"}
+    assert {FollowUpId.parse(m).flow for m in due_scores(rt)} == {"treatment"}
+    phone.text("STOP")
+    assert pending(rt, phone) == [] and due_scores(rt) == {}
+
+
+def test_send_at_due_time_goes_to_outbox(rt, phone):
+    phone.text("SIGNS")
+    fid = str(pending(rt, phone)[0])
+    assert send_followup(rt, fid, now=NOON + DAY) is Outcome.SENT
+    [sent] = outbox(rt.svc.redis, rt.svc.vault)
+    assert sent["to"] == phone.number and "TREATMENT" in sent["body"] and "STOP" in sent["body"]
+    assert send_followup(rt, fid, now=NOON + DAY) is Outcome.HANDED_OVER  # a second run sends nothing
+    assert len(outbox(rt.svc.redis, rt.svc.vault)) == 1
+    assert outbound.load(rt.svc.redis, rt.svc.vault, message_id(fid))["state"] == "sent"
+
+
+def test_stop_after_dispatch_still_wins(rt, phone):
+    phone.text("SIGNS")
+    fid = str(pending(rt, phone)[0])
+    phone.text("STOP")
+    assert send_followup(rt, fid, now=NOON + DAY) is Outcome.SUPERSEDED
+    assert outbox(rt.svc.redis, rt.svc.vault) == []
+
+
+def test_quiet_hours_defer_to_morning_with_jitter(rt, phone):
+    phone.text("SIGNS")
+    fid = str(pending(rt, phone)[0])
+    night = datetime(2026, 11, 26, 23, 30, tzinfo=NY).timestamp()
+    assert send_followup(rt, fid, now=night) is Outcome.DEFERRED
+    local = datetime.fromtimestamp(due_scores(rt)[fid], NY)
+    assert local.date().day == 27 and 9 <= local.hour < 10
+    assert outbox(rt.svc.redis, rt.svc.vault) == []
+
+
+def test_recipient_time_zone_is_used(rt, client):
+    from tests.conftest import Phone
+    la = Phone(client, "+12135550123")  # Los Angeles
+    la.text("SIGNS")
+    fid = str(pending(rt, la)[0])
+    eight_am_la = datetime(2026, 11, 26, 8, 0, tzinfo=ZoneInfo("America/Los_Angeles")).timestamp()
+    assert send_followup(rt, fid, now=eight_am_la) is Outcome.DEFERRED  # 11:00 in New York, 8:00 in LA
+
+
+def test_weekly_cap_defers_the_fourth(rt, phone):
+    sent = 0
+    for i, word in enumerate(["SIGNS", "TREATMENT", "CALL", "SIGNS"]):
+        phone.text(word)
+        fid = str(pending(rt, phone)[0])
+        outcome = send_followup(rt, fid, now=NOON + i * 3600)
+        sent += outcome is Outcome.SENT
+    assert sent == 3 and len(outbox(rt.svc.redis, rt.svc.vault)) == 3
+
+
+def test_horizon_expires_old_followups(rt, phone):
+    phone.text("SIGNS")
+    fid = str(pending(rt, phone)[0])
+    assert send_followup(rt, fid, now=NOON + 20 * DAY) is Outcome.EXPIRED
+    assert pending(rt, phone)[0].step == 1 and fid not in due_scores(rt)
+
+
+def test_dispatch_moves_only_due_ids_into_rq(rt, phone, redis):
+    phone.text("SIGNS")
+    first, second = sorted(due_scores(rt).items(), key=lambda kv: kv[1])
+    assert dispatch_due(rt, now=first[1]) == 1
+    queue = Queue("followups", connection=redis)
+    assert queue.count == 1 and queue.jobs[0].args == (first[0],)
+    assert list(due_scores(rt)) == [second[0]]
+    assert dispatch_due(rt, now=first[1]) == 0
+
+
+def test_memory_per_pending_followup_is_small(redis):
+    """A quick guard on the layout (people already exist; two follow-ups each); bench/ measures 1M."""
+    people = [f"{i:020d}" for i in range(10000)]
+    pipe = redis.pipeline(transaction=False)
+    for pk in people:
+        pipe.hset(f"sms:contact:{pk}", mapping={"consent": "subscribed", "phone": "x" * 100, "last_seen": 1764000000})
+    pipe.execute()
+    before = redis.info("memory")["used_memory"]
+    for pk in people:
+        ids = [str(FollowUpId(pk, "signs", step, 1764000000)) for step in (0, 1)]
+        pipe.zadd(followups.DUE, {fid: 1764000000 + i for i, fid in enumerate(ids)})
+        pipe.hset(f"sms:contact:{pk}", followups.FIELD, " ".join(ids))
+    pipe.execute()
+    per = (redis.info("memory")["used_memory"] - before) / (2 * len(people))
+    assert per < 300, per

@@ -1,0 +1,65 @@
+"""Hand one outbound message to the provider at most once, within the global rate."""
+import logging
+import time
+
+from flows.engine import Consent
+from service import followups, outbound, store
+from service.outbound import OutState
+from workers.runtime import Runtime
+from workers.sender import Failure, SendError
+
+log = logging.getLogger("workers.delivery")
+FAILURE_STATE = {Failure.OPTED_OUT: OutState.OPTED_OUT, Failure.UNDELIVERABLE: OutState.UNDELIVERABLE,
+                 Failure.UNKNOWN: OutState.UNKNOWN, Failure.REJECTED: OutState.REJECTED}
+
+
+class RetryLater(Exception):
+    """Nothing was sent; raising hands the job to RQ's retry with backoff."""
+
+
+def deliver(rt: Runtime, mid: str) -> OutState:
+    r = rt.svc.redis
+    rec = outbound.load(r, rt.svc.vault, mid)
+    if rec is None or rec["state"] != OutState.QUEUED.value:
+        return OutState(rec["state"]) if rec else OutState.SKIPPED
+    rt.limiter.acquire()
+    if not outbound.claim(r, mid):
+        return OutState.SENDING
+    if rec["person"] and store.consent_of(r, rec["person"]) is Consent.OPTED_OUT:
+        outbound.finish(r, mid, OutState.SKIPPED)
+        return OutState.SKIPPED
+    return _send(rt, mid, rec)
+
+
+def _send(rt: Runtime, mid: str, rec: dict) -> OutState:
+    r = rt.svc.redis
+    try:
+        sent = rt.sender.send(rec["to"], rec["body"])
+    except SendError as exc:
+        if exc.failure is Failure.RETRY:
+            outbound.release(r, mid)
+            raise RetryLater(str(exc)) from None
+        state = FAILURE_STATE[exc.failure]
+        outbound.finish(r, mid, state, code=exc.code)
+        _stop_texting(rt, rec["person"], exc.failure, mid)
+        log.warning("outbound failed mid=%s state=%s code=%s", mid, state.value, exc.code)
+        return state
+    outbound.finish(r, mid, OutState.SENT, sent.provider_sid)
+    log.info("outbound sent mid=%s provider_sid=%s", mid, sent.provider_sid)
+    return OutState.SENT
+
+
+def _stop_texting(rt: Runtime, person: str, failure: Failure, mid: str) -> None:
+    """The carrier's word overrides ours: 21610 is an opt-out, a dead number gets nothing more."""
+    if not person or failure not in (Failure.OPTED_OUT, Failure.UNDELIVERABLE):
+        return
+    r, now = rt.svc.redis, time.time()
+    pending = followups.pending_of(r, person)
+    pipe = r.pipeline()
+    if failure is Failure.OPTED_OUT:
+        pipe.hset(store.contact_key(person), "consent", Consent.OPTED_OUT.value)
+        store.record_consent(pipe, person, Consent.OPTED_OUT, "CARRIER_21610", mid, now)
+    else:
+        pipe.hset(store.contact_key(person), "undeliverable", int(now))
+    followups.cancel(pipe, person, pending)
+    pipe.execute()

@@ -1,0 +1,30 @@
+"""The tick: move due follow-ups from the compact schedule into RQ, only as fast as they can be sent."""
+import time
+
+from rq import Retry
+
+from service import followups
+from workers.runtime import FOLLOWUPS_QUEUE, Runtime
+
+BACKLOG_SECONDS = 10  # keep at most this many seconds of sending in RQ; the rest waits in the sorted set
+RETRY = Retry(max=5, interval=[2, 4, 8, 16, 32])
+RESULT_TTL = 3600
+FAILURE_TTL = 30 * 86400
+
+
+def dispatch_due(rt: Runtime, now: float | None = None) -> int:
+    queue = rt.queue(FOLLOWUPS_QUEUE)
+    room = rt.svc.config.send_rate_per_second * BACKLOG_SECONDS - queue.count
+    if room <= 0:
+        return 0
+    due = followups.take_due(rt.svc.redis, time.time() if now is None else now, room)
+    for fid in due:
+        queue.enqueue("workers.jobs.send_followup", fid, job_id=job_id(fid), retry=RETRY,
+                      result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL)
+    if due:  # removed only after their jobs exist: a crash in between re-enqueues the same job ids
+        rt.svc.redis.zrem(followups.DUE, *due)
+    return len(due)
+
+
+def job_id(fid: str) -> str:
+    return "fu-" + fid.replace(":", "_")

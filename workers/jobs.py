@@ -1,0 +1,15 @@
+"""RQ entry points. Each takes an id, re-reads state and is safe to run twice."""
+from workers import delivery, dispatch, followup
+from workers.runtime import current
+
+
+def send_followup(fid: str) -> str:
+    return followup.send_followup(current(), fid).value
+
+
+def send_message(mid: str) -> str:
+    return delivery.deliver(current(), mid).value
+
+
+def dispatch_due() -> int:
+    return dispatch.dispatch_due(current())

@@ -1,0 +1,113 @@
+"""The Sender seam: Twilio in production, a Redis outbox in development, simulator and tests."""
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from enum import Enum
+from typing import Protocol
+
+import requests
+from redis import Redis
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+from urllib3.exceptions import MaxRetryError, NewConnectionError
+
+from service.config import Config
+from service.privacy import Vault
+
+OUTBOX = "sms:outbox"
+OUTBOX_LIMIT = 1000
+OPTED_OUT_CODES = {21610}
+UNDELIVERABLE_CODES = {21211, 21614, 21612, 21408, 21635}
+
+
+class Failure(str, Enum):
+    OPTED_OUT = "opted_out"  # the carrier says this person sent STOP
+    UNDELIVERABLE = "undeliverable"  # not a mobile number, or not reachable
+    RETRY = "retry"  # nothing was sent; safe to try again later
+    UNKNOWN = "unknown"  # the request may have gone through: never resend
+    REJECTED = "rejected"  # refused for another reason; resending won't help
+
+
+class SendError(Exception):
+    def __init__(self, failure: Failure, code: int | None = None, detail: str = ""):
+        super().__init__(f"{failure.value} (code {code}): {detail}")
+        self.failure, self.code = failure, code
+
+
+@dataclass(frozen=True)
+class Sent:
+    provider_sid: str
+    status: str
+
+
+class Sender(Protocol):
+    def send(self, to: str, body: str) -> Sent: ...
+
+
+class OutboxSender:
+    """Records instead of sending; messages stay readable for the simulator (encrypted at rest)."""
+
+    def __init__(self, redis: Redis, vault: Vault):
+        self.redis, self.vault = redis, vault
+
+    def send(self, to: str, body: str) -> Sent:
+        sid = "SM" + uuid.uuid4().hex
+        entry = json.dumps({"sid": sid, "to": to, "body": body, "at": round(time.time(), 3)})
+        pipe = self.redis.pipeline()
+        pipe.rpush(OUTBOX, self.vault.encrypt(entry))
+        pipe.ltrim(OUTBOX, -OUTBOX_LIMIT, -1)
+        pipe.execute()
+        return Sent(sid, "sent")
+
+
+def outbox(redis: Redis, vault: Vault) -> list[dict]:
+    return [json.loads(vault.decrypt(e)) for e in redis.lrange(OUTBOX, 0, -1)]
+
+
+class TwilioSender:
+    """Twilio's own client; TWILIO_API_BASE_URL points it at another origin (a local fake in tests)."""
+
+    def __init__(self, config: Config, timeout: float = 10.0):
+        self.client = Client(config.twilio_account_sid, config.twilio_auth_token.reveal(),
+                             http_client=TwilioHttpClient(timeout=timeout, pool_connections=True))
+        if config.twilio_api_base_url:
+            self.client.api.base_url = config.twilio_api_base_url
+        self.origin = {"messaging_service_sid": config.twilio_messaging_service_sid} \
+            if config.twilio_messaging_service_sid else {"from_": config.twilio_from_number}
+        self.status_callback = config.public_base_url + "/twilio/status"
+
+    def send(self, to: str, body: str) -> Sent:
+        try:
+            message = self.client.messages.create(to=to, body=body, status_callback=self.status_callback,
+                                                  **self.origin)
+        except TwilioRestException as exc:
+            raise SendError(classify_status(exc.status, exc.code), exc.code, exc.msg) from None
+        except requests.exceptions.RequestException as exc:
+            raise SendError(Failure.RETRY if never_sent(exc) else Failure.UNKNOWN, None, type(exc).__name__) from None
+        except TwilioException as exc:
+            raise SendError(Failure.UNKNOWN, None, type(exc).__name__) from None
+        return Sent(message.sid, message.status or "queued")
+
+
+def classify_status(status: int, code: int | None) -> Failure:
+    if code in OPTED_OUT_CODES:
+        return Failure.OPTED_OUT
+    if code in UNDELIVERABLE_CODES:
+        return Failure.UNDELIVERABLE
+    if status == 429 or status >= 500:
+        return Failure.RETRY
+    return Failure.REJECTED
+
+
+def never_sent(exc: requests.exceptions.RequestException) -> bool:
+    """Only a failure to connect proves Twilio never saw the request."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    reason = exc.args[0] if exc.args else None
+    return isinstance(reason, MaxRetryError) and isinstance(reason.reason, NewConnectionError)
+
+
+def make_sender(config: Config, redis: Redis, vault: Vault) -> Sender:
+    return TwilioSender(config) if config.twilio_enabled else OutboxSender(redis, vault)
