@@ -62,8 +62,8 @@ class Decision:
 
 def decide(flows: FlowSet, policy: Policy, texter: Texter, body: str, now: datetime) -> Decision:
     """`now` is the center's local time; used for the callback promise."""
-    m = match(body, flows.triggers)
     crisis = is_crisis(body)
+    m = match(body, flows.triggers, crisis=crisis)
     crisis_reply = _crisis_reply(flows, policy, texter, crisis)
     if m.intent is Intent.OPT_OUT:
         return _opt_out(flows, policy, texter, m.word, crisis, crisis_reply)
@@ -82,7 +82,8 @@ def decide(flows: FlowSet, policy: Policy, texter: Texter, body: str, now: datet
     if m.intent is Intent.FLOW:
         return _flow(flows, policy, texter, m.flow, m.word, crisis, crisis_reply, now)
     replies = crisis_reply if crisis else (_first(flows, texter, flows.message("menu")),)
-    return _limited(policy, texter, Decision(m.intent, replies, crisis=crisis, crisis_replied=bool(crisis_reply)))
+    return _limited(policy, texter, Decision(m.intent, replies, crisis=crisis, crisis_replied=bool(crisis_reply),
+                                             silence=Silence.FLOOD if not replies else None))
 
 
 def _flow(flows, policy, texter, name, word, crisis, crisis_reply, now) -> Decision:
@@ -90,7 +91,8 @@ def _flow(flows, policy, texter, name, word, crisis, crisis_reply, now) -> Decis
     callback = flow.action == "callback"
     if crisis:  # 911/988 first; a callback still gets queued, but no gentle follow-ups after a crisis
         return Decision(Intent.FLOW, crisis_reply, name, word, callback=callback, crisis=True,
-                        crisis_replied=bool(crisis_reply), cancel_followups=True)
+                        crisis_replied=bool(crisis_reply), cancel_followups=True,
+                        silence=None if crisis_reply else Silence.FLOOD)
     eta = callback_eta(now, policy.business_hours, policy.callback_within_minutes) if callback else ""
     reply = _first(flows, texter, flows.render(flow.reply, callback_eta=eta))
     schedule = tuple(ScheduledFollowUp(name, i, f.after) for i, f in enumerate(flow.followups))
@@ -108,7 +110,7 @@ def _opt_out(flows, policy, texter, word, crisis, crisis_reply) -> Decision:
 
 def _crisis_reply(flows, policy, texter, crisis) -> tuple[str, ...]:
     if crisis and texter.crisis_replies_last_hour < policy.crisis_replies_per_hour:
-        return (flows.message("crisis"),)
+        return (_first(flows, texter, flows.message("crisis")),)
     return ()
 
 
@@ -121,4 +123,6 @@ def _limited(policy: Policy, texter: Texter, decision: Decision) -> Decision:
     if texter.replies_last_hour < policy.replies_per_hour:
         return decision
     kept = (decision.replies[0],) if decision.crisis_replied else ()
-    return replace(decision, replies=kept, silence=None if kept else Silence.FLOOD)
+    # an unanswered message starts no follow-ups either; consent changes and callbacks still count
+    return replace(decision, replies=kept, silence=None if kept else Silence.FLOOD, schedule=(),
+                   cancel_followups=decision.cancel_followups and decision.intent is not Intent.FLOW)

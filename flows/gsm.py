@@ -37,16 +37,22 @@ def segment_info(text: str) -> SegmentInfo:
     """Encoding and segment count as carriers compute them (GSM-7 160/153, UCS-2 70/67)."""
     bad = non_gsm_chars(text)
     if not bad:
-        units = sum(2 if ch in GSM7_EXTENDED else 1 for ch in text)
-        return SegmentInfo("GSM-7", units, _segments(units, 160, 153), ())
-    units = len(text.encode("utf-16-le")) // 2
-    return SegmentInfo("UCS-2", units, _segments(units, 70, 67), bad)
+        sizes = [2 if ch in GSM7_EXTENDED else 1 for ch in text]
+        return SegmentInfo("GSM-7", sum(sizes), _segments(sizes, 160, 153), ())
+    sizes = [len(ch.encode("utf-16-le")) // 2 for ch in text]
+    return SegmentInfo("UCS-2", sum(sizes), _segments(sizes, 70, 67), bad)
 
 
-def _segments(units: int, single: int, multi: int) -> int:
-    if units <= single:
+def _segments(sizes: list[int], single: int, multi: int) -> int:
+    """Characters are never split across segments (an escape pair or a surrogate pair stays whole)."""
+    if sum(sizes) <= single:
         return 1
-    return -(-units // multi)
+    segments, used = 1, 0
+    for size in sizes:
+        if used + size > multi:
+            segments, used = segments + 1, 0
+        used += size
+    return segments
 
 
 def to_gsm7(text: str) -> str:

@@ -28,6 +28,19 @@ class WeeklyHours:
         w = self.days[local.weekday()]
         return w is not None and w.contains(local.time())
 
+    def open_throughout(self, local: datetime, span: timedelta) -> bool:
+        """Open from `local` until `local + span`, across midnights where windows meet."""
+        t, end = local, local + span
+        while t < end:
+            w = self.days[t.weekday()]
+            if w is None or not w.contains(t.time()):
+                return False
+            if w.end == time.max:
+                t = datetime.combine(t.date() + timedelta(days=1), time(0), tzinfo=t.tzinfo)
+            else:
+                t = datetime.combine(t.date(), w.end, tzinfo=t.tzinfo)
+        return True
+
     def next_opening(self, local: datetime) -> datetime | None:
         """The next moment the window opens, strictly after `local` if closed now."""
         for ahead in range(0, 8):
@@ -54,6 +67,8 @@ def parse_weekly(spec: str) -> WeeklyHours:
             raise ValueError(f"hours {part.strip()!r} end before they start")
         for d in range(first, (last if last >= first else last + 7) + 1):
             days[d % 7] = window
+    if not any(days):
+        raise ValueError("hours must name at least one open window, like 'Mon-Fri 09:00-17:00'")
     return WeeklyHours(tuple(days))
 
 
@@ -79,8 +94,7 @@ def _time(hour: str, minute: str) -> time:
 
 def callback_eta(local: datetime, hours: WeeklyHours, within_minutes: int) -> str:
     """Tell the texter honestly when a person will call: soon if staff are in, else when they open."""
-    w = hours.window(local.weekday())
-    if w and w.contains(local.time()) and w.contains((local + timedelta(minutes=within_minutes)).time()):
+    if hours.open_throughout(local, timedelta(minutes=within_minutes)):
         return f"within about {within_minutes} minutes"
     opening = hours.next_opening(local)
     if opening is None:

@@ -12,9 +12,12 @@ from flows.model import FlowSet, Flow, FollowUp, Program
 
 DEFINITIONS = Path(__file__).parent / "definitions"
 MAX_SEGMENTS = 3
+FLOW_NAME = re.compile(r"^[a-z][a-z0-9]{1,30}$")
 KEYWORD = re.compile(r"^[A-Z0-9]{2,20}$")
 OFFSET = re.compile(r"^(\d+)([mhd])$")
 PLACEHOLDER_SAMPLES = {"program": None, "phone": None, "callback_eta": "after 9:00 AM ET on Wednesday, Nov 25"}
+BASIC_PLACEHOLDERS = {"program", "phone"}
+FIRST_CONTACT_MESSAGES = ("menu", "crisis")  # may be the first reply a number gets: the disclosure is appended
 PROGRAM_MESSAGES = ("disclosure", "menu", "help", "stop", "start", "crisis")
 REQUIRED_PARTS = {
     "help": ("{program}", "{phone}", "rates may apply", "STOP"),
@@ -52,6 +55,8 @@ def load_documents(documents: dict[str, str]) -> FlowSet:
     program = _program(parsed.pop("program.yaml"), problems)
     flows = [_flow(name, doc, problems) for name, doc in parsed.items()]
     flows = [f for f in flows if f is not None]
+    for name in sorted({f.name for f in flows if [g.name for g in flows].count(f.name) > 1}):
+        problems.append(f"flow name '{name}' is used by more than one file")
     triggers = _triggers(flows, problems)
     if program is not None and not problems:
         flowset = FlowSet(program, {f.name: f for f in flows}, triggers)
@@ -99,6 +104,8 @@ def _flow(filename: str, doc: dict, problems: list[str]) -> Flow | None:
     action = doc.get("action")
     if action not in (None, "callback"):
         problems.append(f"{filename}: action must be 'callback' or absent")
+    if not FLOW_NAME.match(name.strip().lower()):
+        problems.append(f"{filename}: flow name must be lower-case letters and digits, starting with a letter")
     return Flow(name.strip().lower(), _version(filename, doc, problems), keyword.strip().upper(),
                 tuple(a.strip().upper() for a in aliases), reply.strip(), action,
                 _followups(filename, doc.get("followups") or [], problems))
@@ -113,6 +120,9 @@ def _followups(filename: str, items, problems: list[str]) -> tuple[FollowUp, ...
         after = OFFSET.match(str(item.get("after", ""))) if isinstance(item, dict) else None
         if after is None or not _is_text(item.get("text")):
             problems.append(f"{filename}: follow-up {i} needs after (like 1d, 36h, 90m) and text")
+            continue
+        if int(after.group(1)) == 0:
+            problems.append(f"{filename}: follow-up {i} must come after some time, not 0")
             continue
         unit = {"m": "minutes", "h": "hours", "d": "days"}[after.group(2)]
         result.append(FollowUp(timedelta(**{unit: int(after.group(1))}), item["text"].strip()))
@@ -139,22 +149,25 @@ def _check_texts(flowset: FlowSet, problems: list[str]) -> None:
         for part in REQUIRED_PARTS.get(name, ()):
             if part.lower() not in template.lower():
                 problems.append(f"program.yaml: {name} message must include {part}")
-        _check_text(flowset, f"program.yaml: {name}", template, disclosure if name == "menu" else "", problems)
+        suffix = disclosure if name in FIRST_CONTACT_MESSAGES else ""
+        _check_text(flowset, f"program.yaml: {name}", template, suffix, problems, BASIC_PLACEHOLDERS)
     for flow in flowset.flows.values():
-        _check_text(flowset, f"{flow.name}: reply", flow.reply, disclosure, problems)
+        allowed = set(PLACEHOLDER_SAMPLES) if flow.action == "callback" else BASIC_PLACEHOLDERS
+        _check_text(flowset, f"{flow.name}: reply", flow.reply, disclosure, problems, allowed)
         for i, followup in enumerate(flow.followups, 1):
             if "STOP" not in followup.text:
                 problems.append(f"{flow.name}: follow-up {i} must say how to stop (STOP)")
-            _check_text(flowset, f"{flow.name}: follow-up {i}", followup.text, "", problems)
+            _check_text(flowset, f"{flow.name}: follow-up {i}", followup.text, "", problems, BASIC_PLACEHOLDERS)
 
 
-def _check_text(flowset: FlowSet, where: str, template: str, suffix: str, problems: list[str]) -> None:
+def _check_text(flowset: FlowSet, where: str, template: str, suffix: str, problems: list[str],
+                allowed: set[str]) -> None:
     try:
         fields = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
     except ValueError:
         problems.append(f"{where}: unbalanced {{ or }} (placeholders look like {{program}})")
         return
-    unknown = fields - set(PLACEHOLDER_SAMPLES)
+    unknown = fields - allowed
     if unknown:
         problems.append(f"{where}: unknown placeholder {{{sorted(unknown)[0]}}}")
         return
@@ -168,7 +181,7 @@ def _check_text(flowset: FlowSet, where: str, template: str, suffix: str, proble
 
 def _version(where: str, doc: dict, problems: list[str]) -> int:
     version = doc.get("version", 1)
-    if not isinstance(version, int) or version < 1:
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         problems.append(f"{where}: version must be a positive whole number")
         return 1
     return version

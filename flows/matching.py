@@ -9,6 +9,12 @@ OPT_IN_WORDS = frozenset({"START", "YES", "UNSTOP"})
 HELP_WORDS = frozenset({"HELP", "INFO"})
 RESERVED_WORDS = OPT_OUT_WORDS | OPT_IN_WORDS | HELP_WORDS
 
+# In a crisis message these first words are speech ("End my life", "Quit breathing"), not an opt-out.
+CRISIS_SPEECH_WORDS = frozenset({"END", "QUIT", "CANCEL"})
+# Revoking consent "by any reasonable means": short messages that plainly ask us to stop texting.
+_REVOKE = re.compile(r"\b(STOP|QUIT)\s+(TEXTING|MESSAGING|SENDING|CONTACTING)\b|\bUNSUBSCRIBE\b|\bREMOVE\s+ME\b|"
+                     r"\bDO\s*N[O']?T\s+(TEXT|MESSAGE|CONTACT)\b|\bDONT\s+(TEXT|MESSAGE|CONTACT)\b|\bOPT\s+ME\s+OUT\b")
+REVOKE_MAX_WORDS = 8
 TYPO_MIN_LENGTH = 5
 _WORD = re.compile(r"[^\W_]+")
 
@@ -35,7 +41,7 @@ def words(text: str) -> list[str]:
     return _WORD.findall(folded)
 
 
-def match(text: str, triggers: dict[str, str]) -> Match:
+def match(text: str, triggers: dict[str, str], crisis: bool = False) -> Match:
     """Compliance words first, then flow keywords exactly, then flow keywords with one typo."""
     found = words(text)
     if not found:
@@ -43,11 +49,18 @@ def match(text: str, triggers: dict[str, str]) -> Match:
     first = found[0]
     if len(found) > 1 and first == "OPT" and found[1] == "OUT":
         first = "OPTOUT"
-    return _compliance(first) or _flow(first, triggers) or Match(Intent.UNKNOWN, first)
+    return (_compliance(first, crisis) or _revocation(found) or _flow(first, triggers)
+            or Match(Intent.UNKNOWN, first))
 
 
-def _compliance(word: str) -> Match | None:
-    if word in OPT_OUT_WORDS:
+def _revocation(found: list[str]) -> Match | None:
+    if len(found) <= REVOKE_MAX_WORDS and _REVOKE.search(" ".join(found)):
+        return Match(Intent.OPT_OUT, "REVOKE_PHRASE")
+    return None
+
+
+def _compliance(word: str, crisis: bool = False) -> Match | None:
+    if word in OPT_OUT_WORDS and not (crisis and word in CRISIS_SPEECH_WORDS):
         return Match(Intent.OPT_OUT, word)
     if word in OPT_IN_WORDS:
         return Match(Intent.OPT_IN, word)

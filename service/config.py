@@ -36,7 +36,7 @@ class Secret:
 @dataclass(frozen=True)
 class Config:
     app_env: str
-    redis_url: str
+    redis_url: str = field(repr=False)
     secret_key: Secret
     public_base_url: str
     twilio_account_sid: str
@@ -130,9 +130,13 @@ class _Env:
 
     def integer(self, name: str, default: int) -> int:
         value = self.get(name, str(default))
-        if not value.isdigit() or int(value) < 1:
+        try:
+            number = int(value) if value.isascii() else 0
+        except ValueError:
+            number = 0
+        if number < 1:
             raise ConfigError(f"{name} must be a positive whole number, not {value!r}")
-        return int(value)
+        return number
 
     def zone(self, name: str, default: str) -> ZoneInfo:
         value = self.get(name, default)
@@ -143,7 +147,7 @@ class _Env:
 
     def numbers(self, name: str, region: str) -> tuple[str, ...]:
         try:
-            return tuple(to_e164(n, region) for n in self.get(name).split(",") if n.strip())
+            return tuple(to_e164(n, region, strict=True) for n in self.get(name).split(",") if n.strip())
         except InvalidNumber:
             raise ConfigError(f"{name}: every entry must be a phone number, comma-separated") from None
 

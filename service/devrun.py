@@ -38,17 +38,26 @@ def main() -> int:
     env.setdefault("PUBLIC_BASE_URL", f"http://localhost:{env['PORT']}")
     url, server = from_environment(VAR / "redis")
     env["REDIS_URL"] = url
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     print(f"redis: {'embedded, data in var/redis' if server else 'REDIS_URL'}; web on {env['PUBLIC_BASE_URL']}")
     honcho = subprocess.Popen([sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile")],
                               cwd=ROOT, env={**os.environ, **env})
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         return honcho.wait()
     except KeyboardInterrupt:
         honcho.send_signal(signal.SIGINT)
         return honcho.wait()
     finally:
+        if honcho.poll() is None:
+            honcho.terminate()
+            honcho.wait()
         if server:
             server.stop()
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -7,13 +7,18 @@ class InvalidNumber(ValueError):
     pass
 
 
-def to_e164(raw: str, region: str = "US") -> str:
+def to_e164(raw: str, region: str = "US", strict: bool = False) -> str:
+    """Lenient for texters (Twilio vouches for From; stale metadata must not silence a real person),
+    strict for numbers we configure ourselves."""
     try:
         number = phonenumbers.parse(raw.strip(), region)
     except phonenumbers.NumberParseException:
         raise InvalidNumber("not a phone number") from None
-    if not phonenumbers.is_possible_number(number):
-        raise InvalidNumber("not a possible phone number")
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
+        raise InvalidNumber("not a complete phone number")
+    if strict and not phonenumbers.is_valid_number(number):
+        raise InvalidNumber("not an assigned phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

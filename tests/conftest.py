@@ -36,7 +36,7 @@ def redis(redis_url):
     client.close()
 
 
-def test_env(redis_url: str, **overrides) -> dict[str, str]:
+def make_env(redis_url: str, **overrides) -> dict[str, str]:
     env = {
         "APP_ENV": "test", "REDIS_URL": redis_url, "SECRET_KEY": "test-secret",
         "PUBLIC_BASE_URL": BASE_URL, "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
@@ -49,7 +49,7 @@ def test_env(redis_url: str, **overrides) -> dict[str, str]:
 
 @pytest.fixture
 def env(redis_url, redis):
-    return test_env(redis_url)
+    return make_env(redis_url)
 
 
 @pytest.fixture

@@ -4,20 +4,16 @@ import pytest
 from flows.crisis import is_crisis
 
 
-def gap(reason: str):
-    return pytest.mark.xfail(strict=True, reason=reason)
-
-
 @pytest.mark.parametrize("text", [
     # overdose
     "overdose", "Overdose!!", "OVERDOSED", "overdosed", "my son overdosed", "she is overdosing", "overdoses",
     "over dose", "over\u00a0dose",
     "OD", "od", "he OD'd", "he OD\u2019d", "she ODed", "ODing", "he is OD-ing", "OD'ed", "i think he OD.",
     "#OD", "o.d.", "O.D.", "ＯＤ",
-    pytest.param("he over-dosed", marks=gap("hyphenated 'over-dose(d)' is not matched (pattern is over\\s?dos)")),
-    pytest.param("she killed herself", marks=gap("past tense 'killed' is not matched (pattern needs kill(ing)?\\s+)")),
-    pytest.param("I'm going to kill my self", marks=gap("'kill my self' (space before self) is not matched")),
-    pytest.param("i dont want to live anymore", marks=gap("'don't want to live' is not matched")),
+    "he over-dosed",
+    "she killed herself",
+    "I'm going to kill my self",
+    "i dont want to live anymore",
     # not breathing, unresponsive, blue
     "not breathing", "he is not breathing", "isn't breathing", "isnt breathing", "isn\u2019t breathing",
     "is not breathing", "stopped breathing", "Stopped Breathing", "can't breathe", "cant breathe",
@@ -47,8 +43,8 @@ def test_crisis_detected(text):
     "blue", "the sky is blue", "my lips", "lipstick blue",
     "killer", "skill", "kill", "killing time", "die hard", "studied", "I want to diet", "I'm dying to know",
     "dead tired", "hurt my back", "end", "wake up", "he won't eat", "suite", "suit", "unstoppable",
-    pytest.param("the view was not breathtaking", marks=gap("'not breath' matches 'not breathtaking'")),
-    pytest.param("it's not breathable fabric", marks=gap("'not breath' matches 'not breathable'")),
+    "the view was not breathtaking",
+    "it's not breathable fabric",
 ])
 def test_not_crisis(text):
     assert not is_crisis(text)

@@ -1,0 +1,182 @@
+"""Delivery through Twilio's own client against a local fake of its API, over real HTTP."""
+import pytest
+from rq import Queue
+
+from service import followups, outbound, store
+from service.context import EXTENSION
+from service import create_app
+from service.outbound import OutState
+from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, Phone, post_signed, make_env
+from tests.fakes.twilio_api import FakeTwilio
+from workers.delivery import RetryLater, deliver
+from workers.runtime import make_runtime
+from workers.sender import Failure, SendError, TwilioSender
+
+TO = "+16175550123"
+
+
+@pytest.fixture
+def fake():
+    server = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def twilio_app(redis_url, redis, fake):
+    return create_app(make_env(redis_url, TWILIO_API_BASE_URL=fake.url, TWILIO_FROM_NUMBER="+18555909944",
+                               STAFF_ALERT_NUMBERS="+16175550100,+16175550101", SEND_RATE_PER_SECOND="100"))
+
+
+@pytest.fixture
+def rt(twilio_app):
+    return make_runtime(twilio_app.extensions[EXTENSION])
+
+
+def queue_message(rt, mid="m1", to=TO, person=""):
+    pipe = rt.svc.redis.pipeline()
+    outbound.create(pipe, rt.svc.vault, mid, to, "hello", "test", person, 0)
+    pipe.execute()
+    return mid
+
+
+def test_twilio_sender_is_used_and_sends_status_callback(rt, fake):
+    assert isinstance(rt.sender, TwilioSender)
+    assert deliver(rt, queue_message(rt)) is OutState.SENT
+    [got] = fake.sent()
+    assert got.params["To"] == TO and got.params["From"] == "+18555909944"
+    assert got.params["StatusCallback"] == "https://sms.example.org/twilio/status"
+    rec = outbound.load(rt.svc.redis, rt.svc.vault, "m1")
+    assert rec["provider_sid"] == got.sid
+
+
+def test_delivery_is_at_most_once(rt, fake):
+    mid = queue_message(rt)
+    deliver(rt, mid)
+    deliver(rt, mid)
+    assert len(fake.sent()) == 1
+
+
+def test_crash_after_claim_is_never_resent(rt, fake):
+    mid = queue_message(rt)
+    assert outbound.claim(rt.svc.redis, mid)  # a worker claimed it, then died mid-call
+    assert deliver(rt, mid) is OutState.SENDING
+    assert fake.received == []
+
+
+@pytest.mark.parametrize("status", [429, 500, 503])
+def test_transient_errors_release_for_retry(rt, fake, status):
+    fake.fail(TO, status, 20429 if status == 429 else None)
+    mid = queue_message(rt)
+    with pytest.raises(RetryLater):
+        deliver(rt, mid)
+    assert outbound.load(rt.svc.redis, rt.svc.vault, mid)["state"] == "queued"
+    assert deliver(rt, mid) is OutState.SENT and len(fake.sent()) == 1
+
+
+def test_21610_marks_opted_out_and_cancels_followups(rt, fake, twilio_app):
+    phone = Phone(twilio_app.test_client(), TO)
+    phone.text("SIGNS")
+    pk = rt.svc.vault.person_key(TO)
+    assert followups.pending_of(rt.svc.redis, pk)
+    fake.fail(TO, 400, 21610)
+    assert deliver(rt, queue_message(rt, person=pk)) is OutState.OPTED_OUT
+    assert store.consent_of(rt.svc.redis, pk).value == "opted_out"
+    assert followups.pending_of(rt.svc.redis, pk) == ()
+    assert store.consent_history(rt.svc.redis, pk)[-1]["keyword"] == "CARRIER_21610"
+
+
+@pytest.mark.parametrize("code", [21211, 21614])
+def test_bad_numbers_marked_undeliverable(rt, fake, twilio_app, code):
+    Phone(twilio_app.test_client(), TO).text("TREATMENT")
+    pk = rt.svc.vault.person_key(TO)
+    fake.fail(TO, 400, code)
+    assert deliver(rt, queue_message(rt, person=pk)) is OutState.UNDELIVERABLE
+    assert rt.svc.redis.hget(store.contact_key(pk), "undeliverable")
+    assert followups.pending_of(rt.svc.redis, pk) == ()
+
+
+def test_connection_refused_is_retryable(rt):
+    from service.embedded_redis import free_port
+    rt.sender.client.api.base_url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(SendError) as err:
+        rt.sender.send(TO, "hi")
+    assert err.value.failure is Failure.RETRY
+
+
+def test_read_timeout_is_unknown_and_not_resent(twilio_app, fake):
+    svc = twilio_app.extensions[EXTENSION]
+    sender = TwilioSender(svc.config, timeout=0.5)
+    rt = make_runtime(svc, sender)
+    fake.hang.add(TO)
+    mid = queue_message(rt)
+    assert deliver(rt, mid) is OutState.UNKNOWN
+    fake.hang.clear()
+    assert deliver(rt, mid) is OutState.UNKNOWN and fake.sent() == []
+
+
+def test_opted_out_person_is_skipped_at_send_time(rt, fake, twilio_app):
+    phone = Phone(twilio_app.test_client(), TO)
+    phone.text("STOP")
+    pk = rt.svc.vault.person_key(TO)
+    assert deliver(rt, queue_message(rt, person=pk)) is OutState.SKIPPED
+    assert fake.received == []
+
+
+def test_call_alerts_on_call_staff_without_personal_details(twilio_app, rt, fake, redis):
+    Phone(twilio_app.test_client(), TO).text("CALL")
+    jobs = Queue("alerts", connection=redis).jobs
+    assert len(jobs) == 2
+    for job in jobs:
+        deliver(rt, job.args[0])
+    bodies = {r.params["To"]: r.params["Body"] for r in fake.sent()}
+    assert set(bodies) == {"+16175550100", "+16175550101"}
+    assert all("call back" in b and "0123" not in b for b in bodies.values())
+
+
+def test_crisis_alert_is_urgent_and_repeat_call_adds_none(twilio_app, redis):
+    phone = Phone(twilio_app.test_client(), TO)
+    phone.text("CALL")
+    phone.text("CALL again please")
+    assert Queue("alerts", connection=redis).count == 2
+    phone.text("he overdosed")
+    bodies = [outbound.load(redis, twilio_app.extensions[EXTENSION].vault, j.args[0])["body"]
+              for j in Queue("alerts", connection=redis).jobs]
+    assert sum("URGENT" in b for b in bodies) == 2
+
+
+# -- status callbacks -----------------------------------------------------------------------------------
+
+def status(client, sid, value, code=None):
+    params = {"MessageSid": sid, "MessageStatus": value, "AccountSid": ACCOUNT_SID}
+    if code:
+        params["ErrorCode"] = code
+    return post_signed(client, "/twilio/status", params)
+
+
+def test_status_moves_forward_only(twilio_app, rt, fake):
+    mid = queue_message(rt)
+    deliver(rt, mid)
+    sid = fake.sent()[0].sid
+    client = twilio_app.test_client()
+    for value in ("sent", "queued", "delivered", "sent", "sending", "delivered"):
+        assert status(client, sid, value).status_code == 204
+    rec = outbound.load(rt.svc.redis, rt.svc.vault, mid)
+    assert rec["status"] == "delivered"
+
+
+def test_failed_status_records_error_code(twilio_app, rt, fake):
+    mid = queue_message(rt)
+    deliver(rt, mid)
+    client = twilio_app.test_client()
+    status(client, fake.sent()[0].sid, "undelivered", "30006")
+    rec = outbound.load(rt.svc.redis, rt.svc.vault, mid)
+    assert (rec["status"], rec["error_code"]) == ("undelivered", "30006")
+
+
+def test_status_callback_validation(twilio_app, redis):
+    client = twilio_app.test_client()
+    assert status(client, "SMabc", "bogus").status_code == 400
+    assert status(client, "SMabc", "sent", "x1").status_code == 400
+    params = {"MessageSid": "SMabc", "MessageStatus": "sent"}
+    assert post_signed(client, "/twilio/status", params, signature="nope").status_code == 403

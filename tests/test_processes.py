@@ -1,0 +1,127 @@
+"""Real processes: RQ workers, the rq cron clock, gunicorn and `make run`'s launcher."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from rq import Queue
+
+from service import create_app, followups
+from service.embedded_redis import free_port
+from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, BASE_URL, Phone, make_env, new_sid, sign
+from tests.fakes.twilio_api import FakeTwilio
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def fake():
+    server = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def env(redis_url, redis, fake):
+    return make_env(redis_url, TWILIO_API_BASE_URL=fake.url, TWILIO_FROM_NUMBER="+18555909944",
+                    STAFF_ALERT_NUMBERS="+16175550100", SEND_RATE_PER_SECOND="50",
+                    SEND_HOURS="Mon-Sun 00:00-24:00")
+
+
+def run_worker(env, *queues, timeout=60):
+    cmd = [str(BIN / "rq"), "worker", "--burst", "--with-scheduler", "--url", env["REDIS_URL"],
+           "--worker-class", "rq.worker.SimpleWorker", *(queues or ("schedule", "alerts", "followups"))]
+    return subprocess.run(cmd, cwd=ROOT, env={**os.environ, **env}, timeout=timeout, capture_output=True, text=True)
+
+
+def test_worker_process_sends_staff_alert_and_followup(env, fake, redis):
+    app = create_app(env)
+    phone = Phone(app.test_client())
+    phone.text("CALL")
+    phone.text("SIGNS")
+    fid = min(followups.pending_of(redis, app.extensions["sms_outreach"].vault.person_key(phone.number)))
+    redis.zadd(followups.DUE, {fid: time.time() - 1})  # make the first follow-up due now
+    Queue("schedule", connection=redis).enqueue("workers.jobs.dispatch_due")
+    result = run_worker(env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    bodies = {r.params["To"]: r.params["Body"] for r in fake.sent()}
+    assert "call back" in bodies["+16175550100"]
+    assert "Reply TREATMENT" in bodies[phone.number]
+    assert len(fake.sent()) == 2
+
+
+def test_cron_clock_drains_due_followups(env, fake, redis):
+    app = create_app(env)
+    phone = Phone(app.test_client())
+    phone.text("TREATMENT")
+    for fid in followups.pending_of(redis, app.extensions["sms_outreach"].vault.person_key(phone.number)):
+        redis.zadd(followups.DUE, {fid: time.time() - 1})
+    clock = subprocess.Popen([str(BIN / "rq"), "cron", "--url", env["REDIS_URL"], "workers/cron.py"], cwd=ROOT,
+                             env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while not Queue("schedule", connection=redis).count and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        clock.terminate()
+        clock.wait(10)
+    result = run_worker(env)  # runs the clock's ticks, then the send jobs they enqueued
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert redis.zcard(followups.DUE) == 0
+    # the weekly cap and the horizon allow both treatment follow-ups today
+    assert len([r for r in fake.sent() if r.params["To"] == phone.number]) == 2
+
+
+def test_gunicorn_serves_the_signed_webhook(env):
+    port = free_port()
+    proc = subprocess.Popen([str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
+                             "service:create_app()"], cwd=ROOT, env={**os.environ, **env},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_for(base + "/healthz")
+        params = {"MessageSid": new_sid(), "From": "+16175550123", "Body": "signs"}
+        response = requests.post(base + "/twilio/sms", data=params,
+                                 headers={"X-Twilio-Signature": sign("/twilio/sms", params)}, timeout=5)
+        assert response.status_code == 200 and "constricted" in response.text
+        assert requests.post(base + "/twilio/sms", data=params, timeout=5).status_code == 403
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_make_run_launcher_starts_and_stops_everything(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env.update(PORT=str(port), WORKER_PROCESSES="1", WEB_CONCURRENCY="1", PUBLIC_BASE_URL=BASE_URL)
+    proc = subprocess.Popen([sys.executable, "-m", "service.devrun"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/healthz", timeout=30)
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        output = proc.communicate(timeout=30)[0]
+    assert "web" in output and "worker" in output and "clock" in output
+    assert _no_process_left("redis-server", str(ROOT / "var" / "redis"))
+
+
+def _no_process_left(name: str, marker: str) -> bool:
+    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    return not any(name in line and marker in line for line in out.splitlines())
+
+
+def _wait_for(url: str, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not come up in {timeout}s")
