@@ -125,3 +125,46 @@ def _wait_for(url: str, timeout: float = 15) -> None:
         except requests.ConnectionError:
             time.sleep(0.2)
     raise AssertionError(f"{url} did not come up in {timeout}s")
+
+
+def test_global_rate_cap_holds_across_worker_processes(env, fake, redis):
+    from service import outbound
+    env = {**env, "SEND_RATE_PER_SECOND": "10"}
+    app = create_app(env)
+    vault = app.extensions["sms_outreach"].vault
+    queue = Queue("alerts", connection=redis)
+    pipe = redis.pipeline()
+    for i in range(35):
+        outbound.create(pipe, vault, f"rate{i}", f"+1617555{i:04d}", "rate test", "test", "", 0)
+    pipe.execute()
+    for i in range(35):
+        queue.enqueue("workers.jobs.send_message", f"rate{i}", job_id=f"msg-rate{i}")
+    workers = [subprocess.Popen(
+        [str(BIN / "rq"), "worker", "--burst", "--url", env["REDIS_URL"], "--worker-class", "rq.worker.SimpleWorker",
+         "alerts"], cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(3)]
+    for w in workers:
+        w.wait(timeout=60)
+    arrivals = sorted(r.at for r in fake.sent())
+    assert len(arrivals) == 35
+    busiest = max(sum(1 for t in arrivals if start <= t < start + 1.0) for start in arrivals)
+    assert busiest <= 10, busiest
+
+
+def test_transient_twilio_error_is_retried_by_rq(env, fake, redis):
+    from service import outbound
+    from workers.dispatch import RETRY
+    app = create_app(env)
+    pipe = redis.pipeline()
+    outbound.create(pipe, app.extensions["sms_outreach"].vault, "retry1", "+16175550199", "hi", "test", "", 0)
+    pipe.execute()
+    fake.fail("+16175550199", 503)
+    job = Queue("alerts", connection=redis).enqueue("workers.jobs.send_message", "retry1", job_id="msg-retry1",
+                                                      retry=RETRY)
+    run_worker(env, "alerts")
+    job.refresh()
+    assert job.get_status() == "scheduled" and fake.sent() == []  # failed once, waiting for its retry
+    time.sleep(RETRY.intervals[0] + 0.5)
+    run_worker(env, "alerts")  # the scheduler re-enqueues it; this time Twilio answers 201
+    assert len(fake.sent()) == 1
+    assert outbound.load(redis, app.extensions["sms_outreach"].vault, "retry1")["state"] == "sent"

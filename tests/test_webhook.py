@@ -176,3 +176,13 @@ def test_national_format_number_normalized(client, redis, app):
     Phone(client, "(617) 555-0123").text("SIGNS")
     Phone(client, "+1 617 555 0123").text("SIGNS")
     assert len(redis.keys("sms:contact:*")) == 1
+
+
+def test_logs_never_show_number_or_body(phone, caplog):
+    import logging
+    with caplog.at_level(logging.DEBUG):
+        phone.text("CALL my secret-body-words")
+        phone.text("STOP")
+    assert caplog.records
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "6175550123" not in text and "secret-body-words" not in text

@@ -22,12 +22,12 @@ def deliver(rt: Runtime, mid: str) -> OutState:
     rec = outbound.load(r, rt.svc.vault, mid)
     if rec is None or rec["state"] != OutState.QUEUED.value:
         return OutState(rec["state"]) if rec else OutState.SKIPPED
-    rt.limiter.acquire()
     if not outbound.claim(r, mid):
         return OutState.SENDING
     if rec["person"] and store.consent_of(r, rec["person"]) is Consent.OPTED_OUT:
         outbound.finish(r, mid, OutState.SKIPPED)
         return OutState.SKIPPED
+    rt.limiter.acquire()  # right before the call: what the provider sees is what the limiter counted
     return _send(rt, mid, rec)
 
 

@@ -5,7 +5,7 @@ import uuid
 from redis import Redis
 
 KEY = "sms:ratelimit:outbound"
-SAFETY = 0.02  # seconds added to the window: delivery jitter must not squeeze 101 sends into one second
+SAFETY = 0.05  # seconds added to the window: delivery jitter must not squeeze cap+1 sends into one second
 
 # Sliding log: a send may start only while fewer than `cap` sends started in the last window.
 _ACQUIRE = """

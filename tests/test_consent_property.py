@@ -1,0 +1,47 @@
+"""Property: whatever the interleaving of texts, dispatch ticks and job runs, nothing is sent after STOP."""
+import time
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from service import create_app, followups
+from service.context import EXTENSION
+from tests.conftest import Phone, make_env
+from workers.followup import send_followup
+from workers.runtime import make_runtime
+from workers.sender import outbox
+
+WORDS = ["SIGNS", "TREATMENT", "CALL", "STOP", "START", "HELP", "hello", "unsubscribe", "yes"]
+OPT_OUT = {"STOP", "unsubscribe"}
+OPT_IN = {"START", "yes"}
+
+events = st.lists(st.one_of(
+    st.tuples(st.just("text"), st.sampled_from(WORDS)),
+    st.tuples(st.just("tick"), st.integers(min_value=1, max_value=20 * 24)),  # hours ahead
+    st.tuples(st.just("run"), st.just(0)),
+), min_size=1, max_size=25)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(events)
+def test_no_followup_is_sent_to_an_opted_out_person(redis_url, redis, steps):
+    redis.flushdb()
+    app = create_app(make_env(redis_url, SEND_HOURS="Mon-Sun 00:00-24:00"))
+    rt = make_runtime(app.extensions[EXTENSION])
+    phone = Phone(app.test_client())
+    subscribed, clock, enqueued = True, time.time(), []
+    for kind, value in steps:
+        if kind == "text":
+            phone.text(value)
+            subscribed = False if value in OPT_OUT else True if value in OPT_IN else subscribed
+        elif kind == "tick":  # the dispatcher takes what is due into RQ (here: a list)
+            clock += value * 3600
+            enqueued += followups.take_due(redis, clock, 100)
+            redis.zrem(followups.DUE, *enqueued) if enqueued else None
+        else:  # workers run the enqueued jobs, possibly long after the tick
+            before = len(outbox(redis, rt.svc.vault))
+            for fid in enqueued:
+                send_followup(rt, fid, now=max(clock, time.time()))
+            enqueued = []
+            sent = len(outbox(redis, rt.svc.vault)) - before
+            assert subscribed or sent == 0, f"{sent} follow-up(s) sent after STOP"
