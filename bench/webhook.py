@@ -122,18 +122,30 @@ class CpuMeter:
     def __init__(self, server: Gunicorn, redis_pid: int | None):
         self.server, self.redis_pid = server, redis_pid
 
-    def sample(self) -> tuple[float, float, float, float]:
+    def sample(self) -> tuple[float, ...]:
         return (time.monotonic(), self.server.cpu_seconds(),
-                tree_cpu_seconds(self.redis_pid) if self.redis_pid else 0.0, time.process_time())
+                tree_cpu_seconds(self.redis_pid) if self.redis_pid else 0.0, time.process_time(), machine_busy())
 
     @staticmethod
     def delta(before, after, requests: int) -> dict:
-        wall, server, redis, loadgen = (a - b for a, b in zip(after, before))
+        wall, server, redis, loadgen, busy = (a - b for a, b in zip(after, before))
         per = 1000.0 / requests if requests else float("nan")
         return {"server_cpu_ms_per_req": round(server * per, 3), "redis_cpu_ms_per_req": round(redis * per, 3),
                 "loadgen_cpu_ms_per_req": round(loadgen * per, 3),
                 "server_cpu_cores": round(server / wall, 2), "redis_cpu_cores": round(redis / wall, 2),
-                "loadgen_cpu_cores": round(loadgen / wall, 2)}
+                "loadgen_cpu_cores": round(loadgen / wall, 2), "machine_busy_cores": round(busy / wall, 2),
+                # softirq/loopback work plus anything else running on the machine (other benchmarks, tests)
+                "other_cpu_cores": round(max(busy - server - redis - loadgen, 0.0) / wall, 2)}
+
+
+def machine_busy() -> float:
+    """Non-idle CPU seconds of the whole machine since boot, from /proc/stat."""
+    try:
+        values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0.0
+    # user nice system idle iowait irq softirq steal: busy is what ran here, not idle/iowait/steal
+    return sum(v for i, v in enumerate(values[:7]) if i not in (3, 4)) / TICK
 
 
 def tally_summary(tally) -> dict:
@@ -193,7 +205,7 @@ def bench_app(server: Gunicorn, factory: RequestFactory, redis_pid: int | None, 
 
 def print_table(results: dict, ratio: float | None, goals: dict, args) -> None:
     head = (f"{'app':<8} {'req/s':>8} {'half-load req/s':>16} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} "
-            f"{'errors':>6}  {'server/redis/loadgen CPU ms per req (closed loop)':<40}")
+            f"{'errors':>6}  {'CPU ms/req srv/redis/loadgen':<28} {'other cores':>11}")
     print()
     print(f"workers={args.workers} (sync)  concurrency={args.concurrency}  seconds={args.seconds:g}  "
           f"warm-up={WARMUP_SECONDS:g}s  cpus={os.cpu_count()}")
@@ -202,9 +214,16 @@ def print_table(results: dict, ratio: float | None, goals: dict, args) -> None:
     fmt = lambda v: "-" if v is None else f"{v:.2f}"  # noqa: E731
     for name, r in results.items():
         t, h, c = r["throughput"], r["half_load"], r["throughput"]["cpu"]
+        cpu_cell = f"{c['server_cpu_ms_per_req']:.2f} / {c['redis_cpu_ms_per_req']:.2f} / {c['loadgen_cpu_ms_per_req']:.2f}"
         print(f"{name:<8} {t['rps']:>8.0f} {h['achieved_rps']:>16.0f} {fmt(h['p50_ms']):>7} {fmt(h['p90_ms']):>7} "
               f"{fmt(h['p99_ms']):>7} {r['errors']:>6}  "
-              f"{c['server_cpu_ms_per_req']:.2f} / {c['redis_cpu_ms_per_req']:.2f} / {c['loadgen_cpu_ms_per_req']:.2f}")
+              f"{cpu_cell:<28} {c['other_cpu_cores']:>11.2f}")
+    print("(req/s: closed loop; latencies: open loop at half that rate, from scheduled send; CPU and\n"
+          " 'other cores' (machine busy minus ours: kernel loopback work and any other process): closed loop)")
+    busy = max(max(r["throughput"]["cpu"]["other_cpu_cores"], r["half_load"]["cpu"]["other_cpu_cores"])
+               for r in results.values())
+    if busy > 0.3:
+        print(f"WARNING: up to {busy:.2f} cores busy outside the benchmark's processes; numbers may be skewed")
     print()
     ratio_s = "-" if ratio is None else f"{ratio:.2f}"
     print(f"goal: webhook/echo throughput ratio >= {GOAL_RATIO}: {ratio_s}  "
@@ -242,6 +261,11 @@ def main(argv=None) -> int:
     token = secrets.token_hex(16)
     base_env = {k: v for k, v in os.environ.items() if k not in ("GUNICORN_CMD_ARGS", "WEB_CONCURRENCY")}
     base_env["PATH"] = os.pathsep.join([str(BIN), os.environ.get("PATH", "")])
+    before = machine_busy()
+    time.sleep(1.0)
+    busy_before_start = round(machine_busy() - before, 2)
+    if busy_before_start > 0.3:
+        print(f"WARNING: {busy_before_start:.2f} cores already busy before the benchmark started")
     numbers = us_numbers(NUMBERS)
     servers: list[Gunicorn] = []
     redis = None
@@ -293,7 +317,7 @@ def main(argv=None) -> int:
                    "worker_class": "sync", "warmup_seconds": WARMUP_SECONDS, "numbers": NUMBERS,
                    "bodies": list(BODIES), "request_timeout_s": REQUEST_TIMEOUT,
                    "half_load_latency_from": "scheduled send time (open loop)"},
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+        "machine": {"cpus": os.cpu_count(), "busy_cores_before_start": busy_before_start, "python": platform.python_version(), "platform": platform.platform(),
                     "versions": {p: version(p) for p in ("gunicorn", "flask", "aiohttp", "twilio", "redis")}},
         "apps": results,
         "ratio_webhook_echo_throughput": goals["ratio"],

@@ -22,10 +22,12 @@ def create_app(config: Config | Mapping[str, str] | None = None) -> Flask:
 
 
 def _register(app: Flask) -> None:
-    from service import health, sms
+    from service import cli, fallback, health, sms
 
     app.register_blueprint(health.bp)
     app.register_blueprint(sms.bp)
+    app.register_blueprint(fallback.bp)
+    app.cli.add_command(cli.ops)
     app.register_error_handler(HTTPException, _http_error)
 
 

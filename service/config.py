@@ -51,6 +51,7 @@ class Config:
     crisis_replies_per_hour: int
     default_region: str
     flows_dir: Path
+    spool_dir: Path
     twilio_api_base_url: str = ""
     twilio_messaging_service_sid: str = ""
     twilio_from_number: str = ""
@@ -98,6 +99,7 @@ class Config:
             crisis_replies_per_hour=env.integer("CRISIS_REPLIES_PER_HOUR", 3),
             default_region=env.get("DEFAULT_REGION", "US"),
             flows_dir=Path(env.get("FLOWS_DIR", str(Path(__file__).resolve().parent.parent / "flows" / "definitions"))),
+            spool_dir=Path(env.get("SPOOL_DIR", str(Path(__file__).resolve().parent.parent / "var" / "spool"))),
             twilio_api_base_url=env.get("TWILIO_API_BASE_URL", "").rstrip("/"),
             twilio_messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID", ""),
             twilio_from_number=env.get("TWILIO_FROM_NUMBER", ""),

@@ -168,3 +168,24 @@ def test_transient_twilio_error_is_retried_by_rq(env, fake, redis):
     run_worker(env, "alerts")  # the scheduler re-enqueues it; this time Twilio answers 201
     assert len(fake.sent()) == 1
     assert outbound.load(redis, app.extensions["sms_outreach"].vault, "retry1")["state"] == "sent"
+
+
+def test_readyz_turns_ready_with_a_worker_and_the_clock(env, redis):
+    app = create_app(env)
+    client = app.test_client()
+    full_env = {**os.environ, **env}
+    procs = [subprocess.Popen([str(BIN / "rq"), "worker", "--url", env["REDIS_URL"], "--with-scheduler",
+                               "--worker-class", "rq.worker.SimpleWorker", "schedule"], cwd=ROOT, env=full_env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+             subprocess.Popen([str(BIN / "rq"), "cron", "--url", env["REDIS_URL"], "workers/cron.py"], cwd=ROOT,
+                              env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        deadline = time.monotonic() + 20
+        while client.get("/readyz").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert client.get("/readyz").json == {"ready": True, "checks": {"redis": True, "worker": True, "clock": True}}
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(10)

@@ -27,7 +27,11 @@ def deliver(rt: Runtime, mid: str) -> OutState:
     if rec["person"] and store.consent_of(r, rec["person"]) is Consent.OPTED_OUT:
         outbound.finish(r, mid, OutState.SKIPPED)
         return OutState.SKIPPED
-    rt.limiter.acquire()  # right before the call: what the provider sees is what the limiter counted
+    try:
+        rt.limiter.acquire()  # right before the call: what the provider sees is what the limiter counted
+    except TimeoutError as exc:
+        outbound.release(r, mid)
+        raise RetryLater(str(exc)) from None
     return _send(rt, mid, rec)
 
 

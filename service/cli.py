@@ -1,0 +1,58 @@
+"""`flask ops ...`: terminal tools for the people who keep the queues healthy."""
+import json
+import time
+
+import click
+from flask.cli import with_appcontext
+from rq import Queue
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry
+
+from service import callbacks, followups
+from service.context import services
+from service.fallback import spool_path
+from service.health import readiness
+from service.inbound import InboundSms, handle
+
+QUEUES = ("schedule", "alerts", "followups")
+
+
+@click.group()
+def ops():
+    """Operations commands."""
+
+
+@ops.command("status")
+@with_appcontext
+def status():
+    """Queues, workers, pending follow-ups, callbacks: the same summary the ops page shows."""
+    r = services().redis
+    for name, ok in readiness(r).items():
+        click.echo(f"{name:<10} {'ok' if ok else 'NOT READY'}")
+    for name in QUEUES:
+        q = Queue(name, connection=r)
+        click.echo(f"queue {name:<10} queued={q.count} failed={FailedJobRegistry(queue=q).count} "
+                   f"retrying={ScheduledJobRegistry(queue=q).count}")
+    oldest = r.zrange(followups.DUE, 0, 0, withscores=True)
+    click.echo(f"follow-ups pending={r.zcard(followups.DUE)}"
+               + (f" next_due={int(oldest[0][1])}" if oldest else ""))
+    waiting = r.zrange(callbacks.WAITING, 0, 0, withscores=True)
+    click.echo(f"callbacks waiting={r.zcard(callbacks.WAITING)}"
+               + (f" oldest_since={int(waiting[0][1])}" if waiting else ""))
+    click.echo(f"crisis flags open={r.zcard(callbacks.CRISIS_OPEN)}")
+
+
+@ops.command("replay-fallback")
+@with_appcontext
+def replay_fallback():
+    """Feed messages the fallback URL spooled (while Redis was down) through the normal path."""
+    svc = services()
+    path = spool_path(svc)
+    if not path.exists():
+        click.echo("nothing spooled")
+        return
+    lines = path.read_text().splitlines()
+    for line in lines:
+        item = json.loads(svc.vault.decrypt(line))
+        handle(svc, InboundSms(item["sid"], item["from"], item["body"]))
+    path.rename(path.with_suffix(f".replayed-{int(time.time())}"))
+    click.echo(f"replayed {len(lines)} message(s)")

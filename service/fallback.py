@@ -1,0 +1,56 @@
+"""Twilio's fallback URL: answers without Redis, and spools the message so nothing is lost.
+
+Compliance words and crisis language are still answered properly (the engine is pure and needs no
+state); everything else gets a safe static reply. `flask ops replay-fallback` feeds the spool back
+through the normal path once Redis is back (idempotent on MessageSid, so replies are not resent).
+"""
+import json
+import os
+import time
+from datetime import datetime
+from pathlib import Path
+
+from flask import Blueprint, Response
+
+from flows.engine import Texter, decide
+from flows.matching import Intent
+from service.context import Services, services
+from service.inbound import InboundSms, render
+from service.sms import check_signature, parse_inbound, require_utf8_form
+
+bp = Blueprint("fallback", __name__, url_prefix="/twilio")
+SAFE_REPLY = ("Sorry, we can't answer your text right now. If this is an emergency call 911. "
+              "Suicide & Crisis Lifeline: call or text 988. To talk with {program}, call {phone}.")
+
+
+@bp.post("/fallback")
+def fallback():
+    svc = services()
+    require_utf8_form()
+    check_signature(svc)
+    msg = parse_inbound(svc)
+    spool(svc, msg)
+    return Response(render(fallback_replies(svc, msg.body)), mimetype="application/xml")
+
+
+def fallback_replies(svc: Services, body: str) -> tuple[str, ...]:
+    now = datetime.fromtimestamp(time.time(), svc.config.timezone)
+    decision = decide(svc.flows, svc.policy, Texter(first_contact=False), body, now)
+    if decision.crisis or decision.intent in (Intent.OPT_OUT, Intent.OPT_IN, Intent.HELP):
+        return decision.replies
+    return (svc.flows.render(SAFE_REPLY),)
+
+
+def spool(svc: Services, msg: InboundSms) -> None:
+    """One encrypted line per message, appended and fsynced: the STOP in it must survive."""
+    path = spool_path(svc)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = svc.vault.encrypt(json.dumps({"sid": msg.sid, "from": msg.e164, "body": msg.body}))
+    with open(path, "a", encoding="ascii") as f:
+        f.write(line + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def spool_path(svc: Services) -> Path:
+    return svc.config.spool_dir / "fallback.spool"

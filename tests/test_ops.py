@@ -1,0 +1,57 @@
+"""Readiness, the fallback URL with Redis down, and the ops CLI."""
+import time
+
+from rq import Queue
+
+from service import create_app
+from tests.conftest import Phone, make_env, new_sid, post_signed, replies
+
+
+def test_readyz_needs_a_worker_and_the_clock(client):
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json["checks"] == {"redis": True, "worker": False, "clock": False}
+
+
+def test_readyz_and_sms_with_redis_down(tmp_path):
+    from service.embedded_redis import free_port
+    app = create_app(make_env(f"redis://127.0.0.1:{free_port()}/0", SPOOL_DIR=str(tmp_path)))
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 503
+    started = time.monotonic()
+    response = Phone(client).text("SIGNS")
+    assert response.status_code == 503 and time.monotonic() - started < 5
+
+
+def test_fallback_answers_without_redis_and_spools(tmp_path, redis_url, redis):
+    from service.embedded_redis import free_port
+    down = create_app(make_env(f"redis://127.0.0.1:{free_port()}/0", SPOOL_DIR=str(tmp_path)))
+    client = down.test_client()
+
+    def fallback(body, sid=None):
+        params = {"MessageSid": sid or new_sid(), "From": "+16175550123", "Body": body}
+        return post_signed(client, "/twilio/fallback", params)
+
+    [safe] = replies(fallback("SIGNS"))
+    assert "911" in safe and "988" in safe and "855.590.9944" in safe
+    assert "unsubscribed" in replies(fallback("STOP", sid="SMstopdown1"))[0]
+    assert "988" in replies(fallback("he overdosed"))[0]
+    assert post_signed(client, "/twilio/fallback", {"MessageSid": "SMx", "From": "+16175550123"},
+                       signature="bad").status_code == 403
+    # Redis is back: replaying the spool applies the STOP that arrived during the outage
+    up = create_app({**make_env(redis_url, SPOOL_DIR=str(tmp_path)),
+                     "DATA_ENCRYPTION_KEY": down.extensions["sms_outreach"].config.data_encryption_key.reveal()})
+    result = up.test_cli_runner().invoke(args=["ops", "replay-fallback"])
+    assert "replayed 3" in result.output
+    assert replies(Phone(up.test_client()).text("TREATMENT")) == []  # opted out during the outage
+
+
+def test_ops_status_prints_the_summary(app, phone, redis):
+    phone.text("CALL")
+    phone.text("SIGNS")
+    Queue("alerts", connection=redis).enqueue("workers.jobs.send_message", "x")
+    output = app.test_cli_runner().invoke(args=["ops", "status"]).output
+    assert "redis      ok" in output and "worker     NOT READY" in output
+    assert "queue alerts     queued=1" in output
+    assert "follow-ups pending=2" in output and "callbacks waiting=1" in output
