@@ -36,7 +36,7 @@ def readiness(redis) -> dict[str, bool]:
     return {
         "redis": True,
         "worker": any(w.last_heartbeat and now - _aware(w.last_heartbeat) < WORKER_FRESH for w in workers),
-        "clock": any((hb := c.last_heartbeat()) and now - _aware(hb) < CLOCK_FRESH for c in clocks),
+        "clock": any(c.last_heartbeat and now - _aware(c.last_heartbeat) < CLOCK_FRESH for c in clocks),
     }
 
 
