@@ -58,7 +58,7 @@ def load_documents(documents: dict[str, str]) -> FlowSet:
     for name in sorted({f.name for f in flows if [g.name for g in flows].count(f.name) > 1}):
         problems.append(f"flow name '{name}' is used by more than one file")
     triggers = _triggers(flows, problems)
-    if program is not None and not problems:
+    if program is not None:  # texts are checked even when keywords clash: report everything at once
         flowset = FlowSet(program, {f.name: f for f in flows}, triggers)
         _check_texts(flowset, problems)
         if not problems:
@@ -152,7 +152,7 @@ def _check_texts(flowset: FlowSet, problems: list[str]) -> None:
         suffix = disclosure if name in FIRST_CONTACT_MESSAGES else ""
         _check_text(flowset, f"program.yaml: {name}", template, suffix, problems, BASIC_PLACEHOLDERS)
     for flow in flowset.flows.values():
-        allowed = set(PLACEHOLDER_SAMPLES) if flow.action == "callback" else BASIC_PLACEHOLDERS
+        allowed = set(PLACEHOLDER_SAMPLES) if flow.action else BASIC_PLACEHOLDERS  # a bad action is reported already
         _check_text(flowset, f"{flow.name}: reply", flow.reply, disclosure, problems, allowed)
         for i, followup in enumerate(flow.followups, 1):
             if "STOP" not in followup.text:

@@ -1,7 +1,9 @@
 """SMS outreach service: `create_app()` builds everything; importing builds nothing."""
 from collections.abc import Mapping
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from service.config import Config
@@ -15,22 +17,33 @@ def create_app(config: Config | Mapping[str, str] | None = None) -> Flask:
     cfg = config if isinstance(config, Config) else Config.from_env(config)
     app = Flask(__name__)
     app.config.update(SECRET_KEY=cfg.secret_key.reveal(), MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
-                      TESTING=cfg.testing)
+                      TESTING=cfg.testing, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SECURE=cfg.public_base_url.startswith("https://"),
+                      PERMANENT_SESSION_LIFETIME=8 * 3600, WTF_CSRF_TIME_LIMIT=8 * 3600)
     app.extensions[EXTENSION] = build(cfg)
     _register(app)
     return app
 
 
 def _register(app: Flask) -> None:
-    from service import cli, fallback, health, sms
+    from service import cli, fallback, health, sms, staff
 
-    app.register_blueprint(health.bp)
-    app.register_blueprint(sms.bp)
-    app.register_blueprint(fallback.bp)
+    csrf = CSRFProtect(app)
+    for bp in (health.bp, sms.bp, fallback.bp):
+        csrf.exempt(bp)  # Twilio's requests are authenticated by their signature instead
+        app.register_blueprint(bp)
+    for bp in staff.BLUEPRINTS:
+        app.register_blueprint(bp)
     app.cli.add_command(cli.ops)
+    app.cli.add_command(cli.staff)
     app.register_error_handler(HTTPException, _http_error)
 
 
 def _http_error(exc: HTTPException):
-    """Every refusal says why, in JSON; no HTML error pages for machines."""
+    """Every refusal says why: JSON for machines, a plain page for people in the console."""
+    if isinstance(exc, CSRFError):
+        exc.description = "the form expired or was not sent from this console; reload the page and try again"
+    if request.path.startswith("/staff") and request.accept_mimetypes.accept_html:
+        return f"<!doctype html><title>{exc.code}</title><p>{exc.code} {exc.name}: {escape(exc.description)}</p>" \
+               f'<p><a href="/staff/">Back to the console</a></p>', exc.code
     return jsonify(error=exc.name, detail=exc.description), exc.code

@@ -18,7 +18,7 @@ def alert_staff(svc: Services, sid: str, crisis: bool) -> list[str]:
     numbers = svc.config.staff_alert_numbers
     if not numbers:
         return []
-    body = svc.flows.render(CRISIS if crisis else CALLBACK)
+    body = svc.flows().render(CRISIS if crisis else CALLBACK)
     mids = [f"alert_{sid}_{i}" for i in range(len(numbers))]
     pipe = svc.redis.pipeline()
     for mid, number in zip(mids, numbers):

@@ -1,4 +1,6 @@
 """Callback requests (CALL) and crisis flags: durable queues that staff work through, oldest first."""
+import json
+import time
 from dataclasses import dataclass
 from enum import Enum
 
@@ -6,8 +8,9 @@ from redis import Redis
 
 from service.privacy import Vault
 
-WAITING = "sms:callbacks:waiting"
+WAITING = "sms:callbacks:waiting"  # open requests (waiting or claimed), by request time
 CRISIS_OPEN = "sms:crisis:open"
+ESCALATED = "sms:callbacks:escalated"
 
 
 class CallbackState(str, Enum):
@@ -16,6 +19,9 @@ class CallbackState(str, Enum):
     REACHED = "reached"
     NO_ANSWER = "no_answer"
     WRONG_NUMBER = "wrong_number"
+
+
+CLOSING = {CallbackState.REACHED, CallbackState.WRONG_NUMBER}
 
 
 def callback_key(callback_id: str) -> str:
@@ -34,6 +40,9 @@ class Callback:
     state: CallbackState
     created_at: float
     crisis: bool
+    claimed_by: str = ""
+    attempts: int = 0
+    notes: tuple[dict, ...] = ()
 
 
 def open_callback_id(r: Redis, pk: str) -> str | None:
@@ -59,18 +68,66 @@ def flag_crisis(pipe, vault: Vault, pk: str, e164: str, sid: str, body: str, now
     pipe.zadd(CRISIS_OPEN, {sid: now})
 
 
-def waiting(r: Redis, vault: Vault, limit: int = 100) -> list[Callback]:
+def waiting(r: Redis, vault: Vault, limit: int = 200) -> list[Callback]:
     ids = [i.decode() for i in r.zrange(WAITING, 0, limit - 1)]
-    pipe = r.pipeline(transaction=False)
-    for callback_id in ids:
-        pipe.hgetall(callback_key(callback_id))
-    return [_callback(cid, h, vault) for cid, h in zip(ids, pipe.execute()) if h]
+    return [cb for cb in (get(r, vault, i) for i in ids) if cb]
 
 
-def _callback(callback_id: str, h: dict, vault: Vault) -> Callback:
-    return Callback(callback_id, h[b"person"].decode(), vault.decrypt(h[b"phone"]),
-                    CallbackState(h[b"state"].decode()), float(h[b"created_at"]), h[b"crisis"] == b"1")
+def get(r: Redis, vault: Vault, callback_id: str) -> Callback | None:
+    h = {k.decode(): v.decode() for k, v in r.hgetall(callback_key(callback_id)).items()}
+    if not h:
+        return None
+    return Callback(callback_id, h["person"], vault.decrypt(h["phone"]), CallbackState(h["state"]),
+                    float(h["created_at"]), h.get("crisis") == "1", h.get("claimed_by", ""),
+                    int(h.get("attempts", 0)), tuple(json.loads(h.get("notes", "[]"))))
 
 
-def crisis_flags(r: Redis) -> list[str]:
-    return [i.decode() for i in r.zrange(CRISIS_OPEN, 0, -1)]
+def claim(r: Redis, callback_id: str, who: str) -> bool:
+    """First staff member to claim gets it; others see who has it."""
+    return bool(r.eval(_CLAIM, 1, callback_key(callback_id), who, time.time()))
+
+
+_CLAIM = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'waiting' then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'claimed', 'claimed_by', ARGV[1], 'claimed_at', ARGV[2])
+return 1
+"""
+
+
+def record_outcome(r: Redis, vault: Vault, callback_id: str, who: str, outcome: CallbackState, note: str) -> None:
+    """Reached and wrong number close the request; no answer puts it back in the queue for another try."""
+    cb = get(r, vault, callback_id)
+    if cb is None:
+        raise KeyError(callback_id)
+    notes = [*cb.notes, {"at": round(time.time(), 3), "who": who, "outcome": outcome.value, "note": note}]
+    pipe = r.pipeline()
+    state = outcome if outcome in CLOSING else CallbackState.WAITING
+    pipe.hset(callback_key(callback_id), mapping={"state": state.value, "claimed_by": "",
+                                                  "attempts": cb.attempts + 1, "notes": json.dumps(notes)})
+    if outcome in CLOSING:
+        pipe.zrem(WAITING, callback_id)
+        pipe.hdel(f"sms:contact:{cb.person}", "open_callback")
+    pipe.execute()
+
+
+def crisis_flags(r: Redis, vault: Vault) -> list[dict]:
+    flags = []
+    for flag_id in (i.decode() for i in r.zrange(CRISIS_OPEN, 0, -1)):
+        h = {k.decode(): v.decode() for k, v in r.hgetall(crisis_key(flag_id)).items()}
+        if h:
+            flags.append({"id": flag_id, "person": h["person"], "created_at": float(h["created_at"]),
+                          "body": vault.decrypt(h["body"])})
+    return flags
+
+
+def resolve_crisis(r: Redis, flag_id: str, who: str) -> None:
+    pipe = r.pipeline()
+    pipe.zrem(CRISIS_OPEN, flag_id)
+    pipe.hset(crisis_key(flag_id), mapping={"resolved_by": who, "resolved_at": time.time()})
+    pipe.execute()
+
+
+def overdue_unclaimed(r: Redis, now: float, after_seconds: int) -> list[str]:
+    """Waiting (not claimed), older than `after_seconds`, not yet escalated."""
+    ids = [i.decode() for i in r.zrangebyscore(WAITING, "-inf", now - after_seconds)]
+    return [i for i in ids if r.hget(callback_key(i), "state") == b"waiting" and not r.sismember(ESCALATED, i)]

@@ -7,7 +7,8 @@ from flask.cli import with_appcontext
 from rq import Queue
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
-from service import callbacks, followups
+from service import accounts, callbacks, followups
+from service.accounts import Role
 from service.context import services
 from service.fallback import spool_path
 from service.health import readiness
@@ -56,3 +57,23 @@ def replay_fallback():
         handle(svc, InboundSms(item["sid"], item["from"], item["body"]))
     path.rename(path.with_suffix(f".replayed-{int(time.time())}"))
     click.echo(f"replayed {len(lines)} message(s)")
+
+
+@click.group()
+def staff():
+    """Staff accounts."""
+
+
+@staff.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.password_option(help="Prompted when not given; at least 12 characters.")
+@with_appcontext
+def create_staff(email, role, password):
+    """Create (or reset) a staff account."""
+    try:
+        account = accounts.create(services().redis, email, password, Role(role))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    accounts.audit(services().redis, "cli", "create_staff", f"{account.email} as {account.role.value}")
+    click.echo(f"created {account.email} ({account.role.value})")

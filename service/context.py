@@ -8,6 +8,7 @@ from flows.engine import Policy
 from flows.loader import load_directory
 from flows.model import FlowSet
 from service.config import Config
+from service.flowstore import FlowSource
 from service.privacy import Vault
 
 EXTENSION = "sms_outreach"
@@ -18,13 +19,17 @@ class Services:
     config: Config
     redis: Redis
     vault: Vault
-    flows: FlowSet
+    source: FlowSource
     policy: Policy
+
+    def flows(self) -> FlowSet:
+        """The published flows now: staff may publish a new version at any moment."""
+        return self.source.current(self.redis)
 
 
 def build(config: Config) -> Services:
     return Services(config, connect(config.redis_url), Vault.from_config(config),
-                    load_directory(config.flows_dir), policy(config))
+                    FlowSource(load_directory(config.flows_dir)), policy(config))
 
 
 def connect(url: str) -> Redis:

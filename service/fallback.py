@@ -35,10 +35,11 @@ def fallback():
 
 def fallback_replies(svc: Services, body: str) -> tuple[str, ...]:
     now = datetime.fromtimestamp(time.time(), svc.config.timezone)
-    decision = decide(svc.flows, svc.policy, Texter(first_contact=False), body, now)
+    flows = svc.source.current_or_seed(svc.redis)
+    decision = decide(flows, svc.policy, Texter(first_contact=False), body, now)
     if decision.crisis or decision.intent in (Intent.OPT_OUT, Intent.OPT_IN, Intent.HELP):
         return decision.replies
-    return (svc.flows.render(SAFE_REPLY),)
+    return (flows.render(SAFE_REPLY),)
 
 
 def spool(svc: Services, msg: InboundSms) -> None:

@@ -46,7 +46,7 @@ def handle(svc: Services, msg: InboundSms) -> Handled:
 def _process(svc: Services, msg: InboundSms, pk: str) -> Handled:
     r, now = svc.redis, time.time()
     state = store.load_state(r, pk, now)
-    decision = decide(svc.flows, svc.policy, state.texter, msg.body, datetime.fromtimestamp(now, svc.config.timezone))
+    decision = decide(svc.flows(), svc.policy, state.texter, msg.body, datetime.fromtimestamp(now, svc.config.timezone))
     twiml = render(decision.replies)
     reuse_callback = callbacks.open_callback_id(r, pk) if decision.callback else None
     pipe = r.pipeline(transaction=True)

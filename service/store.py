@@ -77,6 +77,8 @@ def record_contact(pipe, vault: Vault, pk: str, e164: str, consent: Consent, now
     fields = {"consent": consent.value, "last_seen": int(now)}
     if first:
         fields |= {"phone": vault.encrypt(e164), "first_seen": int(now)}
+    else:  # after an erasure the number comes back only when the person texts again
+        pipe.hsetnx(contact_key(pk), "phone", vault.encrypt(e164))
     pipe.hset(contact_key(pk), mapping=fields)
     pipe.hdel(contact_key(pk), "undeliverable")  # they just texted us: the number works
 

@@ -97,7 +97,8 @@ def _apply(rt: Runtime, pipe, fu: FollowUpId, fid: str, mid: str, now: float, pl
 
 
 def _text(rt: Runtime, fu: FollowUpId) -> str | None:
-    flow = rt.svc.flows.flows.get(fu.flow)
+    flows = rt.svc.flows()
+    flow = flows.flows.get(fu.flow)
     if flow is None or fu.step >= len(flow.followups):
         return None
-    return rt.svc.flows.render(flow.followups[fu.step].text)
+    return flows.render(flow.followups[fu.step].text)

@@ -1,0 +1,90 @@
+"""Staff accounts: hashed passwords, roles, lockout after repeated failures, and the staff audit log."""
+import json
+import time
+from dataclasses import dataclass
+from enum import Enum
+
+from redis import Redis
+from werkzeug.security import check_password_hash, generate_password_hash
+
+MAX_FAILURES = 5
+LOCKOUT_SECONDS = 15 * 60
+MIN_PASSWORD = 12
+AUDIT = "sms:audit"
+AUDIT_LIMIT = 10_000
+
+
+class Role(str, Enum):
+    ADMIN = "admin"
+    STAFF = "staff"
+    OPS = "ops"
+
+
+# What each role may open; admin can do everything staff can.
+GRANTS = {Role.ADMIN: {Role.ADMIN, Role.STAFF, Role.OPS}, Role.STAFF: {Role.STAFF}, Role.OPS: {Role.OPS}}
+
+
+@dataclass(frozen=True)
+class Account:
+    email: str
+    role: Role
+
+    def may(self, role: Role) -> bool:
+        return role in GRANTS[self.role]
+
+
+class LoginRefused(Exception):
+    """Wrong email or password, or locked: one message for all, so accounts can't be probed."""
+
+
+def account_key(email: str) -> str:
+    return f"sms:staff:{email.strip().lower()}"
+
+
+def create(r: Redis, email: str, password: str, role: Role) -> Account:
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise ValueError("email must look like name@example.org")
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"password must have at least {MIN_PASSWORD} characters")
+    r.hset(account_key(email), mapping={"email": email, "role": role.value, "created_at": int(time.time()),
+                                        "password": generate_password_hash(password)})
+    return Account(email, role)
+
+
+def get(r: Redis, email: str) -> Account | None:
+    email_value, role = r.hmget(account_key(email), "email", "role")
+    return Account(email_value.decode(), Role(role.decode())) if email_value else None
+
+
+def authenticate(r: Redis, email: str, password: str) -> Account:
+    key = account_key(email)
+    stored, locked_until = r.hmget(key, "password", "locked_until")
+    if locked_until and float(locked_until) > time.time():
+        raise LoginRefused()
+    if not stored or not check_password_hash(stored.decode(), password):
+        _fail(r, key, exists=bool(stored))
+        raise LoginRefused()
+    r.hdel(key, "failures", "locked_until")
+    return get(r, email)
+
+
+def _fail(r: Redis, key: str, exists: bool) -> None:
+    if not exists:
+        return
+    failures = r.hincrby(key, "failures", 1)
+    if failures >= MAX_FAILURES:
+        r.hset(key, mapping={"locked_until": time.time() + LOCKOUT_SECONDS, "failures": 0})
+
+
+def audit(r: Redis, who: str, action: str, detail: str = "") -> None:
+    """Who did what, when: flows changes, reveals of numbers, exports and deletions."""
+    entry = json.dumps({"at": round(time.time(), 3), "who": who, "action": action, "detail": detail})
+    pipe = r.pipeline()
+    pipe.lpush(AUDIT, entry)
+    pipe.ltrim(AUDIT, 0, AUDIT_LIMIT - 1)
+    pipe.execute()
+
+
+def audit_log(r: Redis, limit: int = 200) -> list[dict]:
+    return [json.loads(e) for e in r.lrange(AUDIT, 0, limit - 1)]

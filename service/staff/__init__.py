@@ -1,0 +1,8 @@
+"""The staff console: server-rendered pages for staff, admins and ops, in the same Flask app."""
+from service.staff.auth import bp as auth_bp
+from service.staff.callbacks import bp as callbacks_bp
+from service.staff.flows import bp as flows_bp
+from service.staff.people import bp as people_bp
+from service.staff.simulator import bp as simulator_bp
+
+BLUEPRINTS = (auth_bp, callbacks_bp, flows_bp, people_bp, simulator_bp)

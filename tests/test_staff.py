@@ -1,0 +1,199 @@
+"""The staff console through Flask's test client: auth, roles, CSRF, lockout, callbacks, people, flows."""
+import re
+
+import pytest
+
+from service import accounts, callbacks, flowstore
+from service.accounts import Role
+from tests.conftest import Phone, make_env, replies
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def staff_app(redis_url, redis):
+    from service import create_app
+    app = create_app(make_env(redis_url))
+    r = app.extensions["sms_outreach"].redis
+    for role in Role:
+        accounts.create(r, f"{role.value}@center.org", PASSWORD, role)
+    return app
+
+
+def csrf(client, path="/staff/login") -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
+
+
+def login(app, role: str = "staff"):
+    client = app.test_client()
+    token = csrf(client)
+    response = client.post("/staff/login", data={"email": f"{role}@center.org", "password": PASSWORD,
+                                                 "csrf_token": token})
+    assert response.status_code == 302
+    client.token = csrf(client, "/staff/simulator/" if role != "ops" else "/staff/ops")
+    return client
+
+
+def test_anonymous_sees_only_the_login_page(staff_app):
+    client = staff_app.test_client()
+    for path in ("/staff/", "/staff/callbacks", "/staff/flows/", "/staff/simulator/", "/staff/ops"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/staff/login" in response.location
+    assert client.get("/staff/login").status_code == 200
+
+
+def test_login_requires_csrf(staff_app):
+    response = staff_app.test_client().post("/staff/login", data={"email": "staff@center.org", "password": PASSWORD})
+    assert response.status_code == 400
+
+
+def test_wrong_password_then_lockout(staff_app):
+    client = staff_app.test_client()
+    token = csrf(client)
+    for _ in range(accounts.MAX_FAILURES):
+        bad = client.post("/staff/login", data={"email": "staff@center.org", "password": "nope", "csrf_token": token})
+        assert bad.status_code == 401
+    good = client.post("/staff/login", data={"email": "staff@center.org", "password": PASSWORD, "csrf_token": token})
+    assert good.status_code == 401  # locked for 15 minutes even with the right password
+
+
+def test_roles_are_checked_on_every_page(staff_app):
+    staff, ops, admin = login(staff_app, "staff"), login(staff_app, "ops"), login(staff_app, "admin")
+    assert staff.get("/staff/flows/").status_code == 403
+    assert ops.get("/staff/callbacks").status_code == 403
+    assert staff.get("/staff/ops").status_code == 403
+    assert admin.get("/staff/flows/").status_code == 200 and admin.get("/staff/callbacks").status_code == 200
+    assert ops.get("/staff/ops").status_code == 200
+
+
+def test_session_cookie_is_http_only(staff_app):
+    client = staff_app.test_client()
+    token = csrf(client)
+    response = client.post("/staff/login", data={"email": "staff@center.org", "password": PASSWORD, "csrf_token": token})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie  # PUBLIC_BASE_URL is https
+
+
+def test_callback_claim_outcome_and_audited_reveal(staff_app, redis):
+    Phone(staff_app.test_client()).text("CALL <script>alert(1)</script>")
+    client = login(staff_app)
+    page = client.get("/staff/callbacks").get_data(as_text=True)
+    assert "*******0123" in page and "+16175550123" not in page
+    [cb] = callbacks.waiting(redis, staff_app.extensions["sms_outreach"].vault)
+    client.post(f"/staff/callbacks/{cb.id}/reveal", data={"csrf_token": client.token})
+    assert "+16175550123" in client.get(f"/staff/callbacks?reveal={cb.id}").get_data(as_text=True)
+    assert accounts.audit_log(redis)[0]["action"] == "reveal_number"
+    client.post(f"/staff/callbacks/{cb.id}/claim", data={"csrf_token": client.token})
+    assert "Claimed by staff@center.org" in client.get("/staff/callbacks").get_data(as_text=True)
+    client.post(f"/staff/callbacks/{cb.id}/outcome", data={"csrf_token": client.token, "outcome": "reached",
+                                                          "note": "talked"})
+    assert redis.zcard(callbacks.WAITING) == 0
+
+
+def test_no_answer_returns_to_the_queue(staff_app, redis):
+    Phone(staff_app.test_client()).text("CALL")
+    client = login(staff_app)
+    [cb] = callbacks.waiting(redis, staff_app.extensions["sms_outreach"].vault)
+    client.post(f"/staff/callbacks/{cb.id}/claim", data={"csrf_token": client.token})
+    client.post(f"/staff/callbacks/{cb.id}/outcome", data={"csrf_token": client.token, "outcome": "no_answer"})
+    [again] = callbacks.waiting(redis, staff_app.extensions["sms_outreach"].vault)
+    assert again.state.value == "waiting" and again.attempts == 1
+
+
+def test_texted_html_is_escaped(staff_app):
+    Phone(staff_app.test_client()).text("CALL <script>alert(1)</script> overdose")
+    page = login(staff_app).get("/staff/callbacks").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+
+
+def test_person_page_export_and_delete(staff_app, redis):
+    phone = Phone(staff_app.test_client())
+    phone.text("SIGNS")
+    pk = staff_app.extensions["sms_outreach"].vault.person_key(phone.number)
+    staff = login(staff_app)
+    page = staff.get(f"/staff/people/{pk}").get_data(as_text=True)
+    assert "constricted" in page and "+16175550123" not in page
+    assert staff.post(f"/staff/people/{pk}/export", data={"csrf_token": staff.token}).status_code == 403
+    admin = login(staff_app, "admin")
+    exported = admin.post(f"/staff/people/{pk}/export", data={"csrf_token": admin.token})
+    assert exported.status_code == 200 and exported.json["phone"] == phone.number
+    admin.post(f"/staff/people/{pk}/delete", data={"csrf_token": admin.token})
+    assert not redis.exists(f"sms:transcript:{pk}") and not redis.hget(f"sms:contact:{pk}", "phone")
+    assert redis.hget(f"sms:contact:{pk}", "consent")  # consent record kept: proof of opt-outs
+    assert [e["action"] for e in accounts.audit_log(redis)][:2] == ["delete_person", "export_person"]
+
+
+def test_simulator_goes_through_the_signed_webhook(staff_app):
+    client = login(staff_app)
+    client.post("/staff/simulator/send?number=%2B16175550142", data={"csrf_token": client.token, "body": "SIGNS"})
+    page = client.get("/staff/simulator/?number=%2B16175550142").get_data(as_text=True)
+    assert "constricted" in page and "signs step 1" in page
+    client.post("/staff/simulator/deliver?number=%2B16175550142", data={"csrf_token": client.token})
+    page = client.get("/staff/simulator/?number=%2B16175550142").get_data(as_text=True)
+    assert "Reply TREATMENT" in page  # the follow-up landed in the outbox
+
+
+def test_simulator_refuses_real_numbers(staff_app):
+    assert login(staff_app).get("/staff/simulator/?number=%2B16172531234").status_code == 400
+
+
+def form_fields(page: str) -> dict:
+    fields = dict(re.findall(r'<input name="([^"]+)" value="([^"]*)"', page))
+    fields.update({k: v for k, v in re.findall(r'<textarea name="([^"]+)"[^>]*>([^<]*)</textarea>', page)})
+    return {k: v.replace("&#39;", "'").replace("&amp;", "&").replace("&#34;", '"') for k, v in fields.items()}
+
+
+def test_flows_edit_publish_history_diff_rollback(staff_app, redis):
+    admin = login(staff_app, "admin")
+    fields = form_fields(admin.get("/staff/flows/").get_data(as_text=True))
+    fields["flow.signs.yaml.reply"] = "New signs text. Reply TREATMENT or CALL."
+    publish = admin.post("/staff/flows/", data={**fields, "csrf_token": admin.token, "action": "publish", "note": "t"})
+    assert publish.status_code == 302 and flowstore.published_version(redis) == 1
+    assert replies(Phone(staff_app.test_client()).text("SIGNS"))[0].startswith("New signs text.")
+    fields["flow.signs.yaml.reply"] = "Second text. Reply STOP to opt out."
+    admin.post("/staff/flows/", data={**fields, "csrf_token": admin.token, "action": "publish"})
+    diff = admin.get("/staff/flows/diff/1/2").get_data(as_text=True)
+    assert "-reply: New signs text." in diff and "+reply: Second text." in diff
+    admin.post("/staff/flows/rollback/1", data={"csrf_token": admin.token})
+    assert flowstore.published_version(redis) == 3
+    assert replies(Phone(staff_app.test_client(), "+16175550124").text("SIGNS"))[0].startswith("New signs text.")
+    assert {e["action"] for e in accounts.audit_log(redis)} >= {"publish_flows", "rollback_flows"}
+
+
+def test_flows_problems_block_publishing(staff_app, redis):
+    admin = login(staff_app, "admin")
+    fields = form_fields(admin.get("/staff/flows/").get_data(as_text=True))
+    fields["flow.treatment.yaml.aliases"] = "STOP, SIGNS"
+    fields["msg.help"] = "Call us."
+    response = admin.post("/staff/flows/", data={**fields, "csrf_token": admin.token, "action": "publish"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and flowstore.published_version(redis) is None
+    assert "reserved compliance keyword" in page and "already used by signs" in page and "help message must" in page
+
+
+def test_segments_endpoint_and_gsm_replacement(staff_app):
+    admin = login(staff_app, "admin")
+    info = admin.post("/staff/flows/segments", json={"text": "It\u2019s \u2014 ok"},
+                      headers={"X-CSRFToken": admin.token}).json
+    assert info["encoding"] == "UCS-2" and info["gsm"] == "It's - ok"
+
+
+def test_export_import_round_trip(staff_app, redis):
+    import io
+    admin = login(staff_app, "admin")
+    exported = admin.get("/staff/flows/export").data
+    response = admin.post("/staff/flows/import", data={"csrf_token": admin.token,
+                                                       "file": (io.BytesIO(exported), "flows.yaml")})
+    assert response.status_code == 302 and flowstore.draft(redis)
+    bad = admin.post("/staff/flows/import", data={"csrf_token": admin.token, "file": (io.BytesIO(b"x: ["), "f.yaml")})
+    assert bad.status_code == 400
+
+
+def test_flask_staff_create_command(staff_app, redis):
+    result = staff_app.test_cli_runner().invoke(args=["staff", "create", "new@center.org", "--role", "ops"],
+                                                input="a long enough password\na long enough password\n")
+    assert "created new@center.org (ops)" in result.output
+    assert accounts.get(redis, "new@center.org").role is Role.OPS
+    short = staff_app.test_cli_runner().invoke(args=["staff", "create", "x@center.org", "--role", "ops"],
+                                               input="short\nshort\n")
+    assert short.exit_code != 0 and "12 characters" in short.output
