@@ -11,14 +11,15 @@ RETRY = Retry(max=5, interval=[2, 4, 8, 16, 32])
 CRISIS = ("URGENT {program}: a text mentioned overdose or suicide. We replied with 911 and 988. "
           "Please open the staff console now.")
 CALLBACK = "{program}: someone asked for a call back. Please check the callbacks queue in the staff console."
+ESCALATION = "{program}: a call back has waited over 15 minutes unclaimed. Please claim it in the staff console."
 
 
-def alert_staff(svc: Services, sid: str, crisis: bool) -> list[str]:
+def alert_staff(svc: Services, sid: str, crisis: bool, escalation: bool = False) -> list[str]:
     """Queue one alert per on-call number; ids derive from the MessageSid so a retry adds none."""
     numbers = svc.config.staff_alert_numbers
     if not numbers:
         return []
-    body = svc.flows().render(CRISIS if crisis else CALLBACK)
+    body = svc.flows().render(CRISIS if crisis else ESCALATION if escalation else CALLBACK)
     mids = [f"alert_{sid}_{i}" for i in range(len(numbers))]
     pipe = svc.redis.pipeline()
     for mid, number in zip(mids, numbers):

@@ -106,6 +106,7 @@ def record_outcome(r: Redis, vault: Vault, callback_id: str, who: str, outcome: 
                                                   "attempts": cb.attempts + 1, "notes": json.dumps(notes)})
     if outcome in CLOSING:
         pipe.zrem(WAITING, callback_id)
+        pipe.srem(ESCALATED, callback_id)
         pipe.hdel(f"sms:contact:{cb.person}", "open_callback")
     pipe.execute()
 

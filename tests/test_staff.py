@@ -197,3 +197,24 @@ def test_flask_staff_create_command(staff_app, redis):
     short = staff_app.test_cli_runner().invoke(args=["staff", "create", "x@center.org", "--role", "ops"],
                                                input="short\nshort\n")
     assert short.exit_code != 0 and "12 characters" in short.output
+
+
+def test_unclaimed_callback_escalates_once_in_business_hours(redis_url, redis):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+    from rq import Queue
+    from service import create_app
+    from workers.escalation import escalate
+    from workers.runtime import make_runtime
+    app = create_app(make_env(redis_url, STAFF_ALERT_NUMBERS="+16175550100"))
+    Phone(app.test_client()).text("CALL")
+    rt = make_runtime(app.extensions["sms_outreach"])
+    alerts_queue = Queue("alerts", connection=redis)
+    before = alerts_queue.count
+    created = redis.zrange(callbacks.WAITING, 0, 0, withscores=True)[0][1]
+    wednesday_noon = datetime(2026, 11, 25, 12, 0, tzinfo=ZoneInfo("America/New_York")).timestamp()
+    late = max(created, wednesday_noon) + 16 * 60
+    saturday = datetime(2026, 11, 28, 12, 0, tzinfo=ZoneInfo("America/New_York")).timestamp()
+    assert escalate(rt, now=saturday) == []
+    assert len(escalate(rt, now=late)) == 1 and escalate(rt, now=late + 60) == []
+    assert alerts_queue.count == before + 1

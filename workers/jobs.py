@@ -1,5 +1,5 @@
 """RQ entry points. Each takes an id, re-reads state and is safe to run twice."""
-from workers import delivery, dispatch, followup
+from workers import delivery, dispatch, escalation, followup
 from workers.runtime import current
 
 
@@ -13,3 +13,7 @@ def send_message(mid: str) -> str:
 
 def dispatch_due() -> int:
     return dispatch.dispatch_due(current())
+
+
+def escalate_callbacks() -> int:
+    return len(escalation.escalate(current()))
