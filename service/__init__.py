@@ -6,6 +6,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
+from service import logs
 from service.config import Config
 from service.context import EXTENSION, build
 
@@ -15,6 +16,7 @@ MAX_REQUEST_BYTES = 64 * 1024
 def create_app(config: Config | Mapping[str, str] | None = None) -> Flask:
     """Config object, or a mapping read like the environment, or the environment itself."""
     cfg = config if isinstance(config, Config) else Config.from_env(config)
+    logs.configure()
     app = Flask(__name__)
     app.config.update(SECRET_KEY=cfg.secret_key.reveal(), MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
                       TESTING=cfg.testing, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",

@@ -34,7 +34,7 @@ def handle(svc: Services, msg: InboundSms) -> Handled:
     pk = svc.vault.person_key(msg.e164)
     claim = store.claim_inbound(svc.redis, msg.sid)
     if not claim.fresh:
-        log.info("duplicate inbound sid=%s person=%s", msg.sid, pk)
+        log.info("inbound_duplicate", extra={"sid": msg.sid, "person": pk})
         return Handled(claim.answer or _await_twin(svc, msg.sid), None, pk)
     try:
         return _process(svc, msg, pk)
@@ -56,9 +56,9 @@ def _process(svc: Services, msg: InboundSms, pk: str) -> Handled:
     pipe.execute()
     if decision.crisis_replied or (callback_id and not reuse_callback):
         alerts.alert_staff(svc, msg.sid, decision.crisis)
-    log.info("inbound sid=%s person=%s intent=%s flow=%s replies=%d silence=%s crisis=%s",
-             msg.sid, pk, decision.intent.value, decision.flow, len(decision.replies),
-             decision.silence.value if decision.silence else None, decision.crisis)
+    log.info("inbound", extra={"sid": msg.sid, "person": pk, "intent": decision.intent.value, "flow": decision.flow,
+                               "replies": len(decision.replies), "crisis": decision.crisis,
+                               "silence": decision.silence.value if decision.silence else None})
     return Handled(twiml, decision, pk, callback_id)
 
 

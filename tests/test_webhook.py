@@ -186,3 +186,16 @@ def test_logs_never_show_number_or_body(phone, caplog):
     assert caplog.records
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert "6175550123" not in text and "secret-body-words" not in text
+
+
+def test_log_lines_are_json_with_message_sid(phone, caplog):
+    import json
+    import logging
+    from service.logs import JsonFormatter
+    sid = new_sid()
+    with caplog.at_level(logging.INFO):
+        phone.text("SIGNS", sid=sid)
+    lines = [json.loads(JsonFormatter().format(r)) for r in caplog.records]
+    [event] = [e for e in lines if e.get("sid") == sid]
+    assert event["event"] == "inbound" and event["intent"] == "flow" and event["flow"] == "signs"
+    assert "6175550123" not in json.dumps(lines)

@@ -46,10 +46,10 @@ def _send(rt: Runtime, mid: str, rec: dict) -> OutState:
         state = FAILURE_STATE[exc.failure]
         outbound.finish(r, mid, state, code=exc.code)
         _stop_texting(rt, rec["person"], exc.failure, mid)
-        log.warning("outbound failed mid=%s state=%s code=%s", mid, state.value, exc.code)
+        log.warning("outbound_failed", extra={"mid": mid, "state": state.value, "code": exc.code})
         return state
     outbound.finish(r, mid, OutState.SENT, sent.provider_sid)
-    log.info("outbound sent mid=%s provider_sid=%s", mid, sent.provider_sid)
+    log.info("outbound_sent", extra={"mid": mid, "provider_sid": sent.provider_sid})
     return OutState.SENT
 
 

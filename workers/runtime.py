@@ -4,6 +4,7 @@ from functools import cache
 
 from rq import Queue
 
+from service import logs
 from service.config import Config
 from service.context import Services, build
 from workers.ratelimit import RateLimiter
@@ -29,4 +30,5 @@ def make_runtime(svc: Services, sender: Sender | None = None) -> Runtime:
 
 @cache
 def current() -> Runtime:
+    logs.configure()
     return make_runtime(build(Config.from_env()))

@@ -67,7 +67,7 @@ class FakeTwilio:
         class Handler(_Handler):
             twilio = fake
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self._lock = threading.Lock()
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -95,6 +95,11 @@ class FakeTwilio:
         with self._lock:
             queue = self.failures.get(to)
             return queue.pop(0) if queue else None
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass  # a client that timed out and hung up (a test's point) is not an error worth printing
 
 
 class _Handler(BaseHTTPRequestHandler):
