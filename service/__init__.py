@@ -28,10 +28,10 @@ def create_app(config: Config | Mapping[str, str] | None = None) -> Flask:
 
 
 def _register(app: Flask) -> None:
-    from service import cli, fallback, health, sms, staff
+    from service import cli, fallback, health, ops, sms, staff
 
     csrf = CSRFProtect(app)
-    for bp in (health.bp, sms.bp, fallback.bp):
+    for bp in (health.bp, sms.bp, fallback.bp, ops.bp):
         csrf.exempt(bp)  # Twilio's requests are authenticated by their signature instead
         app.register_blueprint(bp)
     for bp in staff.BLUEPRINTS:

@@ -43,6 +43,7 @@ class Config:
     twilio_auth_token: Secret
     data_encryption_key: Secret
     phone_hash_key: Secret
+    metrics_token: Secret
     timezone: ZoneInfo
     business_hours: WeeklyHours
     quiet_hours: WeeklyHours
@@ -91,6 +92,7 @@ class Config:
             twilio_auth_token=Secret(env.get("TWILIO_AUTH_TOKEN", "")),
             data_encryption_key=Secret(env.get("DATA_ENCRYPTION_KEY", "")),
             phone_hash_key=Secret(env.get("PHONE_HASH_KEY", "")),
+            metrics_token=Secret(env.get("METRICS_TOKEN", "")),
             timezone=env.zone("CENTER_TIMEZONE", "America/New_York"),
             business_hours=env.hours("BUSINESS_HOURS", "Mon-Fri 09:00-17:00"),
             quiet_hours=env.hours("SEND_HOURS", "Mon-Sun 09:00-20:00"),

@@ -7,7 +7,7 @@ from datetime import datetime
 from twilio.twiml.messaging_response import MessagingResponse
 
 from flows.engine import Consent, Decision, decide
-from service import alerts, callbacks, followups, store
+from service import alerts, callbacks, followups, metrics, store
 from service.context import Services
 
 log = logging.getLogger("service.inbound")
@@ -71,6 +71,9 @@ def _save(svc, pipe, msg, pk, now, state, decision) -> None:
     for i, reply in enumerate(decision.replies):
         store.record_message(pipe, svc.vault, pk, "out", reply, f"{msg.sid}/{i}", now)
         store.count_replies(pipe, pk, f"{msg.sid}/{i}", now, crisis=decision.crisis_replied and i == 0)
+    metrics.count(pipe, metrics.REPLIES, decision.flow or decision.intent.value)
+    if decision.consent_changed and decision.consent is Consent.OPTED_OUT:
+        metrics.count(pipe, metrics.EVENTS, "opt_outs")
     if decision.crisis:
         callbacks.flag_crisis(pipe, svc.vault, pk, msg.e164, msg.sid, msg.body, now)
     if decision.cancel_followups or decision.consent is Consent.OPTED_OUT:

@@ -1,13 +1,15 @@
 """Twilio's webhook: check the signature, check the input, hand over to inbound.handle, answer TwiML."""
 import re
+import time
 from urllib.parse import parse_qsl
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, g, request
 from redis.exceptions import RedisError
 from twilio.request_validator import RequestValidator
 
 from service.context import Services, services
 from service.inbound import InboundSms, handle
+from service.metrics import STATUS, observe_webhook
 from service.outbound import STATUS_RANK, advance_status
 from service.phone import InvalidNumber, to_e164
 
@@ -19,6 +21,7 @@ FORM = "application/x-www-form-urlencoded"
 
 @bp.post("/sms")
 def inbound_sms():
+    g.started = time.perf_counter()
     svc = services()
     require_utf8_form()
     check_signature(svc)
@@ -27,7 +30,20 @@ def inbound_sms():
         handled = handle(svc, msg)
     except RedisError:
         abort(503, "storage unavailable; Twilio will use the fallback URL")
+    g.outcome = "answered" if handled.decision else "duplicate"
     return Response(handled.twiml, mimetype="application/xml")
+
+
+@bp.after_request
+def _observe(response):
+    """Count every webhook answer by outcome, and time it; a Redis outage must not hide the answer."""
+    if request.endpoint == "sms.inbound_sms" and "started" in g:
+        outcome = g.get("outcome") or {403: "forbidden", 503: "unavailable"}.get(response.status_code, "refused")
+        try:
+            observe_webhook(services().redis, outcome, time.perf_counter() - g.started)
+        except RedisError:
+            pass  # the metric is lost, the answer is not
+    return response
 
 
 @bp.post("/status")
@@ -46,6 +62,7 @@ def message_status():
         abort(400, "ErrorCode must be a number")
     try:
         advance_status(svc.redis, sid, status, code)
+        svc.redis.hincrby(STATUS, f"{status}|{code}", 1)
     except RedisError:
         abort(503, "storage unavailable; Twilio will retry")
     return "", 204

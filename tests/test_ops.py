@@ -55,3 +55,21 @@ def test_ops_status_prints_the_summary(app, phone, redis):
     assert "redis      ok" in output and "worker     NOT READY" in output
     assert "queue alerts     queued=1" in output
     assert "follow-ups pending=2" in output and "callbacks waiting=1" in output
+
+
+def test_metrics_need_a_token_and_count_what_happened(redis_url, redis):
+    app = create_app(make_env(redis_url, METRICS_TOKEN="scrape-token"))
+    client = app.test_client()
+    phone = Phone(client)
+    phone.text("SIGNS")
+    phone.text("CALL")
+    phone.text("STOP")
+    post_signed(client, "/twilio/sms", {"MessageSid": "SMbad", "From": "+16175550123"}, signature="x")
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    text = client.get("/metrics", headers={"Authorization": "Bearer scrape-token"}).get_data(as_text=True)
+    assert 'sms_webhook_requests_total{outcome="answered"} 3.0' in text
+    assert 'sms_webhook_requests_total{outcome="forbidden"} 1.0' in text
+    assert 'sms_replies_total{flow="signs"} 1.0' in text and "sms_opt_outs_total 1.0" in text
+    assert 'sms_webhook_latency_seconds_count 4.0' in text
+    assert "sms_callbacks_waiting 1.0" in text and 'sms_queue_depth{queue="followups"} 0.0' in text

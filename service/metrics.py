@@ -1,0 +1,96 @@
+"""Prometheus metrics kept in Redis, so every web and worker process on every machine adds to one set.
+
+Counters are HINCRBY on a few hashes (in pipelines the code already sends); gauges are read from the
+queues at scrape time. prometheus_client renders them through a custom collector.
+"""
+import bisect
+import time
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from redis import Redis
+from rq import Queue
+from rq.registry import FailedJobRegistry
+
+from service import callbacks, followups
+
+WEBHOOK = "sms:metrics:webhook"
+LATENCY = "sms:metrics:latency"
+REPLIES = "sms:metrics:replies"
+EVENTS = "sms:metrics:events"
+OUTBOUND = "sms:metrics:outbound"
+STATUS = "sms:metrics:status"
+BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+QUEUES = ("schedule", "alerts", "followups")
+
+
+def count(pipe, key: str, field: str, amount: int = 1) -> None:
+    pipe.hincrby(key, field, amount)
+
+
+def observe_webhook(r: Redis, outcome: str, seconds: float) -> None:
+    pipe = r.pipeline(transaction=False)
+    pipe.hincrby(WEBHOOK, outcome, 1)
+    pipe.hincrby(LATENCY, str(bisect.bisect_left(BUCKETS, seconds)), 1)
+    pipe.hincrbyfloat(LATENCY, "sum", seconds)
+    pipe.execute()
+
+
+class RedisCollector:
+    def __init__(self, redis: Redis):
+        self.redis = redis
+
+    def collect(self):
+        r = self.redis
+        yield _labelled(CounterMetricFamily("sms_webhook_requests", "Inbound webhook requests by outcome",
+                                            labels=["outcome"]), r.hgetall(WEBHOOK))
+        yield self._latency()
+        yield _labelled(CounterMetricFamily("sms_replies", "Inbound messages by flow or intent", labels=["flow"]),
+                        r.hgetall(REPLIES))
+        yield CounterMetricFamily("sms_opt_outs", "Consent changes to opted out", value=int(r.hget(EVENTS, "opt_outs") or 0))
+        yield _pairs(CounterMetricFamily("sms_outbound", "Outbound messages by state and error code",
+                                         labels=["state", "code"]), r.hgetall(OUTBOUND))
+        yield _pairs(CounterMetricFamily("sms_status_callbacks", "Twilio status callbacks by status and code",
+                                         labels=["status", "code"]), r.hgetall(STATUS))
+        yield from self._queues()
+
+    def _latency(self):
+        raw = {k.decode(): v for k, v in self.redis.hgetall(LATENCY).items()}
+        total, buckets = 0, []
+        for i, bound in enumerate((*BUCKETS, float("inf"))):
+            total += int(raw.get(str(i), 0))
+            buckets.append(("+Inf" if bound == float("inf") else str(bound), total))
+        family = HistogramMetricFamily("sms_webhook_latency_seconds", "Webhook handling time")
+        family.add_metric([], buckets, float(raw.get("sum", 0)))
+        return family
+
+    def _queues(self):
+        r, now = self.redis, time.time()
+        depth = GaugeMetricFamily("sms_queue_depth", "Jobs waiting per RQ queue", labels=["queue"])
+        failed = GaugeMetricFamily("sms_failed_jobs", "Jobs in RQ's failed registry", labels=["queue"])
+        for name in QUEUES:
+            queue = Queue(name, connection=r)
+            depth.add_metric([name], queue.count)
+            failed.add_metric([name], FailedJobRegistry(queue=queue).count)
+        yield depth
+        yield failed
+        yield GaugeMetricFamily("sms_followups_pending", "Pending follow-ups", value=r.zcard(followups.DUE))
+        first = r.zrange(followups.DUE, 0, 0, withscores=True)
+        yield GaugeMetricFamily("sms_followup_oldest_overdue_seconds", "How late the most overdue follow-up is",
+                                value=max(0.0, now - first[0][1]) if first else 0.0)
+        yield GaugeMetricFamily("sms_callbacks_waiting", "Open call back requests", value=r.zcard(callbacks.WAITING))
+        oldest = r.zrange(callbacks.WAITING, 0, 0, withscores=True)
+        yield GaugeMetricFamily("sms_callback_oldest_wait_seconds", "Longest wait for a call back",
+                                value=now - oldest[0][1] if oldest else 0.0)
+
+
+def _labelled(family, raw: dict):
+    for label, value in sorted(raw.items()):
+        family.add_metric([label.decode()], int(value))
+    return family
+
+
+def _pairs(family, raw: dict):
+    for label, value in sorted(raw.items()):
+        first, _, second = label.decode().partition("|")
+        family.add_metric([first, second], int(value))
+    return family
