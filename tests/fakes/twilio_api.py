@@ -60,6 +60,7 @@ class FakeTwilio:
     failures: dict = field(default_factory=dict)  # To -> list of (http status, twilio code), consumed in order
     received: list = field(default_factory=list)
     hang: set = field(default_factory=set)  # To numbers whose requests never get an answer in time
+    in_flight: list = field(default_factory=list)  # To of every valid request as it arrives, answered or not
 
     def start(self) -> "FakeTwilio":
         fake = self
@@ -123,6 +124,7 @@ class _Handler(BaseHTTPRequestHandler):
         problem = self._validate(params)
         if problem:
             return self._error(400, *problem, params=params, arrived=arrived)
+        fake.in_flight.append(params["To"])
         if fake.latency:
             time.sleep(fake.latency)
         if params["To"] in fake.hang:

@@ -1,0 +1,87 @@
+"""Faults with real processes: a worker killed mid-send, Redis killed and restarted from its AOF."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from rq import Queue
+from rq.registry import FailedJobRegistry, StartedJobRegistry
+
+from service import callbacks, create_app, followups, outbound, store
+from service.embedded_redis import EmbeddedRedis
+from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, Phone, make_env
+from tests.fakes.twilio_api import FakeTwilio
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+pytestmark = pytest.mark.slow
+
+
+def wait_until(predicate, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_worker_killed_mid_send_never_sends_twice(redis_url, redis):
+    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
+    try:
+        env = make_env(redis_url, TWILIO_API_BASE_URL=fake.url, TWILIO_FROM_NUMBER="+18555909944",
+                       SEND_RATE_PER_SECOND="10")
+        vault = create_app(env).extensions["sms_outreach"].vault
+        pipe = redis.pipeline()
+        outbound.create(pipe, vault, "kill1", "+16175550177", "hello", "test", "", 0)
+        pipe.execute()
+        fake.hang.add("+16175550177")  # Twilio receives the request and is slow to answer
+        queue = Queue("alerts", connection=redis)
+        job = queue.enqueue("workers.jobs.send_message", "kill1", job_id="msg-kill1")
+        worker = subprocess.Popen([str(BIN / "rq"), "worker", "--url", redis_url, "--worker-class",
+                                   "rq.worker.SimpleWorker", "alerts"], cwd=ROOT, env={**os.environ, **env},
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        assert wait_until(lambda: fake.in_flight == ["+16175550177"])
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
+        assert job.id in StartedJobRegistry(queue=queue).get_job_ids()
+        StartedJobRegistry(queue=queue).cleanup(timestamp=time.time() + 10_000)  # its heartbeat has run out
+        assert job.id in FailedJobRegistry(queue=queue).get_job_ids()  # visible to ops as failed
+        fake.hang.clear()
+        FailedJobRegistry(queue=queue).requeue(job.id)  # what an operator's "requeue" does
+        subprocess.run([str(BIN / "rq"), "worker", "--burst", "--url", redis_url, "--worker-class",
+                        "rq.worker.SimpleWorker", "alerts"], cwd=ROOT, env={**os.environ, **env}, timeout=60,
+                       capture_output=True)
+        assert fake.in_flight == ["+16175550177"]  # the retry did not call Twilio again
+        assert outbound.load(redis, vault, "kill1")["state"] == "sending"  # "may have gone out": never resent
+    finally:
+        fake.stop()
+
+
+def test_redis_killed_and_restarted_keeps_consent_callbacks_and_followups(tmp_path):
+    server = EmbeddedRedis(tmp_path / "redis").start()
+    try:
+        app = create_app(make_env(server.url))
+        vault = app.extensions["sms_outreach"].vault
+        stopper, caller = Phone(app.test_client(), "+16175550111"), Phone(app.test_client(), "+16175550112")
+        stopper.text("STOP")
+        caller.text("CALL")
+        caller.text("SIGNS")
+        time.sleep(1.5)  # appendfsync everysec: at most one second of writes is at risk
+        server.kill()
+        server.start()
+        r = Redis.from_url(server.url)
+        assert store.consent_of(r, vault.person_key(stopper.number)).value == "opted_out"
+        assert store.consent_history(r, vault.person_key(stopper.number))[0]["keyword"] == "STOP"
+        assert r.zcard(callbacks.WAITING) == 1
+        assert len(followups.pending_of(r, vault.person_key(caller.number))) == 2 and r.zcard(followups.DUE) == 2
+        fresh = create_app(make_env(server.url, DATA_ENCRYPTION_KEY=app.extensions["sms_outreach"]
+                                    .config.data_encryption_key.reveal()))
+        [cb] = callbacks.waiting(r, fresh.extensions["sms_outreach"].vault)
+        assert cb.phone == caller.number  # still decryptable after the crash
+    finally:
+        server.stop()
