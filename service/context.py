@@ -9,6 +9,7 @@ from flows.loader import load_directory
 from flows.model import FlowSet
 from service.config import Config
 from service.flowstore import FlowSource
+from service.metrics import Buffer
 from service.privacy import Vault
 
 EXTENSION = "sms_outreach"
@@ -21,6 +22,7 @@ class Services:
     vault: Vault
     source: FlowSource
     policy: Policy
+    counters: Buffer  # this process's metric counts, flushed to Redis in the background
 
     def flows(self) -> FlowSet:
         """The published flows now: staff may publish a new version at any moment."""
@@ -29,7 +31,7 @@ class Services:
 
 def build(config: Config) -> Services:
     return Services(config, connect(config.redis_url), Vault.from_config(config),
-                    FlowSource(load_directory(config.flows_dir)), policy(config))
+                    FlowSource(load_directory(config.flows_dir)), policy(config), Buffer())
 
 
 def connect(url: str) -> Redis:

@@ -33,7 +33,11 @@ class FlowSource:
 
     def current(self, r: Redis) -> FlowSet:
         version = r.get(PUBLISHED)
-        return self.version(r, int(version)) if version else self.seed
+        return self.for_version(r, int(version) if version else None)
+
+    def for_version(self, r: Redis, version: int | None) -> FlowSet:
+        """The FlowSet for a published version read elsewhere (None: nothing published, the seed)."""
+        return self.version(r, version) if version else self.seed
 
     def current_or_seed(self, r: Redis) -> FlowSet:
         """For the fallback path, which must answer with Redis down."""

@@ -31,22 +31,22 @@ class Handled:
 
 def handle(svc: Services, msg: InboundSms) -> Handled:
     """Idempotent on MessageSid: a retry gets the first answer back and changes nothing."""
-    pk = svc.vault.person_key(msg.e164)
-    claim = store.claim_inbound(svc.redis, msg.sid)
+    pk, now = svc.vault.person_key(msg.e164), time.time()
+    claim, state = store.open_inbound(svc.redis, msg.sid, pk, now)
     if not claim.fresh:
         log.info("inbound_duplicate", extra={"sid": msg.sid, "person": pk})
         return Handled(claim.answer or _await_twin(svc, msg.sid), None, pk)
     try:
-        return _process(svc, msg, pk)
+        return _process(svc, msg, pk, now, state)
     except BaseException:
         store.release_inbound(svc.redis, msg.sid)
         raise
 
 
-def _process(svc: Services, msg: InboundSms, pk: str) -> Handled:
-    r, now = svc.redis, time.time()
-    state = store.load_state(r, pk, now)
-    decision = decide(svc.flows(), svc.policy, state.texter, msg.body, datetime.fromtimestamp(now, svc.config.timezone))
+def _process(svc: Services, msg: InboundSms, pk: str, now: float, state: store.State) -> Handled:
+    r = svc.redis
+    flows = svc.source.for_version(r, state.flows_version)
+    decision = decide(flows, svc.policy, state.texter, msg.body, datetime.fromtimestamp(now, svc.config.timezone))
     twiml = render(decision.replies)
     reuse_callback = callbacks.open_callback_id(r, pk) if decision.callback else None
     pipe = r.pipeline(transaction=True)
@@ -64,22 +64,31 @@ def _process(svc: Services, msg: InboundSms, pk: str) -> Handled:
 
 def _save(svc, pipe, msg, pk, now, state, decision) -> None:
     texter = state.texter
-    store.record_contact(pipe, svc.vault, pk, msg.e164, decision.consent, now, texter.first_contact)
+    store.record_contact(pipe, svc.vault, pk, msg.e164, decision.consent, now, state)
     if decision.consent_changed or texter.first_contact:
         store.record_consent(pipe, pk, decision.consent, decision.keyword or "FIRST_MESSAGE", msg.sid, now)
-    store.record_message(pipe, svc.vault, pk, "in", msg.body, msg.sid, now)
-    for i, reply in enumerate(decision.replies):
-        store.record_message(pipe, svc.vault, pk, "out", reply, f"{msg.sid}/{i}", now)
-        store.count_replies(pipe, pk, f"{msg.sid}/{i}", now, crisis=decision.crisis_replied and i == 0)
-    metrics.count(pipe, metrics.REPLIES, decision.flow or decision.intent.value)
-    if decision.consent_changed and decision.consent is Consent.OPTED_OUT:
-        metrics.count(pipe, metrics.EVENTS, "opt_outs")
+    ids = [f"{msg.sid}/{i}" for i in range(len(decision.replies))]
+    store.record_messages(pipe, svc.vault, pk, [("in", msg.body, msg.sid)]
+                          + [("out", reply, i) for reply, i in zip(decision.replies, ids)], now)
+    _count(svc, pipe, pk, ids, now, decision)
     if decision.crisis:
         callbacks.flag_crisis(pipe, svc.vault, pk, msg.e164, msg.sid, msg.body, now)
-    if decision.cancel_followups or decision.consent is Consent.OPTED_OUT:
+    if (decision.cancel_followups or decision.consent is Consent.OPTED_OUT) and state.pending:
         followups.cancel(pipe, pk, state.pending)
     if decision.schedule:
         followups.schedule(pipe, svc.config, pk, msg.e164, decision.schedule, now)
+
+
+def _count(svc: Services, pipe, pk: str, ids: list[str], now: float, decision: Decision) -> None:
+    """Replies count toward the hourly budgets; the first reply is the crisis one when there is one."""
+    crisis_ids = ids[:1] if decision.crisis_replied else []
+    if crisis_ids:
+        store.count_replies(pipe, pk, crisis_ids, now, crisis=True)
+    if ids[len(crisis_ids):]:
+        store.count_replies(pipe, pk, ids[len(crisis_ids):], now, crisis=False)
+    svc.counters.add(metrics.REPLIES, decision.flow or decision.intent.value)
+    if decision.consent_changed and decision.consent is Consent.OPTED_OUT:
+        svc.counters.add(metrics.EVENTS, "opt_outs")
 
 
 def _callback(svc, pipe, msg, pk, now, decision) -> str:

@@ -4,10 +4,13 @@ Counters are HINCRBY on a few hashes (in pipelines the code already sends); gaug
 queues at scrape time. prometheus_client renders them through a custom collector.
 """
 import bisect
+import threading
 import time
+from collections import Counter
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue
 from rq.registry import FailedJobRegistry
 
@@ -23,24 +26,68 @@ BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.
 QUEUES = ("schedule", "alerts", "followups")
 
 
-def count(pipe, key: str, field: str, amount: int = 1) -> None:
-    pipe.hincrby(key, field, amount)
+class Buffer:
+    """Per-process counts, written to Redis about once a second by a background thread: the webhook's
+    hot path pays a dict update, not a round trip. A crash loses at most a second of counts."""
+
+    def __init__(self, interval: float = 1.0):
+        self.interval = interval
+        self._counts: Counter = Counter()
+        self._latency_sum = 0.0
+        self._lock = threading.Lock()
+        self._redis: Redis | None = None
+        self._thread: threading.Thread | None = None
+
+    def add(self, key: str, field: str, amount: int = 1) -> None:
+        with self._lock:
+            self._counts[(key, field)] += amount
+
+    def observe(self, seconds: float) -> None:
+        with self._lock:
+            self._counts[(LATENCY, str(bisect.bisect_left(BUCKETS, seconds)))] += 1
+            self._latency_sum += seconds
+
+    def bind(self, redis: Redis) -> None:
+        """Start flushing to this Redis (once per process, on first use: never at import)."""
+        if self._thread is None or not self._thread.is_alive():
+            self._redis = redis
+            self._thread = threading.Thread(target=self._run, name="metrics-flush", daemon=True)
+            self._thread.start()
+
+    def flush(self, redis: Redis | None = None) -> None:
+        with self._lock:
+            counts, latency, self._counts, self._latency_sum = self._counts, self._latency_sum, Counter(), 0.0
+        if not counts:
+            return
+        pipe = (redis or self._redis).pipeline(transaction=False)
+        for (key, field), amount in counts.items():
+            pipe.hincrby(key, field, amount)
+        if latency:
+            pipe.hincrbyfloat(LATENCY, "sum", latency)
+        pipe.execute()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.interval)
+            try:
+                self.flush()
+            except RedisError:  # Redis down: keep counting, try again next second
+                continue
 
 
-def observe_webhook(r: Redis, outcome: str, seconds: float) -> None:
-    pipe = r.pipeline(transaction=False)
-    pipe.hincrby(WEBHOOK, outcome, 1)
-    pipe.hincrby(LATENCY, str(bisect.bisect_left(BUCKETS, seconds)), 1)
-    pipe.hincrbyfloat(LATENCY, "sum", seconds)
-    pipe.execute()
+def observe_webhook(buffer: Buffer, r: Redis, outcome: str, seconds: float) -> None:
+    buffer.add(WEBHOOK, outcome)
+    buffer.observe(seconds)
+    buffer.bind(r)
 
 
 class RedisCollector:
-    def __init__(self, redis: Redis):
-        self.redis = redis
+    def __init__(self, redis: Redis, buffer: Buffer):
+        self.redis, self.buffer = redis, buffer
 
     def collect(self):
         r = self.redis
+        self.buffer.flush(r)  # this process's own recent counts; others arrive within a second
         yield _labelled(CounterMetricFamily("sms_webhook_requests", "Inbound webhook requests by outcome",
                                             labels=["outcome"]), r.hgetall(WEBHOOK))
         yield self._latency()

@@ -18,7 +18,7 @@ def metrics():
     if not _authorized(svc):
         abort(401, "metrics need 'Authorization: Bearer <METRICS_TOKEN>' or an ops sign-in")
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(RedisCollector(svc.redis))
+    registry.register(RedisCollector(svc.redis, svc.counters))
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
 
 

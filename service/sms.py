@@ -40,7 +40,8 @@ def _observe(response):
     if request.endpoint == "sms.inbound_sms" and "started" in g:
         outcome = g.get("outcome") or {403: "forbidden", 503: "unavailable"}.get(response.status_code, "refused")
         try:
-            observe_webhook(services().redis, outcome, time.perf_counter() - g.started)
+            svc = services()
+            observe_webhook(svc.counters, svc.redis, outcome, time.perf_counter() - g.started)
         except RedisError:
             pass  # the metric is lost, the answer is not
     return response

@@ -40,12 +40,6 @@ class Claim:
     answer: str | None = None
 
 
-def claim_inbound(r: Redis, sid: str) -> Claim:
-    if r.set(inbound_key(sid), "", nx=True, ex=PENDING_TTL):
-        return Claim(True)
-    return Claim(False, (r.get(inbound_key(sid)) or b"").decode() or None)
-
-
 def release_inbound(r: Redis, sid: str) -> None:
     """Give a claim back when handling failed, so Twilio's retry is processed afresh."""
     r.delete(inbound_key(sid))
@@ -55,17 +49,26 @@ def release_inbound(r: Redis, sid: str) -> None:
 class State:
     texter: Texter
     pending: tuple[str, ...]  # follow-up ids waiting for this person
+    has_phone: bool = False
+    undeliverable: bool = False
+    flows_version: int | None = None
 
 
-def load_state(r: Redis, pk: str, now: float) -> State:
+def open_inbound(r: Redis, sid: str, pk: str, now: float) -> tuple[Claim, State]:
+    """Claim the MessageSid and read everything the engine needs, in one round trip."""
     pipe = r.pipeline(transaction=False)
-    pipe.hmget(contact_key(pk), "consent", "followups")
+    pipe.set(inbound_key(sid), "", nx=True, ex=PENDING_TTL)
+    pipe.get(inbound_key(sid))
+    pipe.get("sms:flows:published")
+    pipe.hmget(contact_key(pk), "consent", "followups", "phone", "undeliverable")
     for crisis in (False, True):
         pipe.zcount(replies_key(pk, crisis), now - HOUR, "+inf")
-    (consent, pending), replies, crisis_replies = pipe.execute()
+    fresh, answer, version, (consent, pending, phone, undeliverable), replies, crisis_replies = pipe.execute()
     texter = Texter(Consent(consent.decode()) if consent else Consent.SUBSCRIBED, consent is None,
                     replies, crisis_replies)
-    return State(texter, tuple(pending.decode().split()) if pending else ())
+    state = State(texter, tuple(pending.decode().split()) if pending else (), phone is not None,
+                  undeliverable is not None, int(version) if version else None)
+    return Claim(bool(fresh), None if fresh else (answer or b"").decode() or None), state
 
 
 def consent_of(r: Redis, pk: str) -> Consent:
@@ -73,14 +76,15 @@ def consent_of(r: Redis, pk: str) -> Consent:
     return Consent(value.decode()) if value else Consent.SUBSCRIBED
 
 
-def record_contact(pipe, vault: Vault, pk: str, e164: str, consent: Consent, now: float, first: bool) -> None:
+def record_contact(pipe, vault: Vault, pk: str, e164: str, consent: Consent, now: float, state: State) -> None:
     fields = {"consent": consent.value, "last_seen": int(now)}
-    if first:
-        fields |= {"phone": vault.encrypt(e164), "first_seen": int(now)}
-    else:  # after an erasure the number comes back only when the person texts again
-        pipe.hsetnx(contact_key(pk), "phone", vault.encrypt(e164))
+    if state.texter.first_contact:
+        fields["first_seen"] = int(now)
+    if not state.has_phone:  # first contact, or back after an erasure: only a new text brings the number back
+        fields["phone"] = vault.encrypt(e164)
     pipe.hset(contact_key(pk), mapping=fields)
-    pipe.hdel(contact_key(pk), "undeliverable")  # they just texted us: the number works
+    if state.undeliverable:
+        pipe.hdel(contact_key(pk), "undeliverable")  # they just texted us: the number works
 
 
 def record_consent(pipe, pk: str, consent: Consent, keyword: str, sid: str, now: float) -> None:
@@ -93,9 +97,11 @@ def consent_history(r: Redis, pk: str) -> list[dict]:
     return [json.loads(e) for e in r.lrange(consent_log_key(pk), 0, -1)]
 
 
-def record_message(pipe, vault: Vault, pk: str, direction: str, body: str, sid: str, now: float) -> None:
-    entry = json.dumps({"at": round(now, 3), "dir": direction, "sid": sid, "body": body})
-    pipe.rpush(transcript_key(pk), vault.encrypt(entry))
+def record_messages(pipe, vault: Vault, pk: str, messages: list[tuple[str, str, str]], now: float) -> None:
+    """(direction, body, sid) entries, each encrypted, appended in order; the transcript keeps the newest."""
+    entries = [vault.encrypt(json.dumps({"at": round(now, 3), "dir": d, "sid": sid, "body": body}))
+               for d, body, sid in messages]
+    pipe.rpush(transcript_key(pk), *entries)
     pipe.ltrim(transcript_key(pk), -TRANSCRIPT_LIMIT, -1)
 
 
@@ -103,9 +109,9 @@ def transcript(r: Redis, vault: Vault, pk: str) -> list[dict]:
     return [json.loads(vault.decrypt(e)) for e in r.lrange(transcript_key(pk), 0, -1)]
 
 
-def count_replies(pipe, pk: str, sid: str, now: float, crisis: bool) -> None:
+def count_replies(pipe, pk: str, ids: list[str], now: float, crisis: bool) -> None:
     key = replies_key(pk, crisis)
-    pipe.zadd(key, {sid: now})
+    pipe.zadd(key, {i: now for i in ids})
     pipe.zremrangebyscore(key, "-inf", now - HOUR)
     pipe.expire(key, HOUR + 60)
 
