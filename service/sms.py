@@ -1,7 +1,7 @@
 """Twilio's webhook: check the signature, check the input, hand over to inbound.handle, answer TwiML."""
 import re
 import time
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_to_bytes
 
 from flask import Blueprint, Response, abort, g, request
 from redis.exceptions import RedisError
@@ -101,7 +101,7 @@ def require_utf8_form() -> None:
     """Twilio sends UTF-8 forms; anything else is refused before it can be misread."""
     if request.mimetype != FORM:
         abort(415, f"expected {FORM}")
-    try:
-        parse_qsl(request.get_data(cache=True).decode("ascii"), keep_blank_values=True, errors="strict")
-    except (UnicodeDecodeError, ValueError):
+    try:  # separators are ASCII, so the whole body decodes exactly when every field does
+        unquote_to_bytes(request.get_data(cache=True).replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
         abort(400, "request body is not valid UTF-8")
