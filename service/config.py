@@ -36,7 +36,7 @@ class Secret:
 @dataclass(frozen=True)
 class Config:
     app_env: str
-    redis_url: str = field(repr=False)
+    redis_url: str = field(repr=False)  # may carry a password
     secret_key: Secret
     public_base_url: str
     twilio_account_sid: str
@@ -60,7 +60,8 @@ class Config:
     send_rate_per_second: int = 1
     followups_per_week: int = 3
     followup_horizon_days: int = 14
-    extra: dict = field(default_factory=dict)
+    redis_sentinels: tuple[tuple[str, int], ...] = ()
+    redis_sentinel_master: str = ""
 
     @property
     def testing(self) -> bool:
@@ -85,7 +86,9 @@ class Config:
                 raise ConfigError(f"production needs {', '.join(missing)} set in the environment")
         return cls(
             app_env=app_env,
-            redis_url=env.required("REDIS_URL"),
+            redis_url=env.get("REDIS_URL") if env.get("REDIS_SENTINELS") else env.required("REDIS_URL"),
+            redis_sentinels=env.sentinels("REDIS_SENTINELS"),
+            redis_sentinel_master=env.get("REDIS_SENTINEL_MASTER", "mymaster"),
             secret_key=Secret(env.get("SECRET_KEY", "dev-secret-key")),
             public_base_url=env.get("PUBLIC_BASE_URL", f"http://localhost:{env.get('PORT', '5000')}").rstrip("/"),
             twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
@@ -110,6 +113,16 @@ class Config:
             followups_per_week=env.integer("FOLLOWUPS_PER_WEEK", 3),
             followup_horizon_days=env.integer("FOLLOWUP_HORIZON_DAYS", 14),
         )
+
+
+def rq_settings(environ: Mapping[str, str] | None = None) -> dict:
+    """Settings for the rq CLI (`-c workers.rq_settings`): REDIS_URL, or Sentinel when configured."""
+    env = _Env(os.environ if environ is None else environ)
+    sentinels = env.sentinels("REDIS_SENTINELS")
+    if not sentinels:
+        return {"REDIS_URL": env.required("REDIS_URL")}
+    return {"SENTINEL": {"INSTANCES": list(sentinels), "MASTER_NAME": env.get("REDIS_SENTINEL_MASTER", "mymaster"),
+                         "SOCKET_TIMEOUT": 5, "DB": 0}}
 
 
 class _Env:
@@ -148,6 +161,15 @@ class _Env:
             return ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(f"{name}: unknown time zone {value!r}") from None
+
+    def sentinels(self, name: str) -> tuple[tuple[str, int], ...]:
+        found = []
+        for item in filter(None, (i.strip() for i in self.get(name).split(","))):
+            host, _, port = item.rpartition(":")
+            if not host or not port.isdigit():
+                raise ConfigError(f"{name} must be host:port pairs, comma-separated, not {item!r}")
+            found.append((host, int(port)))
+        return tuple(found)
 
     def numbers(self, name: str, region: str) -> tuple[str, ...]:
         try:

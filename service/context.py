@@ -3,6 +3,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from redis import Redis
+from redis.sentinel import Sentinel
 
 from flows.engine import Policy
 from flows.loader import load_directory
@@ -30,13 +31,20 @@ class Services:
 
 
 def build(config: Config) -> Services:
-    return Services(config, connect(config.redis_url), Vault.from_config(config),
+    return Services(config, connect(config), Vault.from_config(config),
                     FlowSource(load_directory(config.flows_dir)), policy(config), Buffer())
 
 
-def connect(url: str) -> Redis:
-    """Short timeouts: with Redis down the webhook must answer 503 fast so Twilio uses the fallback URL."""
-    return Redis.from_url(url, socket_timeout=2, socket_connect_timeout=1, health_check_interval=30)
+def connect(config: Config) -> Redis:
+    """Short timeouts: with Redis down the webhook must answer 503 fast so Twilio uses the fallback URL.
+
+    With Sentinel the client asks the sentinels for the current primary and follows a failover.
+    """
+    timeouts = {"socket_timeout": 2, "socket_connect_timeout": 1}
+    if config.redis_sentinels:
+        sentinel = Sentinel(list(config.redis_sentinels), sentinel_kwargs=timeouts, **timeouts)
+        return sentinel.master_for(config.redis_sentinel_master, health_check_interval=30, **timeouts)
+    return Redis.from_url(config.redis_url, health_check_interval=30, **timeouts)
 
 
 def policy(config: Config) -> Policy:

@@ -40,7 +40,8 @@ def main() -> int:
     env["REDIS_URL"] = url
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     print(f"redis: {'embedded, data in var/redis' if server else 'REDIS_URL'}; web on {env['PUBLIC_BASE_URL']}")
-    honcho = subprocess.Popen([sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile")],
+    workers = f"worker={env.get('WORKER_PROCESSES', '4')}"
+    honcho = subprocess.Popen([sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile"), "-c", workers],
                               cwd=ROOT, env={**os.environ, **env})
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:

@@ -9,7 +9,7 @@ import uuid
 from redis import Redis
 
 KEY = "sms:ratelimit:outbound"
-SAFETY = 0.05  # seconds added to the window: delivery jitter must not squeeze cap+1 sends into one second
+SAFETY = 0.1  # seconds added to the window: scheduling jitter on a busy host must not squeeze cap+1 sends into one second at the provider
 
 # Reservations are start times in a sorted set. A new one starts no earlier than `window` after the
 # reservation `cap` places back, so no window of that length ever holds more than `cap` starts.
