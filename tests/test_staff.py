@@ -218,3 +218,21 @@ def test_unclaimed_callback_escalates_once_in_business_hours(redis_url, redis):
     assert escalate(rt, now=saturday) == []
     assert len(escalate(rt, now=late)) == 1 and escalate(rt, now=late + 60) == []
     assert alerts_queue.count == before + 1
+
+
+def test_ops_page_shows_failed_jobs_and_requeues_them(staff_app, redis):
+    from rq import Queue
+    from rq.registry import FailedJobRegistry
+    Phone(staff_app.test_client()).text("SIGNS")
+    queue = Queue("alerts", connection=redis)
+    job = queue.enqueue("workers.jobs.send_message", "no-such-message-module-error", job_id="broken1")
+    job.set_status("failed")
+    FailedJobRegistry(queue=queue).add(job, exc_string="Traceback...\nValueError: boom")
+    queue.remove(job)
+    ops = login(staff_app, "ops")
+    page = ops.get("/staff/ops").get_data(as_text=True)
+    assert "broken1" in page and "Pending follow-ups by day" in page and "No worker is running" in page
+    ops.post("/staff/ops/jobs/broken1/requeue", data={"csrf_token": ops.token})
+    assert queue.count == 1 and FailedJobRegistry(queue=queue).count == 0
+    assert accounts.audit_log(redis)[0]["action"] == "requeue_job"
+    assert ops.post("/staff/ops/jobs/nope/delete", data={"csrf_token": ops.token}).status_code == 404

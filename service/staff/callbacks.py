@@ -9,6 +9,7 @@ from service.callbacks import CallbackState
 from service.context import services
 from service.health import readiness
 from service.phone import mask
+from service.staff import opsview
 from service.staff.auth import require
 
 bp = Blueprint("callbacks", __name__, url_prefix="/staff")
@@ -73,10 +74,23 @@ def resolve(flag_id):
 @bp.get("/ops")
 @require(Role.OPS)
 def ops():
-    from rq import Queue
-    from rq.registry import FailedJobRegistry
     r = services().redis
-    queues = [(name, Queue(name, connection=r)) for name in ("schedule", "alerts", "followups")]
-    rows = [(name, q.count, FailedJobRegistry(queue=q).count) for name, q in queues]
-    return render_template("staff/ops.html", checks=readiness(r), queues=rows, pending=r.zcard(followups.DUE),
-                           waiting=r.zcard(callbacks.WAITING), flags=r.zcard(callbacks.CRISIS_OPEN))
+    return render_template("staff/ops.html", checks=readiness(r), queues=opsview.queues(r),
+                           workers=opsview.workers(r), failed=opsview.failed_jobs(r),
+                           by_day=opsview.pending_by_day(r, services().config.timezone, time.time()),
+                           pending=r.zcard(followups.DUE), waiting=r.zcard(callbacks.WAITING),
+                           flags=r.zcard(callbacks.CRISIS_OPEN))
+
+
+@bp.post("/ops/jobs/<job_id>/<action>")
+@require(Role.OPS)
+def job_action(job_id, action):
+    """Requeue or delete a failed job; both are audited."""
+    r = services().redis
+    if action not in ("requeue", "delete"):
+        abort(404, "unknown action")
+    if not opsview.act_on_failed(r, job_id, action):
+        abort(404, "no such failed job")
+    accounts.audit(r, g.account.email, f"{action}_job", job_id)
+    flash(f"Job {job_id}: {action} done.")
+    return redirect(url_for(".ops"))
