@@ -16,7 +16,7 @@ ESCALATION = "{program}: a call back has waited over 15 minutes unclaimed. Pleas
 
 def alert_staff(svc: Services, sid: str, crisis: bool, escalation: bool = False) -> list[str]:
     """Queue one alert per on-call number; ids derive from the MessageSid so a retry adds none."""
-    numbers = svc.config.staff_alert_numbers
+    numbers = svc.current_config().staff_alert_numbers
     if not numbers:
         return []
     body = svc.flows().render(CRISIS if crisis else ESCALATION if escalation else CALLBACK)

@@ -1,7 +1,7 @@
 """All configuration, read once from the environment; production refuses to start without its secrets."""
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -75,6 +75,24 @@ class Config:
     def twilio_enabled(self) -> bool:
         return bool(self.twilio_account_sid and self.twilio_auth_token
                     and (self.twilio_messaging_service_sid or self.twilio_from_number))
+
+    def with_overrides(self, overrides: Mapping[str, str]) -> "Config":
+        """Settings staff changed in the console (service/settings.py), parsed like the environment."""
+        env, region = _Env(overrides), self.default_region
+        parsers = {
+            "BUSINESS_HOURS": ("business_hours", lambda n: env.hours(n, "")),
+            "SEND_HOURS": ("quiet_hours", lambda n: env.hours(n, "")),
+            "CALLBACK_WITHIN_MINUTES": ("callback_within_minutes", lambda n: env.integer(n, 1)),
+            "REPLIES_PER_HOUR": ("replies_per_hour", lambda n: env.integer(n, 1)),
+            "CRISIS_REPLIES_PER_HOUR": ("crisis_replies_per_hour", lambda n: env.integer(n, 1)),
+            "FOLLOWUPS_PER_WEEK": ("followups_per_week", lambda n: env.integer(n, 1)),
+            "FOLLOWUP_HORIZON_DAYS": ("followup_horizon_days", lambda n: env.integer(n, 1)),
+            "STAFF_ALERT_NUMBERS": ("staff_alert_numbers", lambda n: env.numbers(n, region)),
+        }
+        unknown = set(overrides) - set(parsers)
+        if unknown:
+            raise ConfigError(f"{sorted(unknown)[0]} cannot be changed in the console")
+        return replace(self, **{parsers[n][0]: parsers[n][1](n) for n in overrides})
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Config":

@@ -9,6 +9,7 @@ from flows.engine import Policy
 from flows.loader import load_directory
 from flows.model import FlowSet
 from service.config import Config
+from service import settings
 from service.flowstore import FlowSource
 from service.metrics import Buffer
 from service.privacy import Vault
@@ -28,6 +29,13 @@ class Services:
     def flows(self) -> FlowSet:
         """The published flows now: staff may publish a new version at any moment."""
         return self.source.current(self.redis)
+
+    def current_config(self, overrides: dict[str, str] | None = None) -> Config:
+        """Config with the console's settings applied (read from Redis unless the caller has them)."""
+        return settings.effective(self.config, settings.overrides(self.redis) if overrides is None else overrides)
+
+    def policy_for(self, config: Config) -> Policy:
+        return self.policy if config is self.config else policy(config)
 
 
 def build(config: Config) -> Services:

@@ -46,11 +46,13 @@ def handle(svc: Services, msg: InboundSms) -> Handled:
 def _process(svc: Services, msg: InboundSms, pk: str, now: float, state: store.State) -> Handled:
     r = svc.redis
     flows = svc.source.for_version(r, state.flows_version)
-    decision = decide(flows, svc.policy, state.texter, msg.body, datetime.fromtimestamp(now, svc.config.timezone))
+    config = svc.current_config(state.settings)
+    local = datetime.fromtimestamp(now, config.timezone)
+    decision = decide(flows, svc.policy_for(config), state.texter, msg.body, local)
     twiml = render(decision.replies)
     reuse_callback = callbacks.open_callback_id(r, pk) if decision.callback else None
     pipe = r.pipeline(transaction=True)
-    _save(svc, pipe, msg, pk, now, state, decision)
+    _save(svc, config, pipe, msg, pk, now, state, decision)
     callback_id = reuse_callback or (_callback(svc, pipe, msg, pk, now, decision) if decision.callback else None)
     store.finish_inbound(pipe, msg.sid, twiml)
     pipe.execute()
@@ -62,7 +64,7 @@ def _process(svc: Services, msg: InboundSms, pk: str, now: float, state: store.S
     return Handled(twiml, decision, pk, callback_id)
 
 
-def _save(svc, pipe, msg, pk, now, state, decision) -> None:
+def _save(svc, config, pipe, msg, pk, now, state, decision) -> None:
     texter = state.texter
     store.record_contact(pipe, svc.vault, pk, msg.e164, decision.consent, now, state)
     if decision.consent_changed or texter.first_contact:
@@ -76,7 +78,7 @@ def _save(svc, pipe, msg, pk, now, state, decision) -> None:
     if (decision.cancel_followups or decision.consent is Consent.OPTED_OUT) and state.pending:
         followups.cancel(pipe, pk, state.pending)
     if decision.schedule:
-        followups.schedule(pipe, svc.config, pk, msg.e164, decision.schedule, now)
+        followups.schedule(pipe, config, pk, msg.e164, decision.schedule, now)
 
 
 def _count(svc: Services, pipe, pk: str, ids: list[str], now: float, decision: Decision) -> None:

@@ -1,6 +1,6 @@
 """Redis layout for people and messages. Keys carry HMAC person keys, never numbers."""
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from redis import Redis
 
@@ -52,6 +52,7 @@ class State:
     has_phone: bool = False
     undeliverable: bool = False
     flows_version: int | None = None
+    settings: dict = field(default_factory=dict)  # console overrides of the center's settings
 
 
 def open_inbound(r: Redis, sid: str, pk: str, now: float) -> tuple[Claim, State]:
@@ -60,14 +61,16 @@ def open_inbound(r: Redis, sid: str, pk: str, now: float) -> tuple[Claim, State]
     pipe.set(inbound_key(sid), "", nx=True, ex=PENDING_TTL)
     pipe.get(inbound_key(sid))
     pipe.get("sms:flows:published")
+    pipe.hgetall("sms:settings")
     pipe.hmget(contact_key(pk), "consent", "followups", "phone", "undeliverable")
     for crisis in (False, True):
         pipe.zcount(replies_key(pk, crisis), now - HOUR, "+inf")
-    fresh, answer, version, (consent, pending, phone, undeliverable), replies, crisis_replies = pipe.execute()
+    fresh, answer, version, tuned, (consent, pending, phone, undeliverable), replies, crisis_replies = pipe.execute()
     texter = Texter(Consent(consent.decode()) if consent else Consent.SUBSCRIBED, consent is None,
                     replies, crisis_replies)
     state = State(texter, tuple(pending.decode().split()) if pending else (), phone is not None,
-                  undeliverable is not None, int(version) if version else None)
+                  undeliverable is not None, int(version) if version else None,
+                  {k.decode(): v.decode() for k, v in tuned.items()})
     return Claim(bool(fresh), None if fresh else (answer or b"").decode() or None), state
 
 

@@ -236,3 +236,20 @@ def test_ops_page_shows_failed_jobs_and_requeues_them(staff_app, redis):
     assert queue.count == 1 and FailedJobRegistry(queue=queue).count == 0
     assert accounts.audit_log(redis)[0]["action"] == "requeue_job"
     assert ops.post("/staff/ops/jobs/nope/delete", data={"csrf_token": ops.token}).status_code == 404
+
+
+def test_settings_change_the_flood_limit_and_are_validated(staff_app, redis):
+    admin = login(staff_app, "admin")
+    assert login(staff_app, "staff").get("/staff/settings/").status_code == 403
+    bad = admin.post("/staff/settings/", data={"csrf_token": admin.token, "REPLIES_PER_HOUR": "lots"})
+    assert bad.status_code == 422 and "REPLIES_PER_HOUR must be a positive whole number" in bad.get_data(as_text=True)
+    bad_hours = admin.post("/staff/settings/", data={"csrf_token": admin.token, "SEND_HOURS": "whenever"})
+    assert bad_hours.status_code == 422
+    admin.post("/staff/settings/", data={"csrf_token": admin.token, "REPLIES_PER_HOUR": "2",
+                                         "STAFF_ALERT_NUMBERS": "+1 617 253 1000"})
+    phone = Phone(staff_app.test_client())
+    assert [bool(replies(phone.text(f"hi {i}"))) for i in range(3)] == [True, True, False]
+    assert accounts.audit_log(redis)[0]["action"] == "save_settings"
+    from rq import Queue
+    Phone(staff_app.test_client(), "+16175550155").text("CALL")
+    assert Queue("alerts", connection=redis).count == 1  # the on-call number from the console

@@ -10,7 +10,8 @@ UNCLAIMED_SECONDS = 15 * 60
 
 def escalate(rt: Runtime, now: float | None = None) -> list[str]:
     svc, now = rt.svc, time.time() if now is None else now
-    if not svc.config.business_hours.is_open(datetime.fromtimestamp(now, svc.config.timezone)):
+    config = svc.current_config()
+    if not config.business_hours.is_open(datetime.fromtimestamp(now, config.timezone)):
         return []
     overdue = callbacks.overdue_unclaimed(svc.redis, now, UNCLAIMED_SECONDS)
     for callback_id in overdue:

@@ -65,7 +65,7 @@ def _prepare(rt: Runtime, fu: FollowUpId, fid: str, mid: str, now: float) -> Out
 
 
 def _check(rt: Runtime, r, fu: FollowUpId, fid: str, now: float) -> Plan:
-    cfg, vault = rt.svc.config, rt.svc.vault
+    cfg, vault = rt.svc.current_config(), rt.svc.vault
     consent, pending, undeliverable, sent, phone = r.hmget(
         store.contact_key(fu.person), "consent", followups.FIELD, "undeliverable", "followups_sent", "phone")
     text = _text(rt, fu)

@@ -73,8 +73,9 @@ def deliver():
     from workers.sender import OutboxSender
     number = _number()
     rt = make_runtime(svc, OutboxSender(svc.redis, svc.vault))
-    zone = followups.recipient_zone(svc.config, number)
-    moment = defer_into(datetime.now(zone), svc.config.quiet_hours, timedelta(0))
+    config = svc.current_config()
+    zone = followups.recipient_zone(config, number)
+    moment = defer_into(datetime.now(zone), config.quiet_hours, timedelta(0))
     for fid in followups.pending_of(svc.redis, svc.vault.person_key(number)):
         send_followup(rt, fid, now=moment.timestamp())
     return redirect(url_for(".phone", number=number))
