@@ -36,6 +36,7 @@ def _register(app: Flask) -> None:
         app.register_blueprint(bp)
     for bp in staff.BLUEPRINTS:
         app.register_blueprint(bp)
+    ops.mount_dashboard(app, app.extensions[EXTENSION].config, csrf)
     app.cli.add_command(cli.ops)
     app.cli.add_command(cli.staff)
     app.register_error_handler(HTTPException, _http_error)

@@ -253,3 +253,13 @@ def test_settings_change_the_flood_limit_and_are_validated(staff_app, redis):
     from rq import Queue
     Phone(staff_app.test_client(), "+16175550155").text("CALL")
     assert Queue("alerts", connection=redis).count == 1  # the on-call number from the console
+
+
+def test_rq_dashboard_is_behind_the_ops_role(staff_app):
+    anonymous = staff_app.test_client().get("/staff/rq/")
+    assert anonymous.status_code == 302 and "/staff/login" in anonymous.location
+    assert login(staff_app, "staff").get("/staff/rq/").status_code == 403
+    ops = login(staff_app, "ops")
+    assert ops.get("/staff/rq/").status_code == 200
+    queues = ops.get("/staff/rq/0/data/queues.json")
+    assert queues.status_code == 200 and "queues" in queues.json
