@@ -11,6 +11,7 @@ HOUR = 3600
 INBOUND_TTL = 2 * 24 * HOUR  # Twilio retries and fallbacks arrive within minutes; two days is generous
 PENDING_TTL = 30
 TRANSCRIPT_LIMIT = 500
+RECENT = "sms:contacts:recent"  # person key -> last message time, for the console's conversation list
 
 
 def contact_key(pk: str) -> str:
@@ -74,6 +75,20 @@ def open_inbound(r: Redis, sid: str, pk: str, now: float) -> tuple[Claim, State]
     return Claim(bool(fresh), None if fresh else (answer or b"").decode() or None), state
 
 
+def recent_contacts(r: Redis, vault: Vault, limit: int = 100) -> list[dict]:
+    """Newest conversations first, with what the list page shows (the number decrypted for masking)."""
+    people = r.zrevrange(RECENT, 0, limit - 1, withscores=True)
+    pipe = r.pipeline(transaction=False)
+    for pk, _ in people:
+        pipe.hmget(contact_key(pk.decode()), "phone", "consent")
+    rows = []
+    for (pk, seen), (phone, consent) in zip(people, pipe.execute()):
+        if phone:
+            rows.append({"pk": pk.decode(), "phone": vault.decrypt(phone), "last_seen": seen,
+                         "consent": consent.decode() if consent else Consent.SUBSCRIBED.value})
+    return rows
+
+
 def consent_of(r: Redis, pk: str) -> Consent:
     value = r.hget(contact_key(pk), "consent")
     return Consent(value.decode()) if value else Consent.SUBSCRIBED
@@ -86,6 +101,7 @@ def record_contact(pipe, vault: Vault, pk: str, e164: str, consent: Consent, now
     if not state.has_phone:  # first contact, or back after an erasure: only a new text brings the number back
         fields["phone"] = vault.encrypt(e164)
     pipe.hset(contact_key(pk), mapping=fields)
+    pipe.zadd(RECENT, {pk: now})
     if state.undeliverable:
         pipe.hdel(contact_key(pk), "undeliverable")  # they just texted us: the number works
 

@@ -263,3 +263,11 @@ def test_rq_dashboard_is_behind_the_ops_role(staff_app):
     assert ops.get("/staff/rq/").status_code == 200
     queues = ops.get("/staff/rq/0/data/queues.json")
     assert queues.status_code == 200 and "queues" in queues.json
+
+
+def test_conversation_list_is_masked_and_newest_first(staff_app):
+    Phone(staff_app.test_client(), "+16175550101").text("SIGNS")
+    Phone(staff_app.test_client(), "+16175550102").text("STOP")
+    page = login(staff_app).get("/staff/people/").get_data(as_text=True)
+    assert page.index("*******0102") < page.index("*******0101") and "opted_out" in page
+    assert "+16175550101" not in page

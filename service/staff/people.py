@@ -1,5 +1,6 @@
 """One person's conversation (masked), consent history, export and deletion (admin)."""
 import json
+import time
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, url_for
 
@@ -20,6 +21,14 @@ def _person(pk: str) -> dict:
     return {"pk": pk, "phone": svc.vault.decrypt(phone), "consent": store.consent_of(svc.redis, pk).value,
             "history": store.consent_history(svc.redis, pk), "transcript": store.transcript(svc.redis, svc.vault, pk),
             "pending": followups.pending_of(svc.redis, pk)}
+
+
+@bp.get("/")
+@require(Role.STAFF)
+def index():
+    svc = services()
+    return render_template("staff/people.html", people=store.recent_contacts(svc.redis, svc.vault), mask=mask,
+                           now=time.time())
 
 
 @bp.get("/<pk>")
@@ -50,6 +59,7 @@ def delete(pk):
     pipe.delete(store.transcript_key(pk), store.replies_key(pk), store.replies_key(pk, True))
     pipe.hdel(store.contact_key(pk), "phone", "open_callback")
     pipe.hset(store.contact_key(pk), "deleted", 1)
+    pipe.zrem(store.RECENT, pk)
     if open_cb:
         pipe.zrem(callbacks.WAITING, open_cb)
         pipe.delete(callbacks.callback_key(open_cb))
