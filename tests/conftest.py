@@ -99,3 +99,12 @@ def replies(response) -> list[str]:
 @pytest.fixture
 def phone(client):
     return Phone(client)
+
+
+@pytest.fixture
+def fake():
+    """A local fake of Twilio's Messages API over real HTTP, for Twilio's own client."""
+    from tests.fakes.twilio_api import FakeTwilio
+    server = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
+    yield server
+    server.stop()

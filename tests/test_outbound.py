@@ -6,20 +6,12 @@ from service import followups, outbound, store
 from service.context import EXTENSION
 from service import create_app
 from service.outbound import OutState
-from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, Phone, post_signed, make_env
-from tests.fakes.twilio_api import FakeTwilio
+from tests.conftest import ACCOUNT_SID, Phone, post_signed, make_env
 from workers.delivery import RetryLater, deliver
 from workers.runtime import make_runtime
 from workers.sender import Failure, SendError, TwilioSender
 
 TO = "+16175550123"
-
-
-@pytest.fixture
-def fake():
-    server = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

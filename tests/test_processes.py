@@ -12,19 +12,11 @@ from rq import Queue
 
 from service import create_app, followups
 from service.embedded_redis import free_port
-from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, BASE_URL, Phone, make_env, new_sid, sign
-from tests.fakes.twilio_api import FakeTwilio
+from tests.conftest import BASE_URL, Phone, make_env, new_sid, sign
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def fake():
-    server = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
