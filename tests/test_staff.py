@@ -169,6 +169,8 @@ def test_flows_problems_block_publishing(staff_app, redis):
     page = response.get_data(as_text=True)
     assert response.status_code == 422 and flowstore.published_version(redis) is None
     assert "reserved compliance keyword" in page and "already used by signs" in page and "help message must" in page
+    inline = re.findall(r'<p class="field-problem">([^<]+)</p>', page)
+    assert any("reserved compliance keyword" in p for p in inline) and any("must include" in p for p in inline)
 
 
 def test_segments_endpoint_and_gsm_replacement(staff_app):

@@ -50,6 +50,34 @@ def _flow(form, filename: str, doc: dict) -> dict:
     return doc
 
 
+def field_problems(problems: list[str], form: dict) -> dict[str, list[str]]:
+    """Attach each loader problem to the form field it is about, so the editor can show it inline."""
+    files = {f["flow"]: f["file"] for f in form["flows"]}
+    found: dict[str, list[str]] = {}
+    for problem in problems:
+        where, _, rest = problem.partition(": ")
+        name = _field(where, rest, files, form["messages"])
+        if name:
+            found.setdefault(name, []).append(rest)
+    return found
+
+
+def _field(where: str, rest: str, files: dict[str, str], messages: dict) -> str | None:
+    head = rest.split(":")[0].split(" message")[0]
+    if where == "program.yaml":
+        return f"msg.{head}" if head in messages else None
+    file = files.get(where)
+    if file is None:
+        return None
+    if head == "reply":
+        return f"flow.{file}.reply"
+    if head.startswith("follow-up "):
+        return f"flow.{file}.fu.{int(head.split()[1]) - 1}.text"
+    if "keyword" in rest or "alias" in rest:
+        return f"flow.{file}.aliases"
+    return None
+
+
 def _text(value: str) -> str:
     return " ".join(value.replace("\r\n", "\n").split())
 

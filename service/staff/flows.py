@@ -147,4 +147,5 @@ def _render(docs: dict[str, str], origin: str, problems: list[str]):
         form = flowforms.to_form(flowstore.seed_documents(services().config.flows_dir))
         problems = problems + ["the stored draft could not be read; showing the seed files"]
     return render_template("staff/flows.html", form=form, origin=origin, problems=problems,
+                           inline=flowforms.field_problems(problems, form),
                            published=flowstore.published_version(services().redis))
