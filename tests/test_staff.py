@@ -178,6 +178,9 @@ def test_segments_endpoint_and_gsm_replacement(staff_app):
     info = admin.post("/staff/flows/segments", json={"text": "It\u2019s \u2014 ok"},
                       headers={"X-CSRFToken": admin.token}).json
     assert info["encoding"] == "UCS-2" and info["gsm"] == "It's - ok"
+    filled = admin.post("/staff/flows/segments", json={"text": "{program} " * 20, "program": "Roaring Brook Recovery"},
+                        headers={"X-CSRFToken": admin.token}).json
+    assert filled["units"] == 20 * 23 and filled["segments"] == 4  # counted with the placeholder filled in
 
 
 def test_export_import_round_trip(staff_app, redis):

@@ -5,7 +5,7 @@ import yaml
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 
 from flows.gsm import segment_info, to_gsm7
-from flows.loader import FlowError, load_documents
+from flows.loader import PLACEHOLDER_SAMPLES, FlowError, load_documents
 from service import accounts, flowstore
 from service.accounts import Role
 from service.context import services
@@ -124,8 +124,14 @@ def import_():
 @bp.post("/segments")
 @require(Role.ADMIN)
 def segments():
-    text = (request.get_json(silent=True) or {}).get("text", "")
-    info = segment_info(text)
+    data = request.get_json(silent=True) or {}
+    text = str(data.get("text", ""))
+    sample = {"{program}": str(data.get("program", "")), "{phone}": str(data.get("phone", "")),
+              "{callback_eta}": PLACEHOLDER_SAMPLES["callback_eta"]}
+    sent = text
+    for placeholder, value in sample.items():
+        sent = sent.replace(placeholder, value)
+    info = segment_info(sent)  # counted as it will be sent, placeholders filled in
     return {"encoding": info.encoding, "segments": info.segments, "units": info.units,
             "non_gsm": list(info.non_gsm), "gsm": to_gsm7(text)}
 
