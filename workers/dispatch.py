@@ -8,7 +8,7 @@ from workers.runtime import FOLLOWUPS_QUEUE, Runtime
 
 BACKLOG_SECONDS = 10  # keep at most this many seconds of sending in RQ; the rest waits in the sorted set
 RETRY = Retry(max=5, interval=[2, 4, 8, 16, 32])
-RESULT_TTL = 3600
+RESULT_TTL = 0  # a sent follow-up leaves its record in sms:out:*; the job itself need not linger
 FAILURE_TTL = 30 * 86400
 
 
