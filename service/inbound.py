@@ -3,6 +3,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -97,7 +98,9 @@ def _callback(svc, pipe, msg, pk, now, decision) -> str:
     return callbacks.request_callback(pipe, svc.vault, pk, msg.e164, msg.sid, now, decision.crisis)
 
 
+@lru_cache(maxsize=256)
 def render(replies: tuple[str, ...]) -> str:
+    """TwiML for the replies; the same few texts go out again and again, so answers are cached."""
     response = MessagingResponse()
     for text in replies:
         response.message(text)

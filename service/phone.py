@@ -1,4 +1,6 @@
 """Phone numbers in, E.164 out; anything that cannot be a phone number is refused."""
+from functools import lru_cache
+
 import phonenumbers
 from phonenumbers import timezone as number_zones
 
@@ -7,6 +9,7 @@ class InvalidNumber(ValueError):
     pass
 
 
+@lru_cache(maxsize=4096)
 def to_e164(raw: str, region: str = "US", strict: bool = False) -> str:
     """Lenient for texters (Twilio vouches for From; stale metadata must not silence a real person),
     strict for numbers we configure ourselves."""
