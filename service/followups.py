@@ -5,15 +5,14 @@ send and to whom; cancelling a person touches only their own ids, never a scan.
 """
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from redis import Redis
 
 from flows.engine import ScheduledFollowUp
-from flows.hours import defer_into
 from service.config import Config
-from service.phone import time_zone
+from service.phone import time_zones
 
 DUE = "sms:followups:due"
 JITTER_SECONDS = 3600
@@ -38,11 +37,11 @@ class FollowUpId:
 
 def schedule(pipe, config: Config, pk: str, e164: str, items: tuple[ScheduledFollowUp, ...], now: float) -> list[str]:
     horizon = now + config.followup_horizon_days * 86400
-    zone = recipient_zone(config, e164)
+    zones = recipient_zones(config, e164)
     due = {}
     for item in items:
         fid = str(FollowUpId(pk, item.flow, item.step, int(now)))
-        when = send_time(config, zone, now + item.after.total_seconds(), fid)
+        when = send_time(config, zones, now + item.after.total_seconds(), fid)
         if when <= horizon:
             due[fid] = when
     if due:
@@ -57,16 +56,32 @@ def cancel(pipe, pk: str, pending: tuple[str, ...]) -> None:
     pipe.hdel(f"sms:contact:{pk}", FIELD)
 
 
-def send_time(config: Config, zone: ZoneInfo, when: float, fid: str) -> float:
-    """Move a due time into the recipient's send window, jittered by id so 9:00 isn't a spike."""
-    jitter = timedelta(seconds=int(hashlib.sha1(fid.encode()).hexdigest()[:8], 16) % JITTER_SECONDS)
-    local = datetime.fromtimestamp(when, zone)
-    return defer_into(local, config.quiet_hours, jitter).timestamp()
+def send_time(config: Config, zones: tuple[ZoneInfo, ...], when: float, fid: str) -> float:
+    """The first moment at or after `when` inside the send window in every zone the number may be in;
+    when it had to wait for an opening, jittered by id (within the window) so 9:00 isn't a spike."""
+    moment = _common_opening(config, zones, when)
+    if moment == when:
+        return when
+    jitter = int(hashlib.sha1(fid.encode()).hexdigest()[:8], 16) % JITTER_SECONDS
+    jittered = moment + jitter
+    return jittered if _common_opening(config, zones, jittered) == jittered else moment
 
 
-def recipient_zone(config: Config, e164: str) -> ZoneInfo:
-    name = time_zone(e164)
-    return ZoneInfo(name) if name else config.timezone
+def _common_opening(config: Config, zones: tuple[ZoneInfo, ...], when: float) -> float:
+    hours, moment = config.quiet_hours, when
+    for _ in range(16):  # each pass moves to a later opening; windows that overlap settle in two or three
+        closed = [z for z in zones if not hours.is_open(datetime.fromtimestamp(moment, z))]
+        if not closed:
+            return moment
+        openings = [hours.next_opening(datetime.fromtimestamp(moment, z)) for z in closed]
+        if None in openings:
+            break
+        moment = max(o.timestamp() for o in openings)
+    raise ValueError("the send hours never overlap across this number's time zones")
+
+
+def recipient_zones(config: Config, e164: str) -> tuple[ZoneInfo, ...]:
+    return tuple(ZoneInfo(z) for z in time_zones(e164)) or (config.timezone,)
 
 
 def pending_of(r: Redis, pk: str) -> tuple[str, ...]:

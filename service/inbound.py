@@ -67,8 +67,9 @@ def _process(svc: Services, msg: InboundSms, pk: str, now: float, state: store.S
 
 def _save(svc, config, pipe, msg, pk, now, state, decision) -> None:
     texter = state.texter
-    store.record_contact(pipe, svc.vault, pk, msg.e164, decision.consent, now, state)
-    if decision.consent_changed or texter.first_contact:
+    changes_consent = decision.consent_changed or texter.first_contact
+    store.record_contact(pipe, svc.vault, pk, msg.e164, decision.consent if changes_consent else None, now, state)
+    if changes_consent:
         store.record_consent(pipe, pk, decision.consent, decision.keyword or "FIRST_MESSAGE", msg.sid, now)
     ids = [f"{msg.sid}/{i}" for i in range(len(decision.replies))]
     store.record_messages(pipe, svc.vault, pk, [("in", msg.body, msg.sid)]

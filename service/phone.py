@@ -25,10 +25,10 @@ def to_e164(raw: str, region: str = "US", strict: bool = False) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def time_zone(e164: str) -> str | None:
-    """The single time zone of a number, or None when it spans several (then the center's zone applies)."""
+def time_zones(e164: str) -> tuple[str, ...]:
+    """Every time zone a number may be in (an area code can span several); empty when unknown."""
     zones = number_zones.time_zones_for_number(phonenumbers.parse(e164))
-    return zones[0] if len(zones) == 1 and zones[0] != "Etc/Unknown" else None
+    return tuple(z for z in zones if z != "Etc/Unknown")
 
 
 def mask(e164: str) -> str:

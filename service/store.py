@@ -94,8 +94,13 @@ def consent_of(r: Redis, pk: str) -> Consent:
     return Consent(value.decode()) if value else Consent.SUBSCRIBED
 
 
-def record_contact(pipe, vault: Vault, pk: str, e164: str, consent: Consent, now: float, state: State) -> None:
-    fields = {"consent": consent.value, "last_seen": int(now)}
+def record_contact(pipe, vault: Vault, pk: str, e164: str, consent: Consent | None, now: float,
+                   state: State) -> None:
+    """`consent` only when it changes: rewriting an unchanged value could undo a STOP (or a carrier
+    opt-out) that another process committed since we read it."""
+    fields = {"last_seen": int(now)}
+    if consent is not None:
+        fields["consent"] = consent.value
     if state.texter.first_contact:
         fields["first_seen"] = int(now)
     if not state.has_phone:  # first contact, or back after an erasure: only a new text brings the number back

@@ -130,3 +130,24 @@ def test_memory_per_pending_followup_is_small(redis):
     pipe.execute()
     per = (redis.info("memory")["used_memory"] - before) / (2 * len(people))
     assert per < 300, per
+
+
+def test_every_time_zone_of_the_number_must_be_in_the_window(rt, client):
+    from tests.conftest import Phone
+    alaska = Phone(client, "+19075550123")  # area code 907 spans Anchorage and Adak
+    alaska.text("SIGNS")
+    for score in due_scores(rt).values():
+        for zone in ("America/Anchorage", "America/Adak"):
+            assert 9 <= datetime.fromtimestamp(score, ZoneInfo(zone)).hour < 20
+
+
+def test_requeued_followup_is_not_sent_at_night(rt, phone):
+    phone.text("SIGNS")
+    fid = str(pending(rt, phone)[0])
+    assert send_followup(rt, fid, now=NOON + DAY) is Outcome.SENT  # record created and sent
+    mid = message_id(fid)
+    rt.svc.redis.hset(outbound.message_key(mid), "state", "queued")  # as if a failed job were requeued
+    night = datetime(2026, 11, 27, 2, 0, tzinfo=NY).timestamp()
+    assert send_followup(rt, fid, now=night) is Outcome.HANDED_OVER
+    assert outbound.load(rt.svc.redis, rt.svc.vault, mid)["state"] == "skipped"
+    assert len(outbox(rt.svc.redis, rt.svc.vault)) == 1

@@ -17,22 +17,31 @@ class RetryLater(Exception):
     """Nothing was sent; raising hands the job to RQ's retry with backoff."""
 
 
-def deliver(rt: Runtime, mid: str) -> OutState:
+def deliver(rt: Runtime, mid: str, now: float | None = None) -> OutState:
     r = rt.svc.redis
     rec = outbound.load(r, rt.svc.vault, mid)
     if rec is None or rec["state"] != OutState.QUEUED.value:
         return OutState(rec["state"]) if rec else OutState.SKIPPED
+    try:
+        rt.limiter.acquire()  # first wait for the slot, so a STOP arriving meanwhile is still seen below
+    except TimeoutError as exc:
+        raise RetryLater(str(exc)) from None
     if not outbound.claim(r, mid):
         return OutState.SENDING
-    if rec["person"] and store.consent_of(r, rec["person"]) is Consent.OPTED_OUT:
+    if _must_not_send(rt, rec, time.time() if now is None else now):
         outbound.finish(r, mid, OutState.SKIPPED)
         return OutState.SKIPPED
-    try:
-        rt.limiter.acquire()  # right before the call: what the provider sees is what the limiter counted
-    except TimeoutError as exc:
-        outbound.release(r, mid)
-        raise RetryLater(str(exc)) from None
     return _send(rt, mid, rec)
+
+
+def _must_not_send(rt: Runtime, rec: dict, now: float) -> bool:
+    """Opted out since it was queued, or a follow-up whose send window closed (a late retry or requeue)."""
+    if rec["person"] and store.consent_of(rt.svc.redis, rec["person"]) is Consent.OPTED_OUT:
+        return True
+    if rec["kind"] != "followup":
+        return False
+    config = rt.svc.current_config()
+    return followups.send_time(config, followups.recipient_zones(config, rec["to"]), now, "") != now
 
 
 def _send(rt: Runtime, mid: str, rec: dict) -> OutState:

@@ -38,13 +38,13 @@ def message_id(fid: str) -> str:
 
 
 def send_followup(rt: Runtime, fid: str, now: float | None = None) -> Outcome:
-    mid = message_id(fid)
+    mid, now = message_id(fid), time.time() if now is None else now
     if rt.svc.redis.exists(outbound.message_key(mid)):
-        deliver(rt, mid)
+        deliver(rt, mid, now)
         return Outcome.HANDED_OVER
-    outcome = _prepare(rt, FollowUpId.parse(fid), fid, mid, time.time() if now is None else now)
+    outcome = _prepare(rt, FollowUpId.parse(fid), fid, mid, now)
     if outcome is Outcome.SENT:
-        deliver(rt, mid)
+        deliver(rt, mid, now)
     return outcome
 
 
@@ -78,7 +78,7 @@ def _check(rt: Runtime, r, fu: FollowUpId, fid: str, now: float) -> Plan:
     recent = tuple(sorted(int(t) for t in (sent or b"").decode().split() if int(t) > now - WEEK))
     earliest = now if len(recent) < cfg.followups_per_week else recent[-cfg.followups_per_week] + WEEK
     number = vault.decrypt(phone)
-    due = followups.send_time(cfg, followups.recipient_zone(cfg, number), earliest, fid)
+    due = followups.send_time(cfg, followups.recipient_zones(cfg, number), earliest, fid)
     if due > fu.scheduled_at + cfg.followup_horizon_days * 86400:
         return Plan(Outcome.EXPIRED)
     if due > now + 1:

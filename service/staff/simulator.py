@@ -2,13 +2,12 @@
 import re
 import time
 import xml.etree.ElementTree as ET
-from datetime import datetime, timedelta
+from datetime import datetime
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from twilio.request_validator import RequestValidator
 
-from flows.hours import defer_into
 from service import followups, store
 from service.accounts import Role
 from service.context import services
@@ -74,8 +73,8 @@ def deliver():
     number = _number()
     rt = make_runtime(svc, OutboxSender(svc.redis, svc.vault))
     config = svc.current_config()
-    zone = followups.recipient_zone(config, number)
-    moment = defer_into(datetime.now(zone), config.quiet_hours, timedelta(0))
+    moment = datetime.fromtimestamp(followups.send_time(config, followups.recipient_zones(config, number),
+                                                         time.time(), "simulator"))
     for fid in followups.pending_of(svc.redis, svc.vault.person_key(number)):
         send_followup(rt, fid, now=moment.timestamp())
     return redirect(url_for(".phone", number=number))
