@@ -76,8 +76,9 @@ def decide(flows: FlowSet, policy: Policy, texter: Texter, body: str, now: datet
         return _limited(policy, texter, Decision(
             Intent.HELP, crisis_reply + (flows.message("help"),), keyword=m.word, consent=texter.consent,
             crisis=crisis, crisis_replied=bool(crisis_reply)))
-    if texter.consent is Consent.OPTED_OUT:
-        return Decision(m.intent, crisis_reply, m.flow, m.word, Consent.OPTED_OUT, crisis=crisis,
+    if texter.consent is Consent.OPTED_OUT:  # no texts; but a phone call they ask for is not a text
+        callback = m.intent is Intent.FLOW and flows.flows[m.flow].action == "callback"
+        return Decision(m.intent, crisis_reply, m.flow, m.word, Consent.OPTED_OUT, callback=callback, crisis=crisis,
                         crisis_replied=bool(crisis_reply), silence=None if crisis_reply else Silence.OPTED_OUT)
     if m.intent is Intent.FLOW:
         return _flow(flows, policy, texter, m.flow, m.word, crisis, crisis_reply, now)

@@ -29,7 +29,7 @@ def callback_key(callback_id: str) -> str:
 
 
 def crisis_key(flag_id: str) -> str:
-    return f"sms:crisis:{flag_id}"
+    return f"sms:crisis-flag:{flag_id}"
 
 
 @dataclass(frozen=True)
@@ -121,11 +121,14 @@ def crisis_flags(r: Redis, vault: Vault) -> list[dict]:
     return flags
 
 
-def resolve_crisis(r: Redis, flag_id: str, who: str) -> None:
+def resolve_crisis(r: Redis, flag_id: str, who: str) -> bool:
+    if r.zscore(CRISIS_OPEN, flag_id) is None:
+        return False
     pipe = r.pipeline()
     pipe.zrem(CRISIS_OPEN, flag_id)
     pipe.hset(crisis_key(flag_id), mapping={"resolved_by": who, "resolved_at": time.time()})
     pipe.execute()
+    return True
 
 
 def overdue_unclaimed(r: Redis, now: float, after_seconds: int) -> list[str]:

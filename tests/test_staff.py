@@ -80,8 +80,9 @@ def test_callback_claim_outcome_and_audited_reveal(staff_app, redis):
     page = client.get("/staff/callbacks").get_data(as_text=True)
     assert "*******0123" in page and "+16175550123" not in page
     [cb] = callbacks.waiting(redis, staff_app.extensions["sms_outreach"].vault)
-    client.post(f"/staff/callbacks/{cb.id}/reveal", data={"csrf_token": client.token})
-    assert "+16175550123" in client.get(f"/staff/callbacks?reveal={cb.id}").get_data(as_text=True)
+    revealed = client.post(f"/staff/callbacks/{cb.id}/reveal", data={"csrf_token": client.token})
+    assert "+16175550123" in revealed.get_data(as_text=True)
+    assert "+16175550123" not in client.get(f"/staff/callbacks?reveal={cb.id}").get_data(as_text=True)
     assert accounts.audit_log(redis)[0]["action"] == "reveal_number"
     client.post(f"/staff/callbacks/{cb.id}/claim", data={"csrf_token": client.token})
     assert "Claimed by staff@center.org" in client.get("/staff/callbacks").get_data(as_text=True)
@@ -120,7 +121,8 @@ def test_person_page_export_and_delete(staff_app, redis):
     admin.post(f"/staff/people/{pk}/delete", data={"csrf_token": admin.token})
     assert not redis.exists(f"sms:transcript:{pk}") and not redis.hget(f"sms:contact:{pk}", "phone")
     assert redis.hget(f"sms:contact:{pk}", "consent")  # consent record kept: proof of opt-outs
-    assert [e["action"] for e in accounts.audit_log(redis)][:2] == ["delete_person", "export_person"]
+    assert [e["action"] for e in accounts.audit_log(redis)][:3] == ["delete_person", "export_person",
+                                                                     "view_conversation"]
 
 
 def test_simulator_goes_through_the_signed_webhook(staff_app):
@@ -276,3 +278,9 @@ def test_conversation_list_is_masked_and_newest_first(staff_app):
     page = login(staff_app).get("/staff/people/").get_data(as_text=True)
     assert page.index("*******0102") < page.index("*******0101") and "opted_out" in page
     assert "+16175550101" not in page
+
+
+def test_resolving_an_unknown_crisis_id_is_refused(staff_app, redis):
+    client = login(staff_app)
+    assert client.post("/staff/crisis/open/resolve", data={"csrf_token": client.token}).status_code == 404
+    assert replies(Phone(staff_app.test_client()).text("he overdosed"))  # crisis handling still works

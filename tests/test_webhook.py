@@ -200,3 +200,9 @@ def test_log_lines_are_json_with_message_sid(phone, caplog):
     [event] = [e for e in lines if e.get("sid") == sid]
     assert event["event"] == "inbound" and event["intent"] == "flow" and event["flow"] == "signs"
     assert "6175550123" not in json.dumps(lines)
+
+
+def test_call_from_an_opted_out_number_is_queued_without_a_text(phone, redis):
+    phone.text("STOP")
+    assert replies(phone.text("CALL")) == []
+    assert redis.zcard("sms:callbacks:waiting") == 1

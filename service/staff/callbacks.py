@@ -19,9 +19,12 @@ OUTCOMES = (CallbackState.REACHED, CallbackState.NO_ANSWER, CallbackState.WRONG_
 @bp.get("/callbacks")
 @require(Role.STAFF)
 def queue():
+    return _render_queue(revealed=None)
+
+
+def _render_queue(revealed: str | None):
     svc = services()
     items = callbacks.waiting(svc.redis, svc.vault)
-    revealed = request.args.get("reveal")
     return render_template("staff/callbacks.html", items=items, now=time.time(), mask=mask, revealed=revealed,
                            outcomes=OUTCOMES, flags=callbacks.crisis_flags(svc.redis, svc.vault))
 
@@ -42,7 +45,7 @@ def reveal(callback_id):
     if callbacks.get(svc.redis, svc.vault, callback_id) is None:
         abort(404, "no such call back")
     accounts.audit(svc.redis, g.account.email, "reveal_number", f"callback {callback_id}")
-    return redirect(url_for(".queue", reveal=callback_id))
+    return _render_queue(revealed=callback_id)  # shown in this answer only; a reload masks it again
 
 
 @bp.post("/callbacks/<callback_id>/outcome")
@@ -66,7 +69,8 @@ def outcome(callback_id):
 @bp.post("/crisis/<flag_id>/resolve")
 @require(Role.STAFF)
 def resolve(flag_id):
-    callbacks.resolve_crisis(services().redis, flag_id, g.account.email)
+    if not callbacks.resolve_crisis(services().redis, flag_id, g.account.email):
+        abort(404, "no such open crisis message")
     accounts.audit(services().redis, g.account.email, "resolve_crisis", flag_id)
     return redirect(url_for(".queue"))
 

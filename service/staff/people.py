@@ -34,7 +34,9 @@ def index():
 @bp.get("/<pk>")
 @require(Role.STAFF)
 def show(pk):
-    return render_template("staff/person.html", person=_person(pk), mask=mask)
+    person = _person(pk)
+    accounts.audit(services().redis, g.account.email, "view_conversation", pk)
+    return render_template("staff/person.html", person=person, mask=mask)
 
 
 @bp.post("/<pk>/export")
