@@ -14,7 +14,8 @@ DEFINITIONS = Path(__file__).parent / "definitions"
 MAX_SEGMENTS = 3
 FLOW_NAME = re.compile(r"^[a-z][a-z0-9]{1,30}$")
 KEYWORD = re.compile(r"^[A-Z0-9]{2,20}$")
-OFFSET = re.compile(r"^(\d+)([mhd])$")
+OFFSET = re.compile(r"^(\d{1,9})([mhd])$")
+MAX_OFFSET = {"m": 30 * 24 * 60, "h": 30 * 24, "d": 30}
 PLACEHOLDER_SAMPLES = {"program": None, "phone": None, "callback_eta": "after 9:00 AM ET on Wednesday, Nov 25"}
 BASIC_PLACEHOLDERS = {"program", "phone"}
 FIRST_CONTACT_MESSAGES = ("menu", "crisis")  # may be the first reply a number gets: the disclosure is appended
@@ -121,8 +122,9 @@ def _followups(filename: str, items, problems: list[str]) -> tuple[FollowUp, ...
         if after is None or not _is_text(item.get("text")):
             problems.append(f"{filename}: follow-up {i} needs after (like 1d, 36h, 90m) and text")
             continue
-        if int(after.group(1)) == 0:
-            problems.append(f"{filename}: follow-up {i} must come after some time, not 0")
+        amount = int(after.group(1))
+        if amount == 0 or amount > MAX_OFFSET[after.group(2)]:
+            problems.append(f"{filename}: follow-up {i} must come after some time, and within 30 days")
             continue
         unit = {"m": "minutes", "h": "hours", "d": "days"}[after.group(2)]
         result.append(FollowUp(timedelta(**{unit: int(after.group(1))}), item["text"].strip()))

@@ -51,11 +51,13 @@ def replay_fallback():
     if not path.exists():
         click.echo("nothing spooled")
         return
-    lines = path.read_text().splitlines()
+    taken = path.with_suffix(f".replaying-{int(time.time())}")
+    path.rename(taken)  # the fallback keeps appending to a fresh file meanwhile; nothing is skipped
+    lines = taken.read_text().splitlines()
     for line in lines:
         item = json.loads(svc.vault.decrypt(line))
         handle(svc, InboundSms(item["sid"], item["from"], item["body"]))
-    path.rename(path.with_suffix(f".replayed-{int(time.time())}"))
+    taken.rename(taken.with_suffix(f".replayed-{int(time.time())}"))
     click.echo(f"replayed {len(lines)} message(s)")
 
 

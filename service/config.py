@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flows.hours import WeeklyHours, parse_weekly
 from service.phone import InvalidNumber, to_e164
 
-PRODUCTION_SECRETS = ("SECRET_KEY", "TWILIO_AUTH_TOKEN", "DATA_ENCRYPTION_KEY", "PHONE_HASH_KEY", "PUBLIC_BASE_URL")
+PRODUCTION_SECRETS = ("SECRET_KEY", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "DATA_ENCRYPTION_KEY",
+                      "PHONE_HASH_KEY", "PUBLIC_BASE_URL")
 
 
 class ConfigError(RuntimeError):
@@ -100,6 +101,8 @@ class Config:
         app_env = env.choice("APP_ENV", ("production", "development", "test"), "production")
         if app_env == "production":
             missing = [name for name in PRODUCTION_SECRETS if not env.get(name)]
+            if not (env.get("TWILIO_MESSAGING_SERVICE_SID") or env.get("TWILIO_FROM_NUMBER")):
+                missing.append("TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER")
             if missing:
                 raise ConfigError(f"production needs {', '.join(missing)} set in the environment")
         return cls(
@@ -163,14 +166,14 @@ class _Env:
             raise ConfigError(f"{name} must be one of {', '.join(options)}, not {value!r}")
         return value
 
-    def integer(self, name: str, default: int) -> int:
+    def integer(self, name: str, default: int, maximum: int = 100_000) -> int:
         value = self.get(name, str(default))
         try:
             number = int(value) if value.isascii() else 0
         except ValueError:
             number = 0
-        if number < 1:
-            raise ConfigError(f"{name} must be a positive whole number, not {value!r}")
+        if not 1 <= number <= maximum:
+            raise ConfigError(f"{name} must be a positive whole number up to {maximum}, not {value!r}")
         return number
 
     def zone(self, name: str, default: str) -> ZoneInfo:

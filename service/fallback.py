@@ -30,7 +30,27 @@ def fallback():
     check_signature(svc)
     msg = parse_inbound(svc)
     spool(svc, msg)
-    return Response(render(fallback_replies(svc, msg.body)), mimetype="application/xml")
+    replies = fallback_replies(svc, msg.body) if _budget.take(svc.vault.person_key(msg.e164)) else ()
+    return Response(render(replies), mimetype="application/xml")
+
+
+class _Budget:
+    """Replies per number per hour in this process: Redis is down, so the loop guard lives in memory."""
+
+    def __init__(self, per_hour: int = 3):
+        self.per_hour, self._sent = per_hour, {}
+
+    def take(self, person: str) -> bool:
+        now = time.monotonic()
+        recent = [t for t in self._sent.get(person, ()) if now - t < 3600]
+        if len(self._sent) > 50_000:
+            self._sent.clear()  # bounded memory during a long outage
+        allowed = len(recent) < self.per_hour
+        self._sent[person] = recent + [now] if allowed else recent
+        return allowed
+
+
+_budget = _Budget()
 
 
 def fallback_replies(svc: Services, body: str) -> tuple[str, ...]:

@@ -18,7 +18,8 @@ SECRETS = {
     "DATA_ENCRYPTION_KEY": Fernet.generate_key().decode(),
     "PHONE_HASH_KEY": "phone-hash-secret-0003",
 }
-PRODUCTION = {**SECRETS, "PUBLIC_BASE_URL": "https://sms.example.org/", "REDIS_URL": REDIS}
+PRODUCTION = {**SECRETS, "PUBLIC_BASE_URL": "https://sms.example.org/", "REDIS_URL": REDIS,
+              "TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_FROM_NUMBER": "+18555909944"}
 
 
 def dev(**extra) -> dict[str, str]:
@@ -65,6 +66,11 @@ def test_production_with_all_secrets():
     assert cfg.secret_key.reveal() == SECRETS["SECRET_KEY"]
     assert cfg.twilio_auth_token.reveal() == SECRETS["TWILIO_AUTH_TOKEN"]
     assert cfg.public_base_url == "https://sms.example.org"  # trailing slash dropped
+
+
+def test_production_needs_a_way_to_send():
+    message = config_error({k: v for k, v in PRODUCTION.items() if k != "TWILIO_FROM_NUMBER"})
+    assert "TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER" in message
 
 
 def test_production_still_needs_redis():

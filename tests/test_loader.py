@@ -321,3 +321,10 @@ def test_callback_eta_in_a_followup_is_refused(docs):
     def change(doc):
         doc["followups"][0]["text"] = "We will call {callback_eta}. Reply STOP to opt out."
     problems(edit(docs, "call.yaml", change))
+
+
+@pytest.mark.parametrize("after", ["31d", "9999999d", "99999999999d", "721h"])
+def test_followup_offsets_are_bounded(docs, after):
+    def change(doc):
+        doc["followups"][0]["after"] = after
+    assert "within 30 days" in only_problem(edit(docs, "signs.yaml", change))

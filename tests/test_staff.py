@@ -284,3 +284,9 @@ def test_resolving_an_unknown_crisis_id_is_refused(staff_app, redis):
     client = login(staff_app)
     assert client.post("/staff/crisis/open/resolve", data={"csrf_token": client.token}).status_code == 404
     assert replies(Phone(staff_app.test_client()).text("he overdosed"))  # crisis handling still works
+
+
+def test_settings_refuse_absurd_numbers(staff_app):
+    admin = login(staff_app, "admin")
+    bad = admin.post("/staff/settings/", data={"csrf_token": admin.token, "CALLBACK_WITHIN_MINUTES": "99999999999"})
+    assert bad.status_code == 422 and "up to" in bad.get_data(as_text=True)
