@@ -327,4 +327,5 @@ def test_callback_eta_in_a_followup_is_refused(docs):
 def test_followup_offsets_are_bounded(docs, after):
     def change(doc):
         doc["followups"][0]["after"] = after
-    assert "within 30 days" in only_problem(edit(docs, "signs.yaml", change))
+    found = only_problem(edit(docs, "signs.yaml", change))
+    assert found.startswith("signs.yaml: follow-up 1") and ("within 30 days" in found or "like 1d" in found)
