@@ -7,6 +7,7 @@ from enum import Enum
 from redis import Redis
 
 from service.privacy import Vault
+from service.store import records_key
 
 WAITING = "sms:callbacks:waiting"  # open requests (waiting or claimed), by request time
 CRISIS_OPEN = "sms:crisis:open"
@@ -58,6 +59,7 @@ def request_callback(pipe, vault: Vault, pk: str, e164: str, sid: str, now: floa
         "created_at": round(now, 3), "sid": sid, "crisis": int(crisis)})
     pipe.zadd(WAITING, {callback_id: now})
     pipe.hset(f"sms:contact:{pk}", "open_callback", callback_id)
+    pipe.sadd(records_key(pk), callback_key(callback_id))
     return callback_id
 
 
@@ -66,6 +68,7 @@ def flag_crisis(pipe, vault: Vault, pk: str, e164: str, sid: str, body: str, now
         "person": pk, "phone": vault.encrypt(e164), "body": vault.encrypt(body),
         "created_at": round(now, 3), "sid": sid})
     pipe.zadd(CRISIS_OPEN, {sid: now})
+    pipe.sadd(records_key(pk), crisis_key(sid))
 
 
 def waiting(r: Redis, vault: Vault, limit: int = 200) -> list[Callback]:

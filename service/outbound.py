@@ -5,6 +5,7 @@ from enum import Enum
 from redis import Redis
 
 from service.privacy import Vault
+from service.store import records_key
 
 
 class OutState(str, Enum):
@@ -49,6 +50,8 @@ def create(pipe, vault: Vault, mid: str, to: str, body: str, kind: str, person: 
     pipe.hsetnx(message_key(mid), "state", OutState.QUEUED.value)
     pipe.hset(message_key(mid), mapping={"to": vault.encrypt(to), "body": vault.encrypt(body), "kind": kind,
                                          "person": person, "created_at": round(now, 3)})
+    if person:
+        pipe.sadd(records_key(person), message_key(mid))
 
 
 def claim(r: Redis, mid: str) -> bool:

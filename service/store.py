@@ -18,6 +18,12 @@ def contact_key(pk: str) -> str:
     return f"sms:contact:{pk}"
 
 
+def records_key(pk: str) -> str:
+    """Every other key holding this person's data (call backs, crisis flags, outbound texts): erasure
+    must find them without a scan."""
+    return f"sms:records:{pk}"
+
+
 def consent_log_key(pk: str) -> str:
     return f"sms:consent:{pk}"
 

@@ -109,6 +109,7 @@ def test_texted_html_is_escaped(staff_app):
 
 def test_person_page_export_and_delete(staff_app, redis):
     phone = Phone(staff_app.test_client())
+    phone.text("CALL he overdosed")
     phone.text("SIGNS")
     pk = staff_app.extensions["sms_outreach"].vault.person_key(phone.number)
     staff = login(staff_app)
@@ -120,6 +121,8 @@ def test_person_page_export_and_delete(staff_app, redis):
     assert exported.status_code == 200 and exported.json["phone"] == phone.number
     admin.post(f"/staff/people/{pk}/delete", data={"csrf_token": admin.token})
     assert not redis.exists(f"sms:transcript:{pk}") and not redis.hget(f"sms:contact:{pk}", "phone")
+    assert redis.zcard(callbacks.WAITING) == 0 and redis.zcard(callbacks.CRISIS_OPEN) == 0
+    assert not redis.keys("sms:callback:*") and not redis.keys("sms:crisis-flag:*")
     assert redis.hget(f"sms:contact:{pk}", "consent")  # consent record kept: proof of opt-outs
     assert [e["action"] for e in accounts.audit_log(redis)][:3] == ["delete_person", "export_person",
                                                                      "view_conversation"]

@@ -123,6 +123,8 @@ def _values(redis, key):
         return redis.lrange(key, 0, -1)
     if kind == b"zset":
         return [m for m, _ in redis.zrange(key, 0, -1, withscores=True)]
+    if kind == b"set":
+        return list(redis.smembers(key))
     return [redis.get(key) or b""]
 
 

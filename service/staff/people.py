@@ -51,20 +51,23 @@ def export(pk):
 @bp.post("/<pk>/delete")
 @require(Role.ADMIN)
 def delete(pk):
-    """Erase a person's messages and number; the consent audit trail stays (it proves we honored STOP)."""
+    """Erase a person's messages, number, call backs, crisis flags and outbound texts (queued ones are then
+    never sent); the consent audit trail stays, as proof that a STOP was honored."""
     svc = services()
     r = svc.redis
     pending = followups.pending_of(r, pk)
-    open_cb = callbacks.open_callback_id(r, pk)
+    records = [k.decode() for k in r.smembers(store.records_key(pk))]
+    ids = [k.rsplit(":", 1)[1] for k in records]
     pipe = r.pipeline()
     followups.cancel(pipe, pk, pending)
-    pipe.delete(store.transcript_key(pk), store.replies_key(pk), store.replies_key(pk, True))
+    pipe.delete(store.transcript_key(pk), store.replies_key(pk), store.replies_key(pk, True),
+                store.records_key(pk), *records)
+    if ids:
+        pipe.zrem(callbacks.WAITING, *ids)
+        pipe.zrem(callbacks.CRISIS_OPEN, *ids)
     pipe.hdel(store.contact_key(pk), "phone", "open_callback")
     pipe.hset(store.contact_key(pk), "deleted", 1)
     pipe.zrem(store.RECENT, pk)
-    if open_cb:
-        pipe.zrem(callbacks.WAITING, open_cb)
-        pipe.delete(callbacks.callback_key(open_cb))
     pipe.execute()
     accounts.audit(r, g.account.email, "delete_person", pk)
     return redirect(url_for("callbacks.queue"))
