@@ -89,9 +89,26 @@ def pending_of(r: Redis, pk: str) -> tuple[str, ...]:
     return tuple(value.decode().split()) if value else ()
 
 
-def take_due(r: Redis, now: float, limit: int) -> list[str]:
-    """Due ids, oldest first, without removing them: they leave the set only once their job exists."""
-    return [m.decode() for m in r.zrangebyscore(DUE, "-inf", now, start=0, num=limit)]
+def take_due(r: Redis, now: float, limit: int) -> list[tuple[str, float]]:
+    """Due (id, due time), oldest first, without removing them: they leave the set once their job exists."""
+    return [(m.decode(), s) for m, s in r.zrangebyscore(DUE, "-inf", now, start=0, num=limit, withscores=True)]
+
+
+_REMOVE_IF_UNCHANGED = """
+local removed = 0
+for i = 1, #ARGV, 2 do
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if score and tonumber(score) == tonumber(ARGV[i + 1]) then removed = removed + redis.call('ZREM', KEYS[1], ARGV[i]) end
+end
+return removed
+"""
+
+
+def remove_dispatched(r: Redis, taken: list[tuple[str, float]]) -> int:
+    """Remove ids whose due time is still what was taken: one a fast worker already deferred (re-added
+    with a later time) stays scheduled."""
+    args = [x for fid, score in taken for x in (fid, repr(score))]
+    return r.eval(_REMOVE_IF_UNCHANGED, 1, DUE, *args) if args else 0
 
 
 def _b36(n: int) -> str:

@@ -36,8 +36,9 @@ def test_no_followup_is_sent_to_an_opted_out_person(redis_url, redis, steps):
             subscribed = False if value in OPT_OUT else True if value in OPT_IN else subscribed
         elif kind == "tick":  # the dispatcher takes what is due into RQ (here: a list)
             clock += value * 3600
-            enqueued += followups.take_due(redis, clock, 100)
-            redis.zrem(followups.DUE, *enqueued) if enqueued else None
+            taken = followups.take_due(redis, clock, 100)
+            followups.remove_dispatched(redis, taken)
+            enqueued += [fid for fid, _ in taken]
         else:  # workers run the enqueued jobs, possibly long after the tick
             before = len(outbox(redis, rt.svc.vault))
             for fid in enqueued:

@@ -151,3 +151,12 @@ def test_requeued_followup_is_not_sent_at_night(rt, phone):
     assert send_followup(rt, fid, now=night) is Outcome.HANDED_OVER
     assert outbound.load(rt.svc.redis, rt.svc.vault, mid)["state"] == "skipped"
     assert len(outbox(rt.svc.redis, rt.svc.vault)) == 1
+
+
+def test_dispatch_keeps_an_id_a_worker_deferred_meanwhile(rt, phone, redis):
+    phone.text("SIGNS")
+    taken = followups.take_due(redis, 10**10, 10)
+    fid = taken[0][0]
+    redis.zadd(followups.DUE, {fid: taken[0][1] + 3600})  # a worker deferred it before the tick removed it
+    assert followups.remove_dispatched(redis, taken) == 1  # only the other one, unchanged, is removed
+    assert redis.zscore(followups.DUE, fid) == taken[0][1] + 3600

@@ -18,11 +18,12 @@ def dispatch_due(rt: Runtime, now: float | None = None) -> int:
     if room <= 0:
         return 0
     due = followups.take_due(rt.svc.redis, time.time() if now is None else now, room)
-    for fid in due:
+    for fid, _ in due:
         queue.enqueue("workers.jobs.send_followup", fid, job_id=job_id(fid), retry=RETRY,
                       result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL)
-    if due:  # removed only after their jobs exist: a crash in between re-enqueues the same job ids
-        rt.svc.redis.zrem(followups.DUE, *due)
+    # removed only after their jobs exist (a crash in between re-enqueues the same job ids), and only
+    # if a worker has not already deferred them to a later time
+    followups.remove_dispatched(rt.svc.redis, due)
     return len(due)
 
 
