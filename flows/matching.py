@@ -12,9 +12,13 @@ RESERVED_WORDS = OPT_OUT_WORDS | OPT_IN_WORDS | HELP_WORDS
 # In a crisis message these first words are speech ("End my life", "Quit breathing"), not an opt-out.
 CRISIS_SPEECH_WORDS = frozenset({"END", "QUIT", "CANCEL"})
 # Revoking consent "by any reasonable means": short messages that plainly ask us to stop texting.
+# Unambiguous anywhere in a message ("Who is this? I never signed up, please stop texting me").
 _REVOKE = re.compile(r"\b(STOP|QUIT)\s+(TEXTING|MESSAGING|SENDING|CONTACTING)\b|\bUNSUBSCRIBE\b|\bREMOVE\s+ME\b|"
-                     r"\bDO\s*N[O']?T\s+(TEXT|MESSAGE|CONTACT)\b|\bDONT\s+(TEXT|MESSAGE|CONTACT)\b|\bOPT\s+ME\s+OUT\b")
-REVOKE_MAX_WORDS = 8
+                     r"\bDO\s*N[O']?T\s+(TEXT|MESSAGE|CONTACT)\b|\bDONT\s+(TEXT|MESSAGE|CONTACT)\b|\bOPT\s+ME\s+OUT\b|"
+                     r"\bNO\s+MORE\s+(TEXTS|MESSAGES|TEXTING)\b|\bLEAVE\s+ME\s+ALONE\b")
+# Short messages that are only a plea to stop ("Please stop", "stop now please").
+_PLEA = re.compile(r"^(PLEASE\s+)?(JUST\s+)?STOP(\s+(IT|NOW|PLEASE))*$")
+REVOKE_MAX_WORDS = 40
 TYPO_MIN_LENGTH = 5
 _WORD = re.compile(r"[^\W_]+")
 
@@ -54,7 +58,8 @@ def match(text: str, triggers: dict[str, str], crisis: bool = False) -> Match:
 
 
 def _revocation(found: list[str]) -> Match | None:
-    if len(found) <= REVOKE_MAX_WORDS and _REVOKE.search(" ".join(found)):
+    text = " ".join(found)
+    if len(found) <= REVOKE_MAX_WORDS and (_REVOKE.search(text) or _PLEA.match(text)):
         return Match(Intent.OPT_OUT, "REVOKE_PHRASE")
     return None
 

@@ -3,6 +3,7 @@ import json
 import time
 from dataclasses import dataclass
 from enum import Enum
+from functools import cache
 
 from redis import Redis
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -31,6 +32,11 @@ class Account:
 
     def may(self, role: Role) -> bool:
         return role in GRANTS[self.role]
+
+
+@cache
+def _dummy_hash() -> str:
+    return generate_password_hash("no such account, same cost")
 
 
 class LoginRefused(Exception):
@@ -62,6 +68,8 @@ def authenticate(r: Redis, email: str, password: str) -> Account:
     stored, locked_until = r.hmget(key, "password", "locked_until")
     if locked_until and float(locked_until) > time.time():
         raise LoginRefused()
+    if not stored:
+        check_password_hash(_dummy_hash(), password)  # same work as a real check: timing doesn't reveal accounts
     if not stored or not check_password_hash(stored.decode(), password):
         _fail(r, key, exists=bool(stored))
         raise LoginRefused()

@@ -35,6 +35,8 @@ def dashboard_url(config) -> str:
 def _guard_dashboard():
     if request.blueprint != "rq_dashboard":
         return None
+    if request.method == "GET" and request.path.startswith("/staff/rq/requeue/"):
+        abort(405, "requeue with the dashboard's button (POST), not a link")
     account = accounts.get(services().redis, session["staff"]) if session.get("staff") else None
     if account is None:
         return redirect(url_for("auth.login", next="/staff/rq/"))

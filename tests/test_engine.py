@@ -328,3 +328,14 @@ def test_decide_is_pure():
     first = decide(FLOWS, POLICY, texter, "CALL", WED_10)
     assert decide(FLOWS, POLICY, texter, "CALL", WED_10) == first
     assert texter == Texter(SUB, True, 3, 1)
+
+
+@pytest.mark.parametrize("body", ["Please stop", "please stop", "No more texts please", "leave me alone",
+                                  "Who is this? I never signed up for this, please stop texting me", "stop now"])
+def test_plain_language_opt_outs(body):
+    assert run(body, first=False).consent is OUT
+
+
+@pytest.mark.parametrize("body", ["how do I make him stop", "I want to help my son stop using", "signs"])
+def test_stop_inside_a_question_is_not_an_opt_out(body):
+    assert run(body, first=False).consent is not OUT

@@ -293,3 +293,7 @@ def test_settings_refuse_absurd_numbers(staff_app):
     admin = login(staff_app, "admin")
     bad = admin.post("/staff/settings/", data={"csrf_token": admin.token, "CALLBACK_WITHIN_MINUTES": "99999999999"})
     assert bad.status_code == 422 and "up to" in bad.get_data(as_text=True)
+
+
+def test_dashboard_requeue_by_link_is_refused(staff_app):
+    assert login(staff_app, "ops").get("/staff/rq/requeue/followups").status_code == 405
