@@ -23,11 +23,15 @@ def overrides(r: Redis) -> dict[str, str]:
     return {k.decode(): v.decode() for k, v in r.hgetall(KEY).items()}
 
 
-def save(r: Redis, base: Config, values: dict[str, str]) -> dict[str, str]:
-    """Validate against the same parsers as the environment (ConfigError names the bad field), then store.
-    An empty field goes back to the environment's value."""
+def validate(base: Config, values: dict[str, str]) -> dict[str, str]:
+    """The same parsers as the environment (ConfigError names the bad field); empty means the default."""
     kept = {k: v.strip() for k, v in values.items() if k in EDITABLE and v.strip()}
     base.with_overrides(kept)
+    return kept
+
+
+def save(r: Redis, base: Config, values: dict[str, str]) -> dict[str, str]:
+    kept = validate(base, values)
     pipe = r.pipeline()
     pipe.delete(KEY)
     if kept:

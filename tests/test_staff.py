@@ -297,3 +297,29 @@ def test_settings_refuse_absurd_numbers(staff_app):
 
 def test_dashboard_requeue_by_link_is_refused(staff_app):
     assert login(staff_app, "ops").get("/staff/rq/requeue/followups").status_code == 405
+
+
+def test_settings_change_program_name_and_number_as_a_new_flows_version(staff_app, redis):
+    admin = login(staff_app, "admin")
+    page = admin.get("/staff/settings/").get_data(as_text=True)
+    assert 'value="Roaring Brook Recovery"' in page and 'value="855.590.9944"' in page
+    admin.post("/staff/settings/", data={"csrf_token": admin.token, "program": "Roaring Brook Recovery",
+                                         "phone": "855.590.0000"})
+    assert flowstore.published_version(redis) == 1
+    assert "855.590.0000" in replies(Phone(staff_app.test_client()).text("HELP"))[0]
+    bad = admin.post("/staff/settings/", data={"csrf_token": admin.token, "program": "Rōaring \u2014 Brook",
+                                               "phone": "855.590.0000"})
+    assert bad.status_code == 422 and flowstore.published_version(redis) == 1
+
+
+def test_logout_ends_the_session(staff_app):
+    client = login(staff_app)
+    assert client.get("/staff/callbacks").status_code == 200
+    client.post("/staff/logout", data={"csrf_token": client.token})
+    assert client.get("/staff/callbacks").status_code == 302
+
+
+def test_metrics_readable_by_a_signed_in_ops_account(staff_app):
+    assert staff_app.test_client().get("/metrics").status_code == 401
+    assert login(staff_app, "staff").get("/metrics").status_code == 401
+    assert "sms_webhook_requests" in login(staff_app, "ops").get("/metrics").get_data(as_text=True)
