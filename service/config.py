@@ -63,6 +63,7 @@ class Config:
     followup_horizon_days: int = 14
     redis_sentinels: tuple[tuple[str, int], ...] = ()
     redis_sentinel_master: str = ""
+    redis_password: Secret = field(default_factory=lambda: Secret(""))
 
     @property
     def testing(self) -> bool:
@@ -110,6 +111,7 @@ class Config:
             redis_url=env.get("REDIS_URL") if env.get("REDIS_SENTINELS") else env.required("REDIS_URL"),
             redis_sentinels=env.sentinels("REDIS_SENTINELS"),
             redis_sentinel_master=env.get("REDIS_SENTINEL_MASTER", "mymaster"),
+            redis_password=Secret(env.get("REDIS_PASSWORD", "")),
             secret_key=Secret(env.get("SECRET_KEY", "dev-secret-key")),
             public_base_url=env.get("PUBLIC_BASE_URL", f"http://localhost:{env.get('PORT', '5000')}").rstrip("/"),
             twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
@@ -143,7 +145,7 @@ def rq_settings(environ: Mapping[str, str] | None = None) -> dict:
     if not sentinels:
         return {"REDIS_URL": env.required("REDIS_URL")}
     return {"SENTINEL": {"INSTANCES": list(sentinels), "MASTER_NAME": env.get("REDIS_SENTINEL_MASTER", "mymaster"),
-                         "SOCKET_TIMEOUT": 5, "DB": 0}}
+                         "SOCKET_TIMEOUT": 5, "DB": 0, "PASSWORD": env.get("REDIS_PASSWORD") or None}}
 
 
 class _Env:

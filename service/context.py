@@ -51,7 +51,8 @@ def connect(config: Config) -> Redis:
     timeouts = {"socket_timeout": 2, "socket_connect_timeout": 1}
     if config.redis_sentinels:
         sentinel = Sentinel(list(config.redis_sentinels), sentinel_kwargs=timeouts, **timeouts)
-        return sentinel.master_for(config.redis_sentinel_master, health_check_interval=30, **timeouts)
+        return sentinel.master_for(config.redis_sentinel_master, health_check_interval=30,
+                                   password=config.redis_password.reveal() or None, **timeouts)
     return Redis.from_url(config.redis_url, health_check_interval=30, **timeouts)
 
 
