@@ -13,6 +13,7 @@ from service.embedded_redis import from_environment
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
 DEV_ENV = VAR / "dev.env"
+RUN_ENV = VAR / "run.env"
 
 
 def dev_values() -> dict[str, str]:
@@ -31,6 +32,13 @@ def dev_values() -> dict[str, str]:
     return dict(line.split("=", 1) for line in DEV_ENV.read_text().splitlines() if "=" in line)
 
 
+def write_run_env(env: dict[str, str]) -> None:
+    """var/run.env: what `flask --app service ...` commands need to reach this running instance."""
+    names = ("APP_ENV", "REDIS_URL", "PUBLIC_BASE_URL", "PORT", *dev_values())
+    RUN_ENV.write_text("FLASK_APP=service\n" + "".join(f"{n}={env[n]}\n" for n in names if n in env))
+    RUN_ENV.chmod(0o600)
+
+
 def main() -> int:
     env = {**dev_values(), **{k: v for k, v in os.environ.items() if v}}
     env.setdefault("APP_ENV", "development")
@@ -39,6 +47,7 @@ def main() -> int:
     url, server = from_environment(VAR / "redis")
     env["REDIS_URL"] = url
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    write_run_env(env)
     print(f"redis: {'embedded, data in var/redis' if server else 'REDIS_URL'}; web on {env['PUBLIC_BASE_URL']}")
     workers = f"worker={env.get('WORKER_PROCESSES', '4')}"
     honcho = subprocess.Popen([sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile"), "-c", workers],

@@ -96,6 +96,11 @@ def test_make_run_launcher_starts_and_stops_everything(tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         _wait_for(f"http://127.0.0.1:{port}/healthz", timeout=30)
+        run_env = dict(line.split("=", 1) for line in (ROOT / "var" / "run.env").read_text().splitlines())
+        created = subprocess.run([str(BIN / "flask"), "staff", "create", "dev@center.org", "--role", "admin"],
+                                 cwd=ROOT, env={**env, **run_env}, input="a long dev password\n" * 2,
+                                 capture_output=True, text=True, timeout=30)
+        assert "created dev@center.org (admin)" in created.stdout, created.stderr[-1000:]
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         output = proc.communicate(timeout=30)[0]
