@@ -26,10 +26,27 @@ def dev_values() -> dict[str, str]:
             "PHONE_HASH_KEY": secrets.token_urlsafe(32),
             "TWILIO_ACCOUNT_SID": "AC" + secrets.token_hex(16),
             "TWILIO_AUTH_TOKEN": secrets.token_hex(16),
+            "DEV_ADMIN_PASSWORD": secrets.token_urlsafe(12),
         }
         DEV_ENV.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
         DEV_ENV.chmod(0o600)
-    return dict(line.split("=", 1) for line in DEV_ENV.read_text().splitlines() if "=" in line)
+    values = dict(line.split("=", 1) for line in DEV_ENV.read_text().splitlines() if "=" in line)
+    if "DEV_ADMIN_PASSWORD" not in values:  # dev.env from before this setting existed
+        values["DEV_ADMIN_PASSWORD"] = secrets.token_urlsafe(12)
+        DEV_ENV.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+    return values
+
+
+def ensure_dev_admin(url: str, env: dict[str, str]) -> tuple[str, str]:
+    """A development admin, so the console and simulator work right after `make run` (never in production)."""
+    from redis import Redis
+
+    from service import accounts
+    email, password = "admin@localhost", env["DEV_ADMIN_PASSWORD"]
+    r = Redis.from_url(url)
+    if accounts.get(r, email) is None:
+        accounts.create(r, email, password, accounts.Role.ADMIN)
+    return email, password
 
 
 def write_run_env(env: dict[str, str]) -> None:
@@ -48,7 +65,9 @@ def main() -> int:
     env["REDIS_URL"] = url
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     write_run_env(env)
+    admin = ensure_dev_admin(url, env) if env["APP_ENV"] == "development" else None
     print(f"redis: {'embedded, data in var/redis' if server else 'REDIS_URL'}; web on {env['PUBLIC_BASE_URL']}")
+    print(f"staff console: {env['PUBLIC_BASE_URL']}/staff/" + (f"  (sign in as {admin[0]} / {admin[1]})" if admin else ""))
     workers = f"worker={env.get('WORKER_PROCESSES', '4')}"
     honcho = subprocess.Popen([sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile"), "-c", workers],
                               cwd=ROOT, env={**os.environ, **env})

@@ -105,6 +105,7 @@ def test_make_run_launcher_starts_and_stops_everything(tmp_path):
         os.killpg(proc.pid, signal.SIGINT)
         output = proc.communicate(timeout=30)[0]
     assert "web" in output and "worker" in output and "clock" in output
+    assert "sign in as admin@localhost" in output
     assert _no_process_left("redis-server", str(ROOT / "var" / "redis"))
 
 
