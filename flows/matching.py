@@ -12,13 +12,20 @@ RESERVED_WORDS = OPT_OUT_WORDS | OPT_IN_WORDS | HELP_WORDS
 # In a crisis message these first words are speech ("End my life", "Quit breathing"), not an opt-out.
 CRISIS_SPEECH_WORDS = frozenset({"END", "QUIT", "CANCEL"})
 # Revoking consent "by any reasonable means": short messages that plainly ask us to stop texting.
-# Unambiguous anywhere in a message ("Who is this? I never signed up, please stop texting me").
-_REVOKE = re.compile(r"\b(STOP|QUIT)\s+(TEXTING|MESSAGING|SENDING|CONTACTING)\b|\bUNSUBSCRIBE\b|\bREMOVE\s+ME\b|"
-                     r"\bDO\s*N[O']?T\s+(TEXT|MESSAGE|CONTACT)\b|\bDONT\s+(TEXT|MESSAGE|CONTACT)\b|\bOPT\s+ME\s+OUT\b|"
-                     r"\bNO\s+MORE\s+(TEXTS|MESSAGES|TEXTING)\b|\bLEAVE\s+ME\s+ALONE\b")
-# Short messages that are only a plea to stop ("Please stop", "stop now please").
-_PLEA = re.compile(r"^(PLEASE\s+)?(JUST\s+)?STOP(\s+(IT|NOW|PLEASE))*$")
-REVOKE_MAX_WORDS = 40
+# Asking us to stop, in words that are about us ("...stop texting ME"), not about someone else
+# ("he won't stop texting me", "my son told me to stop texting him"). Checked on upper-cased words.
+_NOT_ABOUT_US = r"(?<!WON T )(?<!WONT )(?<!DOESN T )(?<!DOESNT )(?<!NOT )(?<!TO )(?<!NEVER )"
+_REVOKE = re.compile(
+    rf"{_NOT_ABOUT_US}\b(STOP|QUIT|QUITE)\s+(TEXTING|MESSAGING|SENDING|CONTACTING|TXTING)\s+(ME|US|THIS)\b|"
+    rf"{_NOT_ABOUT_US}\bSTOP\s+(TEXTING|MESSAGING)$|"
+    r"\bUNSUBSCRIBE\b|\bREMOVE\s+(ME|MY\s+NUMBER)\s*(FROM\s+(THIS|YOUR)\s+LIST)?$|\bOPT\s+ME\s+OUT\b|"
+    r"\bTAKE\s+ME\s+OFF\b|\bREMOVE\s+MY\s+NUMBER\b|"
+    r"^(PLEASE\s+|PLS\s+)?(DO\s+NOT|DON\s+T|DONT)\s+(TEXT|MESSAGE|CONTACT)\s+(ME|THIS\s+NUMBER)\b|"
+    r"\bNO\s+MORE\s+(TEXT|TEXTS|MESSAGES|TEXTING)\b")
+# Short messages that are only a plea to stop ("Please stop", "pls stop", "I said stop", "leave me alone").
+_PLEA = re.compile(r"^(I\s+SAID\s+)?(PLEASE\s+|PLS\s+)?(JUST\s+)?STOP(\s+(IT|NOW|PLEASE|PLS))*$|"
+                   r"^(PLEASE\s+)?LEAVE\s+ME\s+ALONE(\s+PLEASE)?$")
+REVOKE_MAX_WORDS = 20
 TYPO_MIN_LENGTH = 5
 _WORD = re.compile(r"[^\W_]+")
 
@@ -53,7 +60,7 @@ def match(text: str, triggers: dict[str, str], crisis: bool = False) -> Match:
     first = found[0]
     if len(found) > 1 and first == "OPT" and found[1] == "OUT":
         first = "OPTOUT"
-    return (_compliance(first, crisis) or _revocation(found) or _flow(first, triggers)
+    return (_compliance(first, crisis) or _flow(first, triggers) or _revocation(found)
             or Match(Intent.UNKNOWN, first))
 
 

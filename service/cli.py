@@ -48,17 +48,24 @@ def replay_fallback():
     """Feed messages the fallback URL spooled (while Redis was down) through the normal path."""
     svc = services()
     path = spool_path(svc)
-    if not path.exists():
+    if path.exists():  # the fallback keeps appending to a fresh file meanwhile; nothing is skipped
+        path.rename(path.with_suffix(f".replaying-{int(time.time())}"))
+    taken = sorted(path.parent.glob(path.stem + ".replaying-*"))  # an interrupted replay's file too
+    if not taken:
         click.echo("nothing spooled")
         return
-    taken = path.with_suffix(f".replaying-{int(time.time())}")
-    path.rename(taken)  # the fallback keeps appending to a fresh file meanwhile; nothing is skipped
-    lines = taken.read_text().splitlines()
-    for line in lines:
-        item = json.loads(svc.vault.decrypt(line))
-        handle(svc, InboundSms(item["sid"], item["from"], item["body"]))
-    taken.rename(taken.with_suffix(f".replayed-{int(time.time())}"))
-    click.echo(f"replayed {len(lines)} message(s)")
+    done = failed = 0
+    for spooled in taken:
+        for line in spooled.read_text().splitlines():
+            try:
+                item = json.loads(svc.vault.decrypt(line))
+            except ValueError:
+                failed += 1  # unreadable (wrong key, torn write): kept in the file, reported below
+                continue
+            handle(svc, InboundSms(item["sid"], item["from"], item["body"]))
+            done += 1
+        spooled.rename(spooled.with_name(spooled.name.replace(".replaying-", ".replayed-")))
+    click.echo(f"replayed {done} message(s)" + (f"; {failed} unreadable line(s) left in the replayed files" if failed else ""))
 
 
 @click.group()

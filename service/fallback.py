@@ -30,8 +30,8 @@ def fallback():
     check_signature(svc)
     msg = parse_inbound(svc)
     spool(svc, msg)
-    replies = fallback_replies(svc, msg.body) if _budget.take(svc.vault.person_key(msg.e164)) else ()
-    return Response(render(replies), mimetype="application/xml")
+    return Response(render(fallback_replies(svc, msg.body, svc.vault.person_key(msg.e164))),
+                    mimetype="application/xml")
 
 
 class _Budget:
@@ -50,16 +50,22 @@ class _Budget:
         return allowed
 
 
-_budget = _Budget()
+_budget, _crisis_budget = _Budget(), _Budget()
 
 
-def fallback_replies(svc: Services, body: str) -> tuple[str, ...]:
+def fallback_replies(svc: Services, body: str, person: str) -> tuple[str, ...]:
+    """STOP is always confirmed; crisis replies and everything else have per-number budgets (no Redis,
+    so they live in this process), so an echoing auto-responder can't loop."""
     now = datetime.fromtimestamp(time.time(), svc.config.timezone)
     flows = svc.source.current_or_seed(svc.redis)
     decision = decide(flows, svc.policy, Texter(first_contact=False), body, now)
-    if decision.crisis or decision.intent in (Intent.OPT_OUT, Intent.OPT_IN, Intent.HELP):
+    if decision.intent is Intent.OPT_OUT:
         return decision.replies
-    return (flows.render(SAFE_REPLY),)
+    if decision.crisis:
+        return decision.replies if _crisis_budget.take(person) else ()
+    if not _budget.take(person):
+        return ()
+    return decision.replies if decision.intent in (Intent.OPT_IN, Intent.HELP) else (flows.render(SAFE_REPLY),)
 
 
 def spool(svc: Services, msg: InboundSms) -> None:

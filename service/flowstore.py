@@ -59,7 +59,7 @@ def documents(r: Redis, n: int) -> dict[str, str]:
     return json.loads(raw)["documents"]
 
 
-def publish(r: Redis, docs: dict[str, str], author: str, note: str) -> int:
+def publish(r: Redis, docs: dict[str, str], author: str, note: str, keep_draft: bool = False) -> int:
     """Validate, then store as the next immutable version and make it current."""
     load_documents(docs)  # raises FlowError with every problem
     n = r.incr("sms:flows:next-version")
@@ -67,7 +67,8 @@ def publish(r: Redis, docs: dict[str, str], author: str, note: str) -> int:
     pipe = r.pipeline()
     pipe.set(version_key(n), json.dumps(record))
     pipe.set(PUBLISHED, n)
-    pipe.delete(DRAFT)
+    if not keep_draft:
+        pipe.delete(DRAFT)
     pipe.execute()
     return n
 

@@ -59,7 +59,11 @@ def cancel(pipe, pk: str, pending: tuple[str, ...]) -> None:
 def send_time(config: Config, zones: tuple[ZoneInfo, ...], when: float, fid: str) -> float:
     """The first moment at or after `when` inside the send window in every zone the number may be in;
     when it had to wait for an opening, jittered by id (within the window) so 9:00 isn't a spike."""
-    moment = _common_opening(config, zones, when)
+    try:
+        moment = _common_opening(config, zones, when)
+    except ValueError:  # no shared window across the zones: use the center's
+        zones = (config.timezone,)
+        moment = _common_opening(config, zones, when)
     if moment == when:
         return when
     jitter = int(hashlib.sha1(fid.encode()).hexdigest()[:8], 16) % JITTER_SECONDS
@@ -80,8 +84,12 @@ def _common_opening(config: Config, zones: tuple[ZoneInfo, ...], when: float) ->
     raise ValueError("the send hours never overlap across this number's time zones")
 
 
+MAX_ZONES = 4  # a toll-free number "is" in dozens of zones: then the center's zone is the honest guess
+
+
 def recipient_zones(config: Config, e164: str) -> tuple[ZoneInfo, ...]:
-    return tuple(ZoneInfo(z) for z in time_zones(e164)) or (config.timezone,)
+    zones = time_zones(e164)
+    return tuple(ZoneInfo(z) for z in zones) if 0 < len(zones) <= MAX_ZONES else (config.timezone,)
 
 
 def pending_of(r: Redis, pk: str) -> tuple[str, ...]:

@@ -105,8 +105,10 @@ def record_contact(pipe, vault: Vault, pk: str, e164: str, consent: Consent | No
     """`consent` only when it changes: rewriting an unchanged value could undo a STOP (or a carrier
     opt-out) that another process committed since we read it."""
     fields = {"last_seen": int(now)}
-    if consent is not None:
+    if consent is Consent.OPTED_OUT or (consent is not None and not state.texter.first_contact):
         fields["consent"] = consent.value
+    elif consent is not None:  # first contact staying subscribed: never over a STOP that raced in
+        pipe.hsetnx(contact_key(pk), "consent", consent.value)
     if state.texter.first_contact:
         fields["first_seen"] = int(now)
     if not state.has_phone:  # first contact, or back after an erasure: only a new text brings the number back

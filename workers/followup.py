@@ -38,13 +38,13 @@ def message_id(fid: str) -> str:
 
 
 def send_followup(rt: Runtime, fid: str, now: float | None = None) -> Outcome:
-    mid, now = message_id(fid), time.time() if now is None else now
+    mid = message_id(fid)
     if rt.svc.redis.exists(outbound.message_key(mid)):
         deliver(rt, mid, now)
         return Outcome.HANDED_OVER
-    outcome = _prepare(rt, FollowUpId.parse(fid), fid, mid, now)
+    outcome = _prepare(rt, FollowUpId.parse(fid), fid, mid, time.time() if now is None else now)
     if outcome is Outcome.SENT:
-        deliver(rt, mid, now)
+        deliver(rt, mid, now)  # None: delivery checks the window on the clock after the rate-limit wait
     return outcome
 
 

@@ -8,6 +8,7 @@ from service import accounts, flowstore, settings
 from service.accounts import Role
 from service.config import ConfigError
 from service.context import services
+from service.phone import InvalidNumber, to_e164
 from service.staff.auth import require
 
 bp = Blueprint("settings", __name__, url_prefix="/staff/settings")
@@ -49,11 +50,16 @@ def _publish_program(name: str, phone: str) -> int | None:
     program = svc.flows().program
     if (name, phone) == (program.name, program.phone):
         return None
+    try:
+        to_e164(phone, svc.config.default_region, strict=True)
+    except InvalidNumber:
+        raise FlowError([f"call back number {phone!r} is not a phone number"]) from None
     docs, _ = working_published_documents()
     doc = yaml.safe_load(docs["program.yaml"])
     doc["program"] = {"name": name, "phone": phone}
     docs = {**docs, "program.yaml": yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)}
-    return flowstore.publish(svc.redis, docs, g.account.email, "program name or number changed in settings")
+    return flowstore.publish(svc.redis, docs, g.account.email, "program name or number changed in settings",
+                             keep_draft=True)  # an admin's unsaved flows draft is not thrown away
 
 
 def working_published_documents() -> tuple[dict[str, str], int | None]:
