@@ -160,3 +160,31 @@ def test_dispatch_keeps_an_id_a_worker_deferred_meanwhile(rt, phone, redis):
     redis.zadd(followups.DUE, {fid: taken[0][1] + 3600})  # a worker deferred it before the tick removed it
     assert followups.remove_dispatched(redis, taken) == 1  # only the other one, unchanged, is removed
     assert redis.zscore(followups.DUE, fid) == taken[0][1] + 3600
+
+
+def test_toll_free_number_falls_back_to_the_center_zone_in_summer(rt, redis):
+    from service import followups as fu
+    cfg = rt.svc.config
+    zones = fu.recipient_zones(cfg, "+18005551234")
+    assert zones == (cfg.timezone,)
+    july_night = datetime(2026, 7, 15, 23, 0, tzinfo=NY).timestamp()
+    assert datetime.fromtimestamp(fu.send_time(cfg, zones, july_night, "x"), NY).hour >= 9
+
+
+def test_first_contact_racing_a_stop_cannot_resubscribe(app, redis):
+    """Two first texts handled at once: SIGNS read the state before STOP committed."""
+    from service import store
+    from service.inbound import InboundSms, _process
+    svc = app.extensions["sms_outreach"]
+    number, now = "+16175550177", time_now()
+    pk = svc.vault.person_key(number)
+    _, stale = store.open_inbound(redis, "SMrace2", pk, now)  # SIGNS reads: nobody yet
+    _, fresh = store.open_inbound(redis, "SMrace1", pk, now)
+    _process(svc, InboundSms("SMrace1", number, "STOP"), pk, now, fresh)
+    _process(svc, InboundSms("SMrace2", number, "SIGNS"), pk, now, stale)
+    assert store.consent_of(redis, pk).value == "opted_out"
+
+
+def time_now() -> float:
+    import time
+    return time.time()

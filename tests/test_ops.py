@@ -73,3 +73,28 @@ def test_metrics_need_a_token_and_count_what_happened(redis_url, redis):
     assert 'sms_replies_total{flow="signs"} 1.0' in text and "sms_opt_outs_total 1.0" in text
     assert 'sms_webhook_latency_seconds_count 4.0' in text
     assert "sms_callbacks_waiting 1.0" in text and 'sms_queue_depth{queue="followups"} 0.0' in text
+
+
+def test_replay_survives_an_unreadable_line_and_an_interrupted_run(tmp_path, redis_url, redis):
+    env = make_env(redis_url, SPOOL_DIR=str(tmp_path))
+    app = create_app(env)
+    vault = app.extensions["sms_outreach"].vault
+    import json
+    lines = [vault.encrypt(json.dumps({"sid": "SMspool1", "from": "+16175550123", "body": "STOP"})), "garbage",
+             vault.encrypt(json.dumps({"sid": "SMspool2", "from": "+16175550124", "body": "CALL"}))]
+    (tmp_path / "fallback.replaying-1").write_text("\n".join(lines) + "\n")  # left by an interrupted replay
+    output = app.test_cli_runner().invoke(args=["ops", "replay-fallback"]).output
+    assert "replayed 2 message(s); 1 unreadable" in output
+    assert redis.zcard("sms:callbacks:waiting") == 1
+
+
+def test_fallback_always_confirms_stop_and_budgets_the_rest(tmp_path):
+    from service.embedded_redis import free_port
+    client = create_app(make_env(f"redis://127.0.0.1:{free_port()}/0", SPOOL_DIR=str(tmp_path))).test_client()
+
+    def fallback(body):
+        params = {"MessageSid": new_sid(), "From": "+16175550188", "Body": body}
+        return replies(post_signed(client, "/twilio/fallback", params))
+    assert all(fallback("SIGNS") for _ in range(3)) and fallback("SIGNS") == []
+    assert "unsubscribed" in fallback("STOP")[0]
+    assert "988" in fallback("i want to kill myself")[0]
