@@ -57,7 +57,7 @@ def fallback_replies(svc: Services, body: str, person: str) -> tuple[str, ...]:
     """STOP is always confirmed; crisis replies and everything else have per-number budgets (no Redis,
     so they live in this process), so an echoing auto-responder can't loop."""
     now = datetime.fromtimestamp(time.time(), svc.config.timezone)
-    flows = svc.source.current_or_seed(svc.redis)
+    flows = svc.source.last_known()
     decision = decide(flows, svc.policy, Texter(first_contact=False), body, now)
     if decision.intent is Intent.OPT_OUT:
         return decision.replies

@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 from redis import Redis
-from redis.exceptions import RedisError
 
 from flows.loader import load_documents
 from flows.model import FlowSet
@@ -30,6 +29,7 @@ class FlowSource:
     def __init__(self, seed: FlowSet):
         self.seed = seed
         self._cache: dict[int, FlowSet] = {}
+        self._last = seed
 
     def current(self, r: Redis) -> FlowSet:
         version = r.get(PUBLISHED)
@@ -39,17 +39,15 @@ class FlowSource:
         """The FlowSet for a published version read elsewhere (None: nothing published, the seed)."""
         return self.version(r, version) if version else self.seed
 
-    def current_or_seed(self, r: Redis) -> FlowSet:
-        """For the fallback path, which must answer with Redis down."""
-        try:
-            return self.current(r)
-        except RedisError:
-            return max(self._cache.items(), default=(0, self.seed))[1]
+    def last_known(self) -> FlowSet:
+        """For the fallback path: no Redis call at all (Redis is likely down and every second counts)."""
+        return self._last
 
     def version(self, r: Redis, n: int) -> FlowSet:
         if n not in self._cache:
             self._cache[n] = load_documents(documents(r, n))
-        return self._cache[n]
+        self._last = self._cache[n]
+        return self._last
 
 
 def documents(r: Redis, n: int) -> dict[str, str]:

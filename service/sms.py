@@ -17,6 +17,10 @@ bp = Blueprint("sms", __name__, url_prefix="/twilio")
 MAX_BODY_CHARS = 1600  # Twilio's own limit for one inbound message
 SID = re.compile(r"^[A-Za-z0-9]{2,64}$")
 FORM = "application/x-www-form-urlencoded"
+# After Redis fails, answer 503 at once for a moment instead of each request waiting out the connect
+# timeout: in a surge, sync workers stay free and Twilio moves to the fallback URL quickly.
+BREAKER_SECONDS = 2.0
+_redis_down_until: dict[int, float] = {}
 
 
 @bp.post("/sms")
@@ -26,9 +30,12 @@ def inbound_sms():
     require_utf8_form()
     check_signature(svc)
     msg = parse_inbound(svc)
+    if time.monotonic() < _redis_down_until.get(id(svc), 0.0):
+        abort(503, "storage unavailable; Twilio will use the fallback URL")  # don't wait on it again yet
     try:
         handled = handle(svc, msg)
     except RedisError:
+        _redis_down_until[id(svc)] = time.monotonic() + BREAKER_SECONDS
         abort(503, "storage unavailable; Twilio will use the fallback URL")
     g.outcome = "answered" if handled.decision else "duplicate"
     return Response(handled.twiml, mimetype="application/xml")

@@ -22,6 +22,9 @@ def test_readyz_and_sms_with_redis_down(tmp_path):
     started = time.monotonic()
     response = Phone(client).text("SIGNS")
     assert response.status_code == 503 and time.monotonic() - started < 5
+    started = time.monotonic()
+    assert Phone(client).text("TREATMENT").status_code == 503
+    assert time.monotonic() - started < 0.5  # the breaker answers at once while Redis is known down
 
 
 def test_fallback_answers_without_redis_and_spools(tmp_path, redis_url, redis):
@@ -98,3 +101,13 @@ def test_fallback_always_confirms_stop_and_budgets_the_rest(tmp_path):
     assert all(fallback("SIGNS") for _ in range(3)) and fallback("SIGNS") == []
     assert "unsubscribed" in fallback("STOP")[0]
     assert "988" in fallback("i want to kill myself")[0]
+
+
+def test_fallback_answers_fast_with_redis_down(tmp_path):
+    import time
+    from service.embedded_redis import free_port
+    client = create_app(make_env(f"redis://127.0.0.1:{free_port()}/0", SPOOL_DIR=str(tmp_path))).test_client()
+    started = time.monotonic()
+    params = {"MessageSid": new_sid(), "From": "+16175550189", "Body": "SIGNS"}
+    assert replies(post_signed(client, "/twilio/fallback", params))
+    assert time.monotonic() - started < 0.5  # no Redis call on this path
