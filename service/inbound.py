@@ -55,10 +55,11 @@ def _process(svc: Services, msg: InboundSms, pk: str, now: float, state: store.S
     pipe = r.pipeline(transaction=True)
     _save(svc, config, pipe, msg, pk, now, state, decision)
     callback_id = reuse_callback or (_callback(svc, pipe, msg, pk, now, decision) if decision.callback else None)
+    alert_ids = alerts.prepare(svc, pipe, msg.sid, decision.crisis) \
+        if decision.crisis_replied or (callback_id and not reuse_callback) else []
     store.finish_inbound(pipe, msg.sid, twiml)
     pipe.execute()
-    if decision.crisis_replied or (callback_id and not reuse_callback):
-        alerts.alert_staff(svc, msg.sid, decision.crisis)
+    alerts.enqueue(svc, alert_ids)  # a crash before this line is caught by the sweeper (alerts.sweep)
     log.info("inbound", extra={"sid": msg.sid, "person": pk, "intent": decision.intent.value, "flow": decision.flow,
                                "replies": len(decision.replies), "crisis": decision.crisis,
                                "silence": decision.silence.value if decision.silence else None})

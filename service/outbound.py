@@ -64,6 +64,7 @@ def finish(r: Redis, mid: str, state: OutState, provider_sid: str = "", code: in
     pipe.hset(message_key(mid), mapping={"state": state.value, "provider_sid": provider_sid,
                                          "error_code": "" if code is None else str(code)})
     pipe.hincrby("sms:metrics:outbound", f"{state.value}|{'' if code is None else code}", 1)
+    pipe.zrem("sms:alerts:pending", mid)
     if provider_sid:
         pipe.set(provider_key(provider_sid), mid, ex=30 * 86400)
     pipe.execute()

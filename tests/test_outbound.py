@@ -172,3 +172,18 @@ def test_status_callback_validation(twilio_app, redis):
     assert status(client, "SMabc", "sent", "x1").status_code == 400
     params = {"MessageSid": "SMabc", "MessageStatus": "sent"}
     assert post_signed(client, "/twilio/status", params, signature="nope").status_code == 403
+
+
+def test_alert_left_unqueued_by_a_crash_is_swept(twilio_app, rt, fake, redis):
+    from service import alerts
+    svc = twilio_app.extensions["sms_outreach"]
+    pipe = redis.pipeline()
+    mids = alerts.prepare(svc, pipe, "SMcrash", crisis=True)  # committed, then the process died before enqueue
+    pipe.execute()
+    assert Queue("alerts", connection=redis).count == 0
+    import time
+    assert alerts.sweep(svc, time.time()) == []  # too young: its own process may still queue it
+    assert sorted(alerts.sweep(svc, time.time() + 120)) == sorted(mids)
+    for job in Queue("alerts", connection=redis).jobs:
+        deliver(rt, job.args[0])
+    assert len(fake.sent()) == 2 and alerts.sweep(svc, time.time() + 120) == []

@@ -8,6 +8,10 @@ from workers.runtime import Runtime
 UNCLAIMED_SECONDS = 15 * 60
 
 
+def sweep_alerts(rt: Runtime, now: float | None = None) -> list[str]:
+    return alerts.sweep(rt.svc, time.time() if now is None else now)
+
+
 def escalate(rt: Runtime, now: float | None = None) -> list[str]:
     svc, now = rt.svc, time.time() if now is None else now
     config = svc.current_config()

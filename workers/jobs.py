@@ -16,4 +16,5 @@ def dispatch_due() -> int:
 
 
 def escalate_callbacks() -> int:
-    return len(escalation.escalate(current()))
+    """Every minute: unclaimed call backs, and staff alerts a crash left unqueued."""
+    return len(escalation.escalate(current())) + len(escalation.sweep_alerts(current()))
