@@ -7,7 +7,7 @@ from enum import Enum
 from redis import Redis
 
 from service.privacy import Vault
-from service.store import records_key
+from service.store import contact_key, records_key
 
 WAITING = "sms:callbacks:waiting"  # open requests (waiting or claimed), by request time
 CRISIS_OPEN = "sms:crisis:open"
@@ -48,7 +48,7 @@ class Callback:
 
 def open_callback_id(r: Redis, pk: str) -> str | None:
     """A person who texts CALL twice while waiting keeps one place in the queue."""
-    value = r.hget(f"sms:contact:{pk}", "open_callback")
+    value = r.hget(contact_key(pk), "open_callback")
     return value.decode() if value and r.zscore(WAITING, value) is not None else None
 
 
@@ -58,7 +58,7 @@ def request_callback(pipe, vault: Vault, pk: str, e164: str, sid: str, now: floa
         "person": pk, "phone": vault.encrypt(e164), "state": CallbackState.WAITING.value,
         "created_at": round(now, 3), "sid": sid, "crisis": int(crisis)})
     pipe.zadd(WAITING, {callback_id: now})
-    pipe.hset(f"sms:contact:{pk}", "open_callback", callback_id)
+    pipe.hset(contact_key(pk), "open_callback", callback_id)
     pipe.sadd(records_key(pk), callback_key(callback_id))
     return callback_id
 
@@ -110,7 +110,7 @@ def record_outcome(r: Redis, vault: Vault, callback_id: str, who: str, outcome: 
     if outcome in CLOSING:
         pipe.zrem(WAITING, callback_id)
         pipe.srem(ESCALATED, callback_id)
-        pipe.hdel(f"sms:contact:{cb.person}", "open_callback")
+        pipe.hdel(contact_key(cb.person), "open_callback")
     pipe.execute()
 
 

@@ -7,14 +7,13 @@ from flask.cli import with_appcontext
 from rq import Queue
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
-from service import accounts, callbacks, followups
+from service import accounts, callbacks, followups, queues
 from service.accounts import Role
 from service.context import services
 from service.fallback import spool_path
 from service.health import readiness
 from service.inbound import InboundSms, handle
 
-QUEUES = ("schedule", "alerts", "followups")
 
 
 @click.group()
@@ -29,7 +28,7 @@ def status():
     r = services().redis
     for name, ok in readiness(r).items():
         click.echo(f"{name:<10} {'ok' if ok else 'NOT READY'}")
-    for name in QUEUES:
+    for name in queues.ALL:
         q = Queue(name, connection=r)
         click.echo(f"queue {name:<10} queued={q.count} failed={FailedJobRegistry(queue=q).count} "
                    f"retrying={ScheduledJobRegistry(queue=q).count}")

@@ -13,6 +13,7 @@ from redis import Redis
 from flows.engine import ScheduledFollowUp
 from service.config import Config
 from service.phone import time_zones
+from service.store import contact_key
 
 DUE = "sms:followups:due"
 JITTER_SECONDS = 3600
@@ -46,14 +47,14 @@ def schedule(pipe, config: Config, pk: str, e164: str, items: tuple[ScheduledFol
             due[fid] = when
     if due:
         pipe.zadd(DUE, due)
-        pipe.hset(f"sms:contact:{pk}", FIELD, " ".join(due))
+        pipe.hset(contact_key(pk), FIELD, " ".join(due))
     return list(due)
 
 
 def cancel(pipe, pk: str, pending: tuple[str, ...]) -> None:
     if pending:
         pipe.zrem(DUE, *pending)
-    pipe.hdel(f"sms:contact:{pk}", FIELD)
+    pipe.hdel(contact_key(pk), FIELD)
 
 
 def send_time(config: Config, zones: tuple[ZoneInfo, ...], when: float, fid: str) -> float:
@@ -93,7 +94,7 @@ def recipient_zones(config: Config, e164: str) -> tuple[ZoneInfo, ...]:
 
 
 def pending_of(r: Redis, pk: str) -> tuple[str, ...]:
-    value = r.hget(f"sms:contact:{pk}", FIELD)
+    value = r.hget(contact_key(pk), FIELD)
     return tuple(value.decode().split()) if value else ()
 
 
@@ -132,7 +133,7 @@ def _b36(n: int) -> str:
 def remove(pipe, pk: str, fid: str) -> None:
     """Drop one id from the due set and from its person's list (pipe is WATCHing the contact)."""
     pipe.zrem(DUE, fid)
-    pipe.eval(_REMOVE_FROM_LIST, 1, f"sms:contact:{pk}", FIELD, fid)
+    pipe.eval(_REMOVE_FROM_LIST, 1, contact_key(pk), FIELD, fid)
 
 
 _REMOVE_FROM_LIST = """

@@ -55,7 +55,7 @@ def _process(svc: Services, msg: InboundSms, pk: str, now: float, state: store.S
     pipe = r.pipeline(transaction=True)
     _save(svc, config, pipe, msg, pk, now, state, decision)
     callback_id = reuse_callback or (_callback(svc, pipe, msg, pk, now, decision) if decision.callback else None)
-    alert_ids = alerts.prepare(svc, pipe, msg.sid, decision.crisis) \
+    alert_ids = alerts.prepare(svc, config, flows, pipe, msg.sid, decision.crisis) \
         if decision.crisis_replied or (callback_id and not reuse_callback) else []
     store.finish_inbound(pipe, msg.sid, twiml)
     pipe.execute()

@@ -14,7 +14,7 @@ from redis.exceptions import RedisError
 from rq import Queue
 from rq.registry import FailedJobRegistry
 
-from service import callbacks, followups
+from service import callbacks, followups, queues
 
 WEBHOOK = "sms:metrics:webhook"
 LATENCY = "sms:metrics:latency"
@@ -23,7 +23,6 @@ EVENTS = "sms:metrics:events"
 OUTBOUND = "sms:metrics:outbound"
 STATUS = "sms:metrics:status"
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
-QUEUES = ("schedule", "alerts", "followups")
 
 
 class Buffer:
@@ -114,7 +113,7 @@ class RedisCollector:
         r, now = self.redis, time.time()
         depth = GaugeMetricFamily("sms_queue_depth", "Jobs waiting per RQ queue", labels=["queue"])
         failed = GaugeMetricFamily("sms_failed_jobs", "Jobs in RQ's failed registry", labels=["queue"])
-        for name in QUEUES:
+        for name in queues.ALL:
             queue = Queue(name, connection=r)
             depth.add_metric([name], queue.count)
             failed.add_metric([name], FailedJobRegistry(queue=queue).count)

@@ -5,6 +5,7 @@ from enum import Enum
 from redis import Redis
 
 from service.privacy import Vault
+from service.metrics import OUTBOUND as OUTBOUND_METRIC
 from service.store import records_key
 
 
@@ -38,6 +39,9 @@ return 1
 """
 
 
+ALERTS_PENDING = "sms:alerts:pending"  # staff alerts not yet final, by creation time: the sweeper's index
+
+
 def message_key(mid: str) -> str:
     return f"sms:out:{mid}"
 
@@ -63,8 +67,8 @@ def finish(r: Redis, mid: str, state: OutState, provider_sid: str = "", code: in
     pipe = r.pipeline()
     pipe.hset(message_key(mid), mapping={"state": state.value, "provider_sid": provider_sid,
                                          "error_code": "" if code is None else str(code)})
-    pipe.hincrby("sms:metrics:outbound", f"{state.value}|{'' if code is None else code}", 1)
-    pipe.zrem("sms:alerts:pending", mid)
+    pipe.hincrby(OUTBOUND_METRIC, f"{state.value}|{'' if code is None else code}", 1)
+    pipe.zrem(ALERTS_PENDING, mid)
     if provider_sid:
         pipe.set(provider_key(provider_sid), mid, ex=30 * 86400)
     pipe.execute()

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from redis import Redis
 
 from flows.engine import Consent, Texter
+from service import flowstore, settings
 from service.privacy import Vault
 
 HOUR = 3600
@@ -67,8 +68,8 @@ def open_inbound(r: Redis, sid: str, pk: str, now: float) -> tuple[Claim, State]
     pipe = r.pipeline(transaction=False)
     pipe.set(inbound_key(sid), "", nx=True, ex=PENDING_TTL)
     pipe.get(inbound_key(sid))
-    pipe.get("sms:flows:published")
-    pipe.hgetall("sms:settings")
+    pipe.get(flowstore.PUBLISHED)
+    pipe.hgetall(settings.KEY)
     pipe.hmget(contact_key(pk), "consent", "followups", "phone", "undeliverable")
     for crisis in (False, True):
         pipe.zcount(replies_key(pk, crisis), now - HOUR, "+inf")

@@ -178,7 +178,7 @@ def test_alert_left_unqueued_by_a_crash_is_swept(twilio_app, rt, fake, redis):
     from service import alerts
     svc = twilio_app.extensions["sms_outreach"]
     pipe = redis.pipeline()
-    mids = alerts.prepare(svc, pipe, "SMcrash", crisis=True)  # committed, then the process died before enqueue
+    mids = alerts.prepare(svc, svc.config, svc.flows(), pipe, "SMcrash", crisis=True)  # then the process died
     pipe.execute()
     assert Queue("alerts", connection=redis).count == 0
     import time

@@ -4,7 +4,8 @@ import time
 from rq import Retry
 
 from service import followups
-from workers.runtime import FOLLOWUPS_QUEUE, Runtime
+from service.queues import FOLLOWUPS
+from workers.runtime import Runtime
 
 BACKLOG_SECONDS = 10  # keep at most this many seconds of sending in RQ; the rest waits in the sorted set
 RETRY = Retry(max=5, interval=[2, 4, 8, 16, 32])
@@ -13,7 +14,7 @@ FAILURE_TTL = 30 * 86400
 
 
 def dispatch_due(rt: Runtime, now: float | None = None) -> int:
-    queue = rt.queue(FOLLOWUPS_QUEUE)
+    queue = rt.queue(FOLLOWUPS)
     room = rt.svc.config.send_rate_per_second * BACKLOG_SECONDS - queue.count
     if room <= 0:
         return 0

@@ -10,7 +10,6 @@ from service.context import Services, build
 from workers.ratelimit import RateLimiter
 from workers.sender import Sender, make_sender
 
-SCHEDULE_QUEUE, ALERTS_QUEUE, FOLLOWUPS_QUEUE = "schedule", "alerts", "followups"
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,14 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry
 
 from service import followups
+from service.queues import ALL as QUEUE_NAMES
 
-QUEUES = ("schedule", "alerts", "followups")
 DAYS_AHEAD = 14
 
 
 def queues(r: Redis) -> list[tuple[str, int, int]]:
     rows = []
-    for name in QUEUES:
+    for name in QUEUE_NAMES:
         q = Queue(name, connection=r)
         rows.append((name, q.count, FailedJobRegistry(queue=q).count))
     return rows
@@ -29,7 +29,7 @@ def workers(r: Redis) -> list[dict]:
 
 def failed_jobs(r: Redis, limit: int = 50) -> list[dict]:
     rows = []
-    for name in QUEUES:
+    for name in QUEUE_NAMES:
         registry = FailedJobRegistry(queue=Queue(name, connection=r))
         for job in Job.fetch_many(registry.get_job_ids(0, limit - 1), connection=r):
             if job is not None:
