@@ -298,7 +298,7 @@ def main(argv=None) -> int:
                            "SECRET_KEY": secrets.token_urlsafe(32), "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
                            "TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": token,
                            "DATA_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-                           "PHONE_HASH_KEY": secrets.token_urlsafe(32), "REPLIES_PER_HOUR": "1000000"}
+                           "PHONE_HASH_KEY": secrets.token_urlsafe(32), "REPLIES_PER_HOUR": "100000"}
             servers.append(Gunicorn("webhook", "service:create_app()", args.workers, webhook_env, tmp, port).start())
             servers.append(Gunicorn("echo", "bench.echo_app:create_app()", args.workers, base_env, tmp,
                                     free_port()).start())

@@ -2,6 +2,7 @@
 from collections.abc import Mapping
 
 from flask import Flask, jsonify, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
@@ -22,9 +23,20 @@ def create_app(config: Config | Mapping[str, str] | None = None) -> Flask:
                       TESTING=cfg.testing, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=cfg.public_base_url.startswith("https://"),
                       PERMANENT_SESSION_LIFETIME=8 * 3600, WTF_CSRF_TIME_LIMIT=8 * 3600)
+    app.session_interface = CookieSessions()
     app.extensions[EXTENSION] = build(cfg)
     _register(app)
     return app
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, minus building a signer for requests that carry no session cookie
+    (Twilio's webhooks, /metrics, health checks): they get an empty session, as Flask would give them."""
+
+    def open_session(self, app, request):
+        if not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def _register(app: Flask) -> None:

@@ -42,6 +42,8 @@ def prepare(svc: Services, config: Config, flows: FlowSet, pipe, sid: str, crisi
 
 
 def enqueue(svc: Services, mids: list[str]) -> None:
+    if not mids:
+        return
     queue = Queue(queues.ALERTS, connection=svc.redis)
     for mid in mids:
         queue.enqueue("workers.jobs.send_message", mid, job_id="msg-" + mid, retry=RETRY,

@@ -9,6 +9,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from flows.engine import Consent, Decision, decide
 from service import alerts, callbacks, followups, metrics, store
+from service.batch import Batch
 from service.context import Services
 
 log = logging.getLogger("service.inbound")
@@ -52,7 +53,7 @@ def _process(svc: Services, msg: InboundSms, pk: str, now: float, state: store.S
     decision = decide(flows, svc.policy_for(config), state.texter, msg.body, local)
     twiml = render(decision.replies)
     reuse_callback = callbacks.open_callback_id(r, pk) if decision.callback else None
-    pipe = r.pipeline(transaction=True)
+    pipe = Batch(r)  # one atomic script call: see service/batch.py
     _save(svc, config, pipe, msg, pk, now, state, decision)
     callback_id = reuse_callback or (_callback(svc, pipe, msg, pk, now, decision) if decision.callback else None)
     alert_ids = alerts.prepare(svc, config, flows, pipe, msg.sid, decision.crisis) \

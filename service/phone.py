@@ -1,4 +1,5 @@
 """Phone numbers in, E.164 out; anything that cannot be a phone number is refused."""
+import re
 from functools import lru_cache
 
 import phonenumbers
@@ -9,10 +10,23 @@ class InvalidNumber(ValueError):
     pass
 
 
-@lru_cache(maxsize=4096)
+# What Twilio sends as From for every North American texter: already E.164, ten national digits with
+# valid leading digits, which phonenumbers always finds possible and formats to itself. Answering
+# those without a parse saves the webhook a fifth of a millisecond's worth of CPU per text
+# (tests/test_phone.py checks the shortcut agrees with phonenumbers).
+NANP_E164 = re.compile(r"\+1[2-9][0-9]{2}[2-9][0-9]{6}")
+
+
 def to_e164(raw: str, region: str = "US", strict: bool = False) -> str:
     """Lenient for texters (Twilio vouches for From; stale metadata must not silence a real person),
     strict for numbers we configure ourselves."""
+    if not strict and NANP_E164.fullmatch(raw):
+        return raw
+    return _parse(raw, region, strict)
+
+
+@lru_cache(maxsize=4096)
+def _parse(raw: str, region: str, strict: bool) -> str:
     try:
         number = phonenumbers.parse(raw.strip(), region)
     except phonenumbers.NumberParseException:

@@ -104,11 +104,17 @@ def parse_inbound(svc: Services) -> InboundSms:
     return InboundSms(sid, e164, body)
 
 
+NON_ASCII = re.compile(rb"%[89a-fA-F]|[\x80-\xff]")  # the only ways a form body can carry a byte >= 0x80
+
+
 def require_utf8_form() -> None:
     """Twilio sends UTF-8 forms; anything else is refused before it can be misread."""
     if request.mimetype != FORM:
         abort(415, f"expected {FORM}")
+    raw = request.get_data(cache=True)
+    if not NON_ASCII.search(raw):
+        return  # all ASCII (most texts): valid UTF-8 without decoding anything
     try:  # separators are ASCII, so the whole body decodes exactly when every field does
-        unquote_to_bytes(request.get_data(cache=True).replace(b"+", b" ")).decode("utf-8")
+        unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError:
         abort(400, "request body is not valid UTF-8")

@@ -3,8 +3,11 @@ from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 import pytest
 from cryptography.fernet import Fernet
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flows.hours import Window
 from service.config import PRODUCTION_SECRETS, Config, ConfigError, Secret
@@ -313,3 +316,20 @@ def test_local_only_numbers_are_refused_even_leniently():
 def test_mask():
     assert mask("+16175550123") == "********0123"
     assert mask("+123") == "****"
+
+
+@settings(max_examples=500, deadline=None)
+@given(area=st.integers(200, 999), exchange=st.integers(200, 999), line=st.integers(0, 9999),
+       region=st.sampled_from(["US", "CA", "GB"]))
+def test_the_north_american_shortcut_agrees_with_phonenumbers(area, exchange, line, region):
+    """Twilio's From for North American texters skips the parse; phonenumbers must give the same answer."""
+    raw = f"+1{area}{exchange}{line:04d}"
+    number = phonenumbers.parse(raw, region)
+    assert phonenumbers.is_possible_number(number)
+    assert to_e164(raw, region) == phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) == raw
+
+
+def test_strict_checks_never_take_the_shortcut():
+    assert to_e164("+16175550123") == "+16175550123"
+    with pytest.raises(InvalidNumber):  # possible, so the lenient answer is yes; not assigned, so strict says no
+        to_e164("+12005550123", strict=True)
