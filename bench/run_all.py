@@ -53,10 +53,16 @@ def report() -> str:
         "",
         "## Outbound follow-ups through the clock, RQ workers and Twilio's client (fake API, 150 ms latency)",
         "",
-        "| cap msg/s | workers | messages | sustained msg/s | busiest 1 s window | duplicates |",
-        "|---|---|---|---|---|---|",
+        "| cap msg/s | workers | messages | sustained msg/s | busiest 1 s window | shortest span of cap+1 sends | "
+        "busiest 1 s in the cold-start warm-up | duplicates |",
+        "|---|---|---|---|---|---|---|---|",
         f"| {out['cap_per_second']} | {out['workers']} | {out['messages']} | {out['sustained_msg_per_s']} "
-        f"| {out['busiest_1s_window']} | {out['duplicates']} |",
+        f"| {out['busiest_1s_window']} | {out['shortest_span_of_cap_plus_1_s']} s "
+        f"| {out['warmup_busiest_1s_window']} ({out['warmup_messages']} messages) | {out['duplicates']} |",
+        "",
+        "Workers start and register first; a 3 s warm-up batch goes out from cold workers (its busiest second "
+        "is shown); then the measured batch. The shortest span holding cap + 1 arrivals at the fake must stay "
+        "above 1 s: the gap to 1 s is the margin left against scheduling jitter.",
         "",
         "## Pending follow-ups in Redis",
         "",

@@ -9,10 +9,9 @@ on a wrong key type, which is a bug, not a race).
 A Batch offers the few pipeline methods the write path uses, with redis-py's argument conventions, so
 the store functions take either a Batch or a real pipeline.
 """
-import weakref
-
 from redis import Redis
-from redis.commands.core import Script
+
+from service.scripts import script
 
 # ARGV holds the commands back to back, each as its word count followed by its words.
 _APPLY = """
@@ -26,12 +25,9 @@ return n
 """
 
 
-_scripts: "weakref.WeakKeyDictionary[Redis, Script]" = weakref.WeakKeyDictionary()
-
-
 class Batch:
     def __init__(self, r: Redis):
-        self._script = _scripts.get(r) or _scripts.setdefault(r, r.register_script(_APPLY))
+        self._script = script(r, _APPLY)
         self._args: list = []
 
     def __len__(self) -> int:

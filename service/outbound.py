@@ -6,7 +6,8 @@ from redis import Redis
 
 from service.privacy import Vault
 from service.metrics import OUTBOUND as OUTBOUND_METRIC
-from service.store import records_key
+from service.scripts import script
+from service.store import contact_key, records_key
 
 
 class OutState(str, Enum):
@@ -32,11 +33,15 @@ redis.call('HSET', KEYS[1], 'status', ARGV[1])
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'error_code', ARGV[2]) end
 return 1
 """
+# KEYS: the message, the person's contact record (may be absent). Checked in one call right before the
+# provider call, so a STOP that arrived while the worker waited for its send slot is still honoured.
 _CLAIM = """
 if redis.call('HGET', KEYS[1], 'state') ~= 'queued' then return 0 end
+if KEYS[2] and redis.call('HGET', KEYS[2], 'consent') == 'opted_out' then return -1 end
 redis.call('HSET', KEYS[1], 'state', 'sending')
 return 1
 """
+CLAIMED, TAKEN, OPTED_OUT_SINCE = 1, 0, -1
 
 
 ALERTS_PENDING = "sms:alerts:pending"  # staff alerts not yet final, by creation time: the sweeper's index
@@ -58,9 +63,11 @@ def create(pipe, vault: Vault, mid: str, to: str, body: str, kind: str, person: 
         pipe.sadd(records_key(person), message_key(mid))
 
 
-def claim(r: Redis, mid: str) -> bool:
-    """queued -> sending, atomically: of two racing workers only one may call the provider."""
-    return bool(r.eval(_CLAIM, 1, message_key(mid)))
+def claim(r: Redis, mid: str, person: str = "") -> int:
+    """queued -> sending, atomically: of two racing workers only one may call the provider, and never
+    for someone who opted out. CLAIMED, TAKEN (not queued any more) or OPTED_OUT_SINCE."""
+    keys = [message_key(mid)] + ([contact_key(person)] if person else [])
+    return int(script(r, _CLAIM)(keys=keys))
 
 
 def finish(r: Redis, mid: str, state: OutState, provider_sid: str = "", code: int | None = None) -> None:

@@ -1,4 +1,6 @@
 """Delivery through Twilio's own client against a local fake of its API, over real HTTP."""
+import time
+
 import pytest
 from rq import Queue
 
@@ -7,8 +9,8 @@ from service.context import EXTENSION
 from service import create_app
 from service.outbound import OutState
 from tests.conftest import ACCOUNT_SID, Phone, post_signed, make_env
-from workers.delivery import RetryLater, deliver
-from workers.runtime import make_runtime
+from workers.delivery import RetryLater, _start_on_pace, deliver
+from workers.runtime import Runtime, make_runtime
 from workers.sender import Failure, SendError, TwilioSender
 
 TO = "+16175550123"
@@ -187,3 +189,57 @@ def test_alert_left_unqueued_by_a_crash_is_swept(twilio_app, rt, fake, redis):
     for job in Queue("alerts", connection=redis).jobs:
         deliver(rt, job.args[0])
     assert len(fake.sent()) == 2 and alerts.sweep(svc, time.time() + 120) == []
+
+
+class ScriptedLimiter:
+    """Our own seam (workers.ratelimit.RateLimiter's interface): scripted waits, something to do while
+    a worker waits for its slot, and a count of reservations."""
+
+    def __init__(self, waits=(0.0,), during_wait=None):
+        self.waits, self.during_wait, self.reserved = list(waits), during_wait, 0
+
+    def reserve(self) -> float:
+        self.reserved += 1
+        if self.during_wait:
+            self.during_wait()
+        return self.waits.pop(0) if len(self.waits) > 1 else self.waits[0]
+
+
+def test_a_stop_that_arrives_while_waiting_for_the_slot_is_honoured(rt, fake, twilio_app):
+    phone = Phone(twilio_app.test_client(), TO)
+    phone.text("SIGNS")
+    person = rt.svc.vault.person_key(TO)
+    mid = queue_message(rt, person=person)
+    paced = Runtime(rt.svc, rt.sender, ScriptedLimiter([0.05], during_wait=lambda: phone.text("STOP")))
+    assert deliver(paced, mid) is OutState.SKIPPED
+    assert fake.received == []
+    assert outbound.load(rt.svc.redis, rt.svc.vault, mid)["state"] == "skipped"
+
+
+def test_a_late_start_takes_a_new_slot_instead_of_sending_off_pace(rt, fake):
+    mid = queue_message(rt)
+    assert outbound.claim(rt.svc.redis, mid) == outbound.CLAIMED
+    limiter = ScriptedLimiter([0.01])
+    _start_on_pace(Runtime(rt.svc, rt.sender, limiter), mid, time.monotonic() - 1.0)  # woke a second late
+    assert limiter.reserved == 1
+    _start_on_pace(Runtime(rt.svc, rt.sender, limiter), mid, time.monotonic())  # on time: no new slot
+    assert limiter.reserved == 1
+
+
+def test_no_slot_on_pace_releases_the_message_for_a_retry(rt, fake):
+    mid = queue_message(rt)
+    assert outbound.claim(rt.svc.redis, mid) == outbound.CLAIMED
+    with pytest.raises(RetryLater):
+        _start_on_pace(Runtime(rt.svc, rt.sender, ScriptedLimiter([-5.0])), mid, time.monotonic() - 1.0)
+    assert outbound.load(rt.svc.redis, rt.svc.vault, mid)["state"] == "queued"
+    assert deliver(rt, mid) is OutState.SENT and len(fake.sent()) == 1
+
+
+def test_claim_refuses_a_person_who_opted_out_and_a_message_already_taken(rt, redis):
+    redis.hset(store.contact_key("pk1"), "consent", "opted_out")
+    mid = queue_message(rt, "m-out", person="pk1")
+    assert outbound.claim(redis, mid, "pk1") == outbound.OPTED_OUT_SINCE
+    assert outbound.load(redis, rt.svc.vault, mid)["state"] == "queued"
+    other = queue_message(rt, "m-ok", person="pk2")
+    assert outbound.claim(redis, other, "pk2") == outbound.CLAIMED
+    assert outbound.claim(redis, other, "pk2") == outbound.TAKEN

@@ -28,7 +28,7 @@ def env(redis_url, redis, fake):
 
 def run_worker(env, *queues, timeout=60):
     cmd = [str(BIN / "rq"), "worker", "--burst", "--with-scheduler", "--url", env["REDIS_URL"],
-           "--worker-class", "rq.worker.SimpleWorker", *(queues or ("schedule", "alerts", "followups"))]
+           "--worker-class", "workers.worker.Worker", *(queues or ("schedule", "alerts", "followups"))]
     return subprocess.run(cmd, cwd=ROOT, env={**os.environ, **env}, timeout=timeout, capture_output=True, text=True)
 
 
@@ -187,3 +187,10 @@ def test_readyz_turns_ready_with_a_worker_and_the_clock(env, redis):
             p.terminate()
         for p in procs:
             p.wait(10)
+
+
+def test_a_worker_with_a_broken_configuration_fails_at_start_not_at_its_first_text(env):
+    broken = {**env, "APP_ENV": "production", "SECRET_KEY": ""}
+    result = run_worker(broken, "alerts", timeout=60)
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
