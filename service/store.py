@@ -131,15 +131,21 @@ def consent_history(r: Redis, pk: str) -> list[dict]:
 
 
 def record_messages(pipe, vault: Vault, pk: str, messages: list[tuple[str, str, str]], now: float) -> None:
-    """(direction, body, sid) entries, each encrypted, appended in order; the transcript keeps the newest."""
-    entries = [vault.encrypt(json.dumps({"at": round(now, 3), "dir": d, "sid": sid, "body": body}))
-               for d, body, sid in messages]
-    pipe.rpush(transcript_key(pk), *entries)
+    """One exchange (the text in and our replies, as (direction, body, sid)) as one encrypted entry; the
+    transcript keeps the newest TRANSCRIPT_LIMIT exchanges."""
+    at = round(now, 3)
+    entry = vault.encrypt(json.dumps([{"at": at, "dir": d, "sid": sid, "body": body} for d, body, sid in messages]))
+    pipe.rpush(transcript_key(pk), entry)
     pipe.ltrim(transcript_key(pk), -TRANSCRIPT_LIMIT, -1)
 
 
 def transcript(r: Redis, vault: Vault, pk: str) -> list[dict]:
-    return [json.loads(vault.decrypt(e)) for e in r.lrange(transcript_key(pk), 0, -1)]
+    """Every message, oldest first. An entry is one exchange (a list) or, as first stored, one message."""
+    out = []
+    for raw in r.lrange(transcript_key(pk), 0, -1):
+        entry = json.loads(vault.decrypt(raw))
+        out.extend(entry if isinstance(entry, list) else [entry])
+    return out
 
 
 def count_replies(pipe, pk: str, ids: list[str], now: float, crisis: bool) -> None:

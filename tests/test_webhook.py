@@ -53,7 +53,9 @@ def test_duplicate_sid_same_answer_no_double_state(phone, redis):
     assert a.data == b.data
     assert redis.zcard("sms:callbacks:waiting") == 1
     pk = next(iter(redis.keys("sms:transcript:*"))).decode().split(":")[-1]
-    assert redis.llen(store.transcript_key(pk)) == 2  # one in, one out
+    assert redis.llen(store.transcript_key(pk)) == 1  # one exchange...
+    vault = phone.client.application.extensions["sms_outreach"].vault
+    assert [m["dir"] for m in store.transcript(redis, vault, pk)] == ["in", "out"]  # ...one in, one out
 
 
 def test_stop_start_help_sequence(phone, redis, app):
