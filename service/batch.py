@@ -3,15 +3,17 @@
 The webhook's commit is a dozen small writes. As a MULTI/EXEC pipeline each one costs the client a
 command to pack and a reply to parse; here they travel as one EVALSHA whose arguments are the commands
 themselves, so the commit costs one command whatever it holds. Like MULTI/EXEC, nothing else runs in
-between; like MULTI/EXEC, writes before a failing command are not rolled back (our commands only fail
-on a wrong key type, which is a bug, not a race).
+between and writes before a failing command are not rolled back; unlike it, a failing command stops the
+ones after it (ours only fail on a wrong key type, a bug; the webhook then releases its MessageSid and
+Twilio's retry writes everything again). The keys are not declared to the script: fine on a single Redis
+or Sentinel, not on Redis Cluster.
 
 A Batch offers the few pipeline methods the write path uses, with redis-py's argument conventions, so
 the store functions take either a Batch or a real pipeline.
 """
 from redis import Redis
 
-from service.scripts import script
+from service import scripts
 
 # ARGV holds the commands back to back, each as its word count followed by its words.
 _APPLY = """
@@ -27,7 +29,7 @@ return n
 
 class Batch:
     def __init__(self, r: Redis):
-        self._script = script(r, _APPLY)
+        self._redis = r
         self._args: list = []
 
     def __len__(self) -> int:
@@ -86,5 +88,5 @@ class Batch:
 
     def execute(self) -> None:
         if self._args:
-            self._script(args=self._args)
+            scripts.run(self._redis, _APPLY, args=self._args)
             self._args = []

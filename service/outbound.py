@@ -1,12 +1,12 @@
 """Outbound message records: created before sending, so a crash can never cause a second text."""
 import json
-from enum import Enum
+from enum import Enum, IntEnum
 
 from redis import Redis
 
 from service.privacy import Vault
 from service.metrics import OUTBOUND as OUTBOUND_METRIC
-from service.scripts import script
+from service import scripts
 from service.store import contact_key, records_key
 
 
@@ -33,16 +33,33 @@ redis.call('HSET', KEYS[1], 'status', ARGV[1])
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'error_code', ARGV[2]) end
 return 1
 """
-# KEYS: the message, the person's contact record (may be absent). Checked in one call right before the
-# provider call, so a STOP that arrived while the worker waited for its send slot is still honoured.
+# KEYS: the message, the person's contact record (may be absent). The last Redis call before the provider
+# call, so a STOP (or an erasure) that came while the worker waited for its send slot is still honoured.
 _CLAIM = """
 if redis.call('HGET', KEYS[1], 'state') ~= 'queued' then return 0 end
-if KEYS[2] and redis.call('HGET', KEYS[2], 'consent') == 'opted_out' then return -1 end
+if KEYS[2] and redis.call('HGET', KEYS[2], 'consent') == 'opted_out' then
+  redis.call('HSET', KEYS[1], 'state', 'skipped')
+  return 2
+end
 redis.call('HSET', KEYS[1], 'state', 'sending')
 return 1
 """
-CLAIMED, TAKEN, OPTED_OUT_SINCE = 1, 0, -1
+# ARGV: from, to. Only the holder of a state moves it: a duplicate job cannot overwrite another worker's
+# send, and a released claim cannot recreate an erased record.
+_MOVE = """
+if redis.call('HGET', KEYS[1], 'state') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[2])
+return 1
+"""
 
+
+class Claim(IntEnum):
+    TAKEN = 0  # not queued any more: another worker has it, or it was erased
+    CLAIMED = 1  # ours to send, exactly once
+    OPTED_OUT = 2  # the person opted out since it was queued: now skipped
+
+    def __bool__(self) -> bool:
+        return self is Claim.CLAIMED
 
 ALERTS_PENDING = "sms:alerts:pending"  # staff alerts not yet final, by creation time: the sweeper's index
 
@@ -63,11 +80,16 @@ def create(pipe, vault: Vault, mid: str, to: str, body: str, kind: str, person: 
         pipe.sadd(records_key(person), message_key(mid))
 
 
-def claim(r: Redis, mid: str, person: str = "") -> int:
+def claim(r: Redis, mid: str, person: str = "") -> Claim:
     """queued -> sending, atomically: of two racing workers only one may call the provider, and never
-    for someone who opted out. CLAIMED, TAKEN (not queued any more) or OPTED_OUT_SINCE."""
+    for someone who opted out (then queued -> skipped; the caller records the outcome with finish)."""
     keys = [message_key(mid)] + ([contact_key(person)] if person else [])
-    return int(script(r, _CLAIM)(keys=keys))
+    return Claim(scripts.run(r, _CLAIM, keys))
+
+
+def skip(r: Redis, mid: str) -> bool:
+    """queued -> skipped, only if nobody took it meanwhile; True when this call did it."""
+    return bool(scripts.run(r, _MOVE, [message_key(mid)], [OutState.QUEUED.value, OutState.SKIPPED.value]))
 
 
 def finish(r: Redis, mid: str, state: OutState, provider_sid: str = "", code: int | None = None) -> None:
@@ -83,7 +105,7 @@ def finish(r: Redis, mid: str, state: OutState, provider_sid: str = "", code: in
 
 def release(r: Redis, mid: str) -> None:
     """sending -> queued, only when the provider certainly never received the request."""
-    r.hset(message_key(mid), "state", OutState.QUEUED.value)
+    scripts.run(r, _MOVE, [message_key(mid)], [OutState.SENDING.value, OutState.QUEUED.value])
 
 
 def advance_status(r: Redis, provider_sid: str, status: str, error_code: str) -> bool:

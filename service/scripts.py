@@ -1,16 +1,19 @@
-"""Lua scripts registered once per Redis client: EVALSHA sends a 40-byte digest instead of the script,
-and redis-py loads the script again by itself after a restart or failover (NOSCRIPT)."""
-import weakref
+"""Lua scripts by digest: EVALSHA sends 40 bytes instead of the script, and the script is loaded again
+by itself after a Redis restart, failover or SCRIPT FLUSH (NOSCRIPT). Holds no Redis client."""
+import hashlib
 
 from redis import Redis
-from redis.commands.core import Script
+from redis.exceptions import NoScriptError
 
-_registered: "weakref.WeakKeyDictionary[Redis, dict[str, Script]]" = weakref.WeakKeyDictionary()
+_digests: dict[str, str] = {}
 
 
-def script(r: Redis, source: str) -> Script:
-    scripts = _registered.setdefault(r, {})
-    found = scripts.get(source)
-    if found is None:
-        found = scripts[source] = r.register_script(source)
-    return found
+def run(r: Redis, source: str, keys=(), args=()):
+    digest = _digests.get(source)
+    if digest is None:
+        digest = _digests[source] = hashlib.sha1(source.encode()).hexdigest()
+    try:
+        return r.evalsha(digest, len(keys), *keys, *args)
+    except NoScriptError:
+        r.script_load(source)
+        return r.evalsha(digest, len(keys), *keys, *args)

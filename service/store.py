@@ -11,7 +11,7 @@ from service.privacy import Vault
 HOUR = 3600
 INBOUND_TTL = 2 * 24 * HOUR  # Twilio retries and fallbacks arrive within minutes; two days is generous
 PENDING_TTL = 30
-TRANSCRIPT_LIMIT = 500
+TRANSCRIPT_LIMIT = 250  # exchanges (a text in and our replies): about the 500 messages kept before
 RECENT = "sms:contacts:recent"  # person key -> last message time, for the console's conversation list
 
 

@@ -9,7 +9,8 @@ from service.context import EXTENSION
 from service import create_app
 from service.outbound import OutState
 from tests.conftest import ACCOUNT_SID, Phone, post_signed, make_env
-from workers.delivery import RetryLater, _start_on_pace, deliver
+from workers import delivery
+from workers.delivery import RetryLater, deliver
 from workers.runtime import Runtime, make_runtime
 from workers.sender import Failure, SendError, TwilioSender
 
@@ -216,30 +217,67 @@ def test_a_stop_that_arrives_while_waiting_for_the_slot_is_honoured(rt, fake, tw
     assert outbound.load(rt.svc.redis, rt.svc.vault, mid)["state"] == "skipped"
 
 
-def test_a_late_start_takes_a_new_slot_instead_of_sending_off_pace(rt, fake):
-    mid = queue_message(rt)
-    assert outbound.claim(rt.svc.redis, mid) == outbound.CLAIMED
-    limiter = ScriptedLimiter([0.01])
-    _start_on_pace(Runtime(rt.svc, rt.sender, limiter), mid, time.monotonic() - 1.0)  # woke a second late
-    assert limiter.reserved == 1
-    _start_on_pace(Runtime(rt.svc, rt.sender, limiter), mid, time.monotonic())  # on time: no new slot
-    assert limiter.reserved == 1
+def stall_first_sleep(monkeypatch, extra=0.05):
+    """The worker's first sleep overshoots, as a process stalled by GC or a busy CPU would."""
+    calls = []
+
+    def sleep(seconds):
+        calls.append(seconds)
+        time.sleep(seconds + (extra if len(calls) == 1 else 0))
+    monkeypatch.setattr(delivery, "_sleep", sleep)
 
 
-def test_no_slot_on_pace_releases_the_message_for_a_retry(rt, fake):
+def stall_every_sleep(monkeypatch, extra=0.05):
+    monkeypatch.setattr(delivery, "_sleep", lambda seconds: time.sleep(seconds + extra))
+
+
+def test_a_late_wake_takes_a_new_slot_instead_of_sending_off_pace(rt, fake, monkeypatch):
+    stall_first_sleep(monkeypatch)
+    limiter = ScriptedLimiter([0.001])
+    assert deliver(Runtime(rt.svc, rt.sender, limiter), queue_message(rt)) is OutState.SENT
+    assert limiter.reserved == 2 and len(fake.sent()) == 1
+
+
+def test_never_on_pace_holds_nothing_and_retries_later(rt, fake, monkeypatch):
+    stall_every_sleep(monkeypatch)
     mid = queue_message(rt)
-    assert outbound.claim(rt.svc.redis, mid) == outbound.CLAIMED
     with pytest.raises(RetryLater):
-        _start_on_pace(Runtime(rt.svc, rt.sender, ScriptedLimiter([-5.0])), mid, time.monotonic() - 1.0)
+        deliver(Runtime(rt.svc, rt.sender, ScriptedLimiter([0.001])), mid)
+    assert fake.received == []
     assert outbound.load(rt.svc.redis, rt.svc.vault, mid)["state"] == "queued"
+    monkeypatch.undo()
     assert deliver(rt, mid) is OutState.SENT and len(fake.sent()) == 1
+
+
+def test_a_staff_alert_never_waits_for_pace(rt, fake, monkeypatch):
+    stall_every_sleep(monkeypatch)
+    pipe = rt.svc.redis.pipeline()
+    outbound.create(pipe, rt.svc.vault, "alert_x_0", "+16175550100", "call back waiting", "alert", "", 0)
+    pipe.execute()
+    assert deliver(Runtime(rt.svc, rt.sender, ScriptedLimiter([0.001])), "alert_x_0") is OutState.SENT
 
 
 def test_claim_refuses_a_person_who_opted_out_and_a_message_already_taken(rt, redis):
     redis.hset(store.contact_key("pk1"), "consent", "opted_out")
     mid = queue_message(rt, "m-out", person="pk1")
-    assert outbound.claim(redis, mid, "pk1") == outbound.OPTED_OUT_SINCE
-    assert outbound.load(redis, rt.svc.vault, mid)["state"] == "queued"
+    claimed = outbound.claim(redis, mid, "pk1")
+    assert claimed is outbound.Claim.OPTED_OUT and not claimed
+    assert outbound.load(redis, rt.svc.vault, mid)["state"] == "skipped"
     other = queue_message(rt, "m-ok", person="pk2")
-    assert outbound.claim(redis, other, "pk2") == outbound.CLAIMED
-    assert outbound.claim(redis, other, "pk2") == outbound.TAKEN
+    assert outbound.claim(redis, other, "pk2") is outbound.Claim.CLAIMED
+    assert outbound.claim(redis, other, "pk2") is outbound.Claim.TAKEN
+
+
+def test_release_never_recreates_an_erased_record(rt, redis):
+    mid = queue_message(rt)
+    assert outbound.claim(redis, mid)
+    redis.delete(outbound.message_key(mid))  # erased while the call was in flight
+    outbound.release(redis, mid)
+    assert not redis.exists(outbound.message_key(mid))
+
+
+def test_a_twin_job_cannot_mark_a_sent_message_skipped(rt, fake, redis):
+    mid = queue_message(rt)
+    assert deliver(rt, mid) is OutState.SENT
+    assert delivery._skip(redis, mid) is OutState.SENT
+    assert outbound.load(redis, rt.svc.vault, mid)["state"] == "sent"

@@ -13,10 +13,11 @@ FAILURE_STATE = {Failure.OPTED_OUT: OutState.OPTED_OUT, Failure.UNDELIVERABLE: O
                  Failure.UNKNOWN: OutState.UNKNOWN, Failure.REJECTED: OutState.REJECTED}
 
 
-# A send that starts more than MAX_LATE after its slot gives the slot up and takes a new one: late
+# A send that would start more than MAX_LATE after its slot gives the slot up and takes a new one: late
 # starts are what squeeze cap + 1 requests into one second at the provider.
 MAX_LATE = 0.004
-MAX_RESLOTS = 5
+MAX_SLOTS = 4
+_sleep = time.sleep  # a seam: tests stall a worker here
 
 
 class RetryLater(Exception):
@@ -24,58 +25,53 @@ class RetryLater(Exception):
 
 
 def deliver(rt: Runtime, mid: str, now: float | None = None) -> OutState:
-    """Everything that needs reading or computing happens before the wait for the send slot; after it,
-    one atomic claim (which also sees a STOP that arrived meanwhile) and the provider call. The gap
-    between the reserved moment and the provider seeing the request stays small and steady, so the
-    pacing margin that keeps every 1 s window under the cap can stay small too."""
+    """Wait for an on-pace send slot holding nothing, then one atomic claim (which also sees a STOP or an
+    erasure that came during the wait) and the provider call. Everything slow happens before the slot, so
+    the gap between the reserved moment and the provider seeing the request stays small and steady, and
+    the pacing margin that keeps every 1 s window under the cap can stay small too."""
     r = rt.svc.redis
     rec = outbound.load(r, rt.svc.vault, mid)
     if rec is None or rec["state"] != OutState.QUEUED.value:
         return OutState(rec["state"]) if rec else OutState.SKIPPED
-    slot = _reserve(rt)
-    if _outside_send_window(rt, rec, (time.time() if now is None else now) + slot - time.monotonic()):
+    if not _wait_for_slot(rt, rec, now):
         return _skip(r, mid)
-    _sleep_until(slot)
     claimed = outbound.claim(r, mid, rec["person"])
-    if claimed == outbound.TAKEN:
+    if claimed is outbound.Claim.OPTED_OUT:
+        outbound.finish(r, mid, OutState.SKIPPED)
+        return OutState.SKIPPED
+    if not claimed:
         return OutState.SENDING
-    if claimed == outbound.OPTED_OUT_SINCE:
-        return _skip(r, mid)
-    _start_on_pace(rt, mid, slot)
     return _send(rt, mid, rec)
 
 
-def _start_on_pace(rt: Runtime, mid: str, slot: float) -> None:
-    """Return within MAX_LATE of a reserved slot: a stalled process (GC, a busy CPU) takes a new slot
-    rather than send off its pace. Never on pace: the claim is released and RQ retries later."""
-    for _ in range(MAX_RESLOTS):
+def _wait_for_slot(rt: Runtime, rec: dict, now: float | None) -> bool:
+    """Sleep until an on-pace slot; False when a follow-up's send window is closed at its slot.
+
+    A process that wakes more than MAX_LATE after its slot (GC, a busy CPU) takes a new one. Never on
+    pace: a follow-up is retried later by RQ (nothing is held), a staff alert goes now, being urgent."""
+    for _ in range(MAX_SLOTS):
+        wait = rt.limiter.reserve()
+        if wait < 0:
+            raise RetryLater(f"outbound rate limit: next slot is {-wait:.1f}s away")
+        slot = time.monotonic() + wait
+        if _outside_send_window(rt, rec, (time.time() if now is None else now) + wait):
+            return False
+        delay = slot - time.monotonic()
+        if delay > 0:
+            _sleep(delay)
         if time.monotonic() - slot <= MAX_LATE:
-            return
-        slot = _reserve(rt, release=mid)
-        _sleep_until(slot)
-    outbound.release(rt.svc.redis, mid)
+            return True
+    if rec["kind"] == "alert":
+        return True
     raise RetryLater("could not start the send on its slot")
 
 
-def _reserve(rt: Runtime, release: str | None = None) -> float:
-    """A send slot as a time.monotonic() moment; none within the limiter's horizon means retry later."""
-    wait = rt.limiter.reserve()
-    if wait < 0:
-        if release:
-            outbound.release(rt.svc.redis, release)  # claimed but never sent: queued again for the retry
-        raise RetryLater(f"outbound rate limit: next slot is {-wait:.1f}s away")
-    return time.monotonic() + wait
-
-
-def _sleep_until(moment: float) -> None:
-    delay = moment - time.monotonic()
-    if delay > 0:
-        time.sleep(delay)
-
-
 def _skip(r, mid: str) -> OutState:
-    outbound.finish(r, mid, OutState.SKIPPED)
-    return OutState.SKIPPED
+    if outbound.skip(r, mid):  # only if still queued: a twin job may have sent it meanwhile
+        outbound.finish(r, mid, OutState.SKIPPED)
+        return OutState.SKIPPED
+    rec = r.hget(outbound.message_key(mid), "state")
+    return OutState(rec.decode()) if rec else OutState.SKIPPED
 
 
 def _outside_send_window(rt: Runtime, rec: dict, at: float) -> bool:
