@@ -281,3 +281,15 @@ def test_a_twin_job_cannot_mark_a_sent_message_skipped(rt, fake, redis):
     assert deliver(rt, mid) is OutState.SENT
     assert delivery._skip(redis, mid) is OutState.SENT
     assert outbound.load(redis, rt.svc.vault, mid)["state"] == "sent"
+
+
+def test_warm_up_checks_the_account_and_never_raises(twilio_app, fake, redis_url, caplog):
+    sender = TwilioSender(twilio_app.extensions[EXTENSION].config)
+    assert sender.warm_up() and fake.account_fetches == 1
+    wrong = create_app(make_env(redis_url, TWILIO_API_BASE_URL=fake.url, TWILIO_FROM_NUMBER="+18555909944",
+                                TWILIO_AUTH_TOKEN="not-the-token"))
+    assert TwilioSender(wrong.extensions[EXTENSION].config).warm_up() is False
+    assert "twilio_account_check_failed" in caplog.text
+    down = create_app(make_env(redis_url, TWILIO_API_BASE_URL="http://127.0.0.1:9", TWILIO_FROM_NUMBER="+18555909944"))
+    assert TwilioSender(down.extensions[EXTENSION].config, timeout=2).warm_up() is False
+    assert "twilio_unreachable_at_start" in caplog.text

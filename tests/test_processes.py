@@ -189,6 +189,11 @@ def test_readyz_turns_ready_with_a_worker_and_the_clock(env, redis):
             p.wait(10)
 
 
+def test_a_starting_worker_checks_the_twilio_account_first(env, fake):
+    assert run_worker(env, "alerts").returncode == 0
+    assert fake.account_fetches == 1 and fake.received == []
+
+
 def test_a_worker_with_a_broken_configuration_fails_at_start_not_at_its_first_text(env):
     broken = {**env, "APP_ENV": "production", "SECRET_KEY": ""}
     result = run_worker(broken, "alerts", timeout=60)

@@ -1,5 +1,6 @@
 """The Sender seam: Twilio in production, a Redis outbox in development, simulator and tests."""
 import json
+import logging
 import time
 import uuid
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError
 from service.config import Config
 from service.privacy import Vault
 
+log = logging.getLogger("workers.sender")
 OUTBOX = "sms:outbox"
 OUTBOX_LIMIT = 1000
 OPTED_OUT_CODES = {21610}
@@ -77,6 +79,18 @@ class TwilioSender:
         self.origin = {"messaging_service_sid": config.twilio_messaging_service_sid} \
             if config.twilio_messaging_service_sid else {"from_": config.twilio_from_number}
         self.status_callback = config.public_base_url + "/twilio/status"
+
+    def warm_up(self) -> bool:
+        """Fetch our own account once when a worker starts: a wrong SID or auth token shows in the log
+        at once instead of at the first text, and that first text finds the connection open."""
+        try:
+            self.client.api.v2010.accounts(self.client.account_sid).fetch()
+            return True
+        except TwilioRestException as exc:
+            log.error("twilio_account_check_failed", extra={"code": exc.code, "state": str(exc.status)})
+        except (TwilioException, requests.exceptions.RequestException) as exc:
+            log.warning("twilio_unreachable_at_start", extra={"state": type(exc).__name__})
+        return False
 
     def send(self, to: str, body: str) -> Sent:
         try:

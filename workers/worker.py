@@ -13,5 +13,7 @@ class Worker(SimpleWorker):
         from workers import jobs  # noqa: F401  (imported here, never at import time of this module)
         from workers.runtime import current
 
-        current()
+        warm_up = getattr(current().sender, "warm_up", None)
+        if warm_up:
+            warm_up()  # logs, never stops the worker: Twilio may be down while we start
         return super().work(*args, **kwargs)

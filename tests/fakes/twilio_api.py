@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = Path(os.environ.get("TWILIO_OPENAPI", ROOT.parent / "shared" / "twilio" / "twilio_api_v2010.json"))
 MESSAGES_PATH = "/2010-04-01/Accounts/{AccountSid}/Messages.json"
+ACCOUNT_PATH = "/2010-04-01/Accounts/{Sid}.json"
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class Contract:
     params: frozenset[str]
     required: frozenset[str]
     response_fields: tuple[str, ...]
+    account_path: re.Pattern = re.compile("^$")  # GET Fetch Account: workers call it when they start
+    account_fields: tuple[str, ...] = ()
 
     @classmethod
     def load(cls, spec_path: Path = SPEC) -> "Contract":
@@ -38,8 +41,14 @@ class Contract:
         schema = spec["components"]["schemas"][response_ref.rsplit("/", 1)[-1]]
         path = re.compile("^" + re.escape(MESSAGES_PATH).replace(re.escape("{AccountSid}"),
                                                                    "(?P<sid>" + sid_pattern.strip("^$") + ")") + "$")
+        fetch = spec["paths"][ACCOUNT_PATH]["get"]
+        account_sid = next(p for p in fetch["parameters"] if p["name"] == "Sid")["schema"]["pattern"]
+        account_ref = fetch["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        account_path = re.compile("^" + re.escape(ACCOUNT_PATH).replace(re.escape("{Sid}"),
+                                                                        "(?P<sid>" + account_sid.strip("^$") + ")") + "$")
         return cls(path, frozenset(body["properties"]), frozenset(body.get("required", [])),
-                   tuple(schema["properties"]))
+                   tuple(schema["properties"]), account_path,
+                   tuple(spec["components"]["schemas"][account_ref.rsplit("/", 1)[-1]]["properties"]))
 
 
 @dataclass
@@ -61,6 +70,7 @@ class FakeTwilio:
     received: list = field(default_factory=list)
     hang: set = field(default_factory=set)  # To numbers whose requests never get an answer in time
     in_flight: list = field(default_factory=list)  # To of every valid request as it arrives, answered or not
+    account_fetches: int = 0
 
     def start(self) -> "FakeTwilio":
         fake = self
@@ -110,6 +120,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args):  # keep test output quiet
         pass
+
+    def do_GET(self):
+        match = self.twilio.contract.account_path.match(self.path)
+        if not match:
+            return self._error(404, 20404, "The requested resource was not found")
+        if not self._authorized(match.group("sid")):
+            return self._error(401, 20003, "Authenticate")
+        self.twilio.account_fetches += 1
+        now = formatdate(usegmt=True).replace("GMT", "+0000")
+        sid = match.group("sid")
+        values = {"auth_token": "[redacted]", "date_created": now, "date_updated": now, "friendly_name": "Fake",
+                  "owner_account_sid": sid, "sid": sid, "status": "active", "subresource_uris": {},
+                  "type": "Full", "uri": f"/2010-04-01/Accounts/{sid}.json"}
+        self._json(200, {name: values.get(name) for name in self.twilio.contract.account_fields})
 
     def do_POST(self):
         arrived, fake = time.monotonic(), self.twilio
