@@ -5,6 +5,7 @@ sends a 3 s warm-up batch, then schedules N follow-ups due now and measures
 the rate at which the fake receives messages and the busiest 1-second window (must not exceed the cap).
 
 python -m bench.outbound [--messages 3000] [--rate 100] [--workers 20] [--latency 0.15]
+(BENCH_ARRIVALS=path.json also writes every arrival time at the fake, warm-up and measured, for analysis.)
 """
 import argparse
 import json
