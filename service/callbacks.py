@@ -6,6 +6,7 @@ from enum import Enum
 
 from redis import Redis
 
+from service import scripts
 from service.privacy import Vault
 from service.store import contact_key, records_key
 
@@ -87,7 +88,7 @@ def get(r: Redis, vault: Vault, callback_id: str) -> Callback | None:
 
 def claim(r: Redis, callback_id: str, who: str) -> bool:
     """First staff member to claim gets it; others see who has it."""
-    return bool(r.eval(_CLAIM, 1, callback_key(callback_id), who, time.time()))
+    return bool(scripts.run(r, _CLAIM, [callback_key(callback_id)], [who, time.time()]))
 
 
 _CLAIM = """

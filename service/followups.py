@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from redis import Redis
 
 from flows.engine import ScheduledFollowUp
+from service import scripts
 from service.config import Config
 from service.phone import time_zones
 from service.store import contact_key
@@ -117,7 +118,7 @@ def remove_dispatched(r: Redis, taken: list[tuple[str, float]]) -> int:
     """Remove ids whose due time is still what was taken: one a fast worker already deferred (re-added
     with a later time) stays scheduled."""
     args = [x for fid, score in taken for x in (fid, repr(score))]
-    return r.eval(_REMOVE_IF_UNCHANGED, 1, DUE, *args) if args else 0
+    return scripts.run(r, _REMOVE_IF_UNCHANGED, [DUE], args) if args else 0
 
 
 def _b36(n: int) -> str:

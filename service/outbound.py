@@ -115,7 +115,7 @@ def advance_status(r: Redis, provider_sid: str, status: str, error_code: str) ->
     """
     mid = r.get(provider_key(provider_sid))
     key = message_key(mid.decode()) if mid else f"sms:out-early:{provider_sid}"
-    moved = bool(r.eval(_ADVANCE, 1, key, status, error_code, json.dumps(STATUS_RANK)))
+    moved = bool(scripts.run(r, _ADVANCE, [key], [status, error_code, json.dumps(STATUS_RANK)]))
     if not mid:
         r.expire(key, 7 * 86400)
     return moved

@@ -5,9 +5,10 @@ reservation, so any `window` holds at most `cap` starts, and load on the host st
 keeps the jitter between a reservation and the provider seeing the request small. One Redis call per
 message; no polling herd of waiting workers.
 """
-import time
 
 from redis import Redis
+
+from service import scripts
 
 KEY = "sms:ratelimit:outbound"
 SAFETY = 0.02  # seconds added to the 1 s window: bench/outbound.py measured at most ~5 ms of spread between a send slot and the provider seeing it, plus delivery.MAX_LATE
@@ -28,8 +29,8 @@ class RateLimiter:
     def __init__(self, redis: Redis, per_second: int, window: float = 1.0 + SAFETY, horizon: float = 30.0):
         self.per_second, self.window, self.horizon = per_second, window, horizon
         self.interval = window / per_second
-        self._script = redis.register_script(_RESERVE)
+        self._redis = redis
 
     def reserve(self) -> float:
         """Seconds to wait before starting the send; negative when no slot exists within the horizon."""
-        return float(self._script(keys=[KEY], args=[repr(self.interval), self.horizon]))
+        return float(scripts.run(self._redis, _RESERVE, [KEY], [repr(self.interval), self.horizon]))
