@@ -25,13 +25,33 @@ class OutState(str, Enum):
 STATUS_RANK = {"accepted": 0, "scheduled": 0, "queued": 1, "sending": 2, "sent": 3,
                "delivered": 4, "undelivered": 4, "failed": 4, "canceled": 4, "read": 5}
 
-_ADVANCE = """
-local current = redis.call('HGET', KEYS[1], 'status')
-local rank = cjson.decode(ARGV[3])
-if current and rank[current] and rank[current] >= rank[ARGV[1]] then return 0 end
-redis.call('HSET', KEYS[1], 'status', ARGV[1])
-if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'error_code', ARGV[2]) end
-return 1
+# Status callbacks and our own record of a send meet in Redis, each side in one atomic script: a callback
+# finds the message through the provider sid, or (when it beat our record) waits in an "early" hash that
+# the send's record adopts. Either order ends with the furthest status on the message.
+_FORWARD = """
+local function forward(key, status, code, rank)
+  local current = redis.call('HGET', key, 'status')
+  if current and rank[current] and rank[current] >= rank[status] then return 0 end
+  redis.call('HSET', key, 'status', status)
+  if code and code ~= '' then redis.call('HSET', key, 'error_code', code) end
+  return 1
+end
+"""
+# KEYS: provider sid -> message id, early hash. ARGV: status, error code, ranks, early ttl, message prefix.
+_ADVANCE = _FORWARD + """
+local mid = redis.call('GET', KEYS[1])
+local key = mid and (ARGV[5] .. mid) or KEYS[2]
+local moved = forward(key, ARGV[1], ARGV[2], cjson.decode(ARGV[3]))
+if not mid then redis.call('EXPIRE', key, ARGV[4]) end
+return moved
+"""
+# KEYS: provider sid -> message id, early hash, message. ARGV: message id, mapping ttl, ranks.
+_ADOPT = _FORWARD + """
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+local early = redis.call('HMGET', KEYS[2], 'status', 'error_code')
+if early[1] then forward(KEYS[3], early[1], early[2], cjson.decode(ARGV[3])) end
+redis.call('DEL', KEYS[2])
+return early[1] and 1 or 0
 """
 # KEYS: the message, the person's contact record (may be absent). The last Redis call before the provider
 # call, so a STOP (or an erasure) that came while the worker waited for its send slot is still honoured.
@@ -61,6 +81,8 @@ class Claim(IntEnum):
     def __bool__(self) -> bool:
         return self is Claim.CLAIMED
 
+PROVIDER_TTL = 30 * 86400
+EARLY_TTL = 7 * 86400
 ALERTS_PENDING = "sms:alerts:pending"  # staff alerts not yet final, by creation time: the sweeper's index
 
 
@@ -70,6 +92,11 @@ def message_key(mid: str) -> str:
 
 def provider_key(provider_sid: str) -> str:
     return f"sms:out-sid:{provider_sid}"
+
+
+def early_key(provider_sid: str) -> str:
+    """Status callbacks that arrived before our record of the send (holds only statuses)."""
+    return f"sms:out-early:{provider_sid}"
 
 
 def create(pipe, vault: Vault, mid: str, to: str, body: str, kind: str, person: str, now: float) -> None:
@@ -98,9 +125,10 @@ def finish(r: Redis, mid: str, state: OutState, provider_sid: str = "", code: in
                                          "error_code": "" if code is None else str(code)})
     pipe.hincrby(OUTBOUND_METRIC, f"{state.value}|{'' if code is None else code}", 1)
     pipe.zrem(ALERTS_PENDING, mid)
-    if provider_sid:
-        pipe.set(provider_key(provider_sid), mid, ex=30 * 86400)
     pipe.execute()
+    if provider_sid:
+        scripts.run(r, _ADOPT, [provider_key(provider_sid), early_key(provider_sid), message_key(mid)],
+                    [mid, PROVIDER_TTL, json.dumps(STATUS_RANK)])
 
 
 def release(r: Redis, mid: str) -> None:
@@ -111,14 +139,11 @@ def release(r: Redis, mid: str) -> None:
 def advance_status(r: Redis, provider_sid: str, status: str, error_code: str) -> bool:
     """Apply a status callback unless the message already reached that stage or a later one.
 
-    A callback can beat our own bookkeeping of the send; it is kept under the provider sid meanwhile.
+    A callback can beat our own bookkeeping of the send; it waits under the provider sid until finish()
+    adopts it into the message (or expires unclaimed after a week).
     """
-    mid = r.get(provider_key(provider_sid))
-    key = message_key(mid.decode()) if mid else f"sms:out-early:{provider_sid}"
-    moved = bool(scripts.run(r, _ADVANCE, [key], [status, error_code, json.dumps(STATUS_RANK)]))
-    if not mid:
-        r.expire(key, 7 * 86400)
-    return moved
+    return bool(scripts.run(r, _ADVANCE, [provider_key(provider_sid), early_key(provider_sid)],
+                            [status, error_code, json.dumps(STATUS_RANK), EARLY_TTL, message_key("")]))
 
 
 def load(r: Redis, vault: Vault, mid: str) -> dict | None:

@@ -293,3 +293,29 @@ def test_warm_up_checks_the_account_and_never_raises(twilio_app, fake, redis_url
     down = create_app(make_env(redis_url, TWILIO_API_BASE_URL="http://127.0.0.1:9", TWILIO_FROM_NUMBER="+18555909944"))
     assert TwilioSender(down.extensions[EXTENSION].config, timeout=2).warm_up() is False
     assert "twilio_unreachable_at_start" in caplog.text
+
+
+def test_a_callback_that_beats_our_record_of_the_send_is_adopted(twilio_app, rt, redis):
+    """Twilio may call /twilio/status before the worker has written down the sid it got back."""
+    client = twilio_app.test_client()
+    mid = queue_message(rt)
+    assert outbound.claim(redis, mid)
+    assert status(client, "SMearly1", "delivered").status_code == 204  # before finish()
+    assert redis.exists(outbound.early_key("SMearly1"))
+    outbound.finish(redis, mid, OutState.SENT, "SMearly1")
+    rec = outbound.load(redis, rt.svc.vault, mid)
+    assert (rec["state"], rec["status"]) == ("sent", "delivered")
+    assert not redis.exists(outbound.early_key("SMearly1"))
+    assert status(client, "SMearly1", "sent").status_code == 204  # late and behind: changes nothing
+    assert outbound.load(redis, rt.svc.vault, mid)["status"] == "delivered"
+
+
+def test_an_early_failure_keeps_its_error_code(twilio_app, rt, redis):
+    client = twilio_app.test_client()
+    mid = queue_message(rt)
+    assert outbound.claim(redis, mid)
+    status(client, "SMearly2", "sent")
+    status(client, "SMearly2", "undelivered", "30006")
+    outbound.finish(redis, mid, OutState.SENT, "SMearly2")
+    rec = outbound.load(redis, rt.svc.vault, mid)
+    assert (rec["status"], rec["error_code"]) == ("undelivered", "30006")
