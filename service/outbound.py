@@ -81,6 +81,7 @@ class Claim(IntEnum):
     def __bool__(self) -> bool:
         return self is Claim.CLAIMED
 
+
 PROVIDER_TTL = 30 * 86400
 EARLY_TTL = 7 * 86400
 ALERTS_PENDING = "sms:alerts:pending"  # staff alerts not yet final, by creation time: the sweeper's index

@@ -49,12 +49,13 @@ def _wait_for_slot(rt: Runtime, rec: dict, now: float | None) -> bool:
 
     A process that wakes more than MAX_LATE after its slot (GC, a busy CPU) takes a new one. Never on
     pace: a follow-up is retried later by RQ (nothing is held), a staff alert goes now, being urgent."""
+    window_open = _send_window(rt, rec)
     for _ in range(MAX_SLOTS):
         wait = rt.limiter.reserve()
         if wait < 0:
             raise RetryLater(f"outbound rate limit: next slot is {-wait:.1f}s away")
         slot = time.monotonic() + wait
-        if _outside_send_window(rt, rec, (time.time() if now is None else now) + wait):
+        if not window_open((time.time() if now is None else now) + wait):
             return False
         delay = slot - time.monotonic()
         if delay > 0:
@@ -70,16 +71,19 @@ def _skip(r, mid: str) -> OutState:
     if outbound.skip(r, mid):  # only if still queued: a twin job may have sent it meanwhile
         outbound.finish(r, mid, OutState.SKIPPED)
         return OutState.SKIPPED
-    rec = r.hget(outbound.message_key(mid), "state")
-    return OutState(rec.decode()) if rec else OutState.SKIPPED
+    state = r.hget(outbound.message_key(mid), "state")
+    return OutState(state.decode()) if state else OutState.SKIPPED
 
 
-def _outside_send_window(rt: Runtime, rec: dict, at: float) -> bool:
-    """A follow-up whose send window is closed at its slot (a late retry or requeue) waits for none."""
+def _send_window(rt: Runtime, rec: dict):
+    """Whether a moment is inside the recipient's send window: always for staff alerts; for a follow-up
+    (a late retry or requeue may reach a closed window) settings and time zones are read once, here,
+    before any slot is reserved, so checking a slot costs no I/O."""
     if rec["kind"] != "followup":
-        return False
+        return lambda at: True
     config = rt.svc.current_config()
-    return followups.send_time(config, followups.recipient_zones(config, rec["to"]), at, "") != at
+    zones = followups.recipient_zones(config, rec["to"])
+    return lambda at: followups.send_time(config, zones, at, "") == at
 
 
 def _send(rt: Runtime, mid: str, rec: dict) -> OutState:
