@@ -1,4 +1,5 @@
 """SMS alerts to the on-call staff numbers. They say what happened, never who texted or what."""
+import logging
 import time
 
 from rq import Queue, Retry
@@ -8,6 +9,7 @@ from service import outbound, queues
 from service.config import Config
 from service.context import Services
 
+log = logging.getLogger("service.alerts")
 RETRY = Retry(max=5, interval=[2, 4, 8, 16, 32])
 CRISIS = ("URGENT {program}: a text mentioned overdose or suicide. We replied with 911 and 988. "
           "Please open the staff console now.")
@@ -51,13 +53,20 @@ def enqueue(svc: Services, mids: list[str]) -> None:
 
 
 def sweep(svc: Services, now: float) -> list[str]:
-    """Alerts whose job never got queued (a crash right after the webhook's commit) are queued again."""
+    """Alerts whose job never got queued (a crash right after the webhook's commit) are queued again, and
+    so are alerts claimed over a minute ago and never finished (a worker that died, or lost Redis, between
+    claim and outcome). For staff alerts a rare second copy beats a lost crisis alert; texters' messages
+    are never resent this way."""
     r = svc.redis
     stranded = []
     for mid in (m.decode() for m in r.zrangebyscore(outbound.ALERTS_PENDING, "-inf", now - STRANDED_AFTER)):
-        if r.hget(outbound.message_key(mid), "state") == b"queued":
+        state, claimed_at = r.hmget(outbound.message_key(mid), "state", "claimed_at")
+        if state == b"queued":
             stranded.append(mid)
-        else:
+        elif state == b"sending" and float(claimed_at or 0) < now - STRANDED_AFTER and outbound.release(r, mid):
+            log.warning("alert_requeued_after_stalled_send", extra={"mid": mid})
+            stranded.append(mid)
+        elif state != b"sending":
             r.zrem(outbound.ALERTS_PENDING, mid)
     enqueue(svc, stranded)
     return stranded

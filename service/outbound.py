@@ -45,23 +45,39 @@ local moved = forward(key, ARGV[1], ARGV[2], cjson.decode(ARGV[3]))
 if not mid then redis.call('EXPIRE', key, ARGV[4]) end
 return moved
 """
-# KEYS: provider sid -> message id, early hash, message. ARGV: message id, mapping ttl, ranks.
-_ADOPT = _FORWARD + """
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-local early = redis.call('HMGET', KEYS[2], 'status', 'error_code')
-if early[1] then forward(KEYS[3], early[1], early[2], cjson.decode(ARGV[3])) end
-redis.call('DEL', KEYS[2])
-return early[1] and 1 or 0
+# The outcome of a send, in one atomic step, and only while the record exists (an erasure that landed
+# meanwhile is not undone). KEYS: message, outcome counters, pending alerts, provider sid -> message id,
+# early hash. ARGV: state, provider sid, error code, counter field, message id, mapping ttl, ranks.
+_FINISH = _FORWARD + """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'provider_sid', ARGV[2], 'error_code', ARGV[3])
+redis.call('HINCRBY', KEYS[2], ARGV[4], 1)
+redis.call('ZREM', KEYS[3], ARGV[5])
+if ARGV[2] ~= '' then
+  redis.call('SET', KEYS[4], ARGV[5], 'EX', ARGV[6])
+  local early = redis.call('HMGET', KEYS[5], 'status', 'error_code')
+  if early[1] then forward(KEYS[1], early[1], early[2], cjson.decode(ARGV[7])) end
+  redis.call('DEL', KEYS[5])
+end
+return 1
 """
 # KEYS: the message, the person's contact record (may be absent). The last Redis call before the provider
-# call, so a STOP (or an erasure) that came while the worker waited for its send slot is still honoured.
+# call, so a STOP or an erasure that came while the worker waited for its send slot is still honoured: an
+# opted-out person's message becomes skipped, an erased person's is deleted (an erasure can miss a message
+# created while it ran). claimed_at lets the alert sweeper tell a stalled claim from a call in flight.
 _CLAIM = """
 if redis.call('HGET', KEYS[1], 'state') ~= 'queued' then return 0 end
-if KEYS[2] and redis.call('HGET', KEYS[2], 'consent') == 'opted_out' then
-  redis.call('HSET', KEYS[1], 'state', 'skipped')
-  return 2
+if KEYS[2] then
+  if redis.call('HEXISTS', KEYS[2], 'phone') == 0 then
+    redis.call('DEL', KEYS[1])
+    return 2
+  end
+  if redis.call('HGET', KEYS[2], 'consent') == 'opted_out' then
+    redis.call('HSET', KEYS[1], 'state', 'skipped')
+    return 2
+  end
 end
-redis.call('HSET', KEYS[1], 'state', 'sending')
+redis.call('HSET', KEYS[1], 'state', 'sending', 'claimed_at', redis.call('TIME')[1])
 return 1
 """
 # ARGV: from, to. Only the holder of a state moves it: a duplicate job cannot overwrite another worker's
@@ -76,7 +92,7 @@ return 1
 class Claim(IntEnum):
     TAKEN = 0  # not queued any more: another worker has it, or it was erased
     CLAIMED = 1  # ours to send, exactly once
-    OPTED_OUT = 2  # the person opted out since it was queued: now skipped
+    REFUSED = 2  # the person opted out (now skipped) or was erased (now gone) since it was queued
 
     def __bool__(self) -> bool:
         return self is Claim.CLAIMED
@@ -110,7 +126,8 @@ def create(pipe, vault: Vault, mid: str, to: str, body: str, kind: str, person: 
 
 def claim(r: Redis, mid: str, person: str = "") -> Claim:
     """queued -> sending, atomically: of two racing workers only one may call the provider, and never
-    for someone who opted out (then queued -> skipped; the caller records the outcome with finish)."""
+    for someone who opted out (then queued -> skipped; the caller records the outcome with finish) or
+    was erased (then the record is deleted)."""
     keys = [message_key(mid)] + ([contact_key(person)] if person else [])
     return Claim(scripts.run(r, _CLAIM, keys))
 
@@ -120,21 +137,18 @@ def skip(r: Redis, mid: str) -> bool:
     return bool(scripts.run(r, _MOVE, [message_key(mid)], [OutState.QUEUED.value, OutState.SKIPPED.value]))
 
 
-def finish(r: Redis, mid: str, state: OutState, provider_sid: str = "", code: int | None = None) -> None:
-    pipe = r.pipeline()
-    pipe.hset(message_key(mid), mapping={"state": state.value, "provider_sid": provider_sid,
-                                         "error_code": "" if code is None else str(code)})
-    pipe.hincrby(OUTBOUND_METRIC, f"{state.value}|{'' if code is None else code}", 1)
-    pipe.zrem(ALERTS_PENDING, mid)
-    pipe.execute()
-    if provider_sid:
-        scripts.run(r, _ADOPT, [provider_key(provider_sid), early_key(provider_sid), message_key(mid)],
-                    [mid, PROVIDER_TTL, json.dumps(STATUS_RANK)])
+def finish(r: Redis, mid: str, state: OutState, provider_sid: str = "", code: int | None = None) -> bool:
+    """Record a send's outcome (and adopt any status callback that beat it); False when the record was
+    erased meanwhile, which stays erased."""
+    code_text = "" if code is None else str(code)
+    keys = [message_key(mid), OUTBOUND_METRIC, ALERTS_PENDING, provider_key(provider_sid), early_key(provider_sid)]
+    return bool(scripts.run(r, _FINISH, keys, [state.value, provider_sid, code_text, f"{state.value}|{code_text}",
+                                               mid, PROVIDER_TTL, json.dumps(STATUS_RANK)]))
 
 
-def release(r: Redis, mid: str) -> None:
+def release(r: Redis, mid: str) -> bool:
     """sending -> queued, only when the provider certainly never received the request."""
-    scripts.run(r, _MOVE, [message_key(mid)], [OutState.SENDING.value, OutState.QUEUED.value])
+    return bool(scripts.run(r, _MOVE, [message_key(mid)], [OutState.SENDING.value, OutState.QUEUED.value]))
 
 
 def advance_status(r: Redis, provider_sid: str, status: str, error_code: str) -> bool:

@@ -238,34 +238,58 @@ def test_a_late_wake_takes_a_new_slot_instead_of_sending_off_pace(rt, fake, monk
     assert limiter.reserved == 2 and len(fake.sent()) == 1
 
 
-def test_never_on_pace_holds_nothing_and_retries_later(rt, fake, monkeypatch):
+def test_a_process_that_never_wakes_on_time_still_sends(rt, fake, monkeypatch):
+    """Pacing is best effort past a few tries: a text is never dropped for it."""
     stall_every_sleep(monkeypatch)
+    limiter = ScriptedLimiter([0.001])
+    assert deliver(Runtime(rt.svc, rt.sender, limiter), queue_message(rt)) is OutState.SENT
+    assert limiter.reserved == delivery.MAX_SLOTS and len(fake.sent()) == 1
+
+
+def test_no_slot_within_the_horizon_holds_nothing_and_retries_later(rt, fake):
     mid = queue_message(rt)
     with pytest.raises(RetryLater):
-        deliver(Runtime(rt.svc, rt.sender, ScriptedLimiter([0.001])), mid)
+        deliver(Runtime(rt.svc, rt.sender, ScriptedLimiter([-5.0])), mid)
     assert fake.received == []
     assert outbound.load(rt.svc.redis, rt.svc.vault, mid)["state"] == "queued"
-    monkeypatch.undo()
     assert deliver(rt, mid) is OutState.SENT and len(fake.sent()) == 1
 
 
-def test_a_staff_alert_never_waits_for_pace(rt, fake, monkeypatch):
-    stall_every_sleep(monkeypatch)
-    pipe = rt.svc.redis.pipeline()
-    outbound.create(pipe, rt.svc.vault, "alert_x_0", "+16175550100", "call back waiting", "alert", "", 0)
-    pipe.execute()
-    assert deliver(Runtime(rt.svc, rt.sender, ScriptedLimiter([0.001])), "alert_x_0") is OutState.SENT
-
-
-def test_claim_refuses_a_person_who_opted_out_and_a_message_already_taken(rt, redis):
-    redis.hset(store.contact_key("pk1"), "consent", "opted_out")
+def test_claim_refuses_a_person_who_opted_out_or_was_erased_and_a_message_already_taken(rt, redis):
+    redis.hset(store.contact_key("pk1"), mapping={"consent": "opted_out", "phone": "x"})
     mid = queue_message(rt, "m-out", person="pk1")
     claimed = outbound.claim(redis, mid, "pk1")
-    assert claimed is outbound.Claim.OPTED_OUT and not claimed
+    assert claimed is outbound.Claim.REFUSED and not claimed
     assert outbound.load(redis, rt.svc.vault, mid)["state"] == "skipped"
+    erased = queue_message(rt, "m-erased", person="pk-gone")  # created while the erasure ran: no contact
+    assert outbound.claim(redis, erased, "pk-gone") is outbound.Claim.REFUSED
+    assert not redis.exists(outbound.message_key(erased))  # the number and text go too
+    assert outbound.finish(redis, erased, OutState.SKIPPED) is False and not redis.exists(outbound.message_key(erased))
+    redis.hset(store.contact_key("pk2"), "phone", "x")
     other = queue_message(rt, "m-ok", person="pk2")
     assert outbound.claim(redis, other, "pk2") is outbound.Claim.CLAIMED
     assert outbound.claim(redis, other, "pk2") is outbound.Claim.TAKEN
+
+
+def test_an_erasure_during_the_provider_call_is_not_undone(rt, fake, redis):
+    mid = queue_message(rt)
+    assert outbound.claim(redis, mid)
+    redis.delete(outbound.message_key(mid))  # staff erased the person while Twilio answered
+    assert outbound.finish(redis, mid, OutState.SENT, "SMgone") is False
+    assert not redis.exists(outbound.message_key(mid)) and not redis.exists(outbound.provider_key("SMgone"))
+
+
+def test_a_staff_alert_stalled_after_its_claim_is_sent_again_by_the_sweeper(twilio_app, rt, fake, redis):
+    from service import alerts
+    svc = twilio_app.extensions["sms_outreach"]
+    pipe = redis.pipeline()
+    [mid, _] = alerts.prepare(svc, svc.config, svc.flows(), pipe, "SMstall", crisis=True)
+    pipe.execute()
+    assert outbound.claim(redis, mid)  # then the worker lost Redis before it could record anything
+    assert mid not in alerts.sweep(svc, time.time() + 30)  # could still be in flight
+    assert mid in alerts.sweep(svc, time.time() + 120)
+    assert outbound.load(redis, rt.svc.vault, mid)["state"] == "queued"
+    assert deliver(rt, mid) is OutState.SENT
 
 
 def test_release_never_recreates_an_erased_record(rt, redis):

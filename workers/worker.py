@@ -5,7 +5,11 @@ A fresh worker otherwise imports the job code and builds its runtime (config, Re
 client) inside its first job: a bad configuration surfaces only when a text is due, and a fleet that
 starts together spends its first seconds importing while the first texts go out, which is exactly
 when send pacing needs a quiet CPU."""
+import logging
+
 from rq.worker import SimpleWorker
+
+log = logging.getLogger("workers.worker")
 
 
 class Worker(SimpleWorker):
@@ -14,6 +18,9 @@ class Worker(SimpleWorker):
         from workers.runtime import current
 
         warm_up = getattr(current().sender, "warm_up", None)
-        if warm_up:
-            warm_up()  # logs, never stops the worker: Twilio may be down while we start
+        try:
+            if warm_up:
+                warm_up()
+        except Exception:  # noqa: BLE001 - Twilio may be down or odd while we start: never stop the worker
+            log.exception("twilio_warm_up_failed")
         return super().work(*args, **kwargs)
