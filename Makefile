@@ -14,7 +14,7 @@ $(READY): requirements.txt requirements-dev.txt
 	touch $(READY)
 
 run: $(READY)
-	$(BIN)/python -m service.devrun
+	$(BIN)/python -m devtools.run
 
 test: $(READY)
 	$(BIN)/python -m pytest

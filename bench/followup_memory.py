@@ -16,7 +16,7 @@ from redis import Redis
 from flows.engine import ScheduledFollowUp
 from service import followups
 from service.config import Config
-from service.embedded_redis import EmbeddedRedis
+from devtools.embedded_redis import EmbeddedRedis
 from service.privacy import Vault
 
 PER_PERSON = (ScheduledFollowUp("signs", 0, timedelta(days=1)),

@@ -27,7 +27,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 from bench.loadgen import BODIES, REQUEST_TIMEOUT, RequestFactory, closed_loop, open_loop, percentile, us_numbers
-from service.embedded_redis import EmbeddedRedis, free_port
+from devtools.embedded_redis import EmbeddedRedis, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

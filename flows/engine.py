@@ -3,6 +3,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
 
+from flows.alerts import Alert
 from flows.crisis import is_crisis
 from flows.hours import WeeklyHours, callback_eta
 from flows.matching import Intent, match
@@ -35,6 +36,7 @@ class Texter:
     first_contact: bool = True
     replies_last_hour: int = 0
     crisis_replies_last_hour: int = 0
+    callback_open: bool = False  # already waiting for a call back: a second CALL keeps their place
 
 
 @dataclass(frozen=True)
@@ -52,16 +54,29 @@ class Decision:
     keyword: str = ""
     consent: Consent = Consent.SUBSCRIBED
     consent_changed: bool = False
-    callback: bool = False
+    callback: bool = False  # queue a new call back request
     crisis: bool = False
     crisis_replied: bool = False
     cancel_followups: bool = False
     schedule: tuple[ScheduledFollowUp, ...] = field(default_factory=tuple)
     silence: Silence | None = None
+    alert: Alert | None = None  # text the on-call staff
 
 
 def decide(flows: FlowSet, policy: Policy, texter: Texter, body: str, now: datetime) -> Decision:
     """`now` is the center's local time; used for the callback promise."""
+    return _with_alert(texter, _decide(flows, policy, texter, body, now))
+
+
+def _with_alert(texter: Texter, decision: Decision) -> Decision:
+    """Staff hear of a crisis we answered, and of a new call back request (not of a repeated CALL)."""
+    callback = decision.callback and not texter.callback_open
+    alerted = decision.crisis_replied or callback
+    alert = (Alert.CRISIS if decision.crisis else Alert.CALLBACK) if alerted else None
+    return replace(decision, callback=callback, alert=alert)
+
+
+def _decide(flows: FlowSet, policy: Policy, texter: Texter, body: str, now: datetime) -> Decision:
     crisis = is_crisis(body)
     m = match(body, flows.triggers, crisis=crisis)
     crisis_reply = _crisis_reply(flows, policy, texter, crisis)

@@ -25,10 +25,6 @@ class SegmentInfo:
     non_gsm: tuple[str, ...]
 
 
-def is_gsm7(text: str) -> bool:
-    return all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text)
-
-
 def non_gsm_chars(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(ch for ch in text if ch not in GSM7_BASIC and ch not in GSM7_EXTENDED))
 

@@ -1,4 +1,4 @@
-"""Opening hours and quiet hours as pure functions of a local time."""
+"""Weekly opening hours (business hours, send hours) as pure functions of a local time."""
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -72,10 +72,6 @@ def parse_weekly(spec: str) -> WeeklyHours:
     return WeeklyHours(tuple(days))
 
 
-def daily(start: str, end: str) -> WeeklyHours:
-    return parse_weekly(f"Mon-Sun {start}-{end}")
-
-
 def _day(name: str) -> int:
     try:
         return DAYS.index(name.upper())
@@ -103,15 +99,3 @@ def callback_eta(local: datetime, hours: WeeklyHours, within_minutes: int) -> st
     days = (opening.date() - local.date()).days
     when = "today" if days == 0 else "tomorrow" if days == 1 else "on " + opening.strftime("%A")
     return f"after {clock.strip()} {when}"
-
-
-def defer_into(local: datetime, hours: WeeklyHours, jitter: timedelta) -> datetime:
-    """`local` if the send window is open, else the next opening plus jitter so openings don't spike."""
-    if hours.is_open(local):
-        return local
-    opening = hours.next_opening(local)
-    if opening is None:
-        raise ValueError("send hours are never open")
-    window = hours.window(opening.weekday())
-    latest = datetime.combine(opening.date(), window.end, tzinfo=opening.tzinfo) - timedelta(seconds=1)
-    return min(opening + jitter, latest)

@@ -8,14 +8,16 @@ from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from service import logs
+from service.clock import Clock
 from service.config import Config
-from service.context import EXTENSION, build
+from service.runtime import EXTENSION, build
 
 MAX_REQUEST_BYTES = 64 * 1024
 
 
-def create_app(config: Config | Mapping[str, str] | None = None) -> Flask:
-    """Config object, or a mapping read like the environment, or the environment itself."""
+def create_app(config: Config | Mapping[str, str] | None = None, clock: Clock | None = None) -> Flask:
+    """Config object, or a mapping read like the environment, or the environment itself; the clock is
+    the real one unless a test hands in its own."""
     cfg = config if isinstance(config, Config) else Config.from_env(config)
     logs.configure()
     app = Flask(__name__)
@@ -24,7 +26,7 @@ def create_app(config: Config | Mapping[str, str] | None = None) -> Flask:
                       SESSION_COOKIE_SECURE=cfg.public_base_url.startswith("https://"),
                       PERMANENT_SESSION_LIFETIME=8 * 3600, WTF_CSRF_TIME_LIMIT=8 * 3600)
     app.session_interface = CookieSessions()
-    app.extensions[EXTENSION] = build(cfg)
+    app.extensions[EXTENSION] = build(cfg, clock)
     _register(app)
     return app
 
@@ -40,15 +42,16 @@ class CookieSessions(SecureCookieSessionInterface):
 
 
 def _register(app: Flask) -> None:
-    from service import cli, fallback, health, ops, sms, staff
+    from service import sms, staff
+    from service.ops import cli, dashboard, health, metrics, page
 
     csrf = CSRFProtect(app)
-    for bp in (health.bp, sms.bp, fallback.bp, ops.bp):
-        csrf.exempt(bp)  # Twilio's requests are authenticated by their signature instead
+    for bp in (health.bp, metrics.bp, *sms.BLUEPRINTS):
+        csrf.exempt(bp)  # Twilio's requests are authenticated by their signature; /metrics by its token
         app.register_blueprint(bp)
-    for bp in staff.BLUEPRINTS:
+    for bp in (*staff.BLUEPRINTS, page.bp):
         app.register_blueprint(bp)
-    ops.mount_dashboard(app, app.extensions[EXTENSION].config, csrf)
+    dashboard.mount(app, app.extensions[EXTENSION].config, csrf)
     app.cli.add_command(cli.ops)
     app.cli.add_command(cli.staff)
     app.register_error_handler(HTTPException, _http_error)

@@ -1,11 +1,14 @@
 """All configuration, read once from the environment; production refuses to start without its secrets."""
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flows.hours import WeeklyHours, parse_weekly
+from flows.schedule import SendRules
 from service.phone import InvalidNumber, to_e164
 
 PRODUCTION_SECRETS = ("SECRET_KEY", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "DATA_ENCRYPTION_KEY",
@@ -47,7 +50,7 @@ class Config:
     metrics_token: Secret
     timezone: ZoneInfo
     business_hours: WeeklyHours
-    quiet_hours: WeeklyHours
+    send_hours: WeeklyHours  # SEND_HOURS: when unprompted texts may go out, in the recipient's time
     callback_within_minutes: int
     replies_per_hour: int
     crisis_replies_per_hour: int
@@ -78,12 +81,15 @@ class Config:
         return bool(self.twilio_account_sid and self.twilio_auth_token
                     and (self.twilio_messaging_service_sid or self.twilio_from_number))
 
+    def send_rules(self) -> SendRules:
+        return SendRules(self.send_hours, self.timezone, self.followups_per_week, self.followup_horizon_days)
+
     def with_overrides(self, overrides: Mapping[str, str]) -> "Config":
-        """Settings staff changed in the console (service/settings.py), parsed like the environment."""
+        """Settings staff changed in the console, parsed like the environment."""
         env, region = _Env(overrides), self.default_region
         parsers = {
             "BUSINESS_HOURS": ("business_hours", lambda n: env.hours(n, "")),
-            "SEND_HOURS": ("quiet_hours", lambda n: env.hours(n, "")),
+            "SEND_HOURS": ("send_hours", lambda n: env.hours(n, "")),
             "CALLBACK_WITHIN_MINUTES": ("callback_within_minutes", lambda n: env.integer(n, 1)),
             "REPLIES_PER_HOUR": ("replies_per_hour", lambda n: env.integer(n, 1)),
             "CRISIS_REPLIES_PER_HOUR": ("crisis_replies_per_hour", lambda n: env.integer(n, 1)),
@@ -121,7 +127,7 @@ class Config:
             metrics_token=Secret(env.get("METRICS_TOKEN", "")),
             timezone=env.zone("CENTER_TIMEZONE", "America/New_York"),
             business_hours=env.hours("BUSINESS_HOURS", "Mon-Fri 09:00-17:00"),
-            quiet_hours=env.hours("SEND_HOURS", "Mon-Sun 09:00-20:00"),
+            send_hours=env.hours("SEND_HOURS", "Mon-Sun 09:00-20:00"),
             callback_within_minutes=env.integer("CALLBACK_WITHIN_MINUTES", 30),
             replies_per_hour=env.integer("REPLIES_PER_HOUR", 10),
             crisis_replies_per_hour=env.integer("CRISIS_REPLIES_PER_HOUR", 3),
@@ -136,6 +142,24 @@ class Config:
             followups_per_week=env.integer("FOLLOWUPS_PER_WEEK", 3),
             followup_horizon_days=env.integer("FOLLOWUP_HORIZON_DAYS", 14),
         )
+
+
+def validate_overrides(base: Config, values: Mapping[str, str]) -> dict[str, str]:
+    """The console's settings, checked by the environment's parsers (ConfigError names the bad one);
+    an empty value means the default."""
+    kept = {k: v.strip() for k, v in values.items() if v.strip()}
+    base.with_overrides(kept)
+    return kept
+
+
+@lru_cache(maxsize=32)
+def _apply(base: Config, frozen: str) -> Config:
+    return base.with_overrides(json.loads(frozen))
+
+
+def effective(base: Config, values: dict[str, str]) -> Config:
+    """The Config in force: cached per distinct set of overrides, so the hot path only pays a lookup."""
+    return _apply(base, json.dumps(values, sort_keys=True)) if values else base
 
 
 def rq_settings(environ: Mapping[str, str] | None = None) -> dict:

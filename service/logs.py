@@ -2,7 +2,6 @@
 import json
 import logging
 import sys
-import time
 
 FIELDS = ("sid", "person", "intent", "flow", "replies", "silence", "crisis", "mid", "state", "code", "provider_sid")
 _configured = False
@@ -30,7 +29,3 @@ def configure(level: int = logging.INFO) -> None:
         logger.addHandler(handler)
         logger.setLevel(level)
     _configured = True
-
-
-def elapsed_ms(start: float) -> float:
-    return round((time.perf_counter() - start) * 1000, 2)

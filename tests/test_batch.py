@@ -1,8 +1,8 @@
-"""service.batch: the webhook's writes as one script call must leave Redis exactly as a MULTI/EXEC would."""
+"""service.store.batch: the webhook's writes as one script call must leave Redis exactly as a MULTI/EXEC would."""
 import pytest
 from redis.exceptions import ResponseError
 
-from service.batch import Batch
+from service.store.batch import Batch
 
 
 def write_everything(pipe, prefix: str) -> None:

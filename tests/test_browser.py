@@ -6,10 +6,10 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from service import accounts, create_app
-from service.accounts import Role
-from service.embedded_redis import free_port
-from tests.conftest import make_env
+from service.store import accounts
+from service.store.accounts import Role
+from devtools.embedded_redis import free_port
+from tests.conftest import make_app, make_env, svc_of
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HAVE_CHROMIUM = os.path.exists(CHROMIUM)
@@ -24,10 +24,10 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-b
 @pytest.fixture
 def server(redis_url, redis):
     port = free_port()
-    app = create_app(make_env(redis_url, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}"))
-    r = app.extensions["sms_outreach"].redis
-    accounts.create(r, "admin@center.org", PASSWORD, Role.ADMIN)
-    accounts.create(r, "staff@center.org", PASSWORD, Role.STAFF)
+    app = make_app(make_env(redis_url, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}"))
+    r = svc_of(app).redis
+    accounts.create(r, "admin@center.org", PASSWORD, Role.ADMIN, now=0)
+    accounts.create(r, "staff@center.org", PASSWORD, Role.STAFF, now=0)
     httpd = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

@@ -164,7 +164,7 @@ def test_bad_hours(name, value):
 def test_hours_and_defaults():
     cfg = Config.from_env(dev(BUSINESS_HOURS="Mon-Sat 08:00-18:00"))
     assert cfg.business_hours.window(5) == Window(time(8), time(18)) and cfg.business_hours.window(6) is None
-    assert cfg.quiet_hours.window(6) == Window(time(9), time(20))
+    assert cfg.send_hours.window(6) == Window(time(9), time(20))
     assert (cfg.replies_per_hour, cfg.crisis_replies_per_hour, cfg.callback_within_minutes) == (10, 3, 30)
     assert cfg.flows_dir == Path(__file__).resolve().parent.parent / "flows" / "definitions"
 

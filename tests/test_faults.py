@@ -11,9 +11,11 @@ from redis import Redis
 from rq import Queue
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
-from service import callbacks, create_app, followups, outbound, store
-from service.embedded_redis import EmbeddedRedis
-from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, Phone, make_env
+from service import create_app
+from service.store import callbacks as cbstore, followups, keys, messages as outbound, people
+from service.store.messages import Kind
+from devtools.embedded_redis import EmbeddedRedis
+from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, Phone, make_env, svc_of, make_app
 from tests.fakes.twilio_api import FakeTwilio
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,9 +37,9 @@ def test_worker_killed_mid_send_never_sends_twice(redis_url, redis):
     try:
         env = make_env(redis_url, TWILIO_API_BASE_URL=fake.url, TWILIO_FROM_NUMBER="+18555909944",
                        SEND_RATE_PER_SECOND="10")
-        vault = create_app(env).extensions["sms_outreach"].vault
+        vault = svc_of(make_app(env)).vault
         pipe = redis.pipeline()
-        outbound.create(pipe, vault, "kill1", "+16175550177", "hello", "test", "", 0)
+        outbound.create(pipe, vault, "kill1", "+16175550177", "hello", Kind.FOLLOWUP, "", 0)
         pipe.execute()
         fake.hang.add("+16175550177")  # Twilio receives the request and is slow to answer
         queue = Queue("alerts", connection=redis)
@@ -65,8 +67,8 @@ def test_worker_killed_mid_send_never_sends_twice(redis_url, redis):
 def test_redis_killed_and_restarted_keeps_consent_callbacks_and_followups(tmp_path):
     server = EmbeddedRedis(tmp_path / "redis").start()
     try:
-        app = create_app(make_env(server.url))
-        vault = app.extensions["sms_outreach"].vault
+        app = make_app(make_env(server.url))
+        vault = svc_of(app).vault
         stopper, caller = Phone(app.test_client(), "+16175550111"), Phone(app.test_client(), "+16175550112")
         stopper.text("STOP")
         caller.text("CALL")
@@ -75,13 +77,13 @@ def test_redis_killed_and_restarted_keeps_consent_callbacks_and_followups(tmp_pa
         server.kill()
         server.start()
         r = Redis.from_url(server.url)
-        assert store.consent_of(r, vault.person_key(stopper.number)).value == "opted_out"
-        assert store.consent_history(r, vault.person_key(stopper.number))[0]["keyword"] == "STOP"
-        assert r.zcard(callbacks.WAITING) == 1
-        assert len(followups.pending_of(r, vault.person_key(caller.number))) == 2 and r.zcard(followups.DUE) == 2
-        fresh = create_app(make_env(server.url, DATA_ENCRYPTION_KEY=app.extensions["sms_outreach"]
+        assert people.consent_of(r, vault.person_key(stopper.number)).value == "opted_out"
+        assert people.consent_history(r, vault.person_key(stopper.number))[0]["keyword"] == "STOP"
+        assert r.zcard(keys.CALLBACKS_WAITING) == 1
+        assert len(followups.pending_of(r, vault.person_key(caller.number))) == 2 and r.zcard(keys.FOLLOWUPS_DUE) == 2
+        fresh = make_app(make_env(server.url, DATA_ENCRYPTION_KEY=svc_of(app)
                                     .config.data_encryption_key.reveal()))
-        [cb] = callbacks.waiting(r, fresh.extensions["sms_outreach"].vault)
+        [cb] = cbstore.waiting(r, svc_of(fresh).vault)
         assert cb.phone == caller.number  # still decryptable after the crash
     finally:
         server.stop()

@@ -5,22 +5,28 @@ from zoneinfo import ZoneInfo
 import pytest
 from rq import Queue
 
-from service import followups, outbound
-from service.context import EXTENSION
-from service.followups import FollowUpId
+from service.store import followups, keys, messages, outbox as outbox_store
+from service.store.followups import FollowUpId
+from tests.conftest import NOON, NY, svc_of
 from workers.dispatch import dispatch_due
 from workers.followup import Outcome, message_id, send_followup
 from workers.runtime import make_runtime
-from workers.sender import outbox
 
-NY = ZoneInfo("America/New_York")
-NOON = datetime(2026, 11, 25, 12, 0, tzinfo=NY).timestamp()  # a Wednesday
 DAY = 86400
+
+
+def outbox(redis, vault):
+    return outbox_store.read(redis, vault)
 
 
 @pytest.fixture
 def rt(app):
-    return make_runtime(app.extensions[EXTENSION])
+    return make_runtime(svc_of(app))
+
+
+def at(rt, moment: float):
+    rt.svc.clock.set(moment)
+    return rt
 
 
 def pending(rt, phone) -> list[FollowUpId]:
@@ -29,7 +35,7 @@ def pending(rt, phone) -> list[FollowUpId]:
 
 
 def due_scores(rt) -> dict[str, float]:
-    return {m.decode(): s for m, s in rt.svc.redis.zrange(followups.DUE, 0, -1, withscores=True)}
+    return {m.decode(): s for m, s in rt.svc.redis.zrange(keys.FOLLOWUPS_DUE, 0, -1, withscores=True)}
 
 
 def test_signs_schedules_its_followups_in_send_hours(rt, phone):
@@ -53,19 +59,19 @@ def test_new_keyword_supersedes_and_stop_cancels(rt, phone):
 def test_send_at_due_time_goes_to_outbox(rt, phone):
     phone.text("SIGNS")
     fid = str(pending(rt, phone)[0])
-    assert send_followup(rt, fid, now=NOON + DAY) is Outcome.SENT
+    assert send_followup(at(rt, NOON + DAY), fid) is Outcome.SENT
     [sent] = outbox(rt.svc.redis, rt.svc.vault)
     assert sent["to"] == phone.number and "TREATMENT" in sent["body"] and "STOP" in sent["body"]
-    assert send_followup(rt, fid, now=NOON + DAY) is Outcome.HANDED_OVER  # a second run sends nothing
+    assert send_followup(at(rt, NOON + DAY), fid) is Outcome.HANDED_OVER  # a second run sends nothing
     assert len(outbox(rt.svc.redis, rt.svc.vault)) == 1
-    assert outbound.load(rt.svc.redis, rt.svc.vault, message_id(fid))["state"] == "sent"
+    assert messages.load(rt.svc.redis, rt.svc.vault, message_id(fid))["state"] == "sent"
 
 
 def test_stop_after_dispatch_still_wins(rt, phone):
     phone.text("SIGNS")
     fid = str(pending(rt, phone)[0])
     phone.text("STOP")
-    assert send_followup(rt, fid, now=NOON + DAY) is Outcome.SUPERSEDED
+    assert send_followup(at(rt, NOON + DAY), fid) is Outcome.SUPERSEDED
     assert outbox(rt.svc.redis, rt.svc.vault) == []
 
 
@@ -73,7 +79,7 @@ def test_quiet_hours_defer_to_morning_with_jitter(rt, phone):
     phone.text("SIGNS")
     fid = str(pending(rt, phone)[0])
     night = datetime(2026, 11, 26, 23, 30, tzinfo=NY).timestamp()
-    assert send_followup(rt, fid, now=night) is Outcome.DEFERRED
+    assert send_followup(at(rt, night), fid) is Outcome.DEFERRED
     local = datetime.fromtimestamp(due_scores(rt)[fid], NY)
     assert local.date().day == 27 and 9 <= local.hour < 10
     assert outbox(rt.svc.redis, rt.svc.vault) == []
@@ -85,7 +91,7 @@ def test_recipient_time_zone_is_used(rt, client):
     la.text("SIGNS")
     fid = str(pending(rt, la)[0])
     eight_am_la = datetime(2026, 11, 26, 8, 0, tzinfo=ZoneInfo("America/Los_Angeles")).timestamp()
-    assert send_followup(rt, fid, now=eight_am_la) is Outcome.DEFERRED  # 11:00 in New York, 8:00 in LA
+    assert send_followup(at(rt, eight_am_la), fid) is Outcome.DEFERRED  # 11:00 in New York, 8:00 in LA
 
 
 def test_weekly_cap_defers_the_fourth(rt, phone):
@@ -93,7 +99,7 @@ def test_weekly_cap_defers_the_fourth(rt, phone):
     for i, word in enumerate(["SIGNS", "TREATMENT", "CALL", "SIGNS"]):
         phone.text(word)
         fid = str(pending(rt, phone)[0])
-        outcome = send_followup(rt, fid, now=NOON + i * 3600)
+        outcome = send_followup(at(rt, NOON + i * 3600), fid)
         sent += outcome is Outcome.SENT
     assert sent == 3 and len(outbox(rt.svc.redis, rt.svc.vault)) == 3
 
@@ -101,18 +107,18 @@ def test_weekly_cap_defers_the_fourth(rt, phone):
 def test_horizon_expires_old_followups(rt, phone):
     phone.text("SIGNS")
     fid = str(pending(rt, phone)[0])
-    assert send_followup(rt, fid, now=NOON + 20 * DAY) is Outcome.EXPIRED
+    assert send_followup(at(rt, NOON + 20 * DAY), fid) is Outcome.EXPIRED
     assert pending(rt, phone)[0].step == 1 and fid not in due_scores(rt)
 
 
 def test_dispatch_moves_only_due_ids_into_rq(rt, phone, redis):
     phone.text("SIGNS")
     first, second = sorted(due_scores(rt).items(), key=lambda kv: kv[1])
-    assert dispatch_due(rt, now=first[1]) == 1
+    assert dispatch_due(at(rt, first[1])) == 1
     queue = Queue("followups", connection=redis)
     assert queue.count == 1 and queue.jobs[0].args == (first[0],)
     assert list(due_scores(rt)) == [second[0]]
-    assert dispatch_due(rt, now=first[1]) == 0
+    assert dispatch_due(at(rt, first[1])) == 0
 
 
 def test_memory_per_pending_followup_is_small(redis):
@@ -125,7 +131,7 @@ def test_memory_per_pending_followup_is_small(redis):
     before = redis.info("memory")["used_memory"]
     for pk in people:
         ids = [str(FollowUpId(pk, "signs", step, 1764000000)) for step in (0, 1)]
-        pipe.zadd(followups.DUE, {fid: 1764000000 + i for i, fid in enumerate(ids)})
+        pipe.zadd(keys.FOLLOWUPS_DUE, {fid: 1764000000 + i for i, fid in enumerate(ids)})
         pipe.hset(f"sms:contact:{pk}", followups.FIELD, " ".join(ids))
     pipe.execute()
     per = (redis.info("memory")["used_memory"] - before) / (2 * len(people))
@@ -144,12 +150,12 @@ def test_every_time_zone_of_the_number_must_be_in_the_window(rt, client):
 def test_requeued_followup_is_not_sent_at_night(rt, phone):
     phone.text("SIGNS")
     fid = str(pending(rt, phone)[0])
-    assert send_followup(rt, fid, now=NOON + DAY) is Outcome.SENT  # record created and sent
+    assert send_followup(at(rt, NOON + DAY), fid) is Outcome.SENT  # record created and sent
     mid = message_id(fid)
-    rt.svc.redis.hset(outbound.message_key(mid), "state", "queued")  # as if a failed job were requeued
+    rt.svc.redis.hset(keys.message(mid), "state", "queued")  # as if a failed job were requeued
     night = datetime(2026, 11, 27, 2, 0, tzinfo=NY).timestamp()
-    assert send_followup(rt, fid, now=night) is Outcome.HANDED_OVER
-    assert outbound.load(rt.svc.redis, rt.svc.vault, mid)["state"] == "skipped"
+    assert send_followup(at(rt, night), fid) is Outcome.HANDED_OVER
+    assert messages.load(rt.svc.redis, rt.svc.vault, mid)["state"] == "skipped"
     assert len(outbox(rt.svc.redis, rt.svc.vault)) == 1
 
 
@@ -157,34 +163,31 @@ def test_dispatch_keeps_an_id_a_worker_deferred_meanwhile(rt, phone, redis):
     phone.text("SIGNS")
     taken = followups.take_due(redis, 10**10, 10)
     fid = taken[0][0]
-    redis.zadd(followups.DUE, {fid: taken[0][1] + 3600})  # a worker deferred it before the tick removed it
+    redis.zadd(keys.FOLLOWUPS_DUE, {fid: taken[0][1] + 3600})  # a worker deferred it before the tick removed it
     assert followups.remove_dispatched(redis, taken) == 1  # only the other one, unchanged, is removed
-    assert redis.zscore(followups.DUE, fid) == taken[0][1] + 3600
+    assert redis.zscore(keys.FOLLOWUPS_DUE, fid) == taken[0][1] + 3600
 
 
 def test_toll_free_number_falls_back_to_the_center_zone_in_summer(rt, redis):
-    from service import followups as fu
+    from flows.schedule import send_time
+    from service.phone import recipient_zones
     cfg = rt.svc.config
-    zones = fu.recipient_zones(cfg, "+18005551234")
+    zones = recipient_zones("+18005551234", cfg.timezone)
     assert zones == (cfg.timezone,)
     july_night = datetime(2026, 7, 15, 23, 0, tzinfo=NY).timestamp()
-    assert datetime.fromtimestamp(fu.send_time(cfg, zones, july_night, "x"), NY).hour >= 9
+    assert datetime.fromtimestamp(send_time(cfg.send_rules(), zones, july_night, "x"), NY).hour >= 9
 
 
 def test_first_contact_racing_a_stop_cannot_resubscribe(app, redis):
     """Two first texts handled at once: SIGNS read the state before STOP committed."""
-    from service import store
-    from service.inbound import InboundSms, _process
-    svc = app.extensions["sms_outreach"]
-    number, now = "+16175550177", time_now()
+    from service.sms.inbound import process
+    from service.sms.validate import InboundSms
+    from service.store import inbound, people
+    svc = svc_of(app)
+    number, now = "+16175550177", svc.now()
     pk = svc.vault.person_key(number)
-    _, stale = store.open_inbound(redis, "SMrace2", pk, now)  # SIGNS reads: nobody yet
-    _, fresh = store.open_inbound(redis, "SMrace1", pk, now)
-    _process(svc, InboundSms("SMrace1", number, "STOP"), pk, now, fresh)
-    _process(svc, InboundSms("SMrace2", number, "SIGNS"), pk, now, stale)
-    assert store.consent_of(redis, pk).value == "opted_out"
-
-
-def time_now() -> float:
-    import time
-    return time.time()
+    _, stale = inbound.open_inbound(redis, "SMrace2", pk, now)  # SIGNS reads: nobody yet
+    _, fresh = inbound.open_inbound(redis, "SMrace1", pk, now)
+    process(svc, InboundSms("SMrace1", number, "STOP"), pk, now, fresh)
+    process(svc, InboundSms("SMrace2", number, "SIGNS"), pk, now, stale)
+    assert people.consent_of(redis, pk).value == "opted_out"

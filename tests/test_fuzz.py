@@ -6,8 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flows.loader import DEFINITIONS, FlowError, load_documents
-from service import create_app
-from tests.conftest import make_env, post_signed
+from tests.conftest import make_env, post_signed, make_app
 
 FIELDS = ["MessageSid", "From", "To", "Body", "NumMedia", "AccountSid", "MediaUrl0", "SmsStatus"]
 values = st.one_of(st.text(max_size=300), st.sampled_from(["+16175550123", "SIGNS", "STOP", "", "0", "SM1234abcd"]),
@@ -22,7 +21,7 @@ def person_keys(redis) -> set:
 @given(st.dictionaries(st.sampled_from(FIELDS), values, max_size=8), st.booleans())
 def test_webhook_never_500(redis_url, redis, params, signed):
     redis.flushdb()
-    client = create_app(make_env(redis_url, REPLIES_PER_HOUR="1000")).test_client()
+    client = make_app(make_env(redis_url, REPLIES_PER_HOUR="1000")).test_client()
     response = post_signed(client, "/twilio/sms", params, signature=None if signed else "forged")
     assert response.status_code < 500
     if response.status_code >= 400:
@@ -34,7 +33,7 @@ def test_webhook_never_500(redis_url, redis, params, signed):
 @given(st.binary(max_size=400))
 def test_webhook_raw_bodies_never_500(redis_url, redis, raw):
     redis.flushdb()
-    client = create_app(make_env(redis_url)).test_client()
+    client = make_app(make_env(redis_url)).test_client()
     response = client.post("/twilio/sms", data=raw, content_type="application/x-www-form-urlencoded",
                            headers={"X-Twilio-Signature": "x"})
     assert response.status_code in (400, 403, 413) and person_keys(redis) == set()

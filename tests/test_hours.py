@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from flows.hours import Window, WeeklyHours, callback_eta, daily, defer_into, parse_weekly
+from flows.hours import Window, WeeklyHours, callback_eta, parse_weekly
 
 NY = ZoneInfo("America/New_York")
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
@@ -21,7 +21,6 @@ def jan(day, h=0, mi=0, s=0) -> datetime:
 
 
 BUSINESS = parse_weekly("Mon-Fri 09:00-17:00")
-QUIET = daily("09:00", "20:00")
 
 
 # -- parse_weekly ------------------------------------------------------------------------------------------
@@ -43,10 +42,6 @@ QUIET = daily("09:00", "20:00")
 ])
 def test_parse_weekly(spec, expected):
     assert parse_weekly(spec) == WeeklyHours(tuple(expected))
-
-
-def test_daily():
-    assert daily("09:00", "20:00") == WeeklyHours((Window(time(9), time(20)),) * 7)
 
 
 @pytest.mark.parametrize("spec,message", [
@@ -179,72 +174,3 @@ def test_callback_eta_does_not_promise_across_midnight_into_a_closed_day():
 
 def test_callback_eta_long_promise_not_wrapped_into_the_window():
     assert callback_eta(jan(15, 10, 0), parse_weekly("Wed 09:00-17:00"), 24 * 60) != "within about 1440 minutes"
-
-
-# -- defer_into ------------------------------------------------------------------------------------------------
-
-JITTER = timedelta(minutes=17, seconds=3)
-
-
-@pytest.mark.parametrize("local,expected", [
-    (jan(15, 3, 0), jan(15, 9, 17, 3)),        # before the window: today's opening plus jitter
-    (jan(15, 8, 59, 59), jan(15, 9, 17, 3)),
-    (jan(15, 9, 0), jan(15, 9, 0)),            # open: unchanged, no jitter
-    (jan(15, 12, 0), jan(15, 12, 0)),
-    (jan(15, 19, 59, 59), jan(15, 19, 59, 59)),
-    (jan(15, 20, 0), jan(16, 9, 17, 3)),       # window end is exclusive
-    (jan(15, 21, 0), jan(16, 9, 17, 3)),       # after the window: next day's opening plus jitter
-    (jan(15, 23, 59), jan(16, 9, 17, 3)),
-    (jan(16, 0, 0), jan(16, 9, 17, 3)),
-])
-def test_defer_into_quiet_hours(local, expected):
-    assert defer_into(local, QUIET, JITTER) == expected
-
-
-@pytest.mark.parametrize("jitter", [timedelta(hours=10, minutes=59, seconds=59), timedelta(hours=11),
-                                    timedelta(hours=20), timedelta(days=3)])
-def test_jitter_never_pushes_past_the_window_end(jitter):
-    result = defer_into(jan(15, 3, 0), QUIET, jitter)
-    assert result == jan(15, 19, 59, 59)
-    assert QUIET.is_open(result)
-
-
-def test_zero_jitter_is_the_opening():
-    assert defer_into(jan(15, 21, 0), QUIET, timedelta(0)) == jan(16, 9, 0)
-
-
-def test_defer_into_skips_closed_days():
-    assert defer_into(jan(17, 18, 0), BUSINESS, JITTER) == jan(20, 9, 17, 3)
-
-
-def test_defer_into_never_open_raises():
-    with pytest.raises(ValueError, match="never open"):
-        defer_into(jan(15, 3, 0), WeeklyHours((None,) * 7), JITTER)
-
-
-@pytest.mark.parametrize("local,expected,offset_hours", [
-    # spring forward, 2025-03-09: 02:00 EST -> 03:00 EDT
-    (ny(2025, 3, 9, 3, 0), ny(2025, 3, 9, 9, 17, 3), -4),
-    (ny(2025, 3, 9, 1, 30), ny(2025, 3, 9, 9, 17, 3), -4),
-    (ny(2025, 3, 8, 21, 0), ny(2025, 3, 9, 9, 17, 3), -4),
-    (ny(2025, 3, 9, 2, 30), ny(2025, 3, 9, 9, 17, 3), -4),   # a wall time that does not exist
-    (ny(2025, 3, 9, 12, 0), ny(2025, 3, 9, 12, 0), -4),
-    # fall back, 2025-11-02: 02:00 EDT -> 01:00 EST
-    (ny(2025, 11, 1, 21, 0), ny(2025, 11, 2, 9, 17, 3), -5),
-    (ny(2025, 11, 2, 1, 30), ny(2025, 11, 2, 9, 17, 3), -5),            # first 01:30 (EDT)
-    (ny(2025, 11, 2, 1, 30, fold=1), ny(2025, 11, 2, 9, 17, 3), -5),    # second 01:30 (EST)
-    (ny(2025, 11, 2, 21, 0), ny(2025, 11, 3, 9, 17, 3), -5),
-])
-def test_defer_into_on_dst_transition_days(local, expected, offset_hours):
-    result = defer_into(local, QUIET, JITTER)
-    assert result == expected
-    assert result.utcoffset() == timedelta(hours=offset_hours)
-    assert (result.hour, result.minute, result.second) == (expected.hour, expected.minute, expected.second)
-    assert result.astimezone(timezone.utc) >= local.astimezone(timezone.utc)
-
-
-def test_defer_into_dst_elapsed_time_is_real_time():
-    # Saturday 21:00 EST to Sunday 09:00 EDT is 11 real hours on the spring-forward night.
-    local = ny(2025, 3, 8, 21, 0)
-    result = defer_into(local, QUIET, timedelta(0))
-    assert result.timestamp() - local.timestamp() == 11 * 3600

@@ -3,8 +3,7 @@ import time
 
 from rq import Queue
 
-from service import create_app
-from tests.conftest import Phone, make_env, new_sid, post_signed, replies
+from tests.conftest import Phone, make_env, new_sid, post_signed, replies, svc_of, make_app
 
 
 def test_readyz_needs_a_worker_and_the_clock(client):
@@ -14,8 +13,8 @@ def test_readyz_needs_a_worker_and_the_clock(client):
 
 
 def test_readyz_and_sms_with_redis_down(tmp_path):
-    from service.embedded_redis import free_port
-    app = create_app(make_env(f"redis://127.0.0.1:{free_port()}/0", SPOOL_DIR=str(tmp_path)))
+    from devtools.embedded_redis import free_port
+    app = make_app(make_env(f"redis://127.0.0.1:{free_port()}/0", SPOOL_DIR=str(tmp_path)))
     client = app.test_client()
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").status_code == 503
@@ -28,8 +27,8 @@ def test_readyz_and_sms_with_redis_down(tmp_path):
 
 
 def test_fallback_answers_without_redis_and_spools(tmp_path, redis_url, redis):
-    from service.embedded_redis import free_port
-    down = create_app(make_env(f"redis://127.0.0.1:{free_port()}/0", SPOOL_DIR=str(tmp_path)))
+    from devtools.embedded_redis import free_port
+    down = make_app(make_env(f"redis://127.0.0.1:{free_port()}/0", SPOOL_DIR=str(tmp_path)))
     client = down.test_client()
 
     def fallback(body, sid=None):
@@ -43,8 +42,8 @@ def test_fallback_answers_without_redis_and_spools(tmp_path, redis_url, redis):
     assert post_signed(client, "/twilio/fallback", {"MessageSid": "SMx", "From": "+16175550123"},
                        signature="bad").status_code == 403
     # Redis is back: replaying the spool applies the STOP that arrived during the outage
-    up = create_app({**make_env(redis_url, SPOOL_DIR=str(tmp_path)),
-                     "DATA_ENCRYPTION_KEY": down.extensions["sms_outreach"].config.data_encryption_key.reveal()})
+    up = make_app({**make_env(redis_url, SPOOL_DIR=str(tmp_path)),
+                     "DATA_ENCRYPTION_KEY": svc_of(down).config.data_encryption_key.reveal()})
     result = up.test_cli_runner().invoke(args=["ops", "replay-fallback"])
     assert "replayed 3" in result.output
     assert replies(Phone(up.test_client()).text("TREATMENT")) == []  # opted out during the outage
@@ -61,7 +60,7 @@ def test_ops_status_prints_the_summary(app, phone, redis):
 
 
 def test_metrics_need_a_token_and_count_what_happened(redis_url, redis):
-    app = create_app(make_env(redis_url, METRICS_TOKEN="scrape-token"))
+    app = make_app(make_env(redis_url, METRICS_TOKEN="scrape-token"))
     client = app.test_client()
     phone = Phone(client)
     phone.text("SIGNS")
@@ -80,8 +79,8 @@ def test_metrics_need_a_token_and_count_what_happened(redis_url, redis):
 
 def test_replay_survives_an_unreadable_line_and_an_interrupted_run(tmp_path, redis_url, redis):
     env = make_env(redis_url, SPOOL_DIR=str(tmp_path))
-    app = create_app(env)
-    vault = app.extensions["sms_outreach"].vault
+    app = make_app(env)
+    vault = svc_of(app).vault
     import json
     lines = [vault.encrypt(json.dumps({"sid": "SMspool1", "from": "+16175550123", "body": "STOP"})), "garbage",
              vault.encrypt(json.dumps({"sid": "SMspool2", "from": "+16175550124", "body": "CALL"}))]
@@ -92,8 +91,8 @@ def test_replay_survives_an_unreadable_line_and_an_interrupted_run(tmp_path, red
 
 
 def test_fallback_always_confirms_stop_and_budgets_the_rest(tmp_path):
-    from service.embedded_redis import free_port
-    client = create_app(make_env(f"redis://127.0.0.1:{free_port()}/0", SPOOL_DIR=str(tmp_path))).test_client()
+    from devtools.embedded_redis import free_port
+    client = make_app(make_env(f"redis://127.0.0.1:{free_port()}/0", SPOOL_DIR=str(tmp_path))).test_client()
 
     def fallback(body):
         params = {"MessageSid": new_sid(), "From": "+16175550188", "Body": body}
@@ -105,8 +104,8 @@ def test_fallback_always_confirms_stop_and_budgets_the_rest(tmp_path):
 
 def test_fallback_answers_fast_with_redis_down(tmp_path):
     import time
-    from service.embedded_redis import free_port
-    client = create_app(make_env(f"redis://127.0.0.1:{free_port()}/0", SPOOL_DIR=str(tmp_path))).test_client()
+    from devtools.embedded_redis import free_port
+    client = make_app(make_env(f"redis://127.0.0.1:{free_port()}/0", SPOOL_DIR=str(tmp_path))).test_client()
     started = time.monotonic()
     params = {"MessageSid": new_sid(), "From": "+16175550189", "Body": "SIGNS"}
     assert replies(post_signed(client, "/twilio/fallback", params))

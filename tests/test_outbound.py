@@ -4,11 +4,9 @@ import time
 import pytest
 from rq import Queue
 
-from service import followups, outbound, store
-from service.context import EXTENSION
-from service import create_app
-from service.outbound import OutState
-from tests.conftest import ACCOUNT_SID, Phone, post_signed, make_env
+from service.store import followups, keys, messages as outbound, people
+from service.store.messages import Kind, OutState, SendClaim
+from tests.conftest import ACCOUNT_SID, Phone, make_env, post_signed, svc_of, make_app
 from workers import delivery
 from workers.delivery import RetryLater, deliver
 from workers.runtime import Runtime, make_runtime
@@ -18,19 +16,20 @@ TO = "+16175550123"
 
 
 @pytest.fixture
-def twilio_app(redis_url, redis, fake):
-    return create_app(make_env(redis_url, TWILIO_API_BASE_URL=fake.url, TWILIO_FROM_NUMBER="+18555909944",
-                               STAFF_ALERT_NUMBERS="+16175550100,+16175550101", SEND_RATE_PER_SECOND="100"))
+def twilio_app(redis_url, redis, fake, clock):
+    return make_app(make_env(redis_url, TWILIO_API_BASE_URL=fake.url, TWILIO_FROM_NUMBER="+18555909944",
+                               STAFF_ALERT_NUMBERS="+16175550100,+16175550101", SEND_RATE_PER_SECOND="100"),
+                      clock=clock)
 
 
 @pytest.fixture
 def rt(twilio_app):
-    return make_runtime(twilio_app.extensions[EXTENSION])
+    return make_runtime(svc_of(twilio_app))
 
 
 def queue_message(rt, mid="m1", to=TO, person=""):
     pipe = rt.svc.redis.pipeline()
-    outbound.create(pipe, rt.svc.vault, mid, to, "hello", "test", person, 0)
+    outbound.create(pipe, rt.svc.vault, mid, to, "hello", Kind.FOLLOWUP, person, rt.svc.now())
     pipe.execute()
     return mid
 
@@ -54,7 +53,7 @@ def test_delivery_is_at_most_once(rt, fake):
 
 def test_crash_after_claim_is_never_resent(rt, fake):
     mid = queue_message(rt)
-    assert outbound.claim(rt.svc.redis, mid)  # a worker claimed it, then died mid-call
+    assert outbound.claim(rt.svc.redis, mid, rt.svc.now())  # a worker claimed it, then died mid-call
     assert deliver(rt, mid) is OutState.SENDING
     assert fake.received == []
 
@@ -76,9 +75,9 @@ def test_21610_marks_opted_out_and_cancels_followups(rt, fake, twilio_app):
     assert followups.pending_of(rt.svc.redis, pk)
     fake.fail(TO, 400, 21610)
     assert deliver(rt, queue_message(rt, person=pk)) is OutState.OPTED_OUT
-    assert store.consent_of(rt.svc.redis, pk).value == "opted_out"
+    assert people.consent_of(rt.svc.redis, pk).value == "opted_out"
     assert followups.pending_of(rt.svc.redis, pk) == ()
-    assert store.consent_history(rt.svc.redis, pk)[-1]["keyword"] == "CARRIER_21610"
+    assert people.consent_history(rt.svc.redis, pk)[-1]["keyword"] == "CARRIER_21610"
 
 
 @pytest.mark.parametrize("code", [21211, 21614])
@@ -87,12 +86,12 @@ def test_bad_numbers_marked_undeliverable(rt, fake, twilio_app, code):
     pk = rt.svc.vault.person_key(TO)
     fake.fail(TO, 400, code)
     assert deliver(rt, queue_message(rt, person=pk)) is OutState.UNDELIVERABLE
-    assert rt.svc.redis.hget(store.contact_key(pk), "undeliverable")
+    assert rt.svc.redis.hget(keys.contact(pk), "undeliverable")
     assert followups.pending_of(rt.svc.redis, pk) == ()
 
 
 def test_connection_refused_is_retryable(rt):
-    from service.embedded_redis import free_port
+    from devtools.embedded_redis import free_port
     rt.sender.client.api.base_url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(SendError) as err:
         rt.sender.send(TO, "hi")
@@ -100,7 +99,7 @@ def test_connection_refused_is_retryable(rt):
 
 
 def test_read_timeout_is_unknown_and_not_resent(twilio_app, fake):
-    svc = twilio_app.extensions[EXTENSION]
+    svc = svc_of(twilio_app)
     sender = TwilioSender(svc.config, timeout=0.5)
     rt = make_runtime(svc, sender)
     fake.hang.add(TO)
@@ -135,7 +134,7 @@ def test_crisis_alert_is_urgent_and_repeat_call_adds_none(twilio_app, redis):
     phone.text("CALL again please")
     assert Queue("alerts", connection=redis).count == 2
     phone.text("he overdosed")
-    bodies = [outbound.load(redis, twilio_app.extensions[EXTENSION].vault, j.args[0])["body"]
+    bodies = [outbound.load(redis, svc_of(twilio_app).vault, j.args[0])["body"]
               for j in Queue("alerts", connection=redis).jobs]
     assert sum("URGENT" in b for b in bodies) == 2
 
@@ -177,19 +176,24 @@ def test_status_callback_validation(twilio_app, redis):
     assert post_signed(client, "/twilio/status", params, signature="nope").status_code == 403
 
 
-def test_alert_left_unqueued_by_a_crash_is_swept(twilio_app, rt, fake, redis):
-    from service import alerts
-    svc = twilio_app.extensions["sms_outreach"]
-    pipe = redis.pipeline()
-    mids = alerts.prepare(svc, svc.config, svc.flows(), pipe, "SMcrash", crisis=True)  # then the process died
+def create_alerts(rt, source_id):
+    pipe = rt.svc.redis.pipeline()
+    mids = outbound.create_alerts(pipe, rt.svc.vault, source_id, rt.svc.config.staff_alert_numbers, "URGENT",
+                                  rt.svc.now())
     pipe.execute()
+    return mids
+
+
+def test_alert_left_unqueued_by_a_crash_is_swept(twilio_app, rt, fake, redis, clock):
+    from workers.sweep import sweep_alerts
+    mids = create_alerts(rt, "SMcrash")  # then the process died before queueing them
     assert Queue("alerts", connection=redis).count == 0
-    import time
-    assert alerts.sweep(svc, time.time()) == []  # too young: its own process may still queue it
-    assert sorted(alerts.sweep(svc, time.time() + 120)) == sorted(mids)
+    assert sweep_alerts(rt) == []  # too young: its own process may still queue it
+    clock.advance(120)
+    assert sorted(sweep_alerts(rt)) == sorted(mids)
     for job in Queue("alerts", connection=redis).jobs:
         deliver(rt, job.args[0])
-    assert len(fake.sent()) == 2 and alerts.sweep(svc, time.time() + 120) == []
+    assert len(fake.sent()) == 2 and sweep_alerts(rt) == []
 
 
 class ScriptedLimiter:
@@ -256,48 +260,48 @@ def test_no_slot_within_the_horizon_holds_nothing_and_retries_later(rt, fake):
 
 
 def test_claim_refuses_a_person_who_opted_out_or_was_erased_and_a_message_already_taken(rt, redis):
-    redis.hset(store.contact_key("pk1"), mapping={"consent": "opted_out", "phone": "x"})
+    redis.hset(keys.contact("pk1"), mapping={"consent": "opted_out", "phone": "x"})
     mid = queue_message(rt, "m-out", person="pk1")
-    claimed = outbound.claim(redis, mid, "pk1")
-    assert claimed is outbound.Claim.REFUSED and not claimed
+    claimed = outbound.claim(redis, mid, rt.svc.now(), "pk1")
+    assert claimed is SendClaim.REFUSED and not claimed
     assert outbound.load(redis, rt.svc.vault, mid)["state"] == "skipped"
     erased = queue_message(rt, "m-erased", person="pk-gone")  # created while the erasure ran: no contact
-    assert outbound.claim(redis, erased, "pk-gone") is outbound.Claim.REFUSED
-    assert not redis.exists(outbound.message_key(erased))  # the number and text go too
-    assert outbound.finish(redis, erased, OutState.SKIPPED) is False and not redis.exists(outbound.message_key(erased))
-    redis.hset(store.contact_key("pk2"), "phone", "x")
+    assert outbound.claim(redis, erased, rt.svc.now(), "pk-gone") is SendClaim.REFUSED
+    assert not redis.exists(keys.message(erased))  # the number and text go too
+    assert outbound.finish(redis, erased, OutState.SKIPPED) is False and not redis.exists(keys.message(erased))
+    redis.hset(keys.contact("pk2"), "phone", "x")
     other = queue_message(rt, "m-ok", person="pk2")
-    assert outbound.claim(redis, other, "pk2") is outbound.Claim.CLAIMED
-    assert outbound.claim(redis, other, "pk2") is outbound.Claim.TAKEN
+    assert outbound.claim(redis, other, rt.svc.now(), "pk2") is SendClaim.CLAIMED
+    assert outbound.claim(redis, other, rt.svc.now(), "pk2") is SendClaim.TAKEN
 
 
 def test_an_erasure_during_the_provider_call_is_not_undone(rt, fake, redis):
     mid = queue_message(rt)
-    assert outbound.claim(redis, mid)
-    redis.delete(outbound.message_key(mid))  # staff erased the person while Twilio answered
+    assert outbound.claim(redis, mid, rt.svc.now())
+    redis.delete(keys.message(mid))  # staff erased the person while Twilio answered
     assert outbound.finish(redis, mid, OutState.SENT, "SMgone") is False
-    assert not redis.exists(outbound.message_key(mid)) and not redis.exists(outbound.provider_key("SMgone"))
+    assert not redis.exists(keys.message(mid)) and not redis.exists(keys.provider_sid("SMgone"))
 
 
-def test_a_staff_alert_stalled_after_its_claim_is_sent_again_by_the_sweeper(twilio_app, rt, fake, redis):
-    from service import alerts
-    svc = twilio_app.extensions["sms_outreach"]
-    pipe = redis.pipeline()
-    [mid, _] = alerts.prepare(svc, svc.config, svc.flows(), pipe, "SMstall", crisis=True)
-    pipe.execute()
-    assert outbound.claim(redis, mid)  # then the worker lost Redis before it could record anything
-    assert mid not in alerts.sweep(svc, time.time() + 30)  # could still be in flight
-    assert mid in alerts.sweep(svc, time.time() + 120)
+def test_a_staff_alert_stalled_after_its_claim_is_sent_again_by_the_sweeper(twilio_app, rt, fake, redis, clock):
+    from workers.sweep import sweep_alerts
+    [mid, _] = create_alerts(rt, "SMstall")
+    clock.advance(61)
+    assert outbound.claim(redis, mid, rt.svc.now())  # then the worker lost Redis before it could record anything
+    clock.advance(30)
+    assert mid not in sweep_alerts(rt)  # could still be in flight
+    clock.advance(90)
+    assert mid in sweep_alerts(rt)
     assert outbound.load(redis, rt.svc.vault, mid)["state"] == "queued"
     assert deliver(rt, mid) is OutState.SENT
 
 
 def test_release_never_recreates_an_erased_record(rt, redis):
     mid = queue_message(rt)
-    assert outbound.claim(redis, mid)
-    redis.delete(outbound.message_key(mid))  # erased while the call was in flight
+    assert outbound.claim(redis, mid, rt.svc.now())
+    redis.delete(keys.message(mid))  # erased while the call was in flight
     outbound.release(redis, mid)
-    assert not redis.exists(outbound.message_key(mid))
+    assert not redis.exists(keys.message(mid))
 
 
 def test_a_twin_job_cannot_mark_a_sent_message_skipped(rt, fake, redis):
@@ -308,14 +312,14 @@ def test_a_twin_job_cannot_mark_a_sent_message_skipped(rt, fake, redis):
 
 
 def test_warm_up_checks_the_account_and_never_raises(twilio_app, fake, redis_url, caplog):
-    sender = TwilioSender(twilio_app.extensions[EXTENSION].config)
+    sender = TwilioSender(svc_of(twilio_app).config)
     assert sender.warm_up() and fake.account_fetches == 1
-    wrong = create_app(make_env(redis_url, TWILIO_API_BASE_URL=fake.url, TWILIO_FROM_NUMBER="+18555909944",
+    wrong = make_app(make_env(redis_url, TWILIO_API_BASE_URL=fake.url, TWILIO_FROM_NUMBER="+18555909944",
                                 TWILIO_AUTH_TOKEN="not-the-token"))
-    assert TwilioSender(wrong.extensions[EXTENSION].config).warm_up() is False
+    assert TwilioSender(svc_of(wrong).config).warm_up() is False
     assert "twilio_account_check_failed" in caplog.text
-    down = create_app(make_env(redis_url, TWILIO_API_BASE_URL="http://127.0.0.1:9", TWILIO_FROM_NUMBER="+18555909944"))
-    assert TwilioSender(down.extensions[EXTENSION].config, timeout=2).warm_up() is False
+    down = make_app(make_env(redis_url, TWILIO_API_BASE_URL="http://127.0.0.1:9", TWILIO_FROM_NUMBER="+18555909944"))
+    assert TwilioSender(svc_of(down).config, timeout=2).warm_up() is False
     assert "twilio_unreachable_at_start" in caplog.text
 
 
@@ -323,13 +327,13 @@ def test_a_callback_that_beats_our_record_of_the_send_is_adopted(twilio_app, rt,
     """Twilio may call /twilio/status before the worker has written down the sid it got back."""
     client = twilio_app.test_client()
     mid = queue_message(rt)
-    assert outbound.claim(redis, mid)
+    assert outbound.claim(redis, mid, rt.svc.now())
     assert status(client, "SMearly1", "delivered").status_code == 204  # before finish()
-    assert redis.exists(outbound.early_key("SMearly1"))
+    assert redis.exists(keys.early_status("SMearly1"))
     outbound.finish(redis, mid, OutState.SENT, "SMearly1")
     rec = outbound.load(redis, rt.svc.vault, mid)
     assert (rec["state"], rec["status"]) == ("sent", "delivered")
-    assert not redis.exists(outbound.early_key("SMearly1"))
+    assert not redis.exists(keys.early_status("SMearly1"))
     assert status(client, "SMearly1", "sent").status_code == 204  # late and behind: changes nothing
     assert outbound.load(redis, rt.svc.vault, mid)["status"] == "delivered"
 
@@ -337,7 +341,7 @@ def test_a_callback_that_beats_our_record_of_the_send_is_adopted(twilio_app, rt,
 def test_an_early_failure_keeps_its_error_code(twilio_app, rt, redis):
     client = twilio_app.test_client()
     mid = queue_message(rt)
-    assert outbound.claim(redis, mid)
+    assert outbound.claim(redis, mid, rt.svc.now())
     status(client, "SMearly2", "sent")
     status(client, "SMearly2", "undelivered", "30006")
     outbound.finish(redis, mid, OutState.SENT, "SMearly2")

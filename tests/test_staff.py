@@ -3,20 +3,20 @@ import re
 
 import pytest
 
-from service import accounts, callbacks, flowstore
-from service.accounts import Role
-from tests.conftest import Phone, make_env, replies
+from service.store import accounts, callbacks, flowdocs as flowstore, keys
+from service.store.accounts import Role
+from tests.conftest import NOON, Phone, make_env, replies, svc_of
 
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def staff_app(redis_url, redis):
+def staff_app(redis_url, redis, clock):
     from service import create_app
-    app = create_app(make_env(redis_url))
-    r = app.extensions["sms_outreach"].redis
+    app = create_app(make_env(redis_url), clock=clock)
+    r = svc_of(app).redis
     for role in Role:
-        accounts.create(r, f"{role.value}@center.org", PASSWORD, role)
+        accounts.create(r, f"{role.value}@center.org", PASSWORD, role, now=NOON)
     return app
 
 
@@ -79,7 +79,7 @@ def test_callback_claim_outcome_and_audited_reveal(staff_app, redis):
     client = login(staff_app)
     page = client.get("/staff/callbacks").get_data(as_text=True)
     assert "*******0123" in page and "+16175550123" not in page
-    [cb] = callbacks.waiting(redis, staff_app.extensions["sms_outreach"].vault)
+    [cb] = callbacks.waiting(redis, svc_of(staff_app).vault)
     revealed = client.post(f"/staff/callbacks/{cb.id}/reveal", data={"csrf_token": client.token})
     assert "+16175550123" in revealed.get_data(as_text=True)
     assert "+16175550123" not in client.get(f"/staff/callbacks?reveal={cb.id}").get_data(as_text=True)
@@ -88,16 +88,16 @@ def test_callback_claim_outcome_and_audited_reveal(staff_app, redis):
     assert "Claimed by staff@center.org" in client.get("/staff/callbacks").get_data(as_text=True)
     client.post(f"/staff/callbacks/{cb.id}/outcome", data={"csrf_token": client.token, "outcome": "reached",
                                                           "note": "talked"})
-    assert redis.zcard(callbacks.WAITING) == 0
+    assert redis.zcard(keys.CALLBACKS_WAITING) == 0
 
 
 def test_no_answer_returns_to_the_queue(staff_app, redis):
     Phone(staff_app.test_client()).text("CALL")
     client = login(staff_app)
-    [cb] = callbacks.waiting(redis, staff_app.extensions["sms_outreach"].vault)
+    [cb] = callbacks.waiting(redis, svc_of(staff_app).vault)
     client.post(f"/staff/callbacks/{cb.id}/claim", data={"csrf_token": client.token})
     client.post(f"/staff/callbacks/{cb.id}/outcome", data={"csrf_token": client.token, "outcome": "no_answer"})
-    [again] = callbacks.waiting(redis, staff_app.extensions["sms_outreach"].vault)
+    [again] = callbacks.waiting(redis, svc_of(staff_app).vault)
     assert again.state.value == "waiting" and again.attempts == 1
 
 
@@ -111,7 +111,7 @@ def test_person_page_export_and_delete(staff_app, redis):
     phone = Phone(staff_app.test_client())
     phone.text("CALL he overdosed")
     phone.text("SIGNS")
-    pk = staff_app.extensions["sms_outreach"].vault.person_key(phone.number)
+    pk = svc_of(staff_app).vault.person_key(phone.number)
     staff = login(staff_app)
     page = staff.get(f"/staff/people/{pk}").get_data(as_text=True)
     assert "constricted" in page and "+16175550123" not in page
@@ -121,7 +121,7 @@ def test_person_page_export_and_delete(staff_app, redis):
     assert exported.status_code == 200 and exported.json["phone"] == phone.number
     admin.post(f"/staff/people/{pk}/delete", data={"csrf_token": admin.token})
     assert not redis.exists(f"sms:transcript:{pk}") and not redis.hget(f"sms:contact:{pk}", "phone")
-    assert redis.zcard(callbacks.WAITING) == 0 and redis.zcard(callbacks.CRISIS_OPEN) == 0
+    assert redis.zcard(keys.CALLBACKS_WAITING) == 0 and redis.zcard(keys.CRISIS_OPEN) == 0
     assert not redis.keys("sms:callback:*") and not redis.keys("sms:crisis-flag:*")
     assert redis.hget(f"sms:contact:{pk}", "consent")  # consent record kept: proof of opt-outs
     assert [e["action"] for e in accounts.audit_log(redis)][:3] == ["delete_person", "export_person",
@@ -209,24 +209,24 @@ def test_flask_staff_create_command(staff_app, redis):
     assert short.exit_code != 0 and "12 characters" in short.output
 
 
-def test_unclaimed_callback_escalates_once_in_business_hours(redis_url, redis):
+def test_unclaimed_callback_escalates_once_in_business_hours(redis_url, redis, clock):
     from datetime import datetime
     from zoneinfo import ZoneInfo
     from rq import Queue
     from service import create_app
     from workers.escalation import escalate
     from workers.runtime import make_runtime
-    app = create_app(make_env(redis_url, STAFF_ALERT_NUMBERS="+16175550100"))
-    Phone(app.test_client()).text("CALL")
-    rt = make_runtime(app.extensions["sms_outreach"])
+    app = create_app(make_env(redis_url, STAFF_ALERT_NUMBERS="+16175550100"), clock=clock)
+    Phone(app.test_client()).text("CALL")  # Wednesday noon
+    rt = make_runtime(svc_of(app))
     alerts_queue = Queue("alerts", connection=redis)
     before = alerts_queue.count
-    created = redis.zrange(callbacks.WAITING, 0, 0, withscores=True)[0][1]
-    wednesday_noon = datetime(2026, 11, 25, 12, 0, tzinfo=ZoneInfo("America/New_York")).timestamp()
-    late = max(created, wednesday_noon) + 16 * 60
-    saturday = datetime(2026, 11, 28, 12, 0, tzinfo=ZoneInfo("America/New_York")).timestamp()
-    assert escalate(rt, now=saturday) == []
-    assert len(escalate(rt, now=late)) == 1 and escalate(rt, now=late + 60) == []
+    clock.set(datetime(2026, 11, 28, 12, 0, tzinfo=ZoneInfo("America/New_York")).timestamp())
+    assert escalate(rt) == []  # Saturday: nobody is in to call back
+    clock.set(NOON + 16 * 60)
+    assert len(escalate(rt)) == 1
+    clock.advance(60)
+    assert escalate(rt) == []  # once
     assert alerts_queue.count == before + 1
 
 
@@ -275,8 +275,9 @@ def test_rq_dashboard_is_behind_the_ops_role(staff_app):
     assert queues.status_code == 200 and "queues" in queues.json
 
 
-def test_conversation_list_is_masked_and_newest_first(staff_app):
+def test_conversation_list_is_masked_and_newest_first(staff_app, clock):
     Phone(staff_app.test_client(), "+16175550101").text("SIGNS")
+    clock.advance(60)
     Phone(staff_app.test_client(), "+16175550102").text("STOP")
     page = login(staff_app).get("/staff/people/").get_data(as_text=True)
     assert page.index("*******0102") < page.index("*******0101") and "opted_out" in page

@@ -1,11 +1,11 @@
 """The signed webhook on real Redis: keywords, compliance, idempotency, bad input."""
 import pytest
 
-from service import store
-from tests.conftest import Phone, new_sid, post_signed, replies, sign
+from service.store import keys as store_keys, people
+from tests.conftest import Phone, new_sid, post_signed, replies, sign, svc_of
 
 
-def keys(redis) -> set[str]:
+def stored_keys(redis) -> set[str]:
     """Everything stored except operational counters (a refusal is counted, never its content)."""
     return {k.decode() for k in redis.keys("*") if not k.startswith(b"sms:metrics:")}
 
@@ -53,9 +53,9 @@ def test_duplicate_sid_same_answer_no_double_state(phone, redis):
     assert a.data == b.data
     assert redis.zcard("sms:callbacks:waiting") == 1
     pk = next(iter(redis.keys("sms:transcript:*"))).decode().split(":")[-1]
-    assert redis.llen(store.transcript_key(pk)) == 1  # one exchange...
-    vault = phone.client.application.extensions["sms_outreach"].vault
-    assert [m["dir"] for m in store.transcript(redis, vault, pk)] == ["in", "out"]  # ...one in, one out
+    assert redis.llen(store_keys.transcript(pk)) == 1  # one exchange...
+    vault = svc_of(phone.client.application).vault
+    assert [m["dir"] for m in people.transcript(redis, vault, pk)] == ["in", "out"]  # ...one in, one out
 
 
 def test_stop_start_help_sequence(phone, redis, app):
@@ -67,8 +67,8 @@ def test_stop_start_help_sequence(phone, redis, app):
     assert "855.590.9944" in help_ and "Msg&data rates may apply" in help_ and "Reply STOP to cancel" in help_
     assert replies(phone.text("YES")) and "subscribed" in replies(phone.text("START"))[0]
     assert "constricted" in replies(phone.text("signs"))[0]
-    pk = app.extensions["sms_outreach"].vault.person_key(phone.number)
-    history = store.consent_history(redis, pk)
+    pk = svc_of(app).vault.person_key(phone.number)
+    history = people.consent_history(redis, pk)
     assert [(h["state"], h["keyword"]) for h in history] == [("opted_out", "STOP"), ("subscribed", "YES")]
     assert history[0]["sid"].startswith("SM") and history[0]["at"] > 0
 
@@ -136,7 +136,7 @@ def test_bad_signature_403_nothing_stored(client, redis):
     params = {"MessageSid": new_sid(), "From": "+16175550123", "Body": "SIGNS"}
     assert post_signed(client, "/twilio/sms", params, signature="bogus").status_code == 403
     assert post_signed(client, "/twilio/sms", params, signature="").status_code == 403
-    assert sign("/twilio/sms", params, token="other") and keys(redis) == set()
+    assert sign("/twilio/sms", params, token="other") and stored_keys(redis) == set()
 
 
 def test_signature_over_other_url_rejected(client, redis):
@@ -156,7 +156,7 @@ def test_signature_over_other_url_rejected(client, redis):
 def test_bad_input_is_4xx_and_stores_nothing(client, redis, params, status):
     response = post_signed(client, "/twilio/sms", params)
     assert response.status_code == status and response.json["detail"]
-    assert keys(redis) == set()
+    assert stored_keys(redis) == set()
 
 
 def test_invalid_utf8_is_400(client, redis):
@@ -164,13 +164,13 @@ def test_invalid_utf8_is_400(client, redis):
     response = client.post("/twilio/sms", data=raw, content_type="application/x-www-form-urlencoded",
                            headers={"X-Twilio-Signature": "irrelevant"})
     assert response.status_code == 400 and "UTF-8" in response.json["detail"]
-    assert keys(redis) == set()
+    assert stored_keys(redis) == set()
 
 
 def test_wrong_content_type_is_415(client, redis):
     response = client.post("/twilio/sms", json={"Body": "hi"}, headers={"X-Twilio-Signature": "x"})
     assert response.status_code == 415
-    assert keys(redis) == set()
+    assert stored_keys(redis) == set()
 
 
 def test_unknown_form_keys_are_accepted(phone):

@@ -2,16 +2,16 @@
 import logging
 import time
 
-from flows.engine import Consent
-from service import followups, outbound, store
-from service.outbound import OutState
+from flows import schedule
+from service.phone import recipient_zones
+from service.store import messages, people
+from service.store.messages import Kind, OutState, SendClaim
 from workers.runtime import Runtime
 from workers.sender import Failure, SendError
 
 log = logging.getLogger("workers.delivery")
 FAILURE_STATE = {Failure.OPTED_OUT: OutState.OPTED_OUT, Failure.UNDELIVERABLE: OutState.UNDELIVERABLE,
                  Failure.UNKNOWN: OutState.UNKNOWN, Failure.REJECTED: OutState.REJECTED}
-
 
 # A send that would start more than MAX_LATE after its slot gives the slot up and takes a new one: late
 # starts are what squeeze cap + 1 requests into one second at the provider.
@@ -24,27 +24,27 @@ class RetryLater(Exception):
     """Nothing was sent; raising hands the job to RQ's retry with backoff."""
 
 
-def deliver(rt: Runtime, mid: str, now: float | None = None) -> OutState:
+def deliver(rt: Runtime, mid: str) -> OutState:
     """Wait for an on-pace send slot holding nothing, then one atomic claim (which also sees a STOP or an
     erasure that came during the wait) and the provider call. Everything slow happens before the slot, so
     the gap between the reserved moment and the provider seeing the request stays small and steady, and
     the pacing margin that keeps every 1 s window under the cap can stay small too."""
     r = rt.svc.redis
-    rec = outbound.load(r, rt.svc.vault, mid)
+    rec = messages.load(r, rt.svc.vault, mid)
     if rec is None or rec["state"] != OutState.QUEUED.value:
         return OutState(rec["state"]) if rec else OutState.SKIPPED
-    if not _wait_for_slot(rt, rec, now):
+    if not _wait_for_slot(rt, rec):
         return _skip(r, mid)
-    claimed = outbound.claim(r, mid, rec["person"])
-    if claimed is outbound.Claim.REFUSED:
-        outbound.finish(r, mid, OutState.SKIPPED)  # counted; an erased person's record stays gone
+    claimed = messages.claim(r, mid, rt.svc.now(), rec["person"])
+    if claimed is SendClaim.REFUSED:
+        messages.finish(r, mid, OutState.SKIPPED)  # counted; an erased person's record stays gone
         return OutState.SKIPPED
     if not claimed:
         return OutState.SENDING
     return _send(rt, mid, rec)
 
 
-def _wait_for_slot(rt: Runtime, rec: dict, now: float | None) -> bool:
+def _wait_for_slot(rt: Runtime, rec: dict) -> bool:
     """Sleep until an on-pace slot; False when a follow-up's send window is closed at its slot.
 
     A process that wakes more than MAX_LATE after its slot (GC, a busy CPU) takes a new one, a few times;
@@ -55,7 +55,7 @@ def _wait_for_slot(rt: Runtime, rec: dict, now: float | None) -> bool:
         if wait < 0:
             raise RetryLater(f"outbound rate limit: next slot is {-wait:.1f}s away")
         slot = time.monotonic() + wait
-        if not window_open((time.time() if now is None else now) + wait):
+        if not window_open(rt.svc.now() + wait):
             return False
         delay = slot - time.monotonic()
         if delay > 0:
@@ -66,53 +66,47 @@ def _wait_for_slot(rt: Runtime, rec: dict, now: float | None) -> bool:
 
 
 def _skip(r, mid: str) -> OutState:
-    if outbound.skip(r, mid):  # only if still queued: a twin job may have sent it meanwhile
-        outbound.finish(r, mid, OutState.SKIPPED)
+    if messages.skip(r, mid):  # only if still queued: a twin job may have sent it meanwhile
+        messages.finish(r, mid, OutState.SKIPPED)
         return OutState.SKIPPED
-    state = r.hget(outbound.message_key(mid), "state")
-    return OutState(state.decode()) if state else OutState.SKIPPED
+    return messages.state_of(r, mid) or OutState.SKIPPED
 
 
 def _send_window(rt: Runtime, rec: dict):
-    """Whether a moment is inside the recipient's send window: always for staff alerts; for a follow-up
-    (a late retry or requeue may reach a closed window) settings and time zones are read once, here,
-    before any slot is reserved, so checking a slot costs no I/O."""
-    if rec["kind"] != "followup":
+    """Whether a moment is inside the recipient's send window: always for staff alerts and the
+    simulator's people; for a follow-up (a late retry or requeue may reach a closed window)
+    settings and time zones are read once, here, before any slot is reserved, so checking a slot costs
+    no I/O."""
+    if rec["kind"] != Kind.FOLLOWUP.value or rec.get("simulated") == "1":
         return lambda at: True
     config = rt.svc.current_config()
-    zones = followups.recipient_zones(config, rec["to"])
-    return lambda at: followups.send_time(config, zones, at, "") == at
+    rules, zones = config.send_rules(), recipient_zones(rec["to"], config.timezone)
+    return lambda at: schedule.in_window(rules, zones, at)
 
 
 def _send(rt: Runtime, mid: str, rec: dict) -> OutState:
     r = rt.svc.redis
     try:
-        sent = rt.sender.send(rec["to"], rec["body"])
+        sent = rt.sender_for(rec).send(rec["to"], rec["body"])
     except SendError as exc:
         if exc.failure is Failure.RETRY:
-            outbound.release(r, mid)
+            messages.release(r, mid)
             raise RetryLater(str(exc)) from None
         state = FAILURE_STATE[exc.failure]
-        outbound.finish(r, mid, state, code=exc.code)
+        messages.finish(r, mid, state, code=exc.code)
         _stop_texting(rt, rec["person"], exc.failure, mid)
         log.warning("outbound_failed", extra={"mid": mid, "state": state.value, "code": exc.code})
         return state
-    outbound.finish(r, mid, OutState.SENT, sent.provider_sid)
+    messages.finish(r, mid, OutState.SENT, sent.provider_sid)
     log.info("outbound_sent", extra={"mid": mid, "provider_sid": sent.provider_sid})
     return OutState.SENT
 
 
 def _stop_texting(rt: Runtime, person: str, failure: Failure, mid: str) -> None:
     """The carrier's word overrides ours: 21610 is an opt-out, a dead number gets nothing more."""
-    if not person or failure not in (Failure.OPTED_OUT, Failure.UNDELIVERABLE):
+    if not person:
         return
-    r, now = rt.svc.redis, time.time()
-    pending = followups.pending_of(r, person)
-    pipe = r.pipeline()
     if failure is Failure.OPTED_OUT:
-        pipe.hset(store.contact_key(person), "consent", Consent.OPTED_OUT.value)
-        store.record_consent(pipe, person, Consent.OPTED_OUT, "CARRIER_21610", mid, now)
-    else:
-        pipe.hset(store.contact_key(person), "undeliverable", int(now))
-    followups.cancel(pipe, person, pending)
-    pipe.execute()
+        people.carrier_opt_out(rt.svc.redis, person, mid, rt.svc.now())
+    elif failure is Failure.UNDELIVERABLE:
+        people.mark_undeliverable(rt.svc.redis, person, rt.svc.now())

@@ -1,17 +1,21 @@
 """Send one due follow-up, after re-reading everything that may have changed since it was scheduled."""
-import time
 from dataclasses import dataclass
 from enum import Enum
 
 from redis import WatchError
 
+from flows import schedule
 from flows.engine import Consent
-from service import followups, outbound, store
-from service.followups import FollowUpId
+from flows.schedule import SendRules, Timing
+from flows.hours import parse_weekly
+from service.phone import recipient_zones
+from service.store import followups, keys, messages
+from service.store.followups import FollowUpId
+from service.store.messages import Kind
 from workers.delivery import deliver
 from workers.runtime import Runtime
 
-WEEK = 7 * 86400
+ALWAYS = parse_weekly("Mon-Sun 00:00-24:00")  # the simulator's people wait for no window
 
 
 class Outcome(str, Enum):
@@ -31,26 +35,27 @@ class Plan:
     phone: str = ""
     text: str = ""
     sent: tuple[int, ...] = ()
+    simulated: bool = False
 
 
 def message_id(fid: str) -> str:
     return "fu_" + fid.replace(":", "_")
 
 
-def send_followup(rt: Runtime, fid: str, now: float | None = None) -> Outcome:
+def send_followup(rt: Runtime, fid: str) -> Outcome:
     mid = message_id(fid)
-    if rt.svc.redis.exists(outbound.message_key(mid)):
-        deliver(rt, mid, now)
+    if messages.exists(rt.svc.redis, mid):
+        deliver(rt, mid)
         return Outcome.HANDED_OVER
-    outcome = _prepare(rt, FollowUpId.parse(fid), fid, mid, time.time() if now is None else now)
+    outcome = _prepare(rt, FollowUpId.parse(fid), fid, mid, rt.svc.now())
     if outcome is Outcome.SENT:
-        deliver(rt, mid, now)  # None: delivery checks the window on the clock after the rate-limit wait
+        deliver(rt, mid)  # delivery checks the window again at its rate-limit slot
     return outcome
 
 
 def _prepare(rt: Runtime, fu: FollowUpId, fid: str, mid: str, now: float) -> Outcome:
     """Check and hand over in one WATCHed transaction, so a STOP landing meanwhile wins."""
-    key = store.contact_key(fu.person)
+    key = keys.contact(fu.person)
     with rt.svc.redis.pipeline() as pipe:
         while True:
             try:
@@ -66,8 +71,8 @@ def _prepare(rt: Runtime, fu: FollowUpId, fid: str, mid: str, now: float) -> Out
 
 def _check(rt: Runtime, r, fu: FollowUpId, fid: str, now: float) -> Plan:
     cfg, vault = rt.svc.current_config(), rt.svc.vault
-    consent, pending, undeliverable, sent, phone = r.hmget(
-        store.contact_key(fu.person), "consent", followups.FIELD, "undeliverable", "followups_sent", "phone")
+    consent, pending, undeliverable, sent, phone, simulated = r.hmget(
+        keys.contact(fu.person), "consent", followups.FIELD, "undeliverable", "followups_sent", "phone", "simulated")
     text = _text(rt, fu)
     if fid not in (pending or b"").decode().split() or text is None or not phone:
         return Plan(Outcome.SUPERSEDED)
@@ -75,25 +80,31 @@ def _check(rt: Runtime, r, fu: FollowUpId, fid: str, now: float) -> Plan:
         return Plan(Outcome.OPTED_OUT)
     if undeliverable:
         return Plan(Outcome.UNDELIVERABLE)
-    recent = tuple(sorted(int(t) for t in (sent or b"").decode().split() if int(t) > now - WEEK))
-    earliest = now if len(recent) < cfg.followups_per_week else recent[-cfg.followups_per_week] + WEEK
     number = vault.decrypt(phone)
-    due = followups.send_time(cfg, followups.recipient_zones(cfg, number), earliest, fid)
-    if due > fu.scheduled_at + cfg.followup_horizon_days * 86400:
+    history = tuple(int(t) for t in (sent or b"").decode().split())
+    slot = schedule.next_slot(_rules(cfg, bool(simulated)), recipient_zones(number, cfg.timezone), fu.scheduled_at,
+                              history, now, fid)
+    if slot.timing is Timing.EXPIRED:
         return Plan(Outcome.EXPIRED)
-    if due > now + 1:
-        return Plan(Outcome.DEFERRED, due)
-    return Plan(Outcome.SENT, phone=number, text=text, sent=recent)
+    if slot.timing is Timing.LATER:
+        return Plan(Outcome.DEFERRED, slot.at)
+    return Plan(Outcome.SENT, phone=number, text=text, sent=schedule.recent_sends(history, now),
+                simulated=bool(simulated))
+
+
+def _rules(cfg, simulated: bool) -> SendRules:
+    rules = cfg.send_rules()
+    return SendRules(ALWAYS, rules.center_zone, rules.per_week, rules.horizon_days) if simulated else rules
 
 
 def _apply(rt: Runtime, pipe, fu: FollowUpId, fid: str, mid: str, now: float, plan: Plan) -> None:
     if plan.outcome is Outcome.DEFERRED:
-        pipe.zadd(followups.DUE, {fid: plan.due})
+        followups.defer(pipe, fid, plan.due)
         return
     followups.remove(pipe, fu.person, fid)
     if plan.outcome is Outcome.SENT:
-        outbound.create(pipe, rt.svc.vault, mid, plan.phone, plan.text, "followup", fu.person, now)
-        pipe.hset(store.contact_key(fu.person), "followups_sent", " ".join(map(str, (*plan.sent, int(now)))))
+        messages.create(pipe, rt.svc.vault, mid, plan.phone, plan.text, Kind.FOLLOWUP, fu.person, now, plan.simulated)
+        pipe.hset(keys.contact(fu.person), "followups_sent", " ".join(map(str, (*plan.sent, int(now)))))
 
 
 def _text(rt: Runtime, fu: FollowUpId) -> str | None:

@@ -1,5 +1,5 @@
-"""RQ entry points. Each takes an id, re-reads state and is safe to run twice."""
-from workers import delivery, dispatch, escalation, followup
+"""RQ entry points, enqueued by name. Each takes an id, re-reads state and is safe to run twice."""
+from workers import delivery, dispatch, escalation, followup, sweep
 from workers.runtime import current
 
 
@@ -17,4 +17,4 @@ def dispatch_due() -> int:
 
 def escalate_callbacks() -> int:
     """Every minute: unclaimed call backs, and staff alerts a crash left unqueued."""
-    return len(escalation.escalate(current())) + len(escalation.sweep_alerts(current()))
+    return len(escalation.escalate(current())) + len(sweep.sweep_alerts(current()))

@@ -1,15 +1,12 @@
-"""What a worker process needs, built on its first job (never at import) from the same Config."""
+"""What a worker process needs, built before its first job (never at import) from the same Config."""
 from dataclasses import dataclass
 from functools import cache
 
-from rq import Queue
-
 from service import logs
 from service.config import Config
-from service.context import Services, build
-from workers.ratelimit import RateLimiter
-from workers.sender import Sender, make_sender
-
+from service.runtime import Services, build
+from service.store.ratelimit import RateLimiter
+from workers.sender import OutboxSender, Sender, make_sender
 
 
 @dataclass(frozen=True)
@@ -18,12 +15,15 @@ class Runtime:
     sender: Sender
     limiter: RateLimiter
 
-    def queue(self, name: str) -> Queue:
-        return Queue(name, connection=self.svc.redis)
+    def sender_for(self, record: dict) -> Sender:
+        """What the console's simulator caused never reaches a phone, whatever sender is configured."""
+        if record.get("simulated") == "1":
+            return OutboxSender(self.svc.redis, self.svc.vault, self.svc.clock)
+        return self.sender
 
 
 def make_runtime(svc: Services, sender: Sender | None = None) -> Runtime:
-    return Runtime(svc, sender or make_sender(svc.config, svc.redis, svc.vault),
+    return Runtime(svc, sender or make_sender(svc.config, svc.redis, svc.vault, svc.clock),
                    RateLimiter(svc.redis, svc.config.send_rate_per_second))
 
 

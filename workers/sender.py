@@ -1,7 +1,5 @@
 """The Sender seam: Twilio in production, a Redis outbox in development, simulator and tests."""
-import json
 import logging
-import time
 import uuid
 from dataclasses import dataclass
 from enum import Enum
@@ -14,12 +12,12 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
+from service.clock import Clock
 from service.config import Config
 from service.privacy import Vault
+from service.store import outbox
 
 log = logging.getLogger("workers.sender")
-OUTBOX = "sms:outbox"
-OUTBOX_LIMIT = 1000
 OPTED_OUT_CODES = {21610}
 UNDELIVERABLE_CODES = {21211, 21614, 21612, 21408, 21635}
 
@@ -41,7 +39,6 @@ class SendError(Exception):
 @dataclass(frozen=True)
 class Sent:
     provider_sid: str
-    status: str
 
 
 class Sender(Protocol):
@@ -51,21 +48,13 @@ class Sender(Protocol):
 class OutboxSender:
     """Records instead of sending; messages stay readable for the simulator (encrypted at rest)."""
 
-    def __init__(self, redis: Redis, vault: Vault):
-        self.redis, self.vault = redis, vault
+    def __init__(self, redis: Redis, vault: Vault, clock: Clock):
+        self.redis, self.vault, self.clock = redis, vault, clock
 
     def send(self, to: str, body: str) -> Sent:
         sid = "SM" + uuid.uuid4().hex
-        entry = json.dumps({"sid": sid, "to": to, "body": body, "at": round(time.time(), 3)})
-        pipe = self.redis.pipeline()
-        pipe.rpush(OUTBOX, self.vault.encrypt(entry))
-        pipe.ltrim(OUTBOX, -OUTBOX_LIMIT, -1)
-        pipe.execute()
-        return Sent(sid, "sent")
-
-
-def outbox(redis: Redis, vault: Vault) -> list[dict]:
-    return [json.loads(vault.decrypt(e)) for e in redis.lrange(OUTBOX, 0, -1)]
+        outbox.append(self.redis, self.vault, sid, to, body, self.clock.now())
+        return Sent(sid)
 
 
 class TwilioSender:
@@ -102,7 +91,7 @@ class TwilioSender:
             raise SendError(Failure.RETRY if never_sent(exc) else Failure.UNKNOWN, None, type(exc).__name__) from None
         except TwilioException as exc:
             raise SendError(Failure.UNKNOWN, None, type(exc).__name__) from None
-        return Sent(message.sid, message.status or "queued")
+        return Sent(message.sid)
 
 
 def classify_status(status: int, code: int | None) -> Failure:
@@ -123,5 +112,5 @@ def never_sent(exc: requests.exceptions.RequestException) -> bool:
     return isinstance(reason, MaxRetryError) and isinstance(reason.reason, NewConnectionError)
 
 
-def make_sender(config: Config, redis: Redis, vault: Vault) -> Sender:
-    return TwilioSender(config) if config.twilio_enabled else OutboxSender(redis, vault)
+def make_sender(config: Config, redis: Redis, vault: Vault, clock: Clock) -> Sender:
+    return TwilioSender(config) if config.twilio_enabled else OutboxSender(redis, vault, clock)

@@ -1,4 +1,4 @@
-"""The staff console: server-rendered pages for staff, admins and ops, in the same Flask app."""
+"""The staff console: server-rendered pages for staff, admins and ops."""
 from service.staff.auth import bp as auth_bp
 from service.staff.callbacks import bp as callbacks_bp
 from service.staff.flows import bp as flows_bp

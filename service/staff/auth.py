@@ -1,13 +1,20 @@
-"""Login, logout and the role check every staff page goes through."""
+"""Sign-in, sign-out, and the one lookup of who is signed in that every page, /metrics and the RQ
+dashboard go through."""
 from functools import wraps
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 
-from service import accounts
-from service.accounts import LoginRefused, Role
-from service.context import services
+from service.runtime import services
+from service.store import accounts
+from service.store.accounts import Account, LoginRefused, Role
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
+
+
+def current_account() -> Account | None:
+    """The signed-in staff account, or None."""
+    email = session.get("staff")
+    return accounts.get(services().redis, email) if email else None
 
 
 def require(role: Role | None):
@@ -15,7 +22,7 @@ def require(role: Role | None):
     def decorate(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            account = accounts.get(services().redis, session.get("staff", "")) if session.get("staff") else None
+            account = current_account()
             if account is None:
                 session.clear()
                 return redirect(url_for("auth.login", next=request.path))
@@ -30,9 +37,10 @@ def require(role: Role | None):
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if request.method == "POST":
+        svc = services()
         try:
-            account = accounts.authenticate(services().redis, request.form.get("email", ""),
-                                            request.form.get("password", ""))
+            account = accounts.authenticate(svc.redis, request.form.get("email", ""),
+                                            request.form.get("password", ""), svc.now())
         except LoginRefused:
             flash("Wrong email or password, or too many attempts: try again in 15 minutes.")
             return render_template("staff/login.html"), 401
@@ -51,7 +59,7 @@ def logout():
 @bp.get("/")
 @require(None)
 def home():
-    return redirect(url_for("callbacks.queue" if g.account.may(Role.STAFF) else "callbacks.ops"))
+    return redirect(url_for("callbacks.queue" if g.account.may(Role.STAFF) else "ops.page"))
 
 
 def _safe_next(target: str | None) -> str:

@@ -6,11 +6,11 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 
 from flows.gsm import segment_info, to_gsm7
 from flows.loader import PLACEHOLDER_SAMPLES, FlowError, load_documents
-from service import accounts, flowstore
-from service.accounts import Role
-from service.context import services
+from service.runtime import services
 from service.staff import flowforms
 from service.staff.auth import require
+from service.store import accounts, flowdocs
+from service.store.accounts import Role
 
 bp = Blueprint("flows", __name__, url_prefix="/staff/flows")
 MAX_IMPORT_BYTES = 256 * 1024
@@ -19,13 +19,13 @@ MAX_IMPORT_BYTES = 256 * 1024
 def working_documents() -> tuple[dict[str, str], str]:
     """The draft if there is one, else the published version, else the seed files."""
     svc = services()
-    draft = flowstore.draft(svc.redis)
+    draft = flowdocs.draft(svc.redis)
     if draft:
         return draft["documents"], "draft"
-    version = flowstore.published_version(svc.redis)
+    version = flowdocs.published_version(svc.redis)
     if version:
-        return flowstore.documents(svc.redis, version), f"version {version}"
-    return flowstore.seed_documents(svc.config.flows_dir), "seed files"
+        return flowdocs.documents(svc.redis, version), f"version {version}"
+    return flowdocs.seed_documents(svc.config.flows_dir), "seed files"
 
 
 @bp.get("/")
@@ -42,12 +42,12 @@ def save():
     docs = flowforms.from_form(request.form, working_documents()[0])
     problems = _problems(docs)
     if request.form.get("action") == "publish" and not problems:
-        n = flowstore.publish(svc.redis, docs, g.account.email, request.form.get("note", "")[:500])
-        accounts.audit(svc.redis, g.account.email, "publish_flows", f"version {n}")
+        n = flowdocs.publish(svc.redis, docs, g.account.email, request.form.get("note", "")[:500], svc.now())
+        accounts.audit(svc.redis, g.account.email, "publish_flows", f"version {n}", now=services().now())
         flash(f"Published version {n}. New texts are live now.")
         return redirect(url_for(".edit"))
-    flowstore.save_draft(svc.redis, docs, g.account.email)
-    accounts.audit(svc.redis, g.account.email, "save_flows_draft")
+    flowdocs.save_draft(svc.redis, docs, g.account.email, svc.now())
+    accounts.audit(svc.redis, g.account.email, "save_flows_draft", now=services().now())
     flash("Draft saved." if not problems else "Draft saved, but it can't be published until the problems are fixed.")
     return _render(docs, "draft", problems), 200 if not problems else 422
 
@@ -56,8 +56,8 @@ def save():
 @require(Role.ADMIN)
 def history():
     r = services().redis
-    return render_template("staff/flow_history.html", versions=flowstore.history(r),
-                           current=flowstore.published_version(r), audit=accounts.audit_log(r, 100))
+    return render_template("staff/flow_history.html", versions=flowdocs.history(r),
+                           current=flowdocs.published_version(r), audit=accounts.audit_log(r, 100))
 
 
 @bp.get("/diff/<int:a>/<int:b>")
@@ -65,7 +65,7 @@ def history():
 def diff(a, b):
     r = services().redis
     try:
-        left, right = flowstore.documents(r, a), flowstore.documents(r, b)
+        left, right = flowdocs.documents(r, a), flowdocs.documents(r, b)
     except KeyError as exc:
         abort(404, str(exc))
     lines = []
@@ -81,11 +81,11 @@ def rollback(n):
     """Rolling back publishes the old documents as a new version: history only grows."""
     r = services().redis
     try:
-        docs = flowstore.documents(r, n)
+        docs = flowdocs.documents(r, n)
     except KeyError as exc:
         abort(404, str(exc))
-    new = flowstore.publish(r, docs, g.account.email, f"rollback to version {n}")
-    accounts.audit(r, g.account.email, "rollback_flows", f"version {n} republished as {new}")
+    new = flowdocs.publish(r, docs, g.account.email, f"rollback to version {n}", services().now())
+    accounts.audit(r, g.account.email, "rollback_flows", f"version {n} republished as {new}", now=services().now())
     flash(f"Version {n} is live again, as version {new}.")
     return redirect(url_for(".history"))
 
@@ -115,8 +115,8 @@ def import_():
     problems = _problems(docs)
     if problems:
         return _render(working_documents()[0], "unchanged: import refused", problems), 422
-    flowstore.save_draft(services().redis, docs, g.account.email)
-    accounts.audit(services().redis, g.account.email, "import_flows")
+    flowdocs.save_draft(services().redis, docs, g.account.email, services().now())
+    accounts.audit(services().redis, g.account.email, "import_flows", now=services().now())
     flash("Imported as a draft: review, then publish.")
     return redirect(url_for(".edit"))
 
@@ -150,8 +150,8 @@ def _render(docs: dict[str, str], origin: str, problems: list[str]):
     try:
         form = flowforms.to_form(docs)
     except (yaml.YAMLError, KeyError, TypeError, AttributeError):
-        form = flowforms.to_form(flowstore.seed_documents(services().config.flows_dir))
+        form = flowforms.to_form(flowdocs.seed_documents(services().config.flows_dir))
         problems = problems + ["the stored draft could not be read; showing the seed files"]
     return render_template("staff/flows.html", form=form, origin=origin, problems=problems,
                            inline=flowforms.field_problems(problems, form),
-                           published=flowstore.published_version(services().redis))
+                           published=flowdocs.published_version(services().redis))

@@ -1,44 +1,55 @@
 """Settings (admin): hours, caps and on-call numbers, over the environment's defaults; audited."""
+import yaml
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
-import yaml
-
 from flows.loader import FlowError
-from service import accounts, flowstore, settings
-from service.accounts import Role
-from service.config import ConfigError
-from service.context import services
+from service.config import ConfigError, validate_overrides
 from service.phone import InvalidNumber, to_e164
+from service.runtime import services
 from service.staff.auth import require
+from service.store import accounts, flowdocs, settings
+from service.store.accounts import Role
 
 bp = Blueprint("settings", __name__, url_prefix="/staff/settings")
+EDITABLE = {
+    "BUSINESS_HOURS": "Business hours for call backs (e.g. Mon-Fri 09:00-17:00; Sat 10:00-14:00)",
+    "SEND_HOURS": "Hours follow-ups may be delivered, in the recipient's time (e.g. Mon-Sun 09:00-20:00)",
+    "CALLBACK_WITHIN_MINUTES": "Call back promise during business hours, in minutes",
+    "REPLIES_PER_HOUR": "Replies per number per hour before going silent",
+    "CRISIS_REPLIES_PER_HOUR": "Crisis replies per number per hour",
+    "FOLLOWUPS_PER_WEEK": "Follow-ups per person per 7 days",
+    "FOLLOWUP_HORIZON_DAYS": "Days after which an undelivered follow-up is dropped",
+    "STAFF_ALERT_NUMBERS": "On-call numbers for CALL and crisis alerts, comma-separated",
+}
 
 
 @bp.get("/")
 @require(Role.ADMIN)
 def page():
-    program = services().flows().program
-    return _render({**settings.overrides(services().redis), "program": program.name, "phone": program.phone}, None)
+    svc = services()
+    program = svc.flows().program
+    return _render({**settings.overrides(svc.redis), "program": program.name, "phone": program.phone}, None)
 
 
 @bp.post("/")
 @require(Role.ADMIN)
 def save():
     svc = services()
-    values = {name: request.form.get(name, "") for name in settings.EDITABLE}
+    values = {name: request.form.get(name, "") for name in EDITABLE}
     program = svc.flows().program
     values["program"] = request.form.get("program", program.name).strip()
     values["phone"] = request.form.get("phone", program.phone).strip()
-    chosen = {k: values[k] for k in settings.EDITABLE}
     try:
-        settings.validate(svc.config, chosen)  # both checked before either is written
+        kept = validate_overrides(svc.config, {k: values[k] for k in EDITABLE})  # both checked before either is written
         version = _publish_program(values["program"], values["phone"])
-        kept = settings.save(svc.redis, svc.config, chosen)
     except (ConfigError, FlowError) as exc:
         return _render(values, str(exc)), 422
-    accounts.audit(svc.redis, g.account.email, "save_settings", ", ".join(f"{k}={v}" for k, v in sorted(kept.items())))
+    settings.replace(svc.redis, kept)
+    accounts.audit(svc.redis, g.account.email, "save_settings", ", ".join(f"{k}={v}" for k, v in sorted(kept.items())),
+                   now=svc.now())
     if version:
-        accounts.audit(svc.redis, g.account.email, "publish_flows", f"version {version} (program name or number)")
+        accounts.audit(svc.redis, g.account.email, "publish_flows", f"version {version} (program name or number)",
+                       now=svc.now())
     flash("Settings saved; they apply to the next message.")
     return redirect(url_for(".page"))
 
@@ -54,21 +65,19 @@ def _publish_program(name: str, phone: str) -> int | None:
         to_e164(phone, svc.config.default_region, strict=True)
     except InvalidNumber:
         raise FlowError([f"call back number {phone!r} is not a phone number"]) from None
-    docs, _ = working_published_documents()
+    docs = published_documents()
     doc = yaml.safe_load(docs["program.yaml"])
     doc["program"] = {"name": name, "phone": phone}
     docs = {**docs, "program.yaml": yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)}
-    return flowstore.publish(svc.redis, docs, g.account.email, "program name or number changed in settings",
-                             keep_draft=True)  # an admin's unsaved flows draft is not thrown away
+    return flowdocs.publish(svc.redis, docs, g.account.email, "program name or number changed in settings",
+                            svc.now(), keep_draft=True)  # an admin's unsaved flows draft is not thrown away
 
 
-def working_published_documents() -> tuple[dict[str, str], int | None]:
+def published_documents() -> dict[str, str]:
     svc = services()
-    version = flowstore.published_version(svc.redis)
-    if version:
-        return flowstore.documents(svc.redis, version), version
-    return flowstore.seed_documents(svc.config.flows_dir), None
+    version = flowdocs.published_version(svc.redis)
+    return flowdocs.documents(svc.redis, version) if version else flowdocs.seed_documents(svc.config.flows_dir)
 
 
 def _render(values: dict[str, str], problem: str | None):
-    return render_template("staff/settings.html", fields=settings.EDITABLE, values=values, problem=problem)
+    return render_template("staff/settings.html", fields=EDITABLE, values=values, problem=problem)

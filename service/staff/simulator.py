@@ -1,27 +1,25 @@
 """A phone on screen: staff text the service from a fictional test number through the real signed webhook."""
-import re
-import time
 import xml.etree.ElementTree as ET
-from datetime import datetime
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from twilio.request_validator import RequestValidator
 
-from service import followups, store
-from service.accounts import Role
-from service.context import services
+from service import queues
+from service.phone import is_fictional
+from service.sms.validate import SIMULATOR
+from service.runtime import services
 from service.staff.auth import require
+from service.store import followups, outbox, people
+from service.store.accounts import Role
 
 bp = Blueprint("simulator", __name__, url_prefix="/staff/simulator")
-# NANP numbers reserved for fiction (555-0100..0199): the simulator can never show a real person's texts.
-TEST_NUMBER = re.compile(r"^\+1\d{3}55501\d{2}$")
 DEFAULT_NUMBER = "+16175550100"
 
 
 def _number() -> str:
     number = (request.values.get("number") or DEFAULT_NUMBER).strip()
-    if not TEST_NUMBER.match(number):
+    if not is_fictional(number):
         abort(400, "simulator numbers must be fictional, like +1 617 555 0100 to 0199")
     return number
 
@@ -32,12 +30,11 @@ def phone():
     svc = services()
     number = _number()
     pk = svc.vault.person_key(number)
-    from workers.sender import outbox
-    sent = [m for m in outbox(svc.redis, svc.vault) if m["to"] == number]
-    due = {m.decode(): s for m, s in svc.redis.zrange(followups.DUE, 0, -1, withscores=True)}
-    pending = [{"id": fid, "due": due.get(fid)} for fid in followups.pending_of(svc.redis, pk)]
-    return render_template("staff/simulator.html", number=number, transcript=store.transcript(svc.redis, svc.vault, pk),
-                           outbox=sent, pending=pending, testing=not svc.config.production)
+    sent = [m for m in outbox.read(svc.redis, svc.vault) if m["to"] == number]
+    pending = followups.pending_of(svc.redis, pk)
+    due = followups.due_times(svc.redis, pending)
+    return render_template("staff/simulator.html", number=number, transcript=people.transcript(svc.redis, svc.vault, pk),
+                           outbox=sent, pending=[{"id": fid, "due": due.get(fid)} for fid in pending])
 
 
 @bp.post("/send")
@@ -46,8 +43,8 @@ def send():
     """Signs the request with our auth token and posts it through the whole WSGI stack, like Twilio."""
     svc = services()
     number = _number()
-    params = {"MessageSid": f"SMsim{time.time_ns():x}", "AccountSid": svc.config.twilio_account_sid or "ACsim",
-              "From": number, "To": "simulator", "Body": request.form.get("body", "")[:1600], "NumMedia": "0"}
+    params = {"MessageSid": f"SMsim{int(svc.now() * 1e9):x}", "AccountSid": svc.config.twilio_account_sid or "ACsim",
+              "From": number, "To": SIMULATOR, "Body": request.form.get("body", "")[:1600], "NumMedia": "0"}
     signature = RequestValidator(svc.config.twilio_auth_token.reveal()).compute_signature(
         svc.config.public_base_url + "/twilio/sms", params)
     with current_app.test_client() as client:
@@ -63,18 +60,14 @@ def send():
 @bp.post("/deliver")
 @require(Role.STAFF)
 def deliver():
-    """Test-only: send this number's pending follow-ups now (at the next send-window moment), to the outbox."""
+    """This fictional number's pending follow-ups become due now and go to the workers, which send a
+    fictional number's texts to the outbox, never to a phone."""
     svc = services()
-    if svc.config.production:
-        abort(403, "not available in production")
-    from workers.followup import send_followup
-    from workers.runtime import make_runtime
-    from workers.sender import OutboxSender
     number = _number()
-    rt = make_runtime(svc, OutboxSender(svc.redis, svc.vault))
-    config = svc.current_config()
-    moment = datetime.fromtimestamp(followups.send_time(config, followups.recipient_zones(config, number),
-                                                         time.time(), "simulator"))
-    for fid in followups.pending_of(svc.redis, svc.vault.person_key(number)):
-        send_followup(rt, fid, now=moment.timestamp())
+    pending = followups.pending_of(svc.redis, svc.vault.person_key(number))
+    pipe = svc.redis.pipeline()
+    for fid in pending:
+        followups.defer(pipe, fid, svc.now())
+    pipe.execute()
+    flash(f"{len(pending)} follow-up(s) handed to the workers." if pending else "Nothing pending for this number.")
     return redirect(url_for(".phone", number=number))

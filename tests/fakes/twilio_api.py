@@ -1,11 +1,11 @@
-"""A local fake of Twilio's Create Message endpoint, over real HTTP, held to Twilio's OpenAPI description.
+"""A local fake of Twilio's Messages API, over real HTTP, held to Twilio's OpenAPI description.
 
-The contract comes from ../shared/twilio/twilio_api_v2010.json: path, AccountSid pattern, basic auth,
-form parameters, required To, 201 with the message schema's fields. Tests script failures per number.
+The contract comes from twilio_api_v2010_subset.json beside this file (the operations we use, extracted
+from twilio/twilio-oai, Apache-2.0): path, AccountSid pattern, basic auth, form parameters, required To,
+201 with the message schema's fields. Tests script failures per number.
 """
 import base64
 import json
-import os
 import re
 import threading
 import time
@@ -16,8 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl
 
-ROOT = Path(__file__).resolve().parents[2]
-SPEC = Path(os.environ.get("TWILIO_OPENAPI", ROOT.parent / "shared" / "twilio" / "twilio_api_v2010.json"))
+SPEC = Path(__file__).with_name("twilio_api_v2010_subset.json")
 MESSAGES_PATH = "/2010-04-01/Accounts/{AccountSid}/Messages.json"
 ACCOUNT_PATH = "/2010-04-01/Accounts/{Sid}.json"
 

@@ -1,0 +1,1 @@
+"""The ops edge: health checks, Prometheus metrics, the queue dashboard, the Ops page and `flask ops`."""

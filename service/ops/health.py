@@ -1,0 +1,45 @@
+"""Liveness and readiness for load balancers, process managers and ops."""
+from datetime import datetime, timedelta, timezone
+
+from flask import Blueprint
+from redis.exceptions import RedisError
+from rq import Worker
+from rq.cron import CronScheduler
+
+from service.runtime import services
+
+bp = Blueprint("health", __name__)
+WORKER_FRESH = timedelta(seconds=420)  # RQ's default worker TTL: an idle worker heartbeats this often
+CLOCK_FRESH = timedelta(seconds=120)
+
+
+@bp.get("/healthz")
+def healthz():
+    return {"status": "ok"}
+
+
+@bp.get("/readyz")
+def readyz():
+    """Ready when Redis answers, a worker heartbeat is fresh and the clock (rq cron) is alive."""
+    checks = readiness(services().redis)
+    return {"ready": all(checks.values()), "checks": checks}, 200 if all(checks.values()) else 503
+
+
+def readiness(redis) -> dict[str, bool]:
+    """Heartbeats are compared with the machine's real time: RQ writes them with it."""
+    try:
+        redis.ping()
+    except RedisError:
+        return {"redis": False, "worker": False, "clock": False}
+    now = datetime.now(timezone.utc)
+    workers = Worker.all(connection=redis)
+    clocks = CronScheduler.all(connection=redis)
+    return {
+        "redis": True,
+        "worker": any(w.last_heartbeat and now - _aware(w.last_heartbeat) < WORKER_FRESH for w in workers),
+        "clock": any(c.last_heartbeat and now - _aware(c.last_heartbeat) < CLOCK_FRESH for c in clocks),
+    }
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

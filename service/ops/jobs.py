@@ -1,0 +1,40 @@
+"""What ops see of RQ beyond the counts: workers, failed jobs, and requeue or delete of a failed job."""
+from redis import Redis
+from rq import Queue, Worker
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+from rq.registry import FailedJobRegistry
+
+from service import queues
+
+
+def workers(r: Redis) -> list[dict]:
+    return [{"name": w.name, "state": w.get_state(), "job": w.get_current_job_id() or "",
+             "heartbeat": w.last_heartbeat} for w in Worker.all(connection=r)]
+
+
+def failed_jobs(r: Redis, limit: int = 50) -> list[dict]:
+    rows = []
+    for name in queues.ALL:
+        registry = FailedJobRegistry(queue=Queue(name, connection=r))
+        for job in Job.fetch_many(registry.get_job_ids(0, limit - 1), connection=r):
+            if job is not None:
+                rows.append({"id": job.id, "queue": name, "call": job.func_name, "args": job.args,
+                             "error": (job.latest_result().exc_string or "").strip().splitlines()[-1:]
+                             if job.latest_result() else []})
+    return rows
+
+
+def act_on_failed(r: Redis, job_id: str, action: str) -> bool:
+    try:
+        job = Job.fetch(job_id, connection=r)
+    except NoSuchJobError:
+        return False
+    registry = FailedJobRegistry(queue=Queue(job.origin, connection=r))
+    if job_id not in registry.get_job_ids():
+        return False
+    if action == "requeue":
+        registry.requeue(job_id)
+    else:
+        registry.remove(job, delete_job=True)
+    return True

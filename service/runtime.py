@@ -1,0 +1,76 @@
+"""What every process builds once and hands down: config, Redis, vault, clock, flows.
+
+The web keeps it in `app.extensions`; a worker builds its own (workers/runtime.py). Nothing is built at
+import time."""
+from dataclasses import dataclass
+
+from flask import current_app
+from redis import Redis
+from redis.sentinel import Sentinel
+
+from flows.engine import Policy
+from flows.loader import load_directory
+from flows.model import FlowSet
+from service import config as settings_config
+from service.clock import Clock
+from service.config import Config
+from service.privacy import Vault
+from service.store import settings
+from service.store.flowdocs import FlowSource
+from service.store.metrics import Buffer
+
+EXTENSION = "sms_outreach"
+
+
+@dataclass(frozen=True)
+class Services:
+    config: Config
+    redis: Redis
+    vault: Vault
+    source: FlowSource
+    policy: Policy
+    counters: Buffer  # this process's metric counts, flushed to Redis in the background
+    clock: Clock
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def flows(self) -> FlowSet:
+        """The published flows now: staff may publish a new version at any moment."""
+        return self.source.current(self.redis)
+
+    def current_config(self, overrides: dict[str, str] | None = None) -> Config:
+        """Config with the console's settings applied (read from Redis unless the caller has them)."""
+        values = settings.overrides(self.redis) if overrides is None else overrides
+        return settings_config.effective(self.config, values)
+
+    def policy_for(self, config: Config) -> Policy:
+        return self.policy if config is self.config else policy(config)
+
+
+def build(config: Config, clock: Clock | None = None) -> Services:
+    return Services(config, connect(config), Vault.from_config(config),
+                    FlowSource(load_directory(config.flows_dir)), policy(config), Buffer(), clock or Clock())
+
+
+def connect(config: Config) -> Redis:
+    """Short timeouts: with Redis down the webhook must answer 503 fast so Twilio uses the fallback URL.
+
+    With Sentinel the client asks the sentinels for the current primary and follows a failover.
+    """
+    timeouts = {"socket_timeout": 2, "socket_connect_timeout": 1}
+    if config.redis_sentinels:
+        sentinel = Sentinel(list(config.redis_sentinels), sentinel_kwargs=timeouts, **timeouts)
+        return sentinel.master_for(config.redis_sentinel_master, health_check_interval=30,
+                                   password=config.redis_password.reveal() or None, **timeouts)
+    return Redis.from_url(config.redis_url, health_check_interval=30, **timeouts)
+
+
+def policy(config: Config) -> Policy:
+    return Policy(config.business_hours, config.callback_within_minutes,
+                  config.replies_per_hour, config.crisis_replies_per_hour)
+
+
+def services() -> Services:
+    """The running app's Services (inside a request or an app context)."""
+    return current_app.extensions[EXTENSION]

@@ -1,0 +1,124 @@
+"""One inbound text: claim its MessageSid, ask the engine, save everything in one atomic write."""
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from flows import schedule
+from flows.alerts import TEXTS as ALERT_TEXTS
+from flows.engine import Consent, Decision, decide
+from service import queues
+from service.config import Config
+from service.phone import recipient_zones
+from service.runtime import Services
+from service.sms.twiml import render
+from service.sms.validate import InboundSms
+from service.store import callbacks, followups, inbound, keys, messages, people
+from service.store.batch import Batch
+from service.store.followups import FollowUpId
+
+log = logging.getLogger("service.inbound")
+WAIT_FOR_TWIN = 3.0
+
+
+@dataclass(frozen=True)
+class Handled:
+    twiml: str
+    decision: Decision | None  # None: a duplicate, answered as the first time
+
+
+def handle(svc: Services, msg: InboundSms) -> Handled:
+    """Idempotent on MessageSid: a retry gets the first answer back and changes nothing."""
+    pk, now = svc.vault.person_key(msg.e164), svc.now()
+    claim, state = inbound.open_inbound(svc.redis, msg.sid, pk, now)
+    if not claim.fresh:
+        log.info("inbound_duplicate", extra={"sid": msg.sid, "person": pk})
+        return Handled(claim.answer or _await_twin(svc, msg.sid), None)
+    try:
+        return process(svc, msg, pk, now, state)
+    except BaseException:
+        inbound.release_inbound(svc.redis, msg.sid)
+        raise
+
+
+def process(svc: Services, msg: InboundSms, pk: str, now: float, state: inbound.State) -> Handled:
+    r = svc.redis
+    flows = svc.source.for_version(r, state.flows_version)
+    config = svc.current_config(state.settings)
+    local = datetime.fromtimestamp(now, config.timezone)
+    decision = decide(flows, svc.policy_for(config), state.texter, msg.body, local)
+    twiml = render(decision.replies)
+    pipe = Batch(r)  # one atomic script call: see service/store/batch.py
+    _save(svc, config, pipe, msg, pk, now, state, decision)
+    alert_ids = _alert(svc, config, flows, pipe, msg, decision, now)
+    inbound.finish_inbound(pipe, msg.sid, twiml)
+    pipe.execute()
+    queues.enqueue_messages(r, alert_ids)  # a crash before this line is caught by the alert sweeper
+    log.info("inbound", extra={"sid": msg.sid, "person": pk, "intent": decision.intent.value, "flow": decision.flow,
+                               "replies": len(decision.replies), "crisis": decision.crisis,
+                               "silence": decision.silence.value if decision.silence else None})
+    return Handled(twiml, decision)
+
+
+def _save(svc: Services, config: Config, pipe, msg: InboundSms, pk: str, now: float, state: inbound.State,
+          decision: Decision) -> None:
+    texter = state.texter
+    changes_consent = decision.consent_changed or texter.first_contact
+    people.record_contact(pipe, svc.vault, pk, msg.e164, decision.consent if changes_consent else None, now,
+                          texter.first_contact, state.has_phone, state.undeliverable, msg.simulated)
+    if changes_consent:
+        people.record_consent(pipe, pk, decision.consent, decision.keyword or "FIRST_MESSAGE", msg.sid, now)
+    ids = [f"{msg.sid}/{i}" for i in range(len(decision.replies))]
+    people.record_exchange(pipe, svc.vault, pk, [("in", msg.body, msg.sid)]
+                           + [("out", reply, i) for reply, i in zip(decision.replies, ids)], now)
+    _count(svc, pipe, pk, ids, now, decision)
+    if decision.crisis:
+        callbacks.flag_crisis(pipe, svc.vault, pk, msg.e164, msg.sid, msg.body, now)
+    if decision.callback:
+        callbacks.request(pipe, svc.vault, pk, msg.e164, msg.sid, now, decision.crisis)
+    if (decision.cancel_followups or decision.consent is Consent.OPTED_OUT) and state.pending:
+        followups.cancel(pipe, pk, state.pending)
+    if decision.schedule:
+        _schedule(config, pipe, pk, msg.e164, decision, now)
+
+
+def _schedule(config: Config, pipe, pk: str, e164: str, decision: Decision, now: float) -> None:
+    rules, zones, due = config.send_rules(), recipient_zones(e164, config.timezone), {}
+    for item in decision.schedule:
+        fid = str(FollowUpId(pk, item.flow, item.step, int(now)))
+        when = schedule.first_due(rules, zones, now, item.after.total_seconds(), fid)
+        if when is not None:
+            due[fid] = when
+    followups.add(pipe, pk, due)
+
+
+def _alert(svc: Services, config: Config, flows, pipe, msg: InboundSms, decision: Decision, now: float) -> list[str]:
+    """Alert records are written with the rest, so they exist whenever the message's data does. A
+    simulated text's alert goes to the outbox: the simulator never pages real on-call staff."""
+    if decision.alert is None:
+        return []
+    body = flows.render(ALERT_TEXTS[decision.alert])
+    return messages.create_alerts(pipe, svc.vault, msg.sid, config.staff_alert_numbers, body, now, msg.simulated)
+
+
+def _count(svc: Services, pipe, pk: str, ids: list[str], now: float, decision: Decision) -> None:
+    """Replies count toward the hourly budgets; the first reply is the crisis one when there is one."""
+    crisis_ids = ids[:1] if decision.crisis_replied else []
+    if crisis_ids:
+        people.count_replies(pipe, pk, crisis_ids, now, crisis=True)
+    if ids[len(crisis_ids):]:
+        people.count_replies(pipe, pk, ids[len(crisis_ids):], now, crisis=False)
+    svc.counters.add(keys.METRICS_REPLIES, decision.flow or decision.intent.value)
+    if decision.consent_changed and decision.consent is Consent.OPTED_OUT:
+        svc.counters.add(keys.METRICS_EVENTS, "opt_outs")
+
+
+def _await_twin(svc: Services, sid: str) -> str:
+    """The same message is being handled right now (a retry raced the original): wait for its answer."""
+    deadline = time.monotonic() + WAIT_FOR_TWIN
+    while time.monotonic() < deadline:
+        answer = inbound.answer_of(svc.redis, sid)
+        if answer:
+            return answer
+        time.sleep(0.05)
+    return render(())  # the original will still answer; never send the texter a second copy

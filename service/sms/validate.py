@@ -1,0 +1,68 @@
+"""What every Twilio request must pass before anything is read or stored: UTF-8 form, our signature,
+well-formed fields."""
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote_to_bytes
+
+from flask import abort, request
+from twilio.request_validator import RequestValidator
+
+from service.phone import InvalidNumber, to_e164
+from service.runtime import Services
+
+MAX_BODY_CHARS = 1600  # Twilio's own limit for one inbound message
+SID = re.compile(r"^[A-Za-z0-9]{2,64}$")
+FORM = "application/x-www-form-urlencoded"
+NON_ASCII = re.compile(rb"%[89a-fA-F]|[\x80-\xff]")  # the only ways a form body can carry a byte >= 0x80
+
+
+SIMULATOR = "simulator"  # the To of the staff console's simulated texts (signed by us; Twilio never sends it)
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    sid: str
+    e164: str
+    body: str
+    simulated: bool = False  # from the console's simulator: nothing it causes may reach a real phone
+
+
+def check_signature(svc: Services) -> None:
+    """Nothing is read or stored for a request Twilio did not sign with our auth token."""
+    signature = request.headers.get("X-Twilio-Signature", "")
+    url = svc.config.public_base_url + request.path
+    if request.query_string:
+        url += "?" + request.query_string.decode("latin-1")
+    validator = RequestValidator(svc.config.twilio_auth_token.reveal())
+    if not signature or not validator.validate(url, request.form, signature):
+        abort(403, "missing or invalid X-Twilio-Signature")
+
+
+def parse_inbound(svc: Services) -> InboundSms:
+    form = request.form
+    sid = form.get("MessageSid", "")
+    if not SID.match(sid):
+        abort(400, "MessageSid is missing or malformed")
+    if not form.get("From"):
+        abort(400, "From is missing")
+    try:
+        e164 = to_e164(form["From"], svc.config.default_region)
+    except InvalidNumber:
+        abort(400, "From is not a phone number")
+    body = form.get("Body", "")
+    if len(body) > MAX_BODY_CHARS:
+        abort(413, f"Body is longer than {MAX_BODY_CHARS} characters")
+    return InboundSms(sid, e164, body, form.get("To") == SIMULATOR)
+
+
+def require_utf8_form() -> None:
+    """Twilio sends UTF-8 forms; anything else is refused before it can be misread."""
+    if request.mimetype != FORM:
+        abort(415, f"expected {FORM}")
+    raw = request.get_data(cache=True)
+    if not NON_ASCII.search(raw):
+        return  # all ASCII (most texts): valid UTF-8 without decoding anything
+    try:  # separators are ASCII, so the whole body decodes exactly when every field does
+        unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        abort(400, "request body is not valid UTF-8")

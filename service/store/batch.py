@@ -1,0 +1,80 @@
+"""Writes gathered in Python and applied by Redis in one atomic script call (lua/apply_batch.lua).
+
+The webhook's commit is a dozen small writes. As a MULTI/EXEC pipeline each one costs the client a
+command to pack and a reply to parse; here they travel as one EVALSHA whose arguments are the commands
+themselves, so the commit costs one command whatever it holds. Like MULTI/EXEC, nothing else runs in
+between and writes before a failing command are not rolled back; unlike it, a failing command stops the
+ones after it (ours only fail on a wrong key type, a bug; the webhook then releases its MessageSid and
+Twilio's retry writes everything again).
+
+A Batch offers the few pipeline methods the write path uses, with redis-py's argument conventions, so
+the store functions take either a Batch or a real pipeline.
+"""
+from redis import Redis
+
+from service.store import scripts
+
+
+class Batch:
+    def __init__(self, r: Redis):
+        self._redis = r
+        self._args: list = []
+
+    def __len__(self) -> int:
+        return len(self._args)
+
+    def _add(self, *words) -> None:
+        self._args.append(len(words))
+        self._args.extend(words)
+
+    def hset(self, key: str, field: str | None = None, value=None, mapping: dict | None = None) -> None:
+        pairs = [] if field is None else [field, value]
+        for k, v in (mapping or {}).items():
+            pairs += (k, v)
+        if not pairs:
+            raise ValueError("hset needs a field or a mapping")
+        self._add("HSET", key, *pairs)
+
+    def hsetnx(self, key: str, field: str, value) -> None:
+        self._add("HSETNX", key, field, value)
+
+    def hdel(self, key: str, *fields: str) -> None:
+        self._add("HDEL", key, *fields)
+
+    def hincrby(self, key: str, field: str, amount: int = 1) -> None:
+        self._add("HINCRBY", key, field, amount)
+
+    def zadd(self, key: str, mapping: dict) -> None:
+        pairs = []
+        for member, score in mapping.items():
+            pairs += (score, member)
+        self._add("ZADD", key, *pairs)
+
+    def zrem(self, key: str, *members: str) -> None:
+        self._add("ZREM", key, *members)
+
+    def zremrangebyscore(self, key: str, low, high) -> None:
+        self._add("ZREMRANGEBYSCORE", key, low, high)
+
+    def rpush(self, key: str, *values) -> None:
+        self._add("RPUSH", key, *values)
+
+    def ltrim(self, key: str, start: int, end: int) -> None:
+        self._add("LTRIM", key, start, end)
+
+    def sadd(self, key: str, *members: str) -> None:
+        self._add("SADD", key, *members)
+
+    def expire(self, key: str, seconds: int) -> None:
+        self._add("EXPIRE", key, seconds)
+
+    def set(self, key: str, value, ex: int | None = None) -> None:
+        if ex is None:
+            self._add("SET", key, value)
+        else:
+            self._add("SET", key, value, "EX", ex)
+
+    def execute(self) -> None:
+        if self._args:
+            scripts.run(self._redis, "apply_batch", args=self._args)
+            self._args = []

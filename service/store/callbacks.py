@@ -1,0 +1,132 @@
+"""Call back requests (CALL) and crisis flags: durable queues that staff work through, oldest first."""
+import json
+from dataclasses import dataclass
+from enum import Enum
+
+from redis import Redis
+
+from service.privacy import Vault
+from service.store import keys, scripts
+
+
+class CallbackState(str, Enum):
+    WAITING = "waiting"
+    CLAIMED = "claimed"
+    REACHED = "reached"
+    NO_ANSWER = "no_answer"
+    WRONG_NUMBER = "wrong_number"
+
+
+CLOSING = {CallbackState.REACHED, CallbackState.WRONG_NUMBER}
+
+
+@dataclass(frozen=True)
+class Callback:
+    id: str
+    person: str
+    phone: str
+    state: CallbackState
+    created_at: float
+    crisis: bool
+    claimed_by: str = ""
+    attempts: int = 0
+    notes: tuple[dict, ...] = ()
+
+
+def request(pipe, vault: Vault, pk: str, e164: str, sid: str, now: float, crisis: bool) -> str:
+    callback_id = sid
+    pipe.hset(keys.callback(callback_id), mapping={
+        "person": pk, "phone": vault.encrypt(e164), "state": CallbackState.WAITING.value,
+        "created_at": round(now, 3), "sid": sid, "crisis": int(crisis)})
+    pipe.zadd(keys.CALLBACKS_WAITING, {callback_id: now})
+    pipe.hset(keys.contact(pk), "open_callback", callback_id)
+    pipe.sadd(keys.records(pk), keys.callback(callback_id))
+    return callback_id
+
+
+def flag_crisis(pipe, vault: Vault, pk: str, e164: str, sid: str, body: str, now: float) -> None:
+    pipe.hset(keys.crisis_flag(sid), mapping={
+        "person": pk, "phone": vault.encrypt(e164), "body": vault.encrypt(body),
+        "created_at": round(now, 3), "sid": sid})
+    pipe.zadd(keys.CRISIS_OPEN, {sid: now})
+    pipe.sadd(keys.records(pk), keys.crisis_flag(sid))
+
+
+def waiting(r: Redis, vault: Vault, limit: int = 200) -> list[Callback]:
+    ids = [i.decode() for i in r.zrange(keys.CALLBACKS_WAITING, 0, limit - 1)]
+    return [cb for cb in (get(r, vault, i) for i in ids) if cb]
+
+
+def get(r: Redis, vault: Vault, callback_id: str) -> Callback | None:
+    h = {k.decode(): v.decode() for k, v in r.hgetall(keys.callback(callback_id)).items()}
+    if not h:
+        return None
+    return Callback(callback_id, h["person"], vault.decrypt(h["phone"]), CallbackState(h["state"]),
+                    float(h["created_at"]), h.get("crisis") == "1", h.get("claimed_by", ""),
+                    int(h.get("attempts", 0)), tuple(json.loads(h.get("notes", "[]"))))
+
+
+def claim_callback(r: Redis, callback_id: str, who: str, now: float) -> bool:
+    """First staff member to claim gets it; others see who has it."""
+    return bool(scripts.run(r, "claim_callback", [keys.callback(callback_id)],
+                            [CallbackState.WAITING.value, CallbackState.CLAIMED.value, who, now]))
+
+
+def record_outcome(r: Redis, vault: Vault, callback_id: str, who: str, outcome: CallbackState, note: str,
+                   now: float) -> None:
+    """Reached and wrong number close the request; no answer puts it back in the queue for another try."""
+    cb = get(r, vault, callback_id)
+    if cb is None:
+        raise KeyError(callback_id)
+    notes = [*cb.notes, {"at": round(now, 3), "who": who, "outcome": outcome.value, "note": note}]
+    pipe = r.pipeline()
+    state = outcome if outcome in CLOSING else CallbackState.WAITING
+    pipe.hset(keys.callback(callback_id), mapping={"state": state.value, "claimed_by": "",
+                                                   "attempts": cb.attempts + 1, "notes": json.dumps(notes)})
+    if outcome in CLOSING:
+        pipe.zrem(keys.CALLBACKS_WAITING, callback_id)
+        pipe.srem(keys.CALLBACKS_ESCALATED, callback_id)
+        pipe.hdel(keys.contact(cb.person), "open_callback")
+    pipe.execute()
+
+
+def crisis_flags(r: Redis, vault: Vault) -> list[dict]:
+    flags = []
+    for flag_id in (i.decode() for i in r.zrange(keys.CRISIS_OPEN, 0, -1)):
+        h = {k.decode(): v.decode() for k, v in r.hgetall(keys.crisis_flag(flag_id)).items()}
+        if h:
+            flags.append({"id": flag_id, "person": h["person"], "created_at": float(h["created_at"]),
+                          "body": vault.decrypt(h["body"])})
+    return flags
+
+
+def resolve_crisis(r: Redis, flag_id: str, who: str, now: float) -> bool:
+    if r.zscore(keys.CRISIS_OPEN, flag_id) is None:
+        return False
+    pipe = r.pipeline()
+    pipe.zrem(keys.CRISIS_OPEN, flag_id)
+    pipe.hset(keys.crisis_flag(flag_id), mapping={"resolved_by": who, "resolved_at": now})
+    pipe.execute()
+    return True
+
+
+def overdue_unclaimed(r: Redis, now: float, after_seconds: int) -> list[str]:
+    """Waiting (not claimed), older than `after_seconds`, not yet escalated."""
+    ids = [i.decode() for i in r.zrangebyscore(keys.CALLBACKS_WAITING, "-inf", now - after_seconds)]
+    return [i for i in ids if r.hget(keys.callback(i), "state") == CallbackState.WAITING.value.encode()
+            and not r.sismember(keys.CALLBACKS_ESCALATED, i)]
+
+
+def mark_escalated(r: Redis, callback_id: str) -> bool:
+    """True the first time: once per request, even with two clocks."""
+    return bool(r.sadd(keys.CALLBACKS_ESCALATED, callback_id))
+
+
+def counts(r: Redis) -> dict:
+    """Open call backs (with the oldest request time) and open crisis flags."""
+    pipe = r.pipeline(transaction=False)
+    pipe.zcard(keys.CALLBACKS_WAITING)
+    pipe.zrange(keys.CALLBACKS_WAITING, 0, 0, withscores=True)
+    pipe.zcard(keys.CRISIS_OPEN)
+    waiting_count, oldest, flags = pipe.execute()
+    return {"waiting": waiting_count, "oldest": oldest[0][1] if oldest else None, "crisis": flags}

@@ -1,0 +1,100 @@
+"""Pending follow-ups: one sorted set of compact ids by due time, plus each person's own list.
+
+An id is "person:flow:step:scheduled" (scheduled in base 36 seconds), so the set alone says what to
+send and to whom; cancelling a person touches only their own ids, never a scan.
+"""
+from dataclasses import dataclass
+
+from redis import Redis
+
+from service.store import keys, scripts
+
+FIELD = "followups"  # the contact record's field listing the person's pending ids
+DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+@dataclass(frozen=True)
+class FollowUpId:
+    person: str
+    flow: str
+    step: int
+    scheduled_at: int
+
+    def __str__(self) -> str:
+        return f"{self.person}:{self.flow}:{self.step}:{_b36(self.scheduled_at)}"
+
+    @classmethod
+    def parse(cls, text: str) -> "FollowUpId":
+        person, flow, step, scheduled = text.split(":")
+        return cls(person, flow, int(step), int(scheduled, 36))
+
+
+def add(pipe, pk: str, due: dict[str, float]) -> None:
+    """Schedule ids at their due times; they replace the person's list (a new flow supersedes)."""
+    if due:
+        pipe.zadd(keys.FOLLOWUPS_DUE, due)
+        pipe.hset(keys.contact(pk), FIELD, " ".join(due))
+
+
+def cancel(pipe, pk: str, pending: tuple[str, ...]) -> None:
+    if pending:
+        pipe.zrem(keys.FOLLOWUPS_DUE, *pending)
+    pipe.hdel(keys.contact(pk), FIELD)
+
+
+def defer(pipe, fid: str, due: float) -> None:
+    pipe.zadd(keys.FOLLOWUPS_DUE, {fid: due})
+
+
+def pending_of(r: Redis, pk: str) -> tuple[str, ...]:
+    value = r.hget(keys.contact(pk), FIELD)
+    return tuple(value.decode().split()) if value else ()
+
+
+def due_times(r: Redis, fids: tuple[str, ...]) -> dict[str, float]:
+    scores = r.zmscore(keys.FOLLOWUPS_DUE, list(fids)) if fids else []
+    return {fid: s for fid, s in zip(fids, scores) if s is not None}
+
+
+def take_due(r: Redis, now: float, limit: int) -> list[tuple[str, float]]:
+    """Due (id, due time), oldest first, without removing them: they leave the set once their job exists."""
+    found = r.zrangebyscore(keys.FOLLOWUPS_DUE, "-inf", now, start=0, num=limit, withscores=True)
+    return [(m.decode(), s) for m, s in found]
+
+
+def remove_dispatched(r: Redis, taken: list[tuple[str, float]]) -> int:
+    """Remove ids whose due time is still what was taken: one a fast worker already deferred (re-added
+    with a later time) stays scheduled."""
+    args = [x for fid, score in taken for x in (fid, repr(score))]
+    return scripts.run(r, "remove_if_unchanged", [keys.FOLLOWUPS_DUE], args) if args else 0
+
+
+def remove(pipe, pk: str, fid: str) -> None:
+    """Drop one id from the due set and from its person's list (pipe is WATCHing the contact)."""
+    pipe.zrem(keys.FOLLOWUPS_DUE, fid)
+    scripts.run(pipe, "remove_from_list", [keys.contact(pk)], [FIELD, fid])
+
+
+def count(r: Redis) -> int:
+    return r.zcard(keys.FOLLOWUPS_DUE)
+
+
+def oldest_due(r: Redis) -> float | None:
+    first = r.zrange(keys.FOLLOWUPS_DUE, 0, 0, withscores=True)
+    return first[0][1] if first else None
+
+
+def count_between(r: Redis, bounds: list[tuple[str | float, str | float]]) -> list[int]:
+    pipe = r.pipeline(transaction=False)
+    for low, high in bounds:
+        pipe.zcount(keys.FOLLOWUPS_DUE, low, high)
+    return pipe.execute()
+
+
+def _b36(n: int) -> str:
+    out = ""
+    while True:
+        n, d = divmod(n, 36)
+        out = DIGITS[d] + out
+        if not n:
+            return out

@@ -1,0 +1,63 @@
+"""Inbound messages: the MessageSid claim that makes handling idempotent, and what the engine needs to
+know of the texter, read together in one round trip."""
+from dataclasses import dataclass, field
+
+from redis import Redis
+
+from flows.engine import Consent, Texter
+from service.store import keys
+
+HOUR = 3600
+ANSWER_TTL = 2 * 24 * HOUR  # Twilio retries and fallbacks arrive within minutes; two days is generous
+PENDING_TTL = 30
+
+
+@dataclass(frozen=True)
+class InboundClaim:
+    """Claiming a MessageSid: first time, already answered, or being answered right now."""
+    fresh: bool
+    answer: str | None = None
+
+
+@dataclass(frozen=True)
+class State:
+    texter: Texter
+    pending: tuple[str, ...]  # follow-up ids waiting for this person
+    has_phone: bool = False
+    undeliverable: bool = False
+    flows_version: int | None = None
+    settings: dict = field(default_factory=dict)  # console overrides of the center's settings
+
+
+def open_inbound(r: Redis, sid: str, pk: str, now: float) -> tuple[InboundClaim, State]:
+    """Claim the MessageSid and read everything the engine needs, in one round trip."""
+    pipe = r.pipeline(transaction=False)
+    pipe.set(keys.inbound(sid), "", nx=True, ex=PENDING_TTL)
+    pipe.get(keys.inbound(sid))
+    pipe.get(keys.FLOWS_PUBLISHED)
+    pipe.hgetall(keys.SETTINGS)
+    pipe.hmget(keys.contact(pk), "consent", "followups", "phone", "undeliverable", "open_callback")
+    for crisis in (False, True):
+        pipe.zcount(keys.replies(pk, crisis), now - HOUR, "+inf")
+    fresh, answer, version, tuned, contact, replies, crisis_replies = pipe.execute()
+    consent, pending, phone, undeliverable, open_callback = contact
+    texter = Texter(Consent(consent.decode()) if consent else Consent.SUBSCRIBED, consent is None,
+                    replies, crisis_replies, callback_open=open_callback is not None)
+    state = State(texter, tuple(pending.decode().split()) if pending else (), phone is not None,
+                  undeliverable is not None, int(version) if version else None,
+                  {k.decode(): v.decode() for k, v in tuned.items()})
+    return InboundClaim(bool(fresh), None if fresh else (answer or b"").decode() or None), state
+
+
+def answer_of(r: Redis, sid: str) -> str | None:
+    value = r.get(keys.inbound(sid))
+    return value.decode() if value else None
+
+
+def finish_inbound(pipe, sid: str, answer: str) -> None:
+    pipe.set(keys.inbound(sid), answer, ex=ANSWER_TTL)
+
+
+def release_inbound(r: Redis, sid: str) -> None:
+    """Give a claim back when handling failed, so Twilio's retry is processed afresh."""
+    r.delete(keys.inbound(sid))

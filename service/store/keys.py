@@ -1,0 +1,99 @@
+"""Every Redis key name the service uses, in one place. Keys carry HMAC person keys, never numbers."""
+
+PREFIX = "sms:"
+
+# people: one hash per person, with the records that hang off it
+RECENT = "sms:contacts:recent"  # person key -> last message time, for the console's conversation list
+
+
+def contact(pk: str) -> str:
+    return f"sms:contact:{pk}"
+
+
+def records(pk: str) -> str:
+    """Every other key holding this person's data (call backs, crisis flags, outbound texts): erasure
+    finds them without a scan."""
+    return f"sms:records:{pk}"
+
+
+def consent_log(pk: str) -> str:
+    return f"sms:consent:{pk}"
+
+
+def transcript(pk: str) -> str:
+    return f"sms:transcript:{pk}"
+
+
+def replies(pk: str, crisis: bool = False) -> str:
+    return f"sms:{'crisis-replies' if crisis else 'replies'}:{pk}"
+
+
+# inbound messages
+def inbound(sid: str) -> str:
+    """A MessageSid's claim, then its TwiML answer (Twilio's retries get the same answer)."""
+    return f"sms:inbound:{sid}"
+
+
+# follow-ups
+FOLLOWUPS_DUE = "sms:followups:due"  # compact follow-up ids by due time
+
+# outbound messages
+ALERTS_PENDING = "sms:alerts:pending"  # staff alerts not yet final, by creation time: the sweeper's index
+OUTBOX = "sms:outbox"  # development and simulator: texts recorded instead of sent
+RATE_LIMIT = "sms:ratelimit:outbound"
+
+
+def message(mid: str) -> str:
+    return f"sms:out:{mid}"
+
+
+def provider_sid(sid: str) -> str:
+    """Twilio's sid of a text we sent -> our message id."""
+    return f"sms:out-sid:{sid}"
+
+
+def early_status(sid: str) -> str:
+    """Status callbacks that arrived before our record of the send (holds only statuses)."""
+    return f"sms:out-early:{sid}"
+
+
+# call backs and crisis flags
+CALLBACKS_WAITING = "sms:callbacks:waiting"  # open requests (waiting or claimed), by request time
+CALLBACKS_ESCALATED = "sms:callbacks:escalated"
+CRISIS_OPEN = "sms:crisis:open"
+
+
+def callback(callback_id: str) -> str:
+    return f"sms:callback:{callback_id}"
+
+
+def crisis_flag(flag_id: str) -> str:
+    return f"sms:crisis-flag:{flag_id}"
+
+
+# flow documents and settings
+FLOWS_PUBLISHED = "sms:flows:published"
+FLOWS_DRAFT = "sms:flows:draft"
+FLOWS_NEXT_VERSION = "sms:flows:next-version"
+SETTINGS = "sms:settings"
+
+
+def flows_version(n: int) -> str:
+    return f"sms:flows:version:{n}"
+
+
+# staff
+AUDIT = "sms:audit"
+
+
+def account(email: str) -> str:
+    return f"sms:staff:{email.strip().lower()}"
+
+
+# metrics: Prometheus counters kept in Redis, shared by every process
+METRICS_WEBHOOK = "sms:metrics:webhook"
+METRICS_LATENCY = "sms:metrics:latency"
+METRICS_REPLIES = "sms:metrics:replies"
+METRICS_EVENTS = "sms:metrics:events"
+METRICS_OUTBOUND = "sms:metrics:outbound"
+METRICS_STATUS = "sms:metrics:status"

@@ -1,0 +1,21 @@
+-- The last Redis call before the provider call: queued -> sending, so of two racing workers only one
+-- sends, and never to someone who opted out (-> skipped) or was erased (the record is deleted: an
+-- erasure can miss a message created while it ran) while the worker waited for its send slot.
+-- KEYS[1]: the message; KEYS[2] (optional): the person's contact record.
+-- ARGV[1]: queued; ARGV[2]: sending; ARGV[3]: skipped; ARGV[4]: the opted-out consent state;
+-- ARGV[5]: now (the caller's clock).
+-- Returns 0 when not queued (taken), 1 when claimed, 2 when refused. claimed_at lets the alert sweeper
+-- tell a stalled claim from a call in flight.
+if redis.call('HGET', KEYS[1], 'state') ~= ARGV[1] then return 0 end
+if KEYS[2] then
+  if redis.call('HEXISTS', KEYS[2], 'phone') == 0 then
+    redis.call('DEL', KEYS[1])
+    return 2
+  end
+  if redis.call('HGET', KEYS[2], 'consent') == ARGV[4] then
+    redis.call('HSET', KEYS[1], 'state', ARGV[3])
+    return 2
+  end
+end
+redis.call('HSET', KEYS[1], 'state', ARGV[2], 'claimed_at', ARGV[5])
+return 1

@@ -1,0 +1,138 @@
+"""Outbound message records: created before sending, so a crash can never cause a second text."""
+import json
+from enum import Enum, IntEnum
+
+from redis import Redis
+
+from flows.engine import Consent
+from service.privacy import Vault
+from service.store import keys, scripts
+
+PROVIDER_TTL = 30 * 86400
+EARLY_TTL = 7 * 86400
+
+
+class OutState(str, Enum):
+    QUEUED = "queued"  # ours: not yet handed to the provider
+    SENDING = "sending"  # ours: the provider call started; never start it again
+    SENT = "sent"  # accepted by the provider; its callbacks refine `status`
+    UNKNOWN = "unknown"  # the call may or may not have gone through
+    SKIPPED = "skipped"  # consent changed before sending
+    OPTED_OUT = "opted_out"
+    UNDELIVERABLE = "undeliverable"
+    REJECTED = "rejected"
+
+
+class Kind(str, Enum):
+    FOLLOWUP = "followup"
+    ALERT = "alert"
+
+
+# Twilio MessageStatus order; a callback may only move a message forward.
+STATUS_RANK = {"accepted": 0, "scheduled": 0, "queued": 1, "sending": 2, "sent": 3,
+               "delivered": 4, "undelivered": 4, "failed": 4, "canceled": 4, "read": 5}
+
+
+class SendClaim(IntEnum):
+    TAKEN = 0  # not queued any more: another worker has it, or it was erased
+    CLAIMED = 1  # ours to send, exactly once
+    REFUSED = 2  # the person opted out (now skipped) or was erased (now gone) since it was queued
+
+    def __bool__(self) -> bool:
+        return self is SendClaim.CLAIMED
+
+
+def create(pipe, vault: Vault, mid: str, to: str, body: str, kind: Kind, person: str, now: float,
+           simulated: bool = False) -> None:
+    """`simulated`: caused by the console's simulator, so it goes to the outbox, never to a phone."""
+    pipe.hsetnx(keys.message(mid), "state", OutState.QUEUED.value)
+    pipe.hset(keys.message(mid), mapping={"to": vault.encrypt(to), "body": vault.encrypt(body), "kind": kind.value,
+                                          "person": person, "created_at": round(now, 3), "simulated": int(simulated)})
+    if person:
+        pipe.sadd(keys.records(person), keys.message(mid))
+
+
+def create_alerts(pipe, vault: Vault, source_id: str, numbers: tuple[str, ...], body: str, now: float,
+                  simulated: bool = False) -> list[str]:
+    """One record per on-call number; ids derive from what caused the alert, so a retry adds none."""
+    mids = [f"alert_{source_id}_{i}" for i in range(len(numbers))]
+    for mid, number in zip(mids, numbers):
+        create(pipe, vault, mid, number, body, Kind.ALERT, "", now, simulated)
+    if mids:
+        pipe.zadd(keys.ALERTS_PENDING, {mid: now for mid in mids})
+    return mids
+
+
+def exists(r: Redis, mid: str) -> bool:
+    return bool(r.exists(keys.message(mid)))
+
+
+def state_of(r: Redis, mid: str) -> OutState | None:
+    value = r.hget(keys.message(mid), "state")
+    return OutState(value.decode()) if value else None
+
+
+def claim(r: Redis, mid: str, now: float, person: str = "") -> SendClaim:
+    """queued -> sending, atomically: of two racing workers only one may call the provider, and never
+    for someone who opted out (then queued -> skipped; the caller records the outcome with finish) or
+    was erased (then the record is deleted)."""
+    record_keys = [keys.message(mid)] + ([keys.contact(person)] if person else [])
+    return SendClaim(scripts.run(r, "claim_send", record_keys, [
+        OutState.QUEUED.value, OutState.SENDING.value, OutState.SKIPPED.value, Consent.OPTED_OUT.value, now]))
+
+
+def skip(r: Redis, mid: str) -> bool:
+    """queued -> skipped, only if nobody took it meanwhile; True when this call did it."""
+    return _move(r, mid, OutState.QUEUED, OutState.SKIPPED)
+
+
+def release(r: Redis, mid: str) -> bool:
+    """sending -> queued, only when the provider certainly never received the request."""
+    return _move(r, mid, OutState.SENDING, OutState.QUEUED)
+
+
+def _move(r: Redis, mid: str, from_: OutState, to: OutState) -> bool:
+    return bool(scripts.run(r, "move_state", [keys.message(mid)], [from_.value, to.value]))
+
+
+def finish(r: Redis, mid: str, state: OutState, provider_sid: str = "", code: int | None = None) -> bool:
+    """Record a send's outcome (and adopt any status callback that beat it); False when the record was
+    erased meanwhile, which stays erased."""
+    code_text = "" if code is None else str(code)
+    record_keys = [keys.message(mid), keys.METRICS_OUTBOUND, keys.ALERTS_PENDING, keys.provider_sid(provider_sid),
+                   keys.early_status(provider_sid)]
+    return bool(scripts.run(r, "finish_send", record_keys, [
+        state.value, provider_sid, code_text, f"{state.value}|{code_text}", mid, PROVIDER_TTL,
+        json.dumps(STATUS_RANK)]))
+
+
+def advance_status(r: Redis, provider_sid: str, status: str, error_code: str) -> bool:
+    """Apply a status callback unless the message already reached that stage or a later one.
+
+    A callback can beat our own bookkeeping of the send; it waits under the provider sid until finish()
+    adopts it into the message (or expires unclaimed after a week).
+    """
+    return bool(scripts.run(r, "advance_status", [keys.provider_sid(provider_sid), keys.early_status(provider_sid)],
+                            [status, error_code, json.dumps(STATUS_RANK), EARLY_TTL, keys.message("")]))
+
+
+def load(r: Redis, vault: Vault, mid: str) -> dict | None:
+    raw = r.hgetall(keys.message(mid))
+    if not raw:
+        return None
+    rec = {k.decode(): v.decode() for k, v in raw.items()}
+    rec["to"], rec["body"] = vault.decrypt(rec["to"]), vault.decrypt(rec["body"])
+    return rec
+
+
+def stranded_alerts(r: Redis, before: float) -> list[tuple[str, OutState | None, float]]:
+    """Staff alerts created before `before` and not final: (id, state, claimed at)."""
+    mids = [m.decode() for m in r.zrangebyscore(keys.ALERTS_PENDING, "-inf", before)]
+    pipe = r.pipeline(transaction=False)
+    for mid in mids:
+        pipe.hmget(keys.message(mid), "state", "claimed_at")
+    return [(mid, OutState(s.decode()) if s else None, float(c or 0)) for mid, (s, c) in zip(mids, pipe.execute())]
+
+
+def forget_alert(r: Redis, mid: str) -> None:
+    r.zrem(keys.ALERTS_PENDING, mid)
