@@ -166,7 +166,7 @@ def test_hours_and_defaults():
     assert cfg.business_hours.window(5) == Window(time(8), time(18)) and cfg.business_hours.window(6) is None
     assert cfg.send_hours.window(6) == Window(time(9), time(20))
     assert (cfg.replies_per_hour, cfg.crisis_replies_per_hour, cfg.callback_within_minutes) == (10, 3, 30)
-    assert cfg.flows_dir == Path(__file__).resolve().parent.parent / "flows" / "definitions"
+    assert cfg.flows_dir == Path(__file__).resolve().parents[2] / "flows" / "definitions"
 
 
 def test_staff_alert_numbers_and_twilio_enabled():

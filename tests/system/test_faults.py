@@ -18,7 +18,7 @@ from devtools.embedded_redis import EmbeddedRedis
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, Phone, make_env, svc_of, make_app
 from tests.fakes.twilio_api import FakeTwilio
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.slow
 

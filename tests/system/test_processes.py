@@ -15,7 +15,7 @@ from service.store import followups, keys
 from devtools.embedded_redis import free_port
 from tests.conftest import BASE_URL, Phone, make_env, new_sid, sign, svc_of
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.slow
 
