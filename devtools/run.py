@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -15,6 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
 DEV_ENV = VAR / "dev.env"
 RUN_ENV = VAR / "run.env"
+LOGIN = VAR / "dev-login.txt"  # the development admin's sign-in, kept where the README says
+READY_TIMEOUT = 60
 
 
 def dev_values() -> dict[str, str]:
@@ -67,13 +70,17 @@ def main() -> int:
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     write_run_env(env)
     admin = ensure_dev_admin(url, env) if env["APP_ENV"] == "development" else None
-    print(f"redis: {'embedded, data in var/redis' if server else 'REDIS_URL'}; web on {env['PUBLIC_BASE_URL']}")
-    print(f"staff console: {env['PUBLIC_BASE_URL']}/staff/" + (f"  (sign in as {admin[0]} / {admin[1]})" if admin else ""))
-    workers = f"worker={env.get('WORKER_PROCESSES', '4')}"
-    honcho = subprocess.Popen([sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile"), "-c", workers],
+    banner = _banner(env, admin, "embedded, data in var/redis" if server else "REDIS_URL")
+    if admin:
+        LOGIN.write_text(banner + "\n")
+        LOGIN.chmod(0o600)
+    print(banner, flush=True)
+    honcho = subprocess.Popen([sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile")],
                               cwd=ROOT, env={**os.environ, **env})
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
+        if _wait_until_up(env["PUBLIC_BASE_URL"] + "/healthz", honcho):
+            print("\n" + "=" * 72 + "\nReady.\n" + banner + "\n" + "=" * 72, flush=True)
         return honcho.wait()
     except KeyboardInterrupt:
         honcho.send_signal(signal.SIGINT)
@@ -84,6 +91,28 @@ def main() -> int:
             honcho.wait()
         if server:
             server.stop()
+
+
+def _banner(env: dict[str, str], admin: tuple[str, str] | None, redis: str) -> str:
+    lines = [f"redis: {redis}; web on {env['PUBLIC_BASE_URL']}",
+             f"staff console: {env['PUBLIC_BASE_URL']}/staff/"]
+    if admin:
+        lines.append(f"sign in as {admin[0]} / {admin[1]}   (kept in var/dev-login.txt)")
+    return "\n".join(lines)
+
+
+def _wait_until_up(url: str, honcho: subprocess.Popen) -> bool:
+    """Poll the web process until it answers, so the banner comes after the start-up noise."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline and honcho.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    time.sleep(1.0)  # let the workers' start-up lines pass first
+                    return True
+        except OSError:
+            time.sleep(0.3)
+    return False
 
 
 def _raise_interrupt(signum, frame):

@@ -3,7 +3,8 @@ import json
 import logging
 import sys
 
-FIELDS = ("sid", "person", "intent", "flow", "replies", "silence", "crisis", "mid", "state", "code", "provider_sid")
+FIELDS = ("sid", "person", "intent", "flow", "replies", "silence", "crisis", "mid", "state", "code", "provider_sid",
+          "count")
 _configured = False
 
 

@@ -1,6 +1,11 @@
-"""RQ entry points, enqueued by name. Each takes an id, re-reads state and is safe to run twice."""
+"""RQ entry points, enqueued by name. Each takes an id, re-reads state and is safe to run twice.
+The clock's ticks log only when they did something: one a second would bury everything else."""
+import logging
+
 from workers import delivery, dispatch, escalation, followup, sweep
 from workers.runtime import current
+
+log = logging.getLogger("workers.jobs")
 
 
 def send_followup(fid: str) -> str:
@@ -12,9 +17,17 @@ def send_message(mid: str) -> str:
 
 
 def dispatch_due() -> int:
-    return dispatch.dispatch_due(current())
+    count = dispatch.dispatch_due(current())
+    if count:
+        log.info("followups_dispatched", extra={"count": count})
+    return count
 
 
 def escalate_callbacks() -> int:
     """Every minute: unclaimed call backs, and staff alerts a crash left unqueued."""
-    return len(escalation.escalate(current())) + len(sweep.sweep_alerts(current()))
+    escalated, swept = escalation.escalate(current()), sweep.sweep_alerts(current())
+    if escalated:
+        log.info("callbacks_escalated", extra={"count": len(escalated)})
+    if swept:
+        log.info("alerts_requeued", extra={"count": len(swept)})
+    return len(escalated) + len(swept)

@@ -165,8 +165,16 @@ def test_transient_twilio_error_is_retried_by_rq(env, fake, redis):
     run_worker(env, "alerts")
     job.refresh()
     assert job.get_status() == "scheduled" and fake.sent() == []  # failed once, waiting for its retry
-    time.sleep(RETRY.intervals[0] + 0.5)
-    run_worker(env, "alerts")  # the scheduler re-enqueues it; this time Twilio answers 201
+    scheduler = subprocess.Popen([sys.executable, "-m", "workers.scheduler"], cwd=ROOT, env={**os.environ, **env},
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # its own process
+    try:
+        deadline = time.monotonic() + RETRY.intervals[0] + 10
+        while Queue("alerts", connection=redis).count == 0 and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        scheduler.terminate()
+        scheduler.wait(10)
+    run_worker(env, "alerts")  # the scheduler re-enqueued it; this time Twilio answers 201
     assert len(fake.sent()) == 1
     assert outbound.load(redis, svc_of(app).vault, "retry1")["state"] == "sent"
 

@@ -1,5 +1,5 @@
 """Sentinel failover with real redis-server processes (one primary, one replica, three sentinels)
-while the webhook and an RQ worker (under workers.supervise, as in the Procfile) keep going."""
+while the webhook and an RQ worker pool (as in the Procfile) keep going."""
 import os
 import signal
 import subprocess
@@ -77,9 +77,8 @@ def test_failover_keeps_webhook_and_worker_going(cluster):
                                      REDIS_SENTINEL_MASTER="mymaster").items() if k != "REDIS_URL"}
     app = create_app(env)
     svc = svc_of(app)
-    worker = subprocess.Popen([sys.executable, "-m", "workers.supervise", str(BIN / "rq"), "worker", "-c",
-                               "workers.rq_settings", "--with-scheduler",
-                               "--worker-class", "rq.worker.SimpleWorker", "alerts"], cwd=ROOT,
+    worker = subprocess.Popen([str(BIN / "rq"), "worker-pool", "-c", "workers.rq_settings", "-w",
+                               "workers.worker.Worker", "-n", "1", "alerts"], cwd=ROOT,  # as in the Procfile
                               env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)
     try:
@@ -99,11 +98,11 @@ def test_failover_keeps_webhook_and_worker_going(cluster):
         assert master["port"] == cluster["replica"]
         assert people.consent_of(svc.redis, svc.vault.person_key(stopper.number)).value == "opted_out"
         pipe = svc.redis.pipeline()
-        outbound.create(pipe, svc.vault, "after-failover", "+16175550162", "hello", Kind.FOLLOWUP, "", time.time())
+        outbound.create(pipe, svc.vault, "after-failover", "+16175550162", "hello", Kind.ALERT, "", time.time())
         pipe.execute()
         Queue("alerts", connection=svc.redis).enqueue("workers.jobs.send_message", "after-failover")
         assert wait_for(lambda: len(fake.sent()) == 1, 30), "the worker did not follow the failover"
     finally:
-        os.killpg(worker.pid, signal.SIGKILL)  # supervisor and worker together; the test is over
+        os.killpg(worker.pid, signal.SIGKILL)  # the pool and its workers together; the test is over
         worker.wait(10)
         fake.stop()
