@@ -65,11 +65,14 @@ class Decision:
 
 def decide(flows: FlowSet, policy: Policy, texter: Texter, body: str, now: datetime) -> Decision:
     """`now` is the center's local time; used for the callback promise."""
-    return _with_alert(texter, _decide(flows, policy, texter, body, now))
+    return _finish(texter, _decide(flows, policy, texter, body, now))
 
 
-def _with_alert(texter: Texter, decision: Decision) -> Decision:
-    """Staff hear of a crisis we answered, and of a new call back request (not of a repeated CALL)."""
+def _finish(texter: Texter, decision: Decision) -> Decision:
+    """Rules that hold whatever the message asked for: a crisis cancels every gentle follow-up; staff hear
+    of a crisis we answered and of a new call back request (not of a repeated CALL)."""
+    if decision.crisis:
+        decision = replace(decision, cancel_followups=True, schedule=())
     callback = decision.callback and not texter.callback_open
     alerted = decision.crisis_replied or callback
     alert = (Alert.CRISIS if decision.crisis else Alert.CALLBACK) if alerted else None

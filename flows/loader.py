@@ -1,6 +1,5 @@
 """Loads flow YAML and refuses anything that would send a wrong, costly or non-compliant text."""
 import re
-import string
 from datetime import timedelta
 from pathlib import Path
 
@@ -8,7 +7,7 @@ import yaml
 
 from flows.gsm import segment_info
 from flows.matching import RESERVED_WORDS
-from flows.model import FlowSet, Flow, FollowUp, Program
+from flows.model import FlowSet, Flow, FollowUp, Program, placeholders
 
 DEFINITIONS = Path(__file__).parent / "definitions"
 MAX_SEGMENTS = 3
@@ -165,9 +164,9 @@ def _check_texts(flowset: FlowSet, problems: list[str]) -> None:
 def _check_text(flowset: FlowSet, where: str, template: str, suffix: str, problems: list[str],
                 allowed: set[str]) -> None:
     try:
-        fields = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+        fields = set(placeholders(template))
     except ValueError:
-        problems.append(f"{where}: unbalanced {{ or }} (placeholders look like {{program}})")
+        problems.append(f"{where}: a {{ or }} that is not a placeholder (placeholders look like {{program}})")
         return
     unknown = fields - allowed
     if unknown:

@@ -13,6 +13,11 @@ from service.phone import InvalidNumber, to_e164
 
 PRODUCTION_SECRETS = ("SECRET_KEY", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "DATA_ENCRYPTION_KEY",
                       "PHONE_HASH_KEY", "PUBLIC_BASE_URL")
+# Outside tests a guessable session key forges an admin's cookie and an empty auth token accepts any
+# "Twilio" signature: development needs real secrets too (make run generates them into var/dev.env).
+DEVELOPMENT_SECRETS = ("SECRET_KEY", "TWILIO_AUTH_TOKEN", "DATA_ENCRYPTION_KEY", "PHONE_HASH_KEY")
+MIN_SECRET_KEY = 16
+TEST_SECRET_KEY = "test-only-secret-key"
 
 
 class ConfigError(RuntimeError):
@@ -112,13 +117,19 @@ class Config:
                 missing.append("TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER")
             if missing:
                 raise ConfigError(f"production needs {', '.join(missing)} set in the environment")
+        if app_env == "development":
+            missing = [name for name in DEVELOPMENT_SECRETS if not env.get(name)]
+            if missing:
+                raise ConfigError(f"development needs {', '.join(missing)} set (make run generates them)")
+        if app_env != "test" and len(env.get("SECRET_KEY")) < MIN_SECRET_KEY:
+            raise ConfigError(f"SECRET_KEY must have at least {MIN_SECRET_KEY} characters")
         return cls(
             app_env=app_env,
             redis_url=env.get("REDIS_URL") if env.get("REDIS_SENTINELS") else env.required("REDIS_URL"),
             redis_sentinels=env.sentinels("REDIS_SENTINELS"),
             redis_sentinel_master=env.get("REDIS_SENTINEL_MASTER", "mymaster"),
             redis_password=Secret(env.get("REDIS_PASSWORD", "")),
-            secret_key=Secret(env.get("SECRET_KEY", "dev-secret-key")),
+            secret_key=Secret(env.get("SECRET_KEY", TEST_SECRET_KEY)),
             public_base_url=env.get("PUBLIC_BASE_URL", f"http://localhost:{env.get('PORT', '5000')}").rstrip("/"),
             twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
             twilio_auth_token=Secret(env.get("TWILIO_AUTH_TOKEN", "")),

@@ -15,7 +15,7 @@ class Vault:
 
     @classmethod
     def from_config(cls, config: Config) -> "Vault":
-        """Production keys come from the environment; dev and test derive theirs from SECRET_KEY."""
+        """Keys come from the environment (required outside tests); tests derive theirs from SECRET_KEY."""
         seed = config.secret_key.reveal().encode()
         keys = config.data_encryption_key.reveal() or _derive(b"fernet", seed).decode()
         hash_key = config.phone_hash_key.reveal().encode() or _derive(b"phone-hash", seed)

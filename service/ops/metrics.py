@@ -25,9 +25,9 @@ def scrape():
 
 
 def _authorized(svc) -> bool:
-    token = svc.config.metrics_token.reveal()
-    offered = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if token and offered and hmac.compare_digest(offered, token):
+    token = svc.config.metrics_token.reveal().encode()
+    offered = request.headers.get("Authorization", "").removeprefix("Bearer ").strip().encode("utf-8", "replace")
+    if token and offered and hmac.compare_digest(offered, token):  # bytes: any header value compares, never raises
         return True
     account = current_account()
     return bool(account and account.may(Role.OPS))

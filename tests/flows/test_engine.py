@@ -339,3 +339,23 @@ def test_plain_language_opt_outs(body):
 @pytest.mark.parametrize("body", ["how do I make him stop", "I want to help my son stop using", "signs"])
 def test_stop_inside_a_question_is_not_an_opt_out(body):
     assert run(body, first=False).consent is not OUT
+
+
+# -- a crisis cancels the gentle follow-ups, whatever else the message says --------------------------------
+
+@pytest.mark.parametrize("body,consent", [
+    ("my son overdosed and he is not breathing", SUB),     # no keyword at all
+    ("SIGNS my friend overdosed", SUB),
+    ("HELP he overdosed", SUB),
+    ("START i want to die", OUT),
+    ("STOP i want to kill myself", SUB),
+    ("he is not breathing", OUT),
+])
+def test_every_crisis_message_cancels_pending_followups(body, consent):
+    d = run(body, consent)
+    assert d.crisis and d.cancel_followups and d.schedule == ()
+
+
+def test_a_crisis_beyond_the_reply_budget_still_cancels_followups():
+    d = run("he overdosed", replies=50, crisis_replies=50)
+    assert d.crisis and d.replies == () and d.cancel_followups

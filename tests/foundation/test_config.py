@@ -26,7 +26,7 @@ PRODUCTION = {**SECRETS, "PUBLIC_BASE_URL": "https://sms.example.org/", "REDIS_U
 
 
 def dev(**extra) -> dict[str, str]:
-    return {"APP_ENV": "development", "REDIS_URL": REDIS, **extra}
+    return {"APP_ENV": "development", "REDIS_URL": REDIS, **SECRETS, **extra}
 
 
 def config_error(env) -> str:
@@ -81,13 +81,23 @@ def test_production_still_needs_redis():
     assert "REDIS_URL" in message
 
 
-@pytest.mark.parametrize("app_env", ["development", "test"])
-def test_dev_and_test_need_no_secrets(app_env):
-    cfg = Config.from_env({"APP_ENV": app_env, "REDIS_URL": REDIS})
-    assert cfg.secret_key.reveal() == "dev-secret-key"
+def test_only_tests_run_without_secrets():
+    cfg = Config.from_env({"APP_ENV": "test", "REDIS_URL": REDIS})
+    assert cfg.secret_key.reveal() == "test-only-secret-key"
     assert not cfg.twilio_auth_token and not cfg.data_encryption_key and not cfg.phone_hash_key
     assert cfg.public_base_url == "http://localhost:5000"
-    assert cfg.testing is (app_env == "test") and not cfg.production
+    assert cfg.testing and not cfg.production
+
+
+def test_development_refuses_to_start_without_real_secrets():
+    """A guessable session key would let anyone forge an admin cookie, an empty auth token would accept
+    any signature: outside tests both are refused (make run generates real ones)."""
+    message = config_error({"APP_ENV": "development", "REDIS_URL": REDIS})
+    for name in ("SECRET_KEY", "TWILIO_AUTH_TOKEN", "DATA_ENCRYPTION_KEY", "PHONE_HASH_KEY"):
+        assert name in message
+    assert "SECRET_KEY" in config_error(dev(SECRET_KEY="dev-secret-key"))  # too short to be a secret
+    cfg = Config.from_env(dev())
+    assert cfg.secret_key.reveal() == SECRETS["SECRET_KEY"] and not cfg.testing
 
 
 @pytest.mark.parametrize("app_env", ["prod", "PRODUCTION", "dev", "staging"])
@@ -245,10 +255,12 @@ def test_vault_from_config_uses_configured_keys():
     assert Vault([SECRETS["DATA_ENCRYPTION_KEY"].encode()], b"x").decrypt(vault.encrypt("hi")) == "hi"
 
 
-def test_vault_from_config_in_dev_derives_stable_keys_from_secret_key():
-    a = Vault.from_config(Config.from_env(dev(SECRET_KEY="one")))
-    b = Vault.from_config(Config.from_env(dev(SECRET_KEY="one")))
-    c = Vault.from_config(Config.from_env(dev(SECRET_KEY="two")))
+def test_vault_from_config_in_tests_derives_stable_keys_from_secret_key():
+    def test(key):
+        return {"APP_ENV": "test", "REDIS_URL": REDIS, "SECRET_KEY": key}
+    a = Vault.from_config(Config.from_env(test("one")))
+    b = Vault.from_config(Config.from_env(test("one")))
+    c = Vault.from_config(Config.from_env(test("two")))
     assert a.person_key("+16175550123") == b.person_key("+16175550123") != c.person_key("+16175550123")
     assert b.decrypt(a.encrypt("hi")) == "hi"
 

@@ -1,6 +1,7 @@
 """Readiness, the fallback URL with Redis down, and the ops CLI."""
 import time
 
+import pytest
 from rq import Queue
 
 from tests.conftest import Phone, make_env, new_sid, post_signed, replies, svc_of, make_app
@@ -110,3 +111,10 @@ def test_fallback_answers_fast_with_redis_down(tmp_path):
     params = {"MessageSid": new_sid(), "From": "+16175550189", "Body": "SIGNS"}
     assert replies(post_signed(client, "/twilio/fallback", params))
     assert time.monotonic() - started < 0.5  # no Redis call on this path
+
+
+@pytest.mark.parametrize("offered", ["Bearer café", "Bearer \xff\xfe", "Bearer ", "café", "Basic abc"])
+def test_metrics_refuse_any_token_without_an_error(redis_url, redis, offered):
+    """A non-ASCII bearer token used to answer 500 (compare_digest on str): now a plain 401."""
+    client = make_app(make_env(redis_url, METRICS_TOKEN="scrape-token")).test_client()
+    assert client.get("/metrics", headers={"Authorization": offered}).status_code == 401

@@ -210,3 +210,13 @@ def test_call_from_an_opted_out_number_is_queued_without_a_text(phone, redis):
     phone.text("STOP")
     assert replies(phone.text("CALL")) == []
     assert redis.zcard("sms:callbacks:waiting") == 1
+
+
+def test_a_crisis_text_without_a_keyword_cancels_the_gentle_followups(phone, redis, app):
+    from service.store import followups
+    phone.text("SIGNS")
+    pk = svc_of(app).vault.person_key(phone.number)
+    assert len(followups.pending_of(redis, pk)) == 2
+    [answer] = replies(phone.text("my son overdosed and he is not breathing"))
+    assert "911" in answer and "988" in answer
+    assert followups.pending_of(redis, pk) == () and redis.zcard("sms:followups:due") == 0
