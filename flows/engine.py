@@ -145,3 +145,17 @@ def _limited(policy: Policy, texter: Texter, decision: Decision) -> Decision:
     # an unanswered message starts no follow-ups either; consent changes and callbacks still count
     return replace(decision, replies=kept, silence=None if kept else Silence.FLOOD, schedule=(),
                    cancel_followups=decision.cancel_followups and decision.intent is not Intent.FLOW)
+
+
+def replayed(decision: Decision, texter: Texter, stale: bool) -> Decision:
+    """A message the fallback URL answered during an outage, applied afterwards. Its replies went out
+    then (from the fallback), so none go now. A stale one (older than the person's latest message or
+    consent change) is not news: a STOP still opts out and a crisis still reaches staff, but a START
+    or a keyword neither re-subscribes nor starts follow-ups. Call backs asked for are still queued."""
+    replay = replace(decision, replies=(), crisis_replied=False, silence=None,
+                     alert=Alert.CRISIS if decision.crisis else decision.alert)
+    if not stale:
+        return replay
+    opted_out = decision.consent is Consent.OPTED_OUT and decision.consent_changed
+    return replace(replay, schedule=(), consent=Consent.OPTED_OUT if opted_out else texter.consent,
+                   consent_changed=opted_out, cancel_followups=opted_out or decision.crisis)

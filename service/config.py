@@ -69,6 +69,7 @@ class Config:
     send_rate_per_second: int = 1
     followups_per_week: int = 3
     followup_horizon_days: int = 14
+    retention_days: int = 365
     redis_sentinels: tuple[tuple[str, int], ...] = ()
     redis_sentinel_master: str = ""
     redis_password: Secret = field(default_factory=lambda: Secret(""))
@@ -85,6 +86,10 @@ class Config:
     def twilio_enabled(self) -> bool:
         return bool(self.twilio_account_sid and self.twilio_auth_token
                     and (self.twilio_messaging_service_sid or self.twilio_from_number))
+
+    @property
+    def retention_seconds(self) -> int:
+        return self.retention_days * 86400
 
     def send_rules(self) -> SendRules:
         return SendRules(self.send_hours, self.timezone, self.followups_per_week, self.followup_horizon_days)
@@ -152,6 +157,7 @@ class Config:
             send_rate_per_second=env.integer("SEND_RATE_PER_SECOND", 1),
             followups_per_week=env.integer("FOLLOWUPS_PER_WEEK", 3),
             followup_horizon_days=env.integer("FOLLOWUP_HORIZON_DAYS", 14),
+            retention_days=env.integer("RETENTION_DAYS", 365, maximum=3650),
         )
 
 

@@ -34,10 +34,10 @@ def deliver(rt: Runtime, mid: str) -> OutState:
     if rec is None or rec["state"] != OutState.QUEUED.value:
         return OutState(rec["state"]) if rec else OutState.SKIPPED
     if not _wait_for_slot(rt, rec):
-        return _skip(r, mid)
+        return _skip(rt, mid)
     claimed = messages.claim(r, mid, rt.svc.now(), rec["person"])
     if claimed is SendClaim.REFUSED:
-        messages.finish(r, mid, OutState.SKIPPED)  # counted; an erased person's record stays gone
+        messages.finish(r, mid, OutState.SKIPPED, _keep(rt))  # counted; an erased person's record stays gone
         return OutState.SKIPPED
     if not claimed:
         return OutState.SENDING
@@ -65,9 +65,14 @@ def _wait_for_slot(rt: Runtime, rec: dict) -> bool:
     return True
 
 
-def _skip(r, mid: str) -> OutState:
+def _keep(rt: Runtime) -> int:
+    return rt.svc.config.retention_seconds
+
+
+def _skip(rt: Runtime, mid: str) -> OutState:
+    r = rt.svc.redis
     if messages.skip(r, mid):  # only if still queued: a twin job may have sent it meanwhile
-        messages.finish(r, mid, OutState.SKIPPED)
+        messages.finish(r, mid, OutState.SKIPPED, _keep(rt))
         return OutState.SKIPPED
     return messages.state_of(r, mid) or OutState.SKIPPED
 
@@ -93,11 +98,11 @@ def _send(rt: Runtime, mid: str, rec: dict) -> OutState:
             messages.release(r, mid)
             raise RetryLater(str(exc)) from None
         state = FAILURE_STATE[exc.failure]
-        messages.finish(r, mid, state, code=exc.code)
+        messages.finish(r, mid, state, _keep(rt), code=exc.code)
         _stop_texting(rt, rec["person"], exc.failure, mid)
         log.warning("outbound_failed", extra={"mid": mid, "state": state.value, "code": exc.code})
         return state
-    messages.finish(r, mid, OutState.SENT, sent.provider_sid)
+    messages.finish(r, mid, OutState.SENT, _keep(rt), sent.provider_sid)
     log.info("outbound_sent", extra={"mid": mid, "provider_sid": sent.provider_sid})
     return OutState.SENT
 

@@ -2,7 +2,7 @@
 The clock's ticks log only when they did something: one a second would bury everything else."""
 import logging
 
-from workers import delivery, dispatch, escalation, followup, sweep
+from workers import delivery, dispatch, erasure, escalation, followup, retention, sweep
 from workers.runtime import current
 
 log = logging.getLogger("workers.jobs")
@@ -14,6 +14,17 @@ def send_followup(fid: str) -> str:
 
 def send_message(mid: str) -> str:
     return delivery.deliver(current(), mid).value
+
+
+def erase_at_provider(work_id: str) -> int:
+    return erasure.erase_at_provider(current(), work_id)
+
+
+def retention_sweep() -> dict[str, int]:
+    """Daily: erase people silent for RETENTION_DAYS, trim what is older than that."""
+    done = retention.sweep(current())
+    log.info("retention_swept", extra={"count": done["erased"] + done["trimmed"]})
+    return done
 
 
 def dispatch_due() -> int:

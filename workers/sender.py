@@ -20,6 +20,7 @@ from service.store import outbox
 log = logging.getLogger("workers.sender")
 OPTED_OUT_CODES = {21610}
 UNDELIVERABLE_CODES = {21211, 21614, 21612, 21408, 21635}
+STILL_SENDING = 20009  # Twilio refuses to delete a message it is still delivering
 
 
 class Failure(str, Enum):
@@ -44,6 +45,13 @@ class Sent:
 class Sender(Protocol):
     def send(self, to: str, body: str) -> Sent: ...
 
+    def find(self, number: str) -> list[str]:
+        """The ids of every message the provider keeps to or from this number."""
+
+    def delete(self, sid: str) -> None:
+        """Delete one message at the provider (gone already counts as done); SendError(RETRY) when it
+        can't be done now."""
+
 
 class OutboxSender:
     """Records instead of sending; messages stay readable for the simulator (encrypted at rest)."""
@@ -55,6 +63,12 @@ class OutboxSender:
         sid = "SM" + uuid.uuid4().hex
         outbox.append(self.redis, self.vault, sid, to, body, self.clock.now())
         return Sent(sid)
+
+    def find(self, number: str) -> list[str]:
+        return [m["sid"] for m in outbox.read(self.redis, self.vault) if m["to"] == number]
+
+    def delete(self, sid: str) -> None:
+        outbox.remove(self.redis, self.vault, sid)
 
 
 class TwilioSender:
@@ -92,6 +106,26 @@ class TwilioSender:
         except TwilioException as exc:
             raise SendError(Failure.UNKNOWN, None, type(exc).__name__) from None
         return Sent(message.sid)
+
+
+    def find(self, number: str) -> list[str]:
+        """Texts to and from the number, TwiML replies included (we never learn their sids)."""
+        try:
+            found = self.client.messages.stream(to=number, page_size=100)
+            return [m.sid for m in found] + [m.sid for m in self.client.messages.stream(from_=number, page_size=100)]
+        except (TwilioException, requests.exceptions.RequestException) as exc:
+            raise SendError(Failure.RETRY, getattr(exc, "code", None), type(exc).__name__) from None
+
+    def delete(self, sid: str) -> None:
+        try:
+            self.client.messages(sid).delete()
+        except TwilioRestException as exc:
+            if exc.status == 404:
+                return  # gone already
+            raise SendError(Failure.RETRY if exc.status in (429, 409) or exc.status >= 500 or exc.code == STILL_SENDING
+                            else Failure.REJECTED, exc.code, exc.msg) from None
+        except (TwilioException, requests.exceptions.RequestException) as exc:
+            raise SendError(Failure.RETRY, None, type(exc).__name__) from None
 
 
 def classify_status(status: int, code: int | None) -> Failure:

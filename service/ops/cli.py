@@ -1,4 +1,6 @@
 """`flask ops ...` and `flask staff ...`: terminal tools for the people who keep the service healthy."""
+from collections import Counter
+
 import click
 from flask.cli import with_appcontext
 
@@ -6,7 +8,7 @@ from service.ops.health import readiness
 from service.ops.summary import summary
 from service.runtime import services
 from service.sms import spool
-from service.sms.inbound import handle
+from service.sms.inbound import replay
 from service.store import accounts
 from service.store.accounts import Role
 
@@ -36,22 +38,27 @@ def status():
 @ops.command("replay-fallback")
 @with_appcontext
 def replay_fallback():
-    """Feed messages the fallback URL spooled (while Redis was down) through the normal path."""
+    """Apply the messages the fallback URL spooled while Redis was down, as of when they were received:
+    a message older than the person's latest news never re-subscribes them or starts follow-ups, and
+    one from before an erasure never brings the person back."""
     svc = services()
     taken = spool.take(svc.config.spool_dir, int(svc.now()))
     if not taken:
         click.echo("nothing spooled")
         return
-    done = failed = 0
+    outcomes: Counter = Counter()
     for spooled in taken:
-        for msg in spool.read(spooled, svc.vault):
+        unreadable = []
+        for line, msg in spool.read(spooled, svc.vault):
             if msg is None:
-                failed += 1  # unreadable (wrong key, torn write): kept in the file, reported below
+                unreadable.append(line)
                 continue
-            handle(svc, msg)
-            done += 1
-        spool.done(spooled)
-    click.echo(f"replayed {done} message(s)" + (f"; {failed} unreadable line(s) left in the replayed files" if failed else ""))
+            outcomes[replay(svc, msg).value] += 1
+        kept = spool.finish(spooled, unreadable)
+        if kept:
+            click.echo(f"{len(unreadable)} unreadable line(s) kept in {kept}")
+    click.echo("replayed " + ", ".join(f"{n} {what}" for what, n in sorted(outcomes.items())) if outcomes
+               else "nothing to replay")
 
 
 @click.group()

@@ -27,7 +27,7 @@ def fallback():
     require_utf8_form()
     check_signature(svc)
     msg = parse_inbound(svc)
-    spool.append(svc.config.spool_dir, svc.vault, msg)
+    spool.append(svc.config.spool_dir, svc.vault, msg, svc.now())
     return Response(render(fallback_replies(svc, msg.body, svc.vault.person_key(msg.e164))),
                     mimetype="application/xml")
 

@@ -3,17 +3,18 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 
 from flows import schedule
 from flows.alerts import TEXTS as ALERT_TEXTS
-from flows.engine import Consent, Decision, decide
+from flows.engine import Consent, Decision, decide, replayed
 from service import queues
 from service.config import Config
 from service.phone import recipient_zones
 from service.runtime import Services
 from service.sms.twiml import render
 from service.sms.validate import InboundSms
-from service.store import callbacks, followups, inbound, keys, messages, people
+from service.store import callbacks, erasure, followups, inbound, keys, messages, people
 from service.store.batch import Batch
 from service.store.followups import FollowUpId
 
@@ -25,6 +26,13 @@ WAIT_FOR_TWIN = 3.0
 class Handled:
     twiml: str
     decision: Decision | None  # None: a duplicate, answered as the first time
+
+
+class Replayed(str, Enum):
+    APPLIED = "applied"
+    STALE = "stale"  # older than the person's latest message or consent change
+    DUPLICATE = "duplicate"  # handled before (the webhook had it after all, or an earlier replay)
+    ERASED = "erased"  # received before the person's data was erased: never brought back
 
 
 def handle(svc: Services, msg: InboundSms) -> Handled:
@@ -41,15 +49,33 @@ def handle(svc: Services, msg: InboundSms) -> Handled:
         raise
 
 
-def process(svc: Services, msg: InboundSms, pk: str, now: float, state: inbound.State) -> Handled:
+def replay(svc: Services, msg: InboundSms) -> Replayed:
+    """A message the fallback URL answered while Redis was down, applied as of when it was received."""
+    pk, at = svc.vault.person_key(msg.e164), msg.received_at
+    if erasure.erased_since(svc.redis, pk, at):
+        return Replayed.ERASED
+    claim, state = inbound.open_inbound(svc.redis, msg.sid, pk, at)
+    if not claim.fresh:
+        return Replayed.DUPLICATE
+    stale = at < state.latest
+    try:
+        process(svc, msg, pk, at, state, lambda d: replayed(d, state.texter, stale), stale)
+    except BaseException:
+        inbound.release_inbound(svc.redis, msg.sid)
+        raise
+    return Replayed.STALE if stale else Replayed.APPLIED
+
+
+def process(svc: Services, msg: InboundSms, pk: str, now: float, state: inbound.State,
+            adjust=lambda decision: decision, stale: bool = False) -> Handled:
     r = svc.redis
     flows = svc.source.for_version(r, state.flows_version)
     config = svc.current_config(state.settings)
     local = datetime.fromtimestamp(now, config.timezone)
-    decision = decide(flows, svc.policy_for(config), state.texter, msg.body, local)
+    decision = adjust(decide(flows, svc.policy_for(config), state.texter, msg.body, local))
     twiml = render(decision.replies)
     pipe = Batch(r)  # one atomic script call: see service/store/batch.py
-    _save(svc, config, pipe, msg, pk, now, state, decision)
+    _save(svc, config, pipe, msg, pk, now, state, decision, stale)
     alert_ids = _alert(svc, config, flows, pipe, msg, decision, now)
     inbound.finish_inbound(pipe, msg.sid, twiml)
     pipe.execute()
@@ -61,11 +87,11 @@ def process(svc: Services, msg: InboundSms, pk: str, now: float, state: inbound.
 
 
 def _save(svc: Services, config: Config, pipe, msg: InboundSms, pk: str, now: float, state: inbound.State,
-          decision: Decision) -> None:
+          decision: Decision, stale: bool) -> None:
     texter = state.texter
     changes_consent = decision.consent_changed or texter.first_contact
     people.record_contact(pipe, svc.vault, pk, msg.e164, decision.consent if changes_consent else None, now,
-                          texter.first_contact, state.has_phone, state.undeliverable, msg.simulated)
+                          texter.first_contact, state.has_phone, state.undeliverable, msg.simulated, touch=not stale)
     if changes_consent:
         people.record_consent(pipe, pk, decision.consent, decision.keyword or "FIRST_MESSAGE", msg.sid, now)
     ids = [f"{msg.sid}/{i}" for i in range(len(decision.replies))]
@@ -98,7 +124,8 @@ def _alert(svc: Services, config: Config, flows, pipe, msg: InboundSms, decision
     if decision.alert is None:
         return []
     body = flows.render(ALERT_TEXTS[decision.alert])
-    return messages.create_alerts(pipe, svc.vault, msg.sid, config.staff_alert_numbers, body, now, msg.simulated)
+    return messages.create_alerts(pipe, svc.vault, msg.sid, config.staff_alert_numbers, body, now, msg.simulated,
+                                  about=svc.vault.person_key(msg.e164))
 
 
 def _count(svc: Services, pipe, pk: str, ids: list[str], now: float, decision: Decision) -> None:

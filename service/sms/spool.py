@@ -1,5 +1,5 @@
-"""The fallback spool: messages answered while Redis was down, kept (encrypted, fsynced) until
-`flask ops replay-fallback` feeds them through the normal path (idempotent on MessageSid)."""
+"""The fallback spool: messages answered while Redis was down, kept (encrypted, fsynced, readable by the
+service's user only) until `flask ops replay-fallback` applies them as of when they were received."""
 import json
 import os
 from collections.abc import Iterator
@@ -15,12 +15,12 @@ def path_in(directory: Path) -> Path:
     return directory / NAME
 
 
-def append(directory: Path, vault: Vault, msg: InboundSms) -> None:
+def append(directory: Path, vault: Vault, msg: InboundSms, received_at: float) -> None:
     """One encrypted line per message, appended and fsynced: the STOP in it must survive."""
-    path = path_in(directory)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    line = vault.encrypt(json.dumps({"sid": msg.sid, "from": msg.e164, "body": msg.body}))
-    with open(path, "a", encoding="ascii") as f:
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    line = vault.encrypt(json.dumps({"sid": msg.sid, "from": msg.e164, "body": msg.body, "at": received_at}))
+    fd = os.open(path_in(directory), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "a", encoding="ascii") as f:
         f.write(line + "\n")
         f.flush()
         os.fsync(f.fileno())
@@ -35,16 +35,25 @@ def take(directory: Path, stamp: int) -> list[Path]:
     return sorted(path.parent.glob(path.stem + ".replaying-*"))
 
 
-def read(spooled: Path, vault: Vault) -> Iterator[InboundSms | None]:
-    """Each line's message, or None for a line that can't be read (wrong key, torn write)."""
+def read(spooled: Path, vault: Vault) -> Iterator[tuple[str, InboundSms | None]]:
+    """Each line with its message, or None for a line that can't be read (wrong key, torn write)."""
     for line in spooled.read_text().splitlines():
         try:
             item = json.loads(vault.decrypt(line))
         except ValueError:
-            yield None
+            yield line, None
             continue
-        yield InboundSms(item["sid"], item["from"], item["body"])
+        yield line, InboundSms(item["sid"], item["from"], item["body"], received_at=item.get("at", 0.0))
 
 
-def done(spooled: Path) -> None:
-    spooled.rename(spooled.with_name(spooled.name.replace(".replaying-", ".replayed-")))
+def finish(spooled: Path, unreadable: list[str]) -> Path | None:
+    """A replayed file is deleted; lines that could not be read are kept apart (still encrypted, 0600)
+    for someone with the right key, and that file's path is returned."""
+    kept = None
+    if unreadable:
+        kept = spooled.with_name(spooled.name.replace(".replaying-", ".unreadable-"))
+        fd = os.open(kept, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write("\n".join(unreadable) + "\n")
+    spooled.unlink()
+    return kept

@@ -25,6 +25,7 @@ class InboundSms:
     e164: str
     body: str
     simulated: bool = False  # from the console's simulator: nothing it causes may reach a real phone
+    received_at: float = 0.0  # set on messages replayed from the fallback spool: when Twilio brought them
 
 
 def check_signature(svc: Services) -> None:

@@ -57,7 +57,7 @@ def outcome(callback_id):
         abort(400, "outcome must be reached, no_answer or wrong_number")
     try:
         callbacks.record_outcome(svc.redis, svc.vault, callback_id, g.account.email, result,
-                                 request.form.get("note", "")[:2000], svc.now())
+                                 request.form.get("note", "")[:2000], svc.now(), svc.config.retention_seconds)
     except KeyError:
         abort(404, "no such call back")
     return redirect(url_for(".queue"))
@@ -67,7 +67,8 @@ def outcome(callback_id):
 @require(Role.STAFF)
 def resolve(flag_id):
     svc = services()
-    if not callbacks.resolve_crisis(svc.redis, flag_id, g.account.email, svc.now()):
+    if not callbacks.resolve_crisis(svc.redis, flag_id, g.account.email, svc.now(),
+                                   svc.config.retention_seconds):
         abort(404, "no such open crisis message")
     accounts.audit(svc.redis, g.account.email, "resolve_crisis", flag_id, now=svc.now())
     return redirect(url_for(".queue"))

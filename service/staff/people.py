@@ -3,6 +3,7 @@ import json
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, url_for
 
+from service.erase import erase_person
 from service.phone import mask
 from service.runtime import services
 from service.staff.auth import require
@@ -52,8 +53,9 @@ def export(pk):
 @bp.post("/<pk>/delete")
 @require(Role.ADMIN)
 def delete(pk):
-    """Erase a person's messages, number, call backs, crisis flags and outbound texts."""
+    """Erase every record of a person (their texts at Twilio too, by a worker); an opted-out person stays
+    opted out, and the consent trail keeps when and which word, never which message."""
     svc = services()
-    people.erase(svc.redis, pk)
+    erase_person(svc, pk)
     accounts.audit(svc.redis, g.account.email, "delete_person", pk, now=svc.now())
     return redirect(url_for("callbacks.queue"))

@@ -92,3 +92,12 @@ def audit(r: Redis, who: str, action: str, detail: str = "", *, now: float) -> N
 
 def audit_log(r: Redis, limit: int = 200) -> list[dict]:
     return [json.loads(e) for e in r.lrange(keys.AUDIT, 0, limit - 1)]
+
+
+def trim_audit(r: Redis, cutoff: float) -> int:
+    """Drop audit entries older than `cutoff` (the newest are at the head)."""
+    dropped = 0
+    while (last := r.lindex(keys.AUDIT, -1)) is not None and json.loads(last)["at"] < cutoff:
+        r.rpop(keys.AUDIT)
+        dropped += 1
+    return dropped

@@ -61,9 +61,10 @@ def get(r: Redis, vault: Vault, callback_id: str) -> Callback | None:
     h = {k.decode(): v.decode() for k, v in r.hgetall(keys.callback(callback_id)).items()}
     if not h:
         return None
+    notes = json.loads(vault.decrypt(h["notes"])) if h.get("notes") else []
     return Callback(callback_id, h["person"], vault.decrypt(h["phone"]), CallbackState(h["state"]),
                     float(h["created_at"]), h.get("crisis") == "1", h.get("claimed_by", ""),
-                    int(h.get("attempts", 0)), tuple(json.loads(h.get("notes", "[]"))))
+                    int(h.get("attempts", 0)), tuple(notes))
 
 
 def claim_callback(r: Redis, callback_id: str, who: str, now: float) -> bool:
@@ -73,7 +74,7 @@ def claim_callback(r: Redis, callback_id: str, who: str, now: float) -> bool:
 
 
 def record_outcome(r: Redis, vault: Vault, callback_id: str, who: str, outcome: CallbackState, note: str,
-                   now: float) -> None:
+                   now: float, keep_seconds: int) -> None:
     """Reached and wrong number close the request; no answer puts it back in the queue for another try."""
     cb = get(r, vault, callback_id)
     if cb is None:
@@ -81,9 +82,10 @@ def record_outcome(r: Redis, vault: Vault, callback_id: str, who: str, outcome: 
     notes = [*cb.notes, {"at": round(now, 3), "who": who, "outcome": outcome.value, "note": note}]
     pipe = r.pipeline()
     state = outcome if outcome in CLOSING else CallbackState.WAITING
-    pipe.hset(keys.callback(callback_id), mapping={"state": state.value, "claimed_by": "",
-                                                   "attempts": cb.attempts + 1, "notes": json.dumps(notes)})
+    pipe.hset(keys.callback(callback_id), mapping={"state": state.value, "claimed_by": "", "attempts": cb.attempts + 1,
+                                                   "notes": vault.encrypt(json.dumps(notes))})  # staff write names
     if outcome in CLOSING:
+        pipe.expire(keys.callback(callback_id), keep_seconds)
         pipe.zrem(keys.CALLBACKS_WAITING, callback_id)
         pipe.srem(keys.CALLBACKS_ESCALATED, callback_id)
         pipe.hdel(keys.contact(cb.person), "open_callback")
@@ -100,12 +102,13 @@ def crisis_flags(r: Redis, vault: Vault) -> list[dict]:
     return flags
 
 
-def resolve_crisis(r: Redis, flag_id: str, who: str, now: float) -> bool:
+def resolve_crisis(r: Redis, flag_id: str, who: str, now: float, keep_seconds: int) -> bool:
     if r.zscore(keys.CRISIS_OPEN, flag_id) is None:
         return False
     pipe = r.pipeline()
     pipe.zrem(keys.CRISIS_OPEN, flag_id)
     pipe.hset(keys.crisis_flag(flag_id), mapping={"resolved_by": who, "resolved_at": now})
+    pipe.expire(keys.crisis_flag(flag_id), keep_seconds)
     pipe.execute()
     return True
 

@@ -27,6 +27,7 @@ class State:
     undeliverable: bool = False
     flows_version: int | None = None
     settings: dict = field(default_factory=dict)  # console overrides of the center's settings
+    latest: float = 0.0  # the person's latest handled message or consent change: older news is stale
 
 
 def open_inbound(r: Redis, sid: str, pk: str, now: float) -> tuple[InboundClaim, State]:
@@ -36,16 +37,18 @@ def open_inbound(r: Redis, sid: str, pk: str, now: float) -> tuple[InboundClaim,
     pipe.get(keys.inbound(sid))
     pipe.get(keys.FLOWS_PUBLISHED)
     pipe.hgetall(keys.SETTINGS)
-    pipe.hmget(keys.contact(pk), "consent", "followups", "phone", "undeliverable", "open_callback")
+    pipe.hmget(keys.contact(pk), "consent", "followups", "phone", "undeliverable", "open_callback", "last_seen",
+               "consent_at")
     for crisis in (False, True):
         pipe.zcount(keys.replies(pk, crisis), now - HOUR, "+inf")
     fresh, answer, version, tuned, contact, replies, crisis_replies = pipe.execute()
-    consent, pending, phone, undeliverable, open_callback = contact
+    consent, pending, phone, undeliverable, open_callback, last_seen, consent_at = contact
     texter = Texter(Consent(consent.decode()) if consent else Consent.SUBSCRIBED, consent is None,
                     replies, crisis_replies, callback_open=open_callback is not None)
     state = State(texter, tuple(pending.decode().split()) if pending else (), phone is not None,
                   undeliverable is not None, int(version) if version else None,
-                  {k.decode(): v.decode() for k, v in tuned.items()})
+                  {k.decode(): v.decode() for k, v in tuned.items()},
+                  max(float(last_seen or 0), float(consent_at or 0)))
     return InboundClaim(bool(fresh), None if fresh else (answer or b"").decode() or None), state
 
 

@@ -4,6 +4,7 @@ PREFIX = "sms:"
 
 # people: one hash per person, with the records that hang off it
 RECENT = "sms:contacts:recent"  # person key -> last message time, for the console's conversation list
+FIRST_SEEN = "sms:contacts:oldest"  # person key -> time of their oldest kept record: the retention sweep's index
 
 
 def contact(pk: str) -> str:
@@ -22,6 +23,16 @@ def consent_log(pk: str) -> str:
 
 def transcript(pk: str) -> str:
     return f"sms:transcript:{pk}"
+
+
+def tombstone(pk: str) -> str:
+    """When a person's data was erased (the person key only, never the number)."""
+    return f"sms:erased:{pk}"
+
+
+def provider_erasure(work_id: str) -> str:
+    """Texts still to delete at Twilio after an erasure (encrypted: it names the number)."""
+    return f"sms:erasure:{work_id}"
 
 
 def replies(pk: str, crisis: bool = False) -> str:

@@ -53,11 +53,14 @@ def create(pipe, vault: Vault, mid: str, to: str, body: str, kind: Kind, person:
 
 
 def create_alerts(pipe, vault: Vault, source_id: str, numbers: tuple[str, ...], body: str, now: float,
-                  simulated: bool = False) -> list[str]:
-    """One record per on-call number; ids derive from what caused the alert, so a retry adds none."""
+                  simulated: bool = False, about: str = "") -> list[str]:
+    """One record per on-call number; ids derive from what caused the alert, so a retry adds none.
+    `about`: the person whose message caused it (their erasure removes it too)."""
     mids = [f"alert_{source_id}_{i}" for i in range(len(numbers))]
     for mid, number in zip(mids, numbers):
         create(pipe, vault, mid, number, body, Kind.ALERT, "", now, simulated)
+        if about:
+            pipe.sadd(keys.records(about), keys.message(mid))
     if mids:
         pipe.zadd(keys.ALERTS_PENDING, {mid: now for mid in mids})
     return mids
@@ -95,15 +98,16 @@ def _move(r: Redis, mid: str, from_: OutState, to: OutState) -> bool:
     return bool(scripts.run(r, "move_state", [keys.message(mid)], [from_.value, to.value]))
 
 
-def finish(r: Redis, mid: str, state: OutState, provider_sid: str = "", code: int | None = None) -> bool:
+def finish(r: Redis, mid: str, state: OutState, keep_seconds: int, provider_sid: str = "",
+           code: int | None = None) -> bool:
     """Record a send's outcome (and adopt any status callback that beat it); False when the record was
-    erased meanwhile, which stays erased."""
+    erased meanwhile, which stays erased. The finished record is kept `keep_seconds` (the retention)."""
     code_text = "" if code is None else str(code)
     record_keys = [keys.message(mid), keys.METRICS_OUTBOUND, keys.ALERTS_PENDING, keys.provider_sid(provider_sid),
                    keys.early_status(provider_sid)]
     return bool(scripts.run(r, "finish_send", record_keys, [
         state.value, provider_sid, code_text, f"{state.value}|{code_text}", mid, PROVIDER_TTL,
-        json.dumps(STATUS_RANK)]))
+        json.dumps(STATUS_RANK), keep_seconds]))
 
 
 def advance_status(r: Redis, provider_sid: str, status: str, error_code: str) -> bool:

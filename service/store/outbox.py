@@ -17,5 +17,17 @@ def append(r: Redis, vault: Vault, sid: str, to: str, body: str, now: float) -> 
     pipe.execute()
 
 
+def remove(r: Redis, vault: Vault, sid: str) -> None:
+    for raw in r.lrange(keys.OUTBOX, 0, -1):
+        if json.loads(vault.decrypt(raw))["sid"] == sid:
+            r.lrem(keys.OUTBOX, 0, raw)
+
+
+def remove_to(r: Redis, vault: Vault, number: str) -> None:
+    for raw in r.lrange(keys.OUTBOX, 0, -1):
+        if json.loads(vault.decrypt(raw))["to"] == number:
+            r.lrem(keys.OUTBOX, 0, raw)
+
+
 def read(r: Redis, vault: Vault) -> list[dict]:
     return [json.loads(vault.decrypt(e)) for e in r.lrange(keys.OUTBOX, 0, -1)]

@@ -13,22 +13,27 @@ CARRIER_OPT_OUT = "CARRIER_21610"  # the keyword recorded when the carrier tells
 
 
 def record_contact(pipe, vault: Vault, pk: str, e164: str, consent: Consent | None, now: float,
-                   first_contact: bool, has_phone: bool, undeliverable: bool, simulated: bool = False) -> None:
+                   first_contact: bool, has_phone: bool, undeliverable: bool, simulated: bool = False,
+                   touch: bool = True) -> None:
     """`consent` only when it changes: rewriting an unchanged value could undo a STOP (or a carrier
-    opt-out) that another process committed since we read it."""
-    fields = {"last_seen": int(now)}
+    opt-out) that another process committed since we read it. `touch`: this message is the person's
+    latest news (a stale replayed one is not, and must not move their last-seen time back)."""
+    fields = {"last_seen": round(now, 3)} if touch else {}
     if consent is Consent.OPTED_OUT or (consent is not None and not first_contact):
-        fields["consent"] = consent.value
+        fields["consent"], fields["consent_at"] = consent.value, round(now, 3)
     elif consent is not None:  # first contact staying subscribed: never over a STOP that raced in
         pipe.hsetnx(keys.contact(pk), "consent", consent.value)
     if first_contact:
         fields["first_seen"] = int(now)
+        pipe.zadd(keys.FIRST_SEEN, {pk: now})
     if not has_phone:  # first contact, or back after an erasure: only a new text brings the number back
         fields["phone"] = vault.encrypt(e164)
     if simulated:  # the console's simulator: this person's texts go to the outbox, never to a phone
         fields["simulated"] = 1
-    pipe.hset(keys.contact(pk), mapping=fields)
-    pipe.zadd(keys.RECENT, {pk: now})
+    if fields:
+        pipe.hset(keys.contact(pk), mapping=fields)
+    if touch:
+        pipe.zadd(keys.RECENT, {pk: now})
     if undeliverable:
         pipe.hdel(keys.contact(pk), "undeliverable")  # they just texted us: the number works
 
@@ -52,7 +57,7 @@ def carrier_opt_out(r: Redis, pk: str, mid: str, now: float) -> None:
     """The carrier's word overrides ours (Twilio error 21610): opted out, nothing more is sent."""
     pending = followups.pending_of(r, pk)
     pipe = r.pipeline()
-    pipe.hset(keys.contact(pk), "consent", Consent.OPTED_OUT.value)
+    pipe.hset(keys.contact(pk), mapping={"consent": Consent.OPTED_OUT.value, "consent_at": round(now, 3)})
     record_consent(pipe, pk, Consent.OPTED_OUT, CARRIER_OPT_OUT, mid, now)
     followups.cancel(pipe, pk, pending)
     pipe.execute()
@@ -71,8 +76,8 @@ def record_exchange(pipe, vault: Vault, pk: str, messages: list[tuple[str, str, 
     """One exchange (the text in and our replies, as (direction, body, sid)) as one encrypted entry; the
     transcript keeps the newest TRANSCRIPT_LIMIT exchanges."""
     at = round(now, 3)
-    entry = vault.encrypt(json.dumps([{"at": at, "dir": d, "sid": sid, "body": body} for d, body, sid in messages]))
-    pipe.rpush(keys.transcript(pk), entry)
+    token = vault.encrypt(json.dumps([{"at": at, "dir": d, "sid": sid, "body": body} for d, body, sid in messages]))
+    pipe.rpush(keys.transcript(pk), f"{int(now)}:{token}")  # the time outside, so retention needs no decrypting
     pipe.ltrim(keys.transcript(pk), -TRANSCRIPT_LIMIT, -1)
 
 
@@ -80,9 +85,18 @@ def transcript(r: Redis, vault: Vault, pk: str) -> list[dict]:
     """Every message, oldest first. An entry is one exchange (a list) or, as first stored, one message."""
     out = []
     for raw in r.lrange(keys.transcript(pk), 0, -1):
-        entry = json.loads(vault.decrypt(raw))
+        entry = json.loads(vault.decrypt(entry_token(raw)))
         out.extend(entry if isinstance(entry, list) else [entry])
-    return out
+    return sorted(out, key=lambda m: m["at"])  # a message replayed after an outage joins at its own time
+
+
+def entry_token(raw: bytes) -> bytes:
+    """A transcript entry is "time:token" (or, as first stored, the token alone)."""
+    return raw.split(b":", 1)[1] if b":" in raw else raw
+
+
+def entry_time(raw: bytes) -> float | None:
+    return float(raw.split(b":", 1)[0]) if b":" in raw else None
 
 
 def count_replies(pipe, pk: str, ids: list[str], now: float, crisis: bool) -> None:
@@ -111,19 +125,37 @@ def recent(r: Redis, vault: Vault, limit: int = 100) -> list[dict]:
     return rows
 
 
-def erase(r: Redis, pk: str) -> None:
-    """Erase a person's messages, number, call backs, crisis flags and outbound texts (queued ones are
-    then never sent); the consent trail stays, as proof that a STOP was honoured."""
-    pending = followups.pending_of(r, pk)
-    records = [k.decode() for k in r.smembers(keys.records(pk))]
-    ids = [k.rsplit(":", 1)[1] for k in records]
+def silent_since(r: Redis, cutoff: float, limit: int) -> list[str]:
+    """People whose last message is older than `cutoff` (the retention sweep erases them)."""
+    return [pk.decode() for pk in r.zrangebyscore(keys.RECENT, "-inf", f"({cutoff}", start=0, num=limit)]
+
+
+def kept_since(r: Redis, cutoff: float, limit: int) -> list[str]:
+    """People holding records older than `cutoff`."""
+    return [pk.decode() for pk in r.zrangebyscore(keys.FIRST_SEEN, "-inf", f"({cutoff}", start=0, num=limit)]
+
+
+def trim_before(r: Redis, pk: str, cutoff: float) -> int:
+    """Drop transcript exchanges older than `cutoff` and the MessageSids of older consent changes; the
+    person's place in the index moves to their oldest record left. Returns how many exchanges went."""
+    head = r.lrange(keys.transcript(pk), 0, TRANSCRIPT_LIMIT)
+    old = sum(1 for _ in _while_older(head, cutoff))
+    trail = [json.loads(e) for e in r.lrange(keys.consent_log(pk), 0, -1)]
     pipe = r.pipeline()
-    followups.cancel(pipe, pk, pending)
-    pipe.delete(keys.transcript(pk), keys.replies(pk), keys.replies(pk, True), keys.records(pk), *records)
-    if ids:
-        pipe.zrem(keys.CALLBACKS_WAITING, *ids)
-        pipe.zrem(keys.CRISIS_OPEN, *ids)
-    pipe.hdel(keys.contact(pk), "phone", "open_callback")
-    pipe.hset(keys.contact(pk), "deleted", 1)
-    pipe.zrem(keys.RECENT, pk)
+    if old:
+        pipe.ltrim(keys.transcript(pk), old, -1)
+    for i, entry in enumerate(trail):
+        if entry["at"] < cutoff and "sid" in entry:
+            pipe.lset(keys.consent_log(pk), i, json.dumps({k: v for k, v in entry.items() if k != "sid"}))
+    oldest = entry_time(head[old]) if old < len(head) else None
+    pipe.zadd(keys.FIRST_SEEN, {pk: oldest if oldest is not None else cutoff})
     pipe.execute()
+    return old
+
+
+def _while_older(entries: list[bytes], cutoff: float):
+    for raw in entries:
+        at = entry_time(raw)
+        if at is None or at >= cutoff:
+            return
+        yield raw

@@ -10,14 +10,14 @@ import sys
 from pathlib import Path
 
 OPERATIONS = {
-    "/2010-04-01/Accounts/{AccountSid}/Messages.json": ["post"],
+    "/2010-04-01/Accounts/{AccountSid}/Messages.json": ["post", "get"],
     "/2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json": ["delete"],
     "/2010-04-01/Accounts/{Sid}.json": ["get"],
 }
 OUT = Path(__file__).with_name("twilio_api_v2010_subset.json")
 SOURCE = ("Extracted from Twilio's OpenAPI description of its REST API v2010, github.com/twilio/twilio-oai, "
           "spec/json/twilio_api_v2010.json, licensed Apache-2.0 (https://www.apache.org/licenses/LICENSE-2.0.html). "
-          "Only the operations our fake serves are kept: Create Message, Delete Message, Fetch Account. "
+          "Only the operations our fake serves are kept: Create, List and Delete Message, Fetch Account. "
           "Regenerate with tests/fakes/extract_openapi.py.")
 
 

@@ -2,8 +2,9 @@
 import re
 
 import pytest
+from rq import Queue
 
-from service.store import accounts, callbacks, flowdocs as flowstore, keys
+from service.store import accounts, callbacks, flowdocs as flowstore, keys, people
 from service.store.accounts import Role
 from tests.conftest import NOON, Phone, make_env, replies, svc_of
 
@@ -123,7 +124,15 @@ def test_person_page_export_and_delete(staff_app, redis):
     assert not redis.exists(f"sms:transcript:{pk}") and not redis.hget(f"sms:contact:{pk}", "phone")
     assert redis.zcard(keys.CALLBACKS_WAITING) == 0 and redis.zcard(keys.CRISIS_OPEN) == 0
     assert not redis.keys("sms:callback:*") and not redis.keys("sms:crisis-flag:*")
-    assert redis.hget(f"sms:contact:{pk}", "consent")  # consent record kept: proof of opt-outs
+    assert not redis.keys("sms:inbound:*") and not redis.exists(f"sms:contact:{pk}")
+    trail = people.consent_history(redis, pk)  # when and which word, as a carrier audit needs; no MessageSid
+    assert trail and all("sid" not in entry for entry in trail)
+    [work] = [k.decode().split(":")[-1] for k in redis.keys("sms:erasure:*")]  # Twilio's copies: a worker's job
+    assert Queue("maintenance", connection=redis).job_ids == [f"erase-at-provider-{work}"]
+    from workers.erasure import erase_at_provider
+    from workers.runtime import make_runtime
+    erase_at_provider(make_runtime(svc_of(staff_app)), work)
+    assert {k.decode() for k in redis.keys(f"sms:*{pk}*")} == {f"sms:consent:{pk}", f"sms:erased:{pk}"}
     assert [e["action"] for e in accounts.audit_log(redis)][:3] == ["delete_person", "export_person",
                                                                      "view_conversation"]
 
@@ -327,3 +336,17 @@ def test_metrics_readable_by_a_signed_in_ops_account(staff_app):
     assert staff_app.test_client().get("/metrics").status_code == 401
     assert login(staff_app, "staff").get("/metrics").status_code == 401
     assert "sms_webhook_requests" in login(staff_app, "ops").get("/metrics").get_data(as_text=True)
+
+
+def test_call_back_notes_are_encrypted_at_rest(staff_app, redis):
+    Phone(staff_app.test_client()).text("CALL")
+    staff = login(staff_app)
+    [cb] = callbacks.waiting(redis, svc_of(staff_app).vault)
+    staff.post(f"/staff/callbacks/{cb.id}/claim", data={"csrf_token": staff.token})
+    note = "Left voicemail for Maria at 617-555-0123, call after 6"
+    staff.post(f"/staff/callbacks/{cb.id}/outcome", data={"csrf_token": staff.token, "outcome": "no_answer",
+                                                         "note": note})
+    raw = b"".join(v for v in redis.hgetall(keys.callback(cb.id)).values())
+    assert b"Maria" not in raw and b"voicemail" not in raw
+    [again] = callbacks.waiting(redis, svc_of(staff_app).vault)
+    assert again.notes[0]["note"] == note

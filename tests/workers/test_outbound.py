@@ -268,7 +268,7 @@ def test_claim_refuses_a_person_who_opted_out_or_was_erased_and_a_message_alread
     erased = queue_message(rt, "m-erased", person="pk-gone")  # created while the erasure ran: no contact
     assert outbound.claim(redis, erased, rt.svc.now(), "pk-gone") is SendClaim.REFUSED
     assert not redis.exists(keys.message(erased))  # the number and text go too
-    assert outbound.finish(redis, erased, OutState.SKIPPED) is False and not redis.exists(keys.message(erased))
+    assert outbound.finish(redis, erased, OutState.SKIPPED, 86400) is False and not redis.exists(keys.message(erased))
     redis.hset(keys.contact("pk2"), "phone", "x")
     other = queue_message(rt, "m-ok", person="pk2")
     assert outbound.claim(redis, other, rt.svc.now(), "pk2") is SendClaim.CLAIMED
@@ -279,7 +279,7 @@ def test_an_erasure_during_the_provider_call_is_not_undone(rt, fake, redis):
     mid = queue_message(rt)
     assert outbound.claim(redis, mid, rt.svc.now())
     redis.delete(keys.message(mid))  # staff erased the person while Twilio answered
-    assert outbound.finish(redis, mid, OutState.SENT, "SMgone") is False
+    assert outbound.finish(redis, mid, OutState.SENT, 86400, "SMgone") is False
     assert not redis.exists(keys.message(mid)) and not redis.exists(keys.provider_sid("SMgone"))
 
 
@@ -307,7 +307,7 @@ def test_release_never_recreates_an_erased_record(rt, redis):
 def test_a_twin_job_cannot_mark_a_sent_message_skipped(rt, fake, redis):
     mid = queue_message(rt)
     assert deliver(rt, mid) is OutState.SENT
-    assert delivery._skip(redis, mid) is OutState.SENT
+    assert delivery._skip(rt, mid) is OutState.SENT
     assert outbound.load(redis, rt.svc.vault, mid)["state"] == "sent"
 
 
@@ -330,7 +330,7 @@ def test_a_callback_that_beats_our_record_of_the_send_is_adopted(twilio_app, rt,
     assert outbound.claim(redis, mid, rt.svc.now())
     assert status(client, "SMearly1", "delivered").status_code == 204  # before finish()
     assert redis.exists(keys.early_status("SMearly1"))
-    outbound.finish(redis, mid, OutState.SENT, "SMearly1")
+    outbound.finish(redis, mid, OutState.SENT, 86400, "SMearly1")
     rec = outbound.load(redis, rt.svc.vault, mid)
     assert (rec["state"], rec["status"]) == ("sent", "delivered")
     assert not redis.exists(keys.early_status("SMearly1"))
@@ -344,6 +344,6 @@ def test_an_early_failure_keeps_its_error_code(twilio_app, rt, redis):
     assert outbound.claim(redis, mid, rt.svc.now())
     status(client, "SMearly2", "sent")
     status(client, "SMearly2", "undelivered", "30006")
-    outbound.finish(redis, mid, OutState.SENT, "SMearly2")
+    outbound.finish(redis, mid, OutState.SENT, 86400, "SMearly2")
     rec = outbound.load(redis, rt.svc.vault, mid)
     assert (rec["status"], rec["error_code"]) == ("undelivered", "30006")

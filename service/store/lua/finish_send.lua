@@ -3,13 +3,15 @@
 -- KEYS[1]: the message; KEYS[2]: outcome counters; KEYS[3]: pending staff alerts;
 -- KEYS[4]: provider sid -> message id; KEYS[5]: the early status hash.
 -- ARGV[1]: state; ARGV[2]: provider sid or ''; ARGV[3]: error code or ''; ARGV[4]: counter field;
--- ARGV[5]: message id; ARGV[6]: mapping ttl; ARGV[7]: JSON status -> stage.
+-- ARGV[5]: message id; ARGV[6]: mapping ttl; ARGV[7]: JSON status -> stage; ARGV[8]: how long the
+-- finished record is kept (the retention period).
 -- Returns 1 when written, 0 when the record is gone.
 --#include forward_status
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'provider_sid', ARGV[2], 'error_code', ARGV[3])
 redis.call('HINCRBY', KEYS[2], ARGV[4], 1)
 redis.call('ZREM', KEYS[3], ARGV[5])
+redis.call('EXPIRE', KEYS[1], ARGV[8])
 if ARGV[2] ~= '' then
   redis.call('SET', KEYS[4], ARGV[5], 'EX', ARGV[6])
   local early = redis.call('HMGET', KEYS[5], 'status', 'error_code')

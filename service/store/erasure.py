@@ -1,0 +1,103 @@
+"""Erasure: every record of a person goes, in one function. What stays is a tombstone under the person
+key (when, never the number) that replaying the fallback spool honours, and the consent trail reduced
+to what a carrier audit needs (when, which state, which word; no MessageSids). Twilio keeps its own
+copy of each message: the work of deleting those is handed back to the caller."""
+import json
+from dataclasses import dataclass
+
+from redis import Redis
+
+from flows.engine import Consent
+from service.privacy import Vault
+from service.store import followups, keys, outbox, people
+
+SID_PREFIXES = ("SM", "MM")  # Twilio message resources (a simulated text's id starts "SMsim": not Twilio's)
+
+
+@dataclass(frozen=True)
+class Erased:
+    number: str | None  # to find the texts Twilio holds that we never stored a sid for (TwiML replies)
+    provider_sids: tuple[str, ...]  # Twilio messages we know of: their texts in, our texts out
+    simulated: bool = False
+
+
+def erase(r: Redis, vault: Vault, pk: str, now: float, keep_seconds: int) -> Erased:
+    contact = {k.decode(): v for k, v in r.hgetall(keys.contact(pk)).items()}
+    number = vault.decrypt(contact["phone"]) if "phone" in contact else None
+    inbound_sids = _inbound_sids(r, vault, pk)
+    records = [k.decode() for k in r.smembers(keys.records(pk))]
+    sent_sids = _provider_sids(r, records)
+    pending = tuple(contact.get("followups", b"").decode().split())
+    pipe = r.pipeline()
+    followups.cancel(pipe, pk, pending)
+    _delete_records(pipe, pk, records, inbound_sids, sent_sids)
+    _keep_consent_only(pipe, r, pk, contact)
+    pipe.set(keys.tombstone(pk), round(now, 3), ex=keep_seconds)
+    pipe.execute()
+    if number:
+        outbox.remove_to(r, vault, number)
+    provider = tuple(s for s in (*inbound_sids, *sent_sids) if s.startswith(SID_PREFIXES) and "sim" not in s)
+    return Erased(number, provider, contact.get("simulated") == b"1")
+
+
+def hand_over(r: Redis, vault: Vault, work_id: str, erased: Erased, keep_seconds: int) -> None:
+    """What is left to delete at Twilio, kept encrypted (it names the number) until a worker has done it."""
+    work = {"number": erased.number, "sids": list(erased.provider_sids), "simulated": erased.simulated}
+    r.set(keys.provider_erasure(work_id), vault.encrypt(json.dumps(work)), ex=keep_seconds)
+
+
+def provider_work(r: Redis, vault: Vault, work_id: str) -> Erased | None:
+    raw = r.get(keys.provider_erasure(work_id))
+    if raw is None:
+        return None
+    work = json.loads(vault.decrypt(raw))
+    return Erased(work["number"], tuple(work["sids"]), work["simulated"])
+
+
+def provider_work_done(r: Redis, work_id: str) -> None:
+    r.delete(keys.provider_erasure(work_id))
+
+
+def erased_since(r: Redis, pk: str, at: float) -> bool:
+    """True when the person was erased at or after `at`: a message from before must not bring them back."""
+    value = r.get(keys.tombstone(pk))
+    return value is not None and float(value) >= at
+
+
+def _inbound_sids(r: Redis, vault: Vault, pk: str) -> list[str]:
+    sids = []
+    for raw in r.lrange(keys.transcript(pk), 0, -1):
+        entry = json.loads(vault.decrypt(people.entry_token(raw)))
+        sids += [m["sid"] for m in (entry if isinstance(entry, list) else [entry]) if m.get("dir") == "in"]
+    return sids
+
+
+def _provider_sids(r: Redis, records: list[str]) -> list[str]:
+    pipe = r.pipeline(transaction=False)
+    for key in records:
+        pipe.hget(key, "provider_sid")
+    return [v.decode() for v in pipe.execute() if v]
+
+
+def _delete_records(pipe, pk: str, records: list[str], inbound_sids: list[str], sent_sids: list[str]) -> None:
+    ids = [k.rsplit(":", 1)[1] for k in records]
+    pipe.delete(keys.transcript(pk), keys.replies(pk), keys.replies(pk, True), keys.records(pk), *records,
+                *(keys.inbound(s) for s in inbound_sids), *(keys.provider_sid(s) for s in sent_sids))
+    for queue in (keys.CALLBACKS_WAITING, keys.CRISIS_OPEN, keys.ALERTS_PENDING, keys.RECENT, keys.FIRST_SEEN):
+        pipe.zrem(queue, pk, *ids)
+    if ids:
+        pipe.srem(keys.CALLBACKS_ESCALATED, *ids)
+
+
+def _keep_consent_only(pipe, r: Redis, pk: str, contact: dict) -> None:
+    """An opted-out person stays opted out (a later text must not be taken as a first contact that
+    subscribes them); the trail keeps when, which state and which word, never which message."""
+    pipe.delete(keys.contact(pk))
+    if contact.get("consent") == Consent.OPTED_OUT.value.encode():
+        pipe.hset(keys.contact(pk), mapping={"consent": Consent.OPTED_OUT.value,
+                                             "consent_at": contact.get("consent_at", b"0").decode()})
+    trail = [json.loads(e) for e in r.lrange(keys.consent_log(pk), 0, -1)]
+    pipe.delete(keys.consent_log(pk))
+    if trail:
+        pipe.rpush(keys.consent_log(pk), *(json.dumps({k: v for k, v in e.items() if k != "sid"}) for e in trail))
+

@@ -1,0 +1,23 @@
+"""The daily retention sweep (RETENTION_DAYS): people silent for that long are erased like a deletion
+would; for people still texting, transcript exchanges and consent-trail MessageSids older than that
+go, and so do older entries of the staff audit log. Finished texts, closed call backs and resolved crisis flags expire by themselves (their TTL is set
+when they finish)."""
+from service.erase import erase_person
+from service.store import accounts, people
+from workers.runtime import Runtime
+
+BATCH = 500
+
+
+def sweep(rt: Runtime) -> dict[str, int]:
+    svc = rt.svc
+    cutoff = svc.now() - svc.config.retention_seconds
+    erased = trimmed = 0
+    while silent := people.silent_since(svc.redis, cutoff, BATCH):
+        for pk in silent:
+            erase_person(svc, pk)
+        erased += len(silent)
+    for pk in people.kept_since(svc.redis, cutoff, BATCH * 20):
+        trimmed += people.trim_before(svc.redis, pk, cutoff)
+    trimmed += accounts.trim_audit(svc.redis, cutoff)
+    return {"erased": erased, "trimmed": trimmed}
