@@ -3,7 +3,7 @@ would; for people still texting, transcript exchanges and consent-trail MessageS
 go, and so do older entries of the staff audit log. Finished texts, closed call backs and resolved crisis flags expire by themselves (their TTL is set
 when they finish)."""
 from service.erase import erase_person
-from service.store import accounts, people
+from service.store import accounts, inbound, people
 from workers.runtime import Runtime
 
 BATCH = 500
@@ -20,4 +20,5 @@ def sweep(rt: Runtime) -> dict[str, int]:
     for pk in people.kept_since(svc.redis, cutoff, BATCH * 20):
         trimmed += people.trim_before(svc.redis, pk, cutoff)
     trimmed += accounts.trim_audit(svc.redis, cutoff)
+    inbound.forget_seen_before(svc.redis, cutoff)
     return {"erased": erased, "trimmed": trimmed}

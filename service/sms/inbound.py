@@ -42,6 +42,9 @@ def handle(svc: Services, msg: InboundSms) -> Handled:
     if not claim.fresh:
         log.info("inbound_duplicate", extra={"sid": msg.sid, "person": pk})
         return Handled(claim.answer or _await_twin(svc, msg.sid), None)
+    if claim.replayed:  # signed by Twilio, but handled long ago: someone is replaying a captured request
+        log.warning("inbound_replay_refused", extra={"sid": msg.sid, "person": pk})
+        return Handled(render(()), None)
     try:
         return process(svc, msg, pk, now, state)
     except BaseException:
@@ -55,7 +58,7 @@ def replay(svc: Services, msg: InboundSms) -> Replayed:
     if erasure.erased_since(svc.redis, pk, at):
         return Replayed.ERASED
     claim, state = inbound.open_inbound(svc.redis, msg.sid, pk, at)
-    if not claim.fresh:
+    if not claim.fresh or claim.replayed:
         return Replayed.DUPLICATE
     stale = at < state.latest
     try:
@@ -77,7 +80,7 @@ def process(svc: Services, msg: InboundSms, pk: str, now: float, state: inbound.
     pipe = Batch(r)  # one atomic script call: see service/store/batch.py
     _save(svc, config, pipe, msg, pk, now, state, decision, stale)
     alert_ids = _alert(svc, config, flows, pipe, msg, decision, now)
-    inbound.finish_inbound(pipe, msg.sid, twiml)
+    inbound.finish_inbound(pipe, msg.sid, twiml, now)
     pipe.execute()
     queues.enqueue_messages(r, alert_ids)  # a crash before this line is caught by the alert sweeper
     log.info("inbound", extra={"sid": msg.sid, "person": pk, "intent": decision.intent.value, "flow": decision.flow,

@@ -1,5 +1,6 @@
 """Inbound messages: the MessageSid claim that makes handling idempotent, and what the engine needs to
 know of the texter, read together in one round trip."""
+import hashlib
 from dataclasses import dataclass, field
 
 from redis import Redis
@@ -8,6 +9,7 @@ from flows.engine import Consent, Texter
 from service.store import keys
 
 HOUR = 3600
+DAY = 86400
 ANSWER_TTL = 2 * 24 * HOUR  # Twilio retries and fallbacks arrive within minutes; two days is generous
 PENDING_TTL = 30
 
@@ -17,6 +19,7 @@ class InboundClaim:
     """Claiming a MessageSid: first time, already answered, or being answered right now."""
     fresh: bool
     answer: str | None = None
+    replayed: bool = False  # handled long ago (its answer has expired): a replay of a captured request
 
 
 @dataclass(frozen=True)
@@ -35,13 +38,14 @@ def open_inbound(r: Redis, sid: str, pk: str, now: float) -> tuple[InboundClaim,
     pipe = r.pipeline(transaction=False)
     pipe.set(keys.inbound(sid), "", nx=True, ex=PENDING_TTL)
     pipe.get(keys.inbound(sid))
+    pipe.hexists(*seen_field(sid))
     pipe.get(keys.FLOWS_PUBLISHED)
     pipe.hgetall(keys.SETTINGS)
     pipe.hmget(keys.contact(pk), "consent", "followups", "phone", "undeliverable", "open_callback", "last_seen",
                "consent_at")
     for crisis in (False, True):
         pipe.zcount(keys.replies(pk, crisis), now - HOUR, "+inf")
-    fresh, answer, version, tuned, contact, replies, crisis_replies = pipe.execute()
+    fresh, answer, seen, version, tuned, contact, replies, crisis_replies = pipe.execute()
     consent, pending, phone, undeliverable, open_callback, last_seen, consent_at = contact
     texter = Texter(Consent(consent.decode()) if consent else Consent.SUBSCRIBED, consent is None,
                     replies, crisis_replies, callback_open=open_callback is not None)
@@ -49,7 +53,7 @@ def open_inbound(r: Redis, sid: str, pk: str, now: float) -> tuple[InboundClaim,
                   undeliverable is not None, int(version) if version else None,
                   {k.decode(): v.decode() for k, v in tuned.items()},
                   max(float(last_seen or 0), float(consent_at or 0)))
-    return InboundClaim(bool(fresh), None if fresh else (answer or b"").decode() or None), state
+    return InboundClaim(bool(fresh), None if fresh else (answer or b"").decode() or None, bool(seen)), state
 
 
 def answer_of(r: Redis, sid: str) -> str | None:
@@ -57,8 +61,34 @@ def answer_of(r: Redis, sid: str) -> str | None:
     return value.decode() if value else None
 
 
-def finish_inbound(pipe, sid: str, answer: str) -> None:
+def finish_inbound(pipe, sid: str, answer: str, now: float) -> None:
     pipe.set(keys.inbound(sid), answer, ex=ANSWER_TTL)
+    key, digest = seen_field(sid)
+    pipe.hset(key, digest, int(now // DAY))
+
+
+def seen_field(sid: str) -> tuple[str, bytes]:
+    digest = hashlib.sha256(sid.encode()).digest()
+    return keys.seen(digest[:2].hex()), digest[2:10]
+
+
+def forget_seen_before(r: Redis, cutoff: float) -> int:
+    """Drop seen-markers older than `cutoff` (the retention sweep): 65,536 small hashes, pipelined."""
+    day, dropped = int(cutoff // DAY), 0
+    for start in range(0, 65536, 1024):
+        pipe = r.pipeline(transaction=False)
+        buckets = [keys.seen(f"{b:04x}") for b in range(start, start + 1024)]
+        for key in buckets:
+            pipe.hgetall(key)
+        stale = [(key, [f for f, d in entries.items() if int(d) < day])
+                 for key, entries in zip(buckets, pipe.execute())]
+        pipe = r.pipeline(transaction=False)
+        for key, fields in stale:
+            if fields:
+                pipe.hdel(key, *fields)
+                dropped += len(fields)
+        pipe.execute()
+    return dropped
 
 
 def release_inbound(r: Redis, sid: str) -> None:

@@ -45,6 +45,12 @@ def inbound(sid: str) -> str:
     return f"sms:inbound:{sid}"
 
 
+def seen(bucket: str) -> str:
+    """Every MessageSid handled in the retention period, as 8-byte digests spread over 65,536 small
+    hashes (~20 bytes a message): a captured, signed request replayed later is refused."""
+    return f"sms:seen:{bucket}"
+
+
 # follow-ups
 FOLLOWUPS_DUE = "sms:followups:due"  # compact follow-up ids by due time
 

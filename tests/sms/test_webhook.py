@@ -220,3 +220,18 @@ def test_a_crisis_text_without_a_keyword_cancels_the_gentle_followups(phone, red
     [answer] = replies(phone.text("my son overdosed and he is not breathing"))
     assert "911" in answer and "988" in answer
     assert followups.pending_of(redis, pk) == () and redis.zcard("sms:followups:due") == 0
+
+
+def test_a_captured_request_replayed_after_its_answer_expired_is_refused(phone, redis, app, clock):
+    """Twilio's signature carries no time: the MessageSid is remembered for the retention period."""
+    from service.store import followups
+    sid = new_sid()
+    assert replies(phone.text("START", sid=sid))
+    phone.text("STOP")
+    redis.delete(f"sms:inbound:{sid}")  # two days later the stored answer has expired
+    clock.advance(3 * 86400)
+    again = phone.text("START", sid=sid)  # the same signed request, captured and sent again
+    assert again.status_code == 200 and replies(again) == []
+    pk = svc_of(app).vault.person_key(phone.number)
+    assert people.consent_of(redis, pk).value == "opted_out" and followups.pending_of(redis, pk) == ()
+    assert len(people.transcript(redis, svc_of(app).vault, pk)) == 4  # START, its reply, STOP, its reply
