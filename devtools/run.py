@@ -55,7 +55,7 @@ def ensure_dev_admin(url: str, env: dict[str, str]) -> tuple[str, str]:
 
 def write_run_env(env: dict[str, str]) -> None:
     """var/run.env: what `flask --app service ...` commands need to reach this running instance."""
-    names = ("APP_ENV", "REDIS_URL", "PUBLIC_BASE_URL", "PORT", *dev_values())
+    names = ("APP_ENV", "REDIS_URL", "PUBLIC_BASE_URL", "PORT", "CONSOLE_PORT", *dev_values())
     RUN_ENV.write_text("FLASK_APP=service\n" + "".join(f"{n}={env[n]}\n" for n in names if n in env))
     RUN_ENV.chmod(0o600)
 
@@ -64,6 +64,7 @@ def main() -> int:
     env = {**dev_values(), **{k: v for k, v in os.environ.items() if v}}
     env.setdefault("APP_ENV", "development")
     env.setdefault("PORT", "5000")
+    env.setdefault("CONSOLE_PORT", "5001")
     env.setdefault("PUBLIC_BASE_URL", f"http://localhost:{env['PORT']}")
     url, server = from_environment(VAR / "redis")
     env["REDIS_URL"] = url
@@ -79,7 +80,8 @@ def main() -> int:
                               cwd=ROOT, env={**os.environ, **env})
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        if _wait_until_up(env["PUBLIC_BASE_URL"] + "/healthz", honcho):
+        web, console = (f"http://localhost:{env[p]}/healthz" for p in ("PORT", "CONSOLE_PORT"))
+        if _wait_until_up(web, honcho) and _wait_until_up(console, honcho):
             print("\n" + "=" * 72 + "\nReady.\n" + banner + "\n" + "=" * 72, flush=True)
         return honcho.wait()
     except KeyboardInterrupt:
@@ -94,8 +96,8 @@ def main() -> int:
 
 
 def _banner(env: dict[str, str], admin: tuple[str, str] | None, redis: str) -> str:
-    lines = [f"redis: {redis}; web on {env['PUBLIC_BASE_URL']}",
-             f"staff console: {env['PUBLIC_BASE_URL']}/staff/"]
+    lines = [f"redis: {redis}; Twilio webhook on {env['PUBLIC_BASE_URL']}/twilio/sms",
+             f"staff console: http://localhost:{env['CONSOLE_PORT']}/staff/"]
     if admin:
         lines.append(f"sign in as {admin[0]} / {admin[1]}   (kept in var/dev-login.txt)")
     return "\n".join(lines)

@@ -2,10 +2,10 @@
 from collections.abc import Mapping
 
 from flask import Flask, jsonify, request
-from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service import logs
 from service.clock import Clock
@@ -13,45 +13,47 @@ from service.config import Config
 from service.runtime import EXTENSION, build
 
 MAX_REQUEST_BYTES = 64 * 1024
+# What one process serves. The Procfile runs Twilio's endpoints ("twilio", the `web` process) apart
+# from the staff console ("console"): a burst of sign-ins (scrypt, ~65 ms of CPU each) must never
+# slow the answers to people texting. "all" is both, for tests and small installs.
+SURFACES = ("all", "twilio", "console")
 
 
-def create_app(config: Config | Mapping[str, str] | None = None, clock: Clock | None = None) -> Flask:
+def create_app(config: Config | Mapping[str, str] | None = None, clock: Clock | None = None,
+               surface: str = "all") -> Flask:
     """Config object, or a mapping read like the environment, or the environment itself; the clock is
     the real one unless a test hands in its own."""
+    if surface not in SURFACES:
+        raise ValueError(f"surface must be one of {', '.join(SURFACES)}")
     cfg = config if isinstance(config, Config) else Config.from_env(config)
     logs.configure()
     app = Flask(__name__)
     app.config.update(SECRET_KEY=cfg.secret_key.reveal(), MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
-                      TESTING=cfg.testing, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
-                      SESSION_COOKIE_SECURE=cfg.public_base_url.startswith("https://"),
-                      PERMANENT_SESSION_LIFETIME=8 * 3600, WTF_CSRF_TIME_LIMIT=8 * 3600)
-    app.session_interface = CookieSessions()
+                      TESTING=cfg.testing, SESSION_COOKIE_SECURE=cfg.public_base_url.startswith("https://"),
+                      WTF_CSRF_TIME_LIMIT=cfg.session_max_hours * 3600, SURFACE=surface)
     app.extensions[EXTENSION] = build(cfg, clock)
-    _register(app)
+    _register(app, surface)
+    if cfg.proxy_hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=cfg.proxy_hops, x_proto=cfg.proxy_hops)
     return app
 
 
-class CookieSessions(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, minus building a signer for requests that carry no session cookie
-    (Twilio's webhooks, /metrics, health checks): they get an empty session, as Flask would give them."""
-
-    def open_session(self, app, request):
-        if not request.cookies.get(self.get_cookie_name(app)):
-            return self.session_class()
-        return super().open_session(app, request)
-
-
-def _register(app: Flask) -> None:
+def _register(app: Flask, surface: str) -> None:
     from service import sms, staff
     from service.ops import cli, dashboard, health, metrics, page
+    from service.staff import headers
+    from service.staff.sessions import RedisSessions
 
+    app.session_interface = RedisSessions()  # no cookie, no Redis: Twilio's requests never pay for it
     csrf = CSRFProtect(app)
-    for bp in (health.bp, metrics.bp, *sms.BLUEPRINTS):
+    for bp in (health.bp, metrics.bp, *(sms.BLUEPRINTS if surface != "console" else ())):
         csrf.exempt(bp)  # Twilio's requests are authenticated by their signature; /metrics by its token
         app.register_blueprint(bp)
-    for bp in (*staff.BLUEPRINTS, page.bp):
-        app.register_blueprint(bp)
-    dashboard.mount(app, app.extensions[EXTENSION].config, csrf)
+    if surface != "twilio":
+        for bp in (*staff.BLUEPRINTS, page.bp):
+            app.register_blueprint(bp)
+        dashboard.mount(app, app.extensions[EXTENSION].config, csrf)
+        app.after_request(headers.secure)
     app.cli.add_command(cli.ops)
     app.cli.add_command(cli.staff)
     app.register_error_handler(HTTPException, _http_error)

@@ -70,6 +70,9 @@ class Config:
     followups_per_week: int = 3
     followup_horizon_days: int = 14
     retention_days: int = 365
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    proxy_hops: int = 0  # reverse proxies in front of the console whose X-Forwarded-For is trusted
     redis_sentinels: tuple[tuple[str, int], ...] = ()
     redis_sentinel_master: str = ""
     redis_password: Secret = field(default_factory=lambda: Secret(""))
@@ -158,6 +161,9 @@ class Config:
             followups_per_week=env.integer("FOLLOWUPS_PER_WEEK", 3),
             followup_horizon_days=env.integer("FOLLOWUP_HORIZON_DAYS", 14),
             retention_days=env.integer("RETENTION_DAYS", 365, maximum=3650),
+            session_idle_minutes=env.integer("SESSION_IDLE_MINUTES", 30, maximum=24 * 60),
+            session_max_hours=env.integer("SESSION_MAX_HOURS", 12, maximum=24 * 7),
+            proxy_hops=env.integer("PROXY_HOPS", 0, minimum=0, maximum=5),
         )
 
 
@@ -209,14 +215,14 @@ class _Env:
             raise ConfigError(f"{name} must be one of {', '.join(options)}, not {value!r}")
         return value
 
-    def integer(self, name: str, default: int, maximum: int = 100_000) -> int:
+    def integer(self, name: str, default: int, maximum: int = 100_000, minimum: int = 1) -> int:
         value = self.get(name, str(default))
         try:
-            number = int(value) if value.isascii() else 0
+            number = int(value) if value.isascii() else -1
         except ValueError:
-            number = 0
-        if not 1 <= number <= maximum:
-            raise ConfigError(f"{name} must be a positive whole number up to {maximum}, not {value!r}")
+            number = -1
+        if not minimum <= number <= maximum:
+            raise ConfigError(f"{name} must be a whole number from {minimum} to {maximum}, not {value!r}")
         return number
 
     def zone(self, name: str, default: str) -> ZoneInfo:

@@ -1,4 +1,8 @@
-"""rq-dashboard at /staff/rq for ops accounts."""
+"""rq-dashboard at /staff/rq for ops accounts, read-only: its actions (requeue, delete, empty, compact)
+post without our CSRF token, so none is accepted; ops requeue and delete failed jobs on the Ops page,
+with CSRF and an audit entry. Its JSON is escaped and its pages run only their own scripts (headers.py)."""
+import re
+
 from flask import abort, redirect, request, url_for
 
 from service.config import Config
@@ -6,9 +10,10 @@ from service.staff.auth import current_account
 from service.store.accounts import Role
 
 
+ACTIONS = re.compile(r"/(requeue|delete|empty|compact)(/|$)")
+
+
 def mount(app, config: Config, csrf) -> None:
-    """Its own JavaScript posts without our CSRF token, so its actions rely on the SameSite=Lax session
-    cookie (no cross-site POST carries it) and the role check."""
     import rq_dashboard
 
     app.config.from_object(rq_dashboard.default_settings)
@@ -29,8 +34,8 @@ def dashboard_url(config: Config) -> str:
 def _guard():
     if request.blueprint != "rq_dashboard":
         return None
-    if request.method == "GET" and request.path.startswith("/staff/rq/requeue/"):
-        abort(405, "requeue with the dashboard's button (POST), not a link")
+    if request.method not in ("GET", "HEAD") or ACTIONS.search(request.path):
+        abort(405, "the RQ dashboard is read-only: requeue or delete failed jobs on the Ops page")
     account = current_account()
     if account is None:
         return redirect(url_for("auth.login", next="/staff/rq/"))

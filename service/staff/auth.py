@@ -1,18 +1,20 @@
 """Sign-in, sign-out, and the one lookup of who is signed in that every page, /metrics and the RQ
 dashboard go through."""
+import math
 from functools import wraps
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 
 from service.runtime import services
-from service.store import accounts
+from service.staff.sessions import rotate
+from service.store import accounts, logins
 from service.store.accounts import Account, LoginRefused, Role
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
 
 
 def current_account() -> Account | None:
-    """The signed-in staff account, or None."""
+    """The signed-in staff account, or None (a disabled account's sessions have ended already)."""
     email = session.get("staff")
     return accounts.get(services().redis, email) if email else None
 
@@ -36,23 +38,30 @@ def require(role: Role | None):
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    if request.method == "POST":
-        svc = services()
-        try:
-            account = accounts.authenticate(svc.redis, request.form.get("email", ""),
-                                            request.form.get("password", ""), svc.now())
-        except LoginRefused:
-            flash("Wrong email or password, or too many attempts: try again in 15 minutes.")
-            return render_template("staff/login.html"), 401
-        session.clear()
-        session["staff"] = account.email
-        return redirect(_safe_next(request.args.get("next")))
-    return render_template("staff/login.html")
+    if request.method == "GET":
+        return render_template("staff/login.html")
+    svc, address = services(), request.remote_addr or "unknown"
+    email, password = request.form.get("email", "")[:254], request.form.get("password", "")[:1024]
+    wait = logins.wait(svc.redis, address, email, svc.now())
+    if wait > 0:  # decided before any password hashing: a flood of guesses costs us nothing
+        flash(f"Too many attempts. Try again in {math.ceil(wait)} seconds.")
+        return render_template("staff/login.html"), 429
+    try:
+        account = accounts.authenticate(svc.redis, email, password)
+    except LoginRefused:
+        logins.failed(svc.redis, address, email, svc.now())
+        flash("Wrong email or password.")
+        return render_template("staff/login.html"), 401
+    logins.succeeded(svc.redis, address, email)
+    session.clear()
+    session["staff"] = account.email
+    rotate(session)
+    return redirect(_safe_next(request.args.get("next")))
 
 
 @bp.post("/logout")
 def logout():
-    session.clear()
+    session.clear()  # the session ends in Redis too: a copy of the cookie opens nothing afterwards
     return redirect(url_for("auth.login"))
 
 

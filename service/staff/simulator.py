@@ -15,6 +15,7 @@ from service.store.accounts import Role
 
 bp = Blueprint("simulator", __name__, url_prefix="/staff/simulator")
 DEFAULT_NUMBER = "+16175550100"
+WEBHOOK = "sms_outreach_webhook"
 
 
 def _number() -> str:
@@ -47,7 +48,7 @@ def send():
               "From": number, "To": SIMULATOR, "Body": request.form.get("body", "")[:1600], "NumMedia": "0"}
     signature = RequestValidator(svc.config.twilio_auth_token.reveal()).compute_signature(
         svc.config.public_base_url + "/twilio/sms", params)
-    with current_app.test_client() as client:
+    with _webhook().test_client() as client:
         response = client.post("/twilio/sms", data=urlencode(params), content_type="application/x-www-form-urlencoded",
                                headers={"X-Twilio-Signature": signature})
     if response.status_code != 200:
@@ -55,6 +56,19 @@ def send():
     elif not ET.fromstring(response.data).findall("Message"):
         flash("No reply (opted out, or the hourly reply limit was reached).")
     return redirect(url_for(".phone", number=number))
+
+
+def _webhook():
+    """An app that serves Twilio's webhook: this one, or (in the console process, which does not) one
+    built once beside it on the same config and clock."""
+    if current_app.config["SURFACE"] != "console":
+        return current_app
+    hook = current_app.extensions.get(WEBHOOK)
+    if hook is None:
+        from service import create_app
+        svc = services()
+        hook = current_app.extensions[WEBHOOK] = create_app(svc.config, svc.clock, surface="twilio")
+    return hook
 
 
 @bp.post("/deliver")

@@ -1,4 +1,5 @@
-"""Staff accounts: hashed passwords, roles, lockout after repeated failures, and the staff audit log."""
+"""Staff accounts (hashed passwords, roles, disabled or not) and the staff audit log. Sign-in throttling
+lives in logins.py, sessions in sessions.py."""
 import json
 from dataclasses import dataclass
 from enum import Enum
@@ -7,10 +8,8 @@ from functools import cache
 from redis import Redis
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from service.store import keys
+from service.store import keys, sessions
 
-MAX_FAILURES = 5
-LOCKOUT_SECONDS = 15 * 60
 MIN_PASSWORD = 12
 AUDIT_LIMIT = 10_000
 
@@ -40,45 +39,60 @@ def _dummy_hash() -> str:
 
 
 class LoginRefused(Exception):
-    """Wrong email or password, or locked: one message for all, so accounts can't be probed."""
+    """Wrong email or password, or a disabled account: one message for all, so accounts can't be probed."""
 
 
 def create(r: Redis, email: str, password: str, role: Role, *, now: float) -> Account:
-    email = email.strip().lower()
-    if "@" not in email or len(email) > 254:
-        raise ValueError("email must look like name@example.org")
-    if len(password) < MIN_PASSWORD:
-        raise ValueError(f"password must have at least {MIN_PASSWORD} characters")
+    """Create an account, or reset one (new password and role, enabled again)."""
+    email = _email(email)
     r.hset(keys.account(email), mapping={"email": email, "role": role.value, "created_at": int(now),
-                                         "password": generate_password_hash(password)})
+                                         "password": _hash(password), "disabled": ""})
+    sessions.end_all(r, email)  # a reset ends whatever sessions the old password opened
     return Account(email, role)
 
 
+def set_password(r: Redis, email: str, password: str) -> None:
+    r.hset(keys.account(email), "password", _hash(password))
+    sessions.end_all(r, email)
+
+
+def set_role(r: Redis, email: str, role: Role) -> None:
+    r.hset(keys.account(email), "role", role.value)
+
+
+def set_disabled(r: Redis, email: str, disabled: bool) -> None:
+    r.hset(keys.account(email), "disabled", "1" if disabled else "")
+    if disabled:
+        sessions.end_all(r, email)
+
+
+def _email(email: str) -> str:
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise ValueError("email must look like name@example.org")
+    return email
+
+
+def _hash(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"password must have at least {MIN_PASSWORD} characters")
+    return generate_password_hash(password)
+
+
 def get(r: Redis, email: str) -> Account | None:
-    email_value, role = r.hmget(keys.account(email), "email", "role")
-    return Account(email_value.decode(), Role(role.decode())) if email_value else None
+    """An enabled account (a disabled one is as good as gone)."""
+    email_value, role, disabled = r.hmget(keys.account(email), "email", "role", "disabled")
+    return Account(email_value.decode(), Role(role.decode())) if email_value and not disabled else None
 
 
-def authenticate(r: Redis, email: str, password: str, now: float) -> Account:
-    key = keys.account(email)
-    stored, locked_until = r.hmget(key, "password", "locked_until")
-    if locked_until and float(locked_until) > now:
-        raise LoginRefused()
+def authenticate(r: Redis, email: str, password: str) -> Account:
+    stored = r.hget(keys.account(email), "password")
     if not stored:
         check_password_hash(_dummy_hash(), password)  # same work as a real check: timing doesn't reveal accounts
-    if not stored or not check_password_hash(stored.decode(), password):
-        _fail(r, key, exists=bool(stored), now=now)
+    account = get(r, email)
+    if not stored or not check_password_hash(stored.decode(), password) or account is None:
         raise LoginRefused()
-    r.hdel(key, "failures", "locked_until")
-    return get(r, email)
-
-
-def _fail(r: Redis, key: str, exists: bool, now: float) -> None:
-    if not exists:
-        return
-    failures = r.hincrby(key, "failures", 1)
-    if failures >= MAX_FAILURES:
-        r.hset(key, mapping={"locked_until": now + LOCKOUT_SECONDS, "failures": 0})
+    return account
 
 
 def audit(r: Redis, who: str, action: str, detail: str = "", *, now: float) -> None:

@@ -107,6 +107,20 @@ def account(email: str) -> str:
     return f"sms:staff:{email.strip().lower()}"
 
 
+def session(session_id: str) -> str:
+    """A staff session, under the digest of its cookie token."""
+    return f"sms:session:{session_id}"
+
+
+def account_sessions(email: str) -> str:
+    return f"sms:staff-sessions:{email.strip().lower()}"
+
+
+def login_failures(kind: str, who: str) -> str:
+    """Recent failed sign-ins per client address or per email (a digest: attackers choose the text)."""
+    return f"sms:login-failures:{kind}:{who}"
+
+
 # metrics: Prometheus counters kept in Redis, shared by every process
 METRICS_WEBHOOK = "sms:metrics:webhook"
 METRICS_LATENCY = "sms:metrics:latency"

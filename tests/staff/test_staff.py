@@ -48,16 +48,6 @@ def test_login_requires_csrf(staff_app):
     assert response.status_code == 400
 
 
-def test_wrong_password_then_lockout(staff_app):
-    client = staff_app.test_client()
-    token = csrf(client)
-    for _ in range(accounts.MAX_FAILURES):
-        bad = client.post("/staff/login", data={"email": "staff@center.org", "password": "nope", "csrf_token": token})
-        assert bad.status_code == 401
-    good = client.post("/staff/login", data={"email": "staff@center.org", "password": PASSWORD, "csrf_token": token})
-    assert good.status_code == 401  # locked for 15 minutes even with the right password
-
-
 def test_roles_are_checked_on_every_page(staff_app):
     staff, ops, admin = login(staff_app, "staff"), login(staff_app, "ops"), login(staff_app, "admin")
     assert staff.get("/staff/flows/").status_code == 403
@@ -261,7 +251,7 @@ def test_settings_change_the_flood_limit_and_are_validated(staff_app, redis):
     admin = login(staff_app, "admin")
     assert login(staff_app, "staff").get("/staff/settings/").status_code == 403
     bad = admin.post("/staff/settings/", data={"csrf_token": admin.token, "REPLIES_PER_HOUR": "lots"})
-    assert bad.status_code == 422 and "REPLIES_PER_HOUR must be a positive whole number" in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "REPLIES_PER_HOUR must be a whole number from 1 to" in bad.get_data(as_text=True)
     bad_hours = admin.post("/staff/settings/", data={"csrf_token": admin.token, "SEND_HOURS": "whenever"})
     assert bad_hours.status_code == 422
     admin.post("/staff/settings/", data={"csrf_token": admin.token, "REPLIES_PER_HOUR": "2",
@@ -302,7 +292,7 @@ def test_resolving_an_unknown_crisis_id_is_refused(staff_app, redis):
 def test_settings_refuse_absurd_numbers(staff_app):
     admin = login(staff_app, "admin")
     bad = admin.post("/staff/settings/", data={"csrf_token": admin.token, "CALLBACK_WITHIN_MINUTES": "99999999999"})
-    assert bad.status_code == 422 and "up to" in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "from 1 to 100000" in bad.get_data(as_text=True)
 
 
 def test_dashboard_requeue_by_link_is_refused(staff_app):

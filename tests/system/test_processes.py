@@ -90,23 +90,28 @@ def test_gunicorn_serves_the_signed_webhook(env):
 
 
 def test_make_run_launcher_starts_and_stops_everything(tmp_path):
-    port = free_port()
+    port, console = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-    env.update(PORT=str(port), WORKER_PROCESSES="1", WEB_CONCURRENCY="1", PUBLIC_BASE_URL=BASE_URL)
+    env.update(PORT=str(port), CONSOLE_PORT=str(console), WORKER_PROCESSES="1", WEB_CONCURRENCY="1",
+               CONSOLE_CONCURRENCY="1", PUBLIC_BASE_URL=BASE_URL)
     proc = subprocess.Popen([sys.executable, "-m", "devtools.run"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         _wait_for(f"http://127.0.0.1:{port}/healthz", timeout=30)
+        _wait_for(f"http://127.0.0.1:{console}/staff/login", timeout=30)  # the console, in its own process
+        assert requests.get(f"http://127.0.0.1:{port}/staff/login", timeout=5).status_code == 404
         run_env = dict(line.split("=", 1) for line in (ROOT / "var" / "run.env").read_text().splitlines())
         created = subprocess.run([str(BIN / "flask"), "staff", "create", "dev@center.org", "--role", "admin"],
                                  cwd=ROOT, env={**env, **run_env}, input="a long dev password\n" * 2,
                                  capture_output=True, text=True, timeout=30)
         assert "created dev@center.org (admin)" in created.stdout, created.stderr[-1000:]
+        time.sleep(2.5)  # the "Ready." banner follows both processes' first answer by a second
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         output = proc.communicate(timeout=30)[0]
     assert "web" in output and "worker" in output and "clock" in output
-    assert "sign in as admin@localhost" in output
+    assert "sign in as admin@localhost" in output and f"http://localhost:{console}/staff/" in output
+    assert "Ready." in output and (ROOT / "var" / "dev-login.txt").stat().st_mode & 0o777 == 0o600
     assert _no_process_left("redis-server", str(ROOT / "var" / "redis"))
 
 
