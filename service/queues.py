@@ -1,37 +1,56 @@
 """RQ queues, in priority order (the clock's tick, staff alerts, follow-ups, then housekeeping), and the
-jobs the web and the clock put on them, enqueued by name: the web never imports the workers' code."""
+jobs the web and the clock put on them, enqueued by name: the web never imports the workers' code.
+
+Every send job is written in a ledger (`sms:jobs:pending`) before it is enqueued and leaves it when it
+has run: the clock's sweeper re-enqueues one that RQ lost (a crash between the ledger and the queue,
+or a job handed to a worker that died)."""
 from redis import Redis
 from rq import Queue, Retry
+
+from service.store import keys
 
 SCHEDULE, ALERTS, FOLLOWUPS, MAINTENANCE = "schedule", "alerts", "followups", "maintenance"
 ALL = (SCHEDULE, ALERTS, FOLLOWUPS, MAINTENANCE)
 RETRY = Retry(max=5, interval=[2, 4, 8, 16, 32])
 FAILURE_TTL = 30 * 86400
 CHUNK = 100  # jobs per pipeline when enqueueing many
+SEND_JOBS = {  # name -> (queue, job id prefix, how long a result is kept)
+    "send_followup": (FOLLOWUPS, "send-followup-", 0),
+    "send_message": (ALERTS, "send-message-", 3600),
+}
 
 
-def followup_job_id(fid: str) -> str:
-    return "send-followup-" + fid.replace(":", "_")
+def job_id(name: str, arg: str) -> str:
+    return SEND_JOBS[name][1] + arg.replace(":", "_")
 
 
-def message_job_id(mid: str) -> str:
-    return "send-message-" + mid
+def ledger_entry(name: str, arg: str) -> str:
+    return f"{name}|{arg}"
 
 
-def enqueue_messages(r: Redis, mids: list[str], queue: str = ALERTS) -> None:
-    """Outbound texts whose records exist (staff alerts); a job id per message, so twice is harmless."""
+def enqueue_sends(r: Redis, name: str, args: list[str], now: float) -> None:
+    """Send jobs by name, one per id (a job id per id: twice is harmless), ledger first."""
+    queue, _, result_ttl = SEND_JOBS[name]
     q = Queue(queue, connection=r)
-    for mid in mids:
-        q.enqueue("workers.jobs.send_message", mid, job_id=message_job_id(mid), retry=RETRY,
-                  result_ttl=3600, failure_ttl=FAILURE_TTL)
+    for start in range(0, len(args), CHUNK):  # one pipeline per chunk, not a round trip per job
+        chunk = args[start:start + CHUNK]
+        r.zadd(keys.JOBS_PENDING, {ledger_entry(name, a): now for a in chunk})
+        q.enqueue_many([Queue.prepare_data(f"workers.jobs.{name}", (a,), job_id=job_id(name, a), retry=RETRY,
+                                           result_ttl=result_ttl, failure_ttl=FAILURE_TTL) for a in chunk])
 
 
-def enqueue_followups(r: Redis, fids: list[str]) -> None:
-    q = Queue(FOLLOWUPS, connection=r)
-    for start in range(0, len(fids), CHUNK):  # one pipeline per chunk, not a round trip per job
-        q.enqueue_many([Queue.prepare_data("workers.jobs.send_followup", (fid,), job_id=followup_job_id(fid),
-                                           retry=RETRY, result_ttl=0, failure_ttl=FAILURE_TTL)
-                        for fid in fids[start:start + CHUNK]])
+def enqueue_messages(r: Redis, mids: list[str], now: float) -> None:
+    """Outbound texts whose records exist (staff alerts)."""
+    enqueue_sends(r, "send_message", mids, now)
+
+
+def enqueue_followups(r: Redis, fids: list[str], now: float) -> None:
+    enqueue_sends(r, "send_followup", fids, now)
+
+
+def ran(r: Redis, name: str, arg: str) -> None:
+    """The job ran to an outcome: nothing left for the sweeper to watch."""
+    r.zrem(keys.JOBS_PENDING, ledger_entry(name, arg))
 
 
 def enqueue_provider_erasure(r: Redis, work_id: str) -> None:

@@ -21,5 +21,5 @@ def escalate(rt: Runtime) -> list[str]:
             pipe = svc.redis.pipeline()
             mids = messages.create_alerts(pipe, svc.vault, f"esc_{callback_id}", config.staff_alert_numbers, body, now)
             pipe.execute()
-            queues.enqueue_messages(svc.redis, mids)
+            queues.enqueue_messages(svc.redis, mids, now)
     return overdue

@@ -2,6 +2,7 @@
 The clock's ticks log only when they did something: one a second would bury everything else."""
 import logging
 
+from service import queues
 from workers import delivery, dispatch, erasure, escalation, followup, retention, sweep
 from workers.runtime import current
 
@@ -9,11 +10,15 @@ log = logging.getLogger("workers.jobs")
 
 
 def send_followup(fid: str) -> str:
-    return followup.send_followup(current(), fid).value
+    outcome = followup.send_followup(current(), fid).value
+    queues.ran(current().svc.redis, "send_followup", fid)  # not reached when it raised: RQ retries it
+    return outcome
 
 
 def send_message(mid: str) -> str:
-    return delivery.deliver(current(), mid).value
+    outcome = delivery.deliver(current(), mid).value
+    queues.ran(current().svc.redis, "send_message", mid)
+    return outcome
 
 
 def erase_at_provider(work_id: str) -> int:
@@ -42,3 +47,11 @@ def escalate_callbacks() -> int:
     if swept:
         log.info("alerts_requeued", extra={"count": len(swept)})
     return len(escalated) + len(swept)
+
+
+def sweep_jobs() -> int:
+    """Every 2 s: send jobs RQ lost (in no queue, no registry) go back on their queue."""
+    lost = sweep.sweep_jobs(current())
+    if lost:
+        log.warning("jobs_requeued", extra={"count": len(lost)})
+    return len(lost)

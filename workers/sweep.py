@@ -1,9 +1,14 @@
-"""Staff alerts that a crash stranded: queued again, since a rare second copy to on-call staff beats a
-lost crisis alert. Texters' messages are never resent this way."""
+"""Sweepers run by the clock. Staff alerts that a crash stranded are queued again, since a rare second
+copy to on-call staff beats a lost crisis alert (texters' messages are never resent this way), and
+send jobs RQ lost are enqueued again (their jobs re-read everything and send at most once)."""
 import logging
 
+from rq import Queue
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+
 from service import queues
-from service.store import messages
+from service.store import keys, messages
 from service.store.messages import OutState
 from workers.runtime import Runtime
 
@@ -24,5 +29,44 @@ def sweep_alerts(rt: Runtime) -> list[str]:
             stranded.append(mid)
         elif state is not OutState.SENDING:
             messages.forget_alert(r, mid)
-    queues.enqueue_messages(r, stranded)
+    queues.enqueue_messages(r, stranded, now)
     return stranded
+
+
+LOST_AFTER = 5  # seconds: a job is popped and started within milliseconds; one queued and in no list is lost
+GONE = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.CANCELED, JobStatus.STOPPED}
+
+
+def sweep_jobs(rt: Runtime) -> list[str]:
+    """Send jobs written in the ledger over LOST_AFTER seconds ago: one that ran (or failed for good,
+    where ops see it) leaves the ledger; one that is missing, or queued but in no queue's list (popped by
+    a worker that died in that instant: a BLPOP answered to a socket being closed), is enqueued again.
+    Jobs are idempotent. Three or four round trips whatever the backlog."""
+    r, now = rt.svc.redis, rt.svc.now()
+    entries = [e.decode().split("|", 1) for e in r.zrangebyscore(keys.JOBS_PENDING, "-inf", now - LOST_AFTER,
+                                                                  start=0, num=2000)]
+    if not entries:
+        return []
+    jobs = Job.fetch_many([queues.job_id(name, arg) for name, arg in entries], connection=r)
+    waiting = _waiting_ids(r)
+    lost = []
+    for (name, arg), job in zip(entries, jobs):
+        status = job.get_status(refresh=False) if job else None
+        if status in GONE:
+            queues.ran(r, name, arg)
+        elif job is None or (status is JobStatus.QUEUED and job.id not in waiting):
+            lost.append((name, arg))
+    for name, arg in lost:
+        queues.enqueue_sends(r, name, [arg], now)
+    return [arg for _, arg in lost]
+
+
+def _waiting_ids(r) -> set[str]:
+    """Every job id in the send queues' lists (and their intermediate lists, where RQ moves a job it pops
+    from a single queue)."""
+    ids: set[str] = set()
+    for name in {queue for queue, _, _ in queues.SEND_JOBS.values()}:
+        queue = Queue(name, connection=r)
+        ids.update(queue.get_job_ids())
+        ids.update(queue.intermediate_queue.get_job_ids())
+    return ids

@@ -16,7 +16,7 @@ import logging
 from rq.worker import SimpleWorker
 
 log = logging.getLogger("workers.worker")
-TICKS = ("workers.jobs.dispatch_due()", "workers.jobs.escalate_callbacks()")
+TICKS = ("workers.jobs.dispatch_due()", "workers.jobs.escalate_callbacks()", "workers.jobs.sweep_jobs()")
 
 
 class QuietTicks(logging.Filter):

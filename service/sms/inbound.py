@@ -82,7 +82,7 @@ def process(svc: Services, msg: InboundSms, pk: str, now: float, state: inbound.
     alert_ids = _alert(svc, config, flows, pipe, msg, decision, now)
     inbound.finish_inbound(pipe, msg.sid, twiml, now)
     pipe.execute()
-    queues.enqueue_messages(r, alert_ids)  # a crash before this line is caught by the alert sweeper
+    queues.enqueue_messages(r, alert_ids, svc.now())  # a crash before this line: the alert sweeper
     log.info("inbound", extra={"sid": msg.sid, "person": pk, "intent": decision.intent.value, "flow": decision.flow,
                                "replies": len(decision.replies), "crisis": decision.crisis,
                                "silence": decision.silence.value if decision.silence else None})

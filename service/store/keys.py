@@ -51,6 +51,8 @@ def seen(bucket: str) -> str:
     return f"sms:seen:{bucket}"
 
 
+JOBS_PENDING = "sms:jobs:pending"  # "job|id" -> when enqueued: send jobs that have not run yet (service/queues.py)
+
 # follow-ups
 FOLLOWUPS_DUE = "sms:followups:due"  # compact follow-up ids by due time
 

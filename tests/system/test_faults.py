@@ -32,6 +32,45 @@ def wait_until(predicate, timeout=15.0):
     return False
 
 
+WORKERS = [str(BIN / "rq"), "worker-pool", "-c", "workers.rq_settings", "-w", "workers.worker.Worker", "-n", "1",
+           "schedule", "alerts", "followups", "maintenance"]  # as in the Procfile
+CLOCK = [str(BIN / "rq"), "cron", "-c", "workers.rq_settings", "workers/cron.py"]
+
+
+def test_after_a_worker_is_killed_the_next_crisis_alert_and_followup_go_out_at_once(redis_url, redis, fake):
+    """rq worker --with-scheduler forked a scheduler that kept a SIGKILLed worker's Redis sockets open, so
+    Redis handed the next job to a pop nobody read (a crisis alert arrived 119.5 s late). The pool's
+    workers fork nothing and the pool starts a new worker at once; a job popped in the very instant of
+    the kill (the socket not closed yet) is found by the job sweeper within seconds."""
+    env = make_env(redis_url, TWILIO_API_BASE_URL=fake.url, TWILIO_FROM_NUMBER="+18555909944",
+                   STAFF_ALERT_NUMBERS="+16175550100", SEND_HOURS="Mon-Sun 00:00-24:00", SEND_RATE_PER_SECOND="50")
+    full_env, procs = {**os.environ, **env}, []
+
+    def start(cmd):
+        procs.append(subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL, start_new_session=True))
+    try:
+        from rq import Worker
+        start(WORKERS)
+        assert wait_until(lambda: len(Worker.all(connection=redis)) == 1, 30)
+        app = create_app(env)  # the real clock, as the processes have
+        parent = Phone(app.test_client(), "+16175550171")
+        parent.text("SIGNS")
+        fid = followups.pending_of(redis, svc_of(app).vault.person_key(parent.number))[0]
+        os.kill(Worker.all(connection=redis)[0].pid, signal.SIGKILL)
+        started = time.monotonic()
+        Phone(app.test_client(), "+16175550172").text("my son overdosed and he is not breathing")  # the next job
+        redis.zadd(keys.FOLLOWUPS_DUE, {fid: time.time()})  # and a follow-up falls due
+        start(CLOCK)
+        assert wait_until(lambda: {r.params["To"] for r in fake.sent()} >= {"+16175550100", parent.number}, 10), \
+            [r.params["To"] for r in fake.sent()]
+        assert time.monotonic() - started < 10
+    finally:
+        for proc in procs:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+
+
 def test_worker_killed_mid_send_never_sends_twice(redis_url, redis):
     fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
     try:
@@ -39,7 +78,7 @@ def test_worker_killed_mid_send_never_sends_twice(redis_url, redis):
                        SEND_RATE_PER_SECOND="10")
         vault = svc_of(make_app(env)).vault
         pipe = redis.pipeline()
-        outbound.create(pipe, vault, "kill1", "+16175550177", "hello", Kind.FOLLOWUP, "", 0)
+        outbound.create(pipe, vault, "kill1", "+16175550177", "hello", Kind.ALERT, "", 0)
         pipe.execute()
         fake.hang.add("+16175550177")  # Twilio receives the request and is slow to answer
         queue = Queue("alerts", connection=redis)
