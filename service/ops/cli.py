@@ -9,7 +9,7 @@ from service.ops.summary import summary
 from service.runtime import services
 from service.sms import spool
 from service.sms.inbound import replay
-from service.store import accounts
+from service.store import accounts, keys, rotation
 from service.store.accounts import Role
 
 
@@ -80,3 +80,36 @@ def create_staff(email, role, password):
         raise click.BadParameter(str(exc)) from None
     accounts.audit(svc.redis, "cli", "create_staff", f"{account.email} as {account.role.value}", now=svc.now())
     click.echo(f"created {account.email} ({account.role.value})")
+
+
+@ops.command("rotate-keys")
+@click.option("--max-batches", type=int, default=0, help="Stop after this many batches (resume by running again).")
+@with_appcontext
+def rotate_keys(max_batches):
+    """Re-encrypt everything with the newest DATA_ENCRYPTION_KEY and move every person to their id under
+    the newest PHONE_HASH_KEY. Resumable (progress is kept in Redis) and safe to run twice. Once it
+    reports nothing left, the older keys can be removed from the environment."""
+    svc = services()
+    r, tally, batches = svc.redis, rotation.Tally(), 0
+    in_flight = {e.decode().split("|", 1)[1] for e in r.zrange(keys.JOBS_PENDING, 0, -1)}
+    phases = [("people", lambda c: rotation.rekey_batch(r, svc.vault, c, in_flight, tally))] + [
+        (pattern, lambda c, p=pattern: rotation.reencrypt_batch(r, svc.vault, p, c, tally))
+        for pattern in rotation.ENCRYPTED]
+    for phase, step in phases:
+        cursor = rotation.saved_cursor(r, phase)
+        while True:
+            if max_batches and batches >= max_batches:
+                click.echo(f"stopped after {batches} batch(es); run again to resume")
+                return
+            cursor, batches = step(cursor), batches + 1
+            rotation.save_cursor(r, phase, cursor)
+            if not cursor:
+                break
+    spooled = spool.rotate(svc.config.spool_dir, svc.vault, int(svc.now()))
+    click.echo(f"people moved to the newest person key: {tally.moved}; values re-encrypted: {tally.reencrypted}; "
+               f"spooled messages re-encrypted: {spooled}")
+    if tally.busy or tally.conflicts:
+        click.echo(f"left for another run: {tally.busy} (a follow-up was being sent); conflicts: {tally.conflicts}")
+    if tally.remnants:
+        click.echo(f"{tally.remnants} erased people keep only an opt-out under an older person key: keep that "
+                   "PHONE_HASH_KEY listed (after the newest) for as long as their opt-out must be honoured")

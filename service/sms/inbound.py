@@ -14,7 +14,7 @@ from service.phone import recipient_zones
 from service.runtime import Services
 from service.sms.twiml import render
 from service.sms.validate import InboundSms
-from service.store import callbacks, erasure, followups, inbound, keys, messages, people
+from service.store import callbacks, erasure, followups, inbound, keys, messages, people, rotation
 from service.store.batch import Batch
 from service.store.followups import FollowUpId
 
@@ -45,6 +45,8 @@ def handle(svc: Services, msg: InboundSms) -> Handled:
     if claim.replayed:  # signed by Twilio, but handled long ago: someone is replaying a captured request
         log.warning("inbound_replay_refused", extra={"sid": msg.sid, "person": pk})
         return Handled(render(()), None)
+    if state.texter.first_contact:
+        state = _moved_in(svc, msg, pk, now) or state
     try:
         return process(svc, msg, pk, now, state)
     except BaseException:
@@ -55,11 +57,13 @@ def handle(svc: Services, msg: InboundSms) -> Handled:
 def replay(svc: Services, msg: InboundSms) -> Replayed:
     """A message the fallback URL answered while Redis was down, applied as of when it was received."""
     pk, at = svc.vault.person_key(msg.e164), msg.received_at
-    if erasure.erased_since(svc.redis, pk, at):
+    if any(erasure.erased_since(svc.redis, k, at) for k in (pk, *svc.vault.older_person_keys(msg.e164))):
         return Replayed.ERASED
     claim, state = inbound.open_inbound(svc.redis, msg.sid, pk, at)
     if not claim.fresh or claim.replayed:
         return Replayed.DUPLICATE
+    if state.texter.first_contact:
+        state = _moved_in(svc, msg, pk, at) or state
     stale = at < state.latest
     try:
         process(svc, msg, pk, at, state, lambda d: replayed(d, state.texter, stale), stale)
@@ -87,6 +91,16 @@ def process(svc: Services, msg: InboundSms, pk: str, now: float, state: inbound.
                                "replies": len(decision.replies), "crisis": decision.crisis,
                                "silence": decision.silence.value if decision.silence else None})
     return Handled(twiml, decision)
+
+
+def _moved_in(svc: Services, msg: InboundSms, pk: str, now: float) -> inbound.State | None:
+    """While PHONE_HASH_KEY is being rotated, someone new under the newest key may be known under an older
+    one: they move over now (their consent above all), and their state is read again."""
+    for old in svc.vault.older_person_keys(msg.e164):
+        if rotation.rekey(svc.redis, old, pk) == "moved":
+            log.info("person_rekeyed", extra={"person": pk})
+            return inbound.read_state(svc.redis, pk, now)
+    return None
 
 
 def _save(svc: Services, config: Config, pipe, msg: InboundSms, pk: str, now: float, state: inbound.State,

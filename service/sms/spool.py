@@ -46,6 +46,29 @@ def read(spooled: Path, vault: Vault) -> Iterator[tuple[str, InboundSms | None]]
         yield line, InboundSms(item["sid"], item["from"], item["body"], received_at=item.get("at", 0.0))
 
 
+def rotate(directory: Path, vault: Vault, stamp: int) -> int:
+    """Re-encrypt every spooled line not yet replayed with the newest key (each file swapped whole)."""
+    take(directory, stamp)  # the live spool is moved aside first: the fallback may be appending to it
+    count = 0
+    for path in sorted(directory.glob("fallback.*")) if directory.exists() else ():
+        lines = path.read_text().splitlines()
+        rotated = [_rotated(vault, line) for line in lines]
+        count += sum(a != b for a, b in zip(lines, rotated))
+        temporary = path.with_name(path.name + ".rotating")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write("".join(line + "\n" for line in rotated))
+        os.replace(temporary, path)
+    return count
+
+
+def _rotated(vault: Vault, line: str) -> str:
+    try:
+        return vault.rotate(line)
+    except ValueError:
+        return line  # unreadable with every key: kept as it is
+
+
 def finish(spooled: Path, unreadable: list[str]) -> Path | None:
     """A replayed file is deleted; lines that could not be read are kept apart (still encrypted, 0600)
     for someone with the right key, and that file's path is returned."""

@@ -39,13 +39,26 @@ def open_inbound(r: Redis, sid: str, pk: str, now: float) -> tuple[InboundClaim,
     pipe.set(keys.inbound(sid), "", nx=True, ex=PENDING_TTL)
     pipe.get(keys.inbound(sid))
     pipe.hexists(*seen_field(sid))
+    fresh, answer, seen, *read = _read_state(pipe, pk, now).execute()
+    return InboundClaim(bool(fresh), None if fresh else (answer or b"").decode() or None, bool(seen)), _state(*read)
+
+
+def read_state(r: Redis, pk: str, now: float) -> State:
+    """What the engine needs, without claiming anything (after a person moved to a new person key)."""
+    return _state(*_read_state(r.pipeline(transaction=False), pk, now).execute())
+
+
+def _read_state(pipe, pk: str, now: float):
     pipe.get(keys.FLOWS_PUBLISHED)
     pipe.hgetall(keys.SETTINGS)
     pipe.hmget(keys.contact(pk), "consent", "followups", "phone", "undeliverable", "open_callback", "last_seen",
                "consent_at")
     for crisis in (False, True):
         pipe.zcount(keys.replies(pk, crisis), now - HOUR, "+inf")
-    fresh, answer, seen, version, tuned, contact, replies, crisis_replies = pipe.execute()
+    return pipe
+
+
+def _state(version, tuned, contact, replies, crisis_replies) -> State:
     consent, pending, phone, undeliverable, open_callback, last_seen, consent_at = contact
     texter = Texter(Consent(consent.decode()) if consent else Consent.SUBSCRIBED, consent is None,
                     replies, crisis_replies, callback_open=open_callback is not None)
@@ -53,7 +66,7 @@ def open_inbound(r: Redis, sid: str, pk: str, now: float) -> tuple[InboundClaim,
                   undeliverable is not None, int(version) if version else None,
                   {k.decode(): v.decode() for k, v in tuned.items()},
                   max(float(last_seen or 0), float(consent_at or 0)))
-    return InboundClaim(bool(fresh), None if fresh else (answer or b"").decode() or None, bool(seen)), state
+    return state
 
 
 def answer_of(r: Redis, sid: str) -> str | None:

@@ -340,3 +340,25 @@ def test_call_back_notes_are_encrypted_at_rest(staff_app, redis):
     assert b"Maria" not in raw and b"voicemail" not in raw
     [again] = callbacks.waiting(redis, svc_of(staff_app).vault)
     assert again.notes[0]["note"] == note
+
+
+def test_a_simulated_crisis_pages_no_real_staff_and_texts_no_phone(redis_url, redis, fake, clock):
+    """Three simulated "overdosed" texts used to queue three real staff alerts in production."""
+    from rq import Queue
+    from service import create_app
+    from service.store import outbox
+    from workers.jobs import send_message  # noqa: F401
+    from workers.delivery import deliver
+    from workers.runtime import make_runtime
+    app = create_app(make_env(redis_url, TWILIO_API_BASE_URL=fake.url, TWILIO_FROM_NUMBER="+18555909944",
+                              STAFF_ALERT_NUMBERS="+16175559999"), clock=clock)
+    accounts.create(redis, "staff@center.org", PASSWORD, Role.STAFF, now=NOON)
+    staff = login(app)
+    page = staff.get("/staff/simulator/").get_data(as_text=True)
+    assert "pages nobody" in page
+    staff.post("/staff/simulator/send", data={"csrf_token": staff.token, "body": "my friend overdosed"})
+    rt = make_runtime(svc_of(app))
+    for job in Queue("alerts", connection=redis).jobs:
+        deliver(rt, job.args[0])
+    assert fake.received == []  # Twilio never heard of it
+    assert [m["to"] for m in outbox.read(redis, svc_of(app).vault)] == ["+16175559999"]

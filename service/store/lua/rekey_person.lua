@@ -1,0 +1,41 @@
+-- Moves one person from an old person key to a new one (PHONE_HASH_KEY rotation), atomically, so a
+-- text arriving meanwhile sees the person either all before or all after the move.
+-- KEYS[1..7]: the old person's contact, transcript, consent trail, records index, replies, crisis
+-- replies, tombstone; KEYS[8..14]: the same for the new key; KEYS[15]: recent list; KEYS[16]: oldest-
+-- record index; KEYS[17]: the follow-ups due set.
+-- ARGV[1]: old person key; ARGV[2]: new person key; ARGV[3]: the contact field listing pending
+-- follow-up ids (each starts with the person key).
+-- Returns 'moved', 'absent' (nothing under the old key) or 'conflict' (both keys hold a contact).
+if redis.call('EXISTS', KEYS[1]) == 1 and redis.call('EXISTS', KEYS[8]) == 1 then return 'conflict' end
+local moved = false
+for i = 1, 7 do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    redis.call('RENAME', KEYS[i], KEYS[i + 7])
+    moved = true
+  end
+end
+for _, index in ipairs({KEYS[15], KEYS[16]}) do
+  local score = redis.call('ZSCORE', index, ARGV[1])
+  if score then
+    redis.call('ZREM', index, ARGV[1])
+    redis.call('ZADD', index, score, ARGV[2])
+    moved = true
+  end
+end
+if not moved then return 'absent' end
+local pending = redis.call('HGET', KEYS[8], ARGV[3])
+if pending then
+  local renamed = {}
+  for id in string.gmatch(pending, '%S+') do
+    local new_id = ARGV[2] .. string.sub(id, #ARGV[1] + 1)
+    local due = redis.call('ZSCORE', KEYS[17], id)
+    redis.call('ZREM', KEYS[17], id)
+    if due then redis.call('ZADD', KEYS[17], due, new_id) end
+    table.insert(renamed, new_id)
+  end
+  redis.call('HSET', KEYS[8], ARGV[3], table.concat(renamed, ' '))
+end
+for _, record in ipairs(redis.call('SMEMBERS', KEYS[11])) do
+  if redis.call('HEXISTS', record, 'person') == 1 then redis.call('HSET', record, 'person', ARGV[2]) end
+end
+return 'moved'

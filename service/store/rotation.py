@@ -1,0 +1,114 @@
+"""Key rotation in Redis: every encrypted value re-encrypted with the newest DATA_ENCRYPTION_KEY, every
+person moved to their id under the newest PHONE_HASH_KEY. Work goes in batches from a saved SCAN
+cursor, so an interrupted run resumes where it stopped and a second run changes nothing that matters."""
+from dataclasses import dataclass
+
+from redis import Redis
+
+from service.privacy import Vault
+from service.store import followups, keys, people, scripts
+
+# Where encrypted values live: key pattern -> how they are held (hash fields, list items, the value).
+ENCRYPTED = {
+    keys.contact("*"): ("hash", ("phone",)),
+    keys.transcript("*"): ("list", "transcript"),
+    keys.callback("*"): ("hash", ("phone", "notes")),
+    keys.crisis_flag("*"): ("hash", ("phone", "body")),
+    keys.message("*"): ("hash", ("to", "body")),
+    keys.OUTBOX: ("list", "plain"),
+    keys.provider_erasure("*"): ("string", ()),
+}
+PROGRESS = "sms:rotation:progress"  # phase -> SCAN cursor of an unfinished run
+BATCH = 500
+
+
+@dataclass
+class Tally:
+    moved: int = 0  # people now under their newest person key
+    remnants: int = 0  # erased people (no number kept): they stay under the key they had
+    busy: int = 0  # a follow-up of theirs was being sent: moved on a later run
+    conflicts: int = 0  # a record under both keys: left for a person to look at
+    reencrypted: int = 0
+
+
+def saved_cursor(r: Redis, phase: str) -> int:
+    value = r.hget(PROGRESS, phase)
+    return int(value) if value else 0
+
+
+def save_cursor(r: Redis, phase: str, cursor: int) -> None:
+    if cursor:
+        r.hset(PROGRESS, phase, cursor)
+    else:
+        r.hdel(PROGRESS, phase)
+
+
+def rekey_batch(r: Redis, vault: Vault, cursor: int, in_flight: set[str], tally: Tally) -> int:
+    """Move a batch of people to their newest person key; returns the next cursor (0: done)."""
+    cursor, found = r.scan(cursor, match=keys.contact("*"), count=BATCH)
+    pipe = r.pipeline(transaction=False)
+    for key in found:
+        pipe.hget(key, "phone")
+    moves = []
+    for key, phone in zip(found, pipe.execute()):
+        pk = key.decode().rsplit(":", 1)[1]
+        new = vault.person_key(vault.decrypt(phone)) if phone else None
+        if new is None:
+            tally.remnants += 1
+        elif new != pk and any(fid.startswith(pk) for fid in in_flight):
+            tally.busy += 1
+        elif new != pk:
+            moves.append((pk, new))
+    pipe = r.pipeline(transaction=False)
+    for old, new in moves:
+        rekey(pipe, old, new)
+    for outcome in pipe.execute():
+        outcome = outcome.decode() if isinstance(outcome, bytes) else outcome
+        tally.moved += outcome == "moved"
+        tally.conflicts += outcome == "conflict"
+    return cursor
+
+
+def rekey(client, old: str, new: str):
+    """On a client, the outcome ('moved', 'absent', 'conflict'); on a pipeline, queued."""
+    pair = [f(pk) for pk in (old, new) for f in (keys.contact, keys.transcript, keys.consent_log, keys.records,
+                                                 keys.replies, lambda p: keys.replies(p, True), keys.tombstone)]
+    result = scripts.run(client, "rekey_person", [*pair, keys.RECENT, keys.FIRST_SEEN, keys.FOLLOWUPS_DUE],
+                         [old, new, followups.FIELD])
+    return result.decode() if isinstance(result, bytes) else result
+
+
+def reencrypt_batch(r: Redis, vault: Vault, pattern: str, cursor: int, tally: Tally) -> int:
+    """Re-encrypt a batch of one pattern's values with the newest key; returns the next cursor."""
+    kind, what = ENCRYPTED[pattern]
+    if "*" in pattern:
+        cursor, found = r.scan(cursor, match=pattern, count=BATCH)
+    else:
+        cursor, found = 0, [pattern.encode()]
+    pipe = r.pipeline(transaction=False)
+    for key in found:
+        pipe.hmget(key, *what) if kind == "hash" else pipe.get(key) if kind == "string" else pipe.lrange(key, 0, -1)
+    swaps = []
+    for key, values in zip(found, pipe.execute()):
+        swaps += _swaps(vault, key.decode(), kind, what, values)
+    pipe = r.pipeline(transaction=False)
+    for key, where, old, new in swaps:
+        scripts.run(pipe, "swap_value", [key], [kind, where, old, new])
+    tally.reencrypted += sum(pipe.execute())
+    return cursor
+
+
+def _swaps(vault: Vault, key: str, kind: str, what, values) -> list[tuple]:
+    if kind == "hash":
+        return [(key, field, old, vault.rotate(old)) for field, old in zip(what, values) if old]
+    if kind == "string":
+        return [(key, "", values, vault.rotate(values))] if values else []
+    rotate = _rotate_entry if what == "transcript" else lambda v, old: vault.rotate(old).encode()
+    return [(key, str(i), old, rotate(vault, old)) for i, old in enumerate(values)]
+
+
+def _rotate_entry(vault: Vault, raw: bytes) -> bytes:
+    """A transcript entry keeps its time prefix."""
+    at = people.entry_time(raw)
+    token = vault.rotate(people.entry_token(raw))
+    return f"{int(at)}:{token}".encode() if at is not None else token.encode()
