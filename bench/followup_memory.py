@@ -14,7 +14,8 @@ from cryptography.fernet import Fernet
 from redis import Redis
 
 from flows.engine import ScheduledFollowUp
-from service import followups
+from service.sms.inbound import schedule_followups
+from service.store import followups, keys
 from service.config import Config
 from devtools.embedded_redis import EmbeddedRedis
 from service.privacy import Vault
@@ -45,7 +46,7 @@ def populate(r: Redis, cfg: Config, vault: Vault, people: int, now: float) -> tu
     for start in range(0, people, 10_000):
         pipe = r.pipeline(transaction=False)
         for i in range(start, min(start + 10_000, people)):
-            followups.schedule(pipe, cfg, vault.person_key(number(i)), number(i), PER_PERSON, now)
+            schedule_followups(cfg, pipe, vault.person_key(number(i)), number(i), PER_PERSON, now)
         pipe.execute()
     return before, r.info("memory")["used_memory"]
 
@@ -73,7 +74,7 @@ def measure(pending: int) -> dict:
             people = pending // len(PER_PERSON)
             t0 = time.time()
             before, after = populate(r, cfg, vault, people, t0)
-            assert r.zcard(followups.DUE) == pending
+            assert r.zcard(keys.FOLLOWUPS_DUE) == pending
             cancels = cancel_times(r, vault, people)
             return {"pending": pending, "bytes_per_followup": round((after - before) / pending, 1),
                     "total_mb": round(after / 2**20, 1), "cancel_ms_p50": round(statistics.median(cancels), 3),

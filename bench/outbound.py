@@ -21,7 +21,8 @@ from cryptography.fernet import Fernet
 from redis import Redis
 
 from flows.engine import ScheduledFollowUp
-from service import followups
+from service.sms.inbound import schedule_followups
+from service.store import followups, keys
 from service.config import Config
 from devtools.embedded_redis import EmbeddedRedis
 from service.privacy import Vault
@@ -56,7 +57,7 @@ def schedule_due_now(r: Redis, env: dict, count: int, first: int) -> None:
         e164 = f"+1617{i:07d}"
         pk = vault.person_key(e164)
         pipe.hset(f"sms:contact:{pk}", mapping={"consent": "subscribed", "phone": vault.encrypt(e164)})
-        followups.schedule(pipe, cfg, pk, e164, item, now - 60)
+        schedule_followups(cfg, pipe, pk, e164, item, now - 60)
     pipe.execute()
 
 

@@ -122,12 +122,13 @@ def _save(svc: Services, config: Config, pipe, msg: InboundSms, pk: str, now: fl
     if (decision.cancel_followups or decision.consent is Consent.OPTED_OUT) and state.pending:
         followups.cancel(pipe, pk, state.pending)
     if decision.schedule:
-        _schedule(config, pipe, pk, msg.e164, decision, now)
+        schedule_followups(config, pipe, pk, msg.e164, decision.schedule, now)
 
 
-def _schedule(config: Config, pipe, pk: str, e164: str, decision: Decision, now: float) -> None:
+def schedule_followups(config: Config, pipe, pk: str, e164: str, items, now: float) -> None:
+    """Each follow-up at its first moment in the send window, unless that is past the horizon."""
     rules, zones, due = config.send_rules(), recipient_zones(e164, config.timezone), {}
-    for item in decision.schedule:
+    for item in items:
         fid = str(FollowUpId(pk, item.flow, item.step, int(now)))
         when = schedule.first_due(rules, zones, now, item.after.total_seconds(), fid)
         if when is not None:
