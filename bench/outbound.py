@@ -21,7 +21,7 @@ from cryptography.fernet import Fernet
 from redis import Redis
 
 from flows.engine import ScheduledFollowUp
-from service.sms.inbound import schedule_followups
+from service.planning import schedule_followups
 from service.store import followups, keys
 from service.config import Config
 from devtools.embedded_redis import EmbeddedRedis

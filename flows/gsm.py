@@ -54,3 +54,11 @@ def _segments(sizes: list[int], single: int, multi: int) -> int:
 def to_gsm7(text: str) -> str:
     """Replace typographic characters with GSM-7 look-alikes; leaves other characters alone."""
     return "".join(GSM_REPLACEMENTS.get(ch, ch) for ch in text)
+
+
+PLAIN_SPANISH = str.maketrans("áíóúÁÍÓÚ", "aiouAIOU")  # the four accented vowels GSM-7 lacks (é, ñ, ü are in it)
+
+
+def as_sent(text: str, language: str, plain_spanish: bool) -> str:
+    """The text as it will go out: Spanish loses its á í ó ú when the program keeps texts GSM-7."""
+    return text.translate(PLAIN_SPANISH) if language == "es" and plain_spanish else text

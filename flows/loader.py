@@ -1,196 +1,253 @@
-"""Loads flow YAML and refuses anything that would send a wrong, costly or non-compliant text."""
+"""Loads flow YAML into a FlowSet, and refuses anything that would send a wrong, costly or non-compliant
+text, listing every problem at once with its file and line (the checks themselves are in checks.py)."""
 import re
 from datetime import timedelta
 from pathlib import Path
 
-import yaml
-
-from flows.gsm import segment_info
-from flows.matching import RESERVED_WORDS
-from flows.model import FlowSet, Flow, FollowUp, Program, placeholders
+from flows import checks
+from flows.matching import fold
+from flows.model import LEGACY_STEP, Answer, Flow, FlowSet, FollowUp, Jump, Program, Step
+from flows.source import Document, FlowError, Problem, parse
 
 DEFINITIONS = Path(__file__).parent / "definitions"
-MAX_SEGMENTS = 3
 FLOW_NAME = re.compile(r"^[a-z][a-z0-9]{1,30}$")
-KEYWORD = re.compile(r"^[A-Z0-9]{2,20}$")
+STEP_NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 OFFSET = re.compile(r"^(\d{1,9})([mhd])$")
 MAX_OFFSET = {"m": 30 * 24 * 60, "h": 30 * 24, "d": 30}
-PLACEHOLDER_SAMPLES = {"program": None, "phone": None, "callback_eta": "after 9:00 AM ET on Wednesday, Nov 25"}
-BASIC_PLACEHOLDERS = {"program", "phone"}
-FIRST_CONTACT_MESSAGES = ("menu", "crisis")  # may be the first reply a number gets: the disclosure is appended
+UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 PROGRAM_MESSAGES = ("disclosure", "menu", "help", "stop", "start", "crisis")
-REQUIRED_PARTS = {
-    "help": ("{program}", "{phone}", "rates may apply", "STOP"),
-    "stop": ("{program}", "START"),
-    "start": ("{program}", "rates may apply", "STOP"),
-    "disclosure": ("{program}", "HELP", "STOP", "rates may apply"),
-    "crisis": ("911", "988"),
-    "menu": ("SIGNS", "TREATMENT", "CALL"),
-}
-FLOW_KEYS = {"flow", "version", "keyword", "aliases", "reply", "action", "followups"}
-PROGRAM_KEYS = {"version", "program", "messages"}
+FLOW_KEYS = {"flow", "version", "keyword", "aliases", "reply", "action", "followups", "start", "steps", "menu"}
+STEP_KEYS = {"text", "answers", "otherwise", "timeout", "next", "set", "action"}
+PROGRAM_KEYS = {"version", "program", "messages", "languages", "default_language", "plain_spanish"}
+LANGUAGES = ("en", "es")
 
-
-class FlowError(ValueError):
-    """Every problem found in a flow set, so an editor can fix them all at once."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("; ".join(problems))
-        self.problems = problems
+__all__ = ["DEFINITIONS", "FlowError", "Problem", "load_directory", "load_documents"]
 
 
 def load_directory(path: Path = DEFINITIONS) -> FlowSet:
-    documents = {p.name: p.read_text(encoding="utf-8") for p in sorted(path.glob("*.yaml"))}
-    return load_documents(documents)
+    return load_documents({p.name: p.read_text(encoding="utf-8") for p in sorted(path.glob("*.yaml"))})
 
 
 def load_documents(documents: dict[str, str]) -> FlowSet:
     """Parse and validate {filename: yaml text}; program.yaml holds the program-wide messages."""
-    problems: list[str] = []
-    parsed = {name: _parse(name, text, problems) for name, text in documents.items()}
-    if "program.yaml" not in parsed:
-        problems.append("program.yaml: missing")
+    problems: list[Problem] = []
+    docs = {name: parse(name, text, problems) for name, text in documents.items()}
+    if "program.yaml" not in docs:
+        problems.append(Problem("program.yaml", None, "", "missing"))
     if problems:
         raise FlowError(problems)
-    program = _program(parsed.pop("program.yaml"), problems)
-    flows = [_flow(name, doc, problems) for name, doc in parsed.items()]
-    flows = [f for f in flows if f is not None]
-    for name in sorted({f.name for f in flows if [g.name for g in flows].count(f.name) > 1}):
-        problems.append(f"flow name '{name}' is used by more than one file")
-    triggers = _triggers(flows, problems)
-    if program is not None:  # texts are checked even when keywords clash: report everything at once
-        flowset = FlowSet(program, {f.name: f for f in flows}, triggers)
-        _check_texts(flowset, problems)
-        if not problems:
-            return flowset
+    program_doc = docs.pop("program.yaml")
+    program = _program(program_doc)
+    flows = [f for f in (_flow(doc, program) for doc in docs.values()) if f is not None] if program else []
+    flowset = checks.assemble(program, program_doc, flows, docs, problems) if program else None
+    if flowset is not None and not problems:
+        return flowset
     raise FlowError(problems)
 
 
-def _parse(name: str, text: str, problems: list[str]) -> dict:
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        problems.append(f"{name}: not valid YAML ({str(exc).splitlines()[0]})")
-        return {}
-    if not isinstance(doc, dict):
-        problems.append(f"{name}: must be a mapping of keys to values")
-        return {}
-    return doc
-
-
-def _program(doc: dict, problems: list[str]) -> Program | None:
-    _unknown_keys("program.yaml", doc, PROGRAM_KEYS, problems)
-    info, messages = doc.get("program"), doc.get("messages")
+def _program(doc: Document) -> Program | None:
+    data = doc.data
+    _unknown_keys(doc, "", data, PROGRAM_KEYS, ())
+    languages = tuple(data.get("languages") or ("en",))
+    default = data.get("default_language", languages[0] if languages else "en")
+    if not set(languages) <= set(LANGUAGES) or default not in languages:
+        doc.problem("", f"languages must be among {', '.join(LANGUAGES)} and include default_language", ("languages",))
+        return None
+    info, messages = data.get("program"), data.get("messages")
     if not isinstance(info, dict) or not _is_text(info.get("name")) or not _is_text(info.get("phone")):
-        problems.append("program.yaml: program needs a name and a phone")
+        doc.problem("", "program needs a name and a phone", ("program",))
         return None
-    if not isinstance(messages, dict) or not all(_is_text(messages.get(m)) for m in PROGRAM_MESSAGES):
-        problems.append(f"program.yaml: messages needs text for each of {', '.join(PROGRAM_MESSAGES)}")
+    if not isinstance(messages, dict):
+        doc.problem("", f"messages needs text for each of {', '.join(PROGRAM_MESSAGES)}", ("messages",))
         return None
-    return Program(info["name"].strip(), info["phone"].strip(), _version("program.yaml", doc, problems),
-                   {k: messages[k].strip() for k in PROGRAM_MESSAGES})
-
-
-def _flow(filename: str, doc: dict, problems: list[str]) -> Flow | None:
-    _unknown_keys(filename, doc, FLOW_KEYS, problems)
-    name, keyword, reply = doc.get("flow"), doc.get("keyword"), doc.get("reply")
-    if not _is_text(name) or not _is_text(keyword) or not _is_text(reply):
-        problems.append(f"{filename}: needs flow, keyword and reply")
+    texts = {m: _text(doc, messages.get(m), default, m, ("messages", m)) for m in PROGRAM_MESSAGES}
+    if not all(texts.values()):
         return None
-    aliases = doc.get("aliases") or []
-    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-        problems.append(f"{filename}: aliases must be a list of words")
-        aliases = []
-    action = doc.get("action")
-    if action not in (None, "callback"):
-        problems.append(f"{filename}: action must be 'callback' or absent")
-    if not FLOW_NAME.match(name.strip().lower()):
-        problems.append(f"{filename}: flow name must be lower-case letters and digits, starting with a letter")
-    return Flow(name.strip().lower(), _version(filename, doc, problems), keyword.strip().upper(),
-                tuple(a.strip().upper() for a in aliases), reply.strip(), action,
-                _followups(filename, doc.get("followups") or [], problems))
+    return Program(info["name"].strip(), str(info["phone"]).strip(), _version(doc), texts, languages, default,
+                   data.get("plain_spanish", True) is not False)
 
 
-def _followups(filename: str, items, problems: list[str]) -> tuple[FollowUp, ...]:
+def _flow(doc: Document, program: Program) -> Flow | None:
+    data, default = doc.data, program.default_language
+    _unknown_keys(doc, "", data, FLOW_KEYS, ())
+    name = data.get("flow")
+    if not _is_text(name) or not FLOW_NAME.match(name.strip().lower()):
+        doc.problem("", "flow needs a name of lower-case letters and digits, starting with a letter", ("flow",))
+        return None
+    keyword = _words(doc, data.get("keyword"), default, name, ("keyword",))
+    if not keyword or any(len(v) != 1 for v in keyword.values()):
+        doc.problem(name, "keyword must be one word (per language)", ("keyword",))
+        return None
+    aliases = _words(doc, data.get("aliases") or [], default, name, ("aliases",))
+    legacy = "reply" in data
+    if legacy == ("steps" in data):
+        doc.problem(name, "needs either reply (a flow without questions) or start and steps", ())
+        return None
+    steps, start = _legacy_steps(doc, name, default) if legacy else _steps(doc, name, default)
+    if not steps:
+        return None
+    return Flow(name.strip().lower(), _version(doc), {k: v[0] for k, v in keyword.items()},
+                {k: tuple(v) for k, v in aliases.items()}, start, steps,
+                _followups(doc, name, data.get("followups") or [], default), _menu(doc, name))
+
+
+def _legacy_steps(doc: Document, name: str, default: str) -> tuple[dict[str, Step], str]:
+    text = _text(doc, doc.data.get("reply"), default, name, ("reply",))
+    action = _action(doc, name, doc.data.get("action"), ("action",))
+    return ({LEGACY_STEP: Step(LEGACY_STEP, text, action=action)} if text else {}), LEGACY_STEP
+
+
+def _steps(doc: Document, name: str, default: str) -> tuple[dict[str, Step], str]:
+    raw, start = doc.data.get("steps"), doc.data.get("start")
+    if not isinstance(raw, dict) or not raw:
+        doc.problem(name, "steps must be a mapping of step names to steps", ("steps",))
+        return {}, ""
+    steps = {}
+    for step_name, item in raw.items():
+        step = _step(doc, name, str(step_name), item, default)
+        if step is not None:
+            steps[step.name] = step
+    if not isinstance(start, str) or start not in raw:
+        doc.problem(name, f"start names no step ({start!r})", ("start",))
+    return steps, start if isinstance(start, str) else ""
+
+
+def _step(doc: Document, flow: str, name: str, item, default: str) -> Step | None:
+    path, where = ("steps", name), f"{flow} step {name}"
+    if not STEP_NAME.match(name):
+        doc.problem(flow, f"step name {name!r} must be lower-case letters, digits and _", path)
+        return None
+    if not isinstance(item, dict):
+        doc.problem(where, "must be a mapping with text", path)
+        return None
+    _unknown_keys(doc, where, item, STEP_KEYS, path)
+    text = _text(doc, item.get("text"), default, where, path + ("text",))
+    answers = tuple(a for a in (_answer(doc, where, i, a, default, path) for i, a in
+                                enumerate(item.get("answers") or [])) if a)
+    return Step(name, text or {default: ""}, answers, _name(doc, where, item.get("otherwise"), path + ("otherwise",)),
+                _jump(doc, where, item.get("timeout"), path + ("timeout",), needs_after=True),
+                _jump(doc, where, item.get("next"), path + ("next",)), _set(doc, where, item.get("set"), path),
+                _action(doc, where, item.get("action"), path + ("action",)))
+
+
+def _answer(doc: Document, where: str, i: int, item, default: str, path) -> Answer | None:
+    path = path + ("answers", i)
+    if not isinstance(item, dict) or not isinstance(item.get("go"), str):
+        doc.problem(where, f"answer {i + 1} needs match (words) and go (a step)", path)
+        return None
+    words = _words(doc, item.get("match"), default, where, path + ("match",))
+    return Answer({k: tuple(v) for k, v in words.items()}, item["go"]) if words else None
+
+
+def _jump(doc: Document, where: str, value, path, needs_after: bool = False) -> Jump | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = {"go": value}
+    if not isinstance(value, dict) or not isinstance(value.get("go"), str):
+        doc.problem(where, f"{path[-1]} needs go (a step){' and after (like 30m, 1d)' if needs_after else ''}", path)
+        return None
+    after = _offset(doc, where, value.get("after"), path + ("after",), required=needs_after)
+    return Jump(value["go"], after) if after is not None else None
+
+
+def _offset(doc: Document, where: str, value, path, required: bool) -> timedelta | None:
+    if value is None and not required:
+        return timedelta(0)
+    match = OFFSET.match(str(value or ""))
+    amount = int(match.group(1)) if match else 0
+    if not match or amount == 0 or amount > MAX_OFFSET[match.group(2)]:
+        doc.problem(where, "after must be a time like 90m, 36h or 2d, within 30 days", path)
+        return None
+    return timedelta(**{UNITS[match.group(2)]: amount})
+
+
+def _followups(doc: Document, name: str, items, default: str) -> tuple[FollowUp, ...]:
     if not isinstance(items, list):
-        problems.append(f"{filename}: followups must be a list")
+        doc.problem(name, "followups must be a list", ("followups",))
         return ()
     result = []
-    for i, item in enumerate(items, 1):
-        after = OFFSET.match(str(item.get("after", ""))) if isinstance(item, dict) else None
-        if after is None or not _is_text(item.get("text")):
-            problems.append(f"{filename}: follow-up {i} needs after (like 1d, 36h, 90m) and text")
+    for i, item in enumerate(items):
+        path, where = ("followups", i), f"{name} follow-up {i + 1}"
+        if not isinstance(item, dict):
+            doc.problem(where, "needs after (like 1d, 36h, 90m) and text", path)
             continue
-        amount = int(after.group(1))
-        if amount == 0 or amount > MAX_OFFSET[after.group(2)]:
-            problems.append(f"{filename}: follow-up {i} must come after some time, and within 30 days")
-            continue
-        unit = {"m": "minutes", "h": "hours", "d": "days"}[after.group(2)]
-        result.append(FollowUp(timedelta(**{unit: int(after.group(1))}), item["text"].strip()))
+        after = _offset(doc, where, item.get("after"), path + ("after",), required=True)
+        text = _text(doc, item.get("text"), default, where, path + ("text",))
+        if after is not None and text:
+            result.append(FollowUp(after, text))
     return tuple(sorted(result, key=lambda f: f.after))
 
 
-def _triggers(flows: list[Flow], problems: list[str]) -> dict[str, str]:
-    triggers: dict[str, str] = {}
-    for flow in flows:
-        for word in (flow.keyword, *flow.aliases):
-            if not KEYWORD.match(word):
-                problems.append(f"{flow.name}: keyword '{word}' must be 2-20 letters or digits")
-            elif word in RESERVED_WORDS:
-                problems.append(f"{flow.name}: '{word}' is a reserved compliance keyword")
-            elif word in triggers and triggers[word] != flow.name:
-                problems.append(f"{flow.name}: keyword '{word}' is already used by {triggers[word]}")
-            triggers.setdefault(word, flow.name)
-    return triggers
+def _text(doc: Document, value, default: str, where: str, path) -> dict[str, str]:
+    """A plain string (the default language) or a mapping by language."""
+    if isinstance(value, str) and value.strip():
+        return {default: " ".join(value.split())}
+    if isinstance(value, dict) and value and all(k in LANGUAGES and isinstance(v, str) for k, v in value.items()):
+        texts = {k: " ".join(v.split()) for k, v in value.items() if v.strip()}
+        if default in texts:
+            return texts
+    doc.problem(where, f"needs text (or text for each language, {default} at least)", path)
+    return {}
 
 
-def _check_texts(flowset: FlowSet, problems: list[str]) -> None:
-    disclosure = flowset.message("disclosure")
-    for name, template in flowset.program.messages.items():
-        for part in REQUIRED_PARTS.get(name, ()):
-            if part.lower() not in template.lower():
-                problems.append(f"program.yaml: {name} message must include {part}")
-        suffix = disclosure if name in FIRST_CONTACT_MESSAGES else ""
-        _check_text(flowset, f"program.yaml: {name}", template, suffix, problems, BASIC_PLACEHOLDERS)
-    for flow in flowset.flows.values():
-        allowed = set(PLACEHOLDER_SAMPLES) if flow.action else BASIC_PLACEHOLDERS  # a bad action is reported already
-        _check_text(flowset, f"{flow.name}: reply", flow.reply, disclosure, problems, allowed)
-        for i, followup in enumerate(flow.followups, 1):
-            if "STOP" not in followup.text:
-                problems.append(f"{flow.name}: follow-up {i} must say how to stop (STOP)")
-            _check_text(flowset, f"{flow.name}: follow-up {i}", followup.text, "", problems, BASIC_PLACEHOLDERS)
+def _words(doc: Document, value, default: str, where: str, path) -> dict[str, list[str]]:
+    """Words (a word, a list, or either per language), folded: upper case, no accents."""
+    by_language = value if isinstance(value, dict) else {default: value}
+    result = {}
+    for language, words in by_language.items():
+        words = [words] if isinstance(words, (str, int)) else words
+        if language not in LANGUAGES or not isinstance(words, list) or not all(isinstance(w, (str, int)) for w in words):
+            doc.problem(where, f"{path[-1]} must be words (or words for each language)", path)
+            return {}
+        result[language] = [fold(str(w)) for w in words if str(w).strip()]
+    return {k: v for k, v in result.items() if v}
 
 
-def _check_text(flowset: FlowSet, where: str, template: str, suffix: str, problems: list[str],
-                allowed: set[str]) -> None:
-    try:
-        fields = set(placeholders(template))
-    except ValueError:
-        problems.append(f"{where}: a {{ or }} that is not a placeholder (placeholders look like {{program}})")
-        return
-    unknown = fields - allowed
-    if unknown:
-        problems.append(f"{where}: unknown placeholder {{{sorted(unknown)[0]}}}")
-        return
-    text = flowset.render(template, callback_eta=PLACEHOLDER_SAMPLES["callback_eta"])
-    info = segment_info(text + ("\n\n" + suffix if suffix else ""))
-    if info.encoding != "GSM-7":
-        problems.append(f"{where}: non-GSM characters {' '.join(repr(c) for c in info.non_gsm)}")
-    elif info.segments > MAX_SEGMENTS:
-        problems.append(f"{where}: {info.segments} segments (at most {MAX_SEGMENTS}, with the first-contact disclosure)")
+def _name(doc: Document, where: str, value, path) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    doc.problem(where, f"{path[-1]} must name a step", path)
+    return None
 
 
-def _version(where: str, doc: dict, problems: list[str]) -> int:
-    version = doc.get("version", 1)
+def _set(doc: Document, where: str, value, path) -> dict[str, str]:
+    if value is None:
+        return {}
+    if isinstance(value, dict) and all(re.match(r"^[a-z][a-z0-9_]{0,30}$", str(k)) for k in value):
+        return {str(k): str(v) for k, v in value.items()}
+    doc.problem(where, "set must map names (lower-case) to values", path + ("set",))
+    return {}
+
+
+def _action(doc: Document, where: str, value, path) -> str | None:
+    if value not in (None, "callback"):
+        doc.problem(where, "action must be 'callback' or absent", path)
+        return None
+    return value
+
+
+def _menu(doc: Document, name: str) -> int | None:
+    value = doc.data.get("menu", 100)
+    if value is False:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1000:
+        doc.problem(name, "menu must be a number (its place in the menu) or false", ("menu",))
+        return 100
+    return value
+
+
+def _version(doc: Document) -> int:
+    version = doc.data.get("version", 1)
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        problems.append(f"{where}: version must be a positive whole number")
+        doc.problem("", "version must be a positive whole number", ("version",))
         return 1
     return version
 
 
-def _unknown_keys(where: str, doc: dict, allowed: set[str], problems: list[str]) -> None:
-    for key in sorted(set(doc) - allowed, key=str):
-        problems.append(f"{where}: unknown key '{key}'")
+def _unknown_keys(doc: Document, where: str, data: dict, allowed: set[str], path) -> None:
+    for key in sorted(set(data) - allowed, key=str):
+        doc.problem(where, f"unknown key '{key}'", path + (key,))
 
 
 def _is_text(value) -> bool:

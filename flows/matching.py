@@ -46,10 +46,35 @@ class Match:
     flow: str | None = None
 
 
+KEYWORD = re.compile(r"^[A-Z0-9]{2,20}$")
+
+
+def fold(text: str) -> str:
+    """Upper case without accents: SEÑALES, señales and Senales are one word."""
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).upper().strip()
+
+
 def words(text: str) -> list[str]:
-    """Upper-cased words with punctuation and emoji dropped ("signs?" -> ["SIGNS"])."""
-    folded = unicodedata.normalize("NFKC", text).upper()
-    return _WORD.findall(folded)
+    """Folded words with punctuation and emoji dropped ("signs?" -> ["SIGNS"], "Señales" -> ["SENALES"])."""
+    return _WORD.findall(fold(text))
+
+
+def match_answer(text: str, answers: list[tuple[str, ...]]) -> int | None:
+    """Which answer a reply picks, with the keywords' tolerance: case, punctuation, accents, a number
+    alone, one typo in a longer word (when it points at one answer only). Phrases match the reply's start."""
+    found = words(text)
+    if not found:
+        return None
+    joined = " ".join(found)
+    for i, options in enumerate(answers):
+        if any(w == found[0] if " " not in w else (joined == w or joined.startswith(w + " ")) for w in options):
+            return i
+    if len(found[0]) < TYPO_MIN_LENGTH - 1:
+        return None
+    near = {i for i, options in enumerate(answers) for w in options
+            if " " not in w and len(w) >= TYPO_MIN_LENGTH and within_one_edit(found[0], w)}
+    return near.pop() if len(near) == 1 else None
 
 
 def match(text: str, triggers: dict[str, str], crisis: bool = False) -> Match:

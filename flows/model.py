@@ -1,4 +1,11 @@
-"""Flow data: what staff configure, frozen so the engine can share it between requests."""
+"""Flow data: what staff configure, frozen so the engine can share it between requests.
+
+A flow is a keyword and steps: the first step's text answers the keyword; a step may ask a question
+(its answers pick the next step), send another step at once or later (`next`), move on by itself when
+no answer comes (`timeout`), remember something about the person (`set`) or queue a call back. Every
+text is held per language ({"en": ..., "es": ...}); a flow written the old way (`reply` + `followups`)
+is a flow with one step, "reply", and its timed follow-ups.
+"""
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -6,6 +13,9 @@ from datetime import timedelta
 # Placeholders are bare names in braces, nothing else: str.format's fields ("{program:>200000000}",
 # "{program.__class__}") would let a flow text cost seconds and gigabytes, or reach into objects.
 PLACEHOLDER = re.compile(r"\{([a-z_]{1,30})\}")
+LEGACY_STEP = "reply"  # the one step of a flow written as reply + followups
+
+Text = dict  # language -> text
 
 
 def placeholders(template: str) -> list[str]:
@@ -23,18 +33,57 @@ def fill(template: str, values: dict[str, str]) -> str:
 @dataclass(frozen=True)
 class FollowUp:
     after: timedelta
-    text: str
+    text: Text
+
+
+@dataclass(frozen=True)
+class Jump:
+    """Go to a step, at once (after == 0) or later, through the follow-up machinery."""
+    go: str
+    after: timedelta = timedelta(0)
+
+
+@dataclass(frozen=True)
+class Answer:
+    match: dict[str, tuple[str, ...]]  # language -> words or phrases, normalized (upper case, no accents)
+    go: str
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    text: Text
+    answers: tuple[Answer, ...] = ()
+    otherwise: str | None = None  # where an unmatched reply goes (the same step: ask again)
+    timeout: Jump | None = None
+    next: Jump | None = None
+    set: dict[str, str] = field(default_factory=dict)
+    action: str | None = None  # "callback" queues a staff phone call
+
+    @property
+    def asks(self) -> bool:
+        return bool(self.answers)
 
 
 @dataclass(frozen=True)
 class Flow:
     name: str
     version: int
-    keyword: str
-    aliases: tuple[str, ...]
-    reply: str
-    action: str | None = None  # "callback" queues a staff phone call
-    followups: tuple[FollowUp, ...] = ()
+    keyword: dict[str, str]  # language -> the keyword
+    aliases: dict[str, tuple[str, ...]]
+    start: str
+    steps: dict[str, Step]
+    followups: tuple[FollowUp, ...] = ()  # timed texts scheduled when the flow starts
+    menu: int | None = 100  # order in the menu's {keywords}; None: not listed
+
+    @property
+    def action(self) -> str | None:
+        """The first step's action (a flow that queues a call back when it starts)."""
+        return self.steps[self.start].action
+
+    @property
+    def reply(self) -> Text:
+        return self.steps[self.start].text
 
 
 @dataclass(frozen=True)
@@ -42,17 +91,33 @@ class Program:
     name: str
     phone: str
     version: int
-    messages: dict[str, str] = field(default_factory=dict)
+    messages: dict[str, Text] = field(default_factory=dict)
+    languages: tuple[str, ...] = ("en",)
+    default_language: str = "en"
+    plain_spanish: bool = True  # send Spanish without á í ó ú, so it stays GSM-7
 
 
 @dataclass(frozen=True)
 class FlowSet:
     program: Program
     flows: dict[str, Flow]
-    triggers: dict[str, str]  # keyword or alias -> flow name
+    triggers: dict[str, str]  # normalized keyword or alias -> flow name
+    trigger_language: dict[str, str] = field(default_factory=dict)  # normalized keyword -> its language
+
+    def text(self, text: Text, language: str = "") -> str:
+        """The text in a language, else in the program's default language."""
+        return text.get(language) or text[self.program.default_language]
 
     def render(self, template: str, **extra: str) -> str:
-        return fill(template, {"program": self.program.name, "phone": self.program.phone, **extra})
+        return fill(template, {"program": self.program.name, "phone": self.program.phone,
+                               "keywords": self.keywords(extra.get("language", "")), **extra})
 
-    def message(self, name: str, **extra: str) -> str:
-        return self.render(self.program.messages[name], **extra)
+    def message(self, name: str, language: str = "", **extra: str) -> str:
+        return self.render(self.text(self.program.messages[name], language), language=language, **extra)
+
+    def keywords(self, language: str = "") -> str:
+        """The published keywords, in menu order, as a text names them: "SIGNS, TREATMENT or CALL"."""
+        words = [self.text(f.keyword, language) for f in sorted(self.flows.values(), key=lambda f: (f.menu, f.name))
+                 if f.menu is not None]
+        joiner = " o " if language == "es" else " or "
+        return ", ".join(words[:-1]) + joiner + words[-1] if len(words) > 1 else "".join(words)

@@ -41,7 +41,7 @@ def create_app(config: Config | Mapping[str, str] | None = None, clock: Clock | 
 def _register(app: Flask, surface: str) -> None:
     from service import sms, staff
     from service.ops import cli, dashboard, health, metrics, page
-    from service.staff import headers
+    from service.staff import display, headers
     from service.staff.sessions import RedisSessions
 
     app.session_interface = RedisSessions()  # no cookie, no Redis: Twilio's requests never pay for it
@@ -54,6 +54,7 @@ def _register(app: Flask, surface: str) -> None:
             app.register_blueprint(bp)
         dashboard.mount(app, app.extensions[EXTENSION].config, csrf)
         app.after_request(headers.secure)
+        display.register(app)
     app.cli.add_command(cli.ops)
     app.cli.add_command(cli.staff)
     app.register_error_handler(HTTPException, _http_error)

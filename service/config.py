@@ -70,6 +70,7 @@ class Config:
     followups_per_week: int = 3
     followup_horizon_days: int = 14
     retention_days: int = 365
+    conversation_hours: int = 72
     session_idle_minutes: int = 30
     session_max_hours: int = 12
     proxy_hops: int = 0  # reverse proxies in front of the console whose X-Forwarded-For is trusted
@@ -108,6 +109,7 @@ class Config:
             "CRISIS_REPLIES_PER_HOUR": ("crisis_replies_per_hour", lambda n: env.integer(n, 1)),
             "FOLLOWUPS_PER_WEEK": ("followups_per_week", lambda n: env.integer(n, 1)),
             "FOLLOWUP_HORIZON_DAYS": ("followup_horizon_days", lambda n: env.integer(n, 1)),
+            "CONVERSATION_HOURS": ("conversation_hours", lambda n: env.integer(n, 1, maximum=24 * 30)),
             "STAFF_ALERT_NUMBERS": ("staff_alert_numbers", lambda n: env.numbers(n, region)),
         }
         unknown = set(overrides) - set(parsers)
@@ -161,6 +163,7 @@ class Config:
             followups_per_week=env.integer("FOLLOWUPS_PER_WEEK", 3),
             followup_horizon_days=env.integer("FOLLOWUP_HORIZON_DAYS", 14),
             retention_days=env.integer("RETENTION_DAYS", 365, maximum=3650),
+            conversation_hours=env.integer("CONVERSATION_HOURS", 72, maximum=24 * 30),
             session_idle_minutes=env.integer("SESSION_IDLE_MINUTES", 30, maximum=24 * 60),
             session_max_hours=env.integer("SESSION_MAX_HOURS", 12, maximum=24 * 7),
             proxy_hops=env.integer("PROXY_HOPS", 0, minimum=0, maximum=5),

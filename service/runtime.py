@@ -68,7 +68,7 @@ def connect(config: Config) -> Redis:
 
 def policy(config: Config) -> Policy:
     return Policy(config.business_hours, config.callback_within_minutes,
-                  config.replies_per_hour, config.crisis_replies_per_hour)
+                  config.replies_per_hour, config.crisis_replies_per_hour, config.conversation_hours)
 
 
 def services() -> Services:

@@ -1,31 +1,39 @@
-"""Send one due follow-up, after re-reading everything that may have changed since it was scheduled."""
+"""Send one due follow-up or conversation step, after re-reading everything that may have changed since
+it was scheduled. The engine says what the step sends and where the conversation goes; this job checks
+consent, send hours, the weekly cap and the horizon, then writes it all in one WATCHed transaction."""
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 
 from redis import WatchError
 
 from flows import schedule
-from flows.engine import Consent
-from flows.schedule import SendRules, Timing
+from flows.alerts import TEXTS, Alert
+from flows.engine import Consent, Decision, Texter, send_step
 from flows.hours import parse_weekly
+from flows.schedule import SendRules, Timing
+from service import planning, queues
 from service.phone import recipient_zones
-from service.store import followups, keys, messages
+from service.store import callbacks, conversations, flowdocs, followups, keys, messages
 from service.store.followups import FollowUpId
 from service.store.messages import Kind
 from workers.delivery import deliver
 from workers.runtime import Runtime
 
 ALWAYS = parse_weekly("Mon-Sun 00:00-24:00")  # the simulator's people wait for no window
+FIELDS = ("consent", followups.FIELD, "undeliverable", "followups_sent", "phone", "simulated", conversations.FIELD,
+          "open_callback")
 
 
 class Outcome(str, Enum):
     SENT = "sent"
     SUPERSEDED = "superseded"
+    GONE = "gone"  # its flow or step no longer exists (edited since): dropped and counted
     OPTED_OUT = "opted_out"
     UNDELIVERABLE = "undeliverable"
     EXPIRED = "expired"
     DEFERRED = "deferred"
-    HANDED_OVER = "handed_over"  # already turned into a message: delivery decides
+    HANDED_OVER = "handed_over"  # already turned into messages: delivery decides
 
 
 @dataclass(frozen=True)
@@ -33,27 +41,45 @@ class Plan:
     outcome: Outcome
     due: float | None = None
     phone: str = ""
-    text: str = ""
+    decision: Decision | None = None
     sent: tuple[int, ...] = ()
     simulated: bool = False
+    version: int = 0
+    pending: tuple[str, ...] = ()
+    callback: bool = False  # a step queues a call back (the person is not waiting for one already)
 
 
-def message_id(fid: str) -> str:
-    return "fu_" + fid.replace(":", "_")
+def message_id(fid: str, part: int = 0) -> str:
+    """The message a follow-up becomes; a step that sends others with it (next without a wait) makes more."""
+    return "fu_" + fid.replace(":", "_") + (f"__{part}" if part else "")
 
 
 def send_followup(rt: Runtime, fid: str) -> Outcome:
-    mid = message_id(fid)
-    if messages.exists(rt.svc.redis, mid):
-        deliver(rt, mid)
+    if messages.exists(rt.svc.redis, message_id(fid)):
+        _deliver_all(rt, fid)
         return Outcome.HANDED_OVER
-    outcome = _prepare(rt, FollowUpId.parse(fid), fid, mid, rt.svc.now())
-    if outcome is Outcome.SENT:
-        deliver(rt, mid)  # delivery checks the window again at its rate-limit slot
-    return outcome
+    plan = _prepare(rt, FollowUpId.parse(fid), fid, rt.svc.now())
+    if plan.outcome is Outcome.SENT:
+        _after_commit(rt, fid, plan)
+    if plan.outcome is Outcome.GONE:
+        rt.svc.redis.hincrby(keys.METRICS_EVENTS, "followups_gone", 1)
+    return plan.outcome
 
 
-def _prepare(rt: Runtime, fu: FollowUpId, fid: str, mid: str, now: float) -> Outcome:
+def _deliver_all(rt: Runtime, fid: str) -> None:
+    part = 0
+    while messages.exists(rt.svc.redis, message_id(fid, part)):
+        deliver(rt, message_id(fid, part))  # checks the window again at its rate-limit slot
+        part += 1
+
+
+def _after_commit(rt: Runtime, fid: str, plan: Plan) -> None:
+    if plan.callback:
+        queues.enqueue_messages(rt.svc.redis, _alert_ids(rt, fid), rt.svc.now())
+    _deliver_all(rt, fid)
+
+
+def _prepare(rt: Runtime, fu: FollowUpId, fid: str, now: float) -> Plan:
     """Check and hand over in one WATCHed transaction, so a STOP landing meanwhile wins."""
     key = keys.contact(fu.person)
     with rt.svc.redis.pipeline() as pipe:
@@ -62,25 +88,33 @@ def _prepare(rt: Runtime, fu: FollowUpId, fid: str, mid: str, now: float) -> Out
                 pipe.watch(key)
                 plan = _check(rt, pipe, fu, fid, now)
                 pipe.multi()
-                _apply(rt, pipe, fu, fid, mid, now, plan)
+                _apply(rt, pipe, fu, fid, now, plan)
                 pipe.execute()
-                return plan.outcome
+                return plan
             except WatchError:
                 continue
 
 
 def _check(rt: Runtime, r, fu: FollowUpId, fid: str, now: float) -> Plan:
-    cfg, vault = rt.svc.current_config(), rt.svc.vault
-    consent, pending, undeliverable, sent, phone, simulated = r.hmget(
-        keys.contact(fu.person), "consent", followups.FIELD, "undeliverable", "followups_sent", "phone", "simulated")
-    text = _text(rt, fu)
-    if fid not in (pending or b"").decode().split() or text is None or not phone:
+    svc = rt.svc
+    cfg = svc.current_config()
+    consent, pending, undeliverable, sent, phone, simulated, conversation, open_callback = r.hmget(
+        keys.contact(fu.person), *FIELDS)
+    pending = tuple((pending or b"").decode().split())
+    if fid not in pending or not phone:
         return Plan(Outcome.SUPERSEDED)
-    if consent and consent.decode() == Consent.OPTED_OUT.value:
+    version = flowdocs.published_version(r)
+    texter = Texter(Consent(consent.decode()) if consent else Consent.SUBSCRIBED, False,
+                    conversation=conversations.decode(conversation))
+    decision = send_step(svc.source.for_version(r, version), svc.policy_for(cfg), texter, fu.flow, fu.step,
+                         datetime.fromtimestamp(now, cfg.timezone))
+    if decision is None:
+        return Plan(Outcome.GONE)
+    if texter.consent is Consent.OPTED_OUT:
         return Plan(Outcome.OPTED_OUT)
     if undeliverable:
         return Plan(Outcome.UNDELIVERABLE)
-    number = vault.decrypt(phone)
+    number = svc.vault.decrypt(phone)
     history = tuple(int(t) for t in (sent or b"").decode().split())
     slot = schedule.next_slot(_rules(cfg, bool(simulated)), recipient_zones(number, cfg.timezone), fu.scheduled_at,
                               history, now, fid)
@@ -88,8 +122,9 @@ def _check(rt: Runtime, r, fu: FollowUpId, fid: str, now: float) -> Plan:
         return Plan(Outcome.EXPIRED)
     if slot.timing is Timing.LATER:
         return Plan(Outcome.DEFERRED, slot.at)
-    return Plan(Outcome.SENT, phone=number, text=text, sent=schedule.recent_sends(history, now),
-                simulated=bool(simulated))
+    return Plan(Outcome.SENT, phone=number, decision=decision, sent=schedule.recent_sends(history, now),
+                simulated=bool(simulated), version=version or 0, pending=pending,
+                callback=decision.callback and open_callback is None)
 
 
 def _rules(cfg, simulated: bool) -> SendRules:
@@ -97,19 +132,39 @@ def _rules(cfg, simulated: bool) -> SendRules:
     return SendRules(ALWAYS, rules.center_zone, rules.per_week, rules.horizon_days) if simulated else rules
 
 
-def _apply(rt: Runtime, pipe, fu: FollowUpId, fid: str, mid: str, now: float, plan: Plan) -> None:
+def _apply(rt: Runtime, pipe, fu: FollowUpId, fid: str, now: float, plan: Plan) -> None:
     if plan.outcome is Outcome.DEFERRED:
         followups.defer(pipe, fid, plan.due)
         return
     followups.remove(pipe, fu.person, fid)
-    if plan.outcome is Outcome.SENT:
-        messages.create(pipe, rt.svc.vault, mid, plan.phone, plan.text, Kind.FOLLOWUP, fu.person, now, plan.simulated)
-        pipe.hset(keys.contact(fu.person), "followups_sent", " ".join(map(str, (*plan.sent, int(now)))))
+    if plan.outcome is not Outcome.SENT:
+        return
+    svc, decision = rt.svc, plan.decision
+    for part, text in enumerate(decision.replies):
+        messages.create(pipe, svc.vault, message_id(fid, part), plan.phone, text, Kind.FOLLOWUP, fu.person, now,
+                        plan.simulated)
+    pipe.hset(keys.contact(fu.person), "followups_sent", " ".join(map(str, (*plan.sent, int(now)))))
+    if decision.conversation_changed or decision.vars:
+        conversations.save(pipe, svc.vault, fu.person, decision.conversation, decision.vars)
+    conversations.count(pipe, plan.version, fu.person, decision.events)
+    planning.schedule_followups(svc.current_config(), pipe, fu.person, plan.phone, decision.schedule, now,
+                                tuple(p for p in plan.pending if p != fid))
+    if plan.callback:
+        _callback(rt, pipe, fu, fid, plan, now)
 
 
-def _text(rt: Runtime, fu: FollowUpId) -> str | None:
-    flows = rt.svc.flows()
-    flow = flows.flows.get(fu.flow)
-    if flow is None or fu.step >= len(flow.followups):
-        return None
-    return flows.render(flow.followups[fu.step].text)
+def _callback(rt: Runtime, pipe, fu: FollowUpId, fid: str, plan: Plan, now: float) -> None:
+    """A step with `action: callback`, reached later: queued like a CALL, and staff hear of it."""
+    svc = rt.svc
+    callbacks.request(pipe, svc.vault, fu.person, plan.phone, _source(fid), now, crisis=False)
+    flows = svc.flows()
+    messages.create_alerts(pipe, svc.vault, _source(fid), svc.current_config().staff_alert_numbers,
+                           flows.render(TEXTS[Alert.CALLBACK]), now, plan.simulated, about=fu.person)
+
+
+def _alert_ids(rt: Runtime, fid: str) -> list[str]:
+    return [f"alert_{_source(fid)}_{i}" for i in range(len(rt.svc.current_config().staff_alert_numbers))]
+
+
+def _source(fid: str) -> str:
+    return "step_" + fid.replace(":", "_")

@@ -5,18 +5,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-from flows import schedule
 from flows.alerts import TEXTS as ALERT_TEXTS
 from flows.engine import Consent, Decision, decide, replayed
-from service import queues
+from service import planning, queues
 from service.config import Config
-from service.phone import recipient_zones
 from service.runtime import Services
 from service.sms.twiml import render
 from service.sms.validate import InboundSms
-from service.store import callbacks, erasure, followups, inbound, keys, messages, people, rotation
+from service.store import callbacks, conversations, erasure, followups, inbound, keys, messages, people, rotation
 from service.store.batch import Batch
-from service.store.followups import FollowUpId
 
 log = logging.getLogger("service.inbound")
 WAIT_FOR_TWIN = 3.0
@@ -113,27 +110,17 @@ def _save(svc: Services, config: Config, pipe, msg: InboundSms, pk: str, now: fl
         people.record_consent(pipe, pk, decision.consent, decision.keyword or "FIRST_MESSAGE", msg.sid, now)
     ids = [f"{msg.sid}/{i}" for i in range(len(decision.replies))]
     people.record_exchange(pipe, svc.vault, pk, [("in", msg.body, msg.sid)]
-                           + [("out", reply, i) for reply, i in zip(decision.replies, ids)], now)
+                           + [("out", *m) for m in zip(decision.replies, ids, decision.sources)], now)
     _count(svc, pipe, pk, ids, now, decision)
     if decision.crisis:
         callbacks.flag_crisis(pipe, svc.vault, pk, msg.e164, msg.sid, msg.body, now)
     if decision.callback:
         callbacks.request(pipe, svc.vault, pk, msg.e164, msg.sid, now, decision.crisis)
-    if (decision.cancel_followups or decision.consent is Consent.OPTED_OUT) and state.pending:
-        followups.cancel(pipe, pk, state.pending)
-    if decision.schedule:
-        schedule_followups(config, pipe, pk, msg.e164, decision.schedule, now)
-
-
-def schedule_followups(config: Config, pipe, pk: str, e164: str, items, now: float) -> None:
-    """Each follow-up at its first moment in the send window, unless that is past the horizon."""
-    rules, zones, due = config.send_rules(), recipient_zones(e164, config.timezone), {}
-    for item in items:
-        fid = str(FollowUpId(pk, item.flow, item.step, int(now)))
-        when = schedule.first_due(rules, zones, now, item.after.total_seconds(), fid)
-        if when is not None:
-            due[fid] = when
-    followups.add(pipe, pk, due)
+    planning.replan(config, pipe, pk, msg.e164, state.pending, decision, now)
+    if decision.conversation_changed or decision.vars:
+        conversations.save(pipe, svc.vault, pk, decision.conversation if decision.conversation_changed
+                           else state.texter.conversation, decision.vars)
+    conversations.count(pipe, state.flows_version or 0, pk, decision.events)
 
 
 def _alert(svc: Services, config: Config, flows, pipe, msg: InboundSms, decision: Decision, now: float) -> list[str]:

@@ -1,86 +1,223 @@
-"""Flow documents <-> the editor's form fields. Staff edit fields; YAML stays the stored format."""
+"""Flow documents <-> the builder's form fields, and the builder's operations (add, remove, move a step
+or an answer). Staff edit fields; YAML stays the stored format, which the builder writes for them.
+
+A flow written the old way (reply + followups) opens as a flow with one step, "reply", and is saved in
+the steps format with its timed follow-ups kept as they are (pending ones still find their text)."""
+import re
+
 import yaml
 
-from flows.loader import PROGRAM_MESSAGES
+from flows.model import LEGACY_STEP
 
-EMPTY_FOLLOWUP_ROWS = 1
-
-
-def to_form(docs: dict[str, str]) -> dict:
-    program = yaml.safe_load(docs["program.yaml"])
-    flows = []
-    for filename, text in sorted(docs.items()):
-        if filename == "program.yaml":
-            continue
-        doc = yaml.safe_load(text)
-        rows = [{"after": str(f.get("after", "")), "text": f.get("text", "")} for f in doc.get("followups") or []]
-        flows.append({"file": filename, "flow": doc.get("flow", ""), "keyword": doc.get("keyword", ""),
-                      "aliases": ", ".join(doc.get("aliases") or []), "reply": doc.get("reply", ""),
-                      "action": doc.get("action") or "",
-                      "followups": rows + [{"after": "", "text": ""}] * EMPTY_FOLLOWUP_ROWS})
-    return {"program": program["program"], "messages": program["messages"], "flows": flows}
+NAME = re.compile(r"[^a-z0-9_]")
+MAX_ROWS = 60
 
 
-def from_form(form, docs: dict[str, str]) -> dict[str, str]:
-    """Rebuild every document from the submitted fields; files not on the form are kept as they were."""
-    result = dict(docs)
-    program = yaml.safe_load(docs["program.yaml"])
-    program["program"] = {"name": form.get("program.name", "").strip(), "phone": form.get("program.phone", "").strip()}
-    program["messages"] = {m: _text(form.get(f"msg.{m}", "")) for m in PROGRAM_MESSAGES}
-    result["program.yaml"] = _dump(program)
-    for filename in docs:
-        if filename != "program.yaml" and f"flow.{filename}.keyword" in form:
-            result[filename] = _dump(_flow(form, filename, yaml.safe_load(docs[filename])))
-    return result
+def empty_step(name: str, languages: list[str]) -> dict:
+    return {"name": name, "text": {lang: "" for lang in languages}, "answers": [], "otherwise": "",
+            "timeout_after": "", "timeout_go": "", "next_after": "", "next_go": "", "set": "", "callback": False}
 
 
-def _flow(form, filename: str, doc: dict) -> dict:
-    prefix = f"flow.{filename}."
-    doc["keyword"] = form.get(prefix + "keyword", "").strip().upper()
-    doc["aliases"] = [a.strip().upper() for a in form.get(prefix + "aliases", "").split(",") if a.strip()]
-    doc["reply"] = _text(form.get(prefix + "reply", ""))
-    rows = []
-    for i in range(50):
-        after, text = form.get(f"{prefix}fu.{i}.after"), form.get(f"{prefix}fu.{i}.text")
-        if after is None and text is None:
+def flow_to_form(doc: dict, languages: list[str]) -> dict:
+    """The builder's view of one flow document."""
+    default = languages[0]
+    steps = doc.get("steps") if isinstance(doc.get("steps"), dict) else None
+    if steps is None:  # today's format: one step, "reply"
+        steps = {LEGACY_STEP: {"text": doc.get("reply", ""), "action": doc.get("action")}}
+    return {"flow": str(doc.get("flow", "")), "keyword": _by_language(doc.get("keyword"), languages, default),
+            "aliases": _words_by_language(doc.get("aliases"), languages, default),
+            "menu": "" if doc.get("menu") is False else str(doc.get("menu", "")),
+            "start": str(doc.get("start") or next(iter(steps), "")),
+            "steps": [_step_to_form(str(name), step, languages, default) for name, step in steps.items()],
+            "followups": [{"after": str(f.get("after", "")), "text": _by_language(f.get("text"), languages, default)}
+                          for f in doc.get("followups") or [] if isinstance(f, dict)]}
+
+
+def _step_to_form(name: str, step, languages: list[str], default: str) -> dict:
+    step = step if isinstance(step, dict) else {}
+    timeout, nxt = _jump(step.get("timeout")), _jump(step.get("next"))
+    return {"name": name, "text": _by_language(step.get("text"), languages, default),
+            "answers": [{"match": _words_by_language(a.get("match"), languages, default), "go": str(a.get("go", ""))}
+                        for a in step.get("answers") or [] if isinstance(a, dict)],
+            "otherwise": str(step.get("otherwise") or ""), "timeout_after": timeout[0], "timeout_go": timeout[1],
+            "next_after": nxt[0], "next_go": nxt[1],
+            "set": ", ".join(f"{k}={v}" for k, v in (step.get("set") or {}).items()),
+            "callback": step.get("action") == "callback"}
+
+
+def _jump(value) -> tuple[str, str]:
+    if isinstance(value, str):
+        return "", value
+    if isinstance(value, dict):
+        return str(value.get("after") or ""), str(value.get("go") or "")
+    return "", ""
+
+
+def _by_language(value, languages: list[str], default: str) -> dict[str, str]:
+    value = value if isinstance(value, dict) else {default: value or ""}
+    return {lang: str(value.get(lang) or "") for lang in languages}
+
+
+def _words_by_language(value, languages: list[str], default: str) -> dict[str, str]:
+    value = value if isinstance(value, dict) else {default: value or []}
+    return {lang: ", ".join(str(w) for w in (value.get(lang) or []) if not isinstance(w, dict))
+            if isinstance(value.get(lang), list) else str(value.get(lang) or "") for lang in languages}
+
+
+def form_from_request(values, languages: list[str]) -> dict:
+    """Read the posted fields back into the builder's view (nothing typed is dropped)."""
+    form = {"flow": values.get("flow", "").strip().lower(),
+            "keyword": {lang: values.get(f"keyword.{lang}", "") for lang in languages},
+            "aliases": {lang: values.get(f"aliases.{lang}", "") for lang in languages},
+            "menu": values.get("menu", "").strip(), "start": values.get("start", ""), "steps": [], "followups": []}
+    for i in range(MAX_ROWS):
+        prefix = f"step.{i}."
+        if prefix + "name" not in values:
             break
-        if (after or "").strip() or (text or "").strip():
-            rows.append({"after": (after or "").strip(), "text": _text(text or "")})
-    doc["followups"] = rows
+        step = {"name": NAME.sub("_", values.get(prefix + "name", "").strip().lower()),
+                "text": {lang: values.get(f"{prefix}text.{lang}", "") for lang in languages},
+                "otherwise": values.get(prefix + "otherwise", ""), "set": values.get(prefix + "set", ""),
+                "callback": bool(values.get(prefix + "callback")), "answers": []}
+        for part in ("timeout_after", "timeout_go", "next_after", "next_go"):
+            step[part] = values.get(prefix + part, "").strip()
+        for j in range(MAX_ROWS):
+            if f"{prefix}answer.{j}.go" not in values:
+                break
+            step["answers"].append({"go": values.get(f"{prefix}answer.{j}.go", ""),
+                                    "match": {lang: values.get(f"{prefix}answer.{j}.match.{lang}", "")
+                                              for lang in languages}})
+        form["steps"].append(step)
+    for k in range(MAX_ROWS):
+        if f"followup.{k}.after" not in values:
+            break
+        form["followups"].append({"after": values.get(f"followup.{k}.after", "").strip(),
+                                  "text": {lang: values.get(f"followup.{k}.text.{lang}", "") for lang in languages}})
+    return form
+
+
+def apply(form: dict, op: str, languages: list[str]) -> dict:
+    """One builder operation, named by the button pressed: add_step:<name>, remove_step:<i>, up:<i>,
+    down:<i>, add_answer:<i>, remove_answer:<i>:<j>, add_followup, remove_followup:<k>."""
+    verb, _, arg = op.partition(":")
+    steps = form["steps"]
+    if verb == "add_step":
+        name = NAME.sub("_", arg.strip().lower()) or f"step{len(steps) + 1}"
+        while name in {s["name"] for s in steps}:
+            name += "_2"
+        steps.append(empty_step(name, languages))
+    elif verb in ("remove_step", "up", "down", "add_answer") and arg.isdigit() and int(arg) < len(steps):
+        i = int(arg)
+        if verb == "remove_step":
+            steps.pop(i)
+        elif verb == "up" and i > 0:
+            steps[i - 1], steps[i] = steps[i], steps[i - 1]
+        elif verb == "down" and i + 1 < len(steps):
+            steps[i + 1], steps[i] = steps[i], steps[i + 1]
+        elif verb == "add_answer":
+            steps[i]["answers"].append({"match": {lang: "" for lang in languages}, "go": ""})
+    elif verb == "remove_answer":
+        i, _, j = arg.partition(":")
+        if i.isdigit() and j.isdigit() and int(i) < len(steps) and int(j) < len(steps[int(i)]["answers"]):
+            steps[int(i)]["answers"].pop(int(j))
+    elif verb == "add_followup":
+        form["followups"].append({"after": "", "text": {lang: "" for lang in languages}})
+    elif verb == "remove_followup" and arg.isdigit() and int(arg) < len(form["followups"]):
+        form["followups"].pop(int(arg))
+    return form
+
+
+def form_to_doc(form: dict, version: int, languages: list[str]) -> dict:
+    """The flow document the builder writes (always the steps format)."""
+    default = languages[0]
+    doc = {"flow": form["flow"], "version": version, "keyword": _one_or_many(form["keyword"], default, word=True)}
+    aliases = _words(form["aliases"], default)
+    if aliases:
+        doc["aliases"] = aliases
+    doc["menu"] = int(form["menu"]) if form["menu"].isdigit() else False if form["menu"] == "none" else 100
+    doc["start"] = form["start"] or (form["steps"][0]["name"] if form["steps"] else "")
+    doc["steps"] = {s["name"]: _step_doc(s, default) for s in form["steps"] if s["name"]}
+    followups = [{"after": f["after"], "text": _one_or_many(f["text"], default)} for f in form["followups"]
+                 if f["after"] or any(v.strip() for v in f["text"].values())]
+    if followups:
+        doc["followups"] = followups
     return doc
 
 
-def field_problems(problems: list[str], form: dict) -> dict[str, list[str]]:
-    """Attach each loader problem to the form field it is about, so the editor can show it inline."""
-    files = {f["flow"]: f["file"] for f in form["flows"]}
-    found: dict[str, list[str]] = {}
-    for problem in problems:
-        where, _, rest = problem.partition(": ")
-        name = _field(where, rest, files, form["messages"])
-        if name:
-            found.setdefault(name, []).append(rest)
-    return found
+def _step_doc(step: dict, default: str) -> dict:
+    out = {"text": _one_or_many(step["text"], default)}
+    answers = [{"match": _words(a["match"], default), "go": a["go"]} for a in step["answers"]
+               if a["go"] or any(v.strip() for v in a["match"].values())]
+    if answers:
+        out["answers"] = answers
+    if step["otherwise"]:
+        out["otherwise"] = step["otherwise"]
+    if step["timeout_go"] or step["timeout_after"]:
+        out["timeout"] = {"after": step["timeout_after"], "go": step["timeout_go"]}
+    if step["next_go"] or step["next_after"]:
+        out["next"] = {"go": step["next_go"], **({"after": step["next_after"]} if step["next_after"] else {})}
+    pairs = [p.split("=", 1) for p in step["set"].split(",") if "=" in p]
+    if pairs:
+        out["set"] = {k.strip(): v.strip() for k, v in pairs}
+    if step["callback"]:
+        out["action"] = "callback"
+    return out
 
 
-def _field(where: str, rest: str, files: dict[str, str], messages: dict) -> str | None:
-    head = rest.split(":")[0].split(" message")[0]
-    if where == "program.yaml":
-        return f"msg.{head}" if head in messages else None
-    file = files.get(where)
-    if file is None:
-        return None
-    if head == "reply":
-        return f"flow.{file}.reply"
-    if head.startswith("follow-up "):
-        return f"flow.{file}.fu.{int(head.split()[1]) - 1}.text"
-    if "keyword" in rest or "alias" in rest:
-        return f"flow.{file}.aliases"
-    return None
+def _one_or_many(values: dict[str, str], default: str, word: bool = False):
+    clean = {k: (v.strip().upper() if word else " ".join(v.split())) for k, v in values.items() if v.strip()}
+    return clean.get(default, "") if set(clean) <= {default} else clean
 
 
-def _text(value: str) -> str:
-    return " ".join(value.replace("\r\n", "\n").split())
+def _words(values: dict[str, str], default: str):
+    lists = {k: [w.strip().upper() for w in v.split(",") if w.strip()] for k, v in values.items()}
+    lists = {k: v for k, v in lists.items() if v}
+    return lists.get(default, []) if set(lists) <= {default} else lists
 
 
-def _dump(doc: dict) -> str:
+def dump(doc: dict) -> str:
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+
+
+def program_to_form(doc: dict, languages: list[str], messages: tuple[str, ...]) -> dict:
+    default = languages[0]
+    info = doc.get("program") if isinstance(doc.get("program"), dict) else {}
+    texts = doc.get("messages") if isinstance(doc.get("messages"), dict) else {}
+    return {"name": str(info.get("name", "")), "phone": str(info.get("phone", "")),
+            "messages": {m: _by_language(texts.get(m), languages, default) for m in messages}}
+
+
+def program_from_request(values, doc: dict, languages: list[str], messages: tuple[str, ...]) -> dict:
+    doc = dict(doc)
+    doc["program"] = {"name": values.get("program.name", "").strip(), "phone": values.get("program.phone", "").strip()}
+    doc["messages"] = {m: _one_or_many({lang: values.get(f"msg.{m}.{lang}", "") for lang in languages}, languages[0])
+                       for m in messages}
+    return doc
+
+
+def field_for(path: tuple, form: dict | None) -> str | None:
+    """The form field a loader problem is about, from the problem's path in the document."""
+    if not path:
+        return None
+    if form is None:  # program.yaml
+        return f"msg.{path[1]}" if len(path) > 1 and path[0] == "messages" else None
+    head = path[0]
+    if head in ("keyword", "aliases", "start", "menu"):
+        return head
+    if head == "reply":
+        return "step.0.text"
+    if head == "followups" and len(path) > 1:
+        return f"followup.{path[1]}.{'after' if path[2:3] == ('after',) else 'text'}"
+    if head != "steps" or len(path) < 2:
+        return None
+    names = [s["name"] for s in form["steps"]]
+    if path[1] not in names:
+        return None
+    prefix = f"step.{names.index(path[1])}."
+    rest = path[2:]
+    if not rest or rest[0] in ("text", "otherwise", "set"):
+        return prefix + (rest[0] if rest else "name")
+    if rest[0] in ("timeout", "next"):
+        return prefix + rest[0] + ("_after" if rest[1:2] == ("after",) else "_go")
+    if rest[0] == "answers" and len(rest) > 1:
+        return f"{prefix}answer.{rest[1]}.{'go' if rest[2:3] == ('go',) else 'match'}"
+    return prefix + "name"

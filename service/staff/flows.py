@@ -1,22 +1,24 @@
-"""Flows editor (admin): drafts, validation, immutable published versions, diff, rollback, YAML in/out."""
-import difflib
-
+"""Flows (admin): build flows in the console (steps, questions, answers, timeouts) without YAML; every
+change is kept as a draft at once; publish makes an immutable version live; history, a readable diff,
+rollback; YAML export and import, whose problems name their lines and never lose what was typed."""
 import yaml
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 
-from flows.gsm import segment_info, to_gsm7
-from flows.loader import PLACEHOLDER_SAMPLES, FlowError, load_documents
+from flows import gsm
+from flows.checks import CALLBACK_ETA_SAMPLE
+from flows.loader import PROGRAM_MESSAGES, load_documents
+from flows.source import FlowError
 from service.runtime import services
-from service.staff import flowforms
+from service.staff import flowdiff, flowforms, flowpicture, flowyaml
 from service.staff.auth import require
-from service.store import accounts, flowdocs
+from service.store import accounts, conversations, flowdocs
 from service.store.accounts import Role
 
 bp = Blueprint("flows", __name__, url_prefix="/staff/flows")
 MAX_IMPORT_BYTES = 256 * 1024
 
 
-def working_documents() -> tuple[dict[str, str], str]:
+def working() -> tuple[dict[str, str], str]:
     """The draft if there is one, else the published version, else the seed files."""
     svc = services()
     draft = flowdocs.draft(svc.redis)
@@ -28,64 +30,183 @@ def working_documents() -> tuple[dict[str, str], str]:
     return flowdocs.seed_documents(svc.config.flows_dir), "seed files"
 
 
+def languages(docs: dict[str, str]) -> list[str]:
+    try:
+        program = yaml.safe_load(docs.get("program.yaml", "")) or {}
+    except yaml.YAMLError:
+        program = {}
+    found = program.get("languages") if isinstance(program, dict) else None
+    default = program.get("default_language", "en") if isinstance(program, dict) else "en"
+    return [default] + [lang for lang in (found or []) if lang != default]
+
+
+def problems_of(docs: dict[str, str]) -> list:
+    try:
+        load_documents(docs)
+        return []
+    except FlowError as exc:
+        return exc.problems
+
+
+def _save_draft(docs: dict[str, str], action: str) -> None:
+    svc = services()
+    flowdocs.save_draft(svc.redis, docs, g.account.email, svc.now())
+    accounts.audit(svc.redis, g.account.email, action, now=svc.now())
+
+
 @bp.get("/")
 @require(Role.ADMIN)
-def edit():
-    docs, origin = working_documents()
-    return _render(docs, origin, [])
-
-
-@bp.post("/")
-@require(Role.ADMIN)
-def save():
+def index():
     svc = services()
-    docs = flowforms.from_form(request.form, working_documents()[0])
-    problems = _problems(docs)
-    if request.form.get("action") == "publish" and not problems:
-        n = flowdocs.publish(svc.redis, docs, g.account.email, request.form.get("note", "")[:500], svc.now())
-        accounts.audit(svc.redis, g.account.email, "publish_flows", f"version {n}", now=services().now())
-        flash(f"Published version {n}. New texts are live now.")
-        return redirect(url_for(".edit"))
-    flowdocs.save_draft(svc.redis, docs, g.account.email, svc.now())
-    accounts.audit(svc.redis, g.account.email, "save_flows_draft", now=services().now())
-    flash("Draft saved." if not problems else "Draft saved, but it can't be published until the problems are fixed.")
-    return _render(docs, "draft", problems), 200 if not problems else 422
+    docs, origin = working()
+    problems = problems_of(docs)
+    flows = {name: _flow_doc(docs, name) for name in sorted(docs) if name != "program.yaml"}
+    pictures = _pictures(docs) if not problems else {}
+    return render_template("staff/flows_index.html", origin=origin, flows=flows, problems=problems,
+                           pictures=pictures, published=flowdocs.published_version(svc.redis))
+
+
+@bp.post("/new")
+@require(Role.ADMIN)
+def new():
+    docs, _ = working()
+    name = flowforms.NAME.sub("", request.form.get("flow", "").strip().lower())
+    keyword = request.form.get("keyword", "").strip().upper()
+    if not name or f"{name}.yaml" in docs or name == "program":
+        flash("Give the new flow a name of its own (lower-case letters and digits).")
+        return redirect(url_for(".index"))
+    langs = languages(docs)
+    step = {"text": "Write what this keyword answers. Reply CALL and our team will phone you."}
+    docs = {**docs, f"{name}.yaml": flowforms.dump({"flow": name, "version": 1, "keyword": keyword or name.upper(),
+                                                    "menu": 100, "start": "start", "steps": {"start": step}})}
+    _save_draft(docs, "create_flow")
+    flash(f"Flow {name} created in the draft{'' if langs == ['en'] else ' (texts in every language)'}.")
+    return redirect(url_for(".edit", name=name))
+
+
+@bp.get("/edit/<name>")
+@require(Role.ADMIN)
+def edit(name):
+    docs, origin = working()
+    if f"{name}.yaml" not in docs:
+        abort(404, "no such flow in the working version")
+    langs = languages(docs)
+    form = flowforms.flow_to_form(_flow_doc(docs, f"{name}.yaml"), langs)
+    return _render_flow(docs, origin, form, problems_of(docs))
+
+
+@bp.post("/edit/<name>")
+@require(Role.ADMIN)
+def change(name):
+    """Every button of the builder posts the whole form: nothing typed is lost, whatever was pressed."""
+    docs, _ = working()
+    if f"{name}.yaml" not in docs:
+        abort(404, "no such flow in the working version")
+    langs = languages(docs)
+    form = flowforms.form_from_request(request.form, langs)
+    form["flow"] = name
+    op = request.form.get("op", "save")
+    if op == "add_step":
+        op = "add_step:" + request.form.get("new_step", "")
+    if op != "save":
+        flowforms.apply(form, op, langs)
+    version = (_flow_doc(docs, f"{name}.yaml").get("version") or 1)
+    docs = {**docs, f"{name}.yaml": flowforms.dump(flowforms.form_to_doc(form, version, langs))}
+    _save_draft(docs, "save_flows_draft")
+    problems = problems_of(docs)
+    if op == "save" and not problems:
+        flash("Draft saved. Publish it on the Flows page to make it live.")
+        return redirect(url_for(".edit", name=name))
+    return _render_flow(docs, "draft", form, problems), 422 if op == "save" and problems else 200
+
+
+@bp.post("/delete/<name>")
+@require(Role.ADMIN)
+def delete(name):
+    docs, _ = working()
+    if f"{name}.yaml" not in docs:
+        abort(404, "no such flow in the working version")
+    _save_draft({k: v for k, v in docs.items() if k != f"{name}.yaml"}, "delete_flow")
+    flash(f"Flow {name} deleted from the draft; publish to make it so.")
+    return redirect(url_for(".index"))
+
+
+@bp.route("/program", methods=["GET", "POST"])
+@require(Role.ADMIN)
+def program():
+    docs, origin = working()
+    langs = languages(docs)
+    doc = yaml.safe_load(docs.get("program.yaml", "")) or {}
+    if request.method == "POST":
+        doc = flowforms.program_from_request(request.form, doc, langs, PROGRAM_MESSAGES)
+        docs = {**docs, "program.yaml": flowforms.dump(doc)}
+        _save_draft(docs, "save_flows_draft")
+        origin = "draft"
+    problems = problems_of(docs)
+    form = flowforms.program_to_form(doc, langs, PROGRAM_MESSAGES)
+    status = 422 if request.method == "POST" and problems else 200
+    return render_template("staff/flows_program.html", form=form, languages=langs, origin=origin, problems=problems,
+                           inline=_inline(problems, "program.yaml", None)), status
+
+
+@bp.post("/publish")
+@require(Role.ADMIN)
+def publish():
+    svc = services()
+    docs, _ = working()
+    problems = problems_of(docs)
+    if problems:
+        flash(f"Can't publish: {len(problems)} problem(s) to fix first (listed below).")
+        return redirect(url_for(".index"))
+    note = request.form.get("note", "")[:500]
+    n = flowdocs.publish(svc.redis, docs, g.account.email, svc.vault.encrypt(note), svc.now())
+    accounts.audit(svc.redis, g.account.email, "publish_flows", f"version {n}", now=svc.now())
+    flash(f"Published version {n}. New texts are live now.")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/discard")
+@require(Role.ADMIN)
+def discard():
+    svc = services()
+    flowdocs.discard_draft(svc.redis)
+    accounts.audit(svc.redis, g.account.email, "discard_flows_draft", now=svc.now())
+    flash("Draft discarded: you are editing the live version again.")
+    return redirect(url_for(".index"))
 
 
 @bp.get("/history")
 @require(Role.ADMIN)
 def history():
-    r = services().redis
-    return render_template("staff/flow_history.html", versions=flowdocs.history(r),
-                           current=flowdocs.published_version(r), audit=accounts.audit_log(r, 100))
+    svc = services()
+    versions = [{**v, "note": _decrypted(v.get("note", ""))} for v in flowdocs.history(svc.redis)]
+    return render_template("staff/flow_history.html", versions=versions, current=flowdocs.published_version(svc.redis),
+                           audit=accounts.audit_log(svc.redis, 100))
 
 
 @bp.get("/diff/<int:a>/<int:b>")
 @require(Role.ADMIN)
 def diff(a, b):
-    r = services().redis
+    svc = services()
     try:
-        left, right = flowdocs.documents(r, a), flowdocs.documents(r, b)
+        old, new = (svc.source.version(svc.redis, n) for n in (a, b))
     except KeyError as exc:
         abort(404, str(exc))
-    lines = []
-    for name in sorted(set(left) | set(right)):
-        lines += difflib.unified_diff(left.get(name, "").splitlines(), right.get(name, "").splitlines(),
-                                      f"v{a}/{name}", f"v{b}/{name}", lineterm="")
-    return render_template("staff/flow_diff.html", a=a, b=b, lines=lines)
+    return render_template("staff/flow_diff.html", a=a, b=b, sections=flowdiff.compare(old, new))
 
 
 @bp.post("/rollback/<int:n>")
 @require(Role.ADMIN)
 def rollback(n):
     """Rolling back publishes the old documents as a new version: history only grows."""
-    r = services().redis
+    svc = services()
     try:
-        docs = flowdocs.documents(r, n)
+        docs = flowdocs.documents(svc.redis, n)
     except KeyError as exc:
         abort(404, str(exc))
-    new = flowdocs.publish(r, docs, g.account.email, f"rollback to version {n}", services().now())
-    accounts.audit(r, g.account.email, "rollback_flows", f"version {n} republished as {new}", now=services().now())
+    new = flowdocs.publish(svc.redis, docs, g.account.email, svc.vault.encrypt(f"rollback to version {n}"), svc.now(),
+                           keep_draft=True)
+    accounts.audit(svc.redis, g.account.email, "rollback_flows", f"version {n} republished as {new}", now=svc.now())
     flash(f"Version {n} is live again, as version {new}.")
     return redirect(url_for(".history"))
 
@@ -93,65 +214,99 @@ def rollback(n):
 @bp.get("/export")
 @require(Role.ADMIN)
 def export():
-    docs, origin = working_documents()
-    body = yaml.safe_dump({"documents": docs}, sort_keys=True, allow_unicode=True, width=100)
-    return Response(body, mimetype="application/x-yaml",
+    docs, _ = working()
+    return Response(flowyaml.export(docs), mimetype="application/x-yaml",
                     headers={"Content-Disposition": "attachment; filename=flows.yaml"})
 
 
-@bp.post("/import")
+@bp.route("/import", methods=["GET", "POST"])
 @require(Role.ADMIN)
 def import_():
-    """An uploaded export becomes the draft, after validation; publishing stays a separate step."""
+    """A YAML export (pasted or uploaded) becomes the draft once it is valid; when it is not, the page
+    shows each problem with its line and keeps the text as it was sent."""
+    if request.method == "GET":
+        return render_template("staff/flows_import.html", text="", problems=[])
     upload = request.files.get("file")
-    raw = upload.read(MAX_IMPORT_BYTES + 1) if upload else b""
-    if not raw or len(raw) > MAX_IMPORT_BYTES:
-        abort(400, "choose a flows YAML export of at most 256 KB")
-    try:
-        docs = yaml.safe_load(raw.decode("utf-8"))["documents"]
-        assert isinstance(docs, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in docs.items())
-    except (yaml.YAMLError, UnicodeDecodeError, KeyError, TypeError, AssertionError):
-        abort(400, "that file is not a flows export (a YAML mapping with 'documents')")
-    problems = _problems(docs)
+    raw = upload.read(MAX_IMPORT_BYTES + 1) if upload and upload.filename else request.form.get("text", "").encode()
+    text = raw.decode("utf-8", errors="replace")
+    if not raw.strip() or len(raw) > MAX_IMPORT_BYTES:
+        return render_template("staff/flows_import.html", text=text[:MAX_IMPORT_BYTES],
+                               problems=["paste or choose a flows YAML export of at most 256 KB"]), 400
+    docs, starts, problems = flowyaml.parse(text)
+    if not problems and "program.yaml" not in docs:
+        problems = ["the export has no program.yaml document"]
+    problems = problems or flowyaml.located(problems_of(docs), starts)
     if problems:
-        return _render(working_documents()[0], "unchanged: import refused", problems), 422
-    flowdocs.save_draft(services().redis, docs, g.account.email, services().now())
-    accounts.audit(services().redis, g.account.email, "import_flows", now=services().now())
-    flash("Imported as a draft: review, then publish.")
-    return redirect(url_for(".edit"))
+        return render_template("staff/flows_import.html", text=text, problems=problems), 422
+    _save_draft(docs, "import_flows")
+    flash("Imported as the draft: review, then publish.")
+    return redirect(url_for(".index"))
 
 
 @bp.post("/segments")
 @require(Role.ADMIN)
 def segments():
+    """The live counter under each text: encoding and segments as it will be sent, placeholders filled."""
     data = request.get_json(silent=True) or {}
-    text = str(data.get("text", ""))
-    sample = {"{program}": str(data.get("program", "")), "{phone}": str(data.get("phone", "")),
-              "{callback_eta}": PLACEHOLDER_SAMPLES["callback_eta"]}
-    sent = text
+    text, language = str(data.get("text", ""))[:2000], str(data.get("language", "en"))[:5]
+    sample = {"{program}": str(data.get("program", ""))[:200], "{phone}": str(data.get("phone", ""))[:40],
+              "{callback_eta}": CALLBACK_ETA_SAMPLE, "{keywords}": "SIGNS, TREATMENT or CALL"}
     for placeholder, value in sample.items():
-        sent = sent.replace(placeholder, value)
-    info = segment_info(sent)  # counted as it will be sent, placeholders filled in
+        text = text.replace(placeholder, value)
+    sent = gsm.as_sent(text, language, data.get("plain_spanish", True) is not False)
+    info = gsm.segment_info(sent)
     return {"encoding": info.encoding, "segments": info.segments, "units": info.units,
-            "non_gsm": list(info.non_gsm), "gsm": to_gsm7(text)}
+            "non_gsm": list(info.non_gsm), "gsm": gsm.to_gsm7(str(data.get("text", ""))[:2000])}
 
 
-def _problems(docs: dict[str, str]) -> list[str]:
+def _flow_doc(docs: dict[str, str], filename: str) -> dict:
     try:
-        load_documents(docs)
-        return []
-    except FlowError as exc:
-        return exc.problems
-    except (yaml.YAMLError, AttributeError, TypeError) as exc:
-        return [f"cannot read the flows: {exc}"]
+        doc = yaml.safe_load(docs[filename])
+    except yaml.YAMLError:
+        return {"flow": filename.removesuffix(".yaml")}
+    return doc if isinstance(doc, dict) else {"flow": filename.removesuffix(".yaml")}
 
 
-def _render(docs: dict[str, str], origin: str, problems: list[str]):
+def _pictures(docs: dict[str, str]) -> dict:
+    svc = services()
+    flowset = load_documents(docs)
+    version = flowdocs.published_version(svc.redis) or 0
+    default = flowset.program.default_language
+    return {f"{name}.yaml": flowpicture.svg(flow, default, conversations.results(svc.redis, version, name,
+                                                                                  list(flow.steps)))
+            for name, flow in flowset.flows.items()}
+
+
+def _render_flow(docs: dict[str, str], origin: str, form: dict, problems: list):
+    svc = services()
+    langs = languages(docs)
+    picture, table = None, []
+    if not problems:
+        flowset = load_documents(docs)
+        flow = flowset.flows[form["flow"]]
+        version = flowdocs.published_version(svc.redis) or 0
+        results = conversations.results(svc.redis, version, flow.name, list(flow.steps))
+        picture = flowpicture.svg(flow, langs[0], results)
+        table = flowpicture.arrows(flow, langs[0], results)
+    steps = [s["name"] for s in form["steps"]]
+    return render_template("staff/flow_edit.html", form=form, languages=langs, origin=origin, problems=problems,
+                           inline=_inline(problems, f"{form['flow']}.yaml", form), steps=steps, picture=picture,
+                           table=table)
+
+
+def _inline(problems: list, file: str, form: dict | None) -> dict[str, list[str]]:
+    """Each problem beside the field it is about (the rest stay in the list at the top)."""
+    found: dict[str, list[str]] = {}
+    for problem in problems:
+        if getattr(problem, "file", None) == file:
+            name = flowforms.field_for(getattr(problem, "path", ()), form)
+            if name:
+                found.setdefault(name, []).append(problem.message)
+    return found
+
+
+def _decrypted(note: str) -> str:
     try:
-        form = flowforms.to_form(docs)
-    except (yaml.YAMLError, KeyError, TypeError, AttributeError):
-        form = flowforms.to_form(flowdocs.seed_documents(services().config.flows_dir))
-        problems = problems + ["the stored draft could not be read; showing the seed files"]
-    return render_template("staff/flows.html", form=form, origin=origin, problems=problems,
-                           inline=flowforms.field_problems(problems, form),
-                           published=flowdocs.published_version(services().redis))
+        return services().vault.decrypt(note) if note else ""
+    except ValueError:
+        return note  # written before notes were encrypted

@@ -1,4 +1,5 @@
 """A phone on screen: staff text the service from a fictional test number through the real signed webhook."""
+import secrets
 import xml.etree.ElementTree as ET
 from urllib.parse import urlencode
 
@@ -10,7 +11,8 @@ from service.phone import is_fictional
 from service.sms.validate import SIMULATOR
 from service.runtime import services
 from service.staff.auth import require
-from service.store import followups, outbox, people
+from service.store import conversations, followups, keys, outbox, people
+from service.store.followups import FollowUpId
 from service.store.accounts import Role
 
 bp = Blueprint("simulator", __name__, url_prefix="/staff/simulator")
@@ -34,8 +36,11 @@ def phone():
     sent = [m for m in outbox.read(svc.redis, svc.vault) if m["to"] == number]
     pending = followups.pending_of(svc.redis, pk)
     due = followups.due_times(svc.redis, pending)
+    steps = [{"id": fid, "step": FollowUpId.parse(fid), "due": due.get(fid)} for fid in pending]
     return render_template("staff/simulator.html", number=number, transcript=people.transcript(svc.redis, svc.vault, pk),
-                           outbox=sent, pending=[{"id": fid, "due": due.get(fid)} for fid in pending])
+                           outbox=sent, pending=steps, conversation=conversations.decode(
+                               svc.redis.hget(keys.contact(pk), conversations.FIELD)),
+                           remembered=conversations.variables(svc.redis, svc.vault, pk))
 
 
 @bp.post("/send")
@@ -44,7 +49,7 @@ def send():
     """Signs the request with our auth token and posts it through the whole WSGI stack, like Twilio."""
     svc = services()
     number = _number()
-    params = {"MessageSid": f"SMsim{int(svc.now() * 1e9):x}", "AccountSid": svc.config.twilio_account_sid or "ACsim",
+    params = {"MessageSid": f"SMsim{secrets.token_hex(14)}", "AccountSid": svc.config.twilio_account_sid or "ACsim",
               "From": number, "To": SIMULATOR, "Body": request.form.get("body", "")[:1600], "NumMedia": "0"}
     signature = RequestValidator(svc.config.twilio_auth_token.reveal()).compute_signature(
         svc.config.public_base_url + "/twilio/sms", params)
@@ -83,5 +88,6 @@ def deliver():
     for fid in pending:
         followups.defer(pipe, fid, svc.now())
     pipe.execute()
-    flash(f"{len(pending)} follow-up(s) handed to the workers." if pending else "Nothing pending for this number.")
+    flash(f"{len(pending)} due step(s) handed to the workers: reload in a moment to see them."
+          if pending else "Nothing pending for this number.")
     return redirect(url_for(".phone", number=number))

@@ -62,6 +62,9 @@ class Batch:
     def ltrim(self, key: str, start: int, end: int) -> None:
         self._add("LTRIM", key, start, end)
 
+    def pfadd(self, key: str, *members: str) -> None:
+        self._add("PFADD", key, *members)
+
     def sadd(self, key: str, *members: str) -> None:
         self._add("SADD", key, *members)
 

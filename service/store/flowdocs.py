@@ -79,6 +79,10 @@ def save_draft(r: Redis, docs: dict[str, str], author: str, now: float) -> None:
     r.set(keys.FLOWS_DRAFT, json.dumps({"documents": docs, "author": author, "at": round(now, 3)}))
 
 
+def discard_draft(r: Redis) -> None:
+    r.delete(keys.FLOWS_DRAFT)
+
+
 def draft(r: Redis) -> dict | None:
     raw = r.get(keys.FLOWS_DRAFT)
     return json.loads(raw) if raw else None

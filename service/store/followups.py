@@ -17,7 +17,7 @@ DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 class FollowUpId:
     person: str
     flow: str
-    step: int
+    step: int | str  # a flow's timed follow-up by its place (a number), or a step by its name
     scheduled_at: int
 
     def __str__(self) -> str:
@@ -26,20 +26,31 @@ class FollowUpId:
     @classmethod
     def parse(cls, text: str) -> "FollowUpId":
         person, flow, step, scheduled = text.split(":")
-        return cls(person, flow, int(step), int(scheduled, 36))
+        return cls(person, flow, int(step) if step.isdigit() else step, int(scheduled, 36))
 
 
-def add(pipe, pk: str, due: dict[str, float]) -> None:
-    """Schedule ids at their due times; they replace the person's list (a new flow supersedes)."""
+def add(pipe, pk: str, due: dict[str, float], keep: tuple[str, ...] = ()) -> None:
+    """Schedule ids at their due times; with `keep`, the person's other pending ids stay listed."""
     if due:
         pipe.zadd(keys.FOLLOWUPS_DUE, due)
-        pipe.hset(keys.contact(pk), FIELD, " ".join(due))
+        pipe.hset(keys.contact(pk), FIELD, " ".join((*keep, *due)))
 
 
-def cancel(pipe, pk: str, pending: tuple[str, ...]) -> None:
-    if pending:
-        pipe.zrem(keys.FOLLOWUPS_DUE, *pending)
-    pipe.hdel(keys.contact(pk), FIELD)
+def cancel(pipe, pk: str, pending: tuple[str, ...], keep: tuple[str, ...] = ()) -> None:
+    """Drop pending ids; `keep` are the ones that stay listed."""
+    dropped = [fid for fid in pending if fid not in keep]
+    if dropped:
+        pipe.zrem(keys.FOLLOWUPS_DUE, *dropped)
+    if keep:
+        pipe.hset(keys.contact(pk), FIELD, " ".join(keep))
+    else:
+        pipe.hdel(keys.contact(pk), FIELD)
+
+
+def matching(pending: tuple[str, ...], steps: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    """The pending ids that send one of these (flow, step) pairs."""
+    wanted = set(steps)
+    return tuple(fid for fid in pending if (FollowUpId.parse(fid).flow, FollowUpId.parse(fid).step) in wanted)
 
 
 def defer(pipe, fid: str, due: float) -> None:

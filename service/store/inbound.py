@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from redis import Redis
 
 from flows.engine import Consent, Texter
-from service.store import keys
+from service.store import conversations, keys
 
 HOUR = 3600
 DAY = 86400
@@ -52,16 +52,17 @@ def _read_state(pipe, pk: str, now: float):
     pipe.get(keys.FLOWS_PUBLISHED)
     pipe.hgetall(keys.SETTINGS)
     pipe.hmget(keys.contact(pk), "consent", "followups", "phone", "undeliverable", "open_callback", "last_seen",
-               "consent_at")
+               "consent_at", conversations.FIELD)
     for crisis in (False, True):
         pipe.zcount(keys.replies(pk, crisis), now - HOUR, "+inf")
     return pipe
 
 
 def _state(version, tuned, contact, replies, crisis_replies) -> State:
-    consent, pending, phone, undeliverable, open_callback, last_seen, consent_at = contact
+    consent, pending, phone, undeliverable, open_callback, last_seen, consent_at, conversation = contact
     texter = Texter(Consent(consent.decode()) if consent else Consent.SUBSCRIBED, consent is None,
-                    replies, crisis_replies, callback_open=open_callback is not None)
+                    replies, crisis_replies, callback_open=open_callback is not None,
+                    conversation=conversations.decode(conversation))
     state = State(texter, tuple(pending.decode().split()) if pending else (), phone is not None,
                   undeliverable is not None, int(version) if version else None,
                   {k.decode(): v.decode() for k, v in tuned.items()},

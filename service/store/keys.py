@@ -56,6 +56,15 @@ JOBS_PENDING = "sms:jobs:pending"  # "job|id" -> when enqueued: send jobs that h
 # follow-ups
 FOLLOWUPS_DUE = "sms:followups:due"  # compact follow-up ids by due time
 
+# conversations: results per flow version (counts, and people as HyperLogLog sketches)
+def flow_results(version: int, flow: str) -> str:
+    return f"sms:results:{version}:{flow}"
+
+
+def flow_reach(version: int, flow: str, step: str) -> str:
+    return f"sms:results-people:{version}:{flow}:{step}"
+
+
 # outbound messages
 ALERTS_PENDING = "sms:alerts:pending"  # staff alerts not yet final, by creation time: the sweeper's index
 OUTBOX = "sms:outbox"  # development and simulator: texts recorded instead of sent

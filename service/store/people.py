@@ -72,11 +72,13 @@ def mark_undeliverable(r: Redis, pk: str, now: float) -> None:
     pipe.execute()
 
 
-def record_exchange(pipe, vault: Vault, pk: str, messages: list[tuple[str, str, str]], now: float) -> None:
-    """One exchange (the text in and our replies, as (direction, body, sid)) as one encrypted entry; the
+def record_exchange(pipe, vault: Vault, pk: str, messages: list[tuple], now: float) -> None:
+    """One exchange (the text in and our replies, as (direction, body, sid[, source])) as one encrypted
+    entry; `source` says which flow and step (or program message) an automatic reply came from. The
     transcript keeps the newest TRANSCRIPT_LIMIT exchanges."""
     at = round(now, 3)
-    token = vault.encrypt(json.dumps([{"at": at, "dir": d, "sid": sid, "body": body} for d, body, sid in messages]))
+    token = vault.encrypt(json.dumps([{"at": at, "dir": m[0], "sid": m[2], "body": m[1],
+                                       **({"src": m[3]} if len(m) > 3 else {})} for m in messages]))
     pipe.rpush(keys.transcript(pk), f"{int(now)}:{token}")  # the time outside, so retention needs no decrypting
     pipe.ltrim(keys.transcript(pk), -TRANSCRIPT_LIMIT, -1)
 

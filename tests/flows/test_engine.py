@@ -27,8 +27,23 @@ START = FLOWS.message("start")
 CRISIS = FLOWS.message("crisis")
 
 
+def replies_of(flow: str, eta: str = "") -> tuple[str, ...]:
+    """What a flow's keyword answers: its first step and the steps chained to it."""
+    f = FLOWS.flows[flow]
+    texts, name = [], f.start
+    while name:
+        step = f.steps[name]
+        texts.append(FLOWS.render(FLOWS.text(step.text), callback_eta=eta))
+        name = step.next.go if step.next and not step.next.after and not step.asks else None
+    return tuple(texts)
+
+
 def reply_of(flow: str, eta: str = "") -> str:
-    return FLOWS.render(FLOWS.flows[flow].reply, callback_eta=eta)
+    return replies_of(flow, eta)[0]
+
+
+def first_contact(replies: tuple[str, ...]) -> tuple[str, ...]:
+    return (with_disclosure(replies[0]), *replies[1:])
 
 
 def with_disclosure(text: str) -> str:
@@ -40,7 +55,7 @@ def run(body: str, consent: Consent = SUB, first: bool = False, replies: int = 0
     return decide(FLOWS, policy, Texter(consent, first, replies, crisis_replies), body, now)
 
 
-SIGNS_SCHEDULE = (ScheduledFollowUp("signs", 0, timedelta(days=1)), ScheduledFollowUp("signs", 1, timedelta(days=3)))
+SIGNS_SCHEDULE = (ScheduledFollowUp("signs", "nudge", timedelta(days=1)),)  # SIGNS asks: no answer in a day, a nudge
 TREATMENT_SCHEDULE = (ScheduledFollowUp("treatment", 0, timedelta(days=1)),
                       ScheduledFollowUp("treatment", 1, timedelta(days=4)))
 CALL_SCHEDULE = (ScheduledFollowUp("call", 0, timedelta(days=2)),)
@@ -50,7 +65,7 @@ CALL_SCHEDULE = (ScheduledFollowUp("call", 0, timedelta(days=2)),)
 
 @pytest.mark.parametrize("consent,first,body,intent,replies,new_consent,changed", [
     # subscribed, returning texter
-    (SUB, False, "SIGNS", Intent.FLOW, (reply_of("signs"),), SUB, False),
+    (SUB, False, "SIGNS", Intent.FLOW, replies_of("signs"), SUB, False),
     (SUB, False, "treatment", Intent.FLOW, (reply_of("treatment"),), SUB, False),
     (SUB, False, "hello", Intent.UNKNOWN, (MENU,), SUB, False),
     (SUB, False, "", Intent.EMPTY, (MENU,), SUB, False),
@@ -61,7 +76,7 @@ CALL_SCHEDULE = (ScheduledFollowUp("call", 0, timedelta(days=2)),)
     (SUB, False, "opt out", Intent.OPT_OUT, (STOP,), OUT, True),
     (SUB, False, "START", Intent.OPT_IN, (START,), SUB, False),
     # first contact: flows and the menu carry the disclosure, compliance texts carry their own
-    (SUB, True, "SIGNS", Intent.FLOW, (with_disclosure(reply_of("signs")),), SUB, False),
+    (SUB, True, "SIGNS", Intent.FLOW, first_contact(replies_of("signs")), SUB, False),
     (SUB, True, "hello", Intent.UNKNOWN, (with_disclosure(MENU),), SUB, False),
     (SUB, True, "", Intent.EMPTY, (with_disclosure(MENU),), SUB, False),
     (SUB, True, "HELP", Intent.HELP, (HELP,), SUB, False),
@@ -183,7 +198,8 @@ def test_call_eta_uses_the_policy():
 
 
 def test_non_callback_flows_do_not_depend_on_the_clock():
-    assert run("signs", now=WED_10) == run("signs", now=FRI_18)
+    assert run("signs", now=WED_10).replies == run("signs", now=FRI_18).replies
+    assert run("treatment", now=WED_10) == run("treatment", now=FRI_18)
 
 
 def test_stop_cancels_followups_and_opted_out_flow_schedules_none():

@@ -7,7 +7,8 @@ import pytest
 from flows.engine import Policy, Texter, decide
 from flows.gsm import GSM7_BASIC, GSM7_EXTENDED, SegmentInfo, non_gsm_chars, segment_info, to_gsm7
 from flows.hours import parse_weekly
-from flows.loader import DEFINITIONS, MAX_SEGMENTS, PLACEHOLDER_SAMPLES, load_directory
+from flows.checks import CALLBACK_ETA_SAMPLE, MAX_SEGMENTS
+from flows.loader import DEFINITIONS, load_directory
 
 NY = ZoneInfo("America/New_York")
 
@@ -140,7 +141,7 @@ def test_to_gsm7_makes_pasted_text_cheaper():
 
 FLOWSET = load_directory()
 DISCLOSURE = FLOWSET.message("disclosure")
-ETAS = (PLACEHOLDER_SAMPLES["callback_eta"], "within about 30 minutes", "after 12:00 PM EST tomorrow",
+ETAS = (CALLBACK_ETA_SAMPLE, "within about 30 minutes", "after 12:00 PM EST tomorrow",
         "after 12:30 PM EDT on Wednesday", "as soon as we can")
 
 
@@ -156,7 +157,7 @@ def test_program_messages_are_gsm7_and_short(name):
 @pytest.mark.parametrize("flow", sorted(FLOWSET.flows))
 @pytest.mark.parametrize("eta", ETAS)
 def test_flow_replies_with_disclosure_are_gsm7_and_short(flow, eta):
-    text = FLOWSET.render(FLOWSET.flows[flow].reply, callback_eta=eta) + "\n\n" + DISCLOSURE
+    text = FLOWSET.render(FLOWSET.text(FLOWSET.flows[flow].reply), callback_eta=eta) + "\n\n" + DISCLOSURE
     info = segment_info(text)
     assert info.encoding == "GSM-7", info.non_gsm
     assert info.segments <= MAX_SEGMENTS
@@ -164,7 +165,14 @@ def test_flow_replies_with_disclosure_are_gsm7_and_short(flow, eta):
 
 @pytest.mark.parametrize("flow,step", [(f.name, i) for f in FLOWSET.flows.values() for i in range(len(f.followups))])
 def test_followups_are_gsm7_and_short(flow, step):
-    info = segment_info(FLOWSET.render(FLOWSET.flows[flow].followups[step].text))
+    info = segment_info(FLOWSET.render(FLOWSET.text(FLOWSET.flows[flow].followups[step].text)))
+    assert info.encoding == "GSM-7", info.non_gsm
+    assert info.segments <= MAX_SEGMENTS
+
+
+@pytest.mark.parametrize("flow,step", [(f.name, s) for f in FLOWSET.flows.values() for s in f.steps])
+def test_every_step_is_gsm7_and_short(flow, step):
+    info = segment_info(FLOWSET.render(FLOWSET.text(FLOWSET.flows[flow].steps[step].text), callback_eta=ETAS[0]))
     assert info.encoding == "GSM-7", info.non_gsm
     assert info.segments <= MAX_SEGMENTS
 

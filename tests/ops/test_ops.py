@@ -52,7 +52,7 @@ def test_fallback_answers_without_redis_and_spools(tmp_path, redis_url, redis):
 
 def test_ops_status_prints_the_summary(app, phone, redis):
     phone.text("CALL")
-    phone.text("SIGNS")
+    phone.text("TREATMENT")
     Queue("alerts", connection=redis).enqueue("workers.jobs.send_message", "x")
     output = app.test_cli_runner().invoke(args=["ops", "status"]).output
     assert "redis      ok" in output and "worker     NOT READY" in output

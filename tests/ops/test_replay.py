@@ -69,11 +69,11 @@ def test_a_stale_keyword_starts_no_followups(apps, redis, clock):
 def test_news_from_the_outage_applies_as_of_when_it_was_received(apps, redis, clock):
     down, up = apps
     received = clock.now()
-    during_outage(down, "SIGNS")
+    during_outage(down, "TREATMENT")
     clock.advance(3600)
     assert "1 applied" in replay(up)
     pk = pk_of(up)
-    assert [f.flow for f in map(followups.FollowUpId.parse, followups.pending_of(redis, pk))] == ["signs", "signs"]
+    assert [f.flow for f in map(followups.FollowUpId.parse, followups.pending_of(redis, pk))] == ["treatment"] * 2
     assert followups.FollowUpId.parse(followups.pending_of(redis, pk)[0]).scheduled_at == int(received)
     assert people.consent_history(redis, pk)[0]["at"] == received
     [message] = people.transcript(redis, svc_of(up).vault, pk)  # the fallback answered it; nothing resent

@@ -17,15 +17,16 @@ def test_healthz(client):
 def test_signs_reply_is_twiml_with_disclosure_on_first_contact(phone):
     first = phone.text("signs?")
     assert first.status_code == 200 and first.mimetype == "application/xml"
-    [text] = replies(first)
+    [text, question] = replies(first)
     assert "constricted" in text and "Reply HELP for help, STOP to cancel" in text
-    [again] = replies(phone.text("Signs please"))
+    assert question == "Is this about you or someone you care about? Reply ME or OTHER."
+    [again, _] = replies(phone.text("Signs please"))
     assert "constricted" in again and "STOP to cancel" not in again
 
 
 @pytest.mark.parametrize("body,needle", [
     ("TREATMENT", "buprenorphine"), ("treat", "methadone"), ("treatmnet", "naltrexone"),
-    ("SYMPTOMS", "needle marks"), ("call", "855.590.9944"), ("hello", "Reply SIGNS"),
+    ("SYMPTOMS", "needle marks"), ("call", "855.590.9944"), ("hello", "SIGNS, TREATMENT or CALL"),
 ])
 def test_keywords_answer(phone, body, needle):
     assert needle in replies(phone.text(body))[0]
@@ -39,7 +40,7 @@ def test_call_records_callback_once_and_promises_a_time(phone, redis, app):
 
 
 def test_mms_without_text_gets_menu(phone):
-    assert "Reply SIGNS" in replies(phone.text(None, NumMedia="1", MediaUrl0="https://x/y.jpg"))[0]
+    assert "SIGNS, TREATMENT or CALL" in replies(phone.text(None, NumMedia="1", MediaUrl0="https://x/y.jpg"))[0]
 
 
 def test_emoji_and_unicode_body(phone):
@@ -214,7 +215,7 @@ def test_call_from_an_opted_out_number_is_queued_without_a_text(phone, redis):
 
 def test_a_crisis_text_without_a_keyword_cancels_the_gentle_followups(phone, redis, app):
     from service.store import followups
-    phone.text("SIGNS")
+    phone.text("TREATMENT")
     pk = svc_of(app).vault.person_key(phone.number)
     assert len(followups.pending_of(redis, pk)) == 2
     [answer] = replies(phone.text("my son overdosed and he is not breathing"))

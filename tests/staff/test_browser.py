@@ -4,6 +4,7 @@ import shutil
 import threading
 
 import pytest
+from rq import Queue
 from werkzeug.serving import make_server
 
 from service.store import accounts
@@ -21,17 +22,24 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-b
         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
+class Server(str):
+    """The console's base URL, with the app behind it (tests play the workers' part in-process)."""
+    app = None
+
+
 @pytest.fixture
-def server(redis_url, redis):
+def server(redis_url, redis, clock):
     port = free_port()
-    app = make_app(make_env(redis_url, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}"))
+    app = make_app(make_env(redis_url, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}"), clock)
     r = svc_of(app).redis
     accounts.create(r, "admin@center.org", PASSWORD, Role.ADMIN, now=0)
     accounts.create(r, "staff@center.org", PASSWORD, Role.STAFF, now=0)
     httpd = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{port}"
+    base = Server(f"http://127.0.0.1:{port}")
+    base.app = app
+    yield base
     httpd.shutdown()
 
 
@@ -51,23 +59,67 @@ def sign_in(page, base, email):
     page.click("button[type=submit]")
 
 
-def test_edit_publish_and_see_the_new_reply_in_the_simulator(server, browser):
+def test_build_a_flow_publish_it_and_walk_it_in_the_simulator(server, browser):
+    """A flow from nothing, without YAML: steps, answers, a `go` picked from a list, the live counter's
+    GSM-7 fix; published, it answers in the simulator, which shows each answer's step and the state."""
     page = browser.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
     sign_in(page, server, "admin@center.org")
-    page.click("text=Flows")
-    reply = page.locator("textarea[name='flow.signs.yaml.reply']")
-    reply.fill("Signs can include tiny pupils and sudden weight loss \u2014 reply CALL to talk.")
+    page.click("nav >> text=Flows")
+    page.fill("#new-flow", "checkin")
+    page.fill("#new-keyword", "CHECKIN")
+    page.click("text=Create flow")
+    page.fill("#new_step", "self")
+    page.click("text=Add step")
+    page.click("#step-start >> text=Add an answer")
+    question = page.locator("textarea[name='step.0.text.en']")
+    question.fill("How are you doing \u2014 OK or NOT? Reply OK or NOT.")
     page.wait_for_selector("text=Replace non-GSM characters")
     page.click("text=Replace non-GSM characters")
-    assert "\u2014" not in reply.input_value()
-    page.fill("input[name=note]", "shorter signs text")
-    page.click("button[value=publish]")
+    assert "\u2014" not in question.input_value()
+    page.wait_for_selector("text=as sent: GSM-7")
+    page.fill("input[name='step.0.answer.0.match.en']", "OK, FINE")
+    page.select_option("select[name='step.0.answer.0.go']", "self")
+    page.fill("textarea[name='step.1.text.en']", "Glad to hear it. Reply CALL any time to talk with us.")
+    page.click("text=Save draft")
+    page.wait_for_selector("text=Draft saved")
+    assert page.locator("svg.flow-picture [data-step='self']").count() == 1  # drawn on the server
+    page.click("text=All flows")
+    page.fill("#note", "check-in flow")
+    page.click("button:has-text('Publish')")
     page.wait_for_selector("text=Published version 1")
-    page.click("text=Simulator")
-    page.fill("input[name=body]", "signs")
+    page.click("nav >> text=Simulator")
+    page.fill("#sim-body", "checkin")
     page.click(".compose button")
     page.wait_for_selector("#transcript li.out")
-    assert "tiny pupils and sudden weight loss - reply CALL" in page.inner_text("#transcript")
+    assert "How are you doing - OK or NOT?" in page.inner_text("#transcript")
+    assert "checkin/start" in page.inner_text("#transcript") and "checkin/start" in page.inner_text("#conversation")
+    page.fill("#sim-body", "fine")
+    page.click(".compose button")
+    page.wait_for_selector("text=Glad to hear it")
+    assert "checkin/self" in page.inner_text("#transcript") and "Not waiting" in page.inner_text("#conversation")
+
+
+def test_send_due_steps_now_walks_a_one_day_branch(server, browser, redis):
+    from workers.dispatch import dispatch_due
+    from workers.followup import send_followup
+    from workers.runtime import make_runtime
+    page = browser.new_page()
+    sign_in(page, server, "staff@center.org")
+    page.goto(server + "/staff/simulator/")
+    for body in ("SIGNS", "me"):
+        page.fill("#sim-body", body)
+        page.click(".compose button")
+        page.wait_for_load_state()
+    assert "signs/self_checkin, due" in page.inner_text("#pending")
+    page.click("text=Send due steps now")
+    page.wait_for_selector("text=handed to the workers")
+    rt = make_runtime(svc_of(server.app))  # what the clock and a worker do within a second
+    assert dispatch_due(rt) == 1
+    for job in Queue("followups", connection=redis).jobs:
+        send_followup(rt, job.args[0])
+    page.reload()
+    assert "Questions about detox, medication or therapy?" in page.inner_text("#outbox")
 
 
 def test_call_lands_in_the_queue_and_can_be_claimed_on_a_phone_screen(server, browser):

@@ -111,7 +111,7 @@ def test_redis_killed_and_restarted_keeps_consent_callbacks_and_followups(tmp_pa
         stopper, caller = Phone(app.test_client(), "+16175550111"), Phone(app.test_client(), "+16175550112")
         stopper.text("STOP")
         caller.text("CALL")
-        caller.text("SIGNS")
+        caller.text("TREATMENT")
         time.sleep(1.5)  # appendfsync everysec: at most one second of writes is at risk
         server.kill()
         server.start()

@@ -45,7 +45,7 @@ def test_worker_process_sends_staff_alert_and_followup(env, fake, redis):
     assert result.returncode == 0, result.stderr[-2000:]
     bodies = {r.params["To"]: r.params["Body"] for r in fake.sent()}
     assert "call back" in bodies["+16175550100"]
-    assert "Reply TREATMENT" in bodies[phone.number]
+    assert "Is this about you or someone you care about" in bodies[phone.number]  # the nudge: no answer in a day
     assert len(fake.sent()) == 2
 
 

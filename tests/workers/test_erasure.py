@@ -26,9 +26,9 @@ def test_erasing_a_person_deletes_their_texts_at_twilio(twilio_app, fake, redis,
     svc, phone = svc_of(twilio_app), Phone(twilio_app.test_client())
     rt = make_runtime(svc)
     inbound_sid = "SM" + "a" * 32
-    phone.text("SIGNS", sid=inbound_sid)
-    fake.add_inbound(inbound_sid, phone.number, CENTER, "SIGNS")  # what Twilio kept of the text in
-    fake.add_inbound("SM" + "b" * 32, CENTER, phone.number, "Signs of heroin...")  # our TwiML reply: no sid known to us
+    phone.text("TREATMENT", sid=inbound_sid)
+    fake.add_inbound(inbound_sid, phone.number, CENTER, "TREATMENT")  # what Twilio kept of the text in
+    fake.add_inbound("SM" + "b" * 32, CENTER, phone.number, "Treatment works...")  # our TwiML reply: no sid known to us
     fake.add_inbound("SM" + "c" * 32, "+16175550999", CENTER, "someone else")
     pk = svc.vault.person_key(phone.number)
     clock.advance(86400)

@@ -38,10 +38,10 @@ def due_scores(rt) -> dict[str, float]:
     return {m.decode(): s for m, s in rt.svc.redis.zrange(keys.FOLLOWUPS_DUE, 0, -1, withscores=True)}
 
 
-def test_signs_schedules_its_followups_in_send_hours(rt, phone):
-    phone.text("SIGNS")
+def test_treatment_schedules_its_followups_in_send_hours(rt, phone):
+    phone.text("TREATMENT")
     ids = pending(rt, phone)
-    assert [(f.flow, f.step) for f in ids] == [("signs", 0), ("signs", 1)]
+    assert [(f.flow, f.step) for f in ids] == [("treatment", 0), ("treatment", 1)]
     for fid, score in due_scores(rt).items():
         local = datetime.fromtimestamp(score, NY)
         assert 9 <= local.hour < 20
@@ -57,18 +57,18 @@ def test_new_keyword_supersedes_and_stop_cancels(rt, phone):
 
 
 def test_send_at_due_time_goes_to_outbox(rt, phone):
-    phone.text("SIGNS")
+    phone.text("TREATMENT")
     fid = str(pending(rt, phone)[0])
     assert send_followup(at(rt, NOON + DAY), fid) is Outcome.SENT
     [sent] = outbox(rt.svc.redis, rt.svc.vault)
-    assert sent["to"] == phone.number and "TREATMENT" in sent["body"] and "STOP" in sent["body"]
+    assert sent["to"] == phone.number and "detox" in sent["body"] and "STOP" in sent["body"]
     assert send_followup(at(rt, NOON + DAY), fid) is Outcome.HANDED_OVER  # a second run sends nothing
     assert len(outbox(rt.svc.redis, rt.svc.vault)) == 1
     assert messages.load(rt.svc.redis, rt.svc.vault, message_id(fid))["state"] == "sent"
 
 
 def test_stop_after_dispatch_still_wins(rt, phone):
-    phone.text("SIGNS")
+    phone.text("TREATMENT")
     fid = str(pending(rt, phone)[0])
     phone.text("STOP")
     assert send_followup(at(rt, NOON + DAY), fid) is Outcome.SUPERSEDED
@@ -76,7 +76,7 @@ def test_stop_after_dispatch_still_wins(rt, phone):
 
 
 def test_quiet_hours_defer_to_morning_with_jitter(rt, phone):
-    phone.text("SIGNS")
+    phone.text("TREATMENT")
     fid = str(pending(rt, phone)[0])
     night = datetime(2026, 11, 26, 23, 30, tzinfo=NY).timestamp()
     assert send_followup(at(rt, night), fid) is Outcome.DEFERRED
@@ -88,7 +88,7 @@ def test_quiet_hours_defer_to_morning_with_jitter(rt, phone):
 def test_recipient_time_zone_is_used(rt, client):
     from tests.conftest import Phone
     la = Phone(client, "+12135550123")  # Los Angeles
-    la.text("SIGNS")
+    la.text("TREATMENT")
     fid = str(pending(rt, la)[0])
     eight_am_la = datetime(2026, 11, 26, 8, 0, tzinfo=ZoneInfo("America/Los_Angeles")).timestamp()
     assert send_followup(at(rt, eight_am_la), fid) is Outcome.DEFERRED  # 11:00 in New York, 8:00 in LA
@@ -105,14 +105,14 @@ def test_weekly_cap_defers_the_fourth(rt, phone):
 
 
 def test_horizon_expires_old_followups(rt, phone):
-    phone.text("SIGNS")
+    phone.text("TREATMENT")
     fid = str(pending(rt, phone)[0])
     assert send_followup(at(rt, NOON + 20 * DAY), fid) is Outcome.EXPIRED
     assert pending(rt, phone)[0].step == 1 and fid not in due_scores(rt)
 
 
 def test_dispatch_moves_only_due_ids_into_rq(rt, phone, redis):
-    phone.text("SIGNS")
+    phone.text("TREATMENT")
     first, second = sorted(due_scores(rt).items(), key=lambda kv: kv[1])
     assert dispatch_due(at(rt, first[1])) == 1
     queue = Queue("followups", connection=redis)
@@ -141,14 +141,14 @@ def test_memory_per_pending_followup_is_small(redis):
 def test_every_time_zone_of_the_number_must_be_in_the_window(rt, client):
     from tests.conftest import Phone
     alaska = Phone(client, "+19075550123")  # area code 907 spans Anchorage and Adak
-    alaska.text("SIGNS")
+    alaska.text("TREATMENT")
     for score in due_scores(rt).values():
         for zone in ("America/Anchorage", "America/Adak"):
             assert 9 <= datetime.fromtimestamp(score, ZoneInfo(zone)).hour < 20
 
 
 def test_requeued_followup_is_not_sent_at_night(rt, phone):
-    phone.text("SIGNS")
+    phone.text("TREATMENT")
     fid = str(pending(rt, phone)[0])
     assert send_followup(at(rt, NOON + DAY), fid) is Outcome.SENT  # record created and sent
     mid = message_id(fid)
@@ -160,7 +160,7 @@ def test_requeued_followup_is_not_sent_at_night(rt, phone):
 
 
 def test_dispatch_keeps_an_id_a_worker_deferred_meanwhile(rt, phone, redis):
-    phone.text("SIGNS")
+    phone.text("TREATMENT")
     taken = followups.take_due(redis, 10**10, 10)
     fid = taken[0][0]
     redis.zadd(keys.FOLLOWUPS_DUE, {fid: taken[0][1] + 3600})  # a worker deferred it before the tick removed it

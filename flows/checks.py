@@ -1,0 +1,206 @@
+"""The rules a flow set must keep before it can go live: keywords that don't clash or shadow compliance
+words, steps that exist and can be reached, no endless or over-long chains, answers that don't clash,
+and texts that are short, GSM-7 in the encoding they will be sent in, with known placeholders."""
+from flows import gsm
+from flows.matching import KEYWORD, RESERVED_WORDS
+from flows.model import Flow, FlowSet, Program, Step, placeholders
+from flows.source import Document, Problem
+
+MAX_SEGMENTS = 3
+MAX_CHAIN = 3  # steps sent together, without a wait
+CALLBACK_ETA_SAMPLE = "after 9:00 AM ET on Wednesday, Nov 25"
+BASIC_PLACEHOLDERS = {"program", "phone", "keywords"}
+FIRST_CONTACT_MESSAGES = ("menu", "crisis")  # may be the first reply a number gets: the disclosure is appended
+REQUIRED_PARTS = {
+    "help": ("{program}", "{phone}", "rates may apply", "STOP"),
+    "stop": ("{program}", "START"),
+    "start": ("{program}", "rates may apply", "STOP"),
+    "disclosure": ("{program}", "HELP", "STOP", "rates may apply"),
+    "crisis": ("911", "988"),
+}
+OPT_OUT_REMINDER = {"en": "Reply STOP to opt out.", "es": "Responda PARAR para cancelar."}
+
+
+def assemble(program: Program, program_doc: Document, flows: list[Flow], docs: dict[str, Document],
+             problems: list[Problem]) -> FlowSet:
+    by_file = {doc.data["flow"].strip().lower(): doc for doc in docs.values() if isinstance(doc.data.get("flow"), str)}
+    for name in sorted({f.name for f in flows if [g.name for g in flows].count(f.name) > 1}):
+        files = sorted(d.file for d in docs.values() if d.data.get("flow", "").strip().lower() == name)
+        problems.append(Problem(files[-1], 1, name, f"flow name '{name}' is used by more than one file ({', '.join(files)})"))
+    triggers, languages = _triggers(flows, by_file)
+    flowset = FlowSet(program, {f.name: f for f in flows}, triggers, languages)
+    _check_program(flowset, program_doc)
+    for flow in flows:
+        doc = by_file.get(flow.name) or program_doc
+        _check_graph(flow, doc)
+        _check_flow_texts(flowset, flow, doc)
+    return flowset
+
+
+def _triggers(flows: list[Flow], by_file: dict[str, Document]) -> tuple[dict[str, str], dict[str, str]]:
+    triggers: dict[str, str] = {}
+    languages: dict[str, str] = {}
+    for flow in flows:
+        doc = by_file[flow.name]
+        for language, words in _trigger_words(flow):
+            for word in words:
+                path = ("keyword",) if word == flow.keyword.get(language) else ("aliases",)
+                if not KEYWORD.match(word):
+                    doc.problem(flow.name, f"keyword '{word}' must be 2-20 letters or digits", path)
+                elif word in RESERVED_WORDS:
+                    doc.problem(flow.name, f"'{word}' is a reserved compliance keyword", path)
+                elif word in triggers and triggers[word] != flow.name:
+                    doc.problem(flow.name, f"keyword '{word}' is already used by {triggers[word]}", path)
+                triggers.setdefault(word, flow.name)
+                languages.setdefault(word, language)
+    return triggers, languages
+
+
+def _trigger_words(flow: Flow):
+    for language in sorted(set(flow.keyword) | set(flow.aliases)):
+        yield language, [w for w in (flow.keyword.get(language), *flow.aliases.get(language, ())) if w]
+
+
+def _check_graph(flow: Flow, doc: Document) -> None:
+    for step in flow.steps.values():
+        _check_step(flow, step, doc)
+    reachable = _reachable(flow)
+    for name in flow.steps:
+        if name not in reachable:
+            doc.problem(f"{flow.name} step {name}", "can't be reached from the start step", ("steps", name))
+    for name in flow.steps:
+        chain = _chain(flow, name)
+        if chain is None:
+            doc.problem(f"{flow.name} step {name}", "its next steps come back to it without a wait (a loop)",
+                        ("steps", name, "next"))
+        elif len(chain) > MAX_CHAIN:
+            doc.problem(f"{flow.name} step {name}",
+                        f"chains {len(chain)} steps without a wait ({' > '.join(chain)}); at most {MAX_CHAIN}",
+                        ("steps", name, "next"))
+
+
+def _check_step(flow: Flow, step: Step, doc: Document) -> None:
+    where, path = f"{flow.name} step {step.name}", ("steps", step.name)
+    for field, target in (("otherwise", step.otherwise), ("timeout", step.timeout and step.timeout.go),
+                          ("next", step.next and step.next.go)):
+        if target is not None and target not in flow.steps:
+            doc.problem(where, f"{field} goes to '{target}', which is not a step", path + (field,))
+    for i, answer in enumerate(step.answers):
+        if answer.go not in flow.steps:
+            doc.problem(where, f"answer {i + 1} goes to '{answer.go}', which is not a step", path + ("answers", i, "go"))
+    if not step.asks and (step.otherwise or step.timeout):
+        doc.problem(where, "otherwise and timeout belong to a step that asks (has answers)", path)
+    if step.asks and step.next:
+        doc.problem(where, "a step that asks waits for the answer: use timeout, not next", path + ("next",))
+    _check_answers(where, step, doc, path)
+
+
+def _check_answers(where: str, step: Step, doc: Document, path) -> None:
+    seen: dict[tuple[str, str], int] = {}
+    for i, answer in enumerate(step.answers):
+        for language, words in answer.match.items():
+            for word in words:
+                if word in RESERVED_WORDS:
+                    doc.problem(where, f"answer {i + 1}: '{word}' is a compliance word (STOP, HELP...) and "
+                                       "can't be an answer", path + ("answers", i, "match"))
+                elif (language, word) in seen and seen[(language, word)] != i:
+                    doc.problem(where, f"answers {seen[(language, word)] + 1} and {i + 1} both match '{word}'",
+                                path + ("answers", i, "match"))
+                seen.setdefault((language, word), i)
+
+
+def _reachable(flow: Flow) -> set[str]:
+    seen, todo = set(), [flow.start]
+    while todo:
+        name = todo.pop()
+        step = flow.steps.get(name)
+        if step is None or name in seen:
+            continue
+        seen.add(name)
+        todo += [a.go for a in step.answers] + [j.go for j in (step.timeout, step.next) if j] + \
+            ([step.otherwise] if step.otherwise else [])
+    return seen
+
+
+def _chain(flow: Flow, name: str) -> list[str] | None:
+    """The steps sent together starting at `name` (following `next` without a wait); None for a loop."""
+    chain = [name]
+    while (step := flow.steps.get(chain[-1])) and step.next and not step.next.after:
+        if step.next.go in chain:
+            return None
+        chain.append(step.next.go)
+    return chain
+
+
+def delayed_steps(flow: Flow) -> set[str]:
+    """Steps that go out unprompted, after a wait (a timeout, or next after some time)."""
+    names = set()
+    for step in flow.steps.values():
+        for jump in (step.timeout, step.next):
+            if jump and jump.after:
+                names.add(jump.go)
+    return names
+
+
+def _check_program(flowset: FlowSet, doc: Document) -> None:
+    program = flowset.program
+    for name, texts in program.messages.items():
+        for language, template in texts.items():
+            for part in REQUIRED_PARTS.get(name, ()) if language == "en" else ():
+                if part.lower() not in template.lower():
+                    doc.problem(name, f"message must include {part}", ("messages", name))
+            suffix = name in FIRST_CONTACT_MESSAGES
+            _check_text(flowset, doc, name, template, language, suffix, BASIC_PLACEHOLDERS, ("messages", name))
+    for language, menu in program.messages["menu"].items():
+        missing = [w for w in flowset.keywords(language).replace(" or ", ", ").replace(" o ", ", ").split(", ")
+                   if w and w not in menu] if "{keywords}" not in menu else []
+        if missing:
+            doc.problem("menu", f"must name every keyword, or say {{keywords}} to list them (missing: "
+                                f"{', '.join(missing)})", ("messages", "menu"))
+
+
+def _check_flow_texts(flowset: FlowSet, flow: Flow, doc: Document) -> None:
+    delayed, legacy = delayed_steps(flow), "reply" in doc.data
+    bad_action = doc.data.get("action") not in (None, "callback")  # reported already: don't report twice
+    for step in flow.steps.values():
+        allowed = BASIC_PLACEHOLDERS | ({"callback_eta"} if step.action == "callback" or bad_action else set())
+        where, path = (f"{flow.name} reply", ("reply",)) if legacy else \
+            (f"{flow.name} step {step.name}", ("steps", step.name, "text"))
+        for language, template in step.text.items():
+            text = unprompted(template, language) if step.name in delayed else template
+            _check_text(flowset, doc, where, text, language, step.name == flow.start, allowed, path)
+    for i, followup in enumerate(flow.followups):
+        where, path = f"{flow.name} follow-up {i + 1}", ("followups", i, "text")
+        for language, template in followup.text.items():
+            if "STOP" not in template and language == "en":
+                doc.problem(where, "must say how to stop (STOP)", path)
+            _check_text(flowset, doc, where, template, language, False, BASIC_PLACEHOLDERS, path)
+
+
+def unprompted(template: str, language: str) -> str:
+    """A step that goes out after a wait always says how to stop."""
+    words = ("STOP", "PARAR")
+    return template if any(w in template.upper() for w in words) else f"{template} {OPT_OUT_REMINDER[language]}"
+
+
+def _check_text(flowset: FlowSet, doc: Document, where: str, template: str, language: str, first_contact: bool,
+                allowed: set[str], path) -> None:
+    try:
+        fields = set(placeholders(template))
+    except ValueError:
+        doc.problem(where, "a { or } that is not a placeholder (placeholders look like {program})", path)
+        return
+    unknown = fields - allowed
+    if unknown:
+        doc.problem(where, f"unknown placeholder {{{sorted(unknown)[0]}}}", path)
+        return
+    text = flowset.render(template, callback_eta=CALLBACK_ETA_SAMPLE, language=language)
+    if first_contact:
+        text += "\n\n" + flowset.message("disclosure", language)
+    info = gsm.segment_info(gsm.as_sent(text, language, flowset.program.plain_spanish))
+    label = f" ({language})" if len(flowset.program.languages) > 1 else ""
+    if info.encoding != "GSM-7":
+        doc.problem(where, f"non-GSM characters{label} {' '.join(repr(c) for c in info.non_gsm)}", path)
+    elif info.segments > MAX_SEGMENTS:
+        doc.problem(where, f"{info.segments} segments{label} (at most {MAX_SEGMENTS}"
+                           f"{', with the first-contact disclosure' if first_contact else ''})", path)

@@ -1,0 +1,90 @@
+"""Flow YAML with its line numbers, and the problems found in it, each pointing at a file and a line."""
+from dataclasses import dataclass
+
+import re
+
+import yaml
+
+Path = tuple  # keys and list indexes from the document's root: ("steps", "ask", "answers", 0, "go")
+
+
+class Problem(str):
+    """One thing wrong with the flows, as a sentence that names the file, the line and the place; the
+    path lets the editor show it beside the field it is about."""
+
+    def __new__(cls, file: str, line: int | None, where: str, message: str, path: Path = ()):
+        text = f"{file}{f':{line}' if line else ''}: {where + ': ' if where else ''}{message}"
+        problem = super().__new__(cls, text)
+        problem.file, problem.line, problem.where, problem.message, problem.path = file, line, where, message, path
+        return problem
+
+
+class FlowError(ValueError):
+    """Every problem found in a flow set, so an editor can fix them all at once."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+class FlowYamlLoader(yaml.SafeLoader):
+    """YAML 1.2's booleans: only true and false. YAML 1.1 also reads YES, NO, ON and OFF as booleans,
+    and those are words people text (an answer list [YES, NO] would silently become [true, false])."""
+
+
+FlowYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+FlowYamlLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                     list("tTfF"))
+
+
+@dataclass
+class Document:
+    """One YAML file: its data, where each part of it was written, and the problems found so far."""
+    file: str
+    data: object
+    lines: dict[Path, int]
+    problems: list[Problem]
+
+    def line(self, path: Path) -> int | None:
+        """The line of a path, or of its nearest written parent."""
+        while path not in self.lines and path:
+            path = path[:-1]
+        return self.lines.get(path)
+
+    def problem(self, where: str, message: str, path: Path = ()) -> None:
+        self.problems.append(Problem(self.file, self.line(path), where, message, path))
+
+
+def parse(file: str, text: str, problems: list[Problem]) -> Document:
+    """The document, or an empty one with a problem naming the line YAML stopped at."""
+    doc = Document(file, {}, {}, problems)
+    try:
+        node = yaml.compose(text, Loader=FlowYamlLoader)
+        data = yaml.load(text, Loader=FlowYamlLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problems.append(Problem(file, mark.line + 1 if mark else None, "",
+                                f"not valid YAML ({getattr(exc, 'problem', None) or str(exc).splitlines()[0]})"))
+        return doc
+    if not isinstance(data, dict):
+        problems.append(Problem(file, 1, "", "must be a mapping of keys to values"))
+        return doc
+    doc.data = data
+    _index(node, (), doc.lines)
+    return doc
+
+
+def _index(node, path: Path, lines: dict[Path, int]) -> None:
+    if node is None:
+        return
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            child = path + (key.value,)
+            lines[child] = key.start_mark.line + 1
+            _index(value, child, lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _index(item, path + (i,), lines)

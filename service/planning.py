@@ -1,0 +1,37 @@
+"""A decision's follow-up changes made real: pending sends dropped (all of them, or a question's
+timeout) and new ones scheduled at their first moment in the send window (flows.schedule), stored in
+the compact schedule (store.followups). The webhook and the follow-up worker both plan this way."""
+from flows import schedule
+from flows.engine import Consent, Decision
+from service.config import Config
+from service.phone import recipient_zones
+from service.store import followups
+from service.store.followups import FollowUpId
+
+
+def replan(config: Config, pipe, pk: str, e164: str, pending: tuple[str, ...], decision: Decision,
+           now: float) -> tuple[str, ...]:
+    """The person's pending sends after this decision: dropped (all, or a question's timeout), and new
+    ones scheduled; returns the ids still pending."""
+    if decision.cancel_followups or decision.consent is Consent.OPTED_OUT:
+        keep = ()
+    else:
+        dropped = followups.matching(pending, decision.cancel_steps)
+        keep = tuple(fid for fid in pending if fid not in dropped)
+    if keep != pending:
+        followups.cancel(pipe, pk, pending, keep)
+    if decision.schedule:
+        schedule_followups(config, pipe, pk, e164, decision.schedule, now, keep)
+    return keep
+
+
+def schedule_followups(config: Config, pipe, pk: str, e164: str, items, now: float,
+                       keep: tuple[str, ...] = ()) -> None:
+    """Each follow-up at its first moment in the send window, unless that is past the horizon."""
+    rules, zones, due = config.send_rules(), recipient_zones(e164, config.timezone), {}
+    for item in items:
+        fid = str(FollowUpId(pk, item.flow, item.step, int(now)))
+        when = schedule.first_due(rules, zones, now, item.after.total_seconds(), fid)
+        if when is not None:
+            due[fid] = when
+    followups.add(pipe, pk, due, keep)

@@ -1,0 +1,23 @@
+"""How the console shows times: in the center's zone, readably ("Thu Nov 26, 5:42 PM"), relative within
+the last hour ("12 min ago")."""
+from datetime import datetime
+
+from flask import Flask
+
+from service.runtime import services
+
+
+def when(timestamp) -> str:
+    if timestamp in (None, ""):
+        return ""
+    svc = services()
+    moment, now = float(timestamp), svc.now()
+    if 0 <= now - moment < 3600:
+        minutes = int((now - moment) // 60)
+        return "just now" if minutes == 0 else f"{minutes} min ago"
+    local = datetime.fromtimestamp(moment, svc.config.timezone)
+    return local.strftime("%a %b %d, %I:%M %p").replace(" 0", " ")
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(when, "when")
