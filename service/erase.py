@@ -5,10 +5,14 @@ from service.runtime import Services
 from service.store import erasure
 
 
-def erase_person(svc: Services, pk: str) -> None:
+def erase_person(svc: Services, pk: str, silent_before: float | None = None) -> bool:
+    """False when `silent_before` is given and the person texted since (the retention sweep's race)."""
     now, keep = svc.now(), svc.config.retention_seconds
-    erased = erasure.erase(svc.redis, svc.vault, pk, now, keep)
+    erased = erasure.erase(svc.redis, svc.vault, pk, now, keep, silent_before)
+    if erased is None:
+        return False
     if erased.number or erased.provider_sids:
         work_id = f"{pk}-{int(now)}"
         erasure.hand_over(svc.redis, svc.vault, work_id, erased, keep)
         queues.enqueue_provider_erasure(svc.redis, work_id)
+    return True

@@ -15,6 +15,7 @@ from service.config import Config
 class Vault:
     def __init__(self, fernet_keys: list[bytes], hash_keys: list[bytes] | bytes):
         self._fernet = MultiFernet([Fernet(k) for k in fernet_keys])
+        self._newest = Fernet(fernet_keys[0])
         self._hash_keys = [hash_keys] if isinstance(hash_keys, bytes) else list(hash_keys)
 
     @classmethod
@@ -45,6 +46,14 @@ class Vault:
             return self._fernet.decrypt(token if isinstance(token, bytes) else token.encode()).decode()
         except InvalidToken:
             raise ValueError("stored value cannot be decrypted with the configured keys") from None
+
+    def is_current(self, token: str | bytes) -> bool:
+        """Encrypted with the newest key already (nothing for rotation to do)."""
+        try:
+            self._newest.decrypt(token if isinstance(token, bytes) else token.encode())
+            return True
+        except InvalidToken:
+            return False
 
     def rotate(self, token: str | bytes) -> str:
         """The same plaintext under the newest key."""

@@ -17,9 +17,11 @@ def escalate(rt: Runtime) -> list[str]:
     overdue = callbacks.overdue_unclaimed(svc.redis, now, UNCLAIMED_SECONDS)
     body = svc.flows().render(TEXTS[Alert.ESCALATION])
     for callback_id in overdue:
-        if callbacks.mark_escalated(svc.redis, callback_id):
+        cb = callbacks.get(svc.redis, svc.vault, callback_id)
+        if cb and callbacks.mark_escalated(svc.redis, callback_id):
             pipe = svc.redis.pipeline()
-            mids = messages.create_alerts(pipe, svc.vault, f"esc_{callback_id}", config.staff_alert_numbers, body, now)
+            mids = messages.create_alerts(pipe, svc.vault, f"esc_{callback_id}", config.staff_alert_numbers, body, now,
+                                          cb.simulated, about=cb.person)  # a simulated call back pages nobody
             pipe.execute()
             queues.enqueue_messages(svc.redis, mids, now)
     return overdue

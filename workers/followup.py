@@ -156,7 +156,7 @@ def _apply(rt: Runtime, pipe, fu: FollowUpId, fid: str, now: float, plan: Plan) 
 def _callback(rt: Runtime, pipe, fu: FollowUpId, fid: str, plan: Plan, now: float) -> None:
     """A step with `action: callback`, reached later: queued like a CALL, and staff hear of it."""
     svc = rt.svc
-    callbacks.request(pipe, svc.vault, fu.person, plan.phone, _source(fid), now, crisis=False)
+    callbacks.request(pipe, svc.vault, fu.person, plan.phone, _source(fid), now, crisis=False, simulated=plan.simulated)
     flows = svc.flows()
     messages.create_alerts(pipe, svc.vault, _source(fid), svc.current_config().staff_alert_numbers,
                            flows.render(TEXTS[Alert.CALLBACK]), now, plan.simulated, about=fu.person)

@@ -13,10 +13,15 @@ def sweep(rt: Runtime) -> dict[str, int]:
     svc = rt.svc
     cutoff = svc.now() - svc.config.retention_seconds
     erased = trimmed = 0
-    while silent := people.silent_since(svc.redis, cutoff, BATCH):
+    skipped: set[str] = set()
+    while silent := [pk for pk in people.silent_since(svc.redis, cutoff, BATCH + len(skipped)) if pk not in skipped]:
         for pk in silent:
-            erase_person(svc, pk)
-        erased += len(silent)
+            if erase_person(svc, pk, silent_before=cutoff):
+                erased += 1
+            else:
+                skipped.add(pk)  # texted while the sweep ran: not silent any more
+        if len(skipped) > BATCH:
+            break
     for pk in people.kept_since(svc.redis, cutoff, BATCH * 20):
         trimmed += people.trim_before(svc.redis, pk, cutoff)
     trimmed += accounts.trim_audit(svc.redis, cutoff)

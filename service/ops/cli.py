@@ -92,7 +92,7 @@ def rotate_keys(max_batches):
     svc = services()
     r, tally, batches = svc.redis, rotation.Tally(), 0
     in_flight = {e.decode().split("|", 1)[1] for e in r.zrange(keys.JOBS_PENDING, 0, -1)}
-    phases = [("people", lambda c: rotation.rekey_batch(r, svc.vault, c, in_flight, tally))] + [
+    phases = [("people", lambda c: rotation.rekey_batch(r, svc.vault, c, in_flight, tally, svc.now()))] + [
         (pattern, lambda c, p=pattern: rotation.reencrypt_batch(r, svc.vault, p, c, tally))
         for pattern in rotation.ENCRYPTED]
     for phase, step in phases:
@@ -106,10 +106,14 @@ def rotate_keys(max_batches):
             if not cursor:
                 break
     spooled = spool.rotate(svc.config.spool_dir, svc.vault, int(svc.now()))
-    click.echo(f"people moved to the newest person key: {tally.moved}; values re-encrypted: {tally.reencrypted}; "
-               f"spooled messages re-encrypted: {spooled}")
-    if tally.busy or tally.conflicts:
-        click.echo(f"left for another run: {tally.busy} (a follow-up was being sent); conflicts: {tally.conflicts}")
+    click.echo(f"people moved to the newest person key: {tally.moved}; values re-encrypted: {tally.reencrypted} "
+               f"({tally.current} were already); spooled messages re-encrypted: {spooled}")
+    if tally.busy or tally.changed or tally.conflicts:
+        click.echo(f"left for another run: {tally.busy} people (a follow-up was being sent), {tally.changed} values "
+                   f"(written meanwhile); conflicts: {tally.conflicts}. Run again.")
+    elif not (tally.moved or tally.reencrypted or spooled):
+        click.echo("nothing left under older keys: they can be removed from the environment"
+                   + (" (but see the note on erased people below)" if tally.remnants else ""))
     if tally.remnants:
         click.echo(f"{tally.remnants} erased people keep only an opt-out under an older person key: keep that "
                    "PHONE_HASH_KEY listed (after the newest) for as long as their opt-out must be honoured")

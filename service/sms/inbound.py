@@ -61,7 +61,7 @@ def replay(svc: Services, msg: InboundSms) -> Replayed:
         return Replayed.DUPLICATE
     if state.texter.first_contact:
         state = _moved_in(svc, msg, pk, at) or state
-    stale = at < state.latest
+    stale = msg.undated or at < state.latest
     try:
         process(svc, msg, pk, at, state, lambda d: replayed(d, state.texter, stale), stale)
     except BaseException:
@@ -94,7 +94,7 @@ def _moved_in(svc: Services, msg: InboundSms, pk: str, now: float) -> inbound.St
     """While PHONE_HASH_KEY is being rotated, someone new under the newest key may be known under an older
     one: they move over now (their consent above all), and their state is read again."""
     for old in svc.vault.older_person_keys(msg.e164):
-        if rotation.rekey(svc.redis, old, pk) == "moved":
+        if rotation.rekey(svc.redis, old, pk, now) == "moved":
             log.info("person_rekeyed", extra={"person": pk})
             return inbound.read_state(svc.redis, pk, now)
     return None
@@ -115,7 +115,7 @@ def _save(svc: Services, config: Config, pipe, msg: InboundSms, pk: str, now: fl
     if decision.crisis:
         callbacks.flag_crisis(pipe, svc.vault, pk, msg.e164, msg.sid, msg.body, now)
     if decision.callback:
-        callbacks.request(pipe, svc.vault, pk, msg.e164, msg.sid, now, decision.crisis)
+        callbacks.request(pipe, svc.vault, pk, msg.e164, msg.sid, now, decision.crisis, msg.simulated)
     planning.replan(config, pipe, pk, msg.e164, state.pending, decision, now)
     if decision.conversation_changed or decision.vars:
         conversations.save(pipe, svc.vault, pk, decision.conversation if decision.conversation_changed

@@ -36,14 +36,17 @@ def take(directory: Path, stamp: int) -> list[Path]:
 
 
 def read(spooled: Path, vault: Vault) -> Iterator[tuple[str, InboundSms | None]]:
-    """Each line with its message, or None for a line that can't be read (wrong key, torn write)."""
+    """Each line with its message, or None for a line that can't be read (wrong key, torn write). A line
+    written before lines kept their time gets the file's time, and is marked undated."""
+    written = spooled.stat().st_mtime
     for line in spooled.read_text().splitlines():
         try:
             item = json.loads(vault.decrypt(line))
         except ValueError:
             yield line, None
             continue
-        yield line, InboundSms(item["sid"], item["from"], item["body"], received_at=item.get("at", 0.0))
+        yield line, InboundSms(item["sid"], item["from"], item["body"], received_at=item.get("at", written),
+                               undated="at" not in item)
 
 
 def rotate(directory: Path, vault: Vault, stamp: int) -> int:

@@ -26,6 +26,7 @@ class InboundSms:
     body: str
     simulated: bool = False  # from the console's simulator: nothing it causes may reach a real phone
     received_at: float = 0.0  # set on messages replayed from the fallback spool: when Twilio brought them
+    undated: bool = False  # spooled before spool lines kept their time: replayed as stale news, never as new
 
 
 def check_signature(svc: Services) -> None:

@@ -3,7 +3,7 @@ import json
 from dataclasses import dataclass
 from enum import Enum
 
-from redis import Redis
+from redis import Redis, WatchError
 
 from service.privacy import Vault
 from service.store import keys, scripts
@@ -31,13 +31,15 @@ class Callback:
     claimed_by: str = ""
     attempts: int = 0
     notes: tuple[dict, ...] = ()
+    simulated: bool = False
 
 
-def request(pipe, vault: Vault, pk: str, e164: str, sid: str, now: float, crisis: bool) -> str:
+def request(pipe, vault: Vault, pk: str, e164: str, sid: str, now: float, crisis: bool,
+            simulated: bool = False) -> str:
     callback_id = sid
     pipe.hset(keys.callback(callback_id), mapping={
         "person": pk, "phone": vault.encrypt(e164), "state": CallbackState.WAITING.value,
-        "created_at": round(now, 3), "sid": sid, "crisis": int(crisis)})
+        "created_at": round(now, 3), "sid": sid, "crisis": int(crisis), "simulated": int(simulated)})
     pipe.zadd(keys.CALLBACKS_WAITING, {callback_id: now})
     pipe.hset(keys.contact(pk), "open_callback", callback_id)
     pipe.sadd(keys.records(pk), keys.callback(callback_id))
@@ -57,14 +59,14 @@ def waiting(r: Redis, vault: Vault, limit: int = 200) -> list[Callback]:
     return [cb for cb in (get(r, vault, i) for i in ids) if cb]
 
 
-def get(r: Redis, vault: Vault, callback_id: str) -> Callback | None:
+def get(r, vault: Vault, callback_id: str) -> Callback | None:
     h = {k.decode(): v.decode() for k, v in r.hgetall(keys.callback(callback_id)).items()}
     if not h:
         return None
     notes = json.loads(vault.decrypt(h["notes"])) if h.get("notes") else []
     return Callback(callback_id, h["person"], vault.decrypt(h["phone"]), CallbackState(h["state"]),
                     float(h["created_at"]), h.get("crisis") == "1", h.get("claimed_by", ""),
-                    int(h.get("attempts", 0)), tuple(notes))
+                    int(h.get("attempts", 0)), tuple(notes), h.get("simulated") == "1")
 
 
 def claim_callback(r: Redis, callback_id: str, who: str, now: float) -> bool:
@@ -75,12 +77,25 @@ def claim_callback(r: Redis, callback_id: str, who: str, now: float) -> bool:
 
 def record_outcome(r: Redis, vault: Vault, callback_id: str, who: str, outcome: CallbackState, note: str,
                    now: float, keep_seconds: int) -> None:
-    """Reached and wrong number close the request; no answer puts it back in the queue for another try."""
-    cb = get(r, vault, callback_id)
+    """Reached and wrong number close the request; no answer puts it back in the queue for another try.
+    WATCHed, so a call back erased meanwhile is never written back."""
+    with r.pipeline() as pipe:
+        while True:
+            try:
+                pipe.watch(keys.callback(callback_id))
+                _record_outcome(pipe, vault, callback_id, who, outcome, note, now, keep_seconds)
+                return
+            except WatchError:
+                continue
+
+
+def _record_outcome(pipe, vault: Vault, callback_id: str, who: str, outcome: CallbackState, note: str, now: float,
+                    keep_seconds: int) -> None:
+    cb = get(pipe, vault, callback_id)
     if cb is None:
         raise KeyError(callback_id)
     notes = [*cb.notes, {"at": round(now, 3), "who": who, "outcome": outcome.value, "note": note}]
-    pipe = r.pipeline()
+    pipe.multi()
     state = outcome if outcome in CLOSING else CallbackState.WAITING
     pipe.hset(keys.callback(callback_id), mapping={"state": state.value, "claimed_by": "", "attempts": cb.attempts + 1,
                                                    "notes": vault.encrypt(json.dumps(notes))})  # staff write names
@@ -103,14 +118,21 @@ def crisis_flags(r: Redis, vault: Vault) -> list[dict]:
 
 
 def resolve_crisis(r: Redis, flag_id: str, who: str, now: float, keep_seconds: int) -> bool:
-    if r.zscore(keys.CRISIS_OPEN, flag_id) is None:
-        return False
-    pipe = r.pipeline()
-    pipe.zrem(keys.CRISIS_OPEN, flag_id)
-    pipe.hset(keys.crisis_flag(flag_id), mapping={"resolved_by": who, "resolved_at": now})
-    pipe.expire(keys.crisis_flag(flag_id), keep_seconds)
-    pipe.execute()
-    return True
+    """Only an open flag that still exists (an erasure meanwhile is not undone)."""
+    with r.pipeline() as pipe:
+        while True:
+            try:
+                pipe.watch(keys.crisis_flag(flag_id), keys.CRISIS_OPEN)
+                if pipe.zscore(keys.CRISIS_OPEN, flag_id) is None or not pipe.exists(keys.crisis_flag(flag_id)):
+                    return False
+                pipe.multi()
+                pipe.zrem(keys.CRISIS_OPEN, flag_id)
+                pipe.hset(keys.crisis_flag(flag_id), mapping={"resolved_by": who, "resolved_at": now})
+                pipe.expire(keys.crisis_flag(flag_id), keep_seconds)
+                pipe.execute()
+                return True
+            except WatchError:
+                continue
 
 
 def overdue_unclaimed(r: Redis, now: float, after_seconds: int) -> list[str]:

@@ -5,7 +5,7 @@ copy of each message: the work of deleting those is handed back to the caller.""
 import json
 from dataclasses import dataclass
 
-from redis import Redis
+from redis import Redis, WatchError
 
 from flows.engine import Consent
 from service.privacy import Vault
@@ -21,21 +21,40 @@ class Erased:
     simulated: bool = False
 
 
-def erase(r: Redis, vault: Vault, pk: str, now: float, keep_seconds: int) -> Erased:
-    contact = {k.decode(): v for k, v in r.hgetall(keys.contact(pk)).items()}
+def erase(r: Redis, vault: Vault, pk: str, now: float, keep_seconds: int,
+          silent_before: float | None = None) -> Erased | None:
+    """Read what the person has and delete it in one WATCHed transaction: a text that lands meanwhile
+    (its call back, crisis flag, alert) makes it start over, so nothing written during it survives
+    unlisted. With `silent_before`, only someone still silent since then is erased (else None)."""
+    with r.pipeline() as pipe:
+        while True:
+            try:
+                pipe.watch(keys.contact(pk), keys.records(pk), keys.transcript(pk))
+                if silent_before is not None and (pipe.zscore(keys.RECENT, pk) or 0) >= silent_before:
+                    return None
+                erased = _erase_watched(pipe, vault, pk, now, keep_seconds)
+                break
+            except WatchError:
+                continue
+    if erased.number:
+        outbox.remove_to(r, vault, erased.number)
+    return erased
+
+
+def _erase_watched(pipe, vault: Vault, pk: str, now: float, keep_seconds: int) -> Erased:
+    contact = {k.decode(): v for k, v in pipe.hgetall(keys.contact(pk)).items()}
     number = vault.decrypt(contact["phone"]) if "phone" in contact else None
-    inbound_sids = _inbound_sids(r, vault, pk)
-    records = [k.decode() for k in r.smembers(keys.records(pk))]
-    sent_sids = _provider_sids(r, records)
+    inbound_sids = _inbound_sids(pipe, vault, pk)
+    records = [k.decode() for k in pipe.smembers(keys.records(pk))]
+    sent_sids = _provider_sids(pipe, records)
+    trail = [json.loads(e) for e in pipe.lrange(keys.consent_log(pk), 0, -1)]
     pending = tuple(contact.get("followups", b"").decode().split())
-    pipe = r.pipeline()
+    pipe.multi()
     followups.cancel(pipe, pk, pending)
     _delete_records(pipe, pk, records, inbound_sids, sent_sids)
-    _keep_consent_only(pipe, r, pk, contact)
+    _keep_consent_only(pipe, pk, contact, trail)
     pipe.set(keys.tombstone(pk), round(now, 3), ex=keep_seconds)
     pipe.execute()
-    if number:
-        outbox.remove_to(r, vault, number)
     provider = tuple(s for s in (*inbound_sids, *sent_sids) if s.startswith(SID_PREFIXES) and "sim" not in s)
     return Erased(number, provider, contact.get("simulated") == b"1")
 
@@ -64,7 +83,7 @@ def erased_since(r: Redis, pk: str, at: float) -> bool:
     return value is not None and float(value) >= at
 
 
-def _inbound_sids(r: Redis, vault: Vault, pk: str) -> list[str]:
+def _inbound_sids(r, vault: Vault, pk: str) -> list[str]:
     sids = []
     for raw in r.lrange(keys.transcript(pk), 0, -1):
         entry = json.loads(vault.decrypt(people.entry_token(raw)))
@@ -72,11 +91,8 @@ def _inbound_sids(r: Redis, vault: Vault, pk: str) -> list[str]:
     return sids
 
 
-def _provider_sids(r: Redis, records: list[str]) -> list[str]:
-    pipe = r.pipeline(transaction=False)
-    for key in records:
-        pipe.hget(key, "provider_sid")
-    return [v.decode() for v in pipe.execute() if v]
+def _provider_sids(r, records: list[str]) -> list[str]:
+    return [v.decode() for v in (r.hget(key, "provider_sid") for key in records) if v]
 
 
 def _delete_records(pipe, pk: str, records: list[str], inbound_sids: list[str], sent_sids: list[str]) -> None:
@@ -89,14 +105,13 @@ def _delete_records(pipe, pk: str, records: list[str], inbound_sids: list[str], 
         pipe.srem(keys.CALLBACKS_ESCALATED, *ids)
 
 
-def _keep_consent_only(pipe, r: Redis, pk: str, contact: dict) -> None:
+def _keep_consent_only(pipe, pk: str, contact: dict, trail: list[dict]) -> None:
     """An opted-out person stays opted out (a later text must not be taken as a first contact that
     subscribes them); the trail keeps when, which state and which word, never which message."""
     pipe.delete(keys.contact(pk))
     if contact.get("consent") == Consent.OPTED_OUT.value.encode():
         pipe.hset(keys.contact(pk), mapping={"consent": Consent.OPTED_OUT.value,
                                              "consent_at": contact.get("consent_at", b"0").decode()})
-    trail = [json.loads(e) for e in r.lrange(keys.consent_log(pk), 0, -1)]
     pipe.delete(keys.consent_log(pk))
     if trail:
         pipe.rpush(keys.consent_log(pk), *(json.dumps({k: v for k, v in e.items() if k != "sid"}) for e in trail))

@@ -25,6 +25,7 @@ def record_contact(pipe, vault: Vault, pk: str, e164: str, consent: Consent | No
         pipe.hsetnx(keys.contact(pk), "consent", consent.value)
     if first_contact:
         fields["first_seen"] = int(now)
+    if first_contact or not has_phone:  # new, or back after an erasure: the retention sweep must see them
         pipe.zadd(keys.FIRST_SEEN, {pk: now})
     if not has_phone:  # first contact, or back after an erasure: only a new text brings the number back
         fields["phone"] = vault.encrypt(e164)

@@ -29,6 +29,8 @@ class Tally:
     busy: int = 0  # a follow-up of theirs was being sent: moved on a later run
     conflicts: int = 0  # a record under both keys: left for a person to look at
     reencrypted: int = 0
+    current: int = 0  # already under the newest key
+    changed: int = 0  # written by the service while being rotated: left for another run
 
 
 def saved_cursor(r: Redis, phase: str) -> int:
@@ -43,7 +45,7 @@ def save_cursor(r: Redis, phase: str, cursor: int) -> None:
         r.hdel(PROGRESS, phase)
 
 
-def rekey_batch(r: Redis, vault: Vault, cursor: int, in_flight: set[str], tally: Tally) -> int:
+def rekey_batch(r: Redis, vault: Vault, cursor: int, in_flight: set[str], tally: Tally, now: float) -> int:
     """Move a batch of people to their newest person key; returns the next cursor (0: done)."""
     cursor, found = r.scan(cursor, match=keys.contact("*"), count=BATCH)
     pipe = r.pipeline(transaction=False)
@@ -61,7 +63,7 @@ def rekey_batch(r: Redis, vault: Vault, cursor: int, in_flight: set[str], tally:
             moves.append((pk, new))
     pipe = r.pipeline(transaction=False)
     for old, new in moves:
-        rekey(pipe, old, new)
+        rekey(pipe, old, new, now)
     for outcome in pipe.execute():
         outcome = outcome.decode() if isinstance(outcome, bytes) else outcome
         tally.moved += outcome == "moved"
@@ -69,12 +71,12 @@ def rekey_batch(r: Redis, vault: Vault, cursor: int, in_flight: set[str], tally:
     return cursor
 
 
-def rekey(client, old: str, new: str):
+def rekey(client, old: str, new: str, now: float):
     """On a client, the outcome ('moved', 'absent', 'conflict'); on a pipeline, queued."""
     pair = [f(pk) for pk in (old, new) for f in (keys.contact, keys.transcript, keys.consent_log, keys.records,
                                                  keys.replies, lambda p: keys.replies(p, True), keys.tombstone)]
     result = scripts.run(client, "rekey_person", [*pair, keys.RECENT, keys.FIRST_SEEN, keys.FOLLOWUPS_DUE],
-                         [old, new, followups.FIELD])
+                         [old, new, followups.FIELD, now])
     return result.decode() if isinstance(result, bytes) else result
 
 
@@ -90,21 +92,29 @@ def reencrypt_batch(r: Redis, vault: Vault, pattern: str, cursor: int, tally: Ta
         pipe.hmget(key, *what) if kind == "hash" else pipe.get(key) if kind == "string" else pipe.lrange(key, 0, -1)
     swaps = []
     for key, values in zip(found, pipe.execute()):
-        swaps += _swaps(vault, key.decode(), kind, what, values)
+        swaps += _swaps(vault, key.decode(), kind, what, values, tally)
     pipe = r.pipeline(transaction=False)
     for key, where, old, new in swaps:
         scripts.run(pipe, "swap_value", [key], [kind, where, old, new])
-    tally.reencrypted += sum(pipe.execute())
+    done = sum(pipe.execute())
+    tally.reencrypted += done
+    tally.changed += len(swaps) - done
     return cursor
 
 
-def _swaps(vault: Vault, key: str, kind: str, what, values) -> list[tuple]:
+def _swaps(vault: Vault, key: str, kind: str, what, values, tally: Tally) -> list[tuple]:
+    """(key, field or index, value read, value under the newest key) for each value not yet current."""
     if kind == "hash":
-        return [(key, field, old, vault.rotate(old)) for field, old in zip(what, values) if old]
-    if kind == "string":
-        return [(key, "", values, vault.rotate(values))] if values else []
+        found = [(field, old) for field, old in zip(what, values) if old]
+    elif kind == "string":
+        found = [("", values)] if values else []
+    else:
+        found = [(str(i), old) for i, old in enumerate(values)]
+    token = people.entry_token if what == "transcript" else (lambda raw: raw)
+    stale = [(where, old) for where, old in found if not vault.is_current(token(old))]
+    tally.current += len(found) - len(stale)
     rotate = _rotate_entry if what == "transcript" else lambda v, old: vault.rotate(old).encode()
-    return [(key, str(i), old, rotate(vault, old)) for i, old in enumerate(values)]
+    return [(key, where, old, rotate(vault, old)) for where, old in stale]
 
 
 def _rotate_entry(vault: Vault, raw: bytes) -> bytes:

@@ -87,7 +87,7 @@ def test_replay_survives_an_unreadable_line_and_an_interrupted_run(tmp_path, red
              vault.encrypt(json.dumps({"sid": "SMspool2", "from": "+16175550124", "body": "CALL"}))]
     (tmp_path / "fallback.replaying-1").write_text("\n".join(lines) + "\n")  # left by an interrupted replay
     output = app.test_cli_runner().invoke(args=["ops", "replay-fallback"]).output
-    assert "replayed 2 applied" in output and "1 unreadable line(s) kept in" in output
+    assert "replayed 2 stale" in output and "1 unreadable line(s) kept in" in output  # undated: never news
     assert redis.zcard("sms:callbacks:waiting") == 1
     kept = tmp_path / "fallback.unreadable-1"
     assert kept.read_text() == "garbage\n" and kept.stat().st_mode & 0o777 == 0o600

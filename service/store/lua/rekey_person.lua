@@ -4,7 +4,7 @@
 -- replies, tombstone; KEYS[8..14]: the same for the new key; KEYS[15]: recent list; KEYS[16]: oldest-
 -- record index; KEYS[17]: the follow-ups due set.
 -- ARGV[1]: old person key; ARGV[2]: new person key; ARGV[3]: the contact field listing pending
--- follow-up ids (each starts with the person key).
+-- follow-up ids (each starts with the person key); ARGV[4]: now.
 -- Returns 'moved', 'absent' (nothing under the old key) or 'conflict' (both keys hold a contact).
 if redis.call('EXISTS', KEYS[1]) == 1 and redis.call('EXISTS', KEYS[8]) == 1 then return 'conflict' end
 local moved = false
@@ -30,12 +30,14 @@ if pending then
     local new_id = ARGV[2] .. string.sub(id, #ARGV[1] + 1)
     local due = redis.call('ZSCORE', KEYS[17], id)
     redis.call('ZREM', KEYS[17], id)
-    if due then redis.call('ZADD', KEYS[17], due, new_id) end
+    -- not in the due set: its job is queued under the old id, which will find nothing; due now instead
+    redis.call('ZADD', KEYS[17], due or ARGV[4], new_id)
     table.insert(renamed, new_id)
   end
   redis.call('HSET', KEYS[8], ARGV[3], table.concat(renamed, ' '))
 end
 for _, record in ipairs(redis.call('SMEMBERS', KEYS[11])) do
-  if redis.call('HEXISTS', record, 'person') == 1 then redis.call('HSET', record, 'person', ARGV[2]) end
+  -- only the person's own records: a staff alert their text caused is listed too, but is nobody's
+  if redis.call('HGET', record, 'person') == ARGV[1] then redis.call('HSET', record, 'person', ARGV[2]) end
 end
 return 'moved'
