@@ -126,7 +126,7 @@ def _wait_for(url: str, timeout: float = 15) -> None:
         try:
             if requests.get(url, timeout=1).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:  # refused, or accepted while the worker still boots
             time.sleep(0.2)
     raise AssertionError(f"{url} did not come up in {timeout}s")
 
