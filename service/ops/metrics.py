@@ -48,6 +48,8 @@ class RedisCollector:
                         counts["replies"])
         yield CounterMetricFamily("sms_opt_outs", "Consent changes to opted out",
                                   value=int(counts["events"].get("opt_outs", 0)))
+        yield CounterMetricFamily("sms_followups_gone", "Pending follow-ups dropped because their flow or step "
+                                  "no longer exists", value=int(counts["events"].get("followups_gone", 0)))
         yield _pairs(CounterMetricFamily("sms_outbound", "Outbound messages by state and error code",
                                          labels=["state", "code"]), counts["outbound"])
         yield _pairs(CounterMetricFamily("sms_status_callbacks", "Twilio status callbacks by status and code",

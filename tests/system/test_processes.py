@@ -215,3 +215,37 @@ def test_a_worker_with_a_broken_configuration_fails_at_start_not_at_its_first_te
     result = run_worker(broken, "alerts", timeout=60)
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_a_conversation_branch_walks_through_the_workers_to_twilio(env, fake, redis):
+    """SIGNS asks; no answer: its timeout step goes out through the clock and a worker; the person
+    answers ME: the branch answers at once, and its next step (a day later) goes out the same way."""
+    app = create_app(env)
+    phone = Phone(app.test_client())
+    pk = svc_of(app).vault.person_key(phone.number)
+    first = phone.text("SIGNS")
+    assert "Reply ME or OTHER" in first.get_data(as_text=True)
+    full_env = {**os.environ, **env}
+    procs = [subprocess.Popen([str(BIN / "rq"), "worker-pool", "-c", "workers.rq_settings", "-w",
+                               "workers.worker.Worker", "-n", "2", "schedule", "alerts", "followups", "maintenance"],
+                              cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True),
+             subprocess.Popen([str(BIN / "rq"), "cron", "-c", "workers.rq_settings", "workers/cron.py"], cwd=ROOT,
+                              env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)]
+
+    def due_now_and_wait(step: str, needle: str) -> None:
+        [fid] = [f for f in followups.pending_of(redis, pk) if f.split(":")[2] == step]
+        redis.zadd(keys.FOLLOWUPS_DUE, {fid: time.time() - 1})  # as if the wait were over
+        deadline = time.monotonic() + 30
+        while not any(needle in r.params["Body"] for r in fake.sent()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert any(needle in r.params["Body"] for r in fake.sent()), [r.params["Body"] for r in fake.sent()]
+    try:
+        due_now_and_wait("nudge", "Thinking of you after yesterday")  # the timeout: no answer in a day
+        assert "Reply TREATMENT to learn more" in phone.text("me").get_data(as_text=True)  # still waiting: answered
+        due_now_and_wait("self_checkin", "Questions about detox, medication or therapy?")  # next, after 1d
+        assert all(r.params["To"] == phone.number for r in fake.sent())
+    finally:
+        for proc in procs:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)

@@ -191,3 +191,24 @@ def test_first_contact_racing_a_stop_cannot_resubscribe(app, redis):
     process(svc, InboundSms("SMrace1", number, "STOP"), pk, now, fresh)
     process(svc, InboundSms("SMrace2", number, "SIGNS"), pk, now, stale)
     assert people.consent_of(redis, pk).value == "opted_out"
+
+
+def test_followups_pending_from_before_conversations_go_out_or_are_dropped_and_counted(rt, redis, app):
+    """Data as the previous release wrote it: SIGNS had two timed follow-ups (its steps 0 and 1, now gone:
+    SIGNS asks a question instead), TREATMENT has them still. Ids "person:flow:step:scheduled-base36"."""
+    from service.store.followups import _b36
+    vault, now = rt.svc.vault, NOON - 2 * DAY
+    number = "+16175550123"
+    pk = vault.person_key(number)
+    old = [f"{pk}:signs:0:{_b36(int(now))}", f"{pk}:signs:1:{_b36(int(now))}", f"{pk}:treatment:0:{_b36(int(now))}"]
+    redis.hset(keys.contact(pk), mapping={"consent": "subscribed", "phone": vault.encrypt(number),
+                                          "first_seen": int(now), "last_seen": int(now), "followups": " ".join(old)})
+    redis.zadd(keys.FOLLOWUPS_DUE, {fid: now + DAY for fid in old})
+    at(rt, NOON)
+    assert [send_followup(rt, fid) for fid in old] == [Outcome.GONE, Outcome.GONE, Outcome.SENT]
+    [sent] = outbox(redis, vault)
+    assert "detox" in sent["body"]  # the text TREATMENT's first follow-up had, and has
+    assert redis.hget(keys.METRICS_EVENTS, "followups_gone") == b"2"
+    assert redis.zcard(keys.FOLLOWUPS_DUE) == 0 and followups.pending_of(redis, pk) == ()
+    text = app.test_client().get("/metrics", headers={"Authorization": "Bearer x"})
+    assert text.status_code == 401  # counted for Prometheus too (see tests/ops)

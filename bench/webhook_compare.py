@@ -1,0 +1,126 @@
+"""The webhook's throughput, side by side with a baseline, in one run on one machine.
+
+    python -m bench.webhook_compare --variant today=35d4038 --variant now=. [--rounds 3] [--seconds 8]
+           [--pollers 20] [--json bench/results/compare.json]
+
+Each variant is a git revision ("." is the working tree), checked out with `git worktree` into a
+temporary folder and served by gunicorn (sync workers, real Redis, the same environment). The load
+(pre-signed Twilio webhooks, closed loop) alternates between variants round after round, so drift of the
+machine hits each the same; the report gives each variant's median and its ratio to the first.
+`--pollers N` adds N staff consoles polling the inbox (one request a second each, as the inbox does) to
+every variant's phase: the console runs in its own process, as in the Procfile.
+"""
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+
+import aiohttp
+
+from bench.loadgen import RequestFactory, closed_loop, us_numbers
+from bench.servers import AUTH_TOKEN, ROOT, Gunicorn, service_env
+from devtools.embedded_redis import EmbeddedRedis, free_port
+
+BODIES = ("SIGNS", "me", "treatment", "CALL", "hello", "other", "STOP", "START", "help")
+
+
+def checkout(rev: str, into: Path) -> Path:
+    if rev == ".":
+        return ROOT
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-f", str(into), rev], check=True,
+                   capture_output=True)
+    return into
+
+
+def remove_checkout(path: Path) -> None:
+    if path != ROOT:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(path)], capture_output=True)
+
+
+async def pollers(base: str, count: int, seconds: float, cookie: str | None) -> int:
+    """`count` consoles asking for the inbox's changes once a second (the conditional GET it makes)."""
+    done = 0
+
+    async def one(i: int):
+        nonlocal done
+        headers = {"Cookie": f"session={cookie}"} if cookie else {}
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
+            loop = asyncio.get_running_loop()
+            end, etag = loop.time() + seconds, ""
+            await asyncio.sleep(i / max(count, 1))
+            while loop.time() < end:
+                async with http.get(base + "/staff/inbox/changes", headers={**headers, "If-None-Match": etag}) as r:
+                    etag = r.headers.get("ETag", etag)
+                    done += 1
+                await asyncio.sleep(1.0)
+    await asyncio.gather(*(one(i) for i in range(count)))
+    return done
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--variant", action="append", required=True, help="label=REV (REV '.' = working tree)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--pollers", type=int, default=0)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    variants = [v.split("=", 1) for v in args.variant]
+    numbers, rates = us_numbers(3000), {label: [] for label, _ in variants}
+    with tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp, ExitStack() as stack:
+        tmp = Path(tmp)
+        servers = {}
+        for label, rev in variants:
+            code = checkout(rev, tmp / f"code-{label}")
+            stack.callback(remove_checkout, code)
+            redis = EmbeddedRedis(tmp / f"redis-{label}").start()
+            stack.callback(redis.stop)
+            port = free_port()
+            env = service_env(redis.url, f"http://127.0.0.1:{port}")
+            server = Gunicorn(label, "service:create_app()", args.workers, env, tmp, port, cwd=code).start()
+            stack.callback(server.stop)
+            console = None
+            if args.pollers:
+                console = Gunicorn(f"{label}-console", "service:create_app()", 2, env, tmp, free_port(), cwd=code).start()
+                stack.callback(console.stop)
+            servers[label] = (server, console)
+        for server, console in servers.values():
+            server.wait_ready()
+            if console:
+                console.wait_ready()
+        for label, (server, _) in servers.items():  # warm-up, not counted
+            factory = RequestFactory(server.base_url + "/twilio/sms", AUTH_TOKEN, numbers, BODIES)
+            asyncio.run(closed_loop(server.base_url + "/twilio/sms", factory.make(4000), args.concurrency, 2.0))
+        for round_ in range(args.rounds):
+            for label, (server, console) in servers.items():
+                factory = RequestFactory(server.base_url + "/twilio/sms", AUTH_TOKEN, numbers, BODIES)
+                pool = factory.make(int(3000 * args.seconds))
+
+                async def phase():
+                    jobs = [closed_loop(server.base_url + "/twilio/sms", pool, args.concurrency, args.seconds)]
+                    if console:
+                        jobs.append(pollers(console.base_url, args.pollers, args.seconds, None))
+                    return (await asyncio.gather(*jobs))[0]
+                result = asyncio.run(phase())
+                rates[label].append(round(result.throughput, 1))
+                print(f"round {round_ + 1} {label}: {result.throughput:.0f} req/s, errors {result.tally.errors}",
+                      flush=True)
+    base = statistics.median(rates[variants[0][0]])
+    report = {label: {"rev": rev, "rps": rates[label], "median_rps": statistics.median(rates[label]),
+                      "ratio_to_first": round(statistics.median(rates[label]) / base, 3)} for label, rev in variants}
+    report["config"] = {"rounds": args.rounds, "seconds": args.seconds, "concurrency": args.concurrency,
+                        "workers": args.workers, "pollers": args.pollers, "bodies": BODIES}
+    print(json.dumps(report, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
