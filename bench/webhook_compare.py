@@ -63,7 +63,8 @@ async def pollers(base: str, count: int, seconds: float, cookie: str | None) -> 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--variant", action="append", required=True, help="label=REV (REV '.' = working tree)")
+    parser.add_argument("--variant", action="append", required=True,
+                        help="label=REV[@factory] (REV '.' = working tree; factory default service:create_app())")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--concurrency", type=int, default=16)
@@ -72,6 +73,8 @@ def main() -> int:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     variants = [v.split("=", 1) for v in args.variant]
+    factories = {label: (rev.split("@", 1) + ["service:create_app()"])[1] for label, rev in variants}
+    variants = [(label, rev.split("@", 1)[0]) for label, rev in variants]
     numbers, rates = us_numbers(3000), {label: [] for label, _ in variants}
     with tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp, ExitStack() as stack:
         tmp = Path(tmp)
@@ -83,11 +86,12 @@ def main() -> int:
             stack.callback(redis.stop)
             port = free_port()
             env = service_env(redis.url, f"http://127.0.0.1:{port}")
-            server = Gunicorn(label, "service:create_app()", args.workers, env, tmp, port, cwd=code).start()
+            server = Gunicorn(label, factories[label], args.workers, env, tmp, port, cwd=code).start()
             stack.callback(server.stop)
             console = None
             if args.pollers:
-                console = Gunicorn(f"{label}-console", "service:create_app()", 2, env, tmp, free_port(), cwd=code).start()
+                console = Gunicorn(f"{label}-console", 'service:create_app(surface="console")', 2, env, tmp, free_port(),
+                                   cwd=code).start()
                 stack.callback(console.stop)
             servers[label] = (server, console)
         for server, console in servers.values():
@@ -112,7 +116,7 @@ def main() -> int:
                 print(f"round {round_ + 1} {label}: {result.throughput:.0f} req/s, errors {result.tally.errors}",
                       flush=True)
     base = statistics.median(rates[variants[0][0]])
-    report = {label: {"rev": rev, "rps": rates[label], "median_rps": statistics.median(rates[label]),
+    report = {label: {"rev": rev, "factory": factories[label], "rps": rates[label], "median_rps": statistics.median(rates[label]),
                       "ratio_to_first": round(statistics.median(rates[label]) / base, 3)} for label, rev in variants}
     report["config"] = {"rounds": args.rounds, "seconds": args.seconds, "concurrency": args.concurrency,
                         "workers": args.workers, "pollers": args.pollers, "bodies": BODIES}
