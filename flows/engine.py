@@ -75,6 +75,7 @@ class ScheduledFollowUp:
     flow: str
     step: int | str  # int: one of the flow's timed follow-ups; str: a step sent later (next, timeout)
     after: timedelta
+    timeout: bool = False  # a question's timeout: at most one per person, dropped when they answer
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ class Decision:
     sources: tuple[str, ...] = ()  # where each reply came from: "flow/step", or a program message's name
     conversation: Conversation | None = None  # the state after this message...
     conversation_changed: bool = False  # ...to be written (else the stored one stays as it is)
-    cancel_steps: tuple[tuple[str, str], ...] = ()  # pending sends to drop: (flow, step) of a question's timeout
+    cancel_timeout: bool = False  # they left a question: its timeout is not to fire
     vars: dict = field(default_factory=dict)  # what steps `set` about the person
     events: tuple[StepEvent, ...] = ()
 
@@ -182,7 +183,7 @@ def send_step(flows: FlowSet, policy: Policy, texter: Texter, flow_name: str, re
         return None
     waiting = active(flows, policy, texter.conversation, now)
     timed_out = waiting is not None and waiting.flow == flow.name and \
-        (flow.steps[waiting.step].timeout or None) is not None and flow.steps[waiting.step].timeout.go == ref
+        flow.steps[waiting.step].timeout is not None and flow.steps[waiting.step].timeout.go == ref
     walk = _walk(flows, policy, texter, flow, ref, now)
     texts = (unprompted(walk.texts[0], texter.language or flows.program.default_language), *walk.texts[1:])
     events = ((StepEvent(Event.TIMEOUT, flow.name, waiting.step),) if timed_out else ()) + tuple(walk.events)
@@ -204,7 +205,7 @@ def _walk(flows: FlowSet, policy: Policy, texter: Texter, flow: Flow, name: str,
         if step.asks:
             walk.conversation = Conversation(flow.name, step.name, now.timestamp())
             if step.timeout:
-                walk.schedule.append(ScheduledFollowUp(flow.name, step.timeout.go, step.timeout.after))
+                walk.schedule.append(ScheduledFollowUp(flow.name, step.timeout.go, step.timeout.after, timeout=True))
             break
         if step.next is None:
             break
@@ -243,7 +244,7 @@ def _answered(flows: FlowSet, policy: Policy, texter: Texter, waiting: Conversat
     walk = _walk(flows, policy, texter, flow, step.answers[answer].go, now)
     return Decision(Intent.FLOW, tuple(walk.texts), flow.name, callback=walk.callback, schedule=tuple(walk.schedule),
                     sources=tuple(walk.sources), conversation=walk.conversation, conversation_changed=True,
-                    cancel_steps=_timeout_of(flow, step), vars=walk.vars,
+                    cancel_timeout=step.timeout is not None, vars=walk.vars,
                     events=(StepEvent(Event.ANSWER, flow.name, step.name, answer), *walk.events))
 
 
@@ -255,16 +256,12 @@ def _unmatched(flows: FlowSet, policy: Policy, texter: Texter, waiting: Conversa
     event = StepEvent(Event.OTHERWISE, flow.name, step.name)
     if waiting.misses + 1 >= MAX_MISSES:
         return Decision(Intent.UNKNOWN, (flows.message("menu", texter.language),), sources=("menu",),
-                        conversation_changed=True, cancel_steps=_timeout_of(flow, step), events=(event,))
+                        conversation_changed=True, cancel_timeout=step.timeout is not None, events=(event,))
     walk = _walk(flows, policy, texter, flow, step.otherwise or step.name, now)
     conversation = replace(walk.conversation, misses=waiting.misses + 1) if walk.conversation else None
     return Decision(Intent.FLOW, tuple(walk.texts), flow.name, callback=walk.callback, schedule=tuple(walk.schedule),
                     sources=tuple(walk.sources), conversation=conversation, conversation_changed=True,
-                    cancel_steps=_timeout_of(flow, step), vars=walk.vars, events=(event, *walk.events))
-
-
-def _timeout_of(flow: Flow, step: Step) -> tuple[tuple[str, str], ...]:
-    return ((flow.name, step.timeout.go),) if step.timeout else ()
+                    cancel_timeout=step.timeout is not None, vars=walk.vars, events=(event, *walk.events))
 
 
 def _crisis(flows: FlowSet, texter: Texter, m, crisis_reply: tuple[str, ...]) -> Decision:
@@ -318,7 +315,7 @@ def _limited(policy: Policy, texter: Texter, decision: Decision) -> Decision:
     # an unanswered message starts no follow-ups and moves no conversation; consent and call backs still count
     return replace(decision, replies=decision.replies[:kept], sources=decision.sources[:kept],
                    silence=None if kept else Silence.FLOOD, schedule=(), vars={}, events=(),
-                   conversation=texter.conversation, conversation_changed=False, cancel_steps=(),
+                   conversation=texter.conversation, conversation_changed=False, cancel_timeout=False,
                    cancel_followups=decision.cancel_followups and decision.intent is not Intent.FLOW)
 
 
@@ -338,4 +335,4 @@ def replayed(decision: Decision, texter: Texter, stale: bool) -> Decision:
         return replay
     opted_out = decision.consent is Consent.OPTED_OUT and decision.consent_changed
     return replace(replay, schedule=(), consent=Consent.OPTED_OUT if opted_out else texter.consent,
-                   consent_changed=opted_out, cancel_followups=opted_out or decision.crisis, cancel_steps=())
+                   consent_changed=opted_out, cancel_followups=opted_out or decision.crisis, cancel_timeout=False)

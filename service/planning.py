@@ -13,13 +13,12 @@ def replan(config: Config, pipe, pk: str, e164: str, pending: tuple[str, ...], d
            now: float) -> tuple[str, ...]:
     """The person's pending sends after this decision: dropped (all, or a question's timeout), and new
     ones scheduled; returns the ids still pending."""
-    if decision.cancel_followups or decision.consent is Consent.OPTED_OUT:
-        keep = ()
-    else:
-        dropped = followups.matching(pending, decision.cancel_steps)
-        keep = tuple(fid for fid in pending if fid not in dropped)
+    stop_all = decision.cancel_followups or decision.consent is Consent.OPTED_OUT
+    keep = () if stop_all else pending
     if keep != pending:
         followups.cancel(pipe, pk, pending, keep)
+    if stop_all or decision.cancel_timeout:
+        followups.clear_timeout(pipe, pk)
     if decision.schedule:
         schedule_followups(config, pipe, pk, e164, decision.schedule, now, keep)
     return keep
@@ -32,6 +31,8 @@ def schedule_followups(config: Config, pipe, pk: str, e164: str, items, now: flo
     for item in items:
         fid = str(FollowUpId(pk, item.flow, item.step, int(now)))
         when = schedule.first_due(rules, zones, now, item.after.total_seconds(), fid)
-        if when is not None:
+        if when is not None and item.timeout:
+            followups.set_timeout(pipe, pk, when)
+        elif when is not None:
             due[fid] = when
     followups.add(pipe, pk, due, keep)

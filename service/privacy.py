@@ -1,4 +1,9 @@
-"""Phone numbers and bodies never sit in Redis in clear: keys use an HMAC, values use Fernet.
+"""Phone numbers and bodies never sit in Redis in clear: keys use an HMAC, values use AES-GCM.
+
+A value is "~" and url-safe base64 of nonce, ciphertext and tag, under a key derived (HKDF-SHA256) from
+a DATA_ENCRYPTION_KEY: a phone number seals to under 64 characters, so the contact record stays one of
+Redis' compact small hashes. Values the previous release wrote as Fernet tokens still decrypt, and
+`flask ops rotate-keys` rewrites them.
 
 Both keys rotate: DATA_ENCRYPTION_KEY and PHONE_HASH_KEY each take several keys, comma-separated,
 newest first. New values are encrypted, and person keys computed, with the newest; older keys still
@@ -6,16 +11,25 @@ decrypt and still find people until `flask ops rotate-keys` has moved everything
 import base64
 import hashlib
 import hmac
+import os
 
+from cryptography.exceptions import InvalidTag
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from service.config import Config
+
+
+MARK = "~"  # sealed by this release (Fernet tokens, from the previous one, start "gAAAA")
+NONCE = 12
 
 
 class Vault:
     def __init__(self, fernet_keys: list[bytes], hash_keys: list[bytes] | bytes):
         self._fernet = MultiFernet([Fernet(k) for k in fernet_keys])
-        self._newest = Fernet(fernet_keys[0])
+        self._aead = [AESGCM(_aead_key(k)) for k in fernet_keys]
         self._hash_keys = [hash_keys] if isinstance(hash_keys, bytes) else list(hash_keys)
 
     @classmethod
@@ -39,28 +53,60 @@ class Vault:
         return [_hmac(key, e164) for key in self._hash_keys[1:]]
 
     def encrypt(self, text: str) -> str:
-        return self._fernet.encrypt(text.encode()).decode()
+        nonce = os.urandom(NONCE)
+        return MARK + _b64(nonce + self._aead[0].encrypt(nonce, text.encode(), None))
 
     def decrypt(self, token: str | bytes) -> str:
-        try:
-            return self._fernet.decrypt(token if isinstance(token, bytes) else token.encode()).decode()
-        except InvalidToken:
-            raise ValueError("stored value cannot be decrypted with the configured keys") from None
+        token = token.decode() if isinstance(token, bytes) else token
+        if not token.startswith(MARK):
+            return self._decrypt_fernet(token)
+        sealed = _unb64(token[len(MARK):])
+        for aead in self._aead:
+            try:
+                return aead.decrypt(sealed[:NONCE], sealed[NONCE:], None).decode()
+            except InvalidTag:
+                continue
+        raise ValueError("stored value cannot be decrypted with the configured keys")
 
     def is_current(self, token: str | bytes) -> bool:
-        """Encrypted with the newest key already (nothing for rotation to do)."""
+        """Sealed with the newest key already (nothing for rotation to do)."""
+        token = token.decode() if isinstance(token, bytes) else token
+        if not token.startswith(MARK):
+            return False
+        sealed = _unb64(token[len(MARK):])
         try:
-            self._newest.decrypt(token if isinstance(token, bytes) else token.encode())
+            self._aead[0].decrypt(sealed[:NONCE], sealed[NONCE:], None)
             return True
-        except InvalidToken:
+        except InvalidTag:
             return False
 
     def rotate(self, token: str | bytes) -> str:
-        """The same plaintext under the newest key."""
+        """The same plaintext under the newest key (and this release's format)."""
+        return self.encrypt(self.decrypt(token))
+
+    def _decrypt_fernet(self, token: str) -> str:
         try:
-            return self._fernet.rotate(token if isinstance(token, bytes) else token.encode()).decode()
+            return self._fernet.decrypt(token.encode()).decode()
         except InvalidToken:
             raise ValueError("stored value cannot be decrypted with the configured keys") from None
+
+
+def _aead_key(fernet_key: bytes) -> bytes:
+    return HKDF(hashes.SHA256(), 32, None, b"sms-outreach vault aes-256-gcm").derive(base64.urlsafe_b64decode(fernet_key))
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except ValueError:
+        raw = b""
+    if len(raw) < NONCE + 16:
+        raise ValueError("stored value cannot be decrypted with the configured keys")
+    return raw
 
 
 def _hmac(key: bytes, e164: str) -> str:

@@ -21,7 +21,8 @@ SEND_JOBS = {  # name -> (queue, job id prefix, how long a result is kept)
 
 
 def job_id(name: str, arg: str) -> str:
-    return SEND_JOBS[name][1] + arg.replace(":", "_")
+    """RQ allows letters, digits, "_" and "-": a follow-up id's ":" and a timeout's "." become "_"."""
+    return SEND_JOBS[name][1] + arg.replace(":", "_").replace(".", "_")
 
 
 def ledger_entry(name: str, arg: str) -> str:

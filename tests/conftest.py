@@ -133,3 +133,13 @@ def fake():
     server = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
     yield server
     server.stop()
+
+
+def timeout_due_now(redis, pk: str, now: float) -> None:
+    """As if the person had been asked their question a day ago and its timeout fell due now (for tests
+    on the real clock, which cannot wait a day)."""
+    from service.store import conversations, followups, keys
+    waiting = conversations.decode(redis.hget(keys.contact(pk), conversations.FIELD))
+    redis.hset(keys.contact(pk), conversations.FIELD,
+               conversations.encode(type(waiting)(waiting.flow, waiting.step, now - 86400, waiting.misses)))
+    followups.set_timeout(redis, pk, now)

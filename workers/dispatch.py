@@ -12,7 +12,7 @@ def dispatch_due(rt: Runtime) -> int:
     if room <= 0:
         return 0
     due = followups.take_due(r, rt.svc.now(), room)
-    queues.enqueue_followups(r, [fid for fid, _ in due], rt.svc.now())
+    queues.enqueue_followups(r, [followups.job_arg(member, score) for member, score in due], rt.svc.now())
     # removed only after their jobs exist (a crash in between re-enqueues the same job ids), and only
     # if a worker has not already deferred them to a later time
     followups.remove_dispatched(r, due)

@@ -55,10 +55,11 @@ def message_id(fid: str, part: int = 0) -> str:
 
 
 def send_followup(rt: Runtime, fid: str) -> Outcome:
+    """`fid`: a follow-up's id, or a question's timeout ("person.due", see store.followups)."""
     if messages.exists(rt.svc.redis, message_id(fid)):
         _deliver_all(rt, fid)
         return Outcome.HANDED_OVER
-    plan = _prepare(rt, FollowUpId.parse(fid), fid, rt.svc.now())
+    plan = _prepare(rt, _person(fid), fid, rt.svc.now())
     if plan.outcome is Outcome.SENT:
         _after_commit(rt, fid, plan)
     if plan.outcome is Outcome.GONE:
@@ -79,35 +80,41 @@ def _after_commit(rt: Runtime, fid: str, plan: Plan) -> None:
     _deliver_all(rt, fid)
 
 
-def _prepare(rt: Runtime, fu: FollowUpId, fid: str, now: float) -> Plan:
+def _person(fid: str) -> str:
+    timeout = followups.parse_timeout(fid)
+    return timeout[0] if timeout else FollowUpId.parse(fid).person
+
+
+def _prepare(rt: Runtime, pk: str, fid: str, now: float) -> Plan:
     """Check and hand over in one WATCHed transaction, so a STOP landing meanwhile wins."""
-    key = keys.contact(fu.person)
+    key = keys.contact(pk)
     with rt.svc.redis.pipeline() as pipe:
         while True:
             try:
                 pipe.watch(key)
-                plan = _check(rt, pipe, fu, fid, now)
+                plan = _check(rt, pipe, pk, fid, now)
                 pipe.multi()
-                _apply(rt, pipe, fu, fid, now, plan)
+                _apply(rt, pipe, pk, fid, now, plan)
                 pipe.execute()
                 return plan
             except WatchError:
                 continue
 
 
-def _check(rt: Runtime, r, fu: FollowUpId, fid: str, now: float) -> Plan:
+def _check(rt: Runtime, r, pk: str, fid: str, now: float) -> Plan:
     svc = rt.svc
     cfg = svc.current_config()
     consent, pending, undeliverable, sent, phone, simulated, conversation, open_callback = r.hmget(
-        keys.contact(fu.person), *FIELDS)
+        keys.contact(pk), *FIELDS)
     pending = tuple((pending or b"").decode().split())
-    if fid not in pending or not phone:
-        return Plan(Outcome.SUPERSEDED)
     version = flowdocs.published_version(r)
+    flows = svc.source.for_version(r, version)
     texter = Texter(Consent(consent.decode()) if consent else Consent.SUBSCRIBED, False,
                     conversation=conversations.decode(conversation))
-    decision = send_step(svc.source.for_version(r, version), svc.policy_for(cfg), texter, fu.flow, fu.step,
-                         datetime.fromtimestamp(now, cfg.timezone))
+    fu = _what(flows, texter.conversation, pk, fid, pending)
+    if fu is None or not phone:
+        return Plan(Outcome.SUPERSEDED)
+    decision = send_step(flows, svc.policy_for(cfg), texter, fu.flow, fu.step, datetime.fromtimestamp(now, cfg.timezone))
     if decision is None:
         return Plan(Outcome.GONE)
     if texter.consent is Consent.OPTED_OUT:
@@ -127,39 +134,60 @@ def _check(rt: Runtime, r, fu: FollowUpId, fid: str, now: float) -> Plan:
                 callback=decision.callback and open_callback is None)
 
 
+def _what(flows, conversation, pk: str, fid: str, pending: tuple[str, ...]) -> FollowUpId | None:
+    """What this job sends, if it is still to be sent: a follow-up still pending, or the timeout of the
+    question the person has been waiting at since before it came due (a later question has its own)."""
+    timeout = followups.parse_timeout(fid)
+    if timeout is None:
+        return FollowUpId.parse(fid) if fid in pending else None
+    due = timeout[1]
+    if conversation is None or int(conversation.since) >= due:
+        return None
+    flow = flows.flows.get(conversation.flow)
+    step = flow.steps.get(conversation.step) if flow else None
+    if step is None or step.timeout is None:
+        return None
+    return FollowUpId(pk, conversation.flow, step.timeout.go, int(conversation.since))
+
+
 def _rules(cfg, simulated: bool) -> SendRules:
     rules = cfg.send_rules()
     return SendRules(ALWAYS, rules.center_zone, rules.per_week, rules.horizon_days) if simulated else rules
 
 
-def _apply(rt: Runtime, pipe, fu: FollowUpId, fid: str, now: float, plan: Plan) -> None:
+def _apply(rt: Runtime, pipe, pk: str, fid: str, now: float, plan: Plan) -> None:
+    timeout = followups.parse_timeout(fid) is not None
     if plan.outcome is Outcome.DEFERRED:
-        followups.defer(pipe, fid, plan.due)
+        if timeout:
+            followups.set_timeout(pipe, pk, plan.due)
+        else:
+            followups.defer(pipe, fid, plan.due)
         return
-    followups.remove(pipe, fu.person, fid)
+    if not timeout:  # a timeout left the due set when its job was made; a newer one there is not this one
+        followups.remove(pipe, pk, fid)
     if plan.outcome is not Outcome.SENT:
         return
     svc, decision = rt.svc, plan.decision
     for part, text in enumerate(decision.replies):
-        messages.create(pipe, svc.vault, message_id(fid, part), plan.phone, text, Kind.FOLLOWUP, fu.person, now,
+        messages.create(pipe, svc.vault, message_id(fid, part), plan.phone, text, Kind.FOLLOWUP, pk, now,
                         plan.simulated)
-    pipe.hset(keys.contact(fu.person), "followups_sent", " ".join(map(str, (*plan.sent, int(now)))))
+    pipe.hset(keys.contact(pk), "followups_sent", " ".join(map(str, (*plan.sent, int(now)))))
     if decision.conversation_changed or decision.vars:
-        conversations.save(pipe, svc.vault, fu.person, decision.conversation, decision.vars)
-    conversations.count(pipe, plan.version, fu.person, decision.events)
-    planning.schedule_followups(svc.current_config(), pipe, fu.person, plan.phone, decision.schedule, now,
+        conversations.save(pipe, svc.vault, pk, decision.conversation, decision.vars)
+    conversations.count(pipe, plan.version, pk, decision.events)
+    planning.schedule_followups(svc.current_config(), pipe, pk, plan.phone, decision.schedule, now,
                                 tuple(p for p in plan.pending if p != fid))
     if plan.callback:
-        _callback(rt, pipe, fu, fid, plan, now)
+        _callback(rt, pipe, pk, fid, plan, now)
 
 
-def _callback(rt: Runtime, pipe, fu: FollowUpId, fid: str, plan: Plan, now: float) -> None:
+def _callback(rt: Runtime, pipe, pk: str, fid: str, plan: Plan, now: float) -> None:
     """A step with `action: callback`, reached later: queued like a CALL, and staff hear of it."""
     svc = rt.svc
-    callbacks.request(pipe, svc.vault, fu.person, plan.phone, _source(fid), now, crisis=False, simulated=plan.simulated)
+    callbacks.request(pipe, svc.vault, pk, plan.phone, _source(fid), now, crisis=False, simulated=plan.simulated)
     flows = svc.flows()
     messages.create_alerts(pipe, svc.vault, _source(fid), svc.current_config().staff_alert_numbers,
-                           flows.render(TEXTS[Alert.CALLBACK]), now, plan.simulated, about=fu.person)
+                           flows.render(TEXTS[Alert.CALLBACK]), now, plan.simulated, about=pk)
 
 
 def _alert_ids(rt: Runtime, fid: str) -> list[str]:

@@ -20,7 +20,7 @@ def _person(pk: str) -> dict:
         abort(404, "no such person")
     return {"pk": pk, "phone": phone, "consent": people.consent_of(svc.redis, pk).value,
             "history": people.consent_history(svc.redis, pk), "transcript": people.transcript(svc.redis, svc.vault, pk),
-            "pending": followups.pending_of(svc.redis, pk)}
+            "pending": followups.everything_pending(svc.redis, pk)}
 
 
 @bp.get("/")

@@ -37,10 +37,21 @@ def phone():
     pending = followups.pending_of(svc.redis, pk)
     due = followups.due_times(svc.redis, pending)
     steps = [{"id": fid, "step": FollowUpId.parse(fid), "due": due.get(fid)} for fid in pending]
+    conversation = conversations.decode(svc.redis.hget(keys.contact(pk), conversations.FIELD))
+    timeout = _timeout(svc, pk, conversation)
     return render_template("staff/simulator.html", number=number, transcript=people.transcript(svc.redis, svc.vault, pk),
-                           outbox=sent, pending=steps, conversation=conversations.decode(
-                               svc.redis.hget(keys.contact(pk), conversations.FIELD)),
+                           outbox=sent, pending=steps + timeout, conversation=conversation,
                            remembered=conversations.variables(svc.redis, svc.vault, pk))
+
+
+def _timeout(svc, pk: str, conversation) -> list[dict]:
+    """The waiting question's timeout, if it has one pending: which step it sends, and when."""
+    due = followups.timeout_of(svc.redis, pk)
+    flow = svc.flows().flows.get(conversation.flow) if conversation else None
+    step = flow.steps.get(conversation.step) if flow else None
+    if due is None or step is None or step.timeout is None:
+        return []
+    return [{"id": pk, "step": FollowUpId(pk, flow.name, step.timeout.go, int(conversation.since)), "due": due}]
 
 
 @bp.post("/send")
@@ -83,11 +94,17 @@ def deliver():
     fictional number's texts to the outbox, never to a phone."""
     svc = services()
     number = _number()
-    pending = followups.pending_of(svc.redis, svc.vault.person_key(number))
+    pk = svc.vault.person_key(number)
+    pending = followups.pending_of(svc.redis, pk)
+    conversation = conversations.decode(svc.redis.hget(keys.contact(pk), conversations.FIELD))
+    timeout = followups.timeout_of(svc.redis, pk) is not None and conversation is not None
     pipe = svc.redis.pipeline()
     for fid in pending:
         followups.defer(pipe, fid, svc.now())
+    if timeout:  # a timeout fires only after the question was asked, so a second later at the soonest
+        followups.set_timeout(pipe, pk, max(svc.now(), int(conversation.since) + 1))
     pipe.execute()
+    pending += (pk,) if timeout else ()
     flash(f"{len(pending)} due step(s) handed to the workers: reload in a moment to see them."
           if pending else "Nothing pending for this number.")
     return redirect(url_for(".phone", number=number))

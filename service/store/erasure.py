@@ -50,7 +50,7 @@ def _erase_watched(pipe, vault: Vault, pk: str, now: float, keep_seconds: int) -
     trail = [json.loads(e) for e in pipe.lrange(keys.consent_log(pk), 0, -1)]
     pending = tuple(contact.get("followups", b"").decode().split())
     pipe.multi()
-    followups.cancel(pipe, pk, pending)
+    followups.cancel_all(pipe, pk, pending)
     _delete_records(pipe, pk, records, inbound_sids, sent_sids)
     _keep_consent_only(pipe, pk, contact, trail)
     pipe.set(keys.tombstone(pk), round(now, 3), ex=keep_seconds)

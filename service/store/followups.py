@@ -2,6 +2,11 @@
 
 An id is "person:flow:step:scheduled" (scheduled in base 36 seconds), so the set alone says what to
 send and to whom; cancelling a person touches only their own ids, never a scan.
+
+A question's timeout is lighter still, since everyone waiting at a question has one: the set holds the
+bare person key (a person waits at one question at a time) and their conversation field says which
+step it sends. Its job's argument is "person.due" (due in base 36 seconds): the job fires the timeout
+only if the person has been waiting at that question since before it came due.
 """
 from dataclasses import dataclass
 
@@ -47,14 +52,46 @@ def cancel(pipe, pk: str, pending: tuple[str, ...], keep: tuple[str, ...] = ()) 
         pipe.hdel(keys.contact(pk), FIELD)
 
 
-def matching(pending: tuple[str, ...], steps: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
-    """The pending ids that send one of these (flow, step) pairs."""
-    wanted = set(steps)
-    return tuple(fid for fid in pending if (FollowUpId.parse(fid).flow, FollowUpId.parse(fid).step) in wanted)
-
-
 def defer(pipe, fid: str, due: float) -> None:
     pipe.zadd(keys.FOLLOWUPS_DUE, {fid: due})
+
+
+def set_timeout(pipe, pk: str, due: float) -> None:
+    """The person's question times out at `due` (replacing any earlier timeout of theirs)."""
+    pipe.zadd(keys.FOLLOWUPS_DUE, {pk: due})
+
+
+def clear_timeout(pipe, pk: str) -> None:
+    pipe.zrem(keys.FOLLOWUPS_DUE, pk)
+
+
+def timeout_of(r: Redis, pk: str) -> float | None:
+    return r.zscore(keys.FOLLOWUPS_DUE, pk)
+
+
+def everything_pending(r: Redis, pk: str) -> tuple[str, ...]:
+    """The person's pending follow-up ids and, if they wait at a question that times out, its job argument."""
+    timeout = timeout_of(r, pk)
+    return pending_of(r, pk) + ((job_arg(pk, timeout),) if timeout is not None else ())
+
+
+def cancel_all(pipe, pk: str, pending: tuple[str, ...]) -> None:
+    """Nothing more for this person: their follow-ups and their question's timeout."""
+    cancel(pipe, pk, pending)
+    clear_timeout(pipe, pk)
+
+
+def job_arg(member: str, due: float) -> str:
+    """What a due member's job is given: a follow-up's id, or a timeout's "person.due"."""
+    return member if ":" in member else f"{member}.{_b36(int(due))}"
+
+
+def parse_timeout(arg: str) -> tuple[str, int] | None:
+    """(person, due) of a timeout's job argument; None for a follow-up's id."""
+    if ":" in arg or "." not in arg:
+        return None
+    pk, due = arg.rsplit(".", 1)
+    return pk, int(due, 36)
 
 
 def pending_of(r: Redis, pk: str) -> tuple[str, ...]:

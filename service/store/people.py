@@ -60,7 +60,7 @@ def carrier_opt_out(r: Redis, pk: str, mid: str, now: float) -> None:
     pipe = r.pipeline()
     pipe.hset(keys.contact(pk), mapping={"consent": Consent.OPTED_OUT.value, "consent_at": round(now, 3)})
     record_consent(pipe, pk, Consent.OPTED_OUT, CARRIER_OPT_OUT, mid, now)
-    followups.cancel(pipe, pk, pending)
+    followups.cancel_all(pipe, pk, pending)
     pipe.execute()
 
 
@@ -69,7 +69,7 @@ def mark_undeliverable(r: Redis, pk: str, now: float) -> None:
     pending = followups.pending_of(r, pk)
     pipe = r.pipeline()
     pipe.hset(keys.contact(pk), "undeliverable", int(now))
-    followups.cancel(pipe, pk, pending)
+    followups.cancel_all(pipe, pk, pending)
     pipe.execute()
 
 

@@ -42,7 +42,7 @@ def test_an_answer_picks_its_branch(body, go):
     d = run(body)
     assert d.intent is Intent.FLOW and d.replies[0] == TEXT[go]
     assert d.sources == (f"checkin/{go}",) and d.conversation is None and d.conversation_changed
-    assert d.cancel_steps == (("checkin", "nudge"),)  # the question's timeout is dropped
+    assert d.cancel_timeout  # the question's timeout is dropped
     assert d.events[0] == StepEvent(Event.ANSWER, "checkin", "ask", 0 if go == "self" else 1)
 
 
@@ -60,7 +60,7 @@ def test_a_branch_can_queue_a_call_back_and_staff_hear_of_it():
 def test_a_keyword_starts_its_flow_and_asks():
     d = run("checkin", Texter(first_contact=False))
     assert d.replies == (TEXT["ask"],) and d.conversation == Conversation("checkin", "ask", NOW.timestamp())
-    assert d.schedule == (ScheduledFollowUp("checkin", "nudge", timedelta(minutes=30)),) and d.cancel_followups
+    assert d.schedule == (ScheduledFollowUp("checkin", "nudge", timedelta(minutes=30), timeout=True),) and d.cancel_followups
 
 
 @pytest.mark.parametrize("misses,expected_reply,still_waiting", [(0, "ask", True), (1, "menu", False)])
@@ -71,7 +71,7 @@ def test_otherwise_asks_again_then_ends_with_the_menu(misses, expected_reply, st
     assert d.events[0] == StepEvent(Event.OTHERWISE, "checkin", "ask")
     if still_waiting:
         assert d.conversation.misses == 1 and d.schedule == (ScheduledFollowUp("checkin", "nudge",
-                                                                               timedelta(minutes=30)),)
+                                                                               timedelta(minutes=30), timeout=True),)
 
 
 @pytest.mark.parametrize("body,intent,reply,ends", [

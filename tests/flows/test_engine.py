@@ -55,7 +55,7 @@ def run(body: str, consent: Consent = SUB, first: bool = False, replies: int = 0
     return decide(FLOWS, policy, Texter(consent, first, replies, crisis_replies), body, now)
 
 
-SIGNS_SCHEDULE = (ScheduledFollowUp("signs", "nudge", timedelta(days=1)),)  # SIGNS asks: no answer in a day, a nudge
+SIGNS_SCHEDULE = (ScheduledFollowUp("signs", "nudge", timedelta(days=1), timeout=True),)  # SIGNS asks: no answer in a day, a nudge
 TREATMENT_SCHEDULE = (ScheduledFollowUp("treatment", 0, timedelta(days=1)),
                       ScheduledFollowUp("treatment", 1, timedelta(days=4)))
 CALL_SCHEDULE = (ScheduledFollowUp("call", 0, timedelta(days=2)),)

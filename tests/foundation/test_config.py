@@ -247,6 +247,36 @@ def test_key_rotation_decrypts_old_tokens():
     assert Vault([new], b"h").decrypt(rotated.encrypt("hi")) == "hi"
 
 
+def test_a_sealed_number_fits_a_compact_redis_hash_value(vault):
+    for number in ("+16175550123", "+525512345678", "+441234567890123"):
+        assert len(vault.encrypt(number)) <= 64  # hash-max-listpack-value: the contact record stays small
+
+
+@pytest.mark.parametrize("bad", ["~", "~abc", "~" + "A" * 40, "~!!!!", "gAAAAAbad"])
+def test_damaged_tokens_are_a_clear_value_error(vault, bad):
+    with pytest.raises(ValueError, match="cannot be decrypted"):
+        vault.decrypt(bad)
+
+
+def test_fernet_tokens_from_the_previous_release_still_decrypt_and_rotate_to_the_new_format():
+    old, new = Fernet.generate_key(), Fernet.generate_key()
+    legacy = Fernet(old).encrypt(b"+16175550123").decode()
+    vault = Vault([new, old], b"h")
+    assert vault.decrypt(legacy) == "+16175550123"
+    assert not vault.is_current(legacy) and not Vault([old], b"h").is_current(legacy)  # old format: rewrite
+    rotated = vault.rotate(legacy)
+    assert rotated.startswith("~") and vault.is_current(rotated)
+    assert Vault([new], b"h").decrypt(rotated) == "+16175550123"
+
+
+def test_is_current_only_for_the_newest_key():
+    old, new = Fernet.generate_key(), Fernet.generate_key()
+    token = Vault([old], b"h").encrypt("x")
+    assert Vault([old], b"h").is_current(token)
+    assert not Vault([new, old], b"h").is_current(token)
+    assert Vault([new, old], b"h").is_current(Vault([new, old], b"h").rotate(token))
+
+
 def test_vault_from_config_uses_configured_keys():
     cfg = Config.from_env(PRODUCTION)
     vault = Vault.from_config(cfg)

@@ -49,10 +49,10 @@ def test_a_stale_stop_still_opts_out(apps, redis, clock):
     during_outage(down, "STOP")
     clock.advance(60)
     Phone(up.test_client()).text("SIGNS")
-    assert followups.pending_of(redis, pk_of(up))
+    assert followups.everything_pending(redis, pk_of(up))
     replay(up)
     assert people.consent_of(redis, pk_of(up)).value == "opted_out"
-    assert followups.pending_of(redis, pk_of(up)) == ()
+    assert followups.everything_pending(redis, pk_of(up)) == ()
     stop = people.consent_history(redis, pk_of(up))[-1]
     assert stop["keyword"] == "STOP" and stop["at"] == clock.now() - 60  # stamped when it was received
 
@@ -64,6 +64,7 @@ def test_a_stale_keyword_starts_no_followups(apps, redis, clock):
     Phone(up.test_client()).text("TREATMENT")
     replay(up)
     assert {followups.FollowUpId.parse(f).flow for f in followups.pending_of(redis, pk_of(up))} == {"treatment"}
+    assert followups.timeout_of(redis, pk_of(up)) is None  # nor does SIGNS' question time out later
 
 
 def test_news_from_the_outage_applies_as_of_when_it_was_received(apps, redis, clock):

@@ -93,3 +93,28 @@ def test_spooled_messages_are_re_encrypted(redis_url, redis, clock, tmp_path):
     assert "spooled messages re-encrypted: 1" in rotate(after)
     retired = app_with(redis_url, clock, NEW_DATA, NEW_HASH, tmp_path)
     assert "1 applied" in retired.test_cli_runner().invoke(args=["ops", "replay-fallback"]).output
+
+
+def test_a_waiting_question_keeps_its_timeout_under_the_new_key(redis_url, redis, clock, tmp_path):
+    before = app_with(redis_url, clock, OLD_DATA, OLD_HASH, tmp_path)
+    phone = Phone(before.test_client())
+    phone.text("SIGNS")
+    old_pk = svc_of(before).vault.person_key(phone.number)
+    due = followups.timeout_of(redis, old_pk)
+    after = app_with(redis_url, clock, f"{NEW_DATA},{OLD_DATA}", f"{NEW_HASH},{OLD_HASH}", tmp_path)
+    rotate(after)
+    new_pk = svc_of(after).vault.person_key(phone.number)
+    assert followups.timeout_of(redis, new_pk) == due and followups.timeout_of(redis, old_pk) is None
+
+
+def test_values_the_previous_release_sealed_as_fernet_tokens_are_rewritten(redis_url, redis, clock, tmp_path):
+    app = app_with(redis_url, clock, NEW_DATA, NEW_HASH, tmp_path)
+    phone = Phone(app.test_client())
+    phone.text("TREATMENT")
+    pk = svc_of(app).vault.person_key(phone.number)
+    legacy = Fernet(NEW_DATA.encode()).encrypt(phone.number.encode())  # as the previous release wrote it
+    redis.hset(keys.contact(pk), "phone", legacy)
+    assert people.phone_of(redis, svc_of(app).vault, pk) == phone.number  # still read
+    rotate(app)
+    sealed = redis.hget(keys.contact(pk), "phone").decode()
+    assert sealed.startswith("~") and people.phone_of(redis, svc_of(app).vault, pk) == phone.number

@@ -5,6 +5,7 @@ import io
 import re
 
 import pytest
+from rq import Queue
 
 from service.store import accounts, flowdocs, followups, outbox
 from service.store.accounts import Role
@@ -196,3 +197,17 @@ def test_the_simulator_shows_flow_step_state_and_sends_due_steps_now(admin_app, 
     [fid] = followups.pending_of(redis, svc_of(admin_app).vault.person_key("+16175550142"))
     send_followup(rt, fid)  # what a worker does with the job
     assert "Worrying about someone you love" in outbox.read(redis, svc_of(admin_app).vault)[-1]["body"]
+
+
+def test_send_due_steps_now_fires_a_waiting_question_s_timeout(admin_app, redis, clock):
+    staff = login(admin_app, "staff")
+    number = "%2B16175550143"
+    staff.post(f"/staff/simulator/send?number={number}", data={"csrf_token": staff.token, "body": "SIGNS"})
+    response = staff.post(f"/staff/simulator/deliver?number={number}", data={"csrf_token": staff.token})
+    assert response.status_code == 302
+    rt = make_runtime(svc_of(admin_app))
+    clock.advance(1)  # a timeout fires after its question was asked: a second later at the soonest
+    assert dispatch_due(rt) == 1
+    [arg] = [job.args[0] for job in Queue("followups", connection=redis).jobs]
+    send_followup(rt, arg)
+    assert "Thinking of you" in outbox.read(redis, svc_of(admin_app).vault)[-1]["body"]

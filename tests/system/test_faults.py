@@ -15,7 +15,7 @@ from service import create_app
 from service.store import callbacks as cbstore, followups, keys, messages as outbound, people
 from service.store.messages import Kind
 from devtools.embedded_redis import EmbeddedRedis
-from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, Phone, make_env, svc_of, make_app
+from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, Phone, make_app, make_env, svc_of, timeout_due_now
 from tests.fakes.twilio_api import FakeTwilio
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,11 +56,10 @@ def test_after_a_worker_is_killed_the_next_crisis_alert_and_followup_go_out_at_o
         app = create_app(env)  # the real clock, as the processes have
         parent = Phone(app.test_client(), "+16175550171")
         parent.text("SIGNS")
-        fid = followups.pending_of(redis, svc_of(app).vault.person_key(parent.number))[0]
         os.kill(Worker.all(connection=redis)[0].pid, signal.SIGKILL)
         started = time.monotonic()
         Phone(app.test_client(), "+16175550172").text("my son overdosed and he is not breathing")  # the next job
-        redis.zadd(keys.FOLLOWUPS_DUE, {fid: time.time()})  # and a follow-up falls due
+        timeout_due_now(redis, svc_of(app).vault.person_key(parent.number), time.time())  # and a timeout falls due
         start(CLOCK)
         assert wait_until(lambda: {r.params["To"] for r in fake.sent()} >= {"+16175550100", parent.number}, 10), \
             [r.params["To"] for r in fake.sent()]

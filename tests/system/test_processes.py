@@ -13,7 +13,7 @@ from rq import Queue
 from service import create_app
 from service.store import followups, keys
 from devtools.embedded_redis import free_port
-from tests.conftest import BASE_URL, Phone, make_env, new_sid, sign, svc_of
+from tests.conftest import BASE_URL, Phone, make_env, new_sid, sign, svc_of, timeout_due_now
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -38,8 +38,7 @@ def test_worker_process_sends_staff_alert_and_followup(env, fake, redis):
     phone = Phone(app.test_client())
     phone.text("CALL")
     phone.text("SIGNS")
-    fid = min(followups.pending_of(redis, svc_of(app).vault.person_key(phone.number)))
-    redis.zadd(keys.FOLLOWUPS_DUE, {fid: time.time() - 1})  # make the first follow-up due now
+    timeout_due_now(redis, svc_of(app).vault.person_key(phone.number), time.time() - 1)  # SIGNS' question times out
     Queue("schedule", connection=redis).enqueue("workers.jobs.dispatch_due")
     result = run_worker(env)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -234,8 +233,11 @@ def test_a_conversation_branch_walks_through_the_workers_to_twilio(env, fake, re
                               env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)]
 
     def due_now_and_wait(step: str, needle: str) -> None:
-        [fid] = [f for f in followups.pending_of(redis, pk) if f.split(":")[2] == step]
-        redis.zadd(keys.FOLLOWUPS_DUE, {fid: time.time() - 1})  # as if the wait were over
+        if step == "nudge":  # the question's timeout
+            timeout_due_now(redis, pk, time.time() - 1)
+        else:
+            [fid] = [f for f in followups.pending_of(redis, pk) if f.split(":")[2] == step]
+            redis.zadd(keys.FOLLOWUPS_DUE, {fid: time.time() - 1})  # as if the wait were over
         deadline = time.monotonic() + 30
         while not any(needle in r.params["Body"] for r in fake.sent()) and time.monotonic() < deadline:
             time.sleep(0.2)

@@ -37,7 +37,7 @@ def test_no_followup_is_sent_to_an_opted_out_person(redis_url, redis, steps):
             tick += value * 3600
             taken = followups.take_due(redis, tick, 100)
             followups.remove_dispatched(redis, taken)
-            enqueued += [fid for fid, _ in taken]
+            enqueued += [followups.job_arg(member, due) for member, due in taken]
         else:  # workers run the enqueued jobs, possibly long after the tick
             before = len(outbox_store.read(redis, rt.svc.vault))
             clock.set(max(tick, clock.now()))

@@ -72,11 +72,11 @@ def test_21610_marks_opted_out_and_cancels_followups(rt, fake, twilio_app):
     phone = Phone(twilio_app.test_client(), TO)
     phone.text("SIGNS")
     pk = rt.svc.vault.person_key(TO)
-    assert followups.pending_of(rt.svc.redis, pk)
+    assert followups.everything_pending(rt.svc.redis, pk)
     fake.fail(TO, 400, 21610)
     assert deliver(rt, queue_message(rt, person=pk)) is OutState.OPTED_OUT
     assert people.consent_of(rt.svc.redis, pk).value == "opted_out"
-    assert followups.pending_of(rt.svc.redis, pk) == ()
+    assert followups.everything_pending(rt.svc.redis, pk) == ()
     assert people.consent_history(rt.svc.redis, pk)[-1]["keyword"] == "CARRIER_21610"
 
 
@@ -87,7 +87,7 @@ def test_bad_numbers_marked_undeliverable(rt, fake, twilio_app, code):
     fake.fail(TO, 400, code)
     assert deliver(rt, queue_message(rt, person=pk)) is OutState.UNDELIVERABLE
     assert rt.svc.redis.hget(keys.contact(pk), "undeliverable")
-    assert followups.pending_of(rt.svc.redis, pk) == ()
+    assert followups.everything_pending(rt.svc.redis, pk) == ()
 
 
 def test_connection_refused_is_retryable(rt):

@@ -14,7 +14,8 @@ for i = 1, 7 do
     moved = true
   end
 end
-for _, index in ipairs({KEYS[15], KEYS[16]}) do
+-- the due set holds the bare person key for a question's timeout
+for _, index in ipairs({KEYS[15], KEYS[16], KEYS[17]}) do
   local score = redis.call('ZSCORE', index, ARGV[1])
   if score then
     redis.call('ZREM', index, ARGV[1])
