@@ -2,23 +2,37 @@
 words, steps that exist and can be reached, no endless or over-long chains, answers that don't clash,
 and texts that are short, GSM-7 in the encoding they will be sent in, with known placeholders."""
 from flows import gsm
-from flows.matching import KEYWORD, RESERVED_WORDS
+from flows.matching import KEYWORD, LANGUAGE_WORDS, RESERVED_WORDS, fold
 from flows.model import Flow, FlowSet, Program, Step, placeholders
 from flows.source import Document, Problem
 
 MAX_SEGMENTS = 3
 MAX_CHAIN = 3  # steps sent together, without a wait
 CALLBACK_ETA_SAMPLE = "after 9:00 AM ET on Wednesday, Nov 25"
+CALLBACK_ETA_SAMPLES = {"en": CALLBACK_ETA_SAMPLE, "es": "después de las 10:00 (EST) el miércoles"}
 BASIC_PLACEHOLDERS = {"program", "phone", "keywords"}
-FIRST_CONTACT_MESSAGES = ("menu", "crisis")  # may be the first reply a number gets: the disclosure is appended
+FIRST_CONTACT_MESSAGES = ("menu", "crisis", "language")  # may be a number's first reply: the disclosure is appended
+# What each compliance message must say, per language; a tuple inside offers alternatives.
 REQUIRED_PARTS = {
-    "help": ("{program}", "{phone}", "rates may apply", "STOP"),
-    "stop": ("{program}", "START"),
-    "start": ("{program}", "rates may apply", "STOP"),
-    "disclosure": ("{program}", "HELP", "STOP", "rates may apply"),
-    "crisis": ("911", "988"),
+    "en": {
+        "help": ("{program}", "{phone}", "rates may apply", "STOP"),
+        "stop": ("{program}", "START"),
+        "start": ("{program}", "rates may apply", "STOP"),
+        "disclosure": ("{program}", "HELP", "STOP", "rates may apply"),
+        "crisis": ("911", "988"),
+    },
+    "es": {
+        "help": ("{program}", "{phone}", "Pueden aplicarse tarifas de mensajes y datos", "PARAR"),
+        "stop": ("{program}", ("COMENZAR", "START")),
+        "start": ("{program}", "tarifas de mensajes y datos", "PARAR"),
+        "disclosure": ("{program}", "AYUDA", "PARAR", "tarifas de mensajes y datos"),
+        "crisis": ("911", "988", "marque 2", "AYUDA"),
+    },
 }
+COMPLIANCE_MESSAGES = ("disclosure", "menu", "help", "stop", "start", "crisis")  # needed in every language
 OPT_OUT_REMINDER = {"en": "Reply STOP to opt out.", "es": "Responda PARAR para cancelar."}
+HOW_TO_STOP = {"en": ("STOP",), "es": ("PARAR", "STOP")}
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
 
 
 def assemble(program: Program, program_doc: Document, flows: list[Flow], docs: dict[str, Document],
@@ -30,11 +44,13 @@ def assemble(program: Program, program_doc: Document, flows: list[Flow], docs: d
     triggers, languages = _triggers(flows, by_file)
     flowset = FlowSet(program, {f.name: f for f in flows}, triggers, languages)
     _check_program(flowset, program_doc)
+    warnings: list[Problem] = []
     for flow in flows:
         doc = by_file.get(flow.name) or program_doc
         _check_graph(flow, doc)
         _check_flow_texts(flowset, flow, doc)
-    return flowset
+        warnings += _missing_translations(program, flow, doc)
+    return FlowSet(program, flowset.flows, triggers, languages, tuple(warnings))
 
 
 def _triggers(flows: list[Flow], by_file: dict[str, Document]) -> tuple[dict[str, str], dict[str, str]]:
@@ -43,17 +59,19 @@ def _triggers(flows: list[Flow], by_file: dict[str, Document]) -> tuple[dict[str
     for flow in flows:
         doc = by_file[flow.name]
         for language, words in _trigger_words(flow):
-            for word in words:
-                path = ("keyword",) if word == flow.keyword.get(language) else ("aliases",)
+            for word in map(fold, words):
+                path = ("keyword",) if word == fold(flow.keyword.get(language, "")) else ("aliases",)
                 if not KEYWORD.match(word):
                     doc.problem(flow.name, f"keyword '{word}' must be 2-20 letters or digits", path)
                 elif word in RESERVED_WORDS:
                     doc.problem(flow.name, f"'{word}' is a reserved compliance keyword", path)
+                elif word in LANGUAGE_WORDS:
+                    doc.problem(flow.name, f"'{word}' asks for a language and can't be a flow keyword", path)
                 elif word in triggers and triggers[word] != flow.name:
                     doc.problem(flow.name, f"keyword '{word}' is already used by {triggers[word]}", path)
                 triggers.setdefault(word, flow.name)
-                languages.setdefault(word, language)
-    return triggers, languages
+                languages[word] = language if languages.get(word, language) == language else ""
+    return triggers, {word: language for word, language in languages.items() if language}
 
 
 def _trigger_words(flow: Flow):
@@ -144,11 +162,17 @@ def delayed_steps(flow: Flow) -> set[str]:
 
 def _check_program(flowset: FlowSet, doc: Document) -> None:
     program = flowset.program
+    for name in COMPLIANCE_MESSAGES:
+        for language in program.languages:
+            if language not in program.messages[name]:
+                doc.problem(name, f"needs its {LANGUAGE_NAMES[language]} text ({language}): the program texts in "
+                                  f"{', '.join(program.languages)}", ("messages", name))
     for name, texts in program.messages.items():
         for language, template in texts.items():
-            for part in REQUIRED_PARTS.get(name, ()) if language == "en" else ():
-                if part.lower() not in template.lower():
-                    doc.problem(name, f"message must include {part}", ("messages", name))
+            for part in REQUIRED_PARTS.get(language, {}).get(name, ()):
+                options = part if isinstance(part, tuple) else (part,)
+                if not any(o.lower() in template.lower() for o in options):
+                    doc.problem(name, f"message ({language}) must include {' or '.join(options)}", ("messages", name))
             suffix = name in FIRST_CONTACT_MESSAGES
             _check_text(flowset, doc, name, template, language, suffix, BASIC_PLACEHOLDERS, ("messages", name))
     for language, menu in program.messages["menu"].items():
@@ -172,9 +196,29 @@ def _check_flow_texts(flowset: FlowSet, flow: Flow, doc: Document) -> None:
     for i, followup in enumerate(flow.followups):
         where, path = f"{flow.name} follow-up {i + 1}", ("followups", i, "text")
         for language, template in followup.text.items():
-            if "STOP" not in template and language == "en":
-                doc.problem(where, "must say how to stop (STOP)", path)
+            words = HOW_TO_STOP.get(language, ("STOP",))
+            if not any(w in template.upper() for w in words):
+                doc.problem(where, f"must say how to stop ({' or '.join(words)})", path)
             _check_text(flowset, doc, where, template, language, False, BASIC_PLACEHOLDERS, path)
+
+
+def _missing_translations(program: Program, flow: Flow, doc: Document) -> list[Problem]:
+    """Texts and keywords without a version in one of the program's languages: the default language's is
+    sent instead. Allowed, but staff should know."""
+    found = []
+    texts = [(f"{flow.name} step {s.name}", ("steps", s.name, "text"), s.text) for s in flow.steps.values()]
+    if "reply" in doc.data:
+        texts = [(f"{flow.name} reply", ("reply",), flow.reply)]
+    texts += [(f"{flow.name} follow-up {i + 1}", ("followups", i, "text"), f.text) for i, f in enumerate(flow.followups)]
+    texts.append((flow.name, ("keyword",), flow.keyword))
+    for where, path, text in texts:
+        for language in program.languages:
+            if language != program.default_language and not text.get(language):
+                what = "keyword" if path == ("keyword",) else "text"
+                found.append(Problem(doc.file, doc.line(path), where,
+                                     f"no {LANGUAGE_NAMES[language]} {what} ({language}): "
+                                     f"{LANGUAGE_NAMES[program.default_language]} is used", path))
+    return found
 
 
 def unprompted(template: str, language: str) -> str:
@@ -194,7 +238,8 @@ def _check_text(flowset: FlowSet, doc: Document, where: str, template: str, lang
     if unknown:
         doc.problem(where, f"unknown placeholder {{{sorted(unknown)[0]}}}", path)
         return
-    text = flowset.render(template, callback_eta=CALLBACK_ETA_SAMPLE, language=language)
+    text = flowset.render(template, callback_eta=CALLBACK_ETA_SAMPLES.get(language, CALLBACK_ETA_SAMPLE),
+                          language=language)
     if first_contact:
         text += "\n\n" + flowset.message("disclosure", language)
     info = gsm.segment_info(gsm.as_sent(text, language, flowset.program.plain_spanish))

@@ -1,6 +1,9 @@
-"""Crisis detection: overdose and suicide language gets 911/988 whatever keyword came with it."""
+"""Crisis detection: overdose and suicide language, in English or Spanish, gets 911/988 whatever keyword
+came with it."""
 import re
 import unicodedata
+
+from flows.matching import fold, words
 
 _PATTERNS = [
     r"over[\s-]?dos(e|ed|es|ing)",
@@ -20,10 +23,57 @@ _PATTERNS = [
     r"\b(don'?t|do\s+not|dont)\s+want\s+to\s+(live|be\s+alive)\b",
     r"\bno\s+reason\s+to\s+live\b",
 ]
+# Spanish, matched on the folded text (upper case, no accents): "no está respirando" and "no esta
+# respirando" are one phrase.
+_SPANISH = [
+    r"\bSOBRE\s?DOSIS\b",
+    r"\bNO\s+(ESTA\s+|ESTAN\s+)?RESPIRA(NDO|N)?\b",
+    r"\b(DEJO|DEJA)\s+DE\s+RESPIRAR\b",
+    r"\bNO\s+PUEDE\s+RESPIRAR\b",
+    r"\bNO\s+(SE\s+)?DESPIERTA(N)?\b",
+    r"\bNO\s+(LO|LA|LE|LOS)\s+PUEDO\s+DESPERTAR\b",
+    r"\bNO\s+PUEDO\s+DESPERTAR(LO|LA|LE|LOS)\b",
+    r"\bINCONSCIENTE\b",
+    r"\bLABIOS\s+(MORADOS|AZULES)\b",
+    r"\bSUICID",
+    r"\bMATARME\b",
+    r"\b(ME|SE)\s+QUIERE?\s+MATAR\b",
+    r"\bQUITARME\s+LA\s+VIDA\b",
+    r"\bQUITARSE\s+LA\s+VIDA\b",
+    r"\bNO\s+QUIERO\s+(SEGUIR\s+)?VIVIENDO\b",
+    r"\bNO\s+QUIERO\s+(SEGUIR\s+)?VIVIR\b",
+    r"\b(ME\s+)?QUIERO\s+MORIR(ME)?\b",
+    r"\bHACERME\s+DANO\b",
+]
 _CRISIS = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE)
+_CRISIS_ES = re.compile("|".join(f"(?:{p})" for p in _SPANISH))
+
+
+def crisis_languages(text: str) -> frozenset[str]:
+    """The languages ("en", "es") in which a message mentions overdose, not breathing, suicide or
+    self-harm; empty when it does not."""
+    found = set()
+    if _CRISIS.search(unicodedata.normalize("NFKC", text).replace("\u2019", "'")):
+        found.add("en")
+    if _CRISIS_ES.search(" ".join(fold(text).split())):
+        found.add("es")
+    return frozenset(found)
+
+
+# Words only Spanish uses, common in the messages people send us: they tell a Spanish message whose
+# crisis word both languages share ("suicidio", "suicide") from an English one.
+_SPANISH_WORDS = frozenset("""MI MIS ME SU SUS EL LA LOS LAS ES ESTA ESTOY QUE DE DEL Y PERO CON POR PARA NO SE YA
+    QUIERO QUIERE HIJO HIJA HERMANO HERMANA ESPOSO ESPOSA MAMA PAPA AYUDA TENGO TIENE UNA UNO MUY""".split())
+_ENGLISH_WORDS = frozenset("""MY ME HIS HER THE IS AM ARE AND BUT WITH FOR NOT TO OF I HE SHE WANT WANTS SON
+    DAUGHTER BROTHER SISTER HUSBAND WIFE MOM DAD HELP HAVE HAS A AN VERY""".split())
+
+
+def looks_spanish(text: str) -> bool:
+    """More of the message's words are Spanish-only than English-only."""
+    found = words(text)
+    return sum(w in _SPANISH_WORDS for w in found) > sum(w in _ENGLISH_WORDS for w in found)
 
 
 def is_crisis(text: str) -> bool:
-    """True for messages that mention overdose, not breathing, suicide or self-harm."""
-    folded = unicodedata.normalize("NFKC", text).replace("\u2019", "'")
-    return bool(_CRISIS.search(folded))
+    """True for messages that mention overdose, not breathing, suicide or self-harm, in either language."""
+    return bool(crisis_languages(text))

@@ -3,8 +3,13 @@ included), decide everything, the next state too. Pure: no I/O, no clock but the
 
 Rules that always win, in this order: STOP/START/HELP and their variants (STOP ends the conversation,
 HELP leaves it waiting where it was); crisis words (911/988 at once, the conversation ends); an answer
-to the waiting question; a flow keyword (starts that flow, ending the one waiting); an unmatched reply
-to a waiting question (its `otherwise`, twice in a row ends it with the menu); the menu.
+to the waiting question; a flow keyword (starts that flow, ending the one waiting); a language asked for
+by name (ESPANOL, ENGLISH: confirmed, the question keeps waiting); an unmatched reply to a waiting
+question (its `otherwise`, twice in a row ends it with the menu); the menu.
+
+Every text goes out in the person's language: the one their keyword, answer, compliance word or crisis
+words were in (SENALES, PARAR, "no respira": Spanish), or the one they asked for, else the one they had,
+else the program's default.
 """
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -12,9 +17,9 @@ from enum import Enum
 
 from flows.alerts import Alert
 from flows.checks import unprompted
-from flows.crisis import is_crisis
+from flows.crisis import crisis_languages, looks_spanish
 from flows.hours import WeeklyHours, callback_eta
-from flows.matching import Intent, match, match_answer
+from flows.matching import Intent, Match, match, match_answer, matched_words
 from flows.model import LEGACY_STEP, Flow, FlowSet, Step
 
 MAX_CHAIN = 3
@@ -107,6 +112,7 @@ class Decision:
     cancel_timeout: bool = False  # they left a question: its timeout is not to fire
     vars: dict = field(default_factory=dict)  # what steps `set` about the person
     events: tuple[StepEvent, ...] = ()
+    language: str = ""  # the person's language from now on, when it changed ("": as it was)
 
 
 @dataclass
@@ -123,13 +129,43 @@ class _Walk:
 
 def decide(flows: FlowSet, policy: Policy, texter: Texter, body: str, now: datetime) -> Decision:
     """`now` is the center's local time; used for the callback promise and the conversation's clock."""
-    return _finish(texter, _decide(flows, policy, texter, body, now))
-
-
-def _decide(flows: FlowSet, policy: Policy, texter: Texter, body: str, now: datetime) -> Decision:
-    crisis = is_crisis(body)
+    crisis = crisis_languages(body)
     waiting = active(flows, policy, texter.conversation, now)
-    m = match(body, flows.triggers, crisis=crisis)
+    m = match(body, flows.triggers, crisis=bool(crisis))
+    if m.intent is Intent.LANGUAGE and m.language not in flows.program.languages:
+        m = Match(Intent.UNKNOWN, m.word)
+    answer = _answer(flows, waiting, body) if waiting else None
+    had = texter.language or flows.program.default_language
+    speaks = _speaks(flows, m, body, crisis, waiting, answer) or had
+    decision = _finish(texter, _decide(flows, policy, replace(texter, language=speaks), body, m, bool(crisis),
+                                       waiting, answer, now))
+    return replace(decision, language=speaks) if speaks != had else decision
+
+
+def _speaks(flows: FlowSet, m: Match, body: str, crisis: frozenset[str], waiting: Conversation | None,
+            answer: int | None) -> str | None:
+    """The language this message was in, when it says (and the program has it), by the rule that decides
+    the answer: a compliance or language word, crisis words, an answer, a keyword."""
+    if m.intent in (Intent.OPT_OUT, Intent.OPT_IN, Intent.HELP, Intent.LANGUAGE) and m.language:
+        found = m.language
+    elif crisis:
+        found = "es" if "es" in crisis and ("en" not in crisis or looks_spanish(body)) else None
+    elif answer is not None:
+        found = _answer_language(flows, waiting, answer, body)
+    else:
+        found = flows.trigger_language.get(m.word) if m.intent is Intent.FLOW else None
+    return found if found in flows.program.languages else None
+
+
+def _answer_language(flows: FlowSet, waiting: Conversation, answer: int, body: str) -> str | None:
+    """The answer's language when the words the reply matched belong to one language only ("YO": es)."""
+    match = flows.flows[waiting.flow].steps[waiting.step].answers[answer].match
+    found = [language for language, options in match.items() if matched_words(body, options)]
+    return found[0] if len(found) == 1 else None
+
+
+def _decide(flows: FlowSet, policy: Policy, texter: Texter, body: str, m: Match, crisis: bool,
+            waiting: Conversation | None, answer: int | None, now: datetime) -> Decision:
     crisis_reply = _crisis_reply(flows, policy, texter, crisis)
     if m.intent is Intent.OPT_OUT:
         return _ended(_opt_out(flows, policy, texter, m.word, crisis, crisis_reply), texter)
@@ -147,11 +183,13 @@ def _decide(flows: FlowSet, policy: Policy, texter: Texter, body: str, now: date
                         sources=("crisis",) * len(crisis_reply))
     if crisis:
         return _ended(_crisis(flows, texter, m, crisis_reply), texter)
-    answer = _answer(flows, waiting, body) if waiting else None
     if answer is not None:
         return _limited(policy, texter, _answered(flows, policy, texter, waiting, answer, now))
     if m.intent is Intent.FLOW:
         return _limited(policy, texter, _start(flows, policy, texter, m.flow, m.word, now))
+    if m.intent is Intent.LANGUAGE:  # confirmed in the new language; a waiting question keeps waiting
+        return _limited(policy, texter, Decision(Intent.LANGUAGE, (_first(flows, texter, flows.message(
+            "language", texter.language)),), keyword=m.word, sources=("language",)))
     if waiting:
         return _limited(policy, texter, _unmatched(flows, policy, texter, waiting, now))
     return _limited(policy, texter, Decision(m.intent, (_first(flows, texter, flows.message("menu", texter.language)),),
@@ -217,7 +255,9 @@ def _walk(flows: FlowSet, policy: Policy, texter: Texter, flow: Flow, name: str,
 
 
 def _render(flows: FlowSet, policy: Policy, texter: Texter, step: Step, now: datetime) -> str:
-    eta = callback_eta(now, policy.business_hours, policy.callback_within_minutes) if step.action == "callback" else ""
+    language = texter.language or flows.program.default_language
+    eta = callback_eta(now, policy.business_hours, policy.callback_within_minutes, language) \
+        if step.action == "callback" else ""
     return flows.render(flows.text(step.text, texter.language), callback_eta=eta, language=texter.language)
 
 
@@ -323,8 +363,8 @@ def replayed(decision: Decision, texter: Texter, stale: bool) -> Decision:
     """A message the fallback URL answered during an outage, applied afterwards. Its replies went out
     then (from the fallback), so none go now, and no conversation moves on. A stale one (older than the
     person's latest message or consent change) is not news: a STOP still opts out and a crisis still
-    reaches staff, but a START or a keyword neither re-subscribes nor starts follow-ups. Call backs
-    asked for are still queued."""
+    reaches staff, but a START or a keyword neither re-subscribes, nor starts follow-ups, nor changes the
+    person's language. Call backs asked for are still queued."""
     replay = replace(decision, replies=(), sources=(), crisis_replied=False, silence=None, events=(),
                      alert=Alert.CRISIS if decision.crisis else decision.alert,
                      conversation=None if decision.conversation_changed and decision.conversation is None
@@ -335,4 +375,5 @@ def replayed(decision: Decision, texter: Texter, stale: bool) -> Decision:
         return replay
     opted_out = decision.consent is Consent.OPTED_OUT and decision.consent_changed
     return replace(replay, schedule=(), consent=Consent.OPTED_OUT if opted_out else texter.consent,
-                   consent_changed=opted_out, cancel_followups=opted_out or decision.crisis, cancel_timeout=False)
+                   consent_changed=opted_out, cancel_followups=opted_out or decision.crisis, cancel_timeout=False,
+                   language="")

@@ -88,14 +88,21 @@ def _time(hour: str, minute: str) -> time:
     return time(h, m)
 
 
-def callback_eta(local: datetime, hours: WeeklyHours, within_minutes: int) -> str:
+SPANISH_DAYS = ("el lunes", "el martes", "el miércoles", "el jueves", "el viernes", "el sábado", "el domingo")
+
+
+def callback_eta(local: datetime, hours: WeeklyHours, within_minutes: int, language: str = "en") -> str:
     """Tell the texter honestly when a person will call: soon if staff are in, else when they open."""
+    spanish = language == "es"
     if hours.open_throughout(local, timedelta(minutes=within_minutes)):
-        return f"within about {within_minutes} minutes"
+        return f"en unos {within_minutes} minutos" if spanish else f"within about {within_minutes} minutes"
     opening = hours.next_opening(local)
     if opening is None:
-        return "as soon as we can"
-    clock = opening.strftime("%I:%M %p").lstrip("0") + " " + (opening.tzname() or "")
+        return "lo antes posible" if spanish else "as soon as we can"
     days = (opening.date() - local.date()).days
+    if spanish:  # 24-hour clock, as Spanish writes it: "después de las 9:00 (EST) mañana"
+        when = "hoy" if days == 0 else "mañana" if days == 1 else SPANISH_DAYS[opening.weekday()]
+        return f"después de las {opening.hour}:{opening.minute:02d} ({opening.tzname() or ''}) {when}".replace(" ()", "")
+    clock = opening.strftime("%I:%M %p").lstrip("0") + " " + (opening.tzname() or "")
     when = "today" if days == 0 else "tomorrow" if days == 1 else "on " + opening.strftime("%A")
     return f"after {clock.strip()} {when}"

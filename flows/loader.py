@@ -5,7 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flows import checks
-from flows.matching import fold
+from flows.matching import fold, shown
 from flows.model import LEGACY_STEP, Answer, Flow, FlowSet, FollowUp, Jump, Program, Step
 from flows.source import Document, FlowError, Problem, parse
 
@@ -16,6 +16,11 @@ OFFSET = re.compile(r"^(\d{1,9})([mhd])$")
 MAX_OFFSET = {"m": 30 * 24 * 60, "h": 30 * 24, "d": 30}
 UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 PROGRAM_MESSAGES = ("disclosure", "menu", "help", "stop", "start", "crisis")
+# Messages a program may leave out (one written before they existed still loads): these are sent then.
+OPTIONAL_MESSAGES = {
+    "language": {"en": "OK, we'll text you in English from now on. Para espanol, responda ESPANOL.",
+                 "es": "Listo, desde ahora le escribimos en español. For English, reply ENGLISH."},
+}
 FLOW_KEYS = {"flow", "version", "keyword", "aliases", "reply", "action", "followups", "start", "steps", "menu"}
 STEP_KEYS = {"text", "answers", "otherwise", "timeout", "next", "set", "action"}
 PROGRAM_KEYS = {"version", "program", "messages", "languages", "default_language", "plain_spanish"}
@@ -63,6 +68,9 @@ def _program(doc: Document) -> Program | None:
     texts = {m: _text(doc, messages.get(m), default, m, ("messages", m)) for m in PROGRAM_MESSAGES}
     if not all(texts.values()):
         return None
+    for name, fallback in OPTIONAL_MESSAGES.items():
+        given = _text(doc, messages[name], default, name, ("messages", name)) if name in messages else None
+        texts[name] = {**fallback, **given} if given else fallback
     return Program(info["name"].strip(), str(info["phone"]).strip(), _version(doc), texts, languages, default,
                    data.get("plain_spanish", True) is not False)
 
@@ -74,7 +82,7 @@ def _flow(doc: Document, program: Program) -> Flow | None:
     if not _is_text(name) or not FLOW_NAME.match(name.strip().lower()):
         doc.problem("", "flow needs a name of lower-case letters and digits, starting with a letter", ("flow",))
         return None
-    keyword = _words(doc, data.get("keyword"), default, name, ("keyword",))
+    keyword = _words(doc, data.get("keyword"), default, name, ("keyword",), display=True)
     if not keyword or any(len(v) != 1 for v in keyword.values()):
         doc.problem(name, "keyword must be one word (per language)", ("keyword",))
         return None
@@ -191,8 +199,9 @@ def _text(doc: Document, value, default: str, where: str, path) -> dict[str, str
     return {}
 
 
-def _words(doc: Document, value, default: str, where: str, path) -> dict[str, list[str]]:
-    """Words (a word, a list, or either per language), folded: upper case, no accents."""
+def _words(doc: Document, value, default: str, where: str, path, display: bool = False) -> dict[str, list[str]]:
+    """Words (a word, a list, or either per language), folded: upper case, no accents (a keyword keeps its
+    accents for display, SEÑALES; it is matched folded all the same)."""
     by_language = value if isinstance(value, dict) else {default: value}
     result = {}
     for language, words in by_language.items():
@@ -200,7 +209,7 @@ def _words(doc: Document, value, default: str, where: str, path) -> dict[str, li
         if language not in LANGUAGES or not isinstance(words, list) or not all(isinstance(w, (str, int)) for w in words):
             doc.problem(where, f"{path[-1]} must be words (or words for each language)", path)
             return {}
-        result[language] = [fold(str(w)) for w in words if str(w).strip()]
+        result[language] = [(shown(str(w)) if display else fold(str(w))) for w in words if str(w).strip()]
     return {k: v for k, v in result.items() if v}
 
 

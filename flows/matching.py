@@ -4,13 +4,20 @@ import unicodedata
 from dataclasses import dataclass
 from enum import Enum
 
-OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"})
-OPT_IN_WORDS = frozenset({"START", "YES", "UNSTOP"})
-HELP_WORDS = frozenset({"HELP", "INFO"})
+SPANISH_OPT_OUT = frozenset({"PARAR", "ALTO", "CANCELAR", "BAJA", "DETENER"})
+SPANISH_OPT_IN = frozenset({"COMENZAR", "INICIAR"})
+SPANISH_HELP = frozenset({"AYUDA"})
+SPANISH_WORDS = SPANISH_OPT_OUT | SPANISH_OPT_IN | SPANISH_HELP  # answered in Spanish
+OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}) | SPANISH_OPT_OUT
+OPT_IN_WORDS = frozenset({"START", "YES", "UNSTOP"}) | SPANISH_OPT_IN
+HELP_WORDS = frozenset({"HELP", "INFO"}) | SPANISH_HELP
 RESERVED_WORDS = OPT_OUT_WORDS | OPT_IN_WORDS | HELP_WORDS
+# Asking for a language by name: the person's texts are in it from then on.
+LANGUAGE_WORDS = {"ESPANOL": "es", "SPANISH": "es", "ENGLISH": "en", "INGLES": "en"}
 
-# In a crisis message these first words are speech ("End my life", "Quit breathing"), not an opt-out.
-CRISIS_SPEECH_WORDS = frozenset({"END", "QUIT", "CANCEL"})
+# In a crisis message these first words are speech ("End my life", "Quit breathing", "Parar de sufrir"),
+# not an opt-out.
+CRISIS_SPEECH_WORDS = frozenset({"END", "QUIT", "CANCEL"}) | SPANISH_OPT_OUT
 # Revoking consent "by any reasonable means": short messages that plainly ask us to stop texting.
 # Asking us to stop, in words that are about us ("...stop texting ME"), not about someone else
 # ("he won't stop texting me", "my son told me to stop texting him"). Checked on upper-cased words.
@@ -25,6 +32,21 @@ _REVOKE = re.compile(
 # Short messages that are only a plea to stop ("Please stop", "pls stop", "I said stop", "leave me alone").
 _PLEA = re.compile(r"^(I\s+SAID\s+)?(PLEASE\s+|PLS\s+)?(JUST\s+)?STOP(\s+(IT|NOW|PLEASE|PLS))*$|"
                    r"^(PLEASE\s+)?LEAVE\s+ME\s+ALONE(\s+PLEASE)?$")
+# The same in Spanish, on folded words (no accents): requests in the imperative, addressed to us ("no me
+# manden mas mensajes", "dejen de escribirme"), never a description of someone else ("mi hijo no me
+# escribe", "no deja de escribirme").
+_POLITE_ES = r"(POR\s+FAVOR\s+|PORFA\s+|YA\s+)*"
+_REVOKE_ES = re.compile(
+    r"\bNO\s+(ME\s+)?(MANDEN|MANDES|MANDE|ENVIEN|ENVIES|ENVIE|ESCRIBAN|ESCRIBAS|ESCRIBA|TEXTEEN)"
+    r"(\s+(MAS|NADA|MENSAJES|TEXTOS)\b|$)|"
+    r"\bNO\s+QUIERO\s+(RECIBIR\s+)?(MAS\s+)?(MENSAJES|TEXTOS|SUS\s+MENSAJES)\b|"
+    r"\bNO\s+MAS\s+(MENSAJES|TEXTOS)\b|"
+    r"(?<!NO )(?<!QUE )\b(DEJEN|DEJE|DEJA)\s+DE\s+(MANDARME|ENVIARME|ESCRIBIRME|TEXTEARME|MOLESTARME)\b|"
+    r"\b(QUITENME|SAQUENME|BORRENME|ELIMINENME|QUITEME|SAQUEME|BORREME)\s+DE\s+(LA|SU|ESTA|SUS)\s+LISTAS?\b|"
+    r"\b(BORREN|ELIMINEN|QUITEN)\s+MI\s+NUMERO\b|"
+    r"\bDAR(ME)?\s+DE\s+BAJA\b|\bDESUSCRIB[A-Z]*\b|\bCANCELAR\s+(LA\s+|MI\s+)?SUSCRIPCION\b")
+_PLEA_ES = re.compile(rf"^{_POLITE_ES}(DEJENME|DEJEME|DEJAME)\s+EN\s+PAZ(\s+(YA|POR\s+FAVOR))*$|"
+                      rf"^{_POLITE_ES}(PAREN|PARE|BASTA)(\s+(YA|POR\s+FAVOR|YA\s+POR\s+FAVOR))*$")
 REVOKE_MAX_WORDS = 20
 TYPO_MIN_LENGTH = 5
 _WORD = re.compile(r"[^\W_]+")
@@ -34,6 +56,7 @@ class Intent(str, Enum):
     OPT_OUT = "opt_out"
     OPT_IN = "opt_in"
     HELP = "help"
+    LANGUAGE = "language"  # ESPANOL, ENGLISH...: texts in that language from now on
     FLOW = "flow"
     EMPTY = "empty"
     UNKNOWN = "unknown"
@@ -44,6 +67,7 @@ class Match:
     intent: Intent
     word: str = ""  # the keyword as matched (canonical spelling)
     flow: str | None = None
+    language: str = ""  # the language the word belongs to, when it says ("" for STOP, HELP...: anyone's)
 
 
 KEYWORD = re.compile(r"^[A-Z0-9]{2,20}$")
@@ -53,6 +77,11 @@ def fold(text: str) -> str:
     """Upper case without accents: SEÑALES, señales and Senales are one word."""
     decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).upper().strip()
+
+
+def shown(word: str) -> str:
+    """A keyword as staff wrote it, in capitals, accents kept (SEÑALES): how texts name it."""
+    return unicodedata.normalize("NFC", word).strip().upper()
 
 
 def words(text: str) -> list[str]:
@@ -85,25 +114,34 @@ def match(text: str, triggers: dict[str, str], crisis: bool = False) -> Match:
     first = found[0]
     if len(found) > 1 and first == "OPT" and found[1] == "OUT":
         first = "OPTOUT"
-    return (_compliance(first, crisis) or _flow(first, triggers) or _revocation(found)
+    return (_compliance(first, crisis) or _language(first) or _flow(first, triggers) or _revocation(found)
             or Match(Intent.UNKNOWN, first))
 
 
 def _revocation(found: list[str]) -> Match | None:
+    if len(found) > REVOKE_MAX_WORDS:
+        return None
     text = " ".join(found)
-    if len(found) <= REVOKE_MAX_WORDS and (_REVOKE.search(text) or _PLEA.match(text)):
+    if _REVOKE.search(text) or _PLEA.match(text):
         return Match(Intent.OPT_OUT, "REVOKE_PHRASE")
+    if _REVOKE_ES.search(text) or _PLEA_ES.match(text):
+        return Match(Intent.OPT_OUT, "REVOKE_PHRASE", language="es")
     return None
 
 
 def _compliance(word: str, crisis: bool = False) -> Match | None:
+    language = "es" if word in SPANISH_WORDS else ""
     if word in OPT_OUT_WORDS and not (crisis and word in CRISIS_SPEECH_WORDS):
-        return Match(Intent.OPT_OUT, word)
+        return Match(Intent.OPT_OUT, word, language=language)
     if word in OPT_IN_WORDS:
-        return Match(Intent.OPT_IN, word)
+        return Match(Intent.OPT_IN, word, language=language)
     if word in HELP_WORDS:
-        return Match(Intent.HELP, word)
+        return Match(Intent.HELP, word, language=language)
     return None
+
+
+def _language(word: str) -> Match | None:
+    return Match(Intent.LANGUAGE, word, language=LANGUAGE_WORDS[word]) if word in LANGUAGE_WORDS else None
 
 
 def _flow(word: str, triggers: dict[str, str]) -> Match | None:
@@ -116,6 +154,14 @@ def _flow(word: str, triggers: dict[str, str]) -> Match | None:
     if len(flows) == 1:  # an ambiguous typo matches nothing rather than the wrong flow
         return Match(Intent.FLOW, sorted(near)[0], flows.pop())
     return None
+
+
+def matched_words(text: str, options: tuple[str, ...]) -> bool:
+    """Whether a reply starts with one of these words or phrases (as match_answer reads it)."""
+    found = words(text)
+    joined = " ".join(found)
+    return bool(found) and any(w == found[0] if " " not in w else (joined == w or joined.startswith(w + " "))
+                               for w in options)
 
 
 def within_one_edit(a: str, b: str) -> bool:

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from flows import gsm
+
 # Placeholders are bare names in braces, nothing else: str.format's fields ("{program:>200000000}",
 # "{program.__class__}") would let a flow text cost seconds and gigabytes, or reach into objects.
 PLACEHOLDER = re.compile(r"\{([a-z_]{1,30})\}")
@@ -102,15 +104,20 @@ class FlowSet:
     program: Program
     flows: dict[str, Flow]
     triggers: dict[str, str]  # normalized keyword or alias -> flow name
-    trigger_language: dict[str, str] = field(default_factory=dict)  # normalized keyword -> its language
+    trigger_language: dict[str, str] = field(default_factory=dict)  # keyword -> its language (if only one)
+    warnings: tuple = ()  # what the loader let through but staff should see (missing translations)
 
     def text(self, text: Text, language: str = "") -> str:
         """The text in a language, else in the program's default language."""
         return text.get(language) or text[self.program.default_language]
 
     def render(self, template: str, **extra: str) -> str:
-        return fill(template, {"program": self.program.name, "phone": self.program.phone,
-                               "keywords": self.keywords(extra.get("language", "")), **extra})
+        """A text as it is sent: placeholders filled, and Spanish without the accents GSM-7 lacks (unless
+        the program says otherwise)."""
+        language = extra.get("language") or self.program.default_language
+        text = fill(template, {"program": self.program.name, "phone": self.program.phone,
+                               "keywords": self.keywords(language), **extra})
+        return gsm.as_sent(text, language, self.program.plain_spanish)
 
     def message(self, name: str, language: str = "", **extra: str) -> str:
         return self.render(self.text(self.program.messages[name], language), language=language, **extra)

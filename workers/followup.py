@@ -14,7 +14,7 @@ from flows.hours import parse_weekly
 from flows.schedule import SendRules, Timing
 from service import planning, queues
 from service.phone import recipient_zones
-from service.store import callbacks, conversations, flowdocs, followups, keys, messages
+from service.store import callbacks, conversations, flowdocs, followups, keys, messages, people
 from service.store.followups import FollowUpId
 from service.store.messages import Kind
 from workers.delivery import deliver
@@ -22,7 +22,7 @@ from workers.runtime import Runtime
 
 ALWAYS = parse_weekly("Mon-Sun 00:00-24:00")  # the simulator's people wait for no window
 FIELDS = ("consent", followups.FIELD, "undeliverable", "followups_sent", "phone", "simulated", conversations.FIELD,
-          "open_callback")
+          "open_callback", people.LANGUAGE)
 
 
 class Outcome(str, Enum):
@@ -104,13 +104,13 @@ def _prepare(rt: Runtime, pk: str, fid: str, now: float) -> Plan:
 def _check(rt: Runtime, r, pk: str, fid: str, now: float) -> Plan:
     svc = rt.svc
     cfg = svc.current_config()
-    consent, pending, undeliverable, sent, phone, simulated, conversation, open_callback = r.hmget(
+    consent, pending, undeliverable, sent, phone, simulated, conversation, open_callback, language = r.hmget(
         keys.contact(pk), *FIELDS)
     pending = tuple((pending or b"").decode().split())
     version = flowdocs.published_version(r)
     flows = svc.source.for_version(r, version)
     texter = Texter(Consent(consent.decode()) if consent else Consent.SUBSCRIBED, False,
-                    conversation=conversations.decode(conversation))
+                    conversation=conversations.decode(conversation), language=people.language_of(svc.vault, language))
     fu = _what(flows, texter.conversation, pk, fid, pending)
     if fu is None or not phone:
         return Plan(Outcome.SUPERSEDED)

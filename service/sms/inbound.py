@@ -35,7 +35,7 @@ class Replayed(str, Enum):
 def handle(svc: Services, msg: InboundSms) -> Handled:
     """Idempotent on MessageSid: a retry gets the first answer back and changes nothing."""
     pk, now = svc.vault.person_key(msg.e164), svc.now()
-    claim, state = inbound.open_inbound(svc.redis, msg.sid, pk, now)
+    claim, state = inbound.open_inbound(svc.redis, svc.vault, msg.sid, pk, now)
     if not claim.fresh:
         log.info("inbound_duplicate", extra={"sid": msg.sid, "person": pk})
         return Handled(claim.answer or _await_twin(svc, msg.sid), None)
@@ -56,7 +56,7 @@ def replay(svc: Services, msg: InboundSms) -> Replayed:
     pk, at = svc.vault.person_key(msg.e164), msg.received_at
     if any(erasure.erased_since(svc.redis, k, at) for k in (pk, *svc.vault.older_person_keys(msg.e164))):
         return Replayed.ERASED
-    claim, state = inbound.open_inbound(svc.redis, msg.sid, pk, at)
+    claim, state = inbound.open_inbound(svc.redis, svc.vault, msg.sid, pk, at)
     if not claim.fresh or claim.replayed:
         return Replayed.DUPLICATE
     if state.texter.first_contact:
@@ -79,7 +79,7 @@ def process(svc: Services, msg: InboundSms, pk: str, now: float, state: inbound.
     decision = adjust(decide(flows, svc.policy_for(config), state.texter, msg.body, local))
     twiml = render(decision.replies)
     pipe = Batch(r)  # one atomic script call: see service/store/batch.py
-    _save(svc, config, pipe, msg, pk, now, state, decision, stale)
+    _save(svc, config, flows, pipe, msg, pk, now, state, decision, stale)
     alert_ids = _alert(svc, config, flows, pipe, msg, decision, now)
     inbound.finish_inbound(pipe, msg.sid, twiml, now)
     pipe.execute()
@@ -96,11 +96,11 @@ def _moved_in(svc: Services, msg: InboundSms, pk: str, now: float) -> inbound.St
     for old in svc.vault.older_person_keys(msg.e164):
         if rotation.rekey(svc.redis, old, pk, now) == "moved":
             log.info("person_rekeyed", extra={"person": pk})
-            return inbound.read_state(svc.redis, pk, now)
+            return inbound.read_state(svc.redis, svc.vault, pk, now)
     return None
 
 
-def _save(svc: Services, config: Config, pipe, msg: InboundSms, pk: str, now: float, state: inbound.State,
+def _save(svc: Services, config: Config, flows, pipe, msg: InboundSms, pk: str, now: float, state: inbound.State,
           decision: Decision, stale: bool) -> None:
     texter = state.texter
     changes_consent = decision.consent_changed or texter.first_contact
@@ -117,6 +117,8 @@ def _save(svc: Services, config: Config, pipe, msg: InboundSms, pk: str, now: fl
     if decision.callback:
         callbacks.request(pipe, svc.vault, pk, msg.e164, msg.sid, now, decision.crisis, msg.simulated)
     planning.replan(config, pipe, pk, msg.e164, state.pending, decision, now)
+    if decision.language:
+        people.record_language(pipe, svc.vault, pk, decision.language, flows.program.default_language)
     if decision.conversation_changed or decision.vars:
         conversations.save(pipe, svc.vault, pk, decision.conversation if decision.conversation_changed
                            else state.texter.conversation, decision.vars)

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from redis import Redis
 
 from flows.engine import Consent, Texter
-from service.store import conversations, keys
+from service.privacy import Vault
+from service.store import conversations, keys, people
 
 HOUR = 3600
 DAY = 86400
@@ -33,36 +34,37 @@ class State:
     latest: float = 0.0  # the person's latest handled message or consent change: older news is stale
 
 
-def open_inbound(r: Redis, sid: str, pk: str, now: float) -> tuple[InboundClaim, State]:
+def open_inbound(r: Redis, vault: Vault, sid: str, pk: str, now: float) -> tuple[InboundClaim, State]:
     """Claim the MessageSid and read everything the engine needs, in one round trip."""
     pipe = r.pipeline(transaction=False)
     pipe.set(keys.inbound(sid), "", nx=True, ex=PENDING_TTL)
     pipe.get(keys.inbound(sid))
     pipe.hexists(*seen_field(sid))
     fresh, answer, seen, *read = _read_state(pipe, pk, now).execute()
-    return InboundClaim(bool(fresh), None if fresh else (answer or b"").decode() or None, bool(seen)), _state(*read)
+    claim = InboundClaim(bool(fresh), None if fresh else (answer or b"").decode() or None, bool(seen))
+    return claim, _state(vault, *read)
 
 
-def read_state(r: Redis, pk: str, now: float) -> State:
+def read_state(r: Redis, vault: Vault, pk: str, now: float) -> State:
     """What the engine needs, without claiming anything (after a person moved to a new person key)."""
-    return _state(*_read_state(r.pipeline(transaction=False), pk, now).execute())
+    return _state(vault, *_read_state(r.pipeline(transaction=False), pk, now).execute())
 
 
 def _read_state(pipe, pk: str, now: float):
     pipe.get(keys.FLOWS_PUBLISHED)
     pipe.hgetall(keys.SETTINGS)
     pipe.hmget(keys.contact(pk), "consent", "followups", "phone", "undeliverable", "open_callback", "last_seen",
-               "consent_at", conversations.FIELD)
+               "consent_at", conversations.FIELD, people.LANGUAGE)
     for crisis in (False, True):
         pipe.zcount(keys.replies(pk, crisis), now - HOUR, "+inf")
     return pipe
 
 
-def _state(version, tuned, contact, replies, crisis_replies) -> State:
-    consent, pending, phone, undeliverable, open_callback, last_seen, consent_at, conversation = contact
+def _state(vault: Vault, version, tuned, contact, replies, crisis_replies) -> State:
+    consent, pending, phone, undeliverable, open_callback, last_seen, consent_at, conversation, language = contact
     texter = Texter(Consent(consent.decode()) if consent else Consent.SUBSCRIBED, consent is None,
                     replies, crisis_replies, callback_open=open_callback is not None,
-                    conversation=conversations.decode(conversation))
+                    conversation=conversations.decode(conversation), language=people.language_of(vault, language))
     state = State(texter, tuple(pending.decode().split()) if pending else (), phone is not None,
                   undeliverable is not None, int(version) if version else None,
                   {k.decode(): v.decode() for k, v in tuned.items()},

@@ -10,6 +10,7 @@ from service.store import followups, keys
 HOUR = 3600
 TRANSCRIPT_LIMIT = 250  # exchanges (a text in and our replies): about the 500 messages kept before
 CARRIER_OPT_OUT = "CARRIER_21610"  # the keyword recorded when the carrier tells us a person opted out
+LANGUAGE = "lang"  # the person's language when it is not the program's default, encrypted
 
 
 def record_contact(pipe, vault: Vault, pk: str, e164: str, consent: Consent | None, now: float,
@@ -37,6 +38,19 @@ def record_contact(pipe, vault: Vault, pk: str, e164: str, consent: Consent | No
         pipe.zadd(keys.RECENT, {pk: now})
     if undeliverable:
         pipe.hdel(keys.contact(pk), "undeliverable")  # they just texted us: the number works
+
+
+def record_language(pipe, vault: Vault, pk: str, language: str, default: str) -> None:
+    """The language the person's texts are in; not stored for the program's default language."""
+    if language == default:
+        pipe.hdel(keys.contact(pk), LANGUAGE)
+    else:
+        pipe.hset(keys.contact(pk), LANGUAGE, vault.encrypt(language))
+
+
+def language_of(vault: Vault, token: bytes | None) -> str:
+    """"" for the program's default language."""
+    return vault.decrypt(token) if token else ""
 
 
 def consent_of(r: Redis, pk: str) -> Consent:

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from redis import Redis
 
 from service.privacy import Vault
-from service.store import followups, keys, people, scripts
+from service.store import conversations, followups, keys, people, scripts
 
 # Where encrypted values live: key pattern -> how they are held (hash fields, list items, the value).
 ENCRYPTED = {
-    keys.contact("*"): ("hash", ("phone",)),
+    keys.contact("*"): ("hash", ("phone", people.LANGUAGE, conversations.VAR_PREFIX + "*")),  # "*": any var:<name>
     keys.transcript("*"): ("list", "transcript"),
     keys.callback("*"): ("hash", ("phone", "notes")),
     keys.crisis_flag("*"): ("hash", ("phone", "body")),
@@ -89,7 +89,10 @@ def reencrypt_batch(r: Redis, vault: Vault, pattern: str, cursor: int, tally: Ta
         cursor, found = 0, [pattern.encode()]
     pipe = r.pipeline(transaction=False)
     for key in found:
-        pipe.hmget(key, *what) if kind == "hash" else pipe.get(key) if kind == "string" else pipe.lrange(key, 0, -1)
+        if kind == "hash":
+            pipe.hgetall(key) if _prefixes(what) else pipe.hmget(key, *what)
+        else:
+            pipe.get(key) if kind == "string" else pipe.lrange(key, 0, -1)
     swaps = []
     for key, values in zip(found, pipe.execute()):
         swaps += _swaps(vault, key.decode(), kind, what, values, tally)
@@ -104,7 +107,10 @@ def reencrypt_batch(r: Redis, vault: Vault, pattern: str, cursor: int, tally: Ta
 
 def _swaps(vault: Vault, key: str, kind: str, what, values, tally: Tally) -> list[tuple]:
     """(key, field or index, value read, value under the newest key) for each value not yet current."""
-    if kind == "hash":
+    if kind == "hash" and _prefixes(what):
+        found = [(f, old) for f, old in ((f.decode(), v) for f, v in values.items())
+                 if old and (f in what or f.startswith(_prefixes(what)))]
+    elif kind == "hash":
         found = [(field, old) for field, old in zip(what, values) if old]
     elif kind == "string":
         found = [("", values)] if values else []
@@ -115,6 +121,10 @@ def _swaps(vault: Vault, key: str, kind: str, what, values, tally: Tally) -> lis
     tally.current += len(found) - len(stale)
     rotate = _rotate_entry if what == "transcript" else lambda v, old: vault.rotate(old).encode()
     return [(key, where, old, rotate(vault, old)) for where, old in stale]
+
+
+def _prefixes(fields) -> tuple[str, ...]:
+    return tuple(f[:-1] for f in fields if isinstance(f, str) and f.endswith("*"))
 
 
 def _rotate_entry(vault: Vault, raw: bytes) -> bytes:

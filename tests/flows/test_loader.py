@@ -76,7 +76,11 @@ def test_shipped_definitions_load(docs):
     flowset = load_documents(docs)
     assert sorted(flowset.flows) == ["call", "signs", "treatment"]
     assert flowset.program.name == "Roaring Brook Recovery" and flowset.program.phone == "855.590.9944"
-    assert set(flowset.program.messages) == {"disclosure", "menu", "help", "stop", "start", "crisis"}
+    assert set(flowset.program.messages) == {"disclosure", "menu", "help", "stop", "start", "crisis", "language"}
+    assert flowset.program.languages == ("en", "es") and flowset.program.default_language == "en"
+    assert flowset.triggers["SENALES"] == "signs" and flowset.trigger_language["SENALES"] == "es"
+    assert flowset.trigger_language["SIGNS"] == "en" and flowset.flows["signs"].keyword == {"en": "SIGNS", "es": "SEÑALES"}
+    assert flowset.warnings == ()  # every text has its Spanish
     assert flowset.flows["call"].action == "callback" and flowset.flows["signs"].action is None
     assert flowset.triggers["HELPLINE"] == "call" and flowset.triggers["SIGN"] == "signs"
     assert flowset.flows["treatment"].followups[0].after == timedelta(days=1)
@@ -209,7 +213,7 @@ def test_bad_times(docs, after):
 
 def test_every_problem_is_reported_at_once(docs):
     docs = edit(docs, "treatment.yaml", lambda d: d.update(colour="blue", version=0))
-    docs = edit(docs, "call.yaml", lambda d: d["aliases"].append("STOP"))
+    docs = edit(docs, "call.yaml", lambda d: d["aliases"]["en"].append("STOP"))
     docs = {**docs, "checkin.yaml": CHECKIN.replace("go: self\n", "go: slef\n").replace("ME, MYSELF", "ME, HELP")}
     found = [without_line(p) for p in problems(docs)]
     assert "treatment.yaml: unknown key 'colour'" in found
@@ -220,19 +224,19 @@ def test_every_problem_is_reported_at_once(docs):
 
 
 def test_keyword_clash_between_two_flows(docs):
-    found = only_problem(edit(docs, "treatment.yaml", lambda d: d["aliases"].append("SIGN")))
+    found = only_problem(edit(docs, "treatment.yaml", lambda d: d["aliases"]["en"].append("SIGN")))
     assert without_line(found) == "treatment.yaml: treatment: keyword 'SIGN' is already used by signs"
 
 
 @pytest.mark.parametrize("word", ["STOP", "stop", "UNSUBSCRIBE", "START", "YES", "HELP", "INFO", "END", "REVOKE"])
 def test_reserved_compliance_keyword_as_alias(docs, word):
-    found = only_problem(edit(docs, "treatment.yaml", lambda d: d["aliases"].append(word)))
+    found = only_problem(edit(docs, "treatment.yaml", lambda d: d["aliases"]["en"].append(word)))
     assert without_line(found) == f"treatment.yaml: treatment: '{word.upper()}' is a reserved compliance keyword"
 
 
 @pytest.mark.parametrize("word", ["CALL ME", "A", "X" * 21, "CALL-ME"])
 def test_keyword_must_be_letters_or_digits(docs, word):
-    found = problems(edit(docs, "call.yaml", lambda d: d["aliases"].append(word)))
+    found = problems(edit(docs, "call.yaml", lambda d: d["aliases"]["en"].append(word)))
     assert any("must be 2-20 letters or digits" in p for p in found)
 
 
@@ -255,13 +259,13 @@ def test_non_gsm_characters_in_a_step(docs):
 
 def test_non_gsm_characters_in_a_program_message(docs):
     found = only_problem(edit(docs, "program.yaml", lambda d: d["messages"].update(
-        menu=d["messages"]["menu"].replace("We're", "We\u2019re"))))
-    assert without_line(found) == "program.yaml: menu: non-GSM characters '\u2019'"
+        menu={**d["messages"]["menu"], "en": d["messages"]["menu"]["en"].replace("We're", "We\u2019re")})))
+    assert without_line(found) == "program.yaml: menu: non-GSM characters (en) '\u2019'"
 
 
 def test_text_too_long_counts_the_disclosure(docs):
     found = only_problem(edit(docs, "treatment.yaml", lambda d: d.update(reply="x" * 400)))
-    assert without_line(found) == ("treatment.yaml: treatment reply: 4 segments (at most 3, with the "
+    assert without_line(found) == ("treatment.yaml: treatment reply: 4 segments (en) (at most 3, with the "
                                    "first-contact disclosure)")
 
 
@@ -310,7 +314,8 @@ def test_render_fills_only_known_names():
 
 def test_the_menu_must_name_every_keyword_or_list_them(docs):
     docs["naloxone.yaml"] = "flow: naloxone\nkeyword: NARCAN\nreply: Naloxone reverses an overdose.\n"
-    fixed = edit(docs, "program.yaml", lambda d: d["messages"].update(menu="Hi from {program}. Reply SIGNS."))
+    fixed = edit(docs, "program.yaml", lambda d: d["messages"].update(
+        menu={**d["messages"]["menu"], "en": "Hi from {program}. Reply SIGNS."}))
     found = only_problem(fixed)
     assert "menu: must name every keyword, or say {keywords} to list them (missing: TREATMENT, CALL, NARCAN)" in found
 
@@ -349,10 +354,10 @@ def test_program_needs_name_phone_and_messages(docs):
                                               ("Msg&data rates may apply.", ""), ("STOP to cancel", "NO to cancel")])
 def test_help_text_missing_required_parts(docs, part, replacement):
     def change(doc):
-        doc["messages"]["help"] = doc["messages"]["help"].replace(part, replacement)
+        doc["messages"]["help"]["en"] = doc["messages"]["help"]["en"].replace(part, replacement)
     expected_part = "rates may apply" if part.startswith("Msg") else part.split()[0]
     assert without_line(only_problem(edit(docs, "program.yaml", change))) == \
-        f"program.yaml: help: message must include {expected_part}"
+        f"program.yaml: help: message (en) must include {expected_part}"
 
 
 def test_a_flow_needs_a_reply_or_steps(docs):

@@ -211,9 +211,10 @@ def test_compliance_wins_over_flow_keywords():
 
 
 def test_reserved_word_sets():
-    assert OPT_OUT_WORDS == {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
-    assert OPT_IN_WORDS == {"START", "YES", "UNSTOP"}
-    assert HELP_WORDS == {"HELP", "INFO"}
+    assert OPT_OUT_WORDS == {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE",
+                             "PARAR", "ALTO", "CANCELAR", "BAJA", "DETENER"}
+    assert OPT_IN_WORDS == {"START", "YES", "UNSTOP", "COMENZAR", "INICIAR"}
+    assert HELP_WORDS == {"HELP", "INFO", "AYUDA"}
 
 
 # -- empty and unknown ----------------------------------------------------------------------------------

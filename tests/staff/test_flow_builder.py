@@ -166,7 +166,7 @@ def test_export_import_round_trip_and_problems_with_lines(admin_app, redis):
     assert refused.status_code == 422
     assert f"line {line} (signs.yaml line" in page and "answer 1 goes to &#39;slef&#39;" in page
     assert html.escape("go: slef", quote=False) in page  # what was sent stays in the box
-    colon = exported.replace("text: Is this about you", "text: Is this: about you")
+    colon = exported.replace("en: Is this about you", "en: Is this: about you")
     page = admin.post("/staff/flows/import", data={"csrf_token": admin.token, "text": colon}).get_data(as_text=True)
     assert re.search(r"line \d+ \(signs.yaml line \d+\): not valid YAML", page)
 

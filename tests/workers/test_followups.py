@@ -186,8 +186,8 @@ def test_first_contact_racing_a_stop_cannot_resubscribe(app, redis):
     svc = svc_of(app)
     number, now = "+16175550177", svc.now()
     pk = svc.vault.person_key(number)
-    _, stale = inbound.open_inbound(redis, "SMrace2", pk, now)  # SIGNS reads: nobody yet
-    _, fresh = inbound.open_inbound(redis, "SMrace1", pk, now)
+    _, stale = inbound.open_inbound(redis, svc.vault, "SMrace2", pk, now)  # SIGNS reads: nobody yet
+    _, fresh = inbound.open_inbound(redis, svc.vault, "SMrace1", pk, now)
     process(svc, InboundSms("SMrace1", number, "STOP"), pk, now, fresh)
     process(svc, InboundSms("SMrace2", number, "SIGNS"), pk, now, stale)
     assert people.consent_of(redis, pk).value == "opted_out"
