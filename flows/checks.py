@@ -33,6 +33,7 @@ COMPLIANCE_MESSAGES = ("disclosure", "menu", "help", "stop", "start", "crisis") 
 OPT_OUT_REMINDER = {"en": "Reply STOP to opt out.", "es": "Responda PARAR para cancelar."}
 HOW_TO_STOP = {"en": ("STOP",), "es": ("PARAR", "STOP")}
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
+SPANISH_VOWELS = frozenset("áíóúÁÍÓÚ")
 
 
 def assemble(program: Program, program_doc: Document, flows: list[Flow], docs: dict[str, Document],
@@ -244,8 +245,10 @@ def _check_text(flowset: FlowSet, doc: Document, where: str, template: str, lang
         text += "\n\n" + flowset.message("disclosure", language)
     info = gsm.segment_info(gsm.as_sent(text, language, flowset.program.plain_spanish))
     label = f" ({language})" if len(flowset.program.languages) > 1 else ""
-    if info.encoding != "GSM-7":
-        doc.problem(where, f"non-GSM characters{label} {' '.join(repr(c) for c in info.non_gsm)}", path)
+    # Spanish kept with its accents (plain_spanish off) goes out as UCS-2: counted so, not refused
+    refused = [c for c in info.non_gsm if not (language == "es" and c in SPANISH_VOWELS)]
+    if refused:
+        doc.problem(where, f"non-GSM characters{label} {' '.join(repr(c) for c in refused)}", path)
     elif info.segments > MAX_SEGMENTS:
         doc.problem(where, f"{info.segments} segments{label} (at most {MAX_SEGMENTS}"
                            f"{', with the first-contact disclosure' if first_contact else ''})", path)

@@ -46,7 +46,8 @@ _REVOKE_ES = re.compile(
     r"\b(BORREN|ELIMINEN|QUITEN)\s+MI\s+NUMERO\b|"
     r"\bDAR(ME)?\s+DE\s+BAJA\b|\bDESUSCRIB[A-Z]*\b|\bCANCELAR\s+(LA\s+|MI\s+)?SUSCRIPCION\b")
 _PLEA_ES = re.compile(rf"^{_POLITE_ES}(DEJENME|DEJEME|DEJAME)\s+EN\s+PAZ(\s+(YA|POR\s+FAVOR))*$|"
-                      rf"^{_POLITE_ES}(PAREN|PARE|BASTA)(\s+(YA|POR\s+FAVOR|YA\s+POR\s+FAVOR))*$")
+                      rf"^{_POLITE_ES}(PAREN|PARE|BASTA|PARAR|ALTO|CANCELAR|BAJA|DETENER)"
+                      r"(\s+(YA|POR\s+FAVOR|PORFA))*$")
 REVOKE_MAX_WORDS = 20
 TYPO_MIN_LENGTH = 5
 _WORD = re.compile(r"[^\W_]+")

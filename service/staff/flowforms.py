@@ -186,11 +186,15 @@ def program_to_form(doc: dict, languages: list[str], messages: tuple[str, ...]) 
             "messages": {m: _by_language(texts.get(m), languages, default) for m in messages}}
 
 
-def program_from_request(values, doc: dict, languages: list[str], messages: tuple[str, ...]) -> dict:
+def program_from_request(values, doc: dict, languages: list[str], messages: tuple[str, ...],
+                         optional: tuple[str, ...] = ()) -> dict:
+    """The program document with the posted name, phone and messages (an optional message left empty is
+    left out: the built-in text is sent)."""
     doc = dict(doc)
     doc["program"] = {"name": values.get("program.name", "").strip(), "phone": values.get("program.phone", "").strip()}
-    doc["messages"] = {m: _one_or_many({lang: values.get(f"msg.{m}.{lang}", "") for lang in languages}, languages[0])
-                       for m in messages}
+    texts = {m: _one_or_many({lang: values.get(f"msg.{m}.{lang}", "") for lang in languages}, languages[0])
+             for m in messages}
+    doc["messages"] = {m: t for m, t in texts.items() if t or m not in optional}
     return doc
 
 

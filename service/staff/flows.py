@@ -6,10 +6,11 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 
 from flows import gsm
 from flows.checks import CALLBACK_ETA_SAMPLE
-from flows.loader import PROGRAM_MESSAGES, load_documents
+from flows.checks import LANGUAGE_NAMES
+from flows.loader import OPTIONAL_MESSAGES, PROGRAM_MESSAGES, load_documents
 from flows.source import FlowError
 from service.runtime import services
-from service.staff import flowdiff, flowforms, flowpicture, flowyaml
+from service.staff import flowdiff, flowforms, flowpicture, flowyaml, translations
 from service.staff.auth import require
 from service.store import accounts, conversations, flowdocs
 from service.store.accounts import Role
@@ -30,14 +31,39 @@ def working() -> tuple[dict[str, str], str]:
     return flowdocs.seed_documents(svc.config.flows_dir), "seed files"
 
 
-def languages(docs: dict[str, str]) -> list[str]:
+MESSAGES = PROGRAM_MESSAGES + tuple(OPTIONAL_MESSAGES)
+
+
+def _program_doc(docs: dict[str, str]) -> dict:
     try:
         program = yaml.safe_load(docs.get("program.yaml", "")) or {}
     except yaml.YAMLError:
         program = {}
-    found = program.get("languages") if isinstance(program, dict) else None
-    default = program.get("default_language", "en") if isinstance(program, dict) else "en"
-    return [default] + [lang for lang in (found or []) if lang != default]
+    return program if isinstance(program, dict) else {}
+
+
+def languages(docs: dict[str, str]) -> list[str]:
+    """The program's languages, its default first."""
+    program = _program_doc(docs)
+    found = program.get("languages") if isinstance(program.get("languages"), list) else []
+    default = program.get("default_language", "en")
+    return [default] + [lang for lang in found if lang != default and lang in LANGUAGE_NAMES]
+
+
+def _texts_context(docs: dict[str, str], file: str) -> dict:
+    """What the side-by-side texts need: language names, the program's plain-Spanish setting, and which
+    translations of this file are out of date ("path|language")."""
+    langs = languages(docs)
+    stale = translations.outdated(docs, flowdocs.translation_stamps(services().redis), langs)
+    return {"languages": langs, "names": LANGUAGE_NAMES, "plain_spanish": _program_doc(docs).get("plain_spanish", True)
+            is not False, "stale": {key.split("|", 1)[1] for key in stale if key.startswith(file + "|")}}
+
+
+def _warnings(docs: dict[str, str]) -> list:
+    try:
+        return list(load_documents(docs).warnings)
+    except FlowError:
+        return []
 
 
 def problems_of(docs: dict[str, str]) -> list:
@@ -50,7 +76,10 @@ def problems_of(docs: dict[str, str]) -> list:
 
 def _save_draft(docs: dict[str, str], action: str) -> None:
     svc = services()
+    before, _ = working()
+    stamps = translations.restamp(before, docs, flowdocs.translation_stamps(svc.redis), languages(docs))
     flowdocs.save_draft(svc.redis, docs, g.account.email, svc.now())
+    flowdocs.save_translation_stamps(svc.redis, stamps)
     accounts.audit(svc.redis, g.account.email, action, now=svc.now())
 
 
@@ -62,8 +91,14 @@ def index():
     problems = problems_of(docs)
     flows = {name: _flow_doc(docs, name) for name in sorted(docs) if name != "program.yaml"}
     pictures = _pictures(docs) if not problems else {}
+    langs = languages(docs)
+    stale = [dict(zip(("file", "path", "language"), key.split("|")), source=LANGUAGE_NAMES[langs[0]])
+             for key in sorted(translations.outdated(docs, flowdocs.translation_stamps(svc.redis), langs))]
+    for item in stale:
+        item["language"] = LANGUAGE_NAMES.get(item["language"], item["language"])
     return render_template("staff/flows_index.html", origin=origin, flows=flows, problems=problems,
-                           pictures=pictures, published=flowdocs.published_version(svc.redis))
+                           pictures=pictures, published=flowdocs.published_version(svc.redis),
+                           warnings=_warnings(docs) if not problems else [], stale=stale)
 
 
 @bp.post("/new")
@@ -138,15 +173,15 @@ def program():
     langs = languages(docs)
     doc = yaml.safe_load(docs.get("program.yaml", "")) or {}
     if request.method == "POST":
-        doc = flowforms.program_from_request(request.form, doc, langs, PROGRAM_MESSAGES)
+        doc = flowforms.program_from_request(request.form, doc, langs, MESSAGES, optional=tuple(OPTIONAL_MESSAGES))
         docs = {**docs, "program.yaml": flowforms.dump(doc)}
         _save_draft(docs, "save_flows_draft")
         origin = "draft"
     problems = problems_of(docs)
-    form = flowforms.program_to_form(doc, langs, PROGRAM_MESSAGES)
+    form = flowforms.program_to_form(doc, langs, MESSAGES)
     status = 422 if request.method == "POST" and problems else 200
-    return render_template("staff/flows_program.html", form=form, languages=langs, origin=origin, problems=problems,
-                           inline=_inline(problems, "program.yaml", None)), status
+    return render_template("staff/flows_program.html", form=form, origin=origin, problems=problems,
+                           inline=_inline(problems, "program.yaml", None), **_texts_context(docs, "program.yaml")), status
 
 
 @bp.post("/publish")
@@ -289,9 +324,11 @@ def _render_flow(docs: dict[str, str], origin: str, form: dict, problems: list):
         picture = flowpicture.svg(flow, langs[0], results)
         table = flowpicture.arrows(flow, langs[0], results)
     steps = [s["name"] for s in form["steps"]]
-    return render_template("staff/flow_edit.html", form=form, languages=langs, origin=origin, problems=problems,
-                           inline=_inline(problems, f"{form['flow']}.yaml", form), steps=steps, picture=picture,
-                           table=table)
+    file = f"{form['flow']}.yaml"
+    return render_template("staff/flow_edit.html", form=form, origin=origin, problems=problems,
+                           inline=_inline(problems, file, form), steps=steps, picture=picture, table=table,
+                           warnings=[w for w in _warnings(docs) if w.file == file] if not problems else [],
+                           **_texts_context(docs, file))
 
 
 def _inline(problems: list, file: str, form: dict | None) -> dict[str, list[str]]:

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, g, redirect, render_template, url_
 from service.erase import erase_person
 from service.phone import mask
 from service.runtime import services
+from service.staff import display
 from service.staff.auth import require
 from service.store import accounts, followups, people
 from service.store.accounts import Role
@@ -20,7 +21,7 @@ def _person(pk: str) -> dict:
         abort(404, "no such person")
     return {"pk": pk, "phone": phone, "consent": people.consent_of(svc.redis, pk).value,
             "history": people.consent_history(svc.redis, pk), "transcript": people.transcript(svc.redis, svc.vault, pk),
-            "pending": followups.everything_pending(svc.redis, pk)}
+            "pending": followups.everything_pending(svc.redis, pk), "language": display.language_of(svc, pk)}
 
 
 @bp.get("/")

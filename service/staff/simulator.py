@@ -10,6 +10,7 @@ from service import queues
 from service.phone import is_fictional
 from service.sms.validate import SIMULATOR
 from service.runtime import services
+from service.staff import display
 from service.staff.auth import require
 from service.store import conversations, followups, keys, outbox, people
 from service.store.followups import FollowUpId
@@ -41,7 +42,17 @@ def phone():
     timeout = _timeout(svc, pk, conversation)
     return render_template("staff/simulator.html", number=number, transcript=people.transcript(svc.redis, svc.vault, pk),
                            outbox=sent, pending=steps + timeout, conversation=conversation,
-                           remembered=conversations.variables(svc.redis, svc.vault, pk))
+                           remembered=conversations.variables(svc.redis, svc.vault, pk),
+                           language=display.language_of(svc, pk), quick=_quick_words(svc))
+
+
+def _quick_words(svc) -> list[str]:
+    """The published keywords in every language, and the language commands, one click away."""
+    flows = svc.flows()
+    words = [flows.text(f.keyword, lang) for lang in flows.program.languages
+             for f in sorted(flows.flows.values(), key=lambda f: (f.menu or 999, f.name)) if f.menu is not None]
+    commands = ["ESPAÑOL", "ENGLISH"] if len(flows.program.languages) > 1 else []
+    return list(dict.fromkeys(words)) + commands
 
 
 def _timeout(svc, pk: str, conversation) -> list[dict]:

@@ -8,6 +8,7 @@ async function count(area) {
   const response = await fetch(form.dataset.segmentsUrl, {method: 'POST',
     headers: {'Content-Type': 'application/json', 'X-CSRFToken': token},
     body: JSON.stringify({text: area.value, language: area.dataset.language || 'en',
+                          plain_spanish: form.dataset.plainSpanish !== 'false',
                           program: field('program.name'), phone: field('program.phone')})});
   const info = await response.json();
   let out = area.nextElementSibling;

@@ -86,3 +86,15 @@ def discard_draft(r: Redis) -> None:
 def draft(r: Redis) -> dict | None:
     raw = r.get(keys.FLOWS_DRAFT)
     return json.loads(raw) if raw else None
+
+
+def translation_stamps(r: Redis) -> dict[str, str]:
+    return {k.decode(): v.decode() for k, v in r.hgetall(keys.FLOWS_TRANSLATIONS).items()}
+
+
+def save_translation_stamps(r: Redis, stamps: dict[str, str]) -> None:
+    pipe = r.pipeline()  # MULTI: readers see the old stamps or the new ones
+    pipe.delete(keys.FLOWS_TRANSLATIONS)
+    if stamps:
+        pipe.hset(keys.FLOWS_TRANSLATIONS, mapping=stamps)
+    pipe.execute()

@@ -103,6 +103,7 @@ def crisis_flag(flag_id: str) -> str:
 FLOWS_PUBLISHED = "sms:flows:published"
 FLOWS_DRAFT = "sms:flows:draft"
 FLOWS_NEXT_VERSION = "sms:flows:next-version"
+FLOWS_TRANSLATIONS = "sms:flows:translations"  # "file|path|language" -> stamp (service/staff/translations.py)
 SETTINGS = "sms:settings"
 
 

@@ -137,3 +137,33 @@ def test_call_lands_in_the_queue_and_can_be_claimed_on_a_phone_screen(server, br
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.goto(server + "/staff/simulator/")
     assert "<b>please</b>" in page.inner_text("#transcript")  # shown as text, not markup
+
+
+def test_the_editor_shows_english_and_spanish_side_by_side_with_their_own_counters(server, browser):
+    """Wide screen: each text's languages side by side, each with its live counter (Spanish counted as it
+    will be sent: plain, GSM-7); a changed English text marks its Spanish; on a phone they stack."""
+    from playwright.sync_api import expect
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, server, "admin@center.org")
+    page.goto(server + "/staff/flows/edit/signs")
+    en, es = page.locator("textarea[name='step.1.text.en']"), page.locator("textarea[name='step.1.text.es']")
+    a, b = en.bounding_box(), es.bounding_box()
+    assert abs(a["y"] - b["y"]) < 2 and b["x"] > a["x"] + a["width"]  # side by side
+    es_count = page.locator("textarea[name='step.1.text.es'] + .count")
+    es_count.wait_for()
+    assert "GSM-7" in es_count.inner_text()
+    es.fill("¿Es sobre usted? Responda YO u OTRO. " + "á" * 30)  # á goes out as a: still GSM-7
+    expect(es_count).to_contain_text("67 characters")
+    assert "GSM-7" in es_count.inner_text() and "1 segment" in es_count.inner_text()
+    en.fill("Is this about you, or someone you love? Reply ME or OTHER.")
+    es.fill("¿Es sobre usted o sobre alguien que quiere? Responda YO u OTRO.")
+    page.click("button[value=save]")
+    assert page.locator(".mark.stale").count() == 0  # both edited together: nothing to check
+    page.locator("textarea[name='step.6.text.en']").fill("Still there? Reply ME or OTHER, or CALL. Reply STOP to opt out.")
+    page.click("button[value=save]")
+    stale = page.locator(".mark.stale")
+    assert stale.count() == 1 and "changed since this translation was last edited" in stale.inner_text()
+    page.set_viewport_size({"width": 390, "height": 844})
+    a, b = en.bounding_box(), es.bounding_box()
+    assert b["y"] > a["y"] + a["height"] - 1 and abs(a["x"] - b["x"]) < 2  # stacked on a phone
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390

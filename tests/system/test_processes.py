@@ -251,3 +251,19 @@ def test_a_conversation_branch_walks_through_the_workers_to_twilio(env, fake, re
         for proc in procs:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
+
+
+def test_a_spanish_follow_up_goes_through_a_worker_process_to_twilio(env, fake, redis):
+    """SEÑALES: the person's language is Spanish; their question's timeout goes out in Spanish, through a
+    real worker process and Twilio's own client, to the fake Twilio."""
+    app = create_app(env)
+    phone = Phone(app.test_client(), "+16175550133")
+    assert "¿Es sobre usted" in phone.text("SEÑALES").get_data(as_text=True)
+    timeout_due_now(redis, svc_of(app).vault.person_key(phone.number), time.time() - 1)
+    Queue("schedule", connection=redis).enqueue("workers.jobs.dispatch_due")
+    result = run_worker(env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    [sent] = [r.params for r in fake.sent()]
+    assert sent["To"] == phone.number
+    assert sent["Body"].startswith("Pensamos en usted después de ayer") and "Responda PARAR" in sent["Body"]
+    assert not set("áíóú") & set(sent["Body"])  # plain Spanish: GSM-7

@@ -1,0 +1,107 @@
+"""The console in two languages: texts side by side with their own counters, missing translations and
+translations whose English changed since they were last edited are marked; the simulator and the
+conversation page show each person's language."""
+import html
+import re
+
+from service.staff import translations
+from service.store import flowdocs
+from tests.conftest import Phone, replies, svc_of
+from tests.staff.test_flow_builder import admin_app, press, publish  # noqa: F401 - the fixture
+from tests.staff.test_staff import login
+
+LANGS = ["en", "es"]
+
+
+def marks(page: str) -> list[str]:
+    return [" ".join(m.split()) for m in re.findall(r'<p class="mark (?:missing|stale)">(.*?)</p>', page, re.S)]
+
+
+def test_every_text_shows_its_languages_side_by_side(admin_app):
+    admin = login(admin_app, "admin")
+    page = admin.get("/staff/flows/edit/signs").get_data(as_text=True)
+    for lang in LANGS:
+        assert f'name="step.1.text.{lang}" class="sms" data-language="{lang}"' in page
+    assert page.count('<div class="langs">') == 7  # one per step
+    assert "Step ask: text (Spanish)" in page and "¿Es sobre usted" in page
+    assert 'data-plain-spanish="true"' in page and marks(page) == []
+
+
+def test_a_missing_translation_is_marked_and_listed(admin_app):
+    admin = login(admin_app, "admin")
+    press(admin, "signs", "save", **{"step.4.text.es": ""})  # self_checkin loses its Spanish
+    page = admin.get("/staff/flows/edit/signs").get_data(as_text=True)
+    assert marks(page) == ["Missing Spanish translation: the English text is sent instead."]
+    assert "signs step self_checkin: no Spanish text (es): English is used" in page
+    assert "no Spanish text (es)" in admin.get("/staff/flows/").get_data(as_text=True)
+
+
+def test_a_translation_whose_english_changed_is_marked_until_it_is_edited(admin_app):
+    admin = login(admin_app, "admin")
+    press(admin, "signs", "save", **{"step.1.text.en": "Is this about you, or someone you love? Reply ME or OTHER."})
+    page = admin.get("/staff/flows/edit/signs").get_data(as_text=True)
+    assert marks(page) == ["The English text changed since this translation was last edited: check it."]
+    assert 'id="step.1.text.es"' in page.split('class="mark stale"')[0][-900:]  # beside the Spanish of that step
+    assert "steps.ask.text: the English text changed since the Spanish was last edited" in \
+        admin.get("/staff/flows/").get_data(as_text=True)
+    press(admin, "signs", "save", **{"step.1.text.es": "¿Es sobre usted o sobre alguien que quiere? Responda YO u OTRO."})
+    assert marks(admin.get("/staff/flows/edit/signs").get_data(as_text=True)) == []
+
+
+def test_editing_only_the_spanish_marks_nothing(admin_app):
+    admin = login(admin_app, "admin")
+    press(admin, "signs", "save", **{"step.1.text.es": "¿Es sobre usted o sobre alguien querido? Responda YO u OTRO."})
+    assert marks(admin.get("/staff/flows/edit/signs").get_data(as_text=True)) == []
+
+
+def test_program_texts_side_by_side_keep_the_language_message_and_mark_changes(admin_app, redis):
+    admin = login(admin_app, "admin")
+    page = admin.get("/staff/flows/program").get_data(as_text=True)
+    assert 'id="msg-help-es"' in page and "Language message (Spanish)" in page
+    form = {name: html.unescape(value) for name, value in re.findall(r'<textarea id="[^"]*" name="([^"]+)"[^>]*>([^<]*)</textarea>', page)}
+    form.update({"program.name": "Roaring Brook Recovery", "program.phone": "855.590.9944", "csrf_token": admin.token})
+    form["msg.help.en"] = form["msg.help.en"].replace("info and support", "information and support")
+    saved = admin.post("/staff/flows/program", data=form)
+    assert saved.status_code == 200 and "Fix these" not in saved.get_data(as_text=True)
+    assert marks(saved.get_data(as_text=True)) == [
+        "The English text changed since this translation was last edited: check it."]
+    assert "language:" in flowdocs.draft(redis)["documents"]["program.yaml"]  # the language message is kept
+
+
+def test_restamp_and_outdated_as_a_table():
+    before = {"a.yaml": "flow: a\nkeyword: A\nreply: {en: One., es: Uno.}\n"}
+    english = {"a.yaml": "flow: a\nkeyword: A\nreply: {en: One!, es: Uno.}\n"}
+    both = {"a.yaml": "flow: a\nkeyword: A\nreply: {en: One!, es: ¡Uno!}\n"}
+    stamps = translations.restamp(before, english, {}, LANGS)
+    assert translations.outdated(english, stamps, LANGS) == {"a.yaml|steps.reply.text|es"}
+    assert translations.outdated(both, translations.restamp(english, both, stamps, LANGS), LANGS) == set()
+    assert translations.outdated(both, translations.restamp(before, both, {}, LANGS), LANGS) == set()
+    assert translations.restamp(before, {}, stamps, LANGS) == {}  # a deleted flow leaves no stamps
+
+
+def test_the_simulator_texts_in_spanish_and_shows_the_language(admin_app):
+    staff = login(admin_app, "staff")
+    number = "%2B16175550144"
+    page = staff.get(f"/staff/simulator/?number={number}").get_data(as_text=True)
+    assert "Language: <strong>English (en)</strong>" in page
+    assert 'value="SEÑALES"' in page and 'value="ESPAÑOL"' in page  # one click away
+    staff.post(f"/staff/simulator/send?number={number}", data={"csrf_token": staff.token, "body": "SEÑALES"})
+    page = staff.get(f"/staff/simulator/?number={number}").get_data(as_text=True)
+    assert "Language: <strong>Spanish (es)</strong>" in page and "¿Es sobre usted" in page
+
+
+def test_the_conversation_page_shows_the_language(admin_app, redis):
+    Phone(admin_app.test_client(), "+16175550145").text("TRATAMIENTO")
+    pk = svc_of(admin_app).vault.person_key("+16175550145")
+    staff = login(admin_app, "staff")
+    page = staff.get(f"/staff/people/{pk}").get_data(as_text=True)
+    assert '<strong id="language">Spanish (es)</strong>' in page
+    assert "El tratamiento funciona" in page
+
+
+def test_a_published_spanish_edit_is_live(admin_app):
+    admin = login(admin_app, "admin")
+    press(admin, "signs", "save", **{"step.1.text.es": "¿Es sobre usted o sobre otra persona? Responda YO u OTRO."})
+    assert publish(admin).status_code == 302
+    assert replies(Phone(admin_app.test_client()).text("SEÑALES"))[1] == \
+        "¿Es sobre usted o sobre otra persona? Responda YO u OTRO."
