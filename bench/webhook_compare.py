@@ -26,6 +26,7 @@ from bench.servers import AUTH_TOKEN, ROOT, Gunicorn, service_env
 from devtools.embedded_redis import EmbeddedRedis, free_port
 
 BODIES = ("SIGNS", "me", "treatment", "CALL", "hello", "other", "STOP", "START", "help")
+SPANISH = ("SEÑALES", "yo", "tratamiento", "LLAMAR", "hola", "otro", "PARAR", "COMENZAR", "AYUDA")
 
 
 def checkout(rev: str, into: Path) -> Path:
@@ -70,12 +71,14 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--pollers", type=int, default=0)
+    parser.add_argument("--spanish", action="store_true", help="half the texts in Spanish (the same for every variant)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     variants = [v.split("=", 1) for v in args.variant]
     factories = {label: (rev.split("@", 1) + ["service:create_app()"])[1] for label, rev in variants}
     variants = [(label, rev.split("@", 1)[0]) for label, rev in variants]
     numbers, rates = us_numbers(3000), {label: [] for label, _ in variants}
+    bodies = BODIES + SPANISH if args.spanish else BODIES
     with tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp, ExitStack() as stack:
         tmp = Path(tmp)
         servers = {}
@@ -99,11 +102,11 @@ def main() -> int:
             if console:
                 console.wait_ready()
         for label, (server, _) in servers.items():  # warm-up, not counted
-            factory = RequestFactory(server.base_url + "/twilio/sms", AUTH_TOKEN, numbers, BODIES)
+            factory = RequestFactory(server.base_url + "/twilio/sms", AUTH_TOKEN, numbers, bodies)
             asyncio.run(closed_loop(server.base_url + "/twilio/sms", factory.make(4000), args.concurrency, 2.0))
         for round_ in range(args.rounds):
             for label, (server, console) in servers.items():
-                factory = RequestFactory(server.base_url + "/twilio/sms", AUTH_TOKEN, numbers, BODIES)
+                factory = RequestFactory(server.base_url + "/twilio/sms", AUTH_TOKEN, numbers, bodies)
                 pool = factory.make(int(3000 * args.seconds))
 
                 async def phase():
@@ -119,7 +122,7 @@ def main() -> int:
     report = {label: {"rev": rev, "factory": factories[label], "rps": rates[label], "median_rps": statistics.median(rates[label]),
                       "ratio_to_first": round(statistics.median(rates[label]) / base, 3)} for label, rev in variants}
     report["config"] = {"rounds": args.rounds, "seconds": args.seconds, "concurrency": args.concurrency,
-                        "workers": args.workers, "pollers": args.pollers, "bodies": BODIES}
+                        "workers": args.workers, "pollers": args.pollers, "bodies": bodies}
     print(json.dumps(report, indent=2))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
