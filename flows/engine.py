@@ -34,6 +34,7 @@ class Consent(str, Enum):
 class Silence(str, Enum):
     OPTED_OUT = "opted_out"
     FLOOD = "flood"
+    HELD = "held"  # a staff member took the conversation over: they answer
 
 
 class Event(str, Enum):
@@ -73,6 +74,7 @@ class Texter:
     callback_open: bool = False  # already waiting for a call back: a second CALL keeps their place
     conversation: Conversation | None = None
     language: str = ""  # "": the program's default
+    held: bool = False  # a staff member took the conversation over from the bot
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,9 @@ def decide(flows: FlowSet, policy: Policy, texter: Texter, body: str, now: datet
     m = match(body, flows.triggers, crisis=bool(crisis))
     if m.intent is Intent.LANGUAGE and m.language not in flows.program.languages:
         m = Match(Intent.UNKNOWN, m.word)
+    if texter.held and not crisis and m.intent not in (Intent.OPT_OUT, Intent.OPT_IN, Intent.HELP):
+        return Decision(m.intent, flow=m.flow, keyword=m.word, consent=texter.consent, silence=Silence.HELD,
+                        conversation=texter.conversation)  # staff answer; nothing moves
     answer = _answer(flows, waiting, body) if waiting else None
     had = texter.language or flows.program.default_language
     speaks = _speaks(flows, m, body, crisis, waiting, answer) or had

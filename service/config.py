@@ -71,6 +71,7 @@ class Config:
     followup_horizon_days: int = 14
     retention_days: int = 365
     conversation_hours: int = 72
+    handoff_idle_hours: int = 24  # a conversation staff took over goes back to the bot after this long idle
     session_idle_minutes: int = 30
     session_max_hours: int = 12
     proxy_hops: int = 0  # reverse proxies in front of the console whose X-Forwarded-For is trusted
@@ -110,6 +111,7 @@ class Config:
             "FOLLOWUPS_PER_WEEK": ("followups_per_week", lambda n: env.integer(n, 1)),
             "FOLLOWUP_HORIZON_DAYS": ("followup_horizon_days", lambda n: env.integer(n, 1)),
             "CONVERSATION_HOURS": ("conversation_hours", lambda n: env.integer(n, 1, maximum=24 * 30)),
+            "HANDOFF_IDLE_HOURS": ("handoff_idle_hours", lambda n: env.integer(n, 1, maximum=24 * 30)),
             "STAFF_ALERT_NUMBERS": ("staff_alert_numbers", lambda n: env.numbers(n, region)),
         }
         unknown = set(overrides) - set(parsers)
@@ -164,6 +166,7 @@ class Config:
             followup_horizon_days=env.integer("FOLLOWUP_HORIZON_DAYS", 14),
             retention_days=env.integer("RETENTION_DAYS", 365, maximum=3650),
             conversation_hours=env.integer("CONVERSATION_HOURS", 72, maximum=24 * 30),
+            handoff_idle_hours=env.integer("HANDOFF_IDLE_HOURS", 24, maximum=24 * 30),
             session_idle_minutes=env.integer("SESSION_IDLE_MINUTES", 30, maximum=24 * 60),
             session_max_hours=env.integer("SESSION_MAX_HOURS", 12, maximum=24 * 7),
             proxy_hops=env.integer("PROXY_HOPS", 0, minimum=0, maximum=5),

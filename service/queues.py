@@ -1,5 +1,6 @@
-"""RQ queues, in priority order (the clock's tick, staff alerts, follow-ups, then housekeeping), and the
-jobs the web and the clock put on them, enqueued by name: the web never imports the workers' code.
+"""RQ queues, in priority order (the clock's tick, staff alerts, staff replies, follow-ups, then
+housekeeping), and the jobs the web and the clock put on them, enqueued by name: the web never imports
+the workers' code.
 
 Every send job is written in a ledger (`sms:jobs:pending`) before it is enqueued and leaves it when it
 has run: the clock's sweeper re-enqueues one that RQ lost (a crash between the ledger and the queue,
@@ -9,14 +10,15 @@ from rq import Queue, Retry
 
 from service.store import keys
 
-SCHEDULE, ALERTS, FOLLOWUPS, MAINTENANCE = "schedule", "alerts", "followups", "maintenance"
-ALL = (SCHEDULE, ALERTS, FOLLOWUPS, MAINTENANCE)
+SCHEDULE, ALERTS, REPLIES, FOLLOWUPS, MAINTENANCE = "schedule", "alerts", "replies", "followups", "maintenance"
+ALL = (SCHEDULE, ALERTS, REPLIES, FOLLOWUPS, MAINTENANCE)
 RETRY = Retry(max=5, interval=[2, 4, 8, 16, 32])
 FAILURE_TTL = 30 * 86400
 CHUNK = 100  # jobs per pipeline when enqueueing many
 SEND_JOBS = {  # name -> (queue, job id prefix, how long a result is kept)
     "send_followup": (FOLLOWUPS, "send-followup-", 0),
     "send_message": (ALERTS, "send-message-", 3600),
+    "send_reply": (REPLIES, "send-reply-", 3600),
 }
 
 
@@ -27,6 +29,12 @@ def job_id(name: str, arg: str) -> str:
 
 def ledger_entry(name: str, arg: str) -> str:
     return f"{name}|{arg}"
+
+
+def promise(pipe, name: str, arg: str, now: float) -> None:
+    """The ledger entry written with the record the job will send (same transaction): a crash before the
+    job is enqueued leaves it to the sweeper, never lost."""
+    pipe.zadd(keys.JOBS_PENDING, {ledger_entry(name, arg): now})
 
 
 def enqueue_sends(r: Redis, name: str, args: list[str], now: float) -> None:
@@ -43,6 +51,11 @@ def enqueue_sends(r: Redis, name: str, args: list[str], now: float) -> None:
 def enqueue_messages(r: Redis, mids: list[str], now: float) -> None:
     """Outbound texts whose records exist (staff alerts)."""
     enqueue_sends(r, "send_message", mids, now)
+
+
+def enqueue_replies(r: Redis, mids: list[str], now: float) -> None:
+    """Texts staff wrote (records exist): a lane above follow-ups, below staff alerts."""
+    enqueue_sends(r, "send_reply", mids, now)
 
 
 def enqueue_followups(r: Redis, fids: list[str], now: float) -> None:

@@ -1,11 +1,12 @@
 """`rq cron workers/cron.py`: the clock process. One tick a second drains due follow-ups; every 2 s the
-job sweeper; every minute unclaimed call backs escalate and stranded staff alerts are swept; every
-night the retention sweep."""
+job sweeper; every minute unclaimed call backs escalate, stranded staff alerts are swept and idle holds
+go back to the bot; every night the retention sweep."""
 from rq import cron
 
-from workers.jobs import dispatch_due, escalate_callbacks, retention_sweep, sweep_jobs
+from workers.jobs import dispatch_due, escalate_callbacks, release_idle_holds, retention_sweep, sweep_jobs
 
 cron.register(dispatch_due, "schedule", interval=1, result_ttl=60, ttl=30, job_timeout=60)
 cron.register(escalate_callbacks, "schedule", interval=60, result_ttl=600, ttl=120, job_timeout=60)
 cron.register(sweep_jobs, "schedule", interval=2, result_ttl=10, ttl=10, job_timeout=30)
+cron.register(release_idle_holds, "schedule", interval=60, result_ttl=600, ttl=120, job_timeout=60)
 cron.register(retention_sweep, "maintenance", cron="17 4 * * *", result_ttl=86400, job_timeout=3600)  # 04:17 UTC

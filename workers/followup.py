@@ -14,7 +14,7 @@ from flows.hours import parse_weekly
 from flows.schedule import SendRules, Timing
 from service import planning, queues
 from service.phone import recipient_zones
-from service.store import callbacks, conversations, flowdocs, followups, keys, messages, people
+from service.store import callbacks, conversations, flowdocs, followups, holds, inbox, keys, messages, people
 from service.store.followups import FollowUpId
 from service.store.messages import Kind
 from workers.delivery import deliver
@@ -22,7 +22,7 @@ from workers.runtime import Runtime
 
 ALWAYS = parse_weekly("Mon-Sun 00:00-24:00")  # the simulator's people wait for no window
 FIELDS = ("consent", followups.FIELD, "undeliverable", "followups_sent", "phone", "simulated", conversations.FIELD,
-          "open_callback", people.LANGUAGE)
+          "open_callback", people.LANGUAGE, holds.FIELD)
 
 
 class Outcome(str, Enum):
@@ -33,6 +33,7 @@ class Outcome(str, Enum):
     UNDELIVERABLE = "undeliverable"
     EXPIRED = "expired"
     DEFERRED = "deferred"
+    HELD = "held"  # a staff member holds the conversation: it waits (store.holds)
     HANDED_OVER = "handed_over"  # already turned into messages: delivery decides
 
 
@@ -104,7 +105,7 @@ def _prepare(rt: Runtime, pk: str, fid: str, now: float) -> Plan:
 def _check(rt: Runtime, r, pk: str, fid: str, now: float) -> Plan:
     svc = rt.svc
     cfg = svc.current_config()
-    consent, pending, undeliverable, sent, phone, simulated, conversation, open_callback, language = r.hmget(
+    consent, pending, undeliverable, sent, phone, simulated, conversation, open_callback, language, held_by = r.hmget(
         keys.contact(pk), *FIELDS)
     pending = tuple((pending or b"").decode().split())
     version = flowdocs.published_version(r)
@@ -114,6 +115,8 @@ def _check(rt: Runtime, r, pk: str, fid: str, now: float) -> Plan:
     fu = _what(flows, texter.conversation, pk, fid, pending)
     if fu is None or not phone:
         return Plan(Outcome.SUPERSEDED)
+    if held_by is not None:  # staff are talking with them: the bot's texts wait until they hand back
+        return Plan(Outcome.HELD, now + holds.RECHECK_SECONDS)
     decision = send_step(flows, svc.policy_for(cfg), texter, fu.flow, fu.step, datetime.fromtimestamp(now, cfg.timezone))
     if decision is None:
         return Plan(Outcome.GONE)
@@ -157,7 +160,7 @@ def _rules(cfg, simulated: bool) -> SendRules:
 
 def _apply(rt: Runtime, pipe, pk: str, fid: str, now: float, plan: Plan) -> None:
     timeout = followups.parse_timeout(fid) is not None
-    if plan.outcome is Outcome.DEFERRED:
+    if plan.outcome in (Outcome.DEFERRED, Outcome.HELD):
         if timeout:
             followups.set_timeout(pipe, pk, plan.due)
         else:
@@ -171,6 +174,9 @@ def _apply(rt: Runtime, pipe, pk: str, fid: str, now: float, plan: Plan) -> None
     for part, text in enumerate(decision.replies):
         messages.create(pipe, svc.vault, message_id(fid, part), plan.phone, text, Kind.FOLLOWUP, pk, now,
                         plan.simulated)
+    people.record_exchange(pipe, svc.vault, pk, [("out", text, message_id(fid, part), source) for part, (text, source)
+                                                 in enumerate(zip(decision.replies, decision.sources))], now)
+    inbox.changed(pipe)
     pipe.hset(keys.contact(pk), "followups_sent", " ".join(map(str, (*plan.sent, int(now)))))
     if decision.conversation_changed or decision.vars:
         conversations.save(pipe, svc.vault, pk, decision.conversation, decision.vars)

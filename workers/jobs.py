@@ -2,7 +2,7 @@
 The clock's ticks log only when they did something: one a second would bury everything else."""
 import logging
 
-from service import queues
+from service import handoff, queues
 from workers import delivery, dispatch, erasure, escalation, followup, retention, sweep
 from workers.runtime import current
 
@@ -19,6 +19,20 @@ def send_message(mid: str) -> str:
     outcome = delivery.deliver(current(), mid).value
     queues.ran(current().svc.redis, "send_message", mid)
     return outcome
+
+
+def send_reply(mid: str) -> str:
+    outcome = delivery.deliver(current(), mid).value
+    queues.ran(current().svc.redis, "send_reply", mid)
+    return outcome
+
+
+def release_idle_holds() -> int:
+    """Every minute: conversations staff took over and left alone for HANDOFF_IDLE_HOURS go back to the bot."""
+    released = handoff.release_idle(current().svc)
+    if released:
+        log.info("holds_released", extra={"count": released})
+    return released
 
 
 def erase_at_provider(work_id: str) -> int:

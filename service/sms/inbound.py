@@ -12,7 +12,7 @@ from service.config import Config
 from service.runtime import Services
 from service.sms.twiml import render
 from service.sms.validate import InboundSms
-from service.store import callbacks, conversations, erasure, followups, inbound, keys, messages, people, rotation
+from service.store import callbacks, conversations, erasure, followups, inbound, inbox, keys, messages, people, rotation
 from service.store.batch import Batch
 
 log = logging.getLogger("service.inbound")
@@ -111,6 +111,7 @@ def _save(svc: Services, config: Config, flows, pipe, msg: InboundSms, pk: str, 
     ids = [f"{msg.sid}/{i}" for i in range(len(decision.replies))]
     people.record_exchange(pipe, svc.vault, pk, [("in", msg.body, msg.sid)]
                            + [("out", *m) for m in zip(decision.replies, ids, decision.sources)], now)
+    inbox.arrived(pipe, pk)
     _count(svc, pipe, pk, ids, now, decision)
     if decision.crisis:
         callbacks.flag_crisis(pipe, svc.vault, pk, msg.e164, msg.sid, msg.body, now)

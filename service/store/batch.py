@@ -56,6 +56,9 @@ class Batch:
     def zremrangebyscore(self, key: str, low, high) -> None:
         self._add("ZREMRANGEBYSCORE", key, low, high)
 
+    def incr(self, key: str) -> None:
+        self._add("INCR", key)
+
     def rpush(self, key: str, *values) -> None:
         self._add("RPUSH", key, *values)
 

@@ -17,6 +17,14 @@ class CallbackState(str, Enum):
     WRONG_NUMBER = "wrong_number"
 
 
+class CrisisOutcome(str, Enum):
+    """How a crisis was resolved (staff pick one; "other" needs a note)."""
+    REACHED_SAFE = "reached_safe"
+    ADVISED_911 = "advised_911"
+    NO_ANSWER = "no_answer"
+    OTHER = "other"
+
+
 CLOSING = {CallbackState.REACHED, CallbackState.WRONG_NUMBER}
 
 
@@ -32,6 +40,7 @@ class Callback:
     attempts: int = 0
     notes: tuple[dict, ...] = ()
     simulated: bool = False
+    closed_at: float = 0.0
 
 
 def request(pipe, vault: Vault, pk: str, e164: str, sid: str, now: float, crisis: bool,
@@ -66,13 +75,16 @@ def get(r, vault: Vault, callback_id: str) -> Callback | None:
     notes = json.loads(vault.decrypt(h["notes"])) if h.get("notes") else []
     return Callback(callback_id, h["person"], vault.decrypt(h["phone"]), CallbackState(h["state"]),
                     float(h["created_at"]), h.get("crisis") == "1", h.get("claimed_by", ""),
-                    int(h.get("attempts", 0)), tuple(notes), h.get("simulated") == "1")
+                    int(h.get("attempts", 0)), tuple(notes), h.get("simulated") == "1", float(h.get("closed_at", 0)))
 
 
 def claim_callback(r: Redis, callback_id: str, who: str, now: float) -> bool:
     """First staff member to claim gets it; others see who has it."""
-    return bool(scripts.run(r, "claim_callback", [keys.callback(callback_id)],
-                            [CallbackState.WAITING.value, CallbackState.CLAIMED.value, who, now]))
+    claimed = bool(scripts.run(r, "claim_callback", [keys.callback(callback_id)],
+                               [CallbackState.WAITING.value, CallbackState.CLAIMED.value, who, now]))
+    if claimed:
+        r.incr(keys.INBOX_VERSION)
+    return claimed
 
 
 def record_outcome(r: Redis, vault: Vault, callback_id: str, who: str, outcome: CallbackState, note: str,
@@ -99,12 +111,52 @@ def _record_outcome(pipe, vault: Vault, callback_id: str, who: str, outcome: Cal
     state = outcome if outcome in CLOSING else CallbackState.WAITING
     pipe.hset(keys.callback(callback_id), mapping={"state": state.value, "claimed_by": "", "attempts": cb.attempts + 1,
                                                    "notes": vault.encrypt(json.dumps(notes))})  # staff write names
+    pipe.incr(keys.INBOX_VERSION)
     if outcome in CLOSING:
+        pipe.hset(keys.callback(callback_id), "closed_at", round(now, 3))
         pipe.expire(keys.callback(callback_id), keep_seconds)
+        pipe.zadd(keys.CALLBACKS_CLOSED, {callback_id: now})
         pipe.zrem(keys.CALLBACKS_WAITING, callback_id)
         pipe.srem(keys.CALLBACKS_ESCALATED, callback_id)
         pipe.hdel(keys.contact(cb.person), "open_callback")
     pipe.execute()
+
+
+def release_claim(r: Redis, callback_id: str, who: str) -> bool:
+    """A claim given up: back to waiting, for anyone (only the claimer's own claim)."""
+    with r.pipeline() as pipe:
+        while True:
+            try:
+                pipe.watch(keys.callback(callback_id))
+                state, claimed_by = pipe.hmget(keys.callback(callback_id), "state", "claimed_by")
+                if state != CallbackState.CLAIMED.value.encode() or (claimed_by or b"").decode() != who:
+                    return False
+                pipe.multi()
+                pipe.hset(keys.callback(callback_id), mapping={"state": CallbackState.WAITING.value, "claimed_by": ""})
+                pipe.incr(keys.INBOX_VERSION)
+                pipe.execute()
+                return True
+            except WatchError:
+                continue
+
+
+def closed_since(r: Redis, vault: Vault, since: float, limit: int = 200) -> list[Callback]:
+    """Closed call backs, newest first (their records expire with the retention period)."""
+    ids = [i.decode() for i in r.zrevrangebyscore(keys.CALLBACKS_CLOSED, "+inf", since, start=0, num=limit)]
+    return [cb for cb in (get(r, vault, i) for i in ids) if cb]
+
+
+def forget_closed_before(r: Redis, cutoff: float) -> int:
+    return r.zremrangebyscore(keys.CALLBACKS_CLOSED, "-inf", cutoff)
+
+
+def people_in_crisis(r: Redis) -> set[str]:
+    """Person keys with an open crisis flag."""
+    ids = r.zrange(keys.CRISIS_OPEN, 0, -1)
+    pipe = r.pipeline(transaction=False)
+    for flag_id in ids:
+        pipe.hget(keys.crisis_flag(flag_id.decode()), "person")
+    return {p.decode() for p in pipe.execute() if p}
 
 
 def crisis_flags(r: Redis, vault: Vault) -> list[dict]:
@@ -113,11 +165,12 @@ def crisis_flags(r: Redis, vault: Vault) -> list[dict]:
         h = {k.decode(): v.decode() for k, v in r.hgetall(keys.crisis_flag(flag_id)).items()}
         if h:
             flags.append({"id": flag_id, "person": h["person"], "created_at": float(h["created_at"]),
-                          "body": vault.decrypt(h["body"])})
+                          "body": vault.decrypt(h["body"]), "sid": h.get("sid", flag_id)})
     return flags
 
 
-def resolve_crisis(r: Redis, flag_id: str, who: str, now: float, keep_seconds: int) -> bool:
+def resolve_crisis(r: Redis, flag_id: str, who: str, now: float, keep_seconds: int,
+                   outcome: CrisisOutcome = CrisisOutcome.OTHER) -> bool:
     """Only an open flag that still exists (an erasure meanwhile is not undone)."""
     with r.pipeline() as pipe:
         while True:
@@ -127,7 +180,9 @@ def resolve_crisis(r: Redis, flag_id: str, who: str, now: float, keep_seconds: i
                     return False
                 pipe.multi()
                 pipe.zrem(keys.CRISIS_OPEN, flag_id)
-                pipe.hset(keys.crisis_flag(flag_id), mapping={"resolved_by": who, "resolved_at": now})
+                pipe.incr(keys.INBOX_VERSION)
+                pipe.hset(keys.crisis_flag(flag_id), mapping={"resolved_by": who, "resolved_at": now,
+                                                              "outcome": outcome.value})
                 pipe.expire(keys.crisis_flag(flag_id), keep_seconds)
                 pipe.execute()
                 return True

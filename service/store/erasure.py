@@ -97,9 +97,10 @@ def _provider_sids(r, records: list[str]) -> list[str]:
 
 def _delete_records(pipe, pk: str, records: list[str], inbound_sids: list[str], sent_sids: list[str]) -> None:
     ids = [k.rsplit(":", 1)[1] for k in records]
-    pipe.delete(keys.transcript(pk), keys.replies(pk), keys.replies(pk, True), keys.records(pk), *records,
-                *(keys.inbound(s) for s in inbound_sids), *(keys.provider_sid(s) for s in sent_sids))
-    for queue in (keys.CALLBACKS_WAITING, keys.CRISIS_OPEN, keys.ALERTS_PENDING, keys.RECENT, keys.FIRST_SEEN):
+    pipe.delete(keys.transcript(pk), keys.replies(pk), keys.replies(pk, True), keys.records(pk), keys.notes(pk),
+                *records, *(keys.inbound(s) for s in inbound_sids), *(keys.provider_sid(s) for s in sent_sids))
+    for queue in (keys.CALLBACKS_WAITING, keys.CALLBACKS_CLOSED, keys.CRISIS_OPEN, keys.ALERTS_PENDING, keys.RECENT,
+                  keys.FIRST_SEEN, keys.HOLDS):
         pipe.zrem(queue, pk, *ids)
     if ids:
         pipe.srem(keys.CALLBACKS_ESCALATED, *ids)

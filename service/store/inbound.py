@@ -7,7 +7,7 @@ from redis import Redis
 
 from flows.engine import Consent, Texter
 from service.privacy import Vault
-from service.store import conversations, keys, people
+from service.store import conversations, holds, keys, people
 
 HOUR = 3600
 DAY = 86400
@@ -54,17 +54,19 @@ def _read_state(pipe, pk: str, now: float):
     pipe.get(keys.FLOWS_PUBLISHED)
     pipe.hgetall(keys.SETTINGS)
     pipe.hmget(keys.contact(pk), "consent", "followups", "phone", "undeliverable", "open_callback", "last_seen",
-               "consent_at", conversations.FIELD, people.LANGUAGE)
+               "consent_at", conversations.FIELD, people.LANGUAGE, holds.FIELD)
     for crisis in (False, True):
         pipe.zcount(keys.replies(pk, crisis), now - HOUR, "+inf")
     return pipe
 
 
 def _state(vault: Vault, version, tuned, contact, replies, crisis_replies) -> State:
-    consent, pending, phone, undeliverable, open_callback, last_seen, consent_at, conversation, language = contact
+    consent, pending, phone, undeliverable, open_callback, last_seen, consent_at, conversation, language, held_by \
+        = contact
     texter = Texter(Consent(consent.decode()) if consent else Consent.SUBSCRIBED, consent is None,
                     replies, crisis_replies, callback_open=open_callback is not None,
-                    conversation=conversations.decode(conversation), language=people.language_of(vault, language))
+                    conversation=conversations.decode(conversation), language=people.language_of(vault, language),
+                    held=held_by is not None)
     state = State(texter, tuple(pending.decode().split()) if pending else (), phone is not None,
                   undeliverable is not None, int(version) if version else None,
                   {k.decode(): v.decode() for k, v in tuned.items()},

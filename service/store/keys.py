@@ -35,6 +35,11 @@ def provider_erasure(work_id: str) -> str:
     return f"sms:erasure:{work_id}"
 
 
+def notes(pk: str) -> str:
+    """Staff notes about a person (encrypted, with author and time)."""
+    return f"sms:notes:{pk}"
+
+
 def replies(pk: str, crisis: bool = False) -> str:
     return f"sms:{'crisis-replies' if crisis else 'replies'}:{pk}"
 
@@ -89,6 +94,11 @@ def early_status(sid: str) -> str:
 CALLBACKS_WAITING = "sms:callbacks:waiting"  # open requests (waiting or claimed), by request time
 CALLBACKS_ESCALATED = "sms:callbacks:escalated"
 CRISIS_OPEN = "sms:crisis:open"
+CALLBACKS_CLOSED = "sms:callbacks:closed"  # closed requests by closing time (their records expire by TTL)
+
+# the staff inbox
+HOLDS = "sms:holds"  # person key -> time of the holder's latest action: conversations staff took over
+INBOX_VERSION = "sms:inbox:version"  # bumped by every change an open inbox shows: its pages poll it
 
 
 def callback(callback_id: str) -> str:

@@ -26,6 +26,7 @@ class OutState(str, Enum):
 class Kind(str, Enum):
     FOLLOWUP = "followup"
     ALERT = "alert"
+    REPLY = "reply"  # written by a staff member
 
 
 # Twilio MessageStatus order; a callback may only move a message forward.

@@ -12,6 +12,7 @@ from service.store import conversations, followups, keys, people, scripts
 ENCRYPTED = {
     keys.contact("*"): ("hash", ("phone", people.LANGUAGE, conversations.VAR_PREFIX + "*")),  # "*": any var:<name>
     keys.transcript("*"): ("list", "transcript"),
+    keys.notes("*"): ("list", "plain"),
     keys.callback("*"): ("hash", ("phone", "notes")),
     keys.crisis_flag("*"): ("hash", ("phone", "body")),
     keys.message("*"): ("hash", ("to", "body")),
@@ -74,8 +75,9 @@ def rekey_batch(r: Redis, vault: Vault, cursor: int, in_flight: set[str], tally:
 def rekey(client, old: str, new: str, now: float):
     """On a client, the outcome ('moved', 'absent', 'conflict'); on a pipeline, queued."""
     pair = [f(pk) for pk in (old, new) for f in (keys.contact, keys.transcript, keys.consent_log, keys.records,
-                                                 keys.replies, lambda p: keys.replies(p, True), keys.tombstone)]
-    result = scripts.run(client, "rekey_person", [*pair, keys.RECENT, keys.FIRST_SEEN, keys.FOLLOWUPS_DUE],
+                                                 keys.replies, lambda p: keys.replies(p, True), keys.tombstone,
+                                                 keys.notes)]
+    result = scripts.run(client, "rekey_person", [*pair, keys.RECENT, keys.FIRST_SEEN, keys.FOLLOWUPS_DUE, keys.HOLDS],
                          [old, new, followups.FIELD, now])
     return result.decode() if isinstance(result, bytes) else result
 

@@ -1,21 +1,22 @@
 -- Moves one person from an old person key to a new one (PHONE_HASH_KEY rotation), atomically, so a
 -- text arriving meanwhile sees the person either all before or all after the move.
--- KEYS[1..7]: the old person's contact, transcript, consent trail, records index, replies, crisis
--- replies, tombstone; KEYS[8..14]: the same for the new key; KEYS[15]: recent list; KEYS[16]: oldest-
--- record index; KEYS[17]: the follow-ups due set.
+-- KEYS[1..8]: the old person's contact, transcript, consent trail, records index, replies, crisis
+-- replies, tombstone, staff notes; KEYS[9..16]: the same for the new key; KEYS[17]: recent list;
+-- KEYS[18]: oldest-record index; KEYS[19]: the follow-ups due set; KEYS[20]: held conversations.
 -- ARGV[1]: old person key; ARGV[2]: new person key; ARGV[3]: the contact field listing pending
 -- follow-up ids (each starts with the person key); ARGV[4]: now.
 -- Returns 'moved', 'absent' (nothing under the old key) or 'conflict' (both keys hold a contact).
-if redis.call('EXISTS', KEYS[1]) == 1 and redis.call('EXISTS', KEYS[8]) == 1 then return 'conflict' end
+local N = 8
+if redis.call('EXISTS', KEYS[1]) == 1 and redis.call('EXISTS', KEYS[N + 1]) == 1 then return 'conflict' end
 local moved = false
-for i = 1, 7 do
+for i = 1, N do
   if redis.call('EXISTS', KEYS[i]) == 1 then
-    redis.call('RENAME', KEYS[i], KEYS[i + 7])
+    redis.call('RENAME', KEYS[i], KEYS[i + N])
     moved = true
   end
 end
 -- the due set holds the bare person key for a question's timeout
-for _, index in ipairs({KEYS[15], KEYS[16], KEYS[17]}) do
+for _, index in ipairs({KEYS[2 * N + 1], KEYS[2 * N + 2], KEYS[2 * N + 3], KEYS[2 * N + 4]}) do
   local score = redis.call('ZSCORE', index, ARGV[1])
   if score then
     redis.call('ZREM', index, ARGV[1])
@@ -24,20 +25,20 @@ for _, index in ipairs({KEYS[15], KEYS[16], KEYS[17]}) do
   end
 end
 if not moved then return 'absent' end
-local pending = redis.call('HGET', KEYS[8], ARGV[3])
+local pending = redis.call('HGET', KEYS[N + 1], ARGV[3])
 if pending then
   local renamed = {}
   for id in string.gmatch(pending, '%S+') do
     local new_id = ARGV[2] .. string.sub(id, #ARGV[1] + 1)
-    local due = redis.call('ZSCORE', KEYS[17], id)
-    redis.call('ZREM', KEYS[17], id)
+    local due = redis.call('ZSCORE', KEYS[2 * N + 3], id)
+    redis.call('ZREM', KEYS[2 * N + 3], id)
     -- not in the due set: its job is queued under the old id, which will find nothing; due now instead
-    redis.call('ZADD', KEYS[17], due or ARGV[4], new_id)
+    redis.call('ZADD', KEYS[2 * N + 3], due or ARGV[4], new_id)
     table.insert(renamed, new_id)
   end
-  redis.call('HSET', KEYS[8], ARGV[3], table.concat(renamed, ' '))
+  redis.call('HSET', KEYS[N + 1], ARGV[3], table.concat(renamed, ' '))
 end
-for _, record in ipairs(redis.call('SMEMBERS', KEYS[11])) do
+for _, record in ipairs(redis.call('SMEMBERS', KEYS[N + 4])) do
   -- only the person's own records: a staff alert their text caused is listed too, but is nobody's
   if redis.call('HGET', record, 'person') == ARGV[1] then redis.call('HSET', record, 'person', ARGV[2]) end
 end

@@ -1,0 +1,135 @@
+"""Staff and the bot taking turns: a staff member texts a person back (which takes the conversation over),
+takes it over without writing, or hands it back; a hold nobody touched for HANDOFF_IDLE_HOURS goes back
+by itself. While a conversation is held the bot answers only STOP/START/HELP and crisis words (the
+engine), and its follow-ups and timeouts wait (the follow-up worker). Everything is audited."""
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from flows import schedule
+from service import queues
+from service.phone import recipient_zones
+from service.runtime import Services
+from service.store import accounts, followups, holds, inbox, keys, messages, people
+from service.store.messages import Kind
+
+MAX_REPLY = 1600  # Twilio's limit for one message body
+NONCE = re.compile(r"^[a-f0-9]{16,32}$")
+JUST_WROTE = 3600  # a reply within this long of their last message is an answer, not a cold text
+
+
+class ReplyRefused(ValueError):
+    """A reply that must not be sent, with the reason staff read."""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    phone: str
+    consent: str
+    undeliverable: bool
+    simulated: bool
+
+
+def recipient(svc: Services, pk: str) -> Recipient | None:
+    phone, consent, undeliverable, simulated = svc.redis.hmget(keys.contact(pk), "phone", "consent", "undeliverable",
+                                                               "simulated")
+    if phone is None:
+        return None
+    return Recipient(svc.vault.decrypt(phone), (consent or b"subscribed").decode(), undeliverable is not None,
+                     simulated is not None)
+
+
+def why_not(person: Recipient | None) -> str | None:
+    """Why this person can't be texted now, in words staff read; None when they can."""
+    if person is None:
+        return "There is no number on file for this person any more (their data was deleted)."
+    if person.consent == "opted_out":
+        return "They opted out (STOP): no texts may be sent until they text START."
+    if person.undeliverable:
+        return "Their number can't receive texts (the carrier refused it): call them instead."
+    return None
+
+
+def outside_hours(svc: Services, pk: str, person: Recipient) -> str | None:
+    """Their local time when it is outside the send hours and they haven't written in the last hour (a
+    cold text at 3 a.m. needs a confirmation; an answer to someone who just wrote does not)."""
+    if person.simulated:
+        return None
+    now, config = svc.now(), svc.current_config()
+    zones = recipient_zones(person.phone, config.timezone)
+    last = svc.redis.zscore(keys.RECENT, pk) or 0
+    if schedule.in_window(config.send_rules(), zones, now) or now - last < JUST_WROTE:
+        return None
+    return datetime.fromtimestamp(now, zones[0]).strftime("%I:%M %p %Z").lstrip("0")
+
+
+def reply(svc: Services, pk: str, who: str, text: str, nonce: str) -> str:
+    """Queue a staff member's text to the person (once per nonce: a double click sends one) and hold the
+    conversation for them; returns the message id. ReplyRefused when it must not go."""
+    text = text.strip()
+    if not text:
+        raise ReplyRefused("Write the text first.")
+    if len(text) > MAX_REPLY:
+        raise ReplyRefused(f"A text can be at most {MAX_REPLY} characters (this one has {len(text)}).")
+    if not NONCE.match(nonce or ""):
+        raise ReplyRefused("The form was incomplete: reload the page and send again.")
+    mid = f"reply_{nonce}"
+    if messages.exists(svc.redis, mid):
+        return mid  # sent already (a second click, a resubmitted form)
+    person = recipient(svc, pk)
+    reason = why_not(person)
+    if reason:
+        raise ReplyRefused(reason)
+    now = svc.now()
+    pipe = svc.redis.pipeline()
+    messages.create(pipe, svc.vault, mid, person.phone, text, Kind.REPLY, pk, now, person.simulated)
+    people.record_exchange(pipe, svc.vault, pk, [("out", text, mid, f"staff:{who}")], now)
+    holds.take(pipe, pk, who, now)
+    queues.promise(pipe, "send_reply", mid, now)  # a crash before the job exists: the sweeper enqueues it
+    pipe.execute()
+    queues.enqueue_replies(svc.redis, [mid], now)
+    accounts.audit(svc.redis, who, "reply", f"{pk} {mid}", now=now)
+    return mid
+
+
+def take_over(svc: Services, pk: str, who: str) -> None:
+    pipe = svc.redis.pipeline()
+    holds.take(pipe, pk, who, svc.now())
+    pipe.execute()
+    accounts.audit(svc.redis, who, "take_over", pk, now=svc.now())
+
+
+def touch(svc: Services, pk: str, who: str) -> None:
+    """A staff action on a held conversation (a note, a reveal): the hold is not idle."""
+    if holds.holder(svc.redis, pk):
+        pipe = svc.redis.pipeline()
+        holds.take(pipe, pk, holds.holder(svc.redis, pk), svc.now())
+        pipe.execute()
+
+
+def hand_back(svc: Services, pk: str, who: str, action: str = "hand_back") -> None:
+    """The bot answers again; what waited while held is due now (the worker drops what is past its
+    horizon), what is due later keeps its time."""
+    now, r = svc.now(), svc.redis
+    soon = now + holds.RECHECK_SECONDS
+    pending = followups.pending_of(r, pk)
+    pipe = r.pipeline()
+    holds.release(pipe, pk)
+    for fid, due in followups.due_times(r, pending).items():
+        if due <= soon:
+            followups.defer(pipe, fid, now)
+    timeout = followups.timeout_of(r, pk)
+    if timeout is not None and timeout <= soon:
+        followups.set_timeout(pipe, pk, now)
+    inbox.changed(pipe)
+    pipe.execute()
+    accounts.audit(r, who, action, pk, now=now)
+
+
+def release_idle(svc: Services) -> int:
+    """Holds with no staff action for HANDOFF_IDLE_HOURS go back to the bot."""
+    cutoff = svc.now() - svc.current_config().handoff_idle_hours * 3600
+    idle = holds.idle_since(svc.redis, cutoff)
+    for pk in idle:
+        hand_back(svc, pk, "system", "hold_released_idle")
+    return len(idle)

@@ -1,0 +1,85 @@
+"""The staff inbox: who wrote lately (newest first, from the contact index), how many of their messages
+no staff member has opened yet, and one counter that every change an open inbox shows bumps, so open
+pages poll one key with a conditional GET."""
+from dataclasses import dataclass
+
+from redis import Redis
+
+from service.privacy import Vault
+from service.store import callbacks, holds, keys, people
+
+UNREAD = "unread"  # contact field: messages since a staff member last opened the conversation
+
+
+@dataclass(frozen=True)
+class Row:
+    pk: str
+    phone: str
+    last_at: float
+    unread: int
+    consent: str
+    language: str
+    held_by: str
+    open_callback: bool
+    crisis: bool
+
+
+def arrived(pipe, pk: str) -> None:
+    """A message from the person: one more unread, and open inboxes refresh."""
+    pipe.hincrby(keys.contact(pk), UNREAD, 1)
+    pipe.incr(keys.INBOX_VERSION)
+
+
+def changed(pipe) -> None:
+    pipe.incr(keys.INBOX_VERSION)
+
+
+def version(r: Redis) -> int:
+    return int(r.get(keys.INBOX_VERSION) or 0)
+
+
+def opened(r: Redis, pk: str) -> None:
+    """A staff member opened the conversation: nothing unread."""
+    pipe = r.pipeline()
+    pipe.hdel(keys.contact(pk), UNREAD)
+    pipe.incr(keys.INBOX_VERSION)
+    pipe.execute()
+
+
+def page(r: Redis, vault: Vault, start: int, count: int, only: set[str] | None = None) -> tuple[list[Row], int]:
+    """Rows start..start+count of everyone by latest message (or of `only` those person keys), and the
+    number of people in the list."""
+    if only is None:
+        found = r.zrevrange(keys.RECENT, start, start + count - 1, withscores=True)
+        total = r.zcard(keys.RECENT)
+    else:
+        scores = r.zmscore(keys.RECENT, sorted(only)) if only else []
+        ranked = sorted(((pk.encode(), s) for pk, s in zip(sorted(only), scores) if s is not None),
+                        key=lambda x: -x[1])
+        found, total = ranked[start:start + count], len(ranked)
+    return rows(r, vault, [(pk.decode(), score) for pk, score in found]), total
+
+
+def rows(r: Redis, vault: Vault, found: list[tuple[str, float]]) -> list[Row]:
+    pipe = r.pipeline(transaction=False)
+    for pk, _ in found:
+        pipe.hmget(keys.contact(pk), "phone", UNREAD, "consent", people.LANGUAGE, holds.FIELD, "open_callback")
+    crisis_people = callbacks.people_in_crisis(r)
+    out = []
+    for (pk, score), (phone, unread, consent, language, held_by, callback) in zip(found, pipe.execute()):
+        if phone is None:
+            continue  # erased meanwhile
+        out.append(Row(pk, vault.decrypt(phone), score, int(unread or 0), (consent or b"subscribed").decode(),
+                       people.language_of(vault, language), (held_by or b"").decode(), callback is not None,
+                       pk in crisis_people))
+    return out
+
+
+def everyone_matching(r: Redis, vault: Vault, last4: str, limit: int = 2000) -> set[str]:
+    """Person keys whose number ends with these digits, among the latest `limit` people (numbers are
+    encrypted: searching decrypts them, so it is bounded)."""
+    found = r.zrevrange(keys.RECENT, 0, limit - 1)
+    pipe = r.pipeline(transaction=False)
+    for pk in found:
+        pipe.hget(keys.contact(pk.decode()), "phone")
+    return {pk.decode() for pk, phone in zip(found, pipe.execute()) if phone and vault.decrypt(phone).endswith(last4)}

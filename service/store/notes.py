@@ -1,0 +1,21 @@
+"""Staff notes about a person: encrypted like every personal datum, each with its author and time, and
+optionally what it is about (a crisis, a call back)."""
+import json
+
+from redis import Redis
+
+from service.privacy import Vault
+from service.store import keys
+
+MAX_NOTES = 500
+
+
+def add(pipe, vault: Vault, pk: str, who: str, text: str, now: float, about: str = "") -> None:
+    entry = {"at": round(now, 3), "who": who, "text": text, **({"about": about} if about else {})}
+    pipe.rpush(keys.notes(pk), vault.encrypt(json.dumps(entry)))
+    pipe.ltrim(keys.notes(pk), -MAX_NOTES, -1)
+
+
+def of(r: Redis, vault: Vault, pk: str) -> list[dict]:
+    """Oldest first."""
+    return [json.loads(vault.decrypt(raw)) for raw in r.lrange(keys.notes(pk), 0, -1)]
