@@ -88,6 +88,15 @@ def _time(hour: str, minute: str) -> time:
     return time(h, m)
 
 
+def callback_due(local: datetime, hours: WeeklyHours, within_minutes: int) -> datetime | None:
+    """The moment the call back promise runs out: `within_minutes` from now if staff are in, else from when
+    they open (what callback_eta told the texter); None when the hours never open."""
+    if hours.open_throughout(local, timedelta(minutes=within_minutes)):
+        return local + timedelta(minutes=within_minutes)
+    opening = hours.next_opening(local)
+    return opening + timedelta(minutes=within_minutes) if opening else None
+
+
 SPANISH_DAYS = ("el lunes", "el martes", "el miércoles", "el jueves", "el viernes", "el sábado", "el domingo")
 
 

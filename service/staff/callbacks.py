@@ -1,28 +1,86 @@
-"""Call backs queue and crisis flags (staff)."""
+"""Crises and call backs (staff): one card per person, oldest first, crises on top. A crisis card shows
+the text and what we answered, an audited reveal of the number (then a tel: link and the reply box),
+notes, and Resolve with an outcome; a call back card shows the promised time (overdue highlighted),
+claim, release, an outcome picked on purpose (and confirmed), notes with author and time; closed call
+backs stay listed for the day and the week with their outcome and notes."""
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
+from flows.hours import callback_due
+from service import handoff
 from service.phone import mask
 from service.runtime import services
 from service.staff.auth import require
-from service.store import accounts, callbacks
+from service.store import accounts, callbacks, keys, notes, people
 from service.store.accounts import Role
-from service.store.callbacks import CallbackState
+from service.store.callbacks import Callback, CallbackState, CrisisOutcome
 
 bp = Blueprint("callbacks", __name__, url_prefix="/staff")
-OUTCOMES = (CallbackState.REACHED, CallbackState.NO_ANSWER, CallbackState.WRONG_NUMBER)
+OUTCOMES = {CallbackState.REACHED: "Reached them", CallbackState.NO_ANSWER: "No answer (back in the queue)",
+            CallbackState.WRONG_NUMBER: "Wrong number"}
+CRISIS_OUTCOMES = {CrisisOutcome.REACHED_SAFE: "Reached, and they are safe", CrisisOutcome.ADVISED_911: "Advised 911",
+                   CrisisOutcome.NO_ANSWER: "No answer", CrisisOutcome.OTHER: "Other (say what in a note)"}
+MAX_NOTE = 2000
+
+
+@dataclass
+class Card:
+    """Everything open about one person: their crisis messages and their call back, as one item."""
+    person: str
+    phone: str
+    since: float
+    crises: list = field(default_factory=list)
+    callback: Callback | None = None
+    notes: list = field(default_factory=list)
+    promised: float | None = None
+    overdue: bool = False
 
 
 @bp.get("/callbacks")
 @require(Role.STAFF)
 def queue():
-    return _render_queue(revealed=None)
+    return _render_queue()
 
 
-def _render_queue(revealed: str | None):
+def _render_queue(revealed: str | None = None, errors: dict | None = None, status: int = 200):
     svc = services()
-    items = callbacks.waiting(svc.redis, svc.vault)
-    return render_template("staff/callbacks.html", items=items, now=svc.now(), mask=mask, revealed=revealed,
-                           outcomes=OUTCOMES, flags=callbacks.crisis_flags(svc.redis, svc.vault))
+    cards = _cards(svc)
+    now = datetime.fromtimestamp(svc.now(), svc.config.timezone)
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    week = today - timedelta(days=today.weekday())
+    closed = callbacks.closed_since(svc.redis, svc.vault, week.timestamp())
+    return render_template("staff/callbacks.html", cards=cards, now=svc.now(), mask=mask, revealed=revealed,
+                           outcomes=OUTCOMES, crisis_outcomes=CRISIS_OUTCOMES, errors=errors or {},
+                           closed_today=[c for c in closed if c.closed_at >= today.timestamp()],
+                           closed_week=[c for c in closed if c.closed_at < today.timestamp()]), status
+
+
+def _cards(svc) -> list[Card]:
+    cards: dict[str, Card] = {}
+    for flag in callbacks.crisis_flags(svc.redis, svc.vault):
+        card = cards.setdefault(flag["person"], Card(flag["person"], "", flag["created_at"]))
+        card.crises.append({**flag, "answered": _answered(svc, flag)})
+    for cb in callbacks.waiting(svc.redis, svc.vault):
+        card = cards.setdefault(cb.person, Card(cb.person, cb.phone, cb.created_at))
+        card.callback, card.phone = cb, cb.phone
+        config = svc.current_config()
+        due = callback_due(datetime.fromtimestamp(cb.created_at, config.timezone), config.business_hours,
+                           config.callback_within_minutes)
+        card.promised = due.timestamp() if due else None
+        card.overdue = card.promised is not None and svc.now() > card.promised
+    for card in cards.values():
+        card.phone = card.phone or (people.phone_of(svc.redis, svc.vault, card.person) or "")
+        card.notes = notes.of(svc.redis, svc.vault, card.person)
+    return sorted(cards.values(), key=lambda c: (not c.crises, c.since))
+
+
+def _answered(svc, flag: dict) -> list[str]:
+    """What we texted back to the crisis message (its replies carry the message's sid)."""
+    prefix = flag["sid"] + "/"
+    return [m["body"] for m in people.transcript(svc.redis, svc.vault, flag["person"])
+            if m["dir"] == "out" and str(m.get("sid", "")).startswith(prefix)]
 
 
 @bp.post("/callbacks/<callback_id>/claim")
@@ -31,18 +89,33 @@ def claim(callback_id):
     svc = services()
     if not callbacks.claim_callback(svc.redis, callback_id, g.account.email, svc.now()):
         flash("Someone else claimed that call back first.")
+    else:
+        accounts.audit(svc.redis, g.account.email, "claim_callback", callback_id, now=svc.now())
     return redirect(url_for(".queue"))
 
 
-@bp.post("/callbacks/<callback_id>/reveal")
+@bp.post("/callbacks/<callback_id>/release")
 @require(Role.STAFF)
-def reveal(callback_id):
+def release(callback_id):
+    svc = services()
+    if callbacks.release_claim(svc.redis, callback_id, g.account.email):
+        accounts.audit(svc.redis, g.account.email, "release_callback", callback_id, now=svc.now())
+        flash("Released: the call back is waiting for anyone again.")
+    else:
+        flash("That call back is not claimed by you (any more).")
+    return redirect(url_for(".queue"))
+
+
+@bp.post("/people/<pk>/reveal")
+@require(Role.STAFF)
+def reveal(pk):
     """Numbers stay masked until a staff member asks; every reveal is audited."""
     svc = services()
-    if callbacks.get(svc.redis, svc.vault, callback_id) is None:
-        abort(404, "no such call back")
-    accounts.audit(svc.redis, g.account.email, "reveal_number", f"callback {callback_id}", now=svc.now())
-    return _render_queue(revealed=callback_id)  # shown in this answer only; a reload masks it again
+    if people.phone_of(svc.redis, svc.vault, pk) is None:
+        abort(404, "no such person (or their data was deleted)")
+    accounts.audit(svc.redis, g.account.email, "reveal_number", pk, now=svc.now())
+    handoff.touch(svc, pk, g.account.email)
+    return _render_queue(revealed=pk)  # shown in this answer only; a reload masks it again
 
 
 @bp.post("/callbacks/<callback_id>/outcome")
@@ -52,14 +125,16 @@ def outcome(callback_id):
     try:
         result = CallbackState(request.form.get("outcome", ""))
     except ValueError:
-        abort(400, "outcome must be reached, no_answer or wrong_number")
+        result = None
     if result not in OUTCOMES:
-        abort(400, "outcome must be reached, no_answer or wrong_number")
+        return _render_queue(errors={callback_id: "Pick what happened on the call."}, status=422)
     try:
         callbacks.record_outcome(svc.redis, svc.vault, callback_id, g.account.email, result,
-                                 request.form.get("note", "")[:2000], svc.now(), svc.config.retention_seconds)
+                                 request.form.get("note", "").strip()[:MAX_NOTE], svc.now(),
+                                 svc.config.retention_seconds)
     except KeyError:
         abort(404, "no such call back")
+    accounts.audit(svc.redis, g.account.email, "callback_outcome", f"{callback_id} {result.value}", now=svc.now())
     return redirect(url_for(".queue"))
 
 
@@ -67,8 +142,20 @@ def outcome(callback_id):
 @require(Role.STAFF)
 def resolve(flag_id):
     svc = services()
-    if not callbacks.resolve_crisis(svc.redis, flag_id, g.account.email, svc.now(),
-                                   svc.config.retention_seconds):
+    try:
+        result = CrisisOutcome(request.form.get("outcome", ""))
+    except ValueError:
+        return _render_queue(errors={flag_id: "Pick how the crisis ended."}, status=422)
+    note = request.form.get("note", "").strip()[:MAX_NOTE]
+    if result is CrisisOutcome.OTHER and not note:
+        return _render_queue(errors={flag_id: "Say what happened in the note."}, status=422)
+    person = svc.redis.hget(keys.crisis_flag(flag_id), "person")
+    if not callbacks.resolve_crisis(svc.redis, flag_id, g.account.email, svc.now(), svc.config.retention_seconds,
+                                    result):
         abort(404, "no such open crisis message")
-    accounts.audit(svc.redis, g.account.email, "resolve_crisis", flag_id, now=svc.now())
+    if person and note:
+        pipe = svc.redis.pipeline()
+        notes.add(pipe, svc.vault, person.decode(), g.account.email, note, svc.now(), f"crisis: {result.value}")
+        pipe.execute()
+    accounts.audit(svc.redis, g.account.email, "resolve_crisis", f"{flag_id} {result.value}", now=svc.now())
     return redirect(url_for(".queue"))

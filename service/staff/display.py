@@ -6,7 +6,8 @@ from flask import Flask
 
 from flows.checks import LANGUAGE_NAMES
 from service.runtime import services
-from service.store import keys, people
+from service.store import conversations, followups, keys, people
+from service.store.followups import FollowUpId
 
 
 def when(timestamp) -> str:
@@ -23,10 +24,54 @@ def when(timestamp) -> str:
 
 def language_of(svc, pk: str) -> str:
     """The language a person is texted in: the program's default unless they chose another."""
-    code = people.language_of(svc.vault, svc.redis.hget(keys.contact(pk), people.LANGUAGE)) \
-        or svc.flows().program.default_language
+    return language(people.language_of(svc.vault, svc.redis.hget(keys.contact(pk), people.LANGUAGE)))
+
+
+def language(code: str) -> str:
+    """"Spanish (es)"; "" is the program's default language."""
+    code = code or services().flows().program.default_language
     return f"{LANGUAGE_NAMES.get(code, code)} ({code})"
+
+
+def open_crises() -> int:
+    return services().redis.zcard(keys.CRISIS_OPEN)
+
+
+def pending_steps(svc, pk: str) -> list[dict]:
+    """What the bot will send this person later: follow-ups and the waiting question's timeout, each as
+    {"id", "step": FollowUpId, "due"}, soonest first."""
+    pending = followups.pending_of(svc.redis, pk)
+    due = followups.due_times(svc.redis, pending)
+    steps = [{"id": fid, "step": FollowUpId.parse(fid), "due": due.get(fid)} for fid in pending]
+    conversation = conversations.decode(svc.redis.hget(keys.contact(pk), conversations.FIELD))
+    timeout = followups.timeout_of(svc.redis, pk)
+    flow = svc.flows().flows.get(conversation.flow) if conversation else None
+    step = flow.steps.get(conversation.step) if flow else None
+    if timeout is not None and step is not None and step.timeout is not None:
+        steps.append({"id": pk, "step": FollowUpId(pk, flow.name, step.timeout.go, int(conversation.since)),
+                      "due": timeout})
+    return sorted(steps, key=lambda s: s["due"] or 0)
+
+
+def delivery(record: dict | None) -> str:
+    """An outbound text's delivery as staff read it: Twilio's status when it reported one, else ours."""
+    if not record:
+        return ""
+    state, status = record["state"], record["status"]
+    text = status or {"queued": "waiting to send", "sending": "sending", "sent": "sent"}.get(
+        state, state.replace("_", " "))
+    return f"{text} (error {record['code']})" if record.get("code") else text
+
+
+def iso(timestamp) -> str:
+    """ISO 8601 in the center's zone, for exports."""
+    if timestamp in (None, ""):
+        return ""
+    return datetime.fromtimestamp(float(timestamp), services().config.timezone).isoformat(timespec="seconds")
 
 
 def register(app: Flask) -> None:
     app.add_template_filter(when, "when")
+    app.add_template_filter(delivery, "delivery")
+    app.add_template_filter(language, "language")
+    app.add_template_global(open_crises, "open_crises")

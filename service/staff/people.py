@@ -27,18 +27,14 @@ def _person(pk: str) -> dict:
 @bp.get("/")
 @require(Role.STAFF)
 def index():
-    svc = services()
-    return render_template("staff/people.html", people=people.recent(svc.redis, svc.vault), mask=mask,
-                           now=svc.now())
+    return redirect(url_for("inbox.index"))
 
 
 @bp.get("/<pk>")
 @require(Role.STAFF)
 def show(pk):
-    person = _person(pk)
-    svc = services()
-    accounts.audit(svc.redis, g.account.email, "view_conversation", pk, now=svc.now())
-    return render_template("staff/person.html", person=person, mask=mask)
+    """The conversation page lives in the inbox now."""
+    return redirect(url_for("inbox.conversation", pk=pk))
 
 
 @bp.post("/<pk>/export")

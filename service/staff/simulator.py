@@ -13,7 +13,6 @@ from service.runtime import services
 from service.staff import display
 from service.staff.auth import require
 from service.store import conversations, followups, keys, outbox, people
-from service.store.followups import FollowUpId
 from service.store.accounts import Role
 
 bp = Blueprint("simulator", __name__, url_prefix="/staff/simulator")
@@ -35,15 +34,20 @@ def phone():
     number = _number()
     pk = svc.vault.person_key(number)
     sent = [m for m in outbox.read(svc.redis, svc.vault) if m["to"] == number]
-    pending = followups.pending_of(svc.redis, pk)
-    due = followups.due_times(svc.redis, pending)
-    steps = [{"id": fid, "step": FollowUpId.parse(fid), "due": due.get(fid)} for fid in pending]
     conversation = conversations.decode(svc.redis.hget(keys.contact(pk), conversations.FIELD))
-    timeout = _timeout(svc, pk, conversation)
     return render_template("staff/simulator.html", number=number, transcript=people.transcript(svc.redis, svc.vault, pk),
-                           outbox=sent, pending=steps + timeout, conversation=conversation,
+                           outbox=sent, pending=display.pending_steps(svc, pk), conversation=conversation,
                            remembered=conversations.variables(svc.redis, svc.vault, pk),
                            language=display.language_of(svc, pk), quick=_quick_words(svc))
+
+
+def _quick_words(svc) -> list[str]:
+    """The published keywords in every language, and the language commands, one click away."""
+    flows = svc.flows()
+    words = [flows.text(f.keyword, lang) for lang in flows.program.languages
+             for f in sorted(flows.flows.values(), key=lambda f: (f.menu or 999, f.name)) if f.menu is not None]
+    commands = ["ESPAÑOL", "ENGLISH"] if len(flows.program.languages) > 1 else []
+    return list(dict.fromkeys(words)) + commands
 
 
 def _quick_words(svc) -> list[str]:

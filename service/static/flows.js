@@ -1,6 +1,7 @@
-// The flows editor's live counter: under every text, its encoding and segments as it will be sent
-// (placeholders filled, Spanish plain when the program says so), with one-click GSM-7 replacement.
-const form = document.getElementById('flow-form');
+// The live counter of the flows editor and the reply box: under every text, its encoding and segments
+// as it will be sent (placeholders filled, Spanish plain when the program says so), with one-click GSM-7
+// replacement.
+const form = document.querySelector('[data-segments-url]');
 const token = document.querySelector('input[name=csrf_token]').value;
 const field = (name) => (document.querySelector(`[name='${name}']`) || {}).value || '';
 
@@ -25,7 +26,7 @@ async function count(area) {
     out.append(fix);
   }
 }
-document.querySelectorAll('textarea.sms').forEach((area) => {
+if (form) document.querySelectorAll('textarea.sms').forEach((area) => {
   count(area);
   area.addEventListener('input', () => count(area));
 });

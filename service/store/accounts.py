@@ -79,6 +79,25 @@ def _hash(password: str) -> str:
     return generate_password_hash(password)
 
 
+def exists(r: Redis, email: str) -> bool:
+    return bool(r.exists(keys.account(_email(email))))
+
+
+def listing(r: Redis) -> list[dict]:
+    """Every account (disabled ones too), by email: what the accounts page shows."""
+    found = sorted(k.decode() for k in r.scan_iter(match=keys.account("*"), count=500))
+    pipe = r.pipeline(transaction=False)
+    for key in found:
+        pipe.hmget(key, "email", "role", "disabled", "created_at")
+    return [{"email": e.decode(), "role": role.decode(), "disabled": bool(disabled), "created_at": float(created or 0)}
+            for e, role, disabled, created in pipe.execute() if e]
+
+
+def check_password(r: Redis, email: str, password: str) -> bool:
+    stored = r.hget(keys.account(email), "password")
+    return bool(stored) and check_password_hash(stored.decode(), password)
+
+
 def get(r: Redis, email: str) -> Account | None:
     """An enabled account (a disabled one is as good as gone)."""
     email_value, role, disabled = r.hmget(keys.account(email), "email", "role", "disabled")

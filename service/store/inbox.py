@@ -46,18 +46,27 @@ def opened(r: Redis, pk: str) -> None:
     pipe.execute()
 
 
-def page(r: Redis, vault: Vault, start: int, count: int, only: set[str] | None = None) -> tuple[list[Row], int]:
-    """Rows start..start+count of everyone by latest message (or of `only` those person keys), and the
-    number of people in the list."""
-    if only is None:
+def page(r: Redis, vault: Vault, start: int, count: int, only: set[str] | None = None,
+         skip: set[str] | None = None) -> tuple[list[Row], int]:
+    """Rows start..start+count of everyone by latest message (or of `only` those person keys; without
+    the `skip` ones), and the number of people in the list."""
+    if only is not None:
+        people_ = sorted(only - (skip or set()))
+        scores = r.zmscore(keys.RECENT, people_) if people_ else []
+        ranked = sorted(((pk, s) for pk, s in zip(people_, scores) if s is not None), key=lambda x: -x[1])
+        return rows(r, vault, ranked[start:start + count]), len(ranked)
+    total = r.zcard(keys.RECENT)
+    if not skip:
         found = r.zrevrange(keys.RECENT, start, start + count - 1, withscores=True)
-        total = r.zcard(keys.RECENT)
-    else:
-        scores = r.zmscore(keys.RECENT, sorted(only)) if only else []
-        ranked = sorted(((pk.encode(), s) for pk, s in zip(sorted(only), scores) if s is not None),
-                        key=lambda x: -x[1])
-        found, total = ranked[start:start + count], len(ranked)
-    return rows(r, vault, [(pk.decode(), score) for pk, score in found]), total
+        return rows(r, vault, [(pk.decode(), score) for pk, score in found]), total
+    # everyone but a few (the held ones): their ranks are known, so the page is one range read
+    skipped = sorted(rank for rank in (r.zrevrank(keys.RECENT, pk) for pk in skip) if rank is not None)
+    first = start  # the rank, in the whole list, of the page's first row
+    for rank in skipped:
+        first += rank <= first
+    found = [(pk.decode(), s) for pk, s in r.zrevrange(keys.RECENT, first, first + count + len(skipped) - 1,
+                                                       withscores=True) if pk.decode() not in skip]
+    return rows(r, vault, found[:count]), total - len(skipped)
 
 
 def rows(r: Redis, vault: Vault, found: list[tuple[str, float]]) -> list[Row]:

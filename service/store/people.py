@@ -102,9 +102,13 @@ def transcript(r: Redis, vault: Vault, pk: str) -> list[dict]:
     """Every message, oldest first. An entry is one exchange (a list) or, as first stored, one message."""
     out = []
     for raw in r.lrange(keys.transcript(pk), 0, -1):
-        entry = json.loads(vault.decrypt(entry_token(raw)))
-        out.extend(entry if isinstance(entry, list) else [entry])
+        out.extend(decode_entry(vault, raw))
     return sorted(out, key=lambda m: m["at"])  # a message replayed after an outage joins at its own time
+
+
+def decode_entry(vault: Vault, raw: bytes) -> list[dict]:
+    entry = json.loads(vault.decrypt(entry_token(raw)))
+    return entry if isinstance(entry, list) else [entry]
 
 
 def entry_token(raw: bytes) -> bytes:

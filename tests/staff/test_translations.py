@@ -94,7 +94,7 @@ def test_the_conversation_page_shows_the_language(admin_app, redis):
     Phone(admin_app.test_client(), "+16175550145").text("TRATAMIENTO")
     pk = svc_of(admin_app).vault.person_key("+16175550145")
     staff = login(admin_app, "staff")
-    page = staff.get(f"/staff/people/{pk}").get_data(as_text=True)
+    page = staff.get(f"/staff/people/{pk}", follow_redirects=True).get_data(as_text=True)
     assert '<strong id="language">Spanish (es)</strong>' in page
     assert "El tratamiento funciona" in page
 

@@ -50,7 +50,7 @@ def test_finished_records_expire_after_the_period(redis_url, redis, clock):
     [cb] = [k.decode().split(":")[-1] for k in redis.keys("sms:callback:*")]
     staff.post(f"/staff/callbacks/{cb}/claim", data={"csrf_token": staff.token})
     staff.post(f"/staff/callbacks/{cb}/outcome", data={"csrf_token": staff.token, "outcome": "reached"})
-    staff.post(f"/staff/crisis/{cb}/resolve", data={"csrf_token": staff.token})
+    staff.post(f"/staff/crisis/{cb}/resolve", data={"csrf_token": staff.token, "outcome": "advised_911"})
     assert 29 * DAY < redis.ttl(keys.callback(cb)) <= 30 * DAY
     assert 29 * DAY < redis.ttl(keys.crisis_flag(cb)) <= 30 * DAY
 

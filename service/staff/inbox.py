@@ -1,0 +1,200 @@
+"""The staff inbox (staff): everyone who wrote lately, one conversation at a time, texting people back,
+taking a conversation over from the bot and handing it back; live through a cheap conditional GET."""
+import secrets
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+
+from flows import gsm
+from service import handoff
+from service.phone import mask
+from service.runtime import services
+from service.staff import display
+from service.staff.auth import require
+from service.store import accounts, callbacks, conversations, holds, inbox, keys, notes, people
+from service.store.accounts import Role
+
+bp = Blueprint("inbox", __name__, url_prefix="/staff/inbox")
+PAGE = 25
+FILTERS = {"all": "Everyone", "mine": "Held by me", "unassigned": "Not held by anyone", "crisis": "Crisis open",
+           "callback": "Waiting for a call back"}
+MAX_NOTE = 2000
+
+
+@bp.get("/")
+@require(Role.STAFF)
+def index():
+    svc = services()
+    search = "".join(c for c in request.args.get("q", "") if c.isdigit())[-4:]
+    chosen = request.args.get("filter", "all") if request.args.get("filter") in FILTERS else "all"
+    number = max(1, int(request.args.get("p", "1")) if request.args.get("p", "1").isdigit() else 1)
+    only, skip = _filter(svc, chosen, search)
+    rows, total = inbox.page(svc.redis, svc.vault, (number - 1) * PAGE, PAGE, only, skip)
+    context = {"rows": rows, "last": {r.pk: _last_message(svc, r.pk) for r in rows}, "total": total, "page": number,
+               "pages": max(1, -(-total // PAGE)), "q": search, "filter": chosen, "filters": FILTERS,
+               "version": inbox.version(svc.redis), "mask": mask}
+    template = "staff/_inbox_rows.html" if request.args.get("fragment") else "staff/inbox.html"
+    return render_template(template, **context)
+
+
+def _filter(svc, chosen: str, search: str) -> tuple[set | None, set | None]:
+    """(only these people, or None for everyone; minus these)."""
+    only = inbox.everyone_matching(svc.redis, svc.vault, search) if search else None
+    held = holds.held(svc.redis)
+    if chosen == "mine":
+        mine = {pk for pk in held if holds.holder(svc.redis, pk) == g.account.email}
+        only = mine if only is None else only & mine
+    elif chosen == "crisis":
+        crisis = callbacks.people_in_crisis(svc.redis)
+        only = crisis if only is None else only & crisis
+    elif chosen == "callback":
+        waiting = {cb.person for cb in callbacks.waiting(svc.redis, svc.vault)}
+        only = waiting if only is None else only & waiting
+    return only, set(held) if chosen == "unassigned" else None
+
+
+def _last_message(svc, pk: str) -> dict | None:
+    raw = svc.redis.lindex(keys.transcript(pk), -1)
+    if raw is None:
+        return None
+    entry = people.decode_entry(svc.vault, raw)
+    return entry[-1] if entry else None
+
+
+@bp.get("/changes")
+@require(Role.STAFF)
+def changes():
+    """What open inbox and conversation pages poll: the inbox version as an ETag (304 when unchanged:
+    one GET and no rendering) and the number of open crises."""
+    svc = services()
+    version = inbox.version(svc.redis)
+    etag = f'"{version}"'
+    if request.headers.get("If-None-Match") == etag:
+        return Response(status=304, headers={"ETag": etag, "Cache-Control": "no-cache"})
+    body = {"version": version, "crisis": svc.redis.zcard(keys.CRISIS_OPEN)}
+    return body, 200, {"ETag": etag, "Cache-Control": "no-cache"}
+
+
+@bp.get("/<pk>")
+@require(Role.STAFF)
+def conversation(pk):
+    svc = services()
+    if not svc.redis.exists(keys.contact(pk)):
+        abort(404, "no such person (or their data was deleted)")
+    if not request.args.get("fragment"):
+        accounts.audit(svc.redis, g.account.email, "view_conversation", pk, now=svc.now())
+    inbox.opened(svc.redis, pk)
+    return _render(pk, "staff/_conversation.html" if request.args.get("fragment") else "staff/conversation.html")
+
+
+def _render(pk: str, template: str, status: int = 200, **extra):
+    svc = services()
+    person = handoff.recipient(svc, pk)
+    transcript = people.transcript(svc.redis, svc.vault, pk)
+    delivery = _delivery(svc, [m["sid"] for m in transcript if m["dir"] == "out"])
+    context = {"pk": pk, "person": person, "mask": mask, "transcript": transcript, "delivery": delivery,
+               "language": display.language_of(svc, pk), "holder": holds.holder(svc.redis, pk),
+               "history": people.consent_history(svc.redis, pk), "notes": notes.of(svc.redis, svc.vault, pk),
+               "pending": display.pending_steps(svc, pk), "refusal": handoff.why_not(person),
+               "conversation": conversations.decode(svc.redis.hget(keys.contact(pk), conversations.FIELD)),
+               "crises": [f for f in callbacks.crisis_flags(svc.redis, svc.vault) if f["person"] == pk],
+               "callback": _open_callback(svc, pk), "nonce": secrets.token_hex(16),
+               "version": inbox.version(svc.redis), "language_code": _language_code(svc, pk),
+               "plain_spanish": svc.flows().program.plain_spanish, **extra}
+    return render_template(template, **context), status
+
+
+def _language_code(svc, pk: str) -> str:
+    return people.language_of(svc.vault, svc.redis.hget(keys.contact(pk), people.LANGUAGE)) \
+        or svc.flows().program.default_language
+
+
+def _open_callback(svc, pk: str):
+    value = svc.redis.hget(keys.contact(pk), "open_callback")
+    return callbacks.get(svc.redis, svc.vault, value.decode()) if value else None
+
+
+def _delivery(svc, ids: list[str]) -> dict[str, dict]:
+    """Each outbound text sent through the API (follow-ups, staff replies): our state and Twilio's status."""
+    ids = [i for i in ids if "/" not in i]  # "SM.../0": answered in TwiML, Twilio reports nothing back
+    pipe = svc.redis.pipeline(transaction=False)
+    for mid in ids:
+        pipe.hmget(keys.message(mid), "state", "status", "error_code")
+    out = {}
+    for mid, (state, status, code) in zip(ids, pipe.execute()):
+        if state:
+            out[mid] = {"state": state.decode(), "status": (status or b"").decode(), "code": (code or b"").decode()}
+    return out
+
+
+@bp.post("/<pk>/reply")
+@require(Role.STAFF)
+def reply(pk):
+    svc = services()
+    text, nonce = request.form.get("text", "")[:handoff.MAX_REPLY * 2], request.form.get("nonce", "")
+    person = handoff.recipient(svc, pk)
+    if person is None:
+        abort(404, "no such person (or their data was deleted)")
+    text = gsm.as_sent(text, _language_code(svc, pk), svc.flows().program.plain_spanish)
+    late = handoff.outside_hours(svc, pk, person) if not handoff.why_not(person) else None
+    if late and request.form.get("confirm") != "late":
+        return _render(pk, "staff/conversation.html", 200, draft=text, nonce=nonce, late=late)
+    try:
+        handoff.reply(svc, pk, g.account.email, text, nonce)
+    except handoff.ReplyRefused as refused:
+        return _render(pk, "staff/conversation.html", 422, draft=text, nonce=nonce, reply_error=str(refused))
+    flash("Sent to the outbound queue. You hold this conversation now: the bot stays quiet until you hand it back.")
+    return redirect(url_for(".conversation", pk=pk))
+
+
+@bp.post("/<pk>/take")
+@require(Role.STAFF)
+def take(pk):
+    svc = services()
+    _exists(svc, pk)
+    handoff.take_over(svc, pk, g.account.email)
+    flash("You hold this conversation: the bot answers only STOP, START, HELP and crisis words.")
+    return redirect(url_for(".conversation", pk=pk))
+
+
+@bp.post("/<pk>/hand-back")
+@require(Role.STAFF)
+def hand_back(pk):
+    svc = services()
+    _exists(svc, pk)
+    handoff.hand_back(svc, pk, g.account.email)
+    flash("Handed back to the bot: its follow-ups resume.")
+    return redirect(url_for(".conversation", pk=pk))
+
+
+@bp.post("/<pk>/note")
+@require(Role.STAFF)
+def note(pk):
+    svc = services()
+    _exists(svc, pk)
+    text = request.form.get("note", "").strip()
+    if not text:
+        return _render(pk, "staff/conversation.html", 422, note_error="Write the note first.")
+    pipe = svc.redis.pipeline()
+    notes.add(pipe, svc.vault, pk, g.account.email, text[:MAX_NOTE], svc.now(), request.form.get("about", "")[:80])
+    inbox.changed(pipe)
+    pipe.execute()
+    handoff.touch(svc, pk, g.account.email)
+    accounts.audit(svc.redis, g.account.email, "add_note", pk, now=svc.now())
+    return redirect(url_for(".conversation", pk=pk) + "#notes")
+
+
+def _exists(svc, pk: str) -> None:
+    if not svc.redis.exists(keys.contact(pk)):
+        abort(404, "no such person (or their data was deleted)")
+
+
+@bp.post("/segments")
+@require(Role.STAFF)
+def segments():
+    """The reply box's live counter: encoding and segments as it will be sent."""
+    data = request.get_json(silent=True) or {}
+    sent = gsm.as_sent(str(data.get("text", ""))[:handoff.MAX_REPLY], str(data.get("language", "en"))[:5],
+                       data.get("plain_spanish", True) is not False)
+    info = gsm.segment_info(sent)
+    return {"encoding": info.encoding, "segments": info.segments, "units": info.units, "non_gsm": list(info.non_gsm),
+            "gsm": gsm.to_gsm7(str(data.get("text", ""))[:handoff.MAX_REPLY])}

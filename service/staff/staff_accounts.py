@@ -1,0 +1,122 @@
+"""Staff accounts (admin): create one with a temporary password shown once, change a role, disable or
+enable, reset a password (which ends that account's sessions); and, for everyone, changing one's own
+password. Every change is audited. `flask ops staff create` stays for the first admin."""
+import secrets
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+
+from service.runtime import services
+from service.staff.auth import require
+from service.store import accounts
+from service.store.accounts import Role
+
+bp = Blueprint("staff_accounts", __name__, url_prefix="/staff/accounts")
+ROLES = {Role.STAFF: "Staff: inbox, crises, call backs, simulator", Role.ADMIN: "Admin: everything",
+         Role.OPS: "Ops: queues and health only"}
+
+
+def _temporary() -> str:
+    return secrets.token_urlsafe(12)  # 16 characters: over the 12-character minimum
+
+
+def _page(status: int = 200, **extra):
+    svc = services()
+    return render_template("staff/accounts.html", accounts=accounts.listing(svc.redis), roles=ROLES,
+                           me=g.account.email, **extra), status
+
+
+@bp.get("/")
+@require(Role.ADMIN)
+def index():
+    return _page()
+
+
+@bp.post("/create")
+@require(Role.ADMIN)
+def create():
+    svc = services()
+    email, role = request.form.get("email", "").strip().lower(), request.form.get("role", "")
+    if role not in {r.value for r in Role}:
+        return _page(422, error="Pick a role.", email=email)
+    try:
+        if accounts.exists(svc.redis, email):
+            return _page(422, error=f"{email} has an account already: reset its password instead.", email=email)
+        password = _temporary()
+        accounts.create(svc.redis, email, password, Role(role), now=svc.now())
+    except ValueError as exc:
+        return _page(422, error=str(exc).capitalize() + ".", email=email)
+    accounts.audit(svc.redis, g.account.email, "create_account", f"{email} as {role}", now=svc.now())
+    return _page(created={"email": email, "password": password})
+
+
+@bp.post("/<email>/role")
+@require(Role.ADMIN)
+def role(email):
+    svc = services()
+    chosen = request.form.get("role", "")
+    if chosen not in {r.value for r in Role} or not accounts.exists(svc.redis, email):
+        return _page(422, error="Pick a role for an existing account.")
+    if email == g.account.email and chosen != Role.ADMIN.value:
+        return _page(422, error="You can't take away your own admin role: ask another admin.")
+    accounts.set_role(svc.redis, email, Role(chosen))
+    accounts.audit(svc.redis, g.account.email, "change_role", f"{email} to {chosen}", now=svc.now())
+    flash(f"{email} is now {chosen}.")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/<email>/disable")
+@require(Role.ADMIN)
+def disable(email):
+    return _set_disabled(email, True)
+
+
+@bp.post("/<email>/enable")
+@require(Role.ADMIN)
+def enable(email):
+    return _set_disabled(email, False)
+
+
+def _set_disabled(email: str, disabled: bool):
+    svc = services()
+    if not accounts.exists(svc.redis, email):
+        return _page(404, error="No such account.")
+    if email == g.account.email and disabled:
+        return _page(422, error="You can't disable your own account.")
+    accounts.set_disabled(svc.redis, email, disabled)
+    accounts.audit(svc.redis, g.account.email, "disable_account" if disabled else "enable_account", email,
+                   now=svc.now())
+    flash(f"{email} {'disabled: their sessions ended' if disabled else 'enabled'}.")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/<email>/reset")
+@require(Role.ADMIN)
+def reset(email):
+    svc = services()
+    if not accounts.exists(svc.redis, email):
+        return _page(404, error="No such account.")
+    password = _temporary()
+    accounts.set_password(svc.redis, email, password)
+    accounts.audit(svc.redis, g.account.email, "reset_password", email, now=svc.now())
+    return _page(created={"email": email, "password": password, "reset": True})
+
+
+@bp.route("/me", methods=["GET", "POST"])
+@require(None)
+def me():
+    """Change one's own password (it ends one's other sessions, and this one: sign in again)."""
+    if request.method == "GET":
+        return render_template("staff/password.html")
+    svc = services()
+    current, new, again = (request.form.get(k, "") for k in ("current", "new", "again"))
+    if not accounts.check_password(svc.redis, g.account.email, current):
+        return render_template("staff/password.html", error="The current password is wrong."), 422
+    if new != again:
+        return render_template("staff/password.html", error="The two new passwords differ."), 422
+    try:
+        accounts.set_password(svc.redis, g.account.email, new)
+    except ValueError as exc:
+        return render_template("staff/password.html", error=str(exc).capitalize() + "."), 422
+    accounts.audit(svc.redis, g.account.email, "change_own_password", now=svc.now())
+    flash("Password changed: sign in with the new one.")
+    return redirect(url_for("auth.login"))
