@@ -2,7 +2,7 @@
 taking a conversation over from the bot and handing it back; live through a cheap conditional GET."""
 import secrets
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from flows import gsm
 from service import handoff
@@ -18,6 +18,7 @@ PAGE = 25
 FILTERS = {"all": "Everyone", "mine": "Held by me", "unassigned": "Not held by anyone", "crisis": "Crisis open",
            "callback": "Waiting for a call back"}
 MAX_NOTE = 2000
+FRAGMENT_SECONDS = 1.0
 
 
 @bp.get("/")
@@ -27,13 +28,45 @@ def index():
     search = "".join(c for c in request.args.get("q", "") if c.isdigit())[-4:]
     chosen = request.args.get("filter", "all") if request.args.get("filter") in FILTERS else "all"
     number = max(1, int(request.args.get("p", "1")) if request.args.get("p", "1").isdigit() else 1)
+    if request.args.get("fragment"):  # the live refresh: at most one rendering a second per view and process
+        g.passive = True
+        version = inbox.version(svc.redis)
+        if request.headers.get("If-None-Match") == f'"{version}"':
+            return _live(None, version)
+        key = (search, chosen, number, g.account.email if chosen == "mine" else "")
+        cached = _fragments().get(key)
+        if not cached or svc.now() >= cached[0]:
+            cached = _fragments()[key] = (svc.now() + FRAGMENT_SECONDS, version,
+                                          _list(svc, search, chosen, number, "staff/_inbox_rows.html"))
+        return _live(cached[2], cached[1])
+    return _list(svc, search, chosen, number, "staff/inbox.html")
+
+
+def _live(html: str | None, version: int) -> Response:
+    """A live page's poll answered: 304 when nothing changed since `version`, else the part that changed.
+    The ETag is the version the part was rendered at (a part reused from a second ago is refreshed at the
+    next poll); the open crisis count rides along for the header."""
+    headers = {"ETag": f'"{version}"', "Cache-Control": "no-cache",
+               "X-Crisis-Count": str(services().redis.zcard(keys.CRISIS_OPEN))}
+    if html is None:
+        return Response(status=304, headers=headers)
+    return Response(html, headers=headers, mimetype="text/html")
+
+
+def _fragments() -> dict:
+    """Rendered inbox lists of this process, by view (the version changes with every text in a surge, so
+    a list is reused for a second: live pages stay within 2 s of the truth, and twenty open inboxes cost
+    one rendering a second, not twenty)."""
+    return current_app.extensions.setdefault("inbox_fragments", {})
+
+
+def _list(svc, search: str, chosen: str, number: int, template: str) -> str:
     only, skip = _filter(svc, chosen, search)
     rows, total = inbox.page(svc.redis, svc.vault, (number - 1) * PAGE, PAGE, only, skip)
-    context = {"rows": rows, "last": {r.pk: _last_message(svc, r.pk) for r in rows}, "total": total, "page": number,
-               "pages": max(1, -(-total // PAGE)), "q": search, "filter": chosen, "filters": FILTERS,
-               "version": inbox.version(svc.redis), "mask": mask}
-    template = "staff/_inbox_rows.html" if request.args.get("fragment") else "staff/inbox.html"
-    return render_template(template, **context)
+    default = svc.flows().program.default_language
+    return render_template(template, rows=rows, labels={r.pk: display.language(r.language or default) for r in rows},
+                           total=total, page=number, pages=max(1, -(-total // PAGE)), q=search, filter=chosen,
+                           filters=FILTERS, version=inbox.version(svc.redis), mask=mask)
 
 
 def _filter(svc, chosen: str, search: str) -> tuple[set | None, set | None]:
@@ -52,19 +85,12 @@ def _filter(svc, chosen: str, search: str) -> tuple[set | None, set | None]:
     return only, set(held) if chosen == "unassigned" else None
 
 
-def _last_message(svc, pk: str) -> dict | None:
-    raw = svc.redis.lindex(keys.transcript(pk), -1)
-    if raw is None:
-        return None
-    entry = people.decode_entry(svc.vault, raw)
-    return entry[-1] if entry else None
-
-
 @bp.get("/changes")
 @require(Role.STAFF)
 def changes():
-    """What open inbox and conversation pages poll: the inbox version as an ETag (304 when unchanged:
-    one GET and no rendering) and the number of open crises."""
+    """What other console pages poll for the header's crisis count: the inbox version as an ETag (304
+    when unchanged: one GET and no rendering) and the number of open crises."""
+    g.passive = True
     svc = services()
     version = inbox.version(svc.redis)
     etag = f'"{version}"'
@@ -80,10 +106,17 @@ def conversation(pk):
     svc = services()
     if not svc.redis.exists(keys.contact(pk)):
         abort(404, "no such person (or their data was deleted)")
-    if not request.args.get("fragment"):
-        accounts.audit(svc.redis, g.account.email, "view_conversation", pk, now=svc.now())
+    if request.args.get("fragment"):
+        g.passive = True
+        version = inbox.version(svc.redis)
+        if request.headers.get("If-None-Match") == f'"{version}"':
+            return _live(None, version)
+        inbox.opened(svc.redis, pk)
+        version = inbox.version(svc.redis)
+        return _live(_render(pk, "staff/_conversation.html")[0], version)
+    accounts.audit(svc.redis, g.account.email, "view_conversation", pk, now=svc.now())
     inbox.opened(svc.redis, pk)
-    return _render(pk, "staff/_conversation.html" if request.args.get("fragment") else "staff/conversation.html")
+    return _render(pk, "staff/conversation.html")
 
 
 def _render(pk: str, template: str, status: int = 200, **extra):

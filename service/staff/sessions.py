@@ -1,5 +1,6 @@
 """Flask's session, kept server-side (service/store/sessions.py): the cookie carries a random token
 only. Requests without the cookie (Twilio's, health checks, /metrics by token) never touch Redis."""
+from flask import g
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
@@ -44,7 +45,7 @@ class RedisSessions(SessionInterface):
             session.token = sessions.create(svc.redis, dict(session), now, limits)
             response.set_cookie(name, session.token, httponly=True, samesite="Lax",
                                 secure=self.get_cookie_secure(app), path=self.get_cookie_path(app))
-        else:
+        elif not g.get("passive"):  # a live page's background poll is not activity: the idle clock runs on
             sessions.save(svc.redis, session.token, dict(session), now, limits)  # idle clock restarts
 
 

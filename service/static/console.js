@@ -6,9 +6,11 @@ document.addEventListener('submit', (event) => {
   if (question && !window.confirm(question)) event.preventDefault();
 });
 
-// Live pages (the inbox, a conversation): poll the inbox version with a conditional GET every second
-// (a 304 costs the server one Redis GET); when it changed, fetch the page's list again and swap it in.
-// A new crisis shows a cue at the top (and a sound, if this browser asked for one).
+// Live pages (the inbox, a conversation): every second, ask for the page's changing part with the version
+// it shows (If-None-Match): a 304 costs the server one Redis read; otherwise the new part comes back and
+// is swapped in (not while the user is typing in it). Other pages ask only for the header's crisis count.
+// A new crisis shows a cue at the top (and a sound, if this browser asked for one). Polling is not
+// activity: an idle session still ends, and then polling stops and says so.
 const live = document.getElementById('live');
 const counter = document.getElementById('crisis-count');
 const sound = document.getElementById('crisis-sound');
@@ -27,38 +29,48 @@ function beep() {
   } catch (e) { /* no audio here */ }
 }
 
+function cue(text, href) {
+  const box = document.getElementById('live-cue');
+  box.hidden = false;
+  box.textContent = '';
+  const link = document.createElement('a'); link.href = href; link.textContent = text;
+  box.append(link);
+}
+
 function showCrises(count) {
-  if (!counter) return;
+  if (!counter || Number.isNaN(count)) return;
   counter.textContent = `${count} open cris${count === 1 ? 'is' : 'es'}`;
   counter.dataset.count = count;
   counter.classList.toggle('open', count > 0);
-  if (count > crises) {
-    const cue = document.getElementById('live-cue');
-    cue.hidden = false;
-    cue.innerHTML = '';
-    const link = document.createElement('a'); link.href = counter.href;
-    link.textContent = 'New crisis message: open the crises page';
-    cue.append(link);
-    beep();
-  }
+  if (count > crises) { cue('New crisis message: open the crises page', counter.href); beep(); }
   crises = count;
 }
 
 async function poll() {
+  const url = live ? live.dataset.fragment : counter.dataset.changes;
+  let response;
   try {
-    const changes = live ? live.dataset.changes : (counter && counter.dataset.changes);
-    const response = await fetch(changes, {headers: etag ? {'If-None-Match': etag} : {}, cache: 'no-store'});
-    if (response.status === 200) {
-      etag = response.headers.get('ETag');
-      const info = await response.json();
-      showCrises(info.crisis);
-      if (live && live.dataset.fragment) {
-        const page = await fetch(live.dataset.fragment, {cache: 'no-store'});
-        if (page.ok && !live.contains(document.activeElement)) live.innerHTML = await page.text();
-        else if (page.ok) live.dataset.stale = 'yes';
-      }
+    response = await fetch(url, {headers: etag ? {'If-None-Match': etag} : {}, cache: 'no-store', redirect: 'manual'});
+  } catch (e) {
+    setTimeout(poll, 1000); // offline for a moment: try again
+    return;
+  }
+  if (response.type === 'opaqueredirect' || response.status === 401 || response.status === 403) {
+    cue('Your session ended: reload the page to sign in again', window.location.href);
+    return;
+  }
+  if (response.status === 200) {
+    etag = response.headers.get('ETag');
+    if (live) {
+      showCrises(Number(response.headers.get('X-Crisis-Count')));
+      const html = await response.text();
+      if (!live.contains(document.activeElement)) live.innerHTML = html;
+    } else {
+      showCrises((await response.json()).crisis);
     }
-  } catch (e) { /* offline for a moment: the next poll tries again */ }
+  } else if (response.status === 304 && live) {
+    showCrises(Number(response.headers.get('X-Crisis-Count')));
+  }
   setTimeout(poll, 1000);
 }
 if (live || (counter && counter.dataset.changes)) setTimeout(poll, 1000);

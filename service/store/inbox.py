@@ -22,6 +22,7 @@ class Row:
     held_by: str
     open_callback: bool
     crisis: bool
+    last: dict | None = None  # their latest message, or our latest reply
 
 
 def arrived(pipe, pk: str) -> None:
@@ -39,11 +40,9 @@ def version(r: Redis) -> int:
 
 
 def opened(r: Redis, pk: str) -> None:
-    """A staff member opened the conversation: nothing unread."""
-    pipe = r.pipeline()
-    pipe.hdel(keys.contact(pk), UNREAD)
-    pipe.incr(keys.INBOX_VERSION)
-    pipe.execute()
+    """A staff member opened the conversation: nothing unread (open inboxes refresh only if there was)."""
+    if r.hdel(keys.contact(pk), UNREAD):
+        r.incr(keys.INBOX_VERSION)
 
 
 def page(r: Redis, vault: Vault, start: int, count: int, only: set[str] | None = None,
@@ -73,14 +72,17 @@ def rows(r: Redis, vault: Vault, found: list[tuple[str, float]]) -> list[Row]:
     pipe = r.pipeline(transaction=False)
     for pk, _ in found:
         pipe.hmget(keys.contact(pk), "phone", UNREAD, "consent", people.LANGUAGE, holds.FIELD, "open_callback")
+        pipe.lindex(keys.transcript(pk), -1)
+    read = pipe.execute()
     crisis_people = callbacks.people_in_crisis(r)
     out = []
-    for (pk, score), (phone, unread, consent, language, held_by, callback) in zip(found, pipe.execute()):
+    for (pk, score), (phone, unread, consent, language, held_by, callback), last in zip(found, read[::2], read[1::2]):
         if phone is None:
             continue  # erased meanwhile
+        latest = people.decode_entry(vault, last)[-1] if last else None
         out.append(Row(pk, vault.decrypt(phone), score, int(unread or 0), (consent or b"subscribed").decode(),
                        people.language_of(vault, language), (held_by or b"").decode(), callback is not None,
-                       pk in crisis_people))
+                       pk in crisis_people, latest))
     return out
 
 
