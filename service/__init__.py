@@ -1,7 +1,7 @@
 """SMS outreach service: `create_app()` builds everything; importing builds nothing."""
 from collections.abc import Mapping
 
-from flask import Flask, jsonify, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
@@ -65,6 +65,9 @@ def _http_error(exc: HTTPException):
     if isinstance(exc, CSRFError):
         exc.description = "the form expired or was not sent from this console; reload the page and try again"
     if request.path.startswith("/staff") and request.accept_mimetypes.accept_html:
+        if current_app.config.get("SURFACE") != "twilio":  # the console's pages exist: a page like theirs
+            return render_template("staff/error.html", error=exc, back=request.referrer
+                                   if (request.referrer or "").startswith(request.host_url) else None), exc.code
         return f"<!doctype html><title>{exc.code}</title><p>{exc.code} {exc.name}: {escape(exc.description)}</p>" \
                f'<p><a href="/staff/">Back to the console</a></p>', exc.code
     return jsonify(error=exc.name, detail=exc.description), exc.code

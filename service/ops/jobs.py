@@ -1,4 +1,6 @@
 """What ops see of RQ beyond the counts: workers, failed jobs, and requeue or delete of a failed job."""
+from datetime import timezone
+
 from redis import Redis
 from rq import Queue, Worker
 from rq.exceptions import NoSuchJobError
@@ -9,8 +11,10 @@ from service import queues
 
 
 def workers(r: Redis) -> list[dict]:
+    """Each worker; its last heartbeat as epoch seconds (RQ keeps naive UTC datetimes)."""
     return [{"name": w.name, "state": w.get_state(), "job": w.get_current_job_id() or "",
-             "heartbeat": w.last_heartbeat} for w in Worker.all(connection=r)]
+             "heartbeat": w.last_heartbeat.replace(tzinfo=timezone.utc).timestamp() if w.last_heartbeat else None}
+            for w in Worker.all(connection=r)]
 
 
 def failed_jobs(r: Redis, limit: int = 50) -> list[dict]:

@@ -28,9 +28,9 @@ def require(role: Role | None):
             if account is None:
                 session.clear()
                 return redirect(url_for("auth.login", next=request.path))
-            if role is not None and not account.may(role):
-                abort(403, "your role does not include this page")
             g.account = account
+            if role is not None and not account.may(role):
+                abort(403, f"this page is for {role.value} accounts, and yours is {account.role.value}")
             return view(*args, **kwargs)
         return wrapper
     return decorate
@@ -68,8 +68,8 @@ def logout():
 @bp.get("/")
 @require(None)
 def home():
-    return redirect(url_for("callbacks.queue" if g.account.may(Role.STAFF) else "ops.page"))
+    return redirect(url_for("inbox.index" if g.account.may(Role.STAFF) else "ops.page"))
 
 
 def _safe_next(target: str | None) -> str:
-    return target if target and target.startswith("/staff/") and "//" not in target else url_for("callbacks.queue")
+    return target if target and target.startswith("/staff/") and "//" not in target else url_for("inbox.index")

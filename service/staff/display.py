@@ -18,7 +18,14 @@ def when(timestamp) -> str:
     if 0 <= now - moment < 3600:
         minutes = int((now - moment) // 60)
         return "just now" if minutes == 0 else f"{minutes} min ago"
-    local = datetime.fromtimestamp(moment, svc.config.timezone)
+    return clock(timestamp)
+
+
+def clock(timestamp) -> str:
+    """Always the day and time ("Thu Nov 26, 5:42 PM"): for promises and deadlines."""
+    if timestamp in (None, ""):
+        return ""
+    local = datetime.fromtimestamp(float(timestamp), services().config.timezone)
     return local.strftime("%a %b %d, %I:%M %p").replace(" 0", " ")
 
 
@@ -71,7 +78,9 @@ def iso(timestamp) -> str:
 
 
 def register(app: Flask) -> None:
+    app.jinja_env.add_extension("jinja2.ext.do")  # the nav builds its lists with {% do %}
     app.add_template_filter(when, "when")
+    app.add_template_filter(clock, "clock")
     app.add_template_filter(delivery, "delivery")
     app.add_template_filter(language, "language")
     app.add_template_global(open_crises, "open_crises")

@@ -19,6 +19,8 @@ def secure(response):
     dashboard = request.path.startswith("/staff/rq")
     if dashboard and response.mimetype == "application/json":
         _escape_json(response)
+    if dashboard and response.mimetype == "text/html" and not response.direct_passthrough:
+        _back_link(response)
     response.headers["Content-Security-Policy"] = _dashboard_policy(response) if dashboard else POLICY
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -36,6 +38,19 @@ def _dashboard_policy(response) -> str:
                       for body in INLINE_SCRIPT.findall(response.get_data()))
     return POLICY.replace("script-src 'self'", f"script-src 'self' {hashes}").replace(
         "style-src 'self'", "style-src 'self' 'unsafe-inline'")
+
+
+BODY = re.compile(rb"<body[^>]*>")
+BACK = (b'<p style="margin:0;padding:.5rem 1rem;background:#1f4e5f"><a href="/staff/ops" style="color:#fff">'
+        b'Back to the console (Ops)</a></p>')
+
+
+def _back_link(response) -> None:
+    """rq-dashboard's pages have no way back to the console: one is added at the top."""
+    data = response.get_data()
+    found = BODY.search(data)
+    if found:
+        response.set_data(data[:found.end()] + BACK + data[found.end():])
 
 
 def _escape_json(response) -> None:

@@ -8,7 +8,7 @@ from service.phone import mask
 from service.runtime import services
 from service.staff import display
 from service.staff.auth import require
-from service.store import accounts, followups, people
+from service.store import accounts, followups, notes, people
 from service.store.accounts import Role
 
 bp = Blueprint("people", __name__, url_prefix="/staff/people")
@@ -43,8 +43,17 @@ def export(pk):
     person = _person(pk)
     svc = services()
     accounts.audit(svc.redis, g.account.email, "export_person", pk, now=svc.now())
-    return Response(json.dumps(person, indent=2), mimetype="application/json",
+    return Response(json.dumps(_exported(person, notes.of(svc.redis, svc.vault, pk)), indent=2, ensure_ascii=False),
+                    mimetype="application/json",
                     headers={"Content-Disposition": f"attachment; filename=person-{pk}.json"})
+
+
+def _exported(person: dict, staff_notes: list[dict]) -> dict:
+    """What an export holds, with ISO 8601 times in the center's zone."""
+    def timed(entries):
+        return [{**e, "at": display.iso(e.get("at"))} for e in entries]
+    return {**person, "transcript": timed(person["transcript"]), "history": timed(person["history"]),
+            "notes": timed(staff_notes)}
 
 
 @bp.post("/<pk>/delete")
