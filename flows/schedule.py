@@ -37,6 +37,7 @@ class Timing(str, Enum):
 class Slot:
     timing: Timing
     at: float | None = None
+    held: str = ""  # why LATER: "weekly_cap" (the week's texts are used up) or "send_hours" (the window is closed)
 
 
 def jitter(fid: str) -> int:
@@ -96,5 +97,5 @@ def next_slot(rules: SendRules, zones: tuple[ZoneInfo, ...], scheduled_at: float
     if due > scheduled_at + rules.horizon_days * DAY:
         return Slot(Timing.EXPIRED)
     if due > now + 1:
-        return Slot(Timing.LATER, due)
+        return Slot(Timing.LATER, due, "weekly_cap" if earliest > now else "send_hours")
     return Slot(Timing.NOW)

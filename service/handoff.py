@@ -10,7 +10,7 @@ from flows import schedule
 from service import queues
 from service.phone import recipient_zones
 from service.runtime import Services
-from service.store import accounts, followups, holds, inbox, keys, messages, people
+from service.store import accounts, daily, followups, holds, inbox, keys, messages, people
 from service.store.messages import Kind
 
 MAX_REPLY = 1600  # Twilio's limit for one message body
@@ -82,7 +82,10 @@ def reply(svc: Services, pk: str, who: str, text: str, nonce: str) -> str:
         raise ReplyRefused(reason)
     now = svc.now()
     pipe = svc.redis.pipeline()
-    messages.create(pipe, svc.vault, mid, person.phone, text, Kind.REPLY, pk, now, person.simulated)
+    day = daily.day_of(now, svc.current_config().timezone)
+    messages.create(pipe, svc.vault, mid, person.phone, text, Kind.REPLY, pk, now, person.simulated, day)
+    if not person.simulated:
+        daily.count(pipe, day, "staff_replies")
     people.record_exchange(pipe, svc.vault, pk, [("out", text, mid, f"staff:{who}")], now)
     holds.take(pipe, pk, who, now)
     queues.promise(pipe, "send_reply", mid, now)  # a crash before the job exists: the sweeper enqueues it

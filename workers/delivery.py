@@ -4,7 +4,7 @@ import time
 
 from flows import schedule
 from service.phone import recipient_zones
-from service.store import messages, people
+from service.store import daily, messages, people
 from service.store.messages import Kind, OutState, SendClaim
 from workers.runtime import Runtime
 from workers.sender import Failure, SendError
@@ -112,6 +112,7 @@ def _stop_texting(rt: Runtime, person: str, failure: Failure, mid: str) -> None:
     if not person:
         return
     if failure is Failure.OPTED_OUT:
-        people.carrier_opt_out(rt.svc.redis, person, mid, rt.svc.now())
+        now = rt.svc.now()
+        people.carrier_opt_out(rt.svc.redis, person, mid, now, daily.day_of(now, rt.svc.current_config().timezone))
     elif failure is Failure.UNDELIVERABLE:
         people.mark_undeliverable(rt.svc.redis, person, rt.svc.now())

@@ -10,11 +10,11 @@ from redis import WatchError
 from flows import schedule
 from flows.alerts import TEXTS, Alert
 from flows.engine import Consent, Decision, Texter, send_step
-from flows.hours import parse_weekly
+from flows.hours import callback_due, parse_weekly
 from flows.schedule import SendRules, Timing
 from service import planning, queues
 from service.phone import recipient_zones
-from service.store import callbacks, conversations, flowdocs, followups, holds, inbox, keys, messages, people
+from service.store import callbacks, conversations, daily, flowdocs, followups, holds, inbox, keys, messages, people
 from service.store.followups import FollowUpId
 from service.store.messages import Kind
 from workers.delivery import deliver
@@ -48,6 +48,7 @@ class Plan:
     version: int = 0
     pending: tuple[str, ...] = ()
     callback: bool = False  # a step queues a call back (the person is not waiting for one already)
+    held: str = ""  # why DEFERRED: "send_hours" or "weekly_cap" (the insights count it)
 
 
 def message_id(fid: str, part: int = 0) -> str:
@@ -121,7 +122,7 @@ def _check(rt: Runtime, r, pk: str, fid: str, now: float) -> Plan:
     if decision is None:
         return Plan(Outcome.GONE)
     if texter.consent is Consent.OPTED_OUT:
-        return Plan(Outcome.OPTED_OUT)
+        return Plan(Outcome.OPTED_OUT, simulated=bool(simulated))
     if undeliverable:
         return Plan(Outcome.UNDELIVERABLE)
     number = svc.vault.decrypt(phone)
@@ -129,9 +130,9 @@ def _check(rt: Runtime, r, pk: str, fid: str, now: float) -> Plan:
     slot = schedule.next_slot(_rules(cfg, bool(simulated)), recipient_zones(number, cfg.timezone), fu.scheduled_at,
                               history, now, fid)
     if slot.timing is Timing.EXPIRED:
-        return Plan(Outcome.EXPIRED)
+        return Plan(Outcome.EXPIRED, simulated=bool(simulated))
     if slot.timing is Timing.LATER:
-        return Plan(Outcome.DEFERRED, slot.at)
+        return Plan(Outcome.DEFERRED, slot.at, held=slot.held, simulated=bool(simulated))
     return Plan(Outcome.SENT, phone=number, decision=decision, sent=schedule.recent_sends(history, now),
                 simulated=bool(simulated), version=version or 0, pending=pending,
                 callback=decision.callback and open_callback is None)
@@ -158,7 +159,11 @@ def _rules(cfg, simulated: bool) -> SendRules:
     return SendRules(ALWAYS, rules.center_zone, rules.per_week, rules.horizon_days) if simulated else rules
 
 
+HELD_BACK = {Outcome.EXPIRED: "horizon", Outcome.OPTED_OUT: "opted_out"}
+
+
 def _apply(rt: Runtime, pipe, pk: str, fid: str, now: float, plan: Plan) -> None:
+    _insights(rt, pipe, pk, now, plan)
     timeout = followups.parse_timeout(fid) is not None
     if plan.outcome in (Outcome.DEFERRED, Outcome.HELD):
         if timeout:
@@ -173,7 +178,7 @@ def _apply(rt: Runtime, pipe, pk: str, fid: str, now: float, plan: Plan) -> None
     svc, decision = rt.svc, plan.decision
     for part, text in enumerate(decision.replies):
         messages.create(pipe, svc.vault, message_id(fid, part), plan.phone, text, Kind.FOLLOWUP, pk, now,
-                        plan.simulated)
+                        plan.simulated, daily.day_of(now, svc.current_config().timezone))
     people.record_exchange(pipe, svc.vault, pk, [("out", text, message_id(fid, part), source) for part, (text, source)
                                                  in enumerate(zip(decision.replies, decision.sources))], now)
     inbox.changed(pipe)
@@ -187,10 +192,27 @@ def _apply(rt: Runtime, pipe, pk: str, fid: str, now: float, plan: Plan) -> None
         _callback(rt, pipe, pk, fid, plan, now)
 
 
+def _insights(rt: Runtime, pipe, pk: str, now: float, plan: Plan) -> None:
+    """This job's part of the day's counts: a follow-up sent, or held back and why."""
+    reason = plan.held if plan.outcome is Outcome.DEFERRED else HELD_BACK.get(plan.outcome, "")
+    if plan.simulated or not (reason or plan.outcome is Outcome.SENT):
+        return
+    day = daily.day_of(now, rt.svc.current_config().timezone)
+    if plan.outcome is Outcome.SENT:
+        daily.count(pipe, day, "followups_sent")
+        daily.person(pipe, day, "texted", pk)
+    else:
+        daily.count(pipe, day, f"followups_held:{reason}")
+
+
 def _callback(rt: Runtime, pipe, pk: str, fid: str, plan: Plan, now: float) -> None:
     """A step with `action: callback`, reached later: queued like a CALL, and staff hear of it."""
     svc = rt.svc
-    callbacks.request(pipe, svc.vault, pk, plan.phone, _source(fid), now, crisis=False, simulated=plan.simulated)
+    config = svc.current_config()
+    due = callback_due(datetime.fromtimestamp(now, config.timezone), config.business_hours,
+                       config.callback_within_minutes)
+    callbacks.request(pipe, svc.vault, pk, plan.phone, _source(fid), now, crisis=False, simulated=plan.simulated,
+                      day=daily.day_of(now, config.timezone), promised_at=due.timestamp() if due else None)
     flows = svc.flows()
     messages.create_alerts(pipe, svc.vault, _source(fid), svc.current_config().staff_alert_numbers,
                            flows.render(TEXTS[Alert.CALLBACK]), now, plan.simulated, about=pk)

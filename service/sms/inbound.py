@@ -7,12 +7,15 @@ from enum import Enum
 
 from flows.alerts import TEXTS as ALERT_TEXTS
 from flows.engine import Consent, Decision, decide, replayed
+from flows.hours import callback_due
+from flows.matching import Intent
 from service import planning, queues
 from service.config import Config
 from service.runtime import Services
 from service.sms.twiml import render
 from service.sms.validate import InboundSms
-from service.store import callbacks, conversations, erasure, followups, inbound, inbox, keys, messages, people, rotation
+from service.store import (callbacks, conversations, daily, erasure, followups, inbound, inbox, keys, messages, people,
+                           rotation)
 from service.store.batch import Batch
 
 log = logging.getLogger("service.inbound")
@@ -113,10 +116,12 @@ def _save(svc: Services, config: Config, flows, pipe, msg: InboundSms, pk: str, 
                            + [("out", *m) for m in zip(decision.replies, ids, decision.sources)], now)
     inbox.arrived(pipe, pk)
     _count(svc, pipe, pk, ids, now, decision)
+    day = "" if msg.simulated else daily.day_of(now, config.timezone)  # the simulator's texts aren't the program's
     if decision.crisis:
-        callbacks.flag_crisis(pipe, svc.vault, pk, msg.e164, msg.sid, msg.body, now)
+        callbacks.flag_crisis(pipe, svc.vault, pk, msg.e164, msg.sid, msg.body, now, day)
     if decision.callback:
-        callbacks.request(pipe, svc.vault, pk, msg.e164, msg.sid, now, decision.crisis, msg.simulated)
+        callbacks.request(pipe, svc.vault, pk, msg.e164, msg.sid, now, decision.crisis, msg.simulated, day,
+                          _promised(config, now))
     planning.replan(config, pipe, pk, msg.e164, state.pending, decision, now)
     if decision.language:
         people.record_language(pipe, svc.vault, pk, decision.language, flows.program.default_language)
@@ -124,6 +129,32 @@ def _save(svc: Services, config: Config, flows, pipe, msg: InboundSms, pk: str, 
         conversations.save(pipe, svc.vault, pk, decision.conversation if decision.conversation_changed
                            else state.texter.conversation, decision.vars)
     conversations.count(pipe, state.flows_version or 0, pk, decision.events)
+    if day:
+        _insights(pipe, day, pk, texter, decision)
+
+
+def _insights(pipe, day: str, pk: str, texter, decision: Decision) -> None:
+    """This text's part of the day's counts (store/daily.py), in the same atomic write."""
+    fields = {"inbound": 1}
+    if decision.replies:
+        fields["outbound"] = len(decision.replies)
+    if texter.first_contact:
+        fields["new_people"] = 1
+    if decision.intent is Intent.FLOW and decision.keyword and decision.flow and decision.replies:
+        fields[f"flow_start:{decision.flow}"] = 1
+    if decision.consent_changed and decision.consent is Consent.OPTED_OUT:
+        fields["opt_outs"] = 1
+    daily.counts(pipe, day, fields)
+    daily.person(pipe, day, "people", pk)
+    if decision.replies:
+        daily.person(pipe, day, "texted", pk)
+
+
+def _promised(config: Config, now: float) -> float | None:
+    """When the call back promise made to the texter runs out."""
+    due = callback_due(datetime.fromtimestamp(now, config.timezone), config.business_hours,
+                       config.callback_within_minutes)
+    return due.timestamp() if due else None
 
 
 def _alert(svc: Services, config: Config, flows, pipe, msg: InboundSms, decision: Decision, now: float) -> list[str]:

@@ -6,7 +6,7 @@ from enum import Enum
 from redis import Redis, WatchError
 
 from service.privacy import Vault
-from service.store import keys, scripts
+from service.store import daily, keys, scripts
 
 
 class CallbackState(str, Enum):
@@ -44,21 +44,29 @@ class Callback:
 
 
 def request(pipe, vault: Vault, pk: str, e164: str, sid: str, now: float, crisis: bool,
-            simulated: bool = False) -> str:
+            simulated: bool = False, day: str = "", promised_at: float | None = None) -> str:
+    """`day`: the local date it is counted under in the insights (none for the simulator's people);
+    `promised_at`: when the texter was told a person would call by."""
     callback_id = sid
     pipe.hset(keys.callback(callback_id), mapping={
         "person": pk, "phone": vault.encrypt(e164), "state": CallbackState.WAITING.value,
-        "created_at": round(now, 3), "sid": sid, "crisis": int(crisis), "simulated": int(simulated)})
+        "created_at": round(now, 3), "sid": sid, "crisis": int(crisis), "simulated": int(simulated),
+        **({"day": day} if day and not simulated else {}),
+        **({"promised_at": round(promised_at, 3)} if promised_at else {})})
+    if day and not simulated:
+        daily.count(pipe, day, "callbacks_requested")
     pipe.zadd(keys.CALLBACKS_WAITING, {callback_id: now})
     pipe.hset(keys.contact(pk), "open_callback", callback_id)
     pipe.sadd(keys.records(pk), keys.callback(callback_id))
     return callback_id
 
 
-def flag_crisis(pipe, vault: Vault, pk: str, e164: str, sid: str, body: str, now: float) -> None:
+def flag_crisis(pipe, vault: Vault, pk: str, e164: str, sid: str, body: str, now: float, day: str = "") -> None:
     pipe.hset(keys.crisis_flag(sid), mapping={
         "person": pk, "phone": vault.encrypt(e164), "body": vault.encrypt(body),
-        "created_at": round(now, 3), "sid": sid})
+        "created_at": round(now, 3), "sid": sid, **({"day": day} if day else {})})
+    if day:
+        daily.count(pipe, day, "crisis_flags")
     pipe.zadd(keys.CRISIS_OPEN, {sid: now})
     pipe.sadd(keys.records(pk), keys.crisis_flag(sid))
 
@@ -106,8 +114,17 @@ def _record_outcome(pipe, vault: Vault, callback_id: str, who: str, outcome: Cal
     cb = get(pipe, vault, callback_id)
     if cb is None:
         raise KeyError(callback_id)
+    day, promised_at = pipe.hmget(keys.callback(callback_id), "day", "promised_at")
     notes = [*cb.notes, {"at": round(now, 3), "who": who, "outcome": outcome.value, "note": note}]
     pipe.multi()
+    if day:  # the insights: how fast a first call was tried, and whether they were reached in time
+        day = day.decode()
+        if cb.attempts == 0:
+            daily.minutes(pipe, day, "callback_first_attempt", now - cb.created_at)
+        if outcome is CallbackState.REACHED:
+            daily.count(pipe, day, "callbacks_reached")
+            if promised_at and now <= float(promised_at):
+                daily.count(pipe, day, "callbacks_reached_in_time")
     state = outcome if outcome in CLOSING else CallbackState.WAITING
     pipe.hset(keys.callback(callback_id), mapping={"state": state.value, "claimed_by": "", "attempts": cb.attempts + 1,
                                                    "notes": vault.encrypt(json.dumps(notes))})  # staff write names
@@ -178,7 +195,10 @@ def resolve_crisis(r: Redis, flag_id: str, who: str, now: float, keep_seconds: i
                 pipe.watch(keys.crisis_flag(flag_id), keys.CRISIS_OPEN)
                 if pipe.zscore(keys.CRISIS_OPEN, flag_id) is None or not pipe.exists(keys.crisis_flag(flag_id)):
                     return False
+                day, created_at = pipe.hmget(keys.crisis_flag(flag_id), "day", "created_at")
                 pipe.multi()
+                if day:
+                    daily.minutes(pipe, day.decode(), "crisis_resolve", now - float(created_at))
                 pipe.zrem(keys.CRISIS_OPEN, flag_id)
                 pipe.incr(keys.INBOX_VERSION)
                 pipe.hset(keys.crisis_flag(flag_id), mapping={"resolved_by": who, "resolved_at": now,

@@ -96,6 +96,17 @@ CALLBACKS_ESCALATED = "sms:callbacks:escalated"
 CRISIS_OPEN = "sms:crisis:open"
 CALLBACKS_CLOSED = "sms:callbacks:closed"  # closed requests by closing time (their records expire by TTL)
 
+# insights: counts per day in the center's zone (store/daily.py)
+
+
+def daily(day: str) -> str:
+    return f"sms:daily:{day}"
+
+
+def daily_people(day: str, which: str) -> str:
+    return f"sms:daily:{day}:{which}"
+
+
 # the staff inbox
 HOLDS = "sms:holds"  # person key -> time of the holder's latest action: conversations staff took over
 INBOX_VERSION = "sms:inbox:version"  # bumped by every change an open inbox shows: its pages poll it

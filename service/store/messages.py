@@ -10,6 +10,7 @@ from service.store import keys, scripts
 
 PROVIDER_TTL = 30 * 86400
 EARLY_TTL = 7 * 86400
+DAILY_TTL = 400 * 86400  # store/daily.py's: a day's insight counters are kept this long
 
 
 class OutState(str, Enum):
@@ -44,11 +45,13 @@ class SendClaim(IntEnum):
 
 
 def create(pipe, vault: Vault, mid: str, to: str, body: str, kind: Kind, person: str, now: float,
-           simulated: bool = False) -> None:
-    """`simulated`: caused by the console's simulator, so it goes to the outbox, never to a phone."""
+           simulated: bool = False, day: str = "") -> None:
+    """`simulated`: caused by the console's simulator, so it goes to the outbox, never to a phone.
+    `day`: the local date its delivery is counted under in the insights (store/daily.py), if at all."""
     pipe.hsetnx(keys.message(mid), "state", OutState.QUEUED.value)
     pipe.hset(keys.message(mid), mapping={"to": vault.encrypt(to), "body": vault.encrypt(body), "kind": kind.value,
-                                          "person": person, "created_at": round(now, 3), "simulated": int(simulated)})
+                                          "person": person, "created_at": round(now, 3), "simulated": int(simulated),
+                                          **({"day_key": keys.daily(day)} if day and not simulated else {})})
     if person:
         pipe.sadd(keys.records(person), keys.message(mid))
 
@@ -108,7 +111,7 @@ def finish(r: Redis, mid: str, state: OutState, keep_seconds: int, provider_sid:
                    keys.early_status(provider_sid)]
     return bool(scripts.run(r, "finish_send", record_keys, [
         state.value, provider_sid, code_text, f"{state.value}|{code_text}", mid, PROVIDER_TTL,
-        json.dumps(STATUS_RANK), keep_seconds]))
+        json.dumps(STATUS_RANK), keep_seconds, DAILY_TTL]))
 
 
 def advance_status(r: Redis, provider_sid: str, status: str, error_code: str) -> bool:
@@ -118,7 +121,7 @@ def advance_status(r: Redis, provider_sid: str, status: str, error_code: str) ->
     adopts it into the message (or expires unclaimed after a week).
     """
     return bool(scripts.run(r, "advance_status", [keys.provider_sid(provider_sid), keys.early_status(provider_sid)],
-                            [status, error_code, json.dumps(STATUS_RANK), EARLY_TTL, keys.message("")]))
+                            [status, error_code, json.dumps(STATUS_RANK), EARLY_TTL, keys.message(""), DAILY_TTL]))
 
 
 def load(r: Redis, vault: Vault, mid: str) -> dict | None:

@@ -5,7 +5,7 @@ from redis import Redis
 
 from flows.engine import Consent
 from service.privacy import Vault
-from service.store import followups, keys
+from service.store import daily, followups, keys
 
 HOUR = 3600
 TRANSCRIPT_LIMIT = 250  # exchanges (a text in and our replies): about the 500 messages kept before
@@ -68,10 +68,12 @@ def consent_history(r: Redis, pk: str) -> list[dict]:
     return [json.loads(e) for e in r.lrange(keys.consent_log(pk), 0, -1)]
 
 
-def carrier_opt_out(r: Redis, pk: str, mid: str, now: float) -> None:
+def carrier_opt_out(r: Redis, pk: str, mid: str, now: float, day: str = "") -> None:
     """The carrier's word overrides ours (Twilio error 21610): opted out, nothing more is sent."""
     pending = followups.pending_of(r, pk)
     pipe = r.pipeline()
+    if day:
+        daily.count(pipe, day, "carrier_opt_outs")
     pipe.hset(keys.contact(pk), mapping={"consent": Consent.OPTED_OUT.value, "consent_at": round(now, 3)})
     record_consent(pipe, pk, Consent.OPTED_OUT, CARRIER_OPT_OUT, mid, now)
     followups.cancel_all(pipe, pk, pending)

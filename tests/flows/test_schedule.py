@@ -117,7 +117,7 @@ def test_next_slot_now_later_expired():
     noon = jan(15, 12).timestamp()
     assert next_slot(RULES, (NY,), noon, (), noon, FID) == Slot(Timing.NOW)
     night = jan(15, 22).timestamp()
-    assert next_slot(RULES, (NY,), noon, (), night, FID) == Slot(Timing.LATER, (jan(16, 9) + J).timestamp())
+    assert next_slot(RULES, (NY,), noon, (), night, FID) == Slot(Timing.LATER, (jan(16, 9) + J).timestamp(), "send_hours")
     assert next_slot(RULES, (NY,), noon - 15 * DAY, (), noon, FID) == Slot(Timing.EXPIRED)
 
 
@@ -125,5 +125,5 @@ def test_weekly_cap_waits_for_the_oldest_send_to_age_out():
     noon = jan(15, 12).timestamp()
     sent = (int(noon - 3 * DAY), int(noon - 2 * DAY), int(noon - DAY))
     slot = next_slot(RULES, (NY,), noon, sent, noon, FID)
-    assert slot == Slot(Timing.LATER, noon - 3 * DAY + WEEK)
+    assert slot == Slot(Timing.LATER, noon - 3 * DAY + WEEK, "weekly_cap")
     assert next_slot(RULES, (NY,), noon - 11 * DAY, sent, noon, FID).timing is Timing.EXPIRED

@@ -4,7 +4,7 @@
 -- KEYS[4]: provider sid -> message id; KEYS[5]: the early status hash.
 -- ARGV[1]: state; ARGV[2]: provider sid or ''; ARGV[3]: error code or ''; ARGV[4]: counter field;
 -- ARGV[5]: message id; ARGV[6]: mapping ttl; ARGV[7]: JSON status -> stage; ARGV[8]: how long the
--- finished record is kept (the retention period).
+-- finished record is kept (the retention period); ARGV[9]: how long a day's insight counters are kept.
 -- Returns 1 when written, 0 when the record is gone.
 --#include forward_status
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
@@ -12,10 +12,15 @@ redis.call('HSET', KEYS[1], 'state', ARGV[1], 'provider_sid', ARGV[2], 'error_co
 redis.call('HINCRBY', KEYS[2], ARGV[4], 1)
 redis.call('ZREM', KEYS[3], ARGV[5])
 redis.call('EXPIRE', KEYS[1], ARGV[8])
+local day = redis.call('HGET', KEYS[1], 'day_key')
+if day and ARGV[1] == 'sent' then
+  redis.call('HINCRBY', day, 'sent', 1)
+  redis.call('EXPIRE', day, ARGV[9])
+end
 if ARGV[2] ~= '' then
   redis.call('SET', KEYS[4], ARGV[5], 'EX', ARGV[6])
   local early = redis.call('HMGET', KEYS[5], 'status', 'error_code')
-  if early[1] then forward(KEYS[1], early[1], early[2], cjson.decode(ARGV[7])) end
+  if early[1] then forward(KEYS[1], early[1], early[2], cjson.decode(ARGV[7]), ARGV[9]) end
   redis.call('DEL', KEYS[5])
 end
 return 1
