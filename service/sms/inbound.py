@@ -140,7 +140,7 @@ def _insights(pipe, day: str, pk: str, texter, decision: Decision) -> None:
         fields["outbound"] = len(decision.replies)
     if texter.first_contact:
         fields["new_people"] = 1
-    if decision.intent is Intent.FLOW and decision.keyword and decision.flow and decision.replies:
+    if decision.intent is Intent.FLOW and decision.keyword and decision.replies and not decision.crisis:
         fields[f"flow_start:{decision.flow}"] = 1
     if decision.consent_changed and decision.consent is Consent.OPTED_OUT:
         fields["opt_outs"] = 1

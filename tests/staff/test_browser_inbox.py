@@ -221,3 +221,22 @@ def test_focus_is_visible_and_the_skip_link_works(server, browser):
     assert outline != "none"
     page.keyboard.press("Enter")
     assert page.url.endswith("#main")
+
+
+def test_insights_in_the_browser_and_on_a_phone(server, browser, clock):
+    from playwright.sync_api import expect
+    for body in ("SIGNS", "TREATMENT", "CALL", "STOP"):
+        texter(server, f"+1617555022{len(body)}").text(body)
+    for viewport in ({"width": 1280, "height": 900}, {"width": 390, "height": 844}):
+        page = browser.new_page(viewport=viewport)
+        sign_in(page, server, "ops@center.org")
+        page.goto(server + "/staff/insights?days=7")
+        expect(page.get_by_role("heading", name="People", exact=True)).to_be_visible()
+        assert page.locator("svg.chart").count() >= 8
+        assert page.get_by_role("img", name="Flow starts").is_visible()
+        page.get_by_text("Flow starts: the numbers").click()
+        table = page.locator("figure", has_text="Flow starts").locator("table")
+        expect(table).to_contain_text("signs")
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        page.get_by_role("link", name="30 days").click()
+        expect(page.get_by_role("heading", name=re.compile("last 30 days"))).to_be_visible()
