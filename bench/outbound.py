@@ -22,7 +22,6 @@ from redis import Redis
 
 from flows.engine import ScheduledFollowUp
 from service.planning import schedule_followups
-from service.store import followups, keys
 from service.config import Config
 from devtools.embedded_redis import EmbeddedRedis
 from service.privacy import Vault

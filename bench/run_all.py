@@ -9,10 +9,30 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
+TWILIO_WEB = "@service:create_app(surface='twilio')"  # the web process as the Procfile runs it
+# Revisions the comparisons measure against (each one in the same run, on the same machine):
+BASELINE = "35d4038"  # the first release
+CONVERSATIONS = "185f987"  # conversations (issue #11), before Spanish
+BEFORE_COUNTERS = "df78aec"  # the inbox (issue #13), before the insight counters
 RUNS = [
     ("webhook", ["-m", "bench.webhook", "--json", str(RESULTS / "webhook.json")]),
     ("outbound", ["-m", "bench.outbound", "--json", str(RESULTS / "outbound.json"), "--workers", "32"]),
     ("followup_memory", ["-m", "bench.followup_memory", "--json", str(RESULTS / "followup_memory.json")]),
+    ("login_load", ["-m", "bench.login_load", "--json", str(RESULTS / "login_load.json")]),
+    ("seen_memory", ["-m", "bench.seen_memory", "--json", str(RESULTS / "seen_memory.json")]),
+    ("conversation_memory", ["-m", "bench.conversation_memory", "--json", str(RESULTS / "conversation_memory.json")]),
+    ("compare_conversations", ["-m", "bench.webhook_compare", "--variant", f"today={BASELINE}{TWILIO_WEB}",
+                               "--variant", f"conversations=.{TWILIO_WEB}", "--json",
+                               str(RESULTS / "compare_conversations_web.json")]),
+    ("compare_spanish", ["-m", "bench.webhook_compare", "--variant", f"conversations={CONVERSATIONS}{TWILIO_WEB}",
+                         "--variant", f"spanish=.{TWILIO_WEB}", "--spanish", "--json",
+                         str(RESULTS / "compare_spanish.json")]),
+    ("compare_inbox", ["-m", "bench.webhook_compare", "--variant", f"quiet=.{TWILIO_WEB}", "--variant",
+                       f"inbox=.{TWILIO_WEB}", "--pollers", "20", "--pollers-on", "inbox", "--json",
+                       str(RESULTS / "compare_inbox.json")]),
+    ("compare_insights", ["-m", "bench.webhook_compare", "--variant", f"before={BEFORE_COUNTERS}{TWILIO_WEB}",
+                          "--variant", f"counters=.{TWILIO_WEB}", "--json", str(RESULTS / "compare_insights.json")]),
+    ("insights_latency", ["-m", "bench.insights_latency", "--json", str(RESULTS / "insights_latency.json")]),
 ]
 
 
@@ -73,8 +93,67 @@ def report() -> str:
         "",
         "Goal: under 300 bytes per pending follow-up; cancelling never scans.",
         "",
+        *_later_sections(),
     ]
     return "\n".join(lines)
+
+
+def _load(name: str):
+    path = RESULTS / name
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _compare(title: str, name: str, goal: str) -> list[str]:
+    data = _load(name)
+    if data is None:
+        return []
+    rows = [(label, v) for label, v in data.items() if label != "config"]
+    return [f"## {title}", "", "| variant | revision | req/s per round | median | ratio to the first |",
+            "|---|---|---|---|---|",
+            *(f"| {label} | {v['rev']} | {', '.join(f'{x:.0f}' for x in v['rps'])} | {v['median_rps']:.0f} "
+              f"| **{v['ratio_to_first']:.3f}** |" for label, v in rows), "", goal, ""]
+
+
+def _later_sections() -> list[str]:
+    out = []
+    login = _load("login_load.json")
+    if login:
+        out += ["## Webhook p99 while someone guesses console passwords (200 texts/s, 10 sign-ins/s)", "",
+                "| layout | p50 ms | p99 ms | max ms |", "|---|---|---|---|",
+                *(f"| {k} | {login[k]['p50_ms']} | {login[k]['p99_ms']} | {login[k]['max_ms']} |"
+                  for k in ("quiet", "separate", "shared")), "",
+                "Goal: p99 under 20 ms with the console in its own process (`separate`, as in the Procfile).", ""]
+    seen = _load("seen_memory.json")
+    if seen:
+        out += ["## Replay protection: memory per handled MessageSid", "", "| messages | bytes per sid | "
+                "baseline (a claim key per sid) |", "|---|---|---|",
+                *(f"| {s['messages']:,} | {s['bytes_per_sid']} | {s['baseline_claim_key_bytes_per_sid']} |"
+                  for s in seen), ""]
+    conv = _load("conversation_memory.json")
+    if conv:
+        out += ["## Memory per person waiting at a question (100k waiting)", "",
+                f"Contact record of the previous release: {conv['contact_record_bytes_previous_release']} B; "
+                f"this release's: {conv['contact_record_bytes_now']} B (numbers sealed with AES-GCM fit Redis' "
+                "compact hash).", "",
+                f"Per waiting person, above this release's record: **{conv['bytes_per_waiting_person_above_record_now']} B**;"
+                f" above the previous release's record: **{conv['bytes_per_waiting_person_above_previous_record']} B** "
+                f"(goal under {conv['goal_bytes']} B).", ""]
+    out += _compare("Webhook with conversations vs the first release (web process)", "compare_conversations_web.json",
+                    "Goal: no more than 5% lower.")
+    out += _compare("Webhook with Spanish vs with conversations (half the texts in Spanish)", "compare_spanish.json",
+                    "Goal: within 5%.")
+    out += _compare("Webhook with 20 signed-in staff inboxes open vs none", "compare_inbox.json",
+                    "Goal: unchanged within 5%. The console runs in its own process; each inbox asks once a second "
+                    "with If-None-Match.")
+    out += _compare("Webhook with the insight counters vs without", "compare_insights.json",
+                    "Goal: no more than 3% lower.")
+    lat = _load("insights_latency.json")
+    if lat:
+        out += ["## insights.json latency (1M people over 90 days of counters)", "",
+                "| days | p50 ms | p95 ms | max ms |", "|---|---|---|---|",
+                *(f"| {n} | {lat[f'days_{n}']['p50_ms']} | {lat[f'days_{n}']['p95_ms']} | {lat[f'days_{n}']['max_ms']} |"
+                  for n in (7, 30, 90)), "", f"Goal: days=90 under {lat['goal_ms_days_90']} ms.", ""]
+    return out
 
 
 if __name__ == "__main__":

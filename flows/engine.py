@@ -20,7 +20,7 @@ from flows.checks import unprompted
 from flows.crisis import crisis_languages, looks_spanish
 from flows.hours import WeeklyHours, callback_eta
 from flows.matching import Intent, Match, match, match_answer, matched_words
-from flows.model import LEGACY_STEP, Flow, FlowSet, Step
+from flows.model import Flow, FlowSet, Step
 
 MAX_CHAIN = 3
 MAX_MISSES = 2

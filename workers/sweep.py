@@ -4,7 +4,6 @@ send jobs RQ lost are enqueued again (their jobs re-read everything and send at 
 import logging
 
 from rq import Queue
-from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from service import queues

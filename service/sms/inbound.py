@@ -14,7 +14,7 @@ from service.config import Config
 from service.runtime import Services
 from service.sms.twiml import render
 from service.sms.validate import InboundSms
-from service.store import (callbacks, conversations, daily, erasure, followups, inbound, inbox, keys, messages, people,
+from service.store import (callbacks, conversations, daily, erasure, inbound, inbox, keys, messages, people,
                            rotation)
 from service.store.batch import Batch
 

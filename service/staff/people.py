@@ -1,10 +1,9 @@
 """One person's conversation (masked), consent history, export and erasure (admin)."""
 import json
 
-from flask import Blueprint, Response, abort, g, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, g, redirect, url_for
 
 from service.erase import erase_person
-from service.phone import mask
 from service.runtime import services
 from service.staff import display
 from service.staff.auth import require

@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from twilio.request_validator import RequestValidator
 
-from service import queues
 from service.phone import is_fictional
 from service.sms.validate import SIMULATOR
 from service.runtime import services
@@ -48,25 +47,6 @@ def _quick_words(svc) -> list[str]:
              for f in sorted(flows.flows.values(), key=lambda f: (f.menu or 999, f.name)) if f.menu is not None]
     commands = ["ESPAÑOL", "ENGLISH"] if len(flows.program.languages) > 1 else []
     return list(dict.fromkeys(words)) + commands
-
-
-def _quick_words(svc) -> list[str]:
-    """The published keywords in every language, and the language commands, one click away."""
-    flows = svc.flows()
-    words = [flows.text(f.keyword, lang) for lang in flows.program.languages
-             for f in sorted(flows.flows.values(), key=lambda f: (f.menu or 999, f.name)) if f.menu is not None]
-    commands = ["ESPAÑOL", "ENGLISH"] if len(flows.program.languages) > 1 else []
-    return list(dict.fromkeys(words)) + commands
-
-
-def _timeout(svc, pk: str, conversation) -> list[dict]:
-    """The waiting question's timeout, if it has one pending: which step it sends, and when."""
-    due = followups.timeout_of(svc.redis, pk)
-    flow = svc.flows().flows.get(conversation.flow) if conversation else None
-    step = flow.steps.get(conversation.step) if flow else None
-    if due is None or step is None or step.timeout is None:
-        return []
-    return [{"id": pk, "step": FollowUpId(pk, flow.name, step.timeout.go, int(conversation.since)), "due": due}]
 
 
 @bp.post("/send")

@@ -1,5 +1,5 @@
 """flows.hours: reading opening hours, and the times derived from them (pure, fixed datetimes)."""
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest

@@ -7,7 +7,7 @@ import re
 from service.staff import translations
 from service.store import flowdocs
 from tests.conftest import Phone, replies, svc_of
-from tests.staff.test_flow_builder import admin_app, press, publish  # noqa: F401 - the fixture
+from tests.staff.test_flow_builder import admin_app, press, publish  # noqa: F401,F811 - the fixture
 from tests.staff.test_staff import login
 
 LANGS = ["en", "es"]

@@ -13,7 +13,7 @@ from redis import Redis
 from rq import Queue
 
 from service import create_app
-from service.store import keys, messages as outbound, people
+from service.store import messages as outbound, people
 from service.store.messages import Kind
 from devtools.embedded_redis import free_port
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, Phone, make_env, svc_of
