@@ -35,11 +35,16 @@ _SPANISH = [
     r"\bNO\s+PUEDO\s+DESPERTAR(LO|LA|LE|LOS)\b",
     r"\bINCONSCIENTE\b",
     r"\bLABIOS\s+(MORADOS|AZULES)\b",
-    r"\bSUICID",
+    r"\bNO\s+(LO|LA|LE|LOS)\s+PODEMOS\s+DESPERTAR\b",
+    r"\bNO\s+REACCIONA(N)?\b",
+    r"\bSE\s+ESTA\s+MURIENDO\b",
+    r"\b(TOMO|SE\s+TOMO|TOMARON)\s+DEMASIADAS\s+PASTILLAS\b",
+    r"\bSUICID(IO|IOS|A|AS|AR|ARME|ARSE|ARTE|ARNOS|ARA|O)\b",  # Spanish forms only: "suicidal" is English's
     r"\bMATARME\b",
-    r"\b(ME|SE)\s+QUIERE?\s+MATAR\b",
-    r"\bQUITARME\s+LA\s+VIDA\b",
-    r"\bQUITARSE\s+LA\s+VIDA\b",
+    r"\b(ME|SE)\s+(QUIERO|QUIERE|QUIEREN|VOY\s+A|VA\s+A)\s+MATAR\b",
+    r"\bVOY\s+A\s+MATARME\b",
+    r"\bQUITAR(ME|SE)?\s+LA\s+VIDA\b",
+    r"\bACABAR\s+CON\s+MI\s+VIDA\b",
     r"\bNO\s+QUIERO\s+(SEGUIR\s+)?VIVIENDO\b",
     r"\bNO\s+QUIERO\s+(SEGUIR\s+)?VIVIR\b",
     r"\b(ME\s+)?QUIERO\s+MORIR(ME)?\b",
@@ -60,12 +65,12 @@ def crisis_languages(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
-# Words only Spanish uses, common in the messages people send us: they tell a Spanish message whose
-# crisis word both languages share ("suicidio", "suicide") from an English one.
-_SPANISH_WORDS = frozenset("""MI MIS ME SU SUS EL LA LOS LAS ES ESTA ESTOY QUE DE DEL Y PERO CON POR PARA NO SE YA
-    QUIERO QUIERE HIJO HIJA HERMANO HERMANA ESPOSO ESPOSA MAMA PAPA AYUDA TENGO TIENE UNA UNO MUY""".split())
-_ENGLISH_WORDS = frozenset("""MY ME HIS HER THE IS AM ARE AND BUT WITH FOR NOT TO OF I HE SHE WANT WANTS SON
-    DAUGHTER BROTHER SISTER HUSBAND WIFE MOM DAD HELP HAVE HAS A AN VERY""".split())
+# Words only one of the languages uses (never "no", "me" or "a": both do), common in the messages people
+# send us: they tell which language a message is in when crisis words of both languages match in it.
+_SPANISH_WORDS = frozenset("""MI MIS SU SUS EL LA LOS LAS ES ESTA ESTOY QUE DE DEL Y PERO CON POR PARA SE YA
+    QUIERO QUIERE HIJO HIJA HERMANO HERMANA ESPOSO ESPOSA MAMA PAPA AYUDA TENGO TIENE UNA UNO MUY VOY""".split())
+_ENGLISH_WORDS = frozenset("""MY HIS HER THE IS AM ARE AND BUT WITH FOR NOT TO OF I HE SHE WANT WANTS SON
+    DAUGHTER BROTHER SISTER HUSBAND WIFE MOM DAD HELP HAVE HAS AN VERY FEEL FEELING""".split())
 
 
 def looks_spanish(text: str) -> bool:

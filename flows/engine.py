@@ -153,7 +153,7 @@ def _speaks(flows: FlowSet, m: Match, body: str, crisis: frozenset[str], waiting
     the answer: a compliance or language word, crisis words, an answer, a keyword."""
     if m.intent in (Intent.OPT_OUT, Intent.OPT_IN, Intent.HELP, Intent.LANGUAGE) and m.language:
         found = m.language
-    elif crisis:
+    elif crisis:  # Spanish crisis words: Spanish; English ones, or a tie the words don't settle: as it was
         found = "es" if "es" in crisis and ("en" not in crisis or looks_spanish(body)) else None
     elif answer is not None:
         found = _answer_language(flows, waiting, answer, body)

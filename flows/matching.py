@@ -12,6 +12,9 @@ OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "Q
 OPT_IN_WORDS = frozenset({"START", "YES", "UNSTOP"}) | SPANISH_OPT_IN
 HELP_WORDS = frozenset({"HELP", "INFO"}) | SPANISH_HELP
 RESERVED_WORDS = OPT_OUT_WORDS | OPT_IN_WORDS | HELP_WORDS
+# Spanish's opt-out words are everyday words too ("Baja de peso es normal?", "Parar de consumir, como?"):
+# they opt out when they are the whole message (with "ya" or "por favor"), not as a first word.
+WHOLE_MESSAGE_ONLY = SPANISH_OPT_OUT
 # Asking for a language by name: the person's texts are in it from then on.
 LANGUAGE_WORDS = {"ESPANOL": "es", "SPANISH": "es", "ENGLISH": "en", "INGLES": "en"}
 
@@ -36,17 +39,19 @@ _PLEA = re.compile(r"^(I\s+SAID\s+)?(PLEASE\s+|PLS\s+)?(JUST\s+)?STOP(\s+(IT|NOW
 # manden mas mensajes", "dejen de escribirme"), never a description of someone else ("mi hijo no me
 # escribe", "no deja de escribirme").
 _POLITE_ES = r"(POR\s+FAVOR\s+|PORFA\s+|YA\s+)*"
+# someone else's words or deeds, quoted or told ("mi hija me dijo no me escribas", "nunca deja de ...")
+_TOLD = r"(?<!DIJO )(?<!DICE )(?<!DIJERON )(?<!DICEN )(?<!DECIA )(?<!GRITO )(?<!NUNCA )(?<!SIEMPRE )"
 _REVOKE_ES = re.compile(
-    r"\bNO\s+(ME\s+)?(MANDEN|MANDES|MANDE|ENVIEN|ENVIES|ENVIE|ESCRIBAN|ESCRIBAS|ESCRIBA|TEXTEEN)"
+    rf"{_TOLD}\bNO\s+(ME\s+)?(MANDEN|MANDES|MANDE|ENVIEN|ENVIES|ENVIE|ESCRIBAN|ESCRIBAS|ESCRIBA|TEXTEEN)"
     r"(\s+(MAS|NADA|MENSAJES|TEXTOS)\b|$)|"
     r"\bNO\s+QUIERO\s+(RECIBIR\s+)?(MAS\s+)?(MENSAJES|TEXTOS|SUS\s+MENSAJES)\b|"
     r"\bNO\s+MAS\s+(MENSAJES|TEXTOS)\b|"
-    r"(?<!NO )(?<!QUE )\b(DEJEN|DEJE|DEJA)\s+DE\s+(MANDARME|ENVIARME|ESCRIBIRME|TEXTEARME|MOLESTARME)\b|"
+    rf"(?<!NO )(?<!QUE ){_TOLD}(?<!ME )\b(DEJEN|DEJE|DEJA)\s+DE\s+(MANDARME|ENVIARME|ESCRIBIRME|TEXTEARME|MOLESTARME)\b|"
     r"\b(QUITENME|SAQUENME|BORRENME|ELIMINENME|QUITEME|SAQUEME|BORREME)\s+DE\s+(LA|SU|ESTA|SUS)\s+LISTAS?\b|"
     r"\b(BORREN|ELIMINEN|QUITEN)\s+MI\s+NUMERO\b|"
     r"\bDAR(ME)?\s+DE\s+BAJA\b|\bDESUSCRIB[A-Z]*\b|\bCANCELAR\s+(LA\s+|MI\s+)?SUSCRIPCION\b")
 _PLEA_ES = re.compile(rf"^{_POLITE_ES}(DEJENME|DEJEME|DEJAME)\s+EN\s+PAZ(\s+(YA|POR\s+FAVOR))*$|"
-                      rf"^{_POLITE_ES}(PAREN|PARE|BASTA|PARAR|ALTO|CANCELAR|BAJA|DETENER)"
+                      rf"^{_POLITE_ES}(PAREN|PARE|BASTA|PARAR|ALTO|CANCELAR|BAJA|DETENER|PARA\s+YA|NO\s+MAS)"
                       r"(\s+(YA|POR\s+FAVOR|PORFA))*$")
 REVOKE_MAX_WORDS = 20
 TYPO_MIN_LENGTH = 5
@@ -115,8 +120,8 @@ def match(text: str, triggers: dict[str, str], crisis: bool = False) -> Match:
     first = found[0]
     if len(found) > 1 and first == "OPT" and found[1] == "OUT":
         first = "OPTOUT"
-    return (_compliance(first, crisis) or _language(first) or _flow(first, triggers) or _revocation(found)
-            or Match(Intent.UNKNOWN, first))
+    return (_compliance(first, crisis, len(found) == 1) or _language(found) or _flow(first, triggers)
+            or _revocation(found) or Match(Intent.UNKNOWN, first))
 
 
 def _revocation(found: list[str]) -> Match | None:
@@ -130,9 +135,9 @@ def _revocation(found: list[str]) -> Match | None:
     return None
 
 
-def _compliance(word: str, crisis: bool = False) -> Match | None:
+def _compliance(word: str, crisis: bool = False, alone: bool = True) -> Match | None:
     language = "es" if word in SPANISH_WORDS else ""
-    if word in OPT_OUT_WORDS and not (crisis and word in CRISIS_SPEECH_WORDS):
+    if word in OPT_OUT_WORDS and not (crisis and word in CRISIS_SPEECH_WORDS) and (alone or word not in WHOLE_MESSAGE_ONLY):
         return Match(Intent.OPT_OUT, word, language=language)
     if word in OPT_IN_WORDS:
         return Match(Intent.OPT_IN, word, language=language)
@@ -141,8 +146,16 @@ def _compliance(word: str, crisis: bool = False) -> Match | None:
     return None
 
 
-def _language(word: str) -> Match | None:
-    return Match(Intent.LANGUAGE, word, language=LANGUAGE_WORDS[word]) if word in LANGUAGE_WORDS else None
+POLITE = frozenset({"POR", "FAVOR", "PORFA", "PLEASE", "PLS", "EN", "IN"})
+
+
+def _language(found: list[str]) -> Match | None:
+    """A language asked for by name: the word alone, or with "please" ("Spanish speaking counselors?" is a
+    question, not a request)."""
+    word = found[0]
+    if word in LANGUAGE_WORDS and all(w in POLITE for w in found[1:]):
+        return Match(Intent.LANGUAGE, word, language=LANGUAGE_WORDS[word])
+    return None
 
 
 def _flow(word: str, triggers: dict[str, str]) -> Match | None:

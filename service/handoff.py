@@ -6,11 +6,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from redis import WatchError
+
 from flows import schedule
 from service import queues
 from service.phone import recipient_zones
 from service.runtime import Services
-from service.store import accounts, daily, followups, holds, inbox, keys, messages, people
+from service.store import accounts, daily, followups, holds, inbox, keys, messages, notes, people
 from service.store.messages import Kind
 
 MAX_REPLY = 1600  # Twilio's limit for one message body
@@ -74,65 +76,114 @@ def reply(svc: Services, pk: str, who: str, text: str, nonce: str) -> str:
     if not NONCE.match(nonce or ""):
         raise ReplyRefused("The form was incomplete: reload the page and send again.")
     mid = f"reply_{nonce}"
-    if messages.exists(svc.redis, mid):
-        return mid  # sent already (a second click, a resubmitted form)
     person = recipient(svc, pk)
     reason = why_not(person)
     if reason:
         raise ReplyRefused(reason)
     now = svc.now()
-    pipe = svc.redis.pipeline()
     day = daily.day_of(now, svc.current_config().timezone)
-    messages.create(pipe, svc.vault, mid, person.phone, text, Kind.REPLY, pk, now, person.simulated, day)
-    if not person.simulated:
-        daily.count(pipe, day, "staff_replies")
-    people.record_exchange(pipe, svc.vault, pk, [("out", text, mid, f"staff:{who}")], now)
-    holds.take(pipe, pk, who, now)
-    queues.promise(pipe, "send_reply", mid, now)  # a crash before the job exists: the sweeper enqueues it
-    pipe.execute()
-    queues.enqueue_replies(svc.redis, [mid], now)
+
+    def write(pipe) -> None:
+        messages.create(pipe, svc.vault, mid, person.phone, text, Kind.REPLY, pk, now, person.simulated, day)
+        if not person.simulated:
+            daily.count(pipe, day, "staff_replies")
+        people.record_exchange(pipe, svc.vault, pk, [("out", text, mid, f"staff:{who}")], now)
+        holds.take(pipe, pk, who, now)
+        queues.promise(pipe, "send_reply", mid, now)  # a crash before the job exists: the sweeper enqueues it
+    written = _while_present(svc, pk, write, unless=keys.message(mid))
+    if written is None:
+        raise ReplyRefused(why_not(None))
+    if written:  # not a second click on the same form
+        queues.enqueue_replies(svc.redis, [mid], now)
     accounts.audit(svc.redis, who, "reply", f"{pk} {mid}", now=now)
     return mid
 
 
-def take_over(svc: Services, pk: str, who: str) -> None:
-    pipe = svc.redis.pipeline()
-    holds.take(pipe, pk, who, svc.now())
-    pipe.execute()
+def _while_present(svc: Services, pk: str, write, unless: str = "") -> bool | None:
+    """Run `write(pipe)` in one transaction, only while the person's record (their number) exists: an
+    erasure landing meanwhile is never undone by a staff action. False when the key `unless` names
+    exists already (that write was done); None when the person is gone."""
+    watched = [keys.contact(pk), *([unless] if unless else [])]
+    with svc.redis.pipeline() as pipe:
+        while True:
+            try:
+                pipe.watch(*watched)
+                if not pipe.hexists(keys.contact(pk), "phone"):
+                    return None
+                if unless and pipe.exists(unless):
+                    return False
+                pipe.multi()
+                write(pipe)
+                pipe.execute()
+                return True
+            except WatchError:
+                continue
+
+
+def take_over(svc: Services, pk: str, who: str) -> bool:
+    """False when the person's data was deleted meanwhile."""
+    if not _while_present(svc, pk, lambda pipe: holds.take(pipe, pk, who, svc.now())):
+        return False
     accounts.audit(svc.redis, who, "take_over", pk, now=svc.now())
+    return True
+
+
+def add_note(svc: Services, pk: str, who: str, text: str, about: str = "") -> bool:
+    """A staff note about the person (an action: a hold on them is not idle); False when they are gone."""
+    holder = holds.holder(svc.redis, pk)
+
+    def write(pipe) -> None:
+        notes.add(pipe, svc.vault, pk, who, text, svc.now(), about)
+        if holder:
+            holds.take(pipe, pk, holder, svc.now())
+        inbox.changed(pipe)
+    if not _while_present(svc, pk, write):
+        return False
+    accounts.audit(svc.redis, who, "add_note", pk, now=svc.now())
+    return True
 
 
 def touch(svc: Services, pk: str, who: str) -> None:
-    """A staff action on a held conversation (a note, a reveal): the hold is not idle."""
-    if holds.holder(svc.redis, pk):
-        pipe = svc.redis.pipeline()
-        holds.take(pipe, pk, holds.holder(svc.redis, pk), svc.now())
-        pipe.execute()
+    """A staff action on a held conversation (a reveal): the hold is not idle."""
+    holder = holds.holder(svc.redis, pk)
+    if holder:
+        _while_present(svc, pk, lambda pipe: holds.take(pipe, pk, holder, svc.now()))
 
 
-def hand_back(svc: Services, pk: str, who: str, action: str = "hand_back") -> None:
+def hand_back(svc: Services, pk: str, who: str, action: str = "hand_back", idle_before: float | None = None) -> bool:
     """The bot answers again; what waited while held is due now (the worker drops what is past its
-    horizon), what is due later keeps its time."""
+    horizon), what is due later keeps its time. With `idle_before`: only if the hold's latest staff action
+    is still older than that (a take over or a note meanwhile keeps it). False when nothing was released."""
     now, r = svc.now(), svc.redis
     soon = now + holds.RECHECK_SECONDS
-    pending = followups.pending_of(r, pk)
-    pipe = r.pipeline()
-    holds.release(pipe, pk)
-    for fid, due in followups.due_times(r, pending).items():
-        if due <= soon:
-            followups.defer(pipe, fid, now)
-    timeout = followups.timeout_of(r, pk)
-    if timeout is not None and timeout <= soon:
-        followups.set_timeout(pipe, pk, now)
-    inbox.changed(pipe)
-    pipe.execute()
+    with r.pipeline() as pipe:
+        while True:
+            try:
+                pipe.watch(keys.contact(pk), keys.HOLDS)
+                action_at = pipe.zscore(keys.HOLDS, pk)
+                if idle_before is not None and (action_at is None or action_at > idle_before):
+                    return False
+                pending = followups.pending_of(pipe, pk)
+                due = followups.due_times(pipe, pending)
+                timeout = followups.timeout_of(pipe, pk)
+                pipe.multi()
+                holds.release(pipe, pk)
+                for fid, at in due.items():
+                    if at <= soon:
+                        followups.defer(pipe, fid, now)
+                if timeout is not None and timeout <= soon:
+                    followups.set_timeout(pipe, pk, now)
+                inbox.changed(pipe)
+                pipe.execute()
+                break
+            except WatchError:
+                continue
     accounts.audit(r, who, action, pk, now=now)
+    return True
 
 
 def release_idle(svc: Services) -> int:
     """Holds with no staff action for HANDOFF_IDLE_HOURS go back to the bot."""
     cutoff = svc.now() - svc.current_config().handoff_idle_hours * 3600
-    idle = holds.idle_since(svc.redis, cutoff)
-    for pk in idle:
-        hand_back(svc, pk, "system", "hold_released_idle")
-    return len(idle)
+    return sum(hand_back(svc, pk, "system", "hold_released_idle", idle_before=cutoff)
+               for pk in holds.idle_since(svc.redis, cutoff))

@@ -193,16 +193,11 @@ def _apply(rt: Runtime, pipe, pk: str, fid: str, now: float, plan: Plan) -> None
 
 
 def _insights(rt: Runtime, pipe, pk: str, now: float, plan: Plan) -> None:
-    """This job's part of the day's counts: a follow-up sent, or held back and why."""
+    """This job's part of the day's counts: a follow-up held back, and why (each time it waits; one sent
+    is counted when the provider accepts it: store/lua/finish_send.lua)."""
     reason = plan.held if plan.outcome is Outcome.DEFERRED else HELD_BACK.get(plan.outcome, "")
-    if plan.simulated or not (reason or plan.outcome is Outcome.SENT):
-        return
-    day = daily.day_of(now, rt.svc.current_config().timezone)
-    if plan.outcome is Outcome.SENT:
-        daily.count(pipe, day, "followups_sent")
-        daily.person(pipe, day, "texted", pk)
-    else:
-        daily.count(pipe, day, f"followups_held:{reason}")
+    if reason and not plan.simulated:
+        daily.count(pipe, daily.day_of(now, rt.svc.current_config().timezone), f"followups_held:{reason}")
 
 
 def _callback(rt: Runtime, pipe, pk: str, fid: str, plan: Plan, now: float) -> None:

@@ -1,9 +1,9 @@
 """The daily retention sweep (RETENTION_DAYS): people silent for that long are erased like a deletion
-would; for people still texting, transcript exchanges and consent-trail MessageSids older than that
-go, and so do older entries of the staff audit log. Finished texts, closed call backs and resolved crisis flags expire by themselves (their TTL is set
+would; for people still texting, transcript exchanges, staff notes and consent-trail MessageSids older
+than that go, and so do older entries of the staff audit log and of the closed call backs' index. Finished texts, closed call backs and resolved crisis flags expire by themselves (their TTL is set
 when they finish)."""
 from service.erase import erase_person
-from service.store import accounts, inbound, people
+from service.store import accounts, callbacks, inbound, people
 from workers.runtime import Runtime
 
 BATCH = 500
@@ -26,4 +26,5 @@ def sweep(rt: Runtime) -> dict[str, int]:
         trimmed += people.trim_before(svc.redis, pk, cutoff)
     trimmed += accounts.trim_audit(svc.redis, cutoff)
     inbound.forget_seen_before(svc.redis, cutoff)
+    callbacks.forget_closed_before(svc.redis, cutoff)  # their records expired by their own TTL
     return {"erased": erased, "trimmed": trimmed}

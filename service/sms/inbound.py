@@ -130,10 +130,10 @@ def _save(svc: Services, config: Config, flows, pipe, msg: InboundSms, pk: str, 
                            else state.texter.conversation, decision.vars)
     conversations.count(pipe, state.flows_version or 0, pk, decision.events)
     if day:
-        _insights(pipe, day, pk, texter, decision)
+        _insights(pipe, day, pk, texter, decision, config.retention_seconds)
 
 
-def _insights(pipe, day: str, pk: str, texter, decision: Decision) -> None:
+def _insights(pipe, day: str, pk: str, texter, decision: Decision, keep_seconds: int) -> None:
     """This text's part of the day's counts (store/daily.py), in the same atomic write."""
     fields = {"inbound": 1}
     if decision.replies:
@@ -145,9 +145,9 @@ def _insights(pipe, day: str, pk: str, texter, decision: Decision) -> None:
     if decision.consent_changed and decision.consent is Consent.OPTED_OUT:
         fields["opt_outs"] = 1
     daily.counts(pipe, day, fields)
-    daily.person(pipe, day, "people", pk)
+    daily.person(pipe, day, "people", pk, keep_seconds)
     if decision.replies:
-        daily.person(pipe, day, "texted", pk)
+        daily.person(pipe, day, "texted", pk, keep_seconds)
 
 
 def _promised(config: Config, now: float) -> float | None:

@@ -282,7 +282,8 @@ def import_():
 @require(Role.ADMIN)
 def segments():
     """The live counter under each text: encoding and segments as it will be sent, placeholders filled."""
-    data = request.get_json(silent=True) or {}
+    data = request.get_json(silent=True)
+    data = data if isinstance(data, dict) else {}
     text, language = str(data.get("text", ""))[:2000], str(data.get("language", "en"))[:5]
     sample = {"{program}": str(data.get("program", ""))[:200], "{phone}": str(data.get("phone", ""))[:40],
               "{callback_eta}": CALLBACK_ETA_SAMPLE, "{keywords}": "SIGNS, TREATMENT or CALL"}

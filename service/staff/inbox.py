@@ -27,17 +27,22 @@ def index():
     svc = services()
     search = "".join(c for c in request.args.get("q", "") if c.isdigit())[-4:]
     chosen = request.args.get("filter", "all") if request.args.get("filter") in FILTERS else "all"
-    number = max(1, int(request.args.get("p", "1")) if request.args.get("p", "1").isdigit() else 1)
+    raw = request.args.get("p", "1")
+    number = max(1, int(raw)) if raw.isdecimal() and raw.isascii() and len(raw) <= 6 else 1
     if request.args.get("fragment"):  # the live refresh: at most one rendering a second per view and process
         g.passive = True
         version = inbox.version(svc.redis)
         if request.headers.get("If-None-Match") == f'"{version}"':
             return _live(None, version)
         key = (search, chosen, number, g.account.email if chosen == "mine" else "")
-        cached = _fragments().get(key)
+        fragments = _fragments()
+        cached = fragments.get(key)
         if not cached or svc.now() >= cached[0]:
-            cached = _fragments()[key] = (svc.now() + FRAGMENT_SECONDS, version,
-                                          _list(svc, search, chosen, number, "staff/_inbox_rows.html"))
+            if len(fragments) > 200:  # views nobody polls any more
+                for old in [k for k, v in fragments.items() if svc.now() >= v[0]]:
+                    del fragments[old]
+            cached = fragments[key] = (svc.now() + FRAGMENT_SECONDS, version,
+                                       _list(svc, search, chosen, number, "staff/_inbox_rows.html"))
         return _live(cached[2], cached[1])
     return _list(svc, search, chosen, number, "staff/inbox.html")
 
@@ -183,8 +188,8 @@ def reply(pk):
 @require(Role.STAFF)
 def take(pk):
     svc = services()
-    _exists(svc, pk)
-    handoff.take_over(svc, pk, g.account.email)
+    if not handoff.take_over(svc, pk, g.account.email):
+        abort(404, "no such person (or their data was deleted)")
     flash("You hold this conversation: the bot answers only STOP, START, HELP and crisis words.")
     return redirect(url_for(".conversation", pk=pk))
 
@@ -207,12 +212,8 @@ def note(pk):
     text = request.form.get("note", "").strip()
     if not text:
         return _render(pk, "staff/conversation.html", 422, note_error="Write the note first.")
-    pipe = svc.redis.pipeline()
-    notes.add(pipe, svc.vault, pk, g.account.email, text[:MAX_NOTE], svc.now(), request.form.get("about", "")[:80])
-    inbox.changed(pipe)
-    pipe.execute()
-    handoff.touch(svc, pk, g.account.email)
-    accounts.audit(svc.redis, g.account.email, "add_note", pk, now=svc.now())
+    if not handoff.add_note(svc, pk, g.account.email, text[:MAX_NOTE], request.form.get("about", "")[:80]):
+        abort(404, "no such person (or their data was deleted)")
     return redirect(url_for(".conversation", pk=pk) + "#notes")
 
 
@@ -225,7 +226,8 @@ def _exists(svc, pk: str) -> None:
 @require(Role.STAFF)
 def segments():
     """The reply box's live counter: encoding and segments as it will be sent."""
-    data = request.get_json(silent=True) or {}
+    data = request.get_json(silent=True)
+    data = data if isinstance(data, dict) else {}
     sent = gsm.as_sent(str(data.get("text", ""))[:handoff.MAX_REPLY], str(data.get("language", "en"))[:5],
                        data.get("plain_spanish", True) is not False)
     info = gsm.segment_info(sent)

@@ -19,7 +19,7 @@ PERIODS = (7, 30, 90)
 
 def _days() -> int:
     raw = request.args.get("days", "30")
-    if not raw.isdigit() or not 1 <= int(raw) <= insights.MAX_DAYS:
+    if not (raw.isdecimal() and raw.isascii() and len(raw) <= 3) or not 1 <= int(raw) <= insights.MAX_DAYS:
         abort(400, f"days must be a whole number from 1 to {insights.MAX_DAYS}")
     return int(raw)
 

@@ -1,13 +1,14 @@
 """Staff accounts (admin): create one with a temporary password shown once, change a role, disable or
 enable, reset a password (which ends that account's sessions); and, for everyone, changing one's own
 password. Every change is audited. `flask ops staff create` stays for the first admin."""
+import math
 import secrets
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from service.runtime import services
 from service.staff.auth import require
-from service.store import accounts
+from service.store import accounts, logins
 from service.store.accounts import Role
 
 bp = Blueprint("staff_accounts", __name__, url_prefix="/staff/accounts")
@@ -17,6 +18,12 @@ ROLES = {Role.STAFF: "Staff: inbox, crises, call backs, simulator", Role.ADMIN: 
 
 def _temporary() -> str:
     return secrets.token_urlsafe(12)  # 16 characters: over the 12-character minimum
+
+
+def _email(raw: str) -> str | None:
+    """The account an address names, as stored (lower case); None for something that is no address."""
+    email = raw.strip().lower()
+    return email if "@" in email and len(email) <= 254 else None
 
 
 def _page(status: int = 200, **extra):
@@ -53,8 +60,8 @@ def create():
 @require(Role.ADMIN)
 def role(email):
     svc = services()
-    chosen = request.form.get("role", "")
-    if chosen not in {r.value for r in Role} or not accounts.exists(svc.redis, email):
+    email, chosen = _email(email), request.form.get("role", "")
+    if email is None or chosen not in {r.value for r in Role} or not accounts.exists(svc.redis, email):
         return _page(422, error="Pick a role for an existing account.")
     if email == g.account.email and chosen != Role.ADMIN.value:
         return _page(422, error="You can't take away your own admin role: ask another admin.")
@@ -78,7 +85,8 @@ def enable(email):
 
 def _set_disabled(email: str, disabled: bool):
     svc = services()
-    if not accounts.exists(svc.redis, email):
+    email = _email(email)
+    if email is None or not accounts.exists(svc.redis, email):
         return _page(404, error="No such account.")
     if email == g.account.email and disabled:
         return _page(422, error="You can't disable your own account.")
@@ -93,7 +101,8 @@ def _set_disabled(email: str, disabled: bool):
 @require(Role.ADMIN)
 def reset(email):
     svc = services()
-    if not accounts.exists(svc.redis, email):
+    email = _email(email)
+    if email is None or not accounts.exists(svc.redis, email):
         return _page(404, error="No such account.")
     password = _temporary()
     accounts.set_password(svc.redis, email, password)
@@ -108,9 +117,16 @@ def me():
     if request.method == "GET":
         return render_template("staff/password.html")
     svc = services()
-    current, new, again = (request.form.get(k, "") for k in ("current", "new", "again"))
+    current, new, again = (request.form.get(k, "")[:1024] for k in ("current", "new", "again"))
+    address = request.remote_addr or "unknown"
+    wait = logins.wait(svc.redis, address, g.account.email, svc.now())
+    if wait > 0:  # as at sign-in: guessing the current password is throttled
+        return render_template("staff/password.html",
+                               error=f"Too many attempts. Try again in {math.ceil(wait)} seconds."), 429
     if not accounts.check_password(svc.redis, g.account.email, current):
+        logins.failed(svc.redis, address, g.account.email, svc.now())
         return render_template("staff/password.html", error="The current password is wrong."), 422
+    logins.succeeded(svc.redis, address, g.account.email)
     if new != again:
         return render_template("staff/password.html", error="The two new passwords differ."), 422
     try:

@@ -34,10 +34,11 @@ def counts(pipe, day: str, fields: dict[str, int]) -> None:
     pipe.expire(keys.daily(day), TTL)
 
 
-def person(pipe, day: str, which: str, pk: str) -> None:
-    """`which`: "people" (texted us) or "texted" (got an automatic text from us)."""
+def person(pipe, day: str, which: str, pk: str, keep_seconds: int = TTL) -> None:
+    """`which`: "people" (texted us) or "texted" (got a text from us). A sketch is made of person keys, so
+    it is kept no longer than the retention period (`keep_seconds`), whatever the counters' time."""
     pipe.pfadd(keys.daily_people(day, which), pk)
-    pipe.expire(keys.daily_people(day, which), TTL)
+    pipe.expire(keys.daily_people(day, which), min(TTL, keep_seconds))
 
 
 def minutes(pipe, day: str, name: str, seconds: float) -> None:

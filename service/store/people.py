@@ -159,21 +159,27 @@ def kept_since(r: Redis, cutoff: float, limit: int) -> list[str]:
 
 
 def trim_before(r: Redis, pk: str, cutoff: float) -> int:
-    """Drop transcript exchanges older than `cutoff` and the MessageSids of older consent changes; the
-    person's place in the index moves to their oldest record left. Returns how many exchanges went."""
+    """Drop transcript exchanges and staff notes older than `cutoff` and the MessageSids of older consent
+    changes; the person's place in the index moves to their oldest record left. Returns how many
+    exchanges and notes went."""
     head = r.lrange(keys.transcript(pk), 0, TRANSCRIPT_LIMIT)
     old = sum(1 for _ in _while_older(head, cutoff))
+    staff_notes = r.lrange(keys.notes(pk), 0, -1)
+    old_notes = sum(1 for _ in _while_older(staff_notes, cutoff))
     trail = [json.loads(e) for e in r.lrange(keys.consent_log(pk), 0, -1)]
     pipe = r.pipeline()
     if old:
         pipe.ltrim(keys.transcript(pk), old, -1)
+    if old_notes:
+        pipe.ltrim(keys.notes(pk), old_notes, -1)
     for i, entry in enumerate(trail):
         if entry["at"] < cutoff and "sid" in entry:
             pipe.lset(keys.consent_log(pk), i, json.dumps({k: v for k, v in entry.items() if k != "sid"}))
-    oldest = entry_time(head[old]) if old < len(head) else None
-    pipe.zadd(keys.FIRST_SEEN, {pk: oldest if oldest is not None else cutoff})
+    left = [t for t in (entry_time(head[old]) if old < len(head) else None,
+                        entry_time(staff_notes[old_notes]) if old_notes < len(staff_notes) else None) if t is not None]
+    pipe.zadd(keys.FIRST_SEEN, {pk: min(left) if left else cutoff})
     pipe.execute()
-    return old
+    return old + old_notes
 
 
 def _while_older(entries: list[bytes], cutoff: float):

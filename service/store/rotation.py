@@ -12,7 +12,7 @@ from service.store import conversations, followups, keys, people, scripts
 ENCRYPTED = {
     keys.contact("*"): ("hash", ("phone", people.LANGUAGE, conversations.VAR_PREFIX + "*")),  # "*": any var:<name>
     keys.transcript("*"): ("list", "transcript"),
-    keys.notes("*"): ("list", "plain"),
+    keys.notes("*"): ("list", "transcript"),  # "time:token" entries, like the transcript's
     keys.callback("*"): ("hash", ("phone", "notes")),
     keys.crisis_flag("*"): ("hash", ("phone", "body")),
     keys.message("*"): ("hash", ("to", "body")),

@@ -426,3 +426,39 @@ def test_a_word_in_both_languages_sets_no_language():
                                               "aliases: {en: [NARCAN], es: [NARCAN]}\nreply: {en: Hi., es: Hola.}\n"})
     assert flows.trigger_language["NALOXONA"] == "es" and "NARCAN" not in flows.trigger_language
     assert decide(flows, POLICY, texter(ES), "NARCAN", NOW).replies == ("Hola.",)  # their language, kept
+
+
+# -- found in review: words both languages share, everyday Spanish, other people's words ----------------------
+
+@pytest.mark.parametrize("body", ["feeling suicidal no one cares", "suicidal no hope left", "no hope, suicidal"])
+def test_english_crisis_texts_stay_english(body):
+    d = run(body, texter(EN))
+    assert d.crisis and d.replies[0] == msg("crisis", EN) and d.language == ""
+
+
+@pytest.mark.parametrize("body", ["me voy a suicidar", "pienso en el suicidio a veces", "me quiero matar",
+                                  "me voy a matar", "me quiero quitar la vida", "quiero acabar con mi vida",
+                                  "no lo podemos despertar", "no reacciona", "se está muriendo",
+                                  "tomó demasiadas pastillas"])
+def test_more_spanish_crisis_phrases(body):
+    d = run(body, texter(EN))
+    assert d.crisis and d.alert is Alert.CRISIS and d.replies[0] == msg("crisis", ES)
+
+
+@pytest.mark.parametrize("body", ["Baja de peso es normal?", "Alto consumo de alcohol también?",
+                                  "Parar de consumir, como?", "Cancelar la cita de mañana",
+                                  "mi hijo nunca deja de escribirme", "mi esposo siempre me dice deja de molestarme",
+                                  "Mi hija me dijo: no me escribas más"])
+def test_everyday_spanish_and_other_peoples_words_are_not_opt_outs(body):
+    d = run(body, texter(ES))
+    assert d.intent is not Intent.OPT_OUT and d.consent is Consent.SUBSCRIBED, body
+
+
+@pytest.mark.parametrize("body", ["para ya", "no más", "Baja", "ALTO", "cancelar por favor"])
+def test_short_spanish_pleas_are_opt_outs(body):
+    assert run(body, texter(ES)).intent is Intent.OPT_OUT
+
+
+def test_a_language_named_in_a_question_is_not_a_language_command():
+    d = run("Spanish speaking counselors?", texter(EN))
+    assert d.intent is not Intent.LANGUAGE and d.language == ""

@@ -478,3 +478,108 @@ def test_every_field_has_its_own_label(app):
         assert len(labels) == len(set(labels)), (path, sorted(label for label in labels if labels.count(label) > 1))
         for field in re.findall(r'<(?:input|textarea|select) [^>]*id="([^"]+)"', page):
             assert f'for="{field}"' in page, (path, field)
+
+
+# -- found in review ----------------------------------------------------------------------------------------
+
+def test_a_follow_up_caught_in_delivery_by_a_take_over_is_not_sent(app, clock, redis, fake):
+    from service.store import messages as outbound
+    from service.store.messages import Kind
+    phone = Phone(app.test_client(), "+16175550171")
+    phone.text("hello")
+    person = pk(app, phone.number)
+    pipe = redis.pipeline()
+    outbound.create(pipe, svc_of(app).vault, "fu_inflight", phone.number, "Checking in", Kind.FOLLOWUP, person,
+                    clock.now())
+    pipe.execute()
+    handoff.take_over(svc_of(app), person, "staff@center.org")
+    assert deliver(make_runtime(svc_of(app)), "fu_inflight").value == "skipped" and fake.sent() == []
+
+
+@pytest.mark.parametrize("path", ["/staff/inbox/?p=²", "/staff/inbox/?p=999999999999999999999999999999",
+                                  "/staff/inbox/?p=999999999999999999999999999999&fragment=1",
+                                  "/staff/inbox/?p=-1"])
+def test_odd_page_numbers_are_no_500(app, path):
+    assert login(app).get(path).status_code == 200
+
+
+@pytest.mark.parametrize("days", ["²", "٣"])
+def test_odd_digits_in_days_are_refused_not_a_500(app, days):
+    assert login(app).get(f"/staff/insights.json?days={days}").status_code == 400
+
+
+def test_account_routes_with_no_address_are_no_500(app):
+    admin = login(app, "admin")
+    for action in ("role", "disable", "enable", "reset"):
+        response = admin.post(f"/staff/accounts/nobody/{action}", data={"csrf_token": admin.token, "role": "staff"},
+                              headers={"Accept": "text/html"})
+        assert response.status_code in (404, 422), action
+
+
+def test_segments_with_a_json_array_is_no_500(app):
+    staff = login(app)
+    assert staff.post("/staff/inbox/segments", json=[1, 2], headers={"X-CSRFToken": staff.token}).status_code == 200
+    admin = login(app, "admin")
+    assert admin.post("/staff/flows/segments", json="x", headers={"X-CSRFToken": admin.token}).status_code == 200
+
+
+def test_staff_actions_never_bring_back_an_erased_person(app, redis):
+    from service.erase import erase_person
+    phone = Phone(app.test_client(), "+16175550172")
+    phone.text("hello")
+    person = pk(app, phone.number)
+    staff = login(app)
+    page = staff.get(f"/staff/inbox/{person}").get_data(as_text=True)
+    assert erase_person(svc_of(app), person)
+    refused = staff.post(f"/staff/inbox/{person}/reply", data={"csrf_token": staff.token, "text": "Hi",
+                                                               "nonce": nonce(page)})
+    assert refused.status_code == 404
+    with pytest.raises(handoff.ReplyRefused):
+        handoff.reply(svc_of(app), person, "staff@center.org", "Hi", "12" * 8)
+    assert not handoff.take_over(svc_of(app), person, "staff@center.org")
+    assert not handoff.add_note(svc_of(app), person, "staff@center.org", "note")
+    assert not redis.exists(keys.transcript(person)) and not redis.exists(keys.notes(person))
+    assert redis.hget(keys.contact(person), holds.FIELD) is None and redis.zscore(keys.HOLDS, person) is None
+
+
+def test_a_double_submitted_reply_is_counted_and_recorded_once(app, redis, fake):
+    phone = Phone(app.test_client(), "+16175550173")
+    phone.text("hello")
+    person = pk(app, phone.number)
+    for _ in range(2):
+        handoff.reply(svc_of(app), person, "staff@center.org", "Hello there", "34" * 8)
+    day = redis.hgetall("sms:daily:2026-11-25")
+    assert int(day[b"staff_replies"]) == 1
+    assert [m["body"] for m in people_transcript(app, person)].count("Hello there") == 1
+
+
+def people_transcript(app, person):
+    from service.store import people
+    return people.transcript(svc_of(app).redis, svc_of(app).vault, person)
+
+
+def test_an_admin_cannot_disable_or_demote_themselves_in_other_capitals(app, redis):
+    admin = login(app, "admin")
+    admin.post("/staff/accounts/ADMIN@center.org/disable", data={"csrf_token": admin.token})
+    admin.post("/staff/accounts/Admin@Center.org/role", data={"csrf_token": admin.token, "role": "staff"})
+    assert accounts.get(redis, "admin@center.org").role is Role.ADMIN
+
+
+def test_guessing_the_current_password_is_throttled(app):
+    staff = login(app)
+    statuses = [staff.post("/staff/accounts/me", data={"csrf_token": staff.token, "current": f"guess {i}",
+                                                       "new": "x" * 12, "again": "x" * 12}).status_code
+                for i in range(8)]
+    assert statuses[0] == 422 and 429 in statuses
+
+
+def test_an_idle_release_spares_a_hold_taken_again_meanwhile(app, clock, redis):
+    phone = Phone(app.test_client(), "+16175550174")
+    phone.text("hello")
+    person = pk(app, phone.number)
+    handoff.take_over(svc_of(app), person, "staff@center.org")
+    clock.advance(25 * HOUR)
+    cutoff = clock.now() - 24 * HOUR
+    handoff.take_over(svc_of(app), person, "admin@center.org")  # between the idle list and the release
+    assert not handoff.hand_back(svc_of(app), person, "system", "hold_released_idle", idle_before=cutoff)
+    assert holds.holder(redis, person) == "admin@center.org"

@@ -62,3 +62,25 @@ def test_old_audit_entries_go(redis_url, redis, clock):
     accounts.audit(redis, "a@center.org", "export_person", "y", now=clock.now())
     sweep(make_runtime(svc_of(app)))
     assert [e["action"] for e in accounts.audit_log(redis)] == ["export_person"]
+
+
+def test_old_staff_notes_and_closed_call_backs_go(redis_url, redis, clock):
+    from service import handoff
+    from service.store import callbacks, notes
+    app = make_app(make_env(redis_url, RETENTION_DAYS="30"), clock)
+    phone = Phone(app.test_client(), "+16175550181")
+    phone.text("CALL")
+    svc = svc_of(app)
+    pk = svc.vault.person_key(phone.number)
+    handoff.add_note(svc, pk, "staff@center.org", "an old note")
+    [cb] = callbacks.waiting(redis, svc.vault)
+    callbacks.claim_callback(redis, cb.id, "staff@center.org", clock.now())
+    callbacks.record_outcome(redis, svc.vault, cb.id, "staff@center.org", callbacks.CallbackState.REACHED, "",
+                             clock.now(), svc.config.retention_seconds)
+    clock.advance(20 * DAY)
+    phone.text("hello again")  # still texting: kept, but trimmed
+    handoff.add_note(svc, pk, "staff@center.org", "a recent note")
+    clock.advance(15 * DAY)
+    sweep(make_runtime(svc))
+    assert [n["text"] for n in notes.of(redis, svc.vault, pk)] == ["a recent note"]
+    assert redis.zcard(keys.CALLBACKS_CLOSED) == 0

@@ -1,5 +1,6 @@
 -- The last Redis call before the provider call: queued -> sending, so of two racing workers only one
--- sends, and never to someone who opted out or whose number can't take texts (-> skipped) or was erased (the record is deleted: an
+-- sends, and never to someone who opted out or whose number can't take texts, nor a bot's follow-up to
+-- someone a staff member took over meanwhile (-> skipped), or who was erased (the record is deleted: an
 -- erasure can miss a message created while it ran) while the worker waited for its send slot.
 -- KEYS[1]: the message; KEYS[2] (optional): the person's contact record.
 -- ARGV[1]: queued; ARGV[2]: sending; ARGV[3]: skipped; ARGV[4]: the opted-out consent state;
@@ -12,7 +13,8 @@ if KEYS[2] then
     redis.call('DEL', KEYS[1])
     return 2
   end
-  if redis.call('HGET', KEYS[2], 'consent') == ARGV[4] or redis.call('HEXISTS', KEYS[2], 'undeliverable') == 1 then
+  local held = redis.call('HGET', KEYS[1], 'kind') == 'followup' and redis.call('HEXISTS', KEYS[2], 'held_by') == 1
+  if held or redis.call('HGET', KEYS[2], 'consent') == ARGV[4] or redis.call('HEXISTS', KEYS[2], 'undeliverable') == 1 then
     redis.call('HSET', KEYS[1], 'state', ARGV[3])
     return 2
   end

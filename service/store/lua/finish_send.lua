@@ -4,7 +4,9 @@
 -- KEYS[4]: provider sid -> message id; KEYS[5]: the early status hash.
 -- ARGV[1]: state; ARGV[2]: provider sid or ''; ARGV[3]: error code or ''; ARGV[4]: counter field;
 -- ARGV[5]: message id; ARGV[6]: mapping ttl; ARGV[7]: JSON status -> stage; ARGV[8]: how long the
--- finished record is kept (the retention period); ARGV[9]: how long a day's insight counters are kept.
+-- finished record is kept (the retention period); ARGV[9]: how long a day's insight counters are kept
+-- (its sketch of people no longer than the retention period). The day's keys are named by the record
+-- (day_key): they are not among KEYS, which standalone Redis and Sentinel allow (Cluster would not).
 -- Returns 1 when written, 0 when the record is gone.
 --#include forward_status
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
@@ -13,9 +15,15 @@ redis.call('HINCRBY', KEYS[2], ARGV[4], 1)
 redis.call('ZREM', KEYS[3], ARGV[5])
 redis.call('EXPIRE', KEYS[1], ARGV[8])
 local day = redis.call('HGET', KEYS[1], 'day_key')
-if day and ARGV[1] == 'sent' then
+if day and ARGV[1] == 'sent' then  -- the insights: sent, a follow-up sent, the person got a text that day
   redis.call('HINCRBY', day, 'sent', 1)
+  if redis.call('HGET', KEYS[1], 'kind') == 'followup' then redis.call('HINCRBY', day, 'followups_sent', 1) end
   redis.call('EXPIRE', day, ARGV[9])
+  local person = redis.call('HGET', KEYS[1], 'person')
+  if person and person ~= '' then
+    redis.call('PFADD', day .. ':texted', person)
+    redis.call('EXPIRE', day .. ':texted', math.min(tonumber(ARGV[9]), tonumber(ARGV[8])))
+  end
 end
 if ARGV[2] ~= '' then
   redis.call('SET', KEYS[4], ARGV[5], 'EX', ARGV[6])
