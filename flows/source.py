@@ -27,7 +27,7 @@ class FlowError(ValueError):
         self.problems = problems
 
 
-class FlowYamlLoader(yaml.SafeLoader):
+class FlowYamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser when there is one
     """YAML 1.2's booleans: only true and false. YAML 1.1 also reads YES, NO, ON and OFF as booleans,
     and those are words people text (an answer list [YES, NO] would silently become [true, false])."""
 
@@ -60,14 +60,17 @@ class Document:
 def parse(file: str, text: str, problems: list[Problem]) -> Document:
     """The document, or an empty one with a problem naming the line YAML stopped at."""
     doc = Document(file, {}, {}, problems)
+    loader = FlowYamlLoader(text)
     try:
-        node = yaml.compose(text, Loader=FlowYamlLoader)
-        data = yaml.load(text, Loader=FlowYamlLoader)  # noqa: S506 - a SafeLoader subclass
+        node = loader.get_single_node()  # parsed once: the nodes give the lines, and then the data
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problems.append(Problem(file, mark.line + 1 if mark else None, "",
                                 f"not valid YAML ({getattr(exc, 'problem', None) or str(exc).splitlines()[0]})"))
         return doc
+    finally:
+        loader.dispose()
     if not isinstance(data, dict):
         problems.append(Problem(file, 1, "", "must be a mapping of keys to values"))
         return doc

@@ -24,6 +24,7 @@ ACCOUNT_SID = "AC" + "0" * 32
 NY = ZoneInfo("America/New_York")
 NOON = datetime(2026, 11, 25, 12, 0, tzinfo=NY).timestamp()  # a Wednesday, in business and send hours
 _sids = itertools.count(1)
+CHEAP_HASH = "scrypt:1024:8:1"  # test accounts: the same hashing at a cost of milliseconds, not 0.1 s
 
 
 @pytest.fixture(scope="session")
@@ -51,6 +52,7 @@ def make_env(redis_url: str, **overrides) -> dict[str, str]:
         "PUBLIC_BASE_URL": BASE_URL, "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "DATA_ENCRYPTION_KEY": Fernet.generate_key().decode(), "PHONE_HASH_KEY": "test-phone-hash-key",
         "BUSINESS_HOURS": "Mon-Fri 09:00-17:00",
+        "SEND_RATE_PER_SECOND": "100",  # pacing is real time: tests that are about it set their own rate
     }
     env.update(overrides)
     return env

@@ -33,6 +33,9 @@ class Account:
         return role in GRANTS[self.role]
 
 
+HASH_METHOD = "scrypt"  # werkzeug's default: scrypt with n=2**15, r=8, p=1 (about 0.1 s a hash)
+
+
 @cache
 def _dummy_hash() -> str:
     return generate_password_hash("no such account, same cost")
@@ -42,11 +45,13 @@ class LoginRefused(Exception):
     """Wrong email or password, or a disabled account: one message for all, so accounts can't be probed."""
 
 
-def create(r: Redis, email: str, password: str, role: Role, *, now: float) -> Account:
-    """Create an account, or reset one (new password and role, enabled again)."""
+def create(r: Redis, email: str, password: str, role: Role, *, now: float,
+           method: str = HASH_METHOD) -> Account:
+    """Create an account, or reset one (new password and role, enabled again). `method` is werkzeug's
+    hash method: the default everywhere but in tests, which make many accounts at a lower cost."""
     email = _email(email)
     r.hset(keys.account(email), mapping={"email": email, "role": role.value, "created_at": int(now),
-                                         "password": _hash(password), "disabled": ""})
+                                         "password": _hash(password, method), "disabled": ""})
     sessions.end_all(r, email)  # a reset ends whatever sessions the old password opened
     return Account(email, role)
 
@@ -73,10 +78,10 @@ def _email(email: str) -> str:
     return email
 
 
-def _hash(password: str) -> str:
+def _hash(password: str, method: str = HASH_METHOD) -> str:
     if len(password) < MIN_PASSWORD:
         raise ValueError(f"password must have at least {MIN_PASSWORD} characters")
-    return generate_password_hash(password)
+    return generate_password_hash(password, method)
 
 
 def exists(r: Redis, email: str) -> bool:

@@ -8,7 +8,7 @@ from service.erase import erase_person
 from service.privacy import Vault
 from service.store import erasure, followups, keys, people, rotation
 from service.store.messages import OutState
-from tests.conftest import Phone, make_app, make_env, svc_of
+from tests.conftest import CHEAP_HASH, Phone, make_app, make_env, svc_of
 from workers import retention
 from workers.delivery import deliver
 from workers.dispatch import dispatch_due
@@ -90,7 +90,7 @@ def test_a_simulated_call_back_escalates_to_nobody(redis_url, redis, clock, tmp_
     from service.store import accounts
     from service.store.accounts import Role
     app = app_for(redis_url, clock, tmp_path)
-    accounts.create(redis, "staff@center.org", PASSWORD, Role.STAFF, now=clock.now())
+    accounts.create(redis, "staff@center.org", PASSWORD, Role.STAFF, now=clock.now(), method=CHEAP_HASH)
     staff = login(app)
     staff.post("/staff/simulator/send?number=%2B16175550111", data={"csrf_token": staff.token, "body": "CALL"})
     clock.advance(16 * 60)

@@ -5,7 +5,7 @@ from rq import Queue
 
 from devtools.embedded_redis import free_port
 from service.store import followups, keys, people
-from tests.conftest import Phone, make_app, make_env, new_sid, post_signed, replies, svc_of
+from tests.conftest import CHEAP_HASH, Phone, make_app, make_env, new_sid, post_signed, replies, svc_of
 
 NUMBER = "+16175550123"
 
@@ -97,7 +97,7 @@ def test_replay_never_brings_an_erased_person_back(apps, redis, clock):
     during_outage(down, "SIGNS")
     clock.advance(60)
     Phone(up.test_client()).text("CALL")
-    accounts.create(redis, "admin@center.org", PASSWORD, Role.ADMIN, now=clock.now())
+    accounts.create(redis, "admin@center.org", PASSWORD, Role.ADMIN, now=clock.now(), method=CHEAP_HASH)
     admin = login(up, "admin")
     assert admin.post(f"/staff/people/{pk_of(up)}/delete", data={"csrf_token": admin.token}).status_code == 302
     clock.advance(60)

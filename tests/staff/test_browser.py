@@ -10,7 +10,7 @@ from werkzeug.serving import make_server
 from service.store import accounts
 from service.store.accounts import Role
 from devtools.embedded_redis import free_port
-from tests.conftest import make_app, make_env, svc_of
+from tests.conftest import CHEAP_HASH, make_app, make_env, svc_of
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HAVE_CHROMIUM = os.path.exists(CHROMIUM)
@@ -32,8 +32,8 @@ def server(redis_url, redis, clock):
     port = free_port()
     app = make_app(make_env(redis_url, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}"), clock)
     r = svc_of(app).redis
-    accounts.create(r, "admin@center.org", PASSWORD, Role.ADMIN, now=0)
-    accounts.create(r, "staff@center.org", PASSWORD, Role.STAFF, now=0)
+    accounts.create(r, "admin@center.org", PASSWORD, Role.ADMIN, now=0, method=CHEAP_HASH)
+    accounts.create(r, "staff@center.org", PASSWORD, Role.STAFF, now=0, method=CHEAP_HASH)
     httpd = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

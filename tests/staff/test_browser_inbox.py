@@ -11,7 +11,7 @@ from werkzeug.serving import make_server
 from devtools.embedded_redis import free_port
 from service.store import accounts, callbacks
 from service.store.accounts import Role
-from tests.conftest import Phone, make_app, make_env, replies, svc_of
+from tests.conftest import CHEAP_HASH, Phone, make_app, make_env, replies, svc_of
 from tests.staff.test_browser import ARGS, CHROMIUM, HAVE_CHROMIUM, PASSWORD, Server, sign_in
 from workers.delivery import deliver
 from workers.runtime import make_runtime
@@ -28,7 +28,7 @@ def server(redis_url, redis, clock, fake):
                             TWILIO_FROM_NUMBER="+18555909944", STAFF_ALERT_NUMBERS="+16175550100",
                             SEND_RATE_PER_SECOND="100"), clock)
     for role in Role:
-        accounts.create(redis, f"{role.value}@center.org", PASSWORD, role, now=0)
+        accounts.create(redis, f"{role.value}@center.org", PASSWORD, role, now=0, method=CHEAP_HASH)
     httpd = make_server("127.0.0.1", port, app, threaded=True)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     base = Server(f"http://127.0.0.1:{port}")

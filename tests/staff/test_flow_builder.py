@@ -9,7 +9,7 @@ from rq import Queue
 
 from service.store import accounts, flowdocs, followups, outbox
 from service.store.accounts import Role
-from tests.conftest import NOON, Phone, make_app, make_env, replies, svc_of
+from tests.conftest import CHEAP_HASH, NOON, Phone, make_app, make_env, replies, svc_of
 from tests.staff.test_staff import PASSWORD, login
 from workers.dispatch import dispatch_due
 from workers.followup import send_followup
@@ -20,7 +20,7 @@ from workers.runtime import make_runtime
 def admin_app(redis_url, redis, clock):
     app = make_app(make_env(redis_url), clock)
     for role in Role:
-        accounts.create(redis, f"{role.value}@center.org", PASSWORD, role, now=NOON)
+        accounts.create(redis, f"{role.value}@center.org", PASSWORD, role, now=NOON, method=CHEAP_HASH)
     return app
 
 

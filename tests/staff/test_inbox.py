@@ -12,7 +12,7 @@ from rq import Queue
 from service import handoff
 from service.store import accounts, callbacks, followups, holds, inbox, keys, notes
 from service.store.accounts import Role
-from tests.conftest import NOON, NY, Phone, make_app, make_env, replies, svc_of
+from tests.conftest import CHEAP_HASH, NOON, NY, Phone, make_app, make_env, replies, svc_of
 from tests.staff.test_staff import PASSWORD, csrf, login
 from workers.followup import Outcome, send_followup
 from workers.delivery import deliver
@@ -26,7 +26,7 @@ def app(redis_url, redis, clock, fake):
     app = make_app(make_env(redis_url, TWILIO_API_BASE_URL=fake.url, TWILIO_FROM_NUMBER="+18555909944",
                             STAFF_ALERT_NUMBERS="+16175550100", SEND_RATE_PER_SECOND="100"), clock)
     for role in Role:
-        accounts.create(redis, f"{role.value}@center.org", PASSWORD, role, now=NOON)
+        accounts.create(redis, f"{role.value}@center.org", PASSWORD, role, now=NOON, method=CHEAP_HASH)
     return app
 
 

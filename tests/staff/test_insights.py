@@ -10,7 +10,7 @@ import pytest
 from service import handoff
 from service.store import accounts, callbacks, followups
 from service.store.accounts import Role
-from tests.conftest import ACCOUNT_SID, NY, Phone, make_app, make_env, post_signed, svc_of
+from tests.conftest import CHEAP_HASH, ACCOUNT_SID, NY, Phone, make_app, make_env, post_signed, svc_of
 from tests.staff.test_staff import PASSWORD, login
 from workers.delivery import deliver
 from workers.followup import Outcome, send_followup
@@ -29,7 +29,7 @@ def app(redis_url, redis, clock, fake):
     app = make_app(make_env(redis_url, TWILIO_API_BASE_URL=fake.url, TWILIO_FROM_NUMBER="+18555909944",
                             SEND_RATE_PER_SECOND="100", SEND_HOURS="Mon-Sun 09:00-20:00"), clock)
     for role in Role:
-        accounts.create(redis, f"{role.value}@center.org", PASSWORD, role, now=OCT30)
+        accounts.create(redis, f"{role.value}@center.org", PASSWORD, role, now=OCT30, method=CHEAP_HASH)
     return app
 
 

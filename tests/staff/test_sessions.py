@@ -7,7 +7,7 @@ from rq.registry import FailedJobRegistry
 from service import create_app
 from service.store import accounts, logins
 from service.store.accounts import Role
-from tests.conftest import NOON, make_env
+from tests.conftest import CHEAP_HASH, NOON, make_env
 from tests.staff.test_staff import PASSWORD, csrf, login
 
 
@@ -15,7 +15,7 @@ from tests.staff.test_staff import PASSWORD, csrf, login
 def console(redis_url, redis, clock):
     app = create_app(make_env(redis_url), clock=clock)
     for role in Role:
-        accounts.create(redis, f"{role.value}@center.org", PASSWORD, role, now=NOON)
+        accounts.create(redis, f"{role.value}@center.org", PASSWORD, role, now=NOON, method=CHEAP_HASH)
     return app
 
 
@@ -86,7 +86,7 @@ def test_idle_and_absolute_timeouts(console, clock):
 
 def test_timeouts_are_configurable(redis_url, redis, clock):
     app = create_app(make_env(redis_url, SESSION_IDLE_MINUTES="5", SESSION_MAX_HOURS="1"), clock=clock)
-    accounts.create(redis, "staff@center.org", PASSWORD, Role.STAFF, now=NOON)
+    accounts.create(redis, "staff@center.org", PASSWORD, Role.STAFF, now=NOON, method=CHEAP_HASH)
     staff = login(app)
     clock.advance(6 * 60)
     assert staff.get("/staff/callbacks").status_code == 302
@@ -153,7 +153,7 @@ def test_the_webhook_process_serves_no_console_and_the_console_no_webhook(redis_
     assert web.test_client().get("/staff/login").status_code == 404
     assert replies(Phone(web.test_client()).text("SIGNS"))
     assert Phone(console.test_client()).text("SIGNS").status_code == 404
-    accounts.create(redis, "staff@center.org", PASSWORD, Role.STAFF, now=NOON)
+    accounts.create(redis, "staff@center.org", PASSWORD, Role.STAFF, now=NOON, method=CHEAP_HASH)
     staff = login(console)
     staff.post("/staff/simulator/send", data={"csrf_token": staff.token, "body": "SIGNS"})
     assert "constricted" in staff.get("/staff/simulator/").get_data(as_text=True)  # still the real webhook

@@ -6,7 +6,7 @@ from rq import Queue
 
 from service.store import accounts, callbacks, flowdocs as flowstore, keys, people
 from service.store.accounts import Role
-from tests.conftest import NOON, Phone, make_env, replies, svc_of
+from tests.conftest import CHEAP_HASH, NOON, Phone, make_env, replies, svc_of
 
 PASSWORD = "correct horse battery"
 
@@ -17,7 +17,7 @@ def staff_app(redis_url, redis, clock):
     app = create_app(make_env(redis_url), clock=clock)
     r = svc_of(app).redis
     for role in Role:
-        accounts.create(r, f"{role.value}@center.org", PASSWORD, role, now=NOON)
+        accounts.create(r, f"{role.value}@center.org", PASSWORD, role, now=NOON, method=CHEAP_HASH)
     return app
 
 
@@ -286,7 +286,7 @@ def test_a_simulated_crisis_pages_no_real_staff_and_texts_no_phone(redis_url, re
     from workers.runtime import make_runtime
     app = create_app(make_env(redis_url, TWILIO_API_BASE_URL=fake.url, TWILIO_FROM_NUMBER="+18555909944",
                               STAFF_ALERT_NUMBERS="+16175559999"), clock=clock)
-    accounts.create(redis, "staff@center.org", PASSWORD, Role.STAFF, now=NOON)
+    accounts.create(redis, "staff@center.org", PASSWORD, Role.STAFF, now=NOON, method=CHEAP_HASH)
     staff = login(app)
     page = staff.get("/staff/simulator/").get_data(as_text=True)
     assert "pages nobody" in page

@@ -1,7 +1,7 @@
 """RETENTION_DAYS: what is older goes, by a daily sweep or by the TTL set when a record finished."""
 from service.store import accounts, keys, people
 from service.store.accounts import Role
-from tests.conftest import NOON, Phone, make_app, make_env, replies, svc_of
+from tests.conftest import CHEAP_HASH, NOON, Phone, make_app, make_env, replies, svc_of
 from workers.retention import sweep
 from workers.runtime import make_runtime
 
@@ -44,7 +44,7 @@ def test_long_conversations_lose_only_what_is_older_than_the_period(redis_url, r
 def test_finished_records_expire_after_the_period(redis_url, redis, clock):
     from tests.staff.test_staff import PASSWORD, login
     app = make_app(make_env(redis_url, RETENTION_DAYS="30"), clock)
-    accounts.create(redis, "staff@center.org", PASSWORD, Role.STAFF, now=NOON)
+    accounts.create(redis, "staff@center.org", PASSWORD, Role.STAFF, now=NOON, method=CHEAP_HASH)
     Phone(app.test_client()).text("CALL he overdosed")
     staff = login(app)
     [cb] = [k.decode().split(":")[-1] for k in redis.keys("sms:callback:*")]
@@ -84,3 +84,17 @@ def test_old_staff_notes_and_closed_call_backs_go(redis_url, redis, clock):
     sweep(make_runtime(svc))
     assert [n["text"] for n in notes.of(redis, svc.vault, pk)] == ["a recent note"]
     assert redis.zcard(keys.CALLBACKS_CLOSED) == 0
+
+
+def test_seen_message_sids_are_forgotten_after_the_period_and_not_before(redis_url, redis, clock):
+    from service.store import inbound
+    app = make_app(make_env(redis_url, RETENTION_DAYS="30"), clock)
+    phone = Phone(app.test_client(), "+16175550133")
+    phone.text("SIGNS", sid="SM" + "1" * 32)
+    clock.advance(20 * DAY)
+    phone.text("SIGNS", sid="SM" + "2" * 32)
+    clock.advance(11 * DAY)
+    sweep(make_runtime(svc_of(app)))
+    (old_key, old_field), (new_key, new_field) = (inbound.seen_field("SM" + d * 32) for d in "12")
+    assert not redis.hexists(old_key, old_field) and redis.hexists(new_key, new_field)
+    assert inbound.forget_seen_before(redis, clock.now() - 30 * DAY) == 0  # a second sweep finds nothing
