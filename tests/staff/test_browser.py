@@ -1,62 +1,23 @@
 """The staff console in a real browser: Playwright driving Debian's Chromium."""
-import os
-import shutil
-import threading
-
 import pytest
 from rq import Queue
-from werkzeug.serving import make_server
 
-from service.store import accounts
-from service.store.accounts import Role
-from devtools.embedded_redis import free_port
-from tests.conftest import CHEAP_HASH, make_app, make_env, svc_of
+from tests.conftest import svc_of
+from tests.staff.browser import MARKS, chromium, console, sign_in
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-HAVE_CHROMIUM = os.path.exists(CHROMIUM)
-if not HAVE_CHROMIUM and os.environ.get("CI"):
-    raise RuntimeError("CI must run the browser tests: .ci/run installs Debian's chromium")
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not HAVE_CHROMIUM, reason="no Chromium on this machine")]
-PASSWORD = "correct horse battery"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
-class Server(str):
-    """The console's base URL, with the app behind it (tests play the workers' part in-process)."""
-    app = None
+pytestmark = MARKS
 
 
 @pytest.fixture
 def server(redis_url, redis, clock):
-    port = free_port()
-    app = make_app(make_env(redis_url, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}"), clock)
-    r = svc_of(app).redis
-    accounts.create(r, "admin@center.org", PASSWORD, Role.ADMIN, now=0, method=CHEAP_HASH)
-    accounts.create(r, "staff@center.org", PASSWORD, Role.STAFF, now=0, method=CHEAP_HASH)
-    httpd = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    base = Server(f"http://127.0.0.1:{port}")
-    base.app = app
-    yield base
-    httpd.shutdown()
+    with console(redis_url, clock) as base:
+        yield base
 
 
 @pytest.fixture
 def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
-
-
-def sign_in(page, base, email):
-    page.goto(base + "/staff/")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
 
 
 def test_build_a_flow_publish_it_and_walk_it_in_the_simulator(server, browser):

@@ -2,48 +2,32 @@
 reaching the fake Twilio, take over and hand back checked through the real signed webhook, a crisis from
 text to resolve, a call back from claim to release to close, accounts, and every page at 390 px."""
 import re
-import threading
 
 import pytest
 from rq import Queue
-from werkzeug.serving import make_server
 
-from devtools.embedded_redis import free_port
 from service.store import accounts, callbacks
-from service.store.accounts import Role
-from tests.conftest import CHEAP_HASH, Phone, make_app, make_env, replies, svc_of
-from tests.staff.test_browser import ARGS, CHROMIUM, HAVE_CHROMIUM, PASSWORD, Server, sign_in
+from tests.conftest import Phone, replies, svc_of
+from tests.staff.browser import MARKS, chromium, console, sign_in
 from workers.delivery import deliver
 from workers.runtime import make_runtime
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not HAVE_CHROMIUM, reason="no Chromium on this machine")]
+pytestmark = MARKS
 TEXTER = "+16175550177"
 LIVE = 5000  # ms: the page polls every second and a list is at most a second old
 
 
 @pytest.fixture
 def server(redis_url, redis, clock, fake):
-    port = free_port()
-    app = make_app(make_env(redis_url, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", TWILIO_API_BASE_URL=fake.url,
-                            TWILIO_FROM_NUMBER="+18555909944", STAFF_ALERT_NUMBERS="+16175550100",
-                            SEND_RATE_PER_SECOND="100"), clock)
-    for role in Role:
-        accounts.create(redis, f"{role.value}@center.org", PASSWORD, role, now=0, method=CHEAP_HASH)
-    httpd = make_server("127.0.0.1", port, app, threaded=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    base = Server(f"http://127.0.0.1:{port}")
-    base.app = app
-    yield base
-    httpd.shutdown()
+    with console(redis_url, clock, TWILIO_API_BASE_URL=fake.url, TWILIO_FROM_NUMBER="+18555909944",
+                 STAFF_ALERT_NUMBERS="+16175550100") as base:
+        yield base
 
 
 @pytest.fixture
 def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 class ServerPhone(Phone):
