@@ -129,11 +129,15 @@ def outcome(callback_id):
     if result not in OUTCOMES:
         return _render_queue(errors={callback_id: "Pick what happened on the call."}, status=422)
     try:
-        callbacks.record_outcome(svc.redis, svc.vault, callback_id, g.account.email, result,
-                                 request.form.get("note", "").strip()[:MAX_NOTE], svc.now(),
-                                 svc.config.retention_seconds)
+        recorded = callbacks.record_outcome(svc.redis, svc.vault, callback_id, g.account.email, result,
+                                            request.form.get("note", "").strip()[:MAX_NOTE], svc.now(),
+                                            svc.config.retention_seconds)
     except KeyError:
         abort(404, "no such call back")
+    if not recorded:
+        flash("Not recorded: that call back is not claimed by you (any more: closed, released or claimed by a "
+              "colleague). The list below is as it is now.")
+        return _render_queue(status=409)
     accounts.audit(svc.redis, g.account.email, "callback_outcome", f"{callback_id} {result.value}", now=svc.now())
     return redirect(url_for(".queue"))
 

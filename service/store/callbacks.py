@@ -96,25 +96,31 @@ def claim_callback(r: Redis, callback_id: str, who: str, now: float) -> bool:
 
 
 def record_outcome(r: Redis, vault: Vault, callback_id: str, who: str, outcome: CallbackState, note: str,
-                   now: float, keep_seconds: int) -> None:
+                   now: float, keep_seconds: int) -> bool:
     """Reached and wrong number close the request; no answer puts it back in the queue for another try.
-    WATCHed, so a call back erased meanwhile is never written back."""
+    Only the one who holds the claim records what happened, once: False when the call back is not (or no
+    longer) claimed by `who` (a double click, a stale tab, a colleague's claim). WATCHed, so a call back
+    erased meanwhile is never written back."""
     with r.pipeline() as pipe:
         while True:
             try:
                 pipe.watch(keys.callback(callback_id))
-                _record_outcome(pipe, vault, callback_id, who, outcome, note, now, keep_seconds)
-                return
+                return _record_outcome(pipe, vault, callback_id, who, outcome, note, now, keep_seconds)
             except WatchError:
                 continue
 
 
 def _record_outcome(pipe, vault: Vault, callback_id: str, who: str, outcome: CallbackState, note: str, now: float,
-                    keep_seconds: int) -> None:
+                    keep_seconds: int) -> bool:
     cb = get(pipe, vault, callback_id)
     if cb is None:
         raise KeyError(callback_id)
-    day, promised_at = pipe.hmget(keys.callback(callback_id), "day", "promised_at")
+    day, promised_at, state, claimed_by = pipe.hmget(keys.callback(callback_id), "day", "promised_at", "state",
+                                                     "claimed_by")
+    if state != CallbackState.CLAIMED.value.encode() or (claimed_by or b"").decode() != who:
+        return False
+    open_now = pipe.hget(keys.contact(cb.person), "open_callback")
+    pipe.watch(keys.contact(cb.person))
     notes = [*cb.notes, {"at": round(now, 3), "who": who, "outcome": outcome.value, "note": note}]
     pipe.multi()
     if day:  # the insights: how fast a first call was tried, and whether they were reached in time
@@ -135,8 +141,10 @@ def _record_outcome(pipe, vault: Vault, callback_id: str, who: str, outcome: Cal
         pipe.zadd(keys.CALLBACKS_CLOSED, {callback_id: now})
         pipe.zrem(keys.CALLBACKS_WAITING, callback_id)
         pipe.srem(keys.CALLBACKS_ESCALATED, callback_id)
-        pipe.hdel(keys.contact(cb.person), "open_callback")
+        if open_now == callback_id.encode():  # never the pointer to a newer request of theirs
+            pipe.hdel(keys.contact(cb.person), "open_callback")
     pipe.execute()
+    return True
 
 
 def release_claim(r: Redis, callback_id: str, who: str) -> bool:

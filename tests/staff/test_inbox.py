@@ -381,6 +381,35 @@ def test_someone_else_cannot_release_my_claim(app, redis):
     assert callbacks.get(redis, svc_of(app).vault, cb.id).claimed_by == "staff@center.org"
 
 
+
+def test_an_outcome_is_recorded_once_and_only_by_the_claimer(app, redis, clock):
+    """A double click, a colleague's claim or a stale tab never counts a call twice, and an old call back's
+    outcome never drops the pointer to the person's newer request."""
+    phone = Phone(app.test_client(), "+16175550155")
+    phone.text("CALL")
+    [cb] = callbacks.waiting(redis, svc_of(app).vault)
+    staff, admin = login(app), login(app, "admin")
+    reached = {"csrf_token": staff.token, "outcome": "reached", "note": "ok"}
+    admin.post(f"/staff/callbacks/{cb.id}/claim", data={"csrf_token": admin.token})
+    refused = staff.post(f"/staff/callbacks/{cb.id}/outcome", data=reached)
+    assert refused.status_code == 409 and "not claimed by you" in refused.get_data(as_text=True)
+    admin.post(f"/staff/callbacks/{cb.id}/release", data={"csrf_token": admin.token})
+    staff.post(f"/staff/callbacks/{cb.id}/claim", data={"csrf_token": staff.token})
+    assert staff.post(f"/staff/callbacks/{cb.id}/outcome", data=reached).status_code == 302
+    assert staff.post(f"/staff/callbacks/{cb.id}/outcome", data=reached).status_code == 409  # the double click
+    after = callbacks.get(redis, svc_of(app).vault, cb.id)
+    assert after.attempts == 1 and len(after.notes) == 1 and after.state.value == "reached"
+    clock.advance(60)
+    phone.text("CALL")  # asks again: a new request
+    assert staff.post(f"/staff/callbacks/{cb.id}/outcome",
+                      data={**reached, "outcome": "no_answer"}).status_code == 409  # a stale tab
+    assert callbacks.get(redis, svc_of(app).vault, cb.id).state.value == "reached"
+    clock.advance(60)
+    phone.text("CALL")
+    assert len(callbacks.waiting(redis, svc_of(app).vault)) == 1  # still one open request, not two
+    day = datetime.fromtimestamp(NOON, NY).date().isoformat()
+    assert int(redis.hget(keys.daily(day), "callbacks_reached") or 0) == 1
+
 # -- accounts ---------------------------------------------------------------------------------------------
 
 def temporary_password(page: str) -> str:
