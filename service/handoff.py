@@ -2,6 +2,7 @@
 takes it over without writing, or hands it back; a hold nobody touched for HANDOFF_IDLE_HOURS goes back
 by itself. While a conversation is held the bot answers only STOP/START/HELP and crisis words (the
 engine), and its follow-ups and timeouts wait (the follow-up worker). Everything is audited."""
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -75,7 +76,7 @@ def reply(svc: Services, pk: str, who: str, text: str, nonce: str) -> str:
         raise ReplyRefused(f"A text can be at most {MAX_REPLY} characters (this one has {len(text)}).")
     if not NONCE.match(nonce or ""):
         raise ReplyRefused("The form was incomplete: reload the page and send again.")
-    mid = f"reply_{nonce}"
+    mid = "reply_" + hashlib.sha256(f"{pk}:{nonce}".encode()).hexdigest()[:32]  # one per form and person
     person = recipient(svc, pk)
     reason = why_not(person)
     if reason:
@@ -95,14 +96,15 @@ def reply(svc: Services, pk: str, who: str, text: str, nonce: str) -> str:
         raise ReplyRefused(why_not(None))
     if written:  # not a second click on the same form
         queues.enqueue_replies(svc.redis, [mid], now)
-    accounts.audit(svc.redis, who, "reply", f"{pk} {mid}", now=now)
+        accounts.audit(svc.redis, who, "reply", f"{pk} {mid}", now=now)
     return mid
 
 
-def _while_present(svc: Services, pk: str, write, unless: str = "") -> bool | None:
+def _while_present(svc: Services, pk: str, write, unless: str = "", refresh_hold: bool = False) -> bool | None:
     """Run `write(pipe)` in one transaction, only while the person's record (their number) exists: an
     erasure landing meanwhile is never undone by a staff action. False when the key `unless` names
-    exists already (that write was done); None when the person is gone."""
+    exists already (that write was done); None when the person is gone. With `refresh_hold`: a hold on
+    them, read inside the transaction, counts this as its latest action (a hand back meanwhile wins)."""
     watched = [keys.contact(pk), *([unless] if unless else [])]
     with svc.redis.pipeline() as pipe:
         while True:
@@ -112,8 +114,11 @@ def _while_present(svc: Services, pk: str, write, unless: str = "") -> bool | No
                     return None
                 if unless and pipe.exists(unless):
                     return False
+                holder = holds.holder(pipe, pk) if refresh_hold else ""
                 pipe.multi()
                 write(pipe)
+                if holder:
+                    holds.take(pipe, pk, holder, svc.now())
                 pipe.execute()
                 return True
             except WatchError:
@@ -130,14 +135,11 @@ def take_over(svc: Services, pk: str, who: str) -> bool:
 
 def add_note(svc: Services, pk: str, who: str, text: str, about: str = "") -> bool:
     """A staff note about the person (an action: a hold on them is not idle); False when they are gone."""
-    holder = holds.holder(svc.redis, pk)
 
     def write(pipe) -> None:
         notes.add(pipe, svc.vault, pk, who, text, svc.now(), about)
-        if holder:
-            holds.take(pipe, pk, holder, svc.now())
         inbox.changed(pipe)
-    if not _while_present(svc, pk, write):
+    if not _while_present(svc, pk, write, refresh_hold=True):
         return False
     accounts.audit(svc.redis, who, "add_note", pk, now=svc.now())
     return True
@@ -145,34 +147,35 @@ def add_note(svc: Services, pk: str, who: str, text: str, about: str = "") -> bo
 
 def touch(svc: Services, pk: str, who: str) -> None:
     """A staff action on a held conversation (a reveal): the hold is not idle."""
-    holder = holds.holder(svc.redis, pk)
-    if holder:
-        _while_present(svc, pk, lambda pipe: holds.take(pipe, pk, holder, svc.now()))
+    _while_present(svc, pk, lambda pipe: None, refresh_hold=True)
 
 
-def hand_back(svc: Services, pk: str, who: str, action: str = "hand_back", idle_before: float | None = None) -> bool:
-    """The bot answers again; what waited while held is due now (the worker drops what is past its
-    horizon), what is due later keeps its time. With `idle_before`: only if the hold's latest staff action
-    is still older than that (a take over or a note meanwhile keeps it). False when nothing was released."""
+def hand_back(svc: Services, pk: str, who: str, action: str = "hand_back", idle_before: float | None = None,
+              holder: str | None = None) -> bool:
+    """The bot answers again, and its follow-ups and the question's timeout resume where the hold paused
+    them: each keeps the time it had left when the hold began (the worker drops what that takes past its
+    horizon). With `idle_before`: only if the hold's latest staff action is still older than that (a take
+    over or a note meanwhile keeps it). With `holder`: only if that is still who holds it (a stale page
+    never releases a colleague's new hold). False when nothing was released."""
     now, r = svc.now(), svc.redis
-    soon = now + holds.RECHECK_SECONDS
     with r.pipeline() as pipe:
         while True:
             try:
                 pipe.watch(keys.contact(pk), keys.HOLDS)
                 action_at = pipe.zscore(keys.HOLDS, pk)
-                if idle_before is not None and (action_at is None or action_at > idle_before):
+                if action_at is None or (idle_before is not None and action_at > idle_before):
                     return False
-                pending = followups.pending_of(pipe, pk)
-                due = followups.due_times(pipe, pending)
+                if holder is not None and holds.holder(pipe, pk) != holder:
+                    return False
+                since, waiting = holds.paused(pipe, pk)
+                due = followups.due_times(pipe, followups.pending_of(pipe, pk))
                 timeout = followups.timeout_of(pipe, pk)
                 pipe.multi()
                 holds.release(pipe, pk)
                 for fid, at in due.items():
-                    if at <= soon:
-                        followups.defer(pipe, fid, now)
-                if timeout is not None and timeout <= soon:
-                    followups.set_timeout(pipe, pk, now)
+                    followups.defer(pipe, fid, _resumed(fid, at, since, waiting, now))
+                if timeout is not None:
+                    followups.set_timeout(pipe, pk, _resumed(pk, timeout, since, waiting, now))
                 inbox.changed(pipe)
                 pipe.execute()
                 break
@@ -180,6 +183,14 @@ def hand_back(svc: Services, pk: str, who: str, action: str = "hand_back", idle_
                 continue
     accounts.audit(r, who, action, pk, now=now)
     return True
+
+
+def _resumed(item: str, due: float, since: float | None, waiting: dict[str, float], now: float) -> float:
+    """When a paused follow-up or timeout is due after a hand back at `now`: as long after it as it had
+    left when the hold began at `since`. (A hold from before `since` was kept: what came due is due now.)"""
+    if since is None:
+        return max(due, now)
+    return now + max(0.0, waiting.get(item, due) - since)
 
 
 def release_idle(svc: Services) -> int:

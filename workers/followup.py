@@ -49,6 +49,7 @@ class Plan:
     pending: tuple[str, ...] = ()
     callback: bool = False  # a step queues a call back (the person is not waiting for one already)
     held: str = ""  # why DEFERRED: "send_hours" or "weekly_cap" (the insights count it)
+    paused: dict | None = None  # HELD: what already waits for the hand back (store.holds.paused)
 
 
 def message_id(fid: str, part: int = 0) -> str:
@@ -117,7 +118,7 @@ def _check(rt: Runtime, r, pk: str, fid: str, now: float) -> Plan:
     if fu is None or not phone:
         return Plan(Outcome.SUPERSEDED)
     if held_by is not None:  # staff are talking with them: the bot's texts wait until they hand back
-        return Plan(Outcome.HELD, now + holds.RECHECK_SECONDS)
+        return Plan(Outcome.HELD, now + holds.RECHECK_SECONDS, paused=holds.paused(r, pk)[1])
     decision = send_step(flows, svc.policy_for(cfg), texter, fu.flow, fu.step, datetime.fromtimestamp(now, cfg.timezone))
     if decision is None:
         return Plan(Outcome.GONE)
@@ -165,6 +166,8 @@ HELD_BACK = {Outcome.EXPIRED: "horizon", Outcome.OPTED_OUT: "opted_out"}
 def _apply(rt: Runtime, pipe, pk: str, fid: str, now: float, plan: Plan) -> None:
     _insights(rt, pipe, pk, now, plan)
     timeout = followups.parse_timeout(fid) is not None
+    if plan.outcome is Outcome.HELD:  # remembered when it came due: the hand back resumes it from there
+        holds.pause(pipe, pk, plan.paused, pk if timeout else fid, now)
     if plan.outcome in (Outcome.DEFERRED, Outcome.HELD):
         if timeout:
             followups.set_timeout(pipe, pk, plan.due)
@@ -185,9 +188,11 @@ def _apply(rt: Runtime, pipe, pk: str, fid: str, now: float, plan: Plan) -> None
     pipe.hset(keys.contact(pk), "followups_sent", " ".join(map(str, (*plan.sent, int(now)))))
     if decision.conversation_changed or decision.vars:
         conversations.save(pipe, svc.vault, pk, decision.conversation, decision.vars)
-    conversations.count(pipe, plan.version, pk, decision.events)
+    day = "" if plan.simulated else daily.day_of(now, svc.current_config().timezone)
+    if day:  # the simulator's steps are not the program's
+        conversations.count(pipe, plan.version, pk, decision.events)
     planning.schedule_followups(svc.current_config(), pipe, pk, plan.phone, decision.schedule, now,
-                                tuple(p for p in plan.pending if p != fid))
+                                tuple(p for p in plan.pending if p != fid), day)
     if plan.callback:
         _callback(rt, pipe, pk, fid, plan, now)
 

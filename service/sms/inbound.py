@@ -122,14 +122,14 @@ def _save(svc: Services, config: Config, flows, pipe, msg: InboundSms, pk: str, 
     if decision.callback:
         callbacks.request(pipe, svc.vault, pk, msg.e164, msg.sid, now, decision.crisis, msg.simulated, day,
                           _promised(config, now))
-    planning.replan(config, pipe, pk, msg.e164, state.pending, decision, now)
+    planning.replan(config, pipe, pk, msg.e164, state.pending, decision, now, day)
     if decision.language:
         people.record_language(pipe, svc.vault, pk, decision.language, flows.program.default_language)
     if decision.conversation_changed or decision.vars:
         conversations.save(pipe, svc.vault, pk, decision.conversation if decision.conversation_changed
                            else state.texter.conversation, decision.vars)
-    conversations.count(pipe, state.flows_version or 0, pk, decision.events)
-    if day:
+    if day:  # the step funnels are the program's too
+        conversations.count(pipe, state.flows_version or 0, pk, decision.events)
         _insights(pipe, day, pk, texter, decision, config.retention_seconds)
 
 

@@ -199,8 +199,11 @@ def take(pk):
 def hand_back(pk):
     svc = services()
     _exists(svc, pk)
-    handoff.hand_back(svc, pk, g.account.email)
-    flash("Handed back to the bot: its follow-ups resume.")
+    if handoff.hand_back(svc, pk, g.account.email, holder=request.form.get("holder")):
+        flash("Handed back to the bot: its follow-ups resume.")
+    else:
+        flash("Not handed back: the conversation changed meanwhile (already handed back, or taken over by "
+              "someone else). This is how it is now.")
     return redirect(url_for(".conversation", pk=pk))
 
 

@@ -54,6 +54,7 @@ def _erase_watched(pipe, vault: Vault, pk: str, now: float, keep_seconds: int) -
     _delete_records(pipe, pk, records, inbound_sids, sent_sids)
     _keep_consent_only(pipe, pk, contact, trail)
     pipe.set(keys.tombstone(pk), round(now, 3), ex=keep_seconds)
+    pipe.incr(keys.INBOX_VERSION)  # open inboxes drop them at their next poll
     pipe.execute()
     provider = tuple(s for s in (*inbound_sids, *sent_sids) if s.startswith(SID_PREFIXES) and "sim" not in s)
     return Erased(number, provider, contact.get("simulated") == b"1")

@@ -108,7 +108,7 @@ def finish(r: Redis, mid: str, state: OutState, keep_seconds: int, provider_sid:
     erased meanwhile, which stays erased. The finished record is kept `keep_seconds` (the retention)."""
     code_text = "" if code is None else str(code)
     record_keys = [keys.message(mid), keys.METRICS_OUTBOUND, keys.ALERTS_PENDING, keys.provider_sid(provider_sid),
-                   keys.early_status(provider_sid)]
+                   keys.early_status(provider_sid), keys.INBOX_VERSION]
     return bool(scripts.run(r, "finish_send", record_keys, [
         state.value, provider_sid, code_text, f"{state.value}|{code_text}", mid, PROVIDER_TTL,
         json.dumps(STATUS_RANK), keep_seconds, DAILY_TTL]))
@@ -120,7 +120,8 @@ def advance_status(r: Redis, provider_sid: str, status: str, error_code: str) ->
     A callback can beat our own bookkeeping of the send; it waits under the provider sid until finish()
     adopts it into the message (or expires unclaimed after a week).
     """
-    return bool(scripts.run(r, "advance_status", [keys.provider_sid(provider_sid), keys.early_status(provider_sid)],
+    return bool(scripts.run(r, "advance_status", [keys.provider_sid(provider_sid), keys.early_status(provider_sid),
+                                                     keys.INBOX_VERSION],
                             [status, error_code, json.dumps(STATUS_RANK), EARLY_TTL, keys.message(""), DAILY_TTL]))
 
 

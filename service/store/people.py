@@ -74,6 +74,8 @@ def carrier_opt_out(r: Redis, pk: str, mid: str, now: float, day: str = "") -> N
     pipe = r.pipeline()
     if day:
         daily.count(pipe, day, "carrier_opt_outs")
+        if pending:
+            daily.count(pipe, day, "followups_held:opted_out", len(pending))
     pipe.hset(keys.contact(pk), mapping={"consent": Consent.OPTED_OUT.value, "consent_at": round(now, 3)})
     record_consent(pipe, pk, Consent.OPTED_OUT, CARRIER_OPT_OUT, mid, now)
     followups.cancel_all(pipe, pk, pending)

@@ -149,6 +149,26 @@ def test_a_follow_up_shows_in_the_transcript_with_its_delivery_status(app, clock
     assert "Questions about detox" in page and "bot: treatment/followup-1" in page and " · sent</small>" in page
 
 
+
+def test_open_pages_redraw_when_a_delivery_status_arrives_and_when_someone_is_erased(app, redis, fake):
+    from service.erase import erase_person
+    from tests.conftest import ACCOUNT_SID, post_signed
+    phone = Phone(app.test_client(), "+16175550156")
+    phone.text("hello")
+    person = pk(app, phone.number)
+    mid = handoff.reply(svc_of(app), person, "staff@center.org", "We are here", "ab" * 8)
+    version = lambda: int(redis.get(keys.INBOX_VERSION) or 0)  # noqa: E731
+    before = version()
+    deliver(make_runtime(svc_of(app)), mid)
+    assert version() > before  # sent
+    before = version()
+    post_signed(app.test_client(), "/twilio/status", {"MessageSid": fake.sent()[-1].sid, "MessageStatus": "delivered",
+                                                      "AccountSid": ACCOUNT_SID})
+    assert version() > before  # delivered
+    before = version()
+    erase_person(svc_of(app), person)
+    assert version() > before
+
 # -- replying --------------------------------------------------------------------------------------------
 
 def test_a_reply_goes_through_the_outbound_pipeline_to_twilio_and_holds_the_conversation(app, redis, fake):
@@ -267,12 +287,15 @@ def test_follow_ups_wait_while_held_and_resume_or_expire_after(app, clock, redis
     rt = make_runtime(svc_of(app))
     first, second = sorted(followups.pending_of(redis, person), key=lambda f: followups.due_times(redis, (f,))[f])
     handoff.take_over(svc_of(app), person, "staff@center.org")
-    clock.set(followups.due_times(redis, (first,))[first])
+    held_at, due = clock.now(), followups.due_times(redis, (first,))[first]
+    clock.set(due)
     assert send_followup(rt, first) is Outcome.HELD
     assert followups.due_times(redis, (first,))[first] == clock.now() + holds.RECHECK_SECONDS
     clock.advance(300)
     handoff.hand_back(svc_of(app), person, "staff@center.org")
-    assert followups.due_times(redis, (first,))[first] == clock.now()  # due at once
+    resumed = followups.due_times(redis, (first,))[first]
+    assert resumed == clock.now() + (due - held_at)  # paused: it keeps the time it had left
+    clock.set(resumed)
     assert send_followup(rt, first) is Outcome.SENT
     handoff.take_over(svc_of(app), person, "staff@center.org")
     clock.set(followups.due_times(redis, (second,))[second] + 20 * DAY)  # held past its horizon
@@ -290,6 +313,71 @@ def test_a_held_question_does_not_time_out(app, clock, redis):
     assert send_followup(make_runtime(svc_of(app)), followups.job_arg(person, due)) is Outcome.HELD
     assert followups.timeout_of(redis, person) == due + holds.RECHECK_SECONDS
 
+
+
+def test_a_hand_back_resumes_a_question_with_the_time_it_had_left(app, clock, redis):
+    """No stale nudge seconds after a live chat: the timeout was paused, not overdue."""
+    phone = Phone(app.test_client(), "+16175550147")
+    phone.text("SIGNS")
+    person = pk(app, phone.number)
+    due = followups.timeout_of(redis, person)
+    clock.advance(HOUR)
+    handoff.take_over(svc_of(app), person, "staff@center.org")
+    left = due - clock.now()
+    clock.set(due)
+    assert send_followup(make_runtime(svc_of(app)), followups.job_arg(person, due)) is Outcome.HELD
+    clock.advance(6 * HOUR)
+    assert send_followup(make_runtime(svc_of(app)), followups.job_arg(person, clock.now())) is Outcome.HELD
+    clock.advance(HOUR)
+    assert handoff.hand_back(svc_of(app), person, "staff@center.org")
+    assert followups.timeout_of(redis, person) == clock.now() + left
+    assert not redis.hexists(keys.contact(person), holds.PAUSED)
+
+
+def test_a_stale_hand_back_never_releases_a_colleagues_hold(app, redis):
+    phone = Phone(app.test_client(), "+16175550148")
+    phone.text("hello")
+    person = pk(app, phone.number)
+    handoff.take_over(svc_of(app), person, "staff@center.org")
+    page = login(app).get(f"/staff/inbox/{person}").get_data(as_text=True)  # shows staff@ holding it
+    handoff.hand_back(svc_of(app), person, "staff@center.org")
+    handoff.take_over(svc_of(app), person, "admin@center.org")
+    staff = login(app)
+    holder = re.search(r'name="holder" value="([^"]+)"', page).group(1)
+    answer = staff.post(f"/staff/inbox/{person}/hand-back", data={"csrf_token": staff.token, "holder": holder},
+                        follow_redirects=True)
+    assert "Not handed back" in answer.get_data(as_text=True)
+    assert holds.holder(redis, person) == "admin@center.org"
+
+
+def test_a_note_racing_a_hand_back_does_not_bring_the_hold_back(app, redis, monkeypatch):
+    phone = Phone(app.test_client(), "+16175550149")
+    phone.text("hello")
+    person = pk(app, phone.number)
+    handoff.take_over(svc_of(app), person, "staff@center.org")
+    real, raced = notes.add, []
+
+    def add_while_a_colleague_hands_back(pipe, *args, **kwargs):
+        if not raced:  # lands between the note's read and its write
+            raced.append(handoff.hand_back(svc_of(app), person, "admin@center.org"))
+        return real(pipe, *args, **kwargs)
+    monkeypatch.setattr(notes, "add", add_while_a_colleague_hands_back)
+    assert handoff.add_note(svc_of(app), person, "staff@center.org", "called, no answer")
+    assert raced == [True] and holds.holder(redis, person) == ""
+    assert len(notes.of(redis, svc_of(app).vault, person)) == 1
+
+
+def test_reusing_a_form_for_another_person_sends_to_them(app, redis, fake):
+    for number in ("+16175550150", "+16175550151"):
+        Phone(app.test_client(), number).text("hello")
+    staff = login(app)
+    first = staff.get(f"/staff/inbox/{pk(app, '+16175550150')}").get_data(as_text=True)
+    for number in ("+16175550150", "+16175550151"):
+        staff.post(f"/staff/inbox/{pk(app, number)}/reply",
+                   data={"csrf_token": staff.token, "text": "We are here", "nonce": nonce(first)})
+    run_reply_jobs(app)
+    assert sorted(m.params["To"] for m in fake.sent()) == ["+16175550150", "+16175550151"]
+    assert holds.holder(redis, pk(app, "+16175550151")) == "staff@center.org"
 
 def test_an_idle_hold_goes_back_to_the_bot_by_itself(app, clock, redis):
     phone = Phone(app.test_client(), "+16175550144")

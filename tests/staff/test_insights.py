@@ -56,9 +56,9 @@ def scripted_run(app, clock, redis, fake):
                              clock.now(), 86400)
     callbacks.resolve_crisis(redis, crisis_id, "staff@center.org", clock.now(), 86400,
                              callbacks.CrisisOutcome.ADVISED_911)
-    handoff.reply(svc, svc.vault.person_key(cy.number), "staff@center.org", "We tried to call you", "ab" * 8)
+    mid = handoff.reply(svc, svc.vault.person_key(cy.number), "staff@center.org", "We tried to call you", "ab" * 8)
     rt = make_runtime(svc)
-    assert deliver(rt, "reply_" + "ab" * 8).value == "sent"
+    assert deliver(rt, mid).value == "sent"
     status(app, fake.sent()[-1].sid, "undelivered", "30005")
     # Nov 1, the day the clocks go back
     clock.set(NOV1_EARLY)
@@ -76,6 +76,11 @@ def scripted_run(app, clock, redis, fake):
     clock.set(NOV1_LATE)
     Phone(client, "+16175550212").text("SIGNS")
     clock.set(NOV2)
+
+
+def _json(app, days=1):
+    accounts.create(svc_of(app).redis, "staff@center.org", PASSWORD, Role.STAFF, now=OCT30, method=CHEAP_HASH)
+    return login(app).get(f"/staff/insights.json?days={days}").json
 
 
 def day(data, date):
@@ -113,8 +118,8 @@ def test_counts_match_the_scripted_run(app, clock, redis, fake):
 def test_failed_messages_are_counted_by_error_code_once(app, clock, redis, fake):
     svc = svc_of(app)
     Phone(app.test_client(), "+16175550220").text("hello")
-    handoff.reply(svc, svc.vault.person_key("+16175550220"), "staff@center.org", "Hi", "cd" * 8)
-    deliver(make_runtime(svc), "reply_" + "cd" * 8)
+    mid = handoff.reply(svc, svc.vault.person_key("+16175550220"), "staff@center.org", "Hi", "cd" * 8)
+    deliver(make_runtime(svc), mid)
     sid = fake.sent()[-1].sid
     status(app, sid, "failed", "30003")
     status(app, sid, "failed", "30003")
@@ -127,10 +132,10 @@ def test_a_status_callback_before_the_send_is_recorded_counts_once(app, clock, r
     from service.store import messages
     svc = svc_of(app)
     Phone(app.test_client(), "+16175550221").text("hello")
-    handoff.reply(svc, svc.vault.person_key("+16175550221"), "staff@center.org", "Hi", "ef" * 8)
+    mid = handoff.reply(svc, svc.vault.person_key("+16175550221"), "staff@center.org", "Hi", "ef" * 8)
     status(app, "SMearly", "delivered")  # Twilio was faster than our bookkeeping
-    messages.claim(redis, "reply_" + "ef" * 8, clock.now())
-    messages.finish(redis, "reply_" + "ef" * 8, messages.OutState.SENT, 86400, "SMearly")
+    messages.claim(redis, mid, clock.now())
+    messages.finish(redis, mid, messages.OutState.SENT, 86400, "SMearly")
     status(app, "SMearly", "delivered")
     assert login(app).get("/staff/insights.json?days=1").json["days"][0]["delivered"] == 1
 
@@ -141,6 +146,45 @@ def test_the_simulator_is_not_counted(app, redis):
     today = staff.get("/staff/insights.json?days=1").json["days"][0]
     assert today["inbound"] == 0 and today["people"] == 0
 
+
+
+def test_the_simulator_walks_no_step_into_the_funnels(app, redis):
+    from service.store import conversations, flowdocs
+    staff = login(app)
+    staff.post("/staff/simulator/send?number=%2B16175550155", data={"csrf_token": staff.token, "body": "SIGNS"})
+    results = conversations.results(redis, flowdocs.published_version(redis) or 0, "signs", ["signs", "ask"])
+    assert not any(results.values())
+
+
+def test_a_send_twilio_refuses_counts_as_failed_by_its_code(app, redis, fake):
+    svc = svc_of(app)
+    Phone(app.test_client(), "+16175550222").text("hello")
+    fake.fail("+16175550222", 400, 21614)  # not a mobile number
+    mid = handoff.reply(svc, svc.vault.person_key("+16175550222"), "staff@center.org", "Hi", "aa" * 8)
+    deliver(make_runtime(svc), mid)
+    today = login(app).get("/staff/insights.json?days=1").json["days"][0]
+    assert today["failed"] == {"21614": 1} and today["sent"] == 0
+
+
+def test_a_staff_reply_is_not_an_automatic_text(app, clock, redis, fake):
+    svc = svc_of(app)
+    Phone(app.test_client(), "+16175550223").text("hello")
+    clock.advance(86400)  # the next day: only a staff reply
+    mid = handoff.reply(svc, svc.vault.person_key("+16175550223"), "staff@center.org", "Hi", "bb" * 8)
+    deliver(make_runtime(svc), mid)
+    today = login(app).get("/staff/insights.json?days=1").json["days"][0]
+    assert today["staff_replies"] == 1 and today["sent"] == 1 and today["texted"] == 0
+
+
+def test_follow_ups_an_opt_out_cancels_and_ones_past_the_horizon_are_held_back(redis_url, redis, clock, fake):
+    clock.set(OCT30)
+    app = make_app(make_env(redis_url, FOLLOWUP_HORIZON_DAYS="2"), clock)
+    phone = Phone(app.test_client(), "+16175550224")
+    phone.text("TREATMENT")  # its follow-ups: the later one lies past a 2-day horizon
+    pending = len(followups.pending_of(redis, svc_of(app).vault.person_key(phone.number)))
+    phone.text("STOP")
+    held = day(_json(app), "2026-10-30")["followups_held"]
+    assert held["horizon"] >= 1 and held["opted_out"] == pending >= 1
 
 def test_csv_is_the_same_series_one_row_a_day(app, clock, redis, fake):
     scripted_run(app, clock, redis, fake)

@@ -1,7 +1,8 @@
 -- The outcome of a send, in one step, and only while the record exists (an erasure that landed
 -- meanwhile is not undone); adopts any status callback that arrived before it.
 -- KEYS[1]: the message; KEYS[2]: outcome counters; KEYS[3]: pending staff alerts;
--- KEYS[4]: provider sid -> message id; KEYS[5]: the early status hash.
+-- KEYS[4]: provider sid -> message id; KEYS[5]: the early status hash; KEYS[6]: the inbox version (open
+-- conversation pages redraw when it moves).
 -- ARGV[1]: state; ARGV[2]: provider sid or ''; ARGV[3]: error code or ''; ARGV[4]: counter field;
 -- ARGV[5]: message id; ARGV[6]: mapping ttl; ARGV[7]: JSON status -> stage; ARGV[8]: how long the
 -- finished record is kept (the retention period); ARGV[9]: how long a day's insight counters are kept
@@ -15,15 +16,21 @@ redis.call('HINCRBY', KEYS[2], ARGV[4], 1)
 redis.call('ZREM', KEYS[3], ARGV[5])
 redis.call('EXPIRE', KEYS[1], ARGV[8])
 local day = redis.call('HGET', KEYS[1], 'day_key')
-if day and ARGV[1] == 'sent' then  -- the insights: sent, a follow-up sent, the person got a text that day
+redis.call('INCR', KEYS[6])
+if day and ARGV[1] == 'sent' then  -- the insights: sent; a follow-up sent, so the person got an automatic text
   redis.call('HINCRBY', day, 'sent', 1)
-  if redis.call('HGET', KEYS[1], 'kind') == 'followup' then redis.call('HINCRBY', day, 'followups_sent', 1) end
-  redis.call('EXPIRE', day, ARGV[9])
   local person = redis.call('HGET', KEYS[1], 'person')
-  if person and person ~= '' then
-    redis.call('PFADD', day .. ':texted', person)
-    redis.call('EXPIRE', day .. ':texted', math.min(tonumber(ARGV[9]), tonumber(ARGV[8])))
+  if redis.call('HGET', KEYS[1], 'kind') == 'followup' then
+    redis.call('HINCRBY', day, 'followups_sent', 1)
+    if person and person ~= '' then
+      redis.call('PFADD', day .. ':texted', person)
+      redis.call('EXPIRE', day .. ':texted', math.min(tonumber(ARGV[9]), tonumber(ARGV[8])))
+    end
   end
+  redis.call('EXPIRE', day, ARGV[9])
+elseif day and ARGV[3] ~= '' then  -- refused by Twilio's API (21610, 21211, ...): failed, by its code
+  redis.call('HINCRBY', day, 'failed:' .. ARGV[3], 1)
+  redis.call('EXPIRE', day, ARGV[9])
 end
 if ARGV[2] ~= '' then
   redis.call('SET', KEYS[4], ARGV[5], 'EX', ARGV[6])
