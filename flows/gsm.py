@@ -35,7 +35,7 @@ def segment_info(text: str) -> SegmentInfo:
     if not bad:
         sizes = [2 if ch in GSM7_EXTENDED else 1 for ch in text]
         return SegmentInfo("GSM-7", sum(sizes), _segments(sizes, 160, 153), ())
-    sizes = [len(ch.encode("utf-16-le")) // 2 for ch in text]
+    sizes = [len(ch.encode("utf-16-le", "surrogatepass")) // 2 for ch in text]  # a lone surrogate: one unit
     return SegmentInfo("UCS-2", sum(sizes), _segments(sizes, 70, 67), bad)
 
 

@@ -60,12 +60,16 @@ async function poll() {
     return;
   }
   if (response.status === 200) {
-    etag = response.headers.get('ETag');
     if (live) {
       showCrises(Number(response.headers.get('X-Crisis-Count')));
       const html = await response.text();
-      if (!live.contains(document.activeElement)) live.innerHTML = html;
+      // Never redraw under a keyboard user's focus: keep the old version, so the next poll brings it again.
+      if (!live.contains(document.activeElement)) {
+        live.innerHTML = html;
+        etag = response.headers.get('ETag');
+      }
     } else {
+      etag = response.headers.get('ETag');
       showCrises((await response.json()).crisis);
     }
   } else if (response.status === 304 && live) {

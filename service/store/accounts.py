@@ -1,6 +1,7 @@
 """Staff accounts (hashed passwords, roles, disabled or not) and the staff audit log. Sign-in throttling
 lives in logins.py, sessions in sessions.py."""
 import json
+import re
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
@@ -71,10 +72,13 @@ def set_disabled(r: Redis, email: str, disabled: bool) -> None:
         sessions.end_all(r, email)
 
 
+EMAIL = re.compile(r"^[a-z0-9._+'-]+@[a-z0-9-]+(\.[a-z0-9-]+)*$")  # what a URL path carries as it is
+
+
 def _email(email: str) -> str:
     email = email.strip().lower()
-    if "@" not in email or len(email) > 254:
-        raise ValueError("email must look like name@example.org")
+    if not EMAIL.match(email) or len(email) > 254:
+        raise ValueError("email must look like name@example.org (letters, digits and . _ + ' - only)")
     return email
 
 

@@ -222,5 +222,8 @@ def test_insights_in_the_browser_and_on_a_phone(server, browser, clock):
         table = page.locator("figure", has_text="Flow starts").locator("table")
         expect(table).to_contain_text("signs")
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        smallest = page.evaluate("""Math.min(...[...document.querySelectorAll('svg.chart text')].map(t =>
+            t.getBoundingClientRect().height))""")
+        assert smallest >= 10, f"chart text renders {smallest:.1f} px high"  # readable, scrolled sideways if need be
         page.get_by_role("link", name="30 days").click()
         expect(page.get_by_role("heading", name=re.compile("last 30 days"))).to_be_visible()

@@ -541,6 +541,14 @@ def test_account_mistakes_are_refused_clearly(app):
                                           data={"csrf_token": admin.token, "role": "staff"}).get_data(as_text=True)
 
 
+
+@pytest.mark.parametrize("email", ["a/b@center.org", "a b@center.org", "a@.org", "a?x@center.org", "a@b@c.org",
+                                   "x\u0000@center.org"])
+def test_addresses_the_console_could_not_manage_are_refused(app, email):
+    admin = login(app, "admin")
+    page = admin.post("/staff/accounts/create", data={"csrf_token": admin.token, "email": email, "role": "staff"})
+    assert page.status_code == 422 and "must look like name@example.org" in page.get_data(as_text=True)
+
 def test_everyone_can_change_their_own_password(app):
     staff = login(app)
     wrong = staff.post("/staff/accounts/me", data={"csrf_token": staff.token, "current": "nope", "new": "x" * 12,
@@ -638,6 +646,9 @@ def test_segments_with_a_json_array_is_no_500(app):
     assert staff.post("/staff/inbox/segments", json=[1, 2], headers={"X-CSRFToken": staff.token}).status_code == 200
     admin = login(app, "admin")
     assert admin.post("/staff/flows/segments", json="x", headers={"X-CSRFToken": admin.token}).status_code == 200
+    lone = {"text": "hi \ud800 there"}  # JSON may carry half of a surrogate pair
+    assert staff.post("/staff/inbox/segments", json=lone, headers={"X-CSRFToken": staff.token}).status_code == 200
+    assert admin.post("/staff/flows/segments", json=lone, headers={"X-CSRFToken": admin.token}).status_code == 200
 
 
 def test_staff_actions_never_bring_back_an_erased_person(app, redis):

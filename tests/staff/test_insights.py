@@ -223,3 +223,12 @@ def test_every_chart_has_its_numbers_as_a_table(app, clock, redis, fake):
     assert page.count('<svg class="chart"') == page.count("the numbers</summary>") >= 8
     assert "#0072B2" in page and 'role="img"' in page
     assert "people who reached each step" in page  # the SIGNS funnel
+
+
+def test_more_series_than_colours_fold_into_other_and_every_bar_is_outlined():
+    from service.staff import charts
+    series = [(f"Failed {30000 + k}", [k, 1]) for k in range(10)]
+    svg = str(charts.bars("Delivery", ["2026-11-01", "2026-11-02"], series))
+    legend = [name for name, _ in series if f">{name}</text>" in svg]
+    assert len(legend) == len(charts.PALETTE) - 1 and ">Other</text>" in svg
+    assert svg.count("<rect") == svg.count('stroke="#333"')
