@@ -87,15 +87,21 @@ def opt_out_rate(day: dict) -> float | None:
     return _rate(day["opt_outs"], day["texted"])
 
 
+HISTOGRAMS = ("callback_first_attempt_minutes", "crisis_resolve_minutes")  # {bucket top in minutes: n}
+
+
 def csv_rows(data: dict) -> tuple[list[str], list[list]]:
-    """insights.json flattened, one row per day: nested counts become "group.key" columns."""
+    """insights.json flattened, one row per day: nested counts become "group.key" columns (a histogram's
+    "name.15" is how many took up to 15 minutes, more than the bucket before)."""
     days = data["days"]
     flows = sorted({f for d in days for f in d["flow_starts"]})
     codes = sorted({c for d in days for c in d["failed"]})
+    histograms = {name: sorted({b for d in days for b in d[name]}, key=float) for name in HISTOGRAMS}
     header = ["date", "new_people", "people", "inbound", "outbound", *(f"flow_starts.{f}" for f in flows),
               "opt_outs", "carrier_opt_outs", "followups_sent", *(f"followups_held.{r}" for r in HELD_REASONS),
               "delivered", "undelivered", *(f"failed.{c}" for c in codes), "callbacks_requested", "crisis_flags",
-              "texted", "sent", "staff_replies", "callbacks_reached", "callbacks_reached_in_time"]
+              "texted", "sent", "staff_replies", "callbacks_reached", "callbacks_reached_in_time",
+              *(f"{name}.{b}" for name, buckets in histograms.items() for b in buckets)]
     rows = []
     for d in days:
         rows.append([d["date"], d["new_people"], d["people"], d["inbound"], d["outbound"],
@@ -103,5 +109,6 @@ def csv_rows(data: dict) -> tuple[list[str], list[list]]:
                      d["followups_sent"], *(d["followups_held"][r] for r in HELD_REASONS), d["delivered"],
                      d["undelivered"], *(d["failed"].get(c, 0) for c in codes), d["callbacks_requested"],
                      d["crisis_flags"], d["texted"], d["sent"], d["staff_replies"], d["callbacks_reached"],
-                     d["callbacks_reached_in_time"]])
+                     d["callbacks_reached_in_time"],
+                     *(d[name].get(b, 0) for name, buckets in histograms.items() for b in buckets)])
     return header, rows

@@ -197,6 +197,8 @@ def test_csv_is_the_same_series_one_row_a_day(app, clock, redis, fake):
     for row, d in zip(rows, data["days"]):
         assert int(row["inbound"]) == d["inbound"] and int(row["flow_starts.signs"]) == d["flow_starts"].get("signs", 0)
         assert int(row["followups_held.send_hours"]) == d["followups_held"]["send_hours"]
+        assert int(row["callback_first_attempt_minutes.15"]) == d["callback_first_attempt_minutes"].get("15", 0)
+        assert int(row["crisis_resolve_minutes.15"]) == d["crisis_resolve_minutes"].get("15", 0)
 
 
 @pytest.mark.parametrize("role", ["staff", "admin", "ops"])
