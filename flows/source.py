@@ -27,7 +27,7 @@ class FlowError(ValueError):
         self.problems = problems
 
 
-class FlowYamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser when there is one
+class FlowYamlLoader(yaml.SafeLoader):  # the pure parser: libyaml's accepts tabs the editor's readers refuse
     """YAML 1.2's booleans: only true and false. YAML 1.1 also reads YES, NO, ON and OFF as booleans,
     and those are words people text (an answer list [YES, NO] would silently become [true, false])."""
 
@@ -60,8 +60,9 @@ class Document:
 def parse(file: str, text: str, problems: list[Problem]) -> Document:
     """The document, or an empty one with a problem naming the line YAML stopped at."""
     doc = Document(file, {}, {}, problems)
-    loader = FlowYamlLoader(text)
+    loader = None
     try:
+        loader = FlowYamlLoader(text)
         node = loader.get_single_node()  # parsed once: the nodes give the lines, and then the data
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
@@ -70,7 +71,8 @@ def parse(file: str, text: str, problems: list[Problem]) -> Document:
                                 f"not valid YAML ({getattr(exc, 'problem', None) or str(exc).splitlines()[0]})"))
         return doc
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if not isinstance(data, dict):
         problems.append(Problem(file, 1, "", "must be a mapping of keys to values"))
         return doc

@@ -167,7 +167,8 @@ def _apply(rt: Runtime, pipe, pk: str, fid: str, now: float, plan: Plan) -> None
     _insights(rt, pipe, pk, now, plan)
     timeout = followups.parse_timeout(fid) is not None
     if plan.outcome is Outcome.HELD:  # remembered when it came due: the hand back resumes it from there
-        holds.pause(pipe, pk, plan.paused, pk if timeout else fid, now)
+        due = followups.parse_timeout(fid)[1] if timeout else now  # a follow-up's job runs as it falls due
+        holds.pause(pipe, pk, plan.paused, pk if timeout else fid, min(due, now))
     if plan.outcome in (Outcome.DEFERRED, Outcome.HELD):
         if timeout:
             followups.set_timeout(pipe, pk, plan.due)

@@ -76,10 +76,15 @@ EMAIL = re.compile(r"^[a-z0-9._+'-]+@[a-z0-9-]+(\.[a-z0-9-]+)*$")  # what a URL 
 
 
 def _email(email: str) -> str:
-    email = email.strip().lower()
+    """A new account's address (an existing one is looked up as it was written: _normal)."""
+    email = _normal(email)
     if not EMAIL.match(email) or len(email) > 254:
         raise ValueError("email must look like name@example.org (letters, digits and . _ + ' - only)")
     return email
+
+
+def _normal(email: str) -> str:
+    return email.strip().lower()
 
 
 def _hash(password: str, method: str = HASH_METHOD) -> str:
@@ -89,7 +94,7 @@ def _hash(password: str, method: str = HASH_METHOD) -> str:
 
 
 def exists(r: Redis, email: str) -> bool:
-    return bool(r.exists(keys.account(_email(email))))
+    return bool(r.exists(keys.account(_normal(email))))
 
 
 def listing(r: Redis) -> list[dict]:

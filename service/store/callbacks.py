@@ -119,8 +119,8 @@ def _record_outcome(pipe, vault: Vault, callback_id: str, who: str, outcome: Cal
                                                      "claimed_by")
     if state != CallbackState.CLAIMED.value.encode() or (claimed_by or b"").decode() != who:
         return False
+    pipe.watch(keys.contact(cb.person))  # watched before it is read: a newer request meanwhile retries
     open_now = pipe.hget(keys.contact(cb.person), "open_callback")
-    pipe.watch(keys.contact(cb.person))
     notes = [*cb.notes, {"at": round(now, 3), "who": who, "outcome": outcome.value, "note": note}]
     pipe.multi()
     if day:  # the insights: how fast a first call was tried, and whether they were reached in time

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from redis import Redis
 
 from service.privacy import Vault
-from service.store import conversations, followups, keys, people, scripts
+from service.store import conversations, followups, holds, keys, people, scripts
 
 # Where encrypted values live: key pattern -> how they are held (hash fields, list items, the value).
 ENCRYPTED = {
@@ -78,7 +78,7 @@ def rekey(client, old: str, new: str, now: float):
                                                  keys.replies, lambda p: keys.replies(p, True), keys.tombstone,
                                                  keys.notes)]
     result = scripts.run(client, "rekey_person", [*pair, keys.RECENT, keys.FIRST_SEEN, keys.FOLLOWUPS_DUE, keys.HOLDS],
-                         [old, new, followups.FIELD, now])
+                         [old, new, followups.FIELD, now, holds.PAUSED])
     return result.decode() if isinstance(result, bytes) else result
 
 

@@ -387,3 +387,12 @@ def test_problems_carry_the_path_of_their_field(docs):
         load_documents({**docs, "checkin.yaml": CHECKIN.replace("go: other", "go: othr")})
     problem = info.value.problems[0]
     assert problem.file == "checkin.yaml" and problem.line == 12 and problem.path == ("steps", "ask", "answers", 1, "go")
+
+
+@pytest.mark.parametrize("text", ["a: 1\nb:\tvalue\n", "a: 1   \t# edited\n", "flow: x\t\n", "a: \x07\n"])
+def test_yaml_every_reader_of_the_flows_refuses_is_refused_with_its_line(text):
+    """Tabs as spacing and control characters: refused here, as the console's other YAML readers would."""
+    from flows.source import parse
+    problems = []
+    parse("program.yaml", text, problems)
+    assert len(problems) == 1 and "not valid YAML" in problems[0]

@@ -107,6 +107,28 @@ def test_a_waiting_question_keeps_its_timeout_under_the_new_key(redis_url, redis
     assert followups.timeout_of(redis, new_pk) == due and followups.timeout_of(redis, old_pk) is None
 
 
+
+def test_a_hold_rotated_meanwhile_still_resumes_with_the_time_left(redis_url, redis, clock, tmp_path):
+    from service import handoff
+    from workers.followup import Outcome, send_followup
+    from workers.runtime import make_runtime
+    before = app_with(redis_url, clock, OLD_DATA, OLD_HASH, tmp_path)
+    phone = Phone(before.test_client())
+    phone.text("SIGNS")
+    old_pk = svc_of(before).vault.person_key(phone.number)
+    due = followups.timeout_of(redis, old_pk)
+    clock.advance(3600)
+    handoff.take_over(svc_of(before), old_pk, "staff@center.org")
+    left = due - clock.now()
+    clock.set(due)
+    assert send_followup(make_runtime(svc_of(before)), followups.job_arg(old_pk, due)) is Outcome.HELD
+    after = app_with(redis_url, clock, f"{NEW_DATA},{OLD_DATA}", f"{NEW_HASH},{OLD_HASH}", tmp_path)
+    rotate(after)
+    new_pk = svc_of(after).vault.person_key(phone.number)
+    clock.advance(5 * 3600)
+    assert handoff.hand_back(svc_of(after), new_pk, "staff@center.org")
+    assert followups.timeout_of(redis, new_pk) == clock.now() + left
+
 def test_values_the_previous_release_sealed_as_fernet_tokens_are_rewritten(redis_url, redis, clock, tmp_path):
     app = app_with(redis_url, clock, NEW_DATA, NEW_HASH, tmp_path)
     phone = Phone(app.test_client())

@@ -549,6 +549,15 @@ def test_addresses_the_console_could_not_manage_are_refused(app, email):
     page = admin.post("/staff/accounts/create", data={"csrf_token": admin.token, "email": email, "role": "staff"})
     assert page.status_code == 422 and "must look like name@example.org" in page.get_data(as_text=True)
 
+
+def test_an_account_made_under_the_older_address_rule_can_still_be_disabled(app, redis):
+    redis.hset(keys.account("jane&co@center.org"), mapping={"email": "jane&co@center.org", "role": "staff",
+                                                            "created_at": 0, "password": "x", "disabled": ""})
+    admin = login(app, "admin")
+    assert admin.post("/staff/accounts/jane&co@center.org/disable",
+                      data={"csrf_token": admin.token}).status_code in (200, 302)
+    assert redis.hget(keys.account("jane&co@center.org"), "disabled") == b"1"
+
 def test_everyone_can_change_their_own_password(app):
     staff = login(app)
     wrong = staff.post("/staff/accounts/me", data={"csrf_token": staff.token, "current": "nope", "new": "x" * 12,

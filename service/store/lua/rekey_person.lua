@@ -4,7 +4,8 @@
 -- replies, tombstone, staff notes; KEYS[9..16]: the same for the new key; KEYS[17]: recent list;
 -- KEYS[18]: oldest-record index; KEYS[19]: the follow-ups due set; KEYS[20]: held conversations.
 -- ARGV[1]: old person key; ARGV[2]: new person key; ARGV[3]: the contact field listing pending
--- follow-up ids (each starts with the person key); ARGV[4]: now.
+-- follow-up ids (each starts with the person key); ARGV[4]: now; ARGV[5]: the contact field of what a
+-- staff hold paused (JSON: id -> when it came due; ids start with the person key, a timeout's is the key).
 -- Returns 'moved', 'absent' (nothing under the old key) or 'conflict' (both keys hold a contact).
 local N = 8
 if redis.call('EXISTS', KEYS[1]) == 1 and redis.call('EXISTS', KEYS[N + 1]) == 1 then return 'conflict' end
@@ -37,6 +38,15 @@ if pending then
     table.insert(renamed, new_id)
   end
   redis.call('HSET', KEYS[N + 1], ARGV[3], table.concat(renamed, ' '))
+end
+local paused = redis.call('HGET', KEYS[N + 1], ARGV[5])
+if paused then
+  local renamed = {}
+  for id, due in pairs(cjson.decode(paused)) do
+    if string.sub(id, 1, #ARGV[1]) == ARGV[1] then id = ARGV[2] .. string.sub(id, #ARGV[1] + 1) end
+    renamed[id] = due
+  end
+  redis.call('HSET', KEYS[N + 1], ARGV[5], cjson.encode(renamed))
 end
 for _, record in ipairs(redis.call('SMEMBERS', KEYS[N + 4])) do
   -- only the person's own records: a staff alert their text caused is listed too, but is nobody's
