@@ -1,6 +1,7 @@
 """Loads flow YAML into a FlowSet, and refuses anything that would send a wrong, costly or non-compliant
 text, listing every problem at once with its file and line (the checks themselves are in checks.py)."""
 import re
+from functools import lru_cache
 from datetime import timedelta
 from pathlib import Path
 
@@ -34,9 +35,16 @@ def load_directory(path: Path = DEFINITIONS) -> FlowSet:
 
 
 def load_documents(documents: dict[str, str]) -> FlowSet:
-    """Parse and validate {filename: yaml text}; program.yaml holds the program-wide messages."""
+    """Parse and validate {filename: yaml text}; program.yaml holds the program-wide messages. The same
+    texts give the same flow set, shared (it is never changed once made): every app and worker made from
+    the same definitions, and every check of an unchanged draft, parse them once."""
+    return _load(tuple(documents.items()))
+
+
+@lru_cache(maxsize=16)
+def _load(documents: tuple[tuple[str, str], ...]) -> FlowSet:
     problems: list[Problem] = []
-    docs = {name: parse(name, text, problems) for name, text in documents.items()}
+    docs = {name: parse(name, text, problems) for name, text in documents}
     if "program.yaml" not in docs:
         problems.append(Problem("program.yaml", None, "", "missing"))
     if problems:
