@@ -9,4 +9,4 @@ cron.register(dispatch_due, "schedule", interval=1, result_ttl=60, ttl=30, job_t
 cron.register(escalate_callbacks, "schedule", interval=60, result_ttl=600, ttl=120, job_timeout=60)
 cron.register(sweep_jobs, "schedule", interval=2, result_ttl=10, ttl=10, job_timeout=30)
 cron.register(release_idle_holds, "schedule", interval=60, result_ttl=600, ttl=120, job_timeout=60)
-cron.register(retention_sweep, "maintenance", cron="17 4 * * *", result_ttl=86400, job_timeout=3600)  # 04:17 UTC
+cron.register(retention_sweep, "maintenance", cron="17 4 * * *", result_ttl=86400, job_timeout=3600)  # 04:17 local time (TZ)
