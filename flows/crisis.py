@@ -13,7 +13,7 @@ _PATTERNS = [
     r"(can'?t|cannot|won'?t|will\s+not)\s+(wake|get)\s+(him|her|them|up)",
     r"\bunresponsive\b",
     r"\b(lips|face|skin)\s+(are\s+|is\s+|turning\s+|turned\s+)?blue",
-    r"\bsuicid",
+    r"\bsuicid(?!(io|ios|a|as|ar|arme|arse|arte|arnos|ara|o)\b)",  # not Spanish's forms (crisis_languages)
     r"\bkill(s|ed|ing)?\s+(my|him|her|them)\s?sel(f|ves)",
     r"\bend\s+(my|it)\s+(life|all)",
     r"\bwant\s+to\s+die\b",
@@ -22,11 +22,19 @@ _PATTERNS = [
     r"\bhurt\s+myself\b",
     r"\b(don'?t|do\s+not|dont)\s+want\s+to\s+(live|be\s+alive)\b",
     r"\bno\s+reason\s+to\s+live\b",
+    r"\b(took|take|taken|taking|swallowed|swallow)\s+(too\s+many|all\s+(of\s+)?(my|his|her|their|the)|a\s+(bunch|bottle)"
+    r"\s+of)\s+(\w+\s+)?(pills|meds|medication|medications|tablets|xanax|oxy|percs?)\b",
+    r"\b(going\s+to|gonna|want\s+to|wanna)\s+end\s+it\b",
+    r"\bend(ing)?\s+it\s+all\b",
+    r"\bkms\b",
+    r"\b(he|she|they|him|her|he'?s|she'?s)\s+(is\s+|are\s+|looks?\s+|turned\s+|turning\s+|went\s+|going\s+)?blue\b",
+    r"\bcan'?t\s+go\s+on\b",
 ]
 # Spanish, matched on the folded text (upper case, no accents): "no está respirando" and "no esta
 # respirando" are one phrase.
 _SPANISH = [
     r"\bSOBRE\s?DOSIS\b",
+    r"\bOVER\s?DOSIS\b",
     r"\bNO\s+(ESTA\s+|ESTAN\s+)?RESPIRA(NDO|N)?\b",
     r"\b(DEJO|DEJA)\s+DE\s+RESPIRAR\b",
     r"\bNO\s+PUEDE\s+RESPIRAR\b",
@@ -49,6 +57,7 @@ _SPANISH = [
     r"\bNO\s+QUIERO\s+(SEGUIR\s+)?VIVIR\b",
     r"\b(ME\s+)?QUIERO\s+MORIR(ME)?\b",
     r"\bHACERME\s+DANO\b",
+    r"\bQUIERO\s+DESAPARECER\b",
 ]
 _CRISIS = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE)
 _CRISIS_ES = re.compile("|".join(f"(?:{p})" for p in _SPANISH))

@@ -312,7 +312,8 @@ def _unmatched(flows: FlowSet, policy: Policy, texter: Texter, waiting: Conversa
 def _crisis(flows: FlowSet, texter: Texter, m, crisis_reply: tuple[str, ...]) -> Decision:
     """911/988 first; a call back asked for still gets queued, but no gentle follow-ups after a crisis."""
     callback = m.intent is Intent.FLOW and flows.flows[m.flow].action == "callback"
-    return Decision(m.intent, crisis_reply, m.flow, m.word, callback=callback, crisis=True,
+    keyword = m.word if m.intent is not Intent.UNKNOWN else ""  # never a word of the person's own text
+    return Decision(m.intent, crisis_reply, m.flow, keyword, callback=callback, crisis=True,
                     crisis_replied=bool(crisis_reply), silence=None if crisis_reply else Silence.FLOOD,
                     sources=("crisis",) * len(crisis_reply))
 

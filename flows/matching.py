@@ -22,19 +22,26 @@ LANGUAGE_WORDS = {"ESPANOL": "es", "SPANISH": "es", "ENGLISH": "en", "INGLES": "
 # not an opt-out.
 CRISIS_SPEECH_WORDS = frozenset({"END", "QUIT", "CANCEL"}) | SPANISH_OPT_OUT
 # Revoking consent "by any reasonable means": short messages that plainly ask us to stop texting.
-# Asking us to stop, in words that are about us ("...stop texting ME"), not about someone else
-# ("he won't stop texting me", "my son told me to stop texting him"). Checked on upper-cased words.
-_NOT_ABOUT_US = r"(?<!WON T )(?<!WONT )(?<!DOESN T )(?<!DOESNT )(?<!NOT )(?<!TO )(?<!NEVER )"
+# Asking us to stop, in words that are about us ("...stop texting ME", "I want you to stop texting me"),
+# not about someone else ("he won't stop texting me", "I told him to stop texting me", "my son told me to
+# stop texting him": that one names no ME/US). Checked on upper-cased words. When in doubt it opts out: a
+# needless opt-out is undone with START, a missed one keeps texting someone who asked us to stop.
+_NOT_ABOUT_US = (r"(?<!WON T )(?<!WONT )(?<!DOESN T )(?<!DOESNT )(?<!DON T )(?<!DONT )(?<!NOT )(?<!NEVER )"
+                 r"(?<!HIM TO )(?<!HER TO )(?<!THEM TO )")
 _REVOKE = re.compile(
     rf"{_NOT_ABOUT_US}\b(STOP|QUIT|QUITE)\s+(TEXTING|MESSAGING|SENDING|CONTACTING|TXTING)\s+(ME|US|THIS)\b|"
     rf"{_NOT_ABOUT_US}\bSTOP\s+(TEXTING|MESSAGING)$|"
     r"\bUNSUBSCRIBE\b|\bREMOVE\s+(ME|MY\s+NUMBER)\s*(FROM\s+(THIS|YOUR)\s+LIST)?$|\bOPT\s+ME\s+OUT\b|"
-    r"\bTAKE\s+ME\s+OFF\b|\bREMOVE\s+MY\s+NUMBER\b|"
+    r"\bTAKE\s+ME\s+OFF\b|\bREMOVE\s+MY\s+NUMBER\b|\bDELETE\s+(ME|MY\s+NUMBER)\b|"
     r"^(PLEASE\s+|PLS\s+)?(DO\s+NOT|DON\s+T|DONT)\s+(TEXT|MESSAGE|CONTACT)\s+(ME|THIS\s+NUMBER)\b|"
     r"\bNO\s+MORE\s+(TEXT|TEXTS|MESSAGES|TEXTING)\b")
 # Short messages that are only a plea to stop ("Please stop", "pls stop", "I said stop", "leave me alone").
-_PLEA = re.compile(r"^(I\s+SAID\s+)?(PLEASE\s+|PLS\s+)?(JUST\s+)?STOP(\s+(IT|NOW|PLEASE|PLS))*$|"
-                   r"^(PLEASE\s+)?LEAVE\s+ME\s+ALONE(\s+PLEASE)?$")
+_PLEA_LEAD = r"((NO|OK|OKAY|NO\s+THANKS|NO\s+THANK\s+YOU|WHO\s+IS\s+THIS|WHO\s+THIS|WRONG\s+NUMBER)\s+)*"
+_PLEA = re.compile(rf"^{_PLEA_LEAD}(I\s+SAID\s+)?((YOU|U)\s+(NEED\s+TO|HAVE\s+TO|GOTTA|MUST)\s+)?(PLEASE\s+|PLS\s+)?"
+                   r"(JUST\s+)?STOP(\s+(IT|NOW|PLEASE|PLS))*$|"
+                   rf"^{_PLEA_LEAD}(PLEASE\s+)?LEAVE\s+ME\s+ALONE(\s+PLEASE)?$")
+# A whole message that is a misspelt STOP or UNSUBSCRIBE ("Stopp", "SOTP", "Unsubcribe") opts out too.
+STOP_TYPOS = frozenset({"STOPP", "STOPPP", "SOTP", "STPO", "STOPT"})
 # The same in Spanish, on folded words (no accents): requests in the imperative, addressed to us ("no me
 # manden mas mensajes", "dejen de escribirme"), never a description of someone else ("mi hijo no me
 # escribe", "no deja de escribirme").
@@ -113,21 +120,25 @@ def match_answer(text: str, answers: list[tuple[str, ...]]) -> int | None:
 
 
 def match(text: str, triggers: dict[str, str], crisis: bool = False) -> Match:
-    """Compliance words first, then flow keywords exactly, then flow keywords with one typo."""
+    """Compliance words first, then a plain request to stop texting (it wins over a keyword that happens to
+    come first: "Phone is not mine, stop texting me"), then flow keywords exactly, then with one typo."""
     found = words(text)
     if not found:
         return Match(Intent.EMPTY)
     first = found[0]
     if len(found) > 1 and first == "OPT" and found[1] == "OUT":
         first = "OPTOUT"
-    return (_compliance(first, crisis, len(found) == 1) or _language(found) or _flow(first, triggers)
-            or _revocation(found) or Match(Intent.UNKNOWN, first))
+    return (_compliance(first, crisis, len(found) == 1) or _language(found) or _revocation(found)
+            or _flow(first, triggers) or Match(Intent.UNKNOWN, first))
 
 
 def _revocation(found: list[str]) -> Match | None:
     if len(found) > REVOKE_MAX_WORDS:
         return None
     text = " ".join(found)
+    if len(found) == 1 and (text in STOP_TYPOS or (len(text) >= TYPO_MIN_LENGTH + 3
+                                                   and within_one_edit(text, "UNSUBSCRIBE"))):
+        return Match(Intent.OPT_OUT, "REVOKE_PHRASE")
     if _REVOKE.search(text) or _PLEA.match(text):
         return Match(Intent.OPT_OUT, "REVOKE_PHRASE")
     if _REVOKE_ES.search(text) or _PLEA_ES.match(text):

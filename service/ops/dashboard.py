@@ -3,13 +3,17 @@ post without our CSRF token, so none is accepted; ops requeue and delete failed 
 with CSRF and an audit entry. Its JSON is escaped and its pages run only their own scripts (headers.py)."""
 import re
 
+import logging
+
 from flask import abort, redirect, request, url_for
+from werkzeug.exceptions import HTTPException, NotFound
 
 from service.config import Config
 from service.staff.auth import current_account
 from service.store.accounts import Role
 
 
+log = logging.getLogger(__name__)
 ACTIONS = re.compile(r"/(requeue|delete|empty|compact)(/|$)")
 
 
@@ -22,6 +26,18 @@ def mount(app, config: Config, csrf) -> None:
     app.register_blueprint(rq_dashboard.blueprint, url_prefix="/staff/rq")
     csrf.exempt(rq_dashboard.blueprint)
     app.before_request(_guard)
+    app.register_error_handler(Exception, _dashboard_error)
+
+
+def _dashboard_error(exc: Exception):
+    """rq-dashboard crashes on addresses it doesn't know (an instance number past the last, a job id that
+    doesn't exist): those are "not found", not a 500. Errors anywhere else go on as they would."""
+    if isinstance(exc, HTTPException):
+        return exc  # Flask's own answer (or the app's handler for its code)
+    if request.blueprint != "rq_dashboard":
+        raise exc
+    log.warning("rq_dashboard_error", extra={"error": type(exc).__name__})
+    return NotFound("no such queue, job or page in the RQ dashboard")
 
 
 def dashboard_url(config: Config) -> str:

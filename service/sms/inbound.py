@@ -110,7 +110,8 @@ def _save(svc: Services, config: Config, flows, pipe, msg: InboundSms, pk: str, 
     people.record_contact(pipe, svc.vault, pk, msg.e164, decision.consent if changes_consent else None, now,
                           texter.first_contact, state.has_phone, state.undeliverable, msg.simulated, touch=not stale)
     if changes_consent:
-        people.record_consent(pipe, pk, decision.consent, decision.keyword or "FIRST_MESSAGE", msg.sid, now)
+        keyword = decision.keyword if decision.intent is not Intent.UNKNOWN else ""  # not the person's words
+        people.record_consent(pipe, pk, decision.consent, keyword or "FIRST_MESSAGE", msg.sid, now)
     ids = [f"{msg.sid}/{i}" for i in range(len(decision.replies))]
     people.record_exchange(pipe, svc.vault, pk, [("in", msg.body, msg.sid)]
                            + [("out", *m) for m in zip(decision.replies, ids, decision.sources)], now)

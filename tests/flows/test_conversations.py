@@ -150,7 +150,8 @@ def test_an_answer_beyond_the_hourly_budget_moves_nothing():
 
 
 OPT_OUTS = ["STOP", "stop", "Stop.", "STOPALL", "unsubscribe", "CANCEL", "end", "quit", "opt out",
-            "please stop texting me", "no more texts", "leave me alone"]
+            "please stop texting me", "no more texts", "leave me alone", "i want you to stop texting me",
+            "No thanks, stop", "Stopp", "Phone is not mine, stop texting me", "Warning: stop texting me"]
 CONVERSATIONS = st.one_of(st.none(), st.builds(
     Conversation, st.sampled_from(["checkin", "signs", "gone"]), st.sampled_from(["ask", "self", "nudge", "x"]),
     st.floats(NOW.timestamp() - 200 * 3600, NOW.timestamp()), st.integers(0, 3)))

@@ -28,6 +28,10 @@ from flows.crisis import is_crisis
     "i want to end it all",
     # crisis words after a keyword
     "CALL my son overdosed and is not breathing", "signs of overdose", "treatment? i'm suicidal",
+    # phrases found by an adversarial review
+    "son took too many pills", "I took too many pills", "she swallowed a bottle of pills",
+    "I'm going to take all my pills", "I'm going to end it", "I feel like ending it all", "kms", "he is blue",
+    "she's turning blue", "i can't go on", "mi hijo tuvo una overdosis", "quiero desaparecer",
 ])
 def test_crisis_detected(text):
     assert is_crisis(text)
@@ -43,7 +47,8 @@ def test_crisis_detected(text):
     "blue", "the sky is blue", "my lips", "lipstick blue",
     "killer", "skill", "kill", "killing time", "die hard", "studied", "I want to diet", "I'm dying to know",
     "dead tired", "hurt my back", "end", "wake up", "he won't eat", "suite", "suit", "unstoppable",
-    "the view was not breathtaking",
+    "the view was not breathtaking", "feeling blue today", "I take my pills every morning",
+    "the blue one", "I can go on", "at the end of it", "skms",
     "it's not breathable fabric",
 ])
 def test_not_crisis(text):

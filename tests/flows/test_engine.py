@@ -352,9 +352,21 @@ def test_plain_language_opt_outs(body):
     assert run(body, first=False).consent is OUT
 
 
-@pytest.mark.parametrize("body", ["how do I make him stop", "I want to help my son stop using", "signs"])
+@pytest.mark.parametrize("body", ["how do I make him stop", "I want to help my son stop using", "signs",
+                                  "I told him to stop texting me", "my ex won't stop texting me",
+                                  "don't stop texting me, CALL me"])
 def test_stop_inside_a_question_is_not_an_opt_out(body):
     assert run(body, first=False).consent is not OUT
+
+
+@pytest.mark.parametrize("body", ["i want you to stop texting me", "you guys need to stop texting me",
+                                  "no. please stop", "No thanks, stop", "who is this? stop", "U need to stop",
+                                  "delete my number", "Unsubcribe", "Stopp", "SOTP",
+                                  "Phone is not mine, stop texting me", "Talk to the hand. Stop texting me",
+                                  "Warning: stop texting me"])
+def test_plain_requests_to_stop_win_over_a_keyword_that_comes_first(body):
+    d = run(body, first=False)
+    assert d.consent is OUT and not d.callback and d.schedule == ()
 
 
 # -- a crisis cancels the gentle follow-ups, whatever else the message says --------------------------------

@@ -188,14 +188,19 @@ def test_help_words(triggers, body, word):
 
 @pytest.mark.parametrize("body", [
     "STAR", "STARTT", "STRAT", "SATRT",
-    "STOPP", "STPO", "SOTP", "STO", "STOPS",
-    "UNSUBSCRIB", "UNSUSBCRIBE", "CANCLE", "CANCELL", "QUITE", "ENDS", "REVOK", "OPTOU",
+    "STO", "STOPS", "CANCLE", "CANCELL", "QUITE", "ENDS", "REVOK", "OPTOU",
     "YESS", "YE", "UNSTOPP",
     "HELPP", "HLEP", "HEL", "INFOS", "INF",
     "OPT", "OPT IN", "OUT",
 ])
 def test_compliance_words_only_match_exactly(triggers, body):
     assert match(body, triggers).intent is Intent.UNKNOWN
+
+
+@pytest.mark.parametrize("body", ["STOPP", "Stopp", "STPO", "SOTP", "UNSUBSCRIB", "UNSUSBCRIBE", "Unsubcribe"])
+def test_a_whole_message_that_is_a_misspelt_stop_is_a_request_to_stop(triggers, body):
+    """Not the STOP keyword (compliance words match exactly), but plainly a request to stop: revoked."""
+    assert match(body, triggers) == Match(Intent.OPT_OUT, "REVOKE_PHRASE")
 
 
 @pytest.mark.parametrize("word", sorted(RESERVED_WORDS))

@@ -233,6 +233,11 @@ def test_a_crisis_word_both_languages_share_goes_by_the_message():
     assert run("i feel suicidal", texter(EN)).replies[0] == msg("crisis", EN)
 
 
+@pytest.mark.parametrize("body", ["suicidio", "Suicida", "suicidarme", "mi hijo tuvo una overdosis"])
+def test_a_spanish_crisis_word_alone_from_a_new_texter_is_answered_in_spanish(body):
+    assert run(body, texter(EN)).replies[0] == msg("crisis", ES)
+
+
 @pytest.mark.parametrize("body", ["PARAR mi hermano no respira", "Alto, no despierta", "Detener, quiero matarme",
                                   "cancelar todo, quiero quitarme la vida"])
 def test_a_spanish_opt_out_word_inside_a_crisis_message_is_speech(body):

@@ -194,6 +194,17 @@ def test_logs_never_show_number_or_body(phone, caplog):
     assert "6175550123" not in text and "secret-body-words" not in text
 
 
+
+def test_the_consent_trail_never_keeps_a_word_of_the_persons_text(phone, redis, app):
+    """A first text that is a crisis in their own words ("Jessica overdosed ..."): the trail says which
+    compliance word or keyword changed consent, never a name from the message, and outlives erasure."""
+    from service.erase import erase_person
+    phone.text("Jessica overdosed at 42 Elm St")
+    phone.text("STOP")
+    pk = svc_of(app).vault.person_key(phone.number)
+    erase_person(svc_of(app), pk)
+    assert [e["keyword"] for e in people.consent_history(redis, pk)] == ["FIRST_MESSAGE", "STOP"]
+
 def test_log_lines_are_json_with_message_sid(phone, caplog):
     import json
     import logging

@@ -583,6 +583,12 @@ def test_the_rq_dashboard_has_a_way_back(app):
     assert 'href="/staff/ops"' in page and "Back to the console" in page
 
 
+@pytest.mark.parametrize("path", ["/staff/rq/1/view/queues", "/staff/rq/0/view/job/0",
+                                  "/staff/rq/0/data/jobs/0/0/0/0/0.json"])
+def test_addresses_the_rq_dashboard_does_not_know_are_not_found(app, path):
+    assert login(app, "ops").get(path).status_code == 404
+
+
 def test_exports_carry_iso_times(app):
     phone = Phone(app.test_client(), "+16175550161")
     phone.text("SIGNS")
