@@ -324,10 +324,13 @@ def _ended(decision: Decision, texter: Texter) -> Decision:
 
 
 def _finish(texter: Texter, decision: Decision) -> Decision:
-    """Rules that hold whatever the message asked for: a crisis cancels every gentle follow-up; staff hear
-    of a crisis we answered and of a new call back request (not of a repeated CALL)."""
+    """Rules that hold whatever the message asked for: a crisis cancels every gentle follow-up, and none
+    is planned within the hour after one (a keyword sent with, or just after, a crisis message starts no
+    follow-ups; a question it asks still waits for its answer); staff hear of a crisis we answered and of a new call back request (not of a repeated CALL)."""
     if decision.crisis:
         decision = replace(decision, cancel_followups=True, schedule=())
+    elif texter.crisis_replies_last_hour and decision.schedule:
+        decision = replace(decision, schedule=tuple(s for s in decision.schedule if s.timeout))
     callback = decision.callback and not texter.callback_open
     alerted = decision.crisis_replied or callback
     alert = (Alert.CRISIS if decision.crisis else Alert.CALLBACK) if alerted else None

@@ -20,6 +20,7 @@ from service.store.batch import Batch
 
 log = logging.getLogger("service.inbound")
 WAIT_FOR_TWIN = 3.0
+TWIN_RETRIES = 5
 
 
 @dataclass(frozen=True)
@@ -75,17 +76,25 @@ def replay(svc: Services, msg: InboundSms) -> Replayed:
 
 def process(svc: Services, msg: InboundSms, pk: str, now: float, state: inbound.State,
             adjust=lambda decision: decision, stale: bool = False) -> Handled:
+    """Decide and write in one atomic script call, guarded: when another text of the person was handled
+    meanwhile (two texts at once), decide again on what it left, so each text sees the one before."""
     r = svc.redis
-    flows = svc.source.for_version(r, state.flows_version)
-    config = svc.current_config(state.settings)
-    local = datetime.fromtimestamp(now, config.timezone)
-    decision = adjust(decide(flows, svc.policy_for(config), state.texter, msg.body, local))
-    twiml = render(decision.replies)
-    pipe = Batch(r)  # one atomic script call: see service/store/batch.py
-    _save(svc, config, flows, pipe, msg, pk, now, state, decision, stale)
-    alert_ids = _alert(svc, config, flows, pipe, msg, decision, now)
-    inbound.finish_inbound(pipe, msg.sid, twiml, now)
-    pipe.execute()
+    for _ in range(TWIN_RETRIES):
+        flows = svc.source.for_version(r, state.flows_version)
+        config = svc.current_config(state.settings)
+        local = datetime.fromtimestamp(now, config.timezone)
+        decision = adjust(decide(flows, svc.policy_for(config), state.texter, msg.body, local))
+        twiml = render(decision.replies)
+        pipe = Batch(r, guard=inbound.guard(pk, state))  # one atomic script call: see service/store/batch.py
+        _save(svc, config, flows, pipe, msg, pk, now, state, decision, stale)
+        alert_ids = _alert(svc, config, flows, pipe, msg, decision, now)
+        inbound.finish_inbound(pipe, msg.sid, twiml, now)
+        inbound.bump(pipe, pk)
+        if pipe.execute():
+            break
+        state = inbound.read_state(r, svc.vault, pk, now)
+    else:
+        raise RuntimeError("the person's texts kept landing at once: Twilio's retry handles this one afresh")
     queues.enqueue_messages(r, alert_ids, svc.now())  # a crash before this line: the alert sweeper
     log.info("inbound", extra={"sid": msg.sid, "person": pk, "intent": decision.intent.value, "flow": decision.flow,
                                "replies": len(decision.replies), "crisis": decision.crisis,

@@ -16,8 +16,11 @@ from service.store import scripts
 
 
 class Batch:
-    def __init__(self, r: Redis):
+    def __init__(self, r: Redis, guard: tuple[str, str, bytes | str | None] | None = None):
+        """`guard` (key, field, value read): the batch applies only while that hash field still holds the
+        value its writer read (optimistic concurrency: execute() says False and writes nothing)."""
         self._redis = r
+        self._guard = guard
         self._args: list = []
 
     def __len__(self) -> int:
@@ -80,7 +83,14 @@ class Batch:
         else:
             self._add("SET", key, value, "EX", ex)
 
-    def execute(self) -> None:
-        if self._args:
-            scripts.run(self._redis, "apply_batch", args=self._args)
-            self._args = []
+    def execute(self) -> bool:
+        """True when applied; False when the guard's field changed since it was read (nothing written)."""
+        if not self._args:
+            return True
+        guard = []
+        if self._guard:
+            key, field, value = self._guard
+            guard = [4, "GUARD", key, field, value.decode() if isinstance(value, bytes) else (value or "")]
+        applied = scripts.run(self._redis, "apply_batch", args=guard + self._args) != -1
+        self._args = []
+        return applied

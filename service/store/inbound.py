@@ -13,6 +13,7 @@ HOUR = 3600
 DAY = 86400
 ANSWER_TTL = 2 * 24 * HOUR  # Twilio retries and fallbacks arrive within minutes; two days is generous
 PENDING_TTL = 30
+REVISION = "rev"  # the contact field every handled text of the person bumps
 SEEN_BATCH = 256
 
 
@@ -33,6 +34,7 @@ class State:
     flows_version: int | None = None
     settings: dict = field(default_factory=dict)  # console overrides of the center's settings
     latest: float = 0.0  # the person's latest handled message or consent change: older news is stale
+    revision: bytes | None = None  # bumped by every handled text: a write guarded by it sees a twin text land
 
 
 def open_inbound(r: Redis, vault: Vault, sid: str, pk: str, now: float) -> tuple[InboundClaim, State]:
@@ -55,15 +57,15 @@ def _read_state(pipe, pk: str, now: float):
     pipe.get(keys.FLOWS_PUBLISHED)
     pipe.hgetall(keys.SETTINGS)
     pipe.hmget(keys.contact(pk), "consent", "followups", "phone", "undeliverable", "open_callback", "last_seen",
-               "consent_at", conversations.FIELD, people.LANGUAGE, holds.FIELD)
+               "consent_at", conversations.FIELD, people.LANGUAGE, holds.FIELD, REVISION)
     for crisis in (False, True):
         pipe.zcount(keys.replies(pk, crisis), now - HOUR, "+inf")
     return pipe
 
 
 def _state(vault: Vault, version, tuned, contact, replies, crisis_replies) -> State:
-    consent, pending, phone, undeliverable, open_callback, last_seen, consent_at, conversation, language, held_by \
-        = contact
+    consent, pending, phone, undeliverable, open_callback, last_seen, consent_at, conversation, language, held_by, \
+        revision = contact
     texter = Texter(Consent(consent.decode()) if consent else Consent.SUBSCRIBED, consent is None,
                     replies, crisis_replies, callback_open=open_callback is not None,
                     conversation=conversations.decode(conversation), language=people.language_of(vault, language),
@@ -71,13 +73,22 @@ def _state(vault: Vault, version, tuned, contact, replies, crisis_replies) -> St
     state = State(texter, tuple(pending.decode().split()) if pending else (), phone is not None,
                   undeliverable is not None, int(version) if version else None,
                   {k.decode(): v.decode() for k, v in tuned.items()},
-                  max(float(last_seen or 0), float(consent_at or 0)))
+                  max(float(last_seen or 0), float(consent_at or 0)), revision)
     return state
 
 
 def answer_of(r: Redis, sid: str) -> str | None:
     value = r.get(keys.inbound(sid))
     return value.decode() if value else None
+
+
+def guard(pk: str, state: State) -> tuple[str, str, bytes | None]:
+    """A write of this text applies only if no other text of the person was handled since `state`."""
+    return keys.contact(pk), REVISION, state.revision
+
+
+def bump(pipe, pk: str) -> None:
+    pipe.hincrby(keys.contact(pk), REVISION, 1)
 
 
 def finish_inbound(pipe, sid: str, answer: str, now: float) -> None:

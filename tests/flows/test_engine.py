@@ -262,6 +262,12 @@ def test_flooded_flow_message_schedules_nothing():
     assert d.replies == () and d.schedule == () and not d.cancel_followups
 
 
+def test_no_gentle_follow_ups_are_planned_within_the_hour_after_a_crisis():
+    calm = decide(FLOWS, POLICY, Texter(SUB, False), "TREATMENT", WED_10)
+    after = decide(FLOWS, POLICY, Texter(SUB, False, crisis_replies_last_hour=1), "TREATMENT", WED_10)
+    assert calm.schedule and after.replies == calm.replies and after.schedule == ()
+
+
 def test_crisis_answered_even_when_opted_out_without_resubscribing():
     d = run("i want to die", OUT)
     assert d.replies == (CRISIS,) and d.consent is OUT and not d.consent_changed and d.silence is None

@@ -205,6 +205,29 @@ def test_the_consent_trail_never_keeps_a_word_of_the_persons_text(phone, redis, 
     erase_person(svc_of(app), pk)
     assert [e["keyword"] for e in people.consent_history(redis, pk)] == ["FIRST_MESSAGE", "STOP"]
 
+
+def test_two_texts_at_once_are_handled_one_after_the_other(phone, redis, app, monkeypatch):
+    """TREATMENT is being decided when "quiero morir" lands and is written first: TREATMENT's write is
+    refused (the person changed under it) and it is decided again on what the crisis left, so no gentle
+    follow-up outlives the crisis and the consent trail stays in order."""
+    from service.sms import inbound as handling
+    from service.store import followups
+    real, raced = handling.decide, []
+
+    def decide_while_a_twin_lands(flows, policy, texter, body, now):
+        decision = real(flows, policy, texter, body, now)
+        if body == "TREATMENT" and not raced:
+            raced.append(Phone(app.test_client(), phone.number).text("quiero morir"))
+        return decision
+    monkeypatch.setattr(handling, "decide", decide_while_a_twin_lands)
+    treatment = phone.text("TREATMENT")
+    assert treatment.status_code == 200 and "988" in replies(raced[0])[0]
+    pk = svc_of(app).vault.person_key(phone.number)
+    assert followups.pending_of(redis, pk) == ()
+    assert [e["keyword"] for e in people.consent_history(redis, pk)] == ["FIRST_MESSAGE"]
+    texts = [m["body"] for m in people.transcript(redis, svc_of(app).vault, pk) if m["dir"] == "in"]
+    assert texts == ["quiero morir", "TREATMENT"]  # each once, in the order they were written
+
 def test_log_lines_are_json_with_message_sid(phone, caplog):
     import json
     import logging
