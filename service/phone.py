@@ -40,6 +40,7 @@ def _parse(raw: str, region: str, strict: bool) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=16384)  # a conversation plans for the same number again within minutes (~50 us a lookup)
 def time_zones(e164: str) -> tuple[str, ...]:
     """Every time zone a number may be in (an area code can span several); empty when unknown."""
     zones = number_zones.time_zones_for_number(phonenumbers.parse(e164))
