@@ -22,13 +22,17 @@ _PATTERNS = [
     r"\bhurt\s+myself\b",
     r"\b(don'?t|do\s+not|dont)\s+want\s+to\s+(live|be\s+alive)\b",
     r"\bno\s+reason\s+to\s+live\b",
-    r"\b(took|take|taken|taking|swallowed|swallow)\s+(too\s+many|all\s+(of\s+)?(my|his|her|their|the)|a\s+(bunch|bottle)"
-    r"\s+of)\s+(\w+\s+)?(pills|meds|medication|medications|tablets|xanax|oxy|percs?)\b",
-    r"\b(going\s+to|gonna|want\s+to|wanna)\s+end\s+it\b",
+    r"\b(took|taken|swallowed)\s+(too\s+many|a\s+(whole\s+)?bottle\s+of|all\s+(of\s+)?(my|his|her|their|the))\s+"
+    r"(\w+\s+)?(pills|tablets|xanax|percs?|oxys?)\b",
+    r"\b(took|taken|swallowed)\s+too\s+many\s+(\w+\s+)?(meds|medication|medications)\b",
+    r"\b(going\s+to|gonna|want\s+to|wanna)\s+(take|swallow)\s+(all|a\s+(whole\s+)?bottle)\s+(of\s+)?(my|the)?\s*"
+    r"(\w+\s+)?(pills|tablets|meds)\b",
+    r"\b(going\s+to|gonna|want\s+to|wanna)\s+end\s+it\b(?!\s+with)",
     r"\bend(ing)?\s+it\s+all\b",
-    r"\bkms\b",
-    r"\b(he|she|they|him|her|he'?s|she'?s)\s+(is\s+|are\s+|looks?\s+|turned\s+|turning\s+|went\s+|going\s+)?blue\b",
-    r"\bcan'?t\s+go\s+on\b",
+    r"(?<!\d)(?<!\d\s)\bkms\b",
+    r"\b(he|she|they|he'?s|she'?s)\s+(is\s+|are\s+|looks?\s+|turned\s+|turning\s+|went\s+|going\s+)?blue\b"
+    r"(?!\s+(collar|about|over|because))",
+    r"\bcan'?t\s+go\s+on\s*(anymore|any\s+more|like\s+this|living)?\s*[.!?]*\s*$",
 ]
 # Spanish, matched on the folded text (upper case, no accents): "no está respirando" and "no esta
 # respirando" are one phrase.

@@ -22,17 +22,18 @@ LANGUAGE_WORDS = {"ESPANOL": "es", "SPANISH": "es", "ENGLISH": "en", "INGLES": "
 # not an opt-out.
 CRISIS_SPEECH_WORDS = frozenset({"END", "QUIT", "CANCEL"}) | SPANISH_OPT_OUT
 # Revoking consent "by any reasonable means": short messages that plainly ask us to stop texting.
-# Asking us to stop, in words that are about us ("...stop texting ME", "I want you to stop texting me"),
-# not about someone else ("he won't stop texting me", "I told him to stop texting me", "my son told me to
-# stop texting him": that one names no ME/US). Checked on upper-cased words. When in doubt it opts out: a
-# needless opt-out is undone with START, a missed one keeps texting someone who asked us to stop.
-_NOT_ABOUT_US = (r"(?<!WON T )(?<!WONT )(?<!DOESN T )(?<!DOESNT )(?<!DON T )(?<!DONT )(?<!NOT )(?<!NEVER )"
-                 r"(?<!HIM TO )(?<!HER TO )(?<!THEM TO )")
+# Asking us to stop, in words that are about us ("...stop texting ME"), not about someone else ("he won't
+# stop texting me", "how do I get my son to stop texting me", "my son told me to stop texting him": that
+# one names no ME/US). "...to stop texting me" is someone else's texting unless the one asked is us
+# ("I want you to stop texting me", "you guys need to stop texting me"). Checked on upper-cased words.
+_NOT_ABOUT_US = r"(?<!WON T )(?<!WONT )(?<!DOESN T )(?<!DOESNT )(?<!DON T )(?<!DONT )(?<!NOT )(?<!TO )(?<!NEVER )"
+_US_ASKED = (r"\b(YOU|U|YALL|Y ALL|GUYS|YOU GUYS|YOU ALL)\s+(NEED\s+TO|NEEDS\s+TO|HAVE\s+TO|HAS\s+TO|GOTTA|MUST|SHOULD|"
+             r"TO|BETTER)\s+STOP\s+(TEXTING|MESSAGING|SENDING|CONTACTING|TXTING)\s+(ME|US|THIS)\b")
 _REVOKE = re.compile(
     rf"{_NOT_ABOUT_US}\b(STOP|QUIT|QUITE)\s+(TEXTING|MESSAGING|SENDING|CONTACTING|TXTING)\s+(ME|US|THIS)\b|"
-    rf"{_NOT_ABOUT_US}\bSTOP\s+(TEXTING|MESSAGING)$|"
+    rf"{_NOT_ABOUT_US}\bSTOP\s+(TEXTING|MESSAGING)$|{_US_ASKED}|"
     r"\bUNSUBSCRIBE\b|\bREMOVE\s+(ME|MY\s+NUMBER)\s*(FROM\s+(THIS|YOUR)\s+LIST)?$|\bOPT\s+ME\s+OUT\b|"
-    r"\bTAKE\s+ME\s+OFF\b|\bREMOVE\s+MY\s+NUMBER\b|\bDELETE\s+(ME|MY\s+NUMBER)\b|"
+    r"\bTAKE\s+ME\s+OFF\b|\bREMOVE\s+MY\s+NUMBER\b|^(PLEASE\s+|PLS\s+)?DELETE\s+(ME|MY\s+NUMBER)\b|"
     r"^(PLEASE\s+|PLS\s+)?(DO\s+NOT|DON\s+T|DONT)\s+(TEXT|MESSAGE|CONTACT)\s+(ME|THIS\s+NUMBER)\b|"
     r"\bNO\s+MORE\s+(TEXT|TEXTS|MESSAGES|TEXTING)\b")
 # Short messages that are only a plea to stop ("Please stop", "pls stop", "I said stop", "leave me alone").

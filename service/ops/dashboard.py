@@ -31,12 +31,14 @@ def mount(app, config: Config, csrf) -> None:
 
 def _dashboard_error(exc: Exception):
     """rq-dashboard crashes on addresses it doesn't know (an instance number past the last, a job id that
-    doesn't exist): those are "not found", not a 500. Errors anywhere else go on as they would."""
+    doesn't exist, a malformed listing): those are "not found", not a 500. Anything else goes on as any
+    error would (a 500, logged with its traceback)."""
+    from rq.exceptions import NoSuchJobError
     if isinstance(exc, HTTPException):
-        return exc  # Flask's own answer (or the app's handler for its code)
-    if request.blueprint != "rq_dashboard":
+        return exc
+    if request.blueprint != "rq_dashboard" or not isinstance(exc, (LookupError, NoSuchJobError, UnboundLocalError)):
         raise exc
-    log.warning("rq_dashboard_error", extra={"error": type(exc).__name__})
+    log.warning("rq_dashboard_not_found", extra={"error": type(exc).__name__})
     return NotFound("no such queue, job or page in the RQ dashboard")
 
 

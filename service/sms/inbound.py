@@ -27,6 +27,7 @@ TWIN_RETRIES = 5
 class Handled:
     twiml: str
     decision: Decision | None  # None: a duplicate, answered as the first time
+    stale: bool = False  # a replayed message older than what the person did since
 
 
 class Replayed(str, Enum):
@@ -65,25 +66,29 @@ def replay(svc: Services, msg: InboundSms) -> Replayed:
         return Replayed.DUPLICATE
     if state.texter.first_contact:
         state = _moved_in(svc, msg, pk, at) or state
-    stale = msg.undated or at < state.latest
+    def stale_of(current: inbound.State) -> bool:  # against the state each pass reads
+        return msg.undated or at < current.latest
     try:
-        process(svc, msg, pk, at, state, lambda d: replayed(d, state.texter, stale), stale)
+        handled = process(svc, msg, pk, at, state, lambda d, current: replayed(d, current.texter, stale_of(current)),
+                          stale_of)
     except BaseException:
         inbound.release_inbound(svc.redis, msg.sid)
         raise
-    return Replayed.STALE if stale else Replayed.APPLIED
+    return Replayed.STALE if handled.stale else Replayed.APPLIED
 
 
 def process(svc: Services, msg: InboundSms, pk: str, now: float, state: inbound.State,
-            adjust=lambda decision: decision, stale: bool = False) -> Handled:
+            adjust=lambda decision, state: decision, stale_of=lambda state: False) -> Handled:
     """Decide and write in one atomic script call, guarded: when another text of the person was handled
-    meanwhile (two texts at once), decide again on what it left, so each text sees the one before."""
+    meanwhile (two texts at once), decide again on what it left, so each text sees the one before.
+    `adjust` and `stale_of` (a replay from the fallback spool) see the state of each pass."""
     r = svc.redis
     for _ in range(TWIN_RETRIES):
+        stale = stale_of(state)
         flows = svc.source.for_version(r, state.flows_version)
         config = svc.current_config(state.settings)
         local = datetime.fromtimestamp(now, config.timezone)
-        decision = adjust(decide(flows, svc.policy_for(config), state.texter, msg.body, local))
+        decision = adjust(decide(flows, svc.policy_for(config), state.texter, msg.body, local), state)
         twiml = render(decision.replies)
         pipe = Batch(r, guard=inbound.guard(pk, state))  # one atomic script call: see service/store/batch.py
         _save(svc, config, flows, pipe, msg, pk, now, state, decision, stale)
@@ -94,12 +99,14 @@ def process(svc: Services, msg: InboundSms, pk: str, now: float, state: inbound.
             break
         state = inbound.read_state(r, svc.vault, pk, now)
     else:
-        raise RuntimeError("the person's texts kept landing at once: Twilio's retry handles this one afresh")
+        raise RuntimeError("the person's texts kept landing at once: the claim is released and Twilio's "
+                           "fallback URL answers this one")
     queues.enqueue_messages(r, alert_ids, svc.now())  # a crash before this line: the alert sweeper
     log.info("inbound", extra={"sid": msg.sid, "person": pk, "intent": decision.intent.value, "flow": decision.flow,
                                "replies": len(decision.replies), "crisis": decision.crisis,
                                "silence": decision.silence.value if decision.silence else None})
-    return Handled(twiml, decision)
+    _observe(svc, decision)
+    return Handled(twiml, decision, stale)
 
 
 def _moved_in(svc: Services, msg: InboundSms, pk: str, now: float) -> inbound.State | None:
@@ -184,6 +191,10 @@ def _count(svc: Services, pipe, pk: str, ids: list[str], now: float, decision: D
         people.count_replies(pipe, pk, crisis_ids, now, crisis=True)
     if ids[len(crisis_ids):]:
         people.count_replies(pipe, pk, ids[len(crisis_ids):], now, crisis=False)
+
+
+def _observe(svc: Services, decision: Decision) -> None:
+    """The process' metrics, once the write applied (not for a pass the guard refused)."""
     svc.counters.add(keys.METRICS_REPLIES, decision.flow or decision.intent.value)
     if decision.consent_changed and decision.consent is Consent.OPTED_OUT:
         svc.counters.add(keys.METRICS_EVENTS, "opt_outs")

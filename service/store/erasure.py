@@ -9,7 +9,7 @@ from redis import Redis, WatchError
 
 from flows.engine import Consent
 from service.privacy import Vault
-from service.store import followups, keys, outbox, people
+from service.store import followups, inbound, keys, outbox, people
 
 SID_PREFIXES = ("SM", "MM")  # Twilio message resources (a simulated text's id starts "SMsim": not Twilio's)
 
@@ -113,7 +113,9 @@ def _keep_consent_only(pipe, pk: str, contact: dict, trail: list[dict]) -> None:
     pipe.delete(keys.contact(pk))
     if contact.get("consent") == Consent.OPTED_OUT.value.encode():
         pipe.hset(keys.contact(pk), mapping={"consent": Consent.OPTED_OUT.value,
-                                             "consent_at": contact.get("consent_at", b"0").decode()})
+                                             "consent_at": contact.get("consent_at", b"0").decode(),
+                                             # a text read before the erasure decides again (inbound.guard)
+                                             inbound.REVISION: int(contact.get(inbound.REVISION, b"0")) + 1})
     pipe.delete(keys.consent_log(pk))
     if trail:
         pipe.rpush(keys.consent_log(pk), *(json.dumps({k: v for k, v in e.items() if k != "sid"}) for e in trail))

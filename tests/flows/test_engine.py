@@ -360,9 +360,16 @@ def test_plain_language_opt_outs(body):
 
 @pytest.mark.parametrize("body", ["how do I make him stop", "I want to help my son stop using", "signs",
                                   "I told him to stop texting me", "my ex won't stop texting me",
-                                  "don't stop texting me, CALL me"])
+                                  "don't stop texting me, CALL me",
+                                  "CALL me, how do I get my son to stop texting me for money",
+                                  "CALL my daughter needs to stop texting me for money",
+                                  "TREATMENT my husband has to stop texting me when he's high",
+                                  "she needs to stop texting me", "I want my ex to stop texting me",
+                                  "should I delete my number from his phone"])
 def test_stop_inside_a_question_is_not_an_opt_out(body):
-    assert run(body, first=False).consent is not OUT
+    d = run(body, first=False)
+    assert d.consent is not OUT
+    assert d.callback or not body.startswith("CALL")  # a call back asked for is still queued
 
 
 @pytest.mark.parametrize("body", ["i want you to stop texting me", "you guys need to stop texting me",

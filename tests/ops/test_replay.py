@@ -44,6 +44,27 @@ def test_a_start_from_the_outage_never_undoes_a_later_stop(apps, redis, clock):
     assert [(h["state"], h["keyword"]) for h in history] == [("opted_out", "STOP")]
 
 
+
+def test_a_stop_landing_while_a_start_from_the_outage_replays_still_wins(apps, redis, clock, monkeypatch):
+    """The replay's write is refused by the live STOP that landed while it decided; deciding again, it
+    sees the STOP is newer (stale news, judged on the state of that pass) and never re-subscribes."""
+    from service.sms import inbound as handling
+    down, up = apps
+    Phone(up.test_client()).text("TREATMENT")
+    clock.advance(60)
+    during_outage(down, "START")
+    clock.advance(600)
+    real, raced = handling.decide, []
+
+    def decide_while_a_stop_lands(flows, policy, texter, body, now):
+        if body == "START" and not raced:
+            raced.append(Phone(up.test_client()).text("STOP"))
+        return real(flows, policy, texter, body, now)
+    monkeypatch.setattr(handling, "decide", decide_while_a_stop_lands)
+    assert "1 stale" in replay(up)
+    assert people.consent_of(redis, pk_of(up)).value == "opted_out"
+    assert people.consent_history(redis, pk_of(up))[-1]["keyword"] == "STOP"
+
 def test_a_stale_stop_still_opts_out(apps, redis, clock):
     down, up = apps
     during_outage(down, "STOP")

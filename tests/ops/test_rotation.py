@@ -125,6 +125,7 @@ def test_a_hold_rotated_meanwhile_still_resumes_with_the_time_left(redis_url, re
     after = app_with(redis_url, clock, f"{NEW_DATA},{OLD_DATA}", f"{NEW_HASH},{OLD_HASH}", tmp_path)
     rotate(after)
     new_pk = svc_of(after).vault.person_key(phone.number)
+    assert int(redis.hget(keys.contact(new_pk), "rev")) == 2  # one text, one move: a text read before it retries
     clock.advance(5 * 3600)
     assert handoff.hand_back(svc_of(after), new_pk, "staff@center.org")
     assert followups.timeout_of(redis, new_pk) == clock.now() + left

@@ -48,6 +48,9 @@ if paused then
   end
   redis.call('HSET', KEYS[N + 1], ARGV[5], cjson.encode(renamed))
 end
+if redis.call('EXISTS', KEYS[N + 1]) == 1 then
+  redis.call('HINCRBY', KEYS[N + 1], 'rev', 1)  -- a text read before the move decides again (inbound.guard)
+end
 for _, record in ipairs(redis.call('SMEMBERS', KEYS[N + 4])) do
   -- only the person's own records: a staff alert their text caused is listed too, but is nobody's
   if redis.call('HGET', record, 'person') == ARGV[1] then redis.call('HSET', record, 'person', ARGV[2]) end
