@@ -10,7 +10,8 @@ _PATTERNS = [
     r"\bod(?:'d|'ing|ing|ed)?\b",
     r"\bo\.d\.?",
     r"(isn'?t|is\s+not|stopped|stop|quit|can'?t|cannot|won'?t|not)\s+breath(e|es|ing)?\b",
-    r"(can'?t|cannot|won'?t|will\s+not)\s+(wake|get)\s+(him|her|them|up)",
+    r"(can'?t|cannot|won'?t|will\s+not)\s+(wake|get)\s+((him|her|them)\s+)?up\b",
+    r"(can'?t|cannot|won'?t|will\s+not)\s+wake\s+(him|her|them)\b",  # not "can't get her to stop texting me"
     r"\bunresponsive\b",
     r"\b(lips|face|skin)\s+(are\s+|is\s+|turning\s+|turned\s+)?blue",
     r"\bsuicid(?!(io|ios|a|as|ar|arme|arse|arte|arnos|ara|o)\b)",  # not Spanish's forms (crisis_languages)

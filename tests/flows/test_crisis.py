@@ -52,7 +52,7 @@ def test_crisis_detected(text):
     "she can't go on methadone without insurance", "can't go on suboxone at work?", "I can't go on vacation",
     "did he take all of his meds today", "I take all my meds every day", "he's taking all of his medication now",
     "he took a bunch of his meds to the pharmacy", "they are blue collar workers", "he's blue about losing his job",
-    "I want to end it with my boyfriend", "I'm going to end it with him", "the clinic is 40 kms away",
+    "I want to end it with my boyfriend", "I can't get her to stop texting me", "can't get him to call back", "I'm going to end it with him", "the clinic is 40 kms away",
     "it's not breathable fabric",
 ])
 def test_not_crisis(text):
