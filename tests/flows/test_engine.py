@@ -365,7 +365,8 @@ def test_plain_language_opt_outs(body):
                                   "CALL my daughter needs to stop texting me for money",
                                   "TREATMENT my husband has to stop texting me when he's high",
                                   "she needs to stop texting me", "I want my ex to stop texting me",
-                                  "should I delete my number from his phone"])
+                                  "should I delete my number from his phone",
+                                  "how do I help him stop getting texts from his dealer"])
 def test_stop_inside_a_question_is_not_an_opt_out(body):
     d = run(body, first=False)
     assert d.consent is not OUT
@@ -376,7 +377,8 @@ def test_stop_inside_a_question_is_not_an_opt_out(body):
                                   "no. please stop", "No thanks, stop", "who is this? stop", "U need to stop",
                                   "delete my number", "Unsubcribe", "Stopp", "SOTP",
                                   "Phone is not mine, stop texting me", "Talk to the hand. Stop texting me",
-                                  "Warning: stop texting me"])
+                                  "Warning: stop texting me", "I would like to stop receiving these texts",
+                                  "how do I stop getting these messages", "I'd like you to stop texting me"])
 def test_plain_requests_to_stop_win_over_a_keyword_that_comes_first(body):
     d = run(body, first=False)
     assert d.consent is OUT and not d.callback and d.schedule == ()
