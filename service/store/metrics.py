@@ -24,6 +24,7 @@ class Buffer:
         self._counts: Counter = Counter()
         self._latency_sum = 0.0
         self._lock = threading.Lock()
+        self._flushing = threading.Lock()  # one flush at a time: a reader's flush waits for one in flight
         self._redis: Redis | None = None
         self._thread: threading.Thread | None = None
 
@@ -44,16 +45,29 @@ class Buffer:
             self._thread.start()
 
     def flush(self, redis: Redis | None = None) -> None:
+        """Everything counted so far is in Redis when this returns (also what the background thread was
+        writing at that moment: /metrics never reads a count that is neither here nor there)."""
+        with self._flushing:
+            with self._lock:
+                counts, latency, self._counts, self._latency_sum = self._counts, self._latency_sum, Counter(), 0.0
+            if not counts:
+                return
+            pipe = (redis or self._redis).pipeline(transaction=False)
+            for (key, field), amount in counts.items():
+                pipe.hincrby(key, field, amount)
+            if latency:
+                pipe.hincrbyfloat(keys.METRICS_LATENCY, "sum", latency)
+            try:
+                pipe.execute()
+            except RedisError:
+                self._restore(counts, latency)
+                raise
+
+    def _restore(self, counts: Counter, latency: float) -> None:
+        """A flush Redis refused: its counts wait for the next one."""
         with self._lock:
-            counts, latency, self._counts, self._latency_sum = self._counts, self._latency_sum, Counter(), 0.0
-        if not counts:
-            return
-        pipe = (redis or self._redis).pipeline(transaction=False)
-        for (key, field), amount in counts.items():
-            pipe.hincrby(key, field, amount)
-        if latency:
-            pipe.hincrbyfloat(keys.METRICS_LATENCY, "sum", latency)
-        pipe.execute()
+            self._counts.update(counts)
+            self._latency_sum += latency
 
     def _run(self) -> None:
         while True:
