@@ -180,16 +180,17 @@ def _apply(rt: Runtime, pipe, pk: str, fid: str, now: float, plan: Plan) -> None
     if plan.outcome is not Outcome.SENT:
         return
     svc, decision = rt.svc, plan.decision
+    today = daily.day_of(now, svc.current_config().timezone)
     for part, text in enumerate(decision.replies):
         messages.create(pipe, svc.vault, message_id(fid, part), plan.phone, text, Kind.FOLLOWUP, pk, now,
-                        plan.simulated, daily.day_of(now, svc.current_config().timezone))
+                        plan.simulated, today)
     people.record_exchange(pipe, svc.vault, pk, [("out", text, message_id(fid, part), source) for part, (text, source)
                                                  in enumerate(zip(decision.replies, decision.sources))], now)
     inbox.changed(pipe)
     pipe.hset(keys.contact(pk), "followups_sent", " ".join(map(str, (*plan.sent, int(now)))))
     if decision.conversation_changed or decision.vars:
         conversations.save(pipe, svc.vault, pk, decision.conversation, decision.vars)
-    day = "" if plan.simulated else daily.day_of(now, svc.current_config().timezone)
+    day = "" if plan.simulated else today
     if day:  # the simulator's steps are not the program's
         conversations.count(pipe, plan.version, pk, decision.events)
     planning.schedule_followups(svc.current_config(), pipe, pk, plan.phone, decision.schedule, now,

@@ -6,7 +6,7 @@ import re
 import logging
 
 from flask import abort, redirect, request, url_for
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import NotFound
 
 from service.config import Config
 from service.staff.auth import current_account
@@ -26,17 +26,16 @@ def mount(app, config: Config, csrf) -> None:
     app.register_blueprint(rq_dashboard.blueprint, url_prefix="/staff/rq")
     csrf.exempt(rq_dashboard.blueprint)
     app.before_request(_guard)
-    app.register_error_handler(Exception, _dashboard_error)
+    from rq.exceptions import NoSuchJobError
+    for crash in (LookupError, NoSuchJobError, UnboundLocalError):
+        app.register_error_handler(crash, _dashboard_error)
 
 
 def _dashboard_error(exc: Exception):
     """rq-dashboard crashes on addresses it doesn't know (an instance number past the last, a job id that
-    doesn't exist, a malformed listing): those are "not found", not a 500. Anything else goes on as any
-    error would (a 500, logged with its traceback)."""
-    from rq.exceptions import NoSuchJobError
-    if isinstance(exc, HTTPException):
-        return exc
-    if request.blueprint != "rq_dashboard" or not isinstance(exc, (LookupError, NoSuchJobError, UnboundLocalError)):
+    doesn't exist, a malformed listing): those are "not found", not a 500. The same errors anywhere else
+    go on as any error would (a 500, logged with its traceback)."""
+    if request.blueprint != "rq_dashboard":
         raise exc
     log.warning("rq_dashboard_not_found", extra={"error": type(exc).__name__})
     return NotFound("no such queue, job or page in the RQ dashboard")

@@ -1,9 +1,10 @@
 """How the console shows times: in the center's zone, readably ("Thu Nov 26, 5:42 PM"), relative within
-the last hour ("12 min ago"); and a person's language ("Spanish (es)")."""
+the last hour ("12 min ago"); a person's language ("Spanish (es)"); and a text's live segment counter."""
 from datetime import datetime
 
 from flask import Flask
 
+from flows import gsm
 from flows.checks import LANGUAGE_NAMES
 from service.runtime import services
 from service.store import conversations, followups, keys, people
@@ -84,3 +85,11 @@ def register(app: Flask) -> None:
     app.add_template_filter(delivery, "delivery")
     app.add_template_filter(language, "language")
     app.add_template_global(open_crises, "open_crises")
+
+
+def segment_counter(sent: str, typed: str) -> dict:
+    """What a live counter under a text shows: `sent` is the text as it will go out, `typed` as written
+    (its GSM-7 replacement is offered)."""
+    info = gsm.segment_info(sent)
+    return {"encoding": info.encoding, "segments": info.segments, "units": info.units, "non_gsm": list(info.non_gsm),
+            "gsm": gsm.to_gsm7(typed)}

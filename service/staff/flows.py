@@ -10,7 +10,7 @@ from flows.checks import LANGUAGE_NAMES
 from flows.loader import OPTIONAL_MESSAGES, PROGRAM_MESSAGES, load_documents
 from flows.source import FlowError
 from service.runtime import services
-from service.staff import flowdiff, flowforms, flowpicture, flowyaml, translations
+from service.staff import display, flowdiff, flowforms, flowpicture, flowyaml, translations
 from service.staff.auth import require
 from service.store import accounts, conversations, flowdocs
 from service.store.accounts import Role
@@ -290,9 +290,7 @@ def segments():
     for placeholder, value in sample.items():
         text = text.replace(placeholder, value)
     sent = gsm.as_sent(text, language, data.get("plain_spanish", True) is not False)
-    info = gsm.segment_info(sent)
-    return {"encoding": info.encoding, "segments": info.segments, "units": info.units,
-            "non_gsm": list(info.non_gsm), "gsm": gsm.to_gsm7(str(data.get("text", ""))[:2000])}
+    return display.segment_counter(sent, str(data.get("text", ""))[:2000])
 
 
 def _flow_doc(docs: dict[str, str], filename: str) -> dict:

@@ -231,8 +231,6 @@ def segments():
     """The reply box's live counter: encoding and segments as it will be sent."""
     data = request.get_json(silent=True)
     data = data if isinstance(data, dict) else {}
-    sent = gsm.as_sent(str(data.get("text", ""))[:handoff.MAX_REPLY], str(data.get("language", "en"))[:5],
-                       data.get("plain_spanish", True) is not False)
-    info = gsm.segment_info(sent)
-    return {"encoding": info.encoding, "segments": info.segments, "units": info.units, "non_gsm": list(info.non_gsm),
-            "gsm": gsm.to_gsm7(str(data.get("text", ""))[:handoff.MAX_REPLY])}
+    typed = str(data.get("text", ""))[:handoff.MAX_REPLY]
+    sent = gsm.as_sent(typed, str(data.get("language", "en"))[:5], data.get("plain_spanish", True) is not False)
+    return display.segment_counter(sent, typed)

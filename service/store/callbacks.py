@@ -115,10 +115,9 @@ def _record_outcome(pipe, vault: Vault, callback_id: str, who: str, outcome: Cal
     cb = get(pipe, vault, callback_id)
     if cb is None:
         raise KeyError(callback_id)
-    day, promised_at, state, claimed_by = pipe.hmget(keys.callback(callback_id), "day", "promised_at", "state",
-                                                     "claimed_by")
-    if state != CallbackState.CLAIMED.value.encode() or (claimed_by or b"").decode() != who:
+    if cb.state is not CallbackState.CLAIMED or cb.claimed_by != who:
         return False
+    day, promised_at = pipe.hmget(keys.callback(callback_id), "day", "promised_at")
     pipe.watch(keys.contact(cb.person))  # watched before it is read: a newer request meanwhile retries
     open_now = pipe.hget(keys.contact(cb.person), "open_callback")
     notes = [*cb.notes, {"at": round(now, 3), "who": who, "outcome": outcome.value, "note": note}]
