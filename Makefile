@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 
-.PHONY: run test bench clean
+.PHONY: run test bench model clean
 
 $(READY): requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "Python >= 3.11 is required"; exit 1; }
@@ -18,6 +18,9 @@ run: $(READY)
 
 test: $(READY)
 	$(BIN)/python -m pytest
+
+model: $(READY)  # the crisis model, from understanding/corpus (reproducible)
+	$(BIN)/python -m understanding.build
 
 bench: $(READY)
 	$(BIN)/python -m bench.run_all

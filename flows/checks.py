@@ -2,7 +2,7 @@
 words, steps that exist and can be reached, no endless or over-long chains, answers that don't clash,
 and texts that are short, GSM-7 in the encoding they will be sent in, with known placeholders."""
 from flows import gsm
-from flows.matching import KEYWORD, LANGUAGE_WORDS, RESERVED_WORDS, fold
+from flows.matching import ANSWERABLE, KEYWORD, LANGUAGE_WORDS, RESERVED_WORDS, fold
 from flows.model import Flow, FlowSet, Program, Step, placeholders
 from flows.source import Document, Problem
 
@@ -11,18 +11,22 @@ MAX_CHAIN = 3  # steps sent together, without a wait
 CALLBACK_ETA_SAMPLE = "after 9:00 AM ET on Wednesday, Nov 25"
 CALLBACK_ETA_SAMPLES = {"en": CALLBACK_ETA_SAMPLE, "es": "después de las 10:00 (EST) el miércoles"}
 BASIC_PLACEHOLDERS = {"program", "phone", "keywords"}
-FIRST_CONTACT_MESSAGES = ("menu", "crisis", "language")  # may be a number's first reply: the disclosure is appended
+FIRST_CONTACT_MESSAGES = ("menu", "language", "thanks")  # may be a number's first reply: the disclosure is appended
+# Program messages that may use a placeholder of their own, and a sample to measure them with.
+MESSAGE_PLACEHOLDERS = {"crisis": {"flagged"}, "crisis_again": {"flagged"}, "crisis_call": {"flagged"},
+                        "choices": {"choices"}}
+PLACEHOLDER_SAMPLES = {"flagged": "We've told our on-call team.", "choices": "ME, OTHER or SOMEONE ELSE"}
 # What each compliance message must say, per language; a tuple inside offers alternatives.
 REQUIRED_PARTS = {
     "en": {
-        "help": ("{program}", "{phone}", "rates may apply", "STOP"),
+        "help": ("{program}", "{phone}", "rates may apply", "STOP", "911"),
         "stop": ("{program}", "START"),
         "start": ("{program}", "rates may apply", "STOP"),
         "disclosure": ("{program}", "HELP", "STOP", "rates may apply"),
         "crisis": ("911", "988"),
     },
     "es": {
-        "help": ("{program}", "{phone}", "Pueden aplicarse tarifas de mensajes y datos", "PARAR"),
+        "help": ("{program}", "{phone}", "Pueden aplicarse tarifas de mensajes y datos", "PARAR", "911", "LLAMAR"),
         "stop": ("{program}", ("COMENZAR", "START")),
         "start": ("{program}", "tarifas de mensajes y datos", "PARAR"),
         "disclosure": ("{program}", "AYUDA", "PARAR", "tarifas de mensajes y datos"),
@@ -119,8 +123,8 @@ def _check_answers(where: str, step: Step, doc: Document, path) -> None:
     for i, answer in enumerate(step.answers):
         for language, words in answer.match.items():
             for word in words:
-                if word in RESERVED_WORDS:
-                    doc.problem(where, f"answer {i + 1}: '{word}' is a compliance word (STOP, HELP...) and "
+                if word in RESERVED_WORDS and word not in ANSWERABLE:
+                    doc.problem(where, f"answer {i + 1}: '{word}' is a compliance word (STOP, START, HELP...) and "
                                        "can't be an answer", path + ("answers", i, "match"))
                 elif (language, word) in seen and seen[(language, word)] != i:
                     doc.problem(where, f"answers {seen[(language, word)] + 1} and {i + 1} both match '{word}'",
@@ -175,7 +179,8 @@ def _check_program(flowset: FlowSet, doc: Document) -> None:
                 if not any(o.lower() in template.lower() for o in options):
                     doc.problem(name, f"message ({language}) must include {' or '.join(options)}", ("messages", name))
             suffix = name in FIRST_CONTACT_MESSAGES
-            _check_text(flowset, doc, name, template, language, suffix, BASIC_PLACEHOLDERS, ("messages", name))
+            allowed = BASIC_PLACEHOLDERS | MESSAGE_PLACEHOLDERS.get(name, set())
+            _check_text(flowset, doc, name, template, language, suffix, allowed, ("messages", name))
     for language, menu in program.messages["menu"].items():
         missing = [w for w in flowset.keywords(language).replace(" or ", ", ").replace(" o ", ", ").split(", ")
                    if w and w not in menu] if "{keywords}" not in menu else []
@@ -240,7 +245,7 @@ def _check_text(flowset: FlowSet, doc: Document, where: str, template: str, lang
         doc.problem(where, f"unknown placeholder {{{sorted(unknown)[0]}}}", path)
         return
     text = flowset.render(template, callback_eta=CALLBACK_ETA_SAMPLES.get(language, CALLBACK_ETA_SAMPLE),
-                          language=language)
+                          language=language, **PLACEHOLDER_SAMPLES)
     if first_contact:
         text += "\n\n" + flowset.message("disclosure", language)
     info = gsm.segment_info(gsm.as_sent(text, language, flowset.program.plain_spanish))

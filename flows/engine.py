@@ -1,165 +1,111 @@
 """The conversation engine: given a message and what we know of the texter (their conversation state
 included), decide everything, the next state too. Pure: no I/O, no clock but the `now` it is given.
 
-Rules that always win, in this order: STOP/START/HELP and their variants (STOP ends the conversation,
-HELP leaves it waiting where it was); crisis words (911/988 at once, the conversation ends); an answer
-to the waiting question; a flow keyword (starts that flow, ending the one waiting); a language asked for
-by name (ESPANOL, ENGLISH: confirmed, the question keeps waiting); an unmatched reply to a waiting
-question (its `otherwise`, twice in a row ends it with the menu); the menu.
+Rules that always win, in this order: STOP and its variants (STOP ends the conversation); an open
+crisis (flows.crisis_talk: short, calm answers until staff resolve it); START for someone who opted
+out, and HELP (HELP leaves a conversation waiting where it was); crisis words or the crisis model (911/988
+at once, the conversation ends); an answer to the waiting question (YES and SI too, when it offers
+them); a flow keyword, or a request to be called (starts that flow, ending the one waiting); a language
+asked for by name; an unmatched reply to a waiting question (a short prompt naming the choices, once);
+thanks (a short answer); the menu.
 
-Every text goes out in the person's language: the one their keyword, answer, compliance word or crisis
-words were in (SENALES, PARAR, "no respira": Spanish), or the one they asked for, else the one they had,
-else the program's default.
+Every text goes out in the person's language: the one their compliance word, crisis text, answer or
+keyword was in (SENALES, PARAR, "no respira": Spanish), or the one their free text is written in
+(understanding.language), else the one they had, else the program's default.
 """
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from enum import Enum
+from dataclasses import replace
+from datetime import datetime
 
+from flows import crisis_talk
 from flows.alerts import Alert
-from flows.checks import unprompted
-from flows.crisis import crisis_languages, looks_spanish
-from flows.hours import WeeklyHours, callback_eta
-from flows.matching import Intent, Match, match, match_answer, matched_words
-from flows.model import Flow, FlowSet, Step
+from flows.crisis import looks_spanish
+from flows.decision import (Consent, Conversation, Decision, Event, Policy, ScheduledFollowUp, Silence,
+                            StepEvent, Texter)
+from flows.matching import ANSWERABLE, Intent, Match, asks_for_a_call, match, matched_words, words
+from flows.model import FlowSet
+from flows.reading import CrisisReading, Reader, default_reader
+from flows.steps import active, answer_of, answered, send_step, start, unmatched, with_disclosure
 
-MAX_CHAIN = 3
-MAX_MISSES = 2
-
-
-class Consent(str, Enum):
-    SUBSCRIBED = "subscribed"
-    OPTED_OUT = "opted_out"
-
-
-class Silence(str, Enum):
-    OPTED_OUT = "opted_out"
-    FLOOD = "flood"
-    HELD = "held"  # a staff member took the conversation over: they answer
+__all__ = ["Consent", "Conversation", "Decision", "Event", "Policy", "ScheduledFollowUp", "Silence", "StepEvent",
+           "Texter", "active", "decide", "replayed", "send_step"]
+COMPLIANCE = (Intent.OPT_OUT, Intent.OPT_IN, Intent.HELP)
+SHORT_ANSWER = 6  # words: a reply this short that answers the waiting question is read by the crisis phrases only
 
 
-class Event(str, Enum):
-    """What flow results count (per flow version, per step): counts only, never who."""
-    REACHED = "reached"
-    ANSWER = "answer"
-    TIMEOUT = "timeout"
-    OTHERWISE = "otherwise"
-
-
-@dataclass(frozen=True)
-class Policy:
-    """Center settings the engine needs; the service builds it from config."""
-    business_hours: WeeklyHours
-    callback_within_minutes: int = 30
-    replies_per_hour: int = 10
-    crisis_replies_per_hour: int = 3
-    conversation_hours: int = 72
-
-
-@dataclass(frozen=True)
-class Conversation:
-    """A question waiting for its answer."""
-    flow: str
-    step: str
-    since: float  # when it was asked (epoch seconds)
-    misses: int = 0  # unmatched replies in a row
-
-
-@dataclass(frozen=True)
-class Texter:
-    """What the store knows about the sender when the message arrives."""
-    consent: Consent = Consent.SUBSCRIBED
-    first_contact: bool = True
-    replies_last_hour: int = 0
-    crisis_replies_last_hour: int = 0
-    callback_open: bool = False  # already waiting for a call back: a second CALL keeps their place
-    conversation: Conversation | None = None
-    language: str = ""  # "": the program's default
-    held: bool = False  # a staff member took the conversation over from the bot
-
-
-@dataclass(frozen=True)
-class ScheduledFollowUp:
-    flow: str
-    step: int | str  # int: one of the flow's timed follow-ups; str: a step sent later (next, timeout)
-    after: timedelta
-    timeout: bool = False  # a question's timeout: at most one per person, dropped when they answer
-
-
-@dataclass(frozen=True)
-class StepEvent:
-    kind: Event
-    flow: str
-    step: str
-    answer: int | None = None
-
-
-@dataclass(frozen=True)
-class Decision:
-    intent: Intent
-    replies: tuple[str, ...] = ()
-    flow: str | None = None
-    keyword: str = ""
-    consent: Consent = Consent.SUBSCRIBED
-    consent_changed: bool = False
-    callback: bool = False  # queue a new call back request
-    crisis: bool = False
-    crisis_replied: bool = False
-    cancel_followups: bool = False
-    schedule: tuple[ScheduledFollowUp, ...] = field(default_factory=tuple)
-    silence: Silence | None = None
-    alert: Alert | None = None  # text the on-call staff
-    sources: tuple[str, ...] = ()  # where each reply came from: "flow/step", or a program message's name
-    conversation: Conversation | None = None  # the state after this message...
-    conversation_changed: bool = False  # ...to be written (else the stored one stays as it is)
-    cancel_timeout: bool = False  # they left a question: its timeout is not to fire
-    vars: dict = field(default_factory=dict)  # what steps `set` about the person
-    events: tuple[StepEvent, ...] = ()
-    language: str = ""  # the person's language from now on, when it changed ("": as it was)
-
-
-@dataclass
-class _Walk:
-    """Entering a step and the ones chained after it without a wait."""
-    texts: list = field(default_factory=list)
-    sources: list = field(default_factory=list)
-    conversation: Conversation | None = None
-    schedule: list = field(default_factory=list)
-    callback: bool = False
-    vars: dict = field(default_factory=dict)
-    events: list = field(default_factory=list)
-
-
-def decide(flows: FlowSet, policy: Policy, texter: Texter, body: str, now: datetime) -> Decision:
-    """`now` is the center's local time; used for the callback promise and the conversation's clock."""
-    crisis = crisis_languages(body)
+def decide(flows: FlowSet, policy: Policy, texter: Texter, body: str, now: datetime,
+           reader: Reader | None = None) -> Decision:
+    """`now` is the center's local time; used for the callback promise and the conversation's clock.
+    `reader` reads crisis and language (the shipped model unless given)."""
+    reader = reader or default_reader()
     waiting = active(flows, policy, texter.conversation, now)
-    m = match(body, flows.triggers, crisis=bool(crisis))
-    if m.intent is Intent.LANGUAGE and m.language not in flows.program.languages:
-        m = Match(Intent.UNKNOWN, m.word)
-    if texter.held and not crisis and m.intent not in (Intent.OPT_OUT, Intent.OPT_IN, Intent.HELP):
+    crisis = _crisis(flows, reader, body, waiting)
+    m = _intent(flows, texter, body, crisis, waiting)
+    if texter.held and not crisis and m.intent not in COMPLIANCE:
         return Decision(m.intent, flow=m.flow, keyword=m.word, consent=texter.consent, silence=Silence.HELD,
-                        conversation=texter.conversation)  # staff answer; nothing moves
-    answer = _answer(flows, waiting, body) if waiting else None
+                        conversation=texter.conversation, crisis=texter.crisis_open)  # staff answer; nothing moves
+    answer = answer_of(flows, waiting, body) if waiting else None
     had = texter.language or flows.program.default_language
-    speaks = _speaks(flows, m, body, crisis, waiting, answer) or had
-    decision = _finish(texter, _decide(flows, policy, replace(texter, language=speaks), body, m, bool(crisis),
+    speaks = _speaks(flows, reader, m, body, crisis, waiting, answer) or had
+    decision = _finish(texter, _decide(flows, policy, replace(texter, language=speaks), body, m, crisis,
                                        waiting, answer, now))
+    decision = _disclosure(flows, texter, decision, speaks)
+    if decision.opens_crisis:
+        decision = replace(decision, crisis_why="words" if crisis.by_rule else "model" if crisis else "")
     return replace(decision, language=speaks) if speaks != had else decision
 
 
-def _speaks(flows: FlowSet, m: Match, body: str, crisis: frozenset[str], waiting: Conversation | None,
+def _crisis(flows: FlowSet, reader: Reader, body: str, waiting: Conversation | None) -> CrisisReading:
+    """The crisis phrases read every text; the model reads free text, not a request to stop ("ya DETENER",
+    "please stop texting me") nor a short reply that answers the question we asked ("Mi hija tiene 19")."""
+    phrases = reader.crisis(body, model=False)
+    if match(body, flows.triggers, crisis=bool(phrases)).intent is Intent.OPT_OUT:
+        return phrases
+    if waiting is not None and len(words(body)) <= SHORT_ANSWER and answer_of(flows, waiting, body) is not None:
+        return phrases
+    return reader.crisis(body)
+
+
+def _intent(flows: FlowSet, texter: Texter, body: str, crisis: CrisisReading, waiting: Conversation | None) -> Match:
+    """What the text asks for, read as a person means it: HELP followed by an emergency is the emergency;
+    YES answers a question that offers it, and re-subscribes only someone who opted out; "please someone
+    call me" is a call back."""
+    m = match(body, flows.triggers, crisis=bool(crisis))
+    if m.intent is Intent.LANGUAGE and m.language not in flows.program.languages:
+        return Match(Intent.UNKNOWN, m.word)
+    if m.intent is Intent.HELP and crisis and len(words(body)) > 1:
+        return Match(Intent.UNKNOWN)
+    if m.intent is Intent.OPT_IN and (texter.consent is Consent.SUBSCRIBED or (
+            waiting and m.word in ANSWERABLE and answer_of(flows, waiting, body) is not None)):
+        return Match(Intent.UNKNOWN, m.word)
+    if m.intent in (Intent.UNKNOWN, Intent.THANKS) and flows.callback_flow and asks_for_a_call(body):
+        return Match(Intent.FLOW, "", flows.callback_flow)
+    return m
+
+
+def _speaks(flows: FlowSet, reader: Reader, m: Match, body: str, crisis: CrisisReading, waiting: Conversation | None,
             answer: int | None) -> str | None:
     """The language this message was in, when it says (and the program has it), by the rule that decides
-    the answer: a compliance or language word, crisis words, an answer, a keyword."""
-    if m.intent in (Intent.OPT_OUT, Intent.OPT_IN, Intent.HELP, Intent.LANGUAGE) and m.language:
+    the answer: a compliance or language word, a crisis text, an answer, a keyword, or free text."""
+    if m.intent in (*COMPLIANCE, Intent.LANGUAGE) and m.language:
         found = m.language
-    elif crisis:  # Spanish crisis words: Spanish; English ones, or a tie the words don't settle: as it was
-        found = "es" if "es" in crisis and ("en" not in crisis or looks_spanish(body)) else None
+    elif crisis.by_rule:  # Spanish crisis phrases: Spanish; English ones (or both): as it was
+        found = _crisis_words_language(crisis, body)
+    elif crisis:  # heard by the model: the language the text is written in, when it says
+        found = reader.language(body, flows.program.languages)
     elif answer is not None:
         found = _answer_language(flows, waiting, answer, body)
+    elif m.intent is Intent.FLOW and m.word:
+        found = flows.trigger_language.get(m.word)
+    elif m.intent in (Intent.UNKNOWN, Intent.THANKS, Intent.FLOW):
+        found = reader.language(body, flows.program.languages)
     else:
-        found = flows.trigger_language.get(m.word) if m.intent is Intent.FLOW else None
+        found = None
     return found if found in flows.program.languages else None
+
+
+def _crisis_words_language(crisis: CrisisReading, body: str) -> str | None:
+    """Spanish crisis phrases: Spanish; English ones, or a tie the words don't settle: as it was."""
+    return "es" if "es" in crisis.by_rule and ("en" not in crisis.by_rule or looks_spanish(body)) else None
 
 
 def _answer_language(flows: FlowSet, waiting: Conversation, answer: int, body: str) -> str | None:
@@ -169,153 +115,52 @@ def _answer_language(flows: FlowSet, waiting: Conversation, answer: int, body: s
     return found[0] if len(found) == 1 else None
 
 
-def _decide(flows: FlowSet, policy: Policy, texter: Texter, body: str, m: Match, crisis: bool,
+def _decide(flows: FlowSet, policy: Policy, texter: Texter, body: str, m: Match, crisis: CrisisReading,
             waiting: Conversation | None, answer: int | None, now: datetime) -> Decision:
-    crisis_reply = _crisis_reply(flows, policy, texter, crisis)
+    crisis_reply = crisis_talk.opening(flows, policy, texter) if crisis else ()
     if m.intent is Intent.OPT_OUT:
-        return _ended(_opt_out(flows, policy, texter, m.word, crisis, crisis_reply), texter)
+        return _ended(_opt_out(flows, policy, texter, m.word, bool(crisis), crisis_reply), texter)
+    if texter.crisis_open and m.intent is not Intent.OPT_IN:
+        return _ended(crisis_talk.ongoing(flows, policy, texter, body, m, bool(crisis)), texter)
     if m.intent in (Intent.OPT_IN, Intent.HELP):
-        name = "start" if m.intent is Intent.OPT_IN else "help"
-        return _limited(policy, texter, Decision(
-            m.intent, crisis_reply + (flows.message(name, texter.language),), keyword=m.word,
-            consent=Consent.SUBSCRIBED if m.intent is Intent.OPT_IN else texter.consent,
-            consent_changed=m.intent is Intent.OPT_IN and texter.consent is Consent.OPTED_OUT, crisis=crisis,
-            crisis_replied=bool(crisis_reply), sources=("crisis",) * len(crisis_reply) + (name,)))
+        return _compliance(flows, policy, texter, m, bool(crisis), crisis_reply)
     if texter.consent is Consent.OPTED_OUT:  # no texts; but a phone call they ask for is not a text
         callback = m.intent is Intent.FLOW and flows.flows[m.flow].action == "callback"
-        return Decision(m.intent, crisis_reply, m.flow, m.word, Consent.OPTED_OUT, callback=callback, crisis=crisis,
-                        crisis_replied=bool(crisis_reply), silence=None if crisis_reply else Silence.OPTED_OUT,
-                        sources=("crisis",) * len(crisis_reply))
+        return Decision(m.intent, crisis_reply, m.flow, m.word, Consent.OPTED_OUT, callback=callback,
+                        crisis=bool(crisis), crisis_replied=bool(crisis_reply),
+                        silence=None if crisis_reply else Silence.OPTED_OUT, sources=("crisis",) * len(crisis_reply))
     if crisis:
-        return _ended(_crisis(flows, texter, m, crisis_reply), texter)
+        return _ended(crisis_talk.opened(flows, policy, texter, m), texter)
+    return _limited(policy, texter, _ordinary(flows, policy, texter, body, m, waiting, answer, now))
+
+
+def _ordinary(flows: FlowSet, policy: Policy, texter: Texter, body: str, m: Match, waiting: Conversation | None,
+              answer: int | None, now: datetime) -> Decision:
     if answer is not None:
-        return _limited(policy, texter, _answered(flows, policy, texter, waiting, answer, now))
+        return answered(flows, policy, texter, waiting, answer, now)
     if m.intent is Intent.FLOW:
-        return _limited(policy, texter, _start(flows, policy, texter, m.flow, m.word, now))
+        return start(flows, policy, texter, m.flow, m.word or flows.keyword_of(m.flow), now)
     if m.intent is Intent.LANGUAGE:  # confirmed in the new language; a waiting question keeps waiting
-        return _limited(policy, texter, Decision(Intent.LANGUAGE, (_first(flows, texter, flows.message(
-            "language", texter.language)),), keyword=m.word, sources=("language",)))
+        return Decision(Intent.LANGUAGE, (with_disclosure(flows, texter, flows.message("language", texter.language)),),
+                        keyword=m.word, sources=("language",))
     if waiting:
-        return _limited(policy, texter, _unmatched(flows, policy, texter, waiting, now))
-    return _limited(policy, texter, Decision(m.intent, (_first(flows, texter, flows.message("menu", texter.language)),),
-                                             sources=("menu",)))
+        return unmatched(flows, policy, texter, waiting, now)
+    if m.intent is Intent.THANKS:
+        return Decision(Intent.THANKS, (with_disclosure(flows, texter, flows.message("thanks", texter.language)),),
+                        sources=("thanks",))
+    return Decision(m.intent, (with_disclosure(flows, texter, flows.message("menu", texter.language)),),
+                    sources=("menu",), understood=m.intent is Intent.EMPTY)
 
 
-def active(flows: FlowSet, policy: Policy, conversation: Conversation | None, now: datetime) -> Conversation | None:
-    """The waiting question, unless it expired or its flow or step no longer exists."""
-    if conversation is None or now.timestamp() - conversation.since > policy.conversation_hours * 3600:
-        return None
-    flow = flows.flows.get(conversation.flow)
-    step = flow.steps.get(conversation.step) if flow else None
-    return conversation if step is not None and step.asks else None
-
-
-def send_step(flows: FlowSet, policy: Policy, texter: Texter, flow_name: str, ref: int | str,
-              now: datetime) -> Decision | None:
-    """A step (or a timed follow-up) whose time has come, for the worker to send; None when its flow or
-    step no longer exists. Consent, send hours and caps are the worker's to check."""
-    flow = flows.flows.get(flow_name)
-    if flow is None:
-        return None
-    if isinstance(ref, int):
-        if ref >= len(flow.followups):
-            return None
-        text = flows.render(flows.text(flow.followups[ref].text, texter.language), language=texter.language)
-        return Decision(Intent.FLOW, (text,), flow.name, sources=(f"{flow.name}/followup-{ref + 1}",))
-    if ref not in flow.steps:
-        return None
-    waiting = active(flows, policy, texter.conversation, now)
-    timed_out = waiting is not None and waiting.flow == flow.name and \
-        flow.steps[waiting.step].timeout is not None and flow.steps[waiting.step].timeout.go == ref
-    walk = _walk(flows, policy, texter, flow, ref, now)
-    texts = (unprompted(walk.texts[0], texter.language or flows.program.default_language), *walk.texts[1:])
-    events = ((StepEvent(Event.TIMEOUT, flow.name, waiting.step),) if timed_out else ()) + tuple(walk.events)
-    conversation = walk.conversation or (replace(waiting, since=now.timestamp()) if timed_out else None)
-    return Decision(Intent.FLOW, texts, flow.name, callback=walk.callback, schedule=tuple(walk.schedule),
-                    sources=tuple(walk.sources), conversation=conversation,
-                    conversation_changed=walk.conversation is not None or timed_out, vars=walk.vars, events=events)
-
-
-def _walk(flows: FlowSet, policy: Policy, texter: Texter, flow: Flow, name: str, now: datetime) -> _Walk:
-    walk = _Walk()
-    for _ in range(MAX_CHAIN):
-        step = flow.steps[name]
-        walk.texts.append(_render(flows, policy, texter, step, now))
-        walk.sources.append(f"{flow.name}/{step.name}")
-        walk.events.append(StepEvent(Event.REACHED, flow.name, step.name))
-        walk.vars.update(step.set)
-        walk.callback |= step.action == "callback"
-        if step.asks:
-            walk.conversation = Conversation(flow.name, step.name, now.timestamp())
-            if step.timeout:
-                walk.schedule.append(ScheduledFollowUp(flow.name, step.timeout.go, step.timeout.after, timeout=True))
-            break
-        if step.next is None:
-            break
-        if step.next.after:
-            walk.schedule.append(ScheduledFollowUp(flow.name, step.next.go, step.next.after))
-            break
-        name = step.next.go
-    return walk
-
-
-def _render(flows: FlowSet, policy: Policy, texter: Texter, step: Step, now: datetime) -> str:
-    language = texter.language or flows.program.default_language
-    eta = callback_eta(now, policy.business_hours, policy.callback_within_minutes, language) \
-        if step.action == "callback" else ""
-    return flows.render(flows.text(step.text, texter.language), callback_eta=eta, language=texter.language)
-
-
-def _start(flows: FlowSet, policy: Policy, texter: Texter, name: str, word: str, now: datetime) -> Decision:
-    flow = flows.flows[name]
-    walk = _walk(flows, policy, texter, flow, flow.start, now)
-    texts = [_first(flows, texter, walk.texts[0]), *walk.texts[1:]]
-    followups = [ScheduledFollowUp(name, i, f.after) for i, f in enumerate(flow.followups)]
-    return Decision(Intent.FLOW, tuple(texts), name, word, callback=walk.callback, cancel_followups=True,
-                    schedule=tuple(followups + walk.schedule), sources=tuple(walk.sources),
-                    conversation=walk.conversation, conversation_changed=True, vars=walk.vars,
-                    events=tuple(walk.events))
-
-
-def _answer(flows: FlowSet, waiting: Conversation, body: str) -> int | None:
-    step = flows.flows[waiting.flow].steps[waiting.step]
-    return match_answer(body, [tuple(w for words in a.match.values() for w in words) for a in step.answers])
-
-
-def _answered(flows: FlowSet, policy: Policy, texter: Texter, waiting: Conversation, answer: int,
-              now: datetime) -> Decision:
-    flow = flows.flows[waiting.flow]
-    step = flow.steps[waiting.step]
-    walk = _walk(flows, policy, texter, flow, step.answers[answer].go, now)
-    return Decision(Intent.FLOW, tuple(walk.texts), flow.name, callback=walk.callback, schedule=tuple(walk.schedule),
-                    sources=tuple(walk.sources), conversation=walk.conversation, conversation_changed=True,
-                    cancel_timeout=step.timeout is not None, vars=walk.vars,
-                    events=(StepEvent(Event.ANSWER, flow.name, step.name, answer), *walk.events))
-
-
-def _unmatched(flows: FlowSet, policy: Policy, texter: Texter, waiting: Conversation, now: datetime) -> Decision:
-    """A reply the question did not expect: its `otherwise` (by default, the question again); the second in a
-    row ends the conversation with the menu."""
-    flow = flows.flows[waiting.flow]
-    step = flow.steps[waiting.step]
-    event = StepEvent(Event.OTHERWISE, flow.name, step.name)
-    if waiting.misses + 1 >= MAX_MISSES:
-        return Decision(Intent.UNKNOWN, (flows.message("menu", texter.language),), sources=("menu",),
-                        conversation_changed=True, cancel_timeout=step.timeout is not None, events=(event,))
-    walk = _walk(flows, policy, texter, flow, step.otherwise or step.name, now)
-    conversation = replace(walk.conversation, misses=waiting.misses + 1) if walk.conversation else None
-    return Decision(Intent.FLOW, tuple(walk.texts), flow.name, callback=walk.callback, schedule=tuple(walk.schedule),
-                    sources=tuple(walk.sources), conversation=conversation, conversation_changed=True,
-                    cancel_timeout=step.timeout is not None, vars=walk.vars, events=(event, *walk.events))
-
-
-def _crisis(flows: FlowSet, texter: Texter, m, crisis_reply: tuple[str, ...]) -> Decision:
-    """911/988 first; a call back asked for still gets queued, but no gentle follow-ups after a crisis."""
-    callback = m.intent is Intent.FLOW and flows.flows[m.flow].action == "callback"
-    keyword = m.word if m.intent is not Intent.UNKNOWN else ""  # never a word of the person's own text
-    return Decision(m.intent, crisis_reply, m.flow, keyword, callback=callback, crisis=True,
-                    crisis_replied=bool(crisis_reply), silence=None if crisis_reply else Silence.FLOOD,
-                    sources=("crisis",) * len(crisis_reply))
+def _compliance(flows: FlowSet, policy: Policy, texter: Texter, m: Match, crisis: bool,
+                crisis_reply: tuple[str, ...]) -> Decision:
+    """START (from someone who opted out) or HELP: the carrier-required answer, after a crisis answer."""
+    name = "start" if m.intent is Intent.OPT_IN else "help"
+    return _limited(policy, texter, Decision(
+        m.intent, crisis_reply + (flows.message(name, texter.language),), keyword=m.word,
+        consent=Consent.SUBSCRIBED if m.intent is Intent.OPT_IN else texter.consent,
+        consent_changed=m.intent is Intent.OPT_IN and texter.consent is Consent.OPTED_OUT, crisis=crisis,
+        crisis_replied=bool(crisis_reply), sources=("crisis",) * len(crisis_reply) + (name,)))
 
 
 def _ended(decision: Decision, texter: Texter) -> Decision:
@@ -326,15 +171,27 @@ def _ended(decision: Decision, texter: Texter) -> Decision:
 def _finish(texter: Texter, decision: Decision) -> Decision:
     """Rules that hold whatever the message asked for: a crisis cancels every gentle follow-up, and none
     is planned within the hour after one (a keyword sent with, or just after, a crisis message starts no
-    follow-ups; a question it asks still waits for its answer); staff hear of a crisis we answered and of a new call back request (not of a repeated CALL)."""
+    follow-ups; a question it asks still waits for its answer). On-call staff hear of a new crisis once
+    (not of every text while it is open), and of a new call back request outside a crisis."""
     if decision.crisis:
         decision = replace(decision, cancel_followups=True, schedule=())
     elif texter.crisis_replies_last_hour and decision.schedule:
         decision = replace(decision, schedule=tuple(s for s in decision.schedule if s.timeout))
     callback = decision.callback and not texter.callback_open
-    alerted = decision.crisis_replied or callback
-    alert = (Alert.CRISIS if decision.crisis else Alert.CALLBACK) if alerted else None
-    return replace(decision, callback=callback, alert=alert)
+    opens = decision.crisis and not texter.crisis_open
+    alert = Alert.CRISIS if opens else Alert.CALLBACK if callback and not decision.crisis else None
+    return replace(decision, callback=callback, opens_crisis=opens, alert=alert)
+
+
+def _disclosure(flows: FlowSet, texter: Texter, decision: Decision, language: str) -> Decision:
+    """A first answer that was a crisis answer carries no "Msg&data rates" line: the next ordinary one does."""
+    if not (texter.first_contact or texter.owes_disclosure):
+        return decision
+    disclosure = flows.message("disclosure", language)
+    carried = any(disclosure in r for r in decision.replies) or \
+        any(s in ("help", "start", "stop") for s in decision.sources)
+    owed = not carried
+    return replace(decision, disclosure_owed=owed) if owed != texter.owes_disclosure else decision
 
 
 def _opt_out(flows, policy, texter, word, crisis, crisis_reply) -> Decision:
@@ -344,16 +201,6 @@ def _opt_out(flows, policy, texter, word, crisis, crisis_reply) -> Decision:
                         crisis_replied=bool(crisis_reply), cancel_followups=True,
                         sources=("crisis",) * len(crisis_reply) + ("stop",))
     return decision if changed else _limited(policy, texter, decision)  # the first confirmation always goes
-
-
-def _crisis_reply(flows, policy, texter, crisis) -> tuple[str, ...]:
-    if crisis and texter.crisis_replies_last_hour < policy.crisis_replies_per_hour:
-        return (_first(flows, texter, flows.message("crisis", texter.language)),)
-    return ()
-
-
-def _first(flows: FlowSet, texter: Texter, text: str) -> str:
-    return text + "\n\n" + flows.message("disclosure", texter.language) if texter.first_contact else text
 
 
 def _limited(policy: Policy, texter: Texter, decision: Decision) -> Decision:
@@ -375,7 +222,7 @@ def replayed(decision: Decision, texter: Texter, stale: bool) -> Decision:
     reaches staff, but a START or a keyword neither re-subscribes, nor starts follow-ups, nor changes the
     person's language. Call backs asked for are still queued."""
     replay = replace(decision, replies=(), sources=(), crisis_replied=False, silence=None, events=(),
-                     alert=Alert.CRISIS if decision.crisis else decision.alert,
+                     alert=Alert.CRISIS if decision.opens_crisis else decision.alert, disclosure_owed=None,
                      conversation=None if decision.conversation_changed and decision.conversation is None
                      else texter.conversation,
                      conversation_changed=decision.conversation_changed and decision.conversation is None,

@@ -21,6 +21,20 @@ PROGRAM_MESSAGES = ("disclosure", "menu", "help", "stop", "start", "crisis")
 OPTIONAL_MESSAGES = {
     "language": {"en": "OK, we'll text you in English from now on. Para espanol, responda ESPANOL.",
                  "es": "Listo, desde ahora le escribimos en español. For English, reply ENGLISH."},
+    "flagged": {"en": "We've told our on-call team.", "es": "Ya avisamos a nuestro equipo de guardia."},
+    "crisis_again": {
+        "en": "We're here. If someone isn't breathing or won't wake up, call 911 now and give naloxone (Narcan) "
+              "if you have it. Keep them on their side. Thinking of suicide? Call or text 988. {flagged}",
+        "es": "Aquí estamos. Si alguien no respira o no despierta, llame al 911 ahora y dele naloxona (Narcan) si "
+              "tiene. Póngalo de lado. ¿Piensa en el suicidio? Llame al 988 y marque 2. {flagged}"},
+    "crisis_call": {
+        "en": "We've asked our team to call you as soon as they can. If this is an emergency, call 911 now. "
+              "{flagged}",
+        "es": "Le pedimos a nuestro equipo que le llame lo antes posible. Si es una emergencia, llame al 911 "
+              "ahora. {flagged}"},
+    "choices": {"en": "Please reply {choices}.", "es": "Por favor, responda {choices}."},
+    "thanks": {"en": "You're welcome. We're here whenever you need us: reply CALL to talk with our team.",
+               "es": "De nada. Aquí estamos cuando nos necesite: responda LLAMAR para hablar con nuestro equipo."},
 }
 FLOW_KEYS = {"flow", "version", "keyword", "aliases", "reply", "action", "followups", "start", "steps", "menu"}
 STEP_KEYS = {"text", "answers", "otherwise", "timeout", "next", "set", "action"}

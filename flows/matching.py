@@ -10,6 +10,9 @@ SPANISH_HELP = frozenset({"AYUDA"})
 SPANISH_WORDS = SPANISH_OPT_OUT | SPANISH_OPT_IN | SPANISH_HELP  # answered in Spanish
 OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}) | SPANISH_OPT_OUT
 OPT_IN_WORDS = frozenset({"START", "YES", "UNSTOP"}) | SPANISH_OPT_IN
+# Opt-in words that are also everyday answers: a question that offers YES takes "yes" as its answer, and
+# outside a question they re-subscribe only someone who opted out (STOP, START and HELP never answer).
+ANSWERABLE = frozenset({"YES"})
 HELP_WORDS = frozenset({"HELP", "INFO"}) | SPANISH_HELP
 RESERVED_WORDS = OPT_OUT_WORDS | OPT_IN_WORDS | HELP_WORDS
 # Spanish's opt-out words are everyday words too ("Baja de peso es normal?", "Parar de consumir, como?"):
@@ -59,7 +62,10 @@ _REVOKE_ES = re.compile(
     rf"(?<!NO )(?<!QUE ){_TOLD}(?<!ME )\b(DEJEN|DEJE|DEJA)\s+DE\s+(MANDARME|ENVIARME|ESCRIBIRME|TEXTEARME|MOLESTARME)\b|"
     r"\b(QUITENME|SAQUENME|BORRENME|ELIMINENME|QUITEME|SAQUEME|BORREME)\s+DE\s+(LA|SU|ESTA|SUS)\s+LISTAS?\b|"
     r"\b(BORREN|ELIMINEN|QUITEN)\s+MI\s+NUMERO\b|"
-    r"\bDAR(ME)?\s+DE\s+BAJA\b|\bDESUSCRIB[A-Z]*\b|\bCANCELAR\s+(LA\s+|MI\s+)?SUSCRIPCION\b")
+    r"\bDAR(ME)?\s+DE\s+BAJA\b|\bDESUSCRIB[A-Z]*\b|\bCANCELAR\s+(LA\s+|MI\s+)?SUSCRIPCION\b|"
+    r"^(YO\s+)?(QUIERO|QUISIERA|DESEO|NECESITO)\s+(DEJAR\s+DE\s+RECIBIR|YA\s+NO\s+RECIBIR|NO\s+RECIBIR)\s+"
+    r"(MAS\s+)?(SUS\s+|ESTOS\s+|LOS\s+)?(MENSAJES|TEXTOS)\b|"
+    r"^(YA\s+)?NO\s+(ME\s+)?(MANDEN|ENVIEN|ESCRIBAN)\s+(MAS\s+)?(MENSAJES|TEXTOS)\b")
 _PLEA_ES = re.compile(rf"^{_POLITE_ES}(DEJENME|DEJEME|DEJAME)\s+EN\s+PAZ(\s+(YA|POR\s+FAVOR))*$|"
                       rf"^{_POLITE_ES}(PAREN|PARE|BASTA|PARAR|ALTO|CANCELAR|BAJA|DETENER|PARA\s+YA|NO\s+MAS)"
                       r"(\s+(YA|POR\s+FAVOR|PORFA))*$")
@@ -68,11 +74,48 @@ TYPO_MIN_LENGTH = 5
 _WORD = re.compile(r"[^\W_]+")
 
 
+# Asking to be phoned, in words ("please someone call me", "can you call me", "llamenme por favor",
+# "quisiera hablar con alguien"), not someone else's calls ("he won't call me", "don't call me").
+_NOT_REFUSED = r"(?<!DONT )(?<!DON T )(?<!NOT )(?<!NEVER )(?<!WONT )(?<!WON T )(?<!DIDNT )(?<!DIDN T )(?<!NO )"
+_CALL_REQUEST = re.compile(
+    rf"^(PLEASE\s+|PLS\s+|PLZ\s+|CAN\s+|COULD\s+|WOULD\s+|WILL\s+)*(SOMEONE|SOMEBODY|ANYONE|ANYBODY|YOU|U)\s+"
+    r"(PLEASE\s+|PLS\s+)?(CALL|PHONE|RING)\s+(ME|US)\b|"
+    rf"^(PLEASE\s+|PLS\s+|PLZ\s+)?(CALL|PHONE)\s+(ME|US)\b|"
+    rf"{_NOT_REFUSED}\b(NEED|WANT|LIKE|NEEDS|WANTS)\s+(SOMEONE|SOMEBODY|YOU|U|A\s+PERSON)\s+TO\s+(CALL|PHONE)\s+(ME|US)\b|"
+    r"(^(PLEASE\s+)?|\b(I|WE|ID|I\s+D)\s+(REALLY\s+)?(WANT|NEED|WOULD\s+LIKE|LIKE|WANNA)\s+(TO\s+)?|"
+    r"^(CAN|COULD|MAY)\s+(I|WE)\s+)(TALK|SPEAK)\s+(TO|WITH)\s+(SOMEONE|SOMEBODY|A\s+PERSON|A\s+HUMAN|A\s+REAL\s+PERSON|"
+    r"A\s+COUNSELOR|YOUR\s+STAFF|STAFF|YOU\s+GUYS)\b")
+_CALL_REQUEST_ES = re.compile(
+    r"\b(LLAMENME|LLAMEME|LLAMAME|LLAMARME)\b(?!\s+NO\b)|"
+    r"(?<!NO )\b(ME|NOS)\s+(PUEDEN|PUEDE|PODRIAN|PODRIA|PUEDES)\s+LLAMAR\b|"
+    r"(?<!NO )\b(QUIERO|QUISIERA|NECESITO|PUEDO)\s+HABLAR\s+CON\s+(ALGUIEN|UNA\s+PERSONA|USTEDES|UN\s+CONSEJERO|"
+    r"UNA\s+CONSEJERA)\b")
+# Thanks and okays: no question in them, and no menu owed either (a short reply is enough).
+ACKNOWLEDGEMENTS = frozenset({"OK", "OKAY", "OKI", "K", "KK", "THANKS", "THANK", "YOU", "THX", "TY", "TYSM", "GOT", "IT",
+                              "GRACIAS", "MUCHAS", "MIL", "VALE", "LISTO", "BUENO", "SO", "MUCH", "VERY", "COOL",
+                              "GREAT", "ALRIGHT", "SURE", "GOOD", "MUY", "AMABLE", "ENTENDIDO", "PERFECTO"})
+_THANKS = frozenset({"THANKS", "THANK", "THX", "TY", "TYSM", "GRACIAS", "OK", "OKAY", "OKI", "K", "KK", "GOT", "VALE",
+                     "LISTO", "ENTENDIDO", "PERFECTO", "COOL", "GREAT"})
+
+
+def asks_for_a_call(text: str) -> bool:
+    """A request to be phoned, in either language (on folded words)."""
+    joined = " ".join(words(text))
+    return bool(_CALL_REQUEST.search(joined) or _CALL_REQUEST_ES.search(joined))
+
+
+def is_acknowledgement(text: str) -> bool:
+    """"ok", "ok thanks", "thank you so much", "gracias": nothing asked, nothing to answer but kindly."""
+    found = words(text)
+    return 0 < len(found) <= 5 and all(w in ACKNOWLEDGEMENTS for w in found) and any(w in _THANKS for w in found)
+
+
 class Intent(str, Enum):
     OPT_OUT = "opt_out"
     OPT_IN = "opt_in"
     HELP = "help"
     LANGUAGE = "language"  # ESPANOL, ENGLISH...: texts in that language from now on
+    THANKS = "thanks"  # "ok thanks", "gracias": a short, kind answer instead of the menu
     FLOW = "flow"
     EMPTY = "empty"
     UNKNOWN = "unknown"
@@ -132,7 +175,8 @@ def match(text: str, triggers: dict[str, str], crisis: bool = False) -> Match:
     if len(found) > 1 and first == "OPT" and found[1] == "OUT":
         first = "OPTOUT"
     return (_compliance(first, crisis, len(found) == 1) or _language(found) or _revocation(found)
-            or _flow(first, triggers) or Match(Intent.UNKNOWN, first))
+            or _flow(first, triggers) or (Match(Intent.THANKS, first) if is_acknowledgement(text) else None)
+            or Match(Intent.UNKNOWN, first))
 
 
 def _revocation(found: list[str]) -> Match | None:

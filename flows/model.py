@@ -18,6 +18,7 @@ PLACEHOLDER = re.compile(r"\{([a-z_]{1,30})\}")
 LEGACY_STEP = "reply"  # the one step of a flow written as reply + followups
 
 Text = dict  # language -> text
+OR = {"en": " or ", "es": " o "}  # how a list's last item is joined, by language
 
 
 def placeholders(template: str) -> list[str]:
@@ -117,7 +118,21 @@ class FlowSet:
         language = extra.get("language") or self.program.default_language
         text = fill(template, {"program": self.program.name, "phone": self.program.phone,
                                "keywords": self.keywords(language), **extra})
+        if "  " in text:  # an empty placeholder ("{flagged}" with no one on call) leaves no gap
+            text = re.sub(r" {2,}", " ", text).strip()
         return gsm.as_sent(text, language, self.program.plain_spanish)
+
+    @property
+    def callback_flow(self) -> str | None:
+        """The flow a request to be phoned starts (the first, in menu order, whose first step queues a call)."""
+        found = sorted((f.menu if f.menu is not None else 10_000, f.name) for f in self.flows.values()
+                       if f.action == "callback")
+        return found[0][1] if found else None
+
+    def keyword_of(self, flow: str) -> str:
+        """A flow's keyword in the program's default language."""
+        keyword = self.flows[flow].keyword
+        return keyword.get(self.program.default_language) or next(iter(keyword.values()))
 
     def message(self, name: str, language: str = "", **extra: str) -> str:
         return self.render(self.text(self.program.messages[name], language), language=language, **extra)
@@ -126,5 +141,13 @@ class FlowSet:
         """The published keywords, in menu order, as a text names them: "SIGNS, TREATMENT or CALL"."""
         words = [self.text(f.keyword, language) for f in sorted(self.flows.values(), key=lambda f: (f.menu, f.name))
                  if f.menu is not None]
-        joiner = " o " if language == "es" else " or "
-        return ", ".join(words[:-1]) + joiner + words[-1] if len(words) > 1 else "".join(words)
+        return self.join(words, language)
+
+    def join(self, words: list[str], language: str = "") -> str:
+        """"A, B or C" in the language's words ("A, B o C"; Spanish's "o" is "u" before an o sound)."""
+        if len(words) < 2:
+            return "".join(words)
+        joiner = OR.get(language or self.program.default_language, " or ")
+        if joiner == " o " and (words[-1][:1].upper() == "O" or words[-1][:2].upper() == "HO"):
+            joiner = " u "
+        return ", ".join(words[:-1]) + joiner + words[-1]

@@ -11,6 +11,7 @@ from redis.sentinel import Sentinel
 from flows.engine import Policy
 from flows.loader import load_directory
 from flows.model import FlowSet
+from flows.reading import Reader, default_reader
 from service import config as settings_config
 from service.clock import Clock
 from service.config import Config
@@ -31,6 +32,7 @@ class Services:
     policy: Policy
     counters: Buffer  # this process's metric counts, flushed to Redis in the background
     clock: Clock
+    reader: Reader  # crisis and language, read from what people write (the model loaded once)
 
     def now(self) -> float:
         return self.clock.now()
@@ -50,7 +52,8 @@ class Services:
 
 def build(config: Config, clock: Clock | None = None) -> Services:
     return Services(config, connect(config), Vault.from_config(config),
-                    FlowSource(load_directory(config.flows_dir)), policy(config), Buffer(), clock or Clock())
+                    FlowSource(load_directory(config.flows_dir)), policy(config), Buffer(), clock or Clock(),
+                    default_reader())
 
 
 def connect(config: Config) -> Redis:
@@ -67,8 +70,8 @@ def connect(config: Config) -> Redis:
 
 
 def policy(config: Config) -> Policy:
-    return Policy(config.business_hours, config.callback_within_minutes,
-                  config.replies_per_hour, config.crisis_replies_per_hour, config.conversation_hours)
+    return Policy(config.business_hours, config.callback_within_minutes, config.replies_per_hour,
+                  config.crisis_replies_per_hour, config.conversation_hours, on_call=bool(config.staff_alert_numbers))
 
 
 def services() -> Services:

@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import Enum
 
 from flows.alerts import TEXTS as ALERT_TEXTS
+from flows import echo
 from flows.engine import Consent, Decision, decide, replayed
 from flows.hours import callback_due
 from flows.matching import Intent
@@ -14,8 +15,8 @@ from service.config import Config
 from service.runtime import Services
 from service.sms.twiml import render
 from service.sms.validate import InboundSms
-from service.store import (callbacks, conversations, daily, erasure, inbound, inbox, keys, messages, people,
-                           rotation)
+from service.store import (callbacks, conversations, crises, daily, erasure, inbound, inbox, keys, messages, people,
+                           rotation, unmatched)
 from service.store.batch import Batch
 
 log = logging.getLogger("service.inbound")
@@ -88,7 +89,7 @@ def process(svc: Services, msg: InboundSms, pk: str, now: float, state: inbound.
         flows = svc.source.for_version(r, state.flows_version)
         config = svc.current_config(state.settings)
         local = datetime.fromtimestamp(now, config.timezone)
-        decision = adjust(decide(flows, svc.policy_for(config), state.texter, msg.body, local), state)
+        decision = adjust(decide(flows, svc.policy_for(config), state.texter, msg.body, local, svc.reader), state)
         twiml = render(decision.replies)
         pipe = Batch(r, guard=inbound.guard(pk, state))  # one atomic script call: see service/store/batch.py
         _save(svc, config, flows, pipe, msg, pk, now, state, decision, stale)
@@ -133,12 +134,17 @@ def _save(svc: Services, config: Config, flows, pipe, msg: InboundSms, pk: str, 
                            + [("out", *m) for m in zip(decision.replies, ids, decision.sources)], now)
     inbox.arrived(pipe, pk)
     _count(svc, pipe, pk, ids, now, decision)
-    day = "" if msg.simulated else daily.day_of(now, config.timezone)  # the simulator's texts aren't the program's
-    if decision.crisis:
-        callbacks.flag_crisis(pipe, svc.vault, pk, msg.e164, msg.sid, msg.body, now, day)
+    simulated = msg.simulated or state.simulated
+    day = "" if simulated else daily.day_of(now, config.timezone)  # the simulator's texts aren't the program's
+    _crisis(svc, pipe, msg, pk, now, state, decision, day, simulated)
     if decision.callback:
-        callbacks.request(pipe, svc.vault, pk, msg.e164, msg.sid, now, decision.crisis, msg.simulated, day,
+        callbacks.request(pipe, svc.vault, pk, msg.e164, msg.sid, now, decision.crisis, simulated, day,
                           _promised(config, now))
+    if decision.disclosure_owed is not None:
+        people.record_disclosure(pipe, pk, decision.disclosure_owed)
+    if not decision.understood and not decision.crisis:
+        language = decision.language or texter.language or flows.program.default_language
+        unmatched.keep(pipe, svc.vault, msg.sid, pk, msg.body, language, now, day, simulated)
     planning.replan(config, pipe, pk, msg.e164, state.pending, decision, now, day)
     if decision.language:
         people.record_language(pipe, svc.vault, pk, decision.language, flows.program.default_language)
@@ -148,6 +154,18 @@ def _save(svc: Services, config: Config, flows, pipe, msg: InboundSms, pk: str, 
     if day:  # the step funnels are the program's too
         conversations.count(pipe, state.flows_version or 0, pk, decision.events)
         _insights(pipe, day, pk, texter, decision, config.retention_seconds)
+
+
+def _crisis(svc: Services, pipe, msg: InboundSms, pk: str, now: float, state: inbound.State, decision: Decision,
+            day: str, simulated: bool) -> None:
+    """A new crisis is opened (and on-call told, by _alert); a text while one is open updates it. While a
+    crisis is open the digests of the latest texts are kept, so an auto-responder's echo is recognised."""
+    if decision.opens_crisis:
+        crises.open_crisis(pipe, svc.vault, pk, msg.e164, msg.sid, msg.body, now, day, simulated, decision.crisis_why)
+    elif decision.crisis and state.crisis:
+        crises.another_text(pipe, state.crisis, now)
+    if decision.crisis:
+        people.record_recent(pipe, pk, echo.remember(state.texter.recent, msg.body, decision.replies))
 
 
 def _insights(pipe, day: str, pk: str, texter, decision: Decision, keep_seconds: int) -> None:

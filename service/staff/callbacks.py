@@ -13,15 +13,15 @@ from service import handoff
 from service.phone import mask
 from service.runtime import services
 from service.staff.auth import require
-from service.store import accounts, callbacks, keys, notes, people
+from service.staff.crises import OUTCOMES as CRISIS_OUTCOMES
+from service.store import accounts, callbacks, crises, keys, notes, people
 from service.store.accounts import Role
-from service.store.callbacks import Callback, CallbackState, CrisisOutcome
+from service.store.callbacks import Callback, CallbackState
+from service.store.crises import CrisisOutcome
 
 bp = Blueprint("callbacks", __name__, url_prefix="/staff")
 OUTCOMES = {CallbackState.REACHED: "Reached them", CallbackState.NO_ANSWER: "No answer (back in the queue)",
             CallbackState.WRONG_NUMBER: "Wrong number"}
-CRISIS_OUTCOMES = {CrisisOutcome.REACHED_SAFE: "Reached, and they are safe", CrisisOutcome.ADVISED_911: "Advised 911",
-                   CrisisOutcome.NO_ANSWER: "No answer", CrisisOutcome.OTHER: "Other (say what in a note)"}
 MAX_NOTE = 2000
 
 
@@ -59,9 +59,11 @@ def _render_queue(revealed: str | None = None, errors: dict | None = None, statu
 
 def _cards(svc) -> list[Card]:
     cards: dict[str, Card] = {}
-    for flag in callbacks.crisis_flags(svc.redis, svc.vault):
-        card = cards.setdefault(flag["person"], Card(flag["person"], "", flag["created_at"]))
-        card.crises.append({**flag, "answered": _answered(svc, flag)})
+    for crisis in crises.open_crises(svc.redis, svc.vault):
+        card = cards.setdefault(crisis.person, Card(crisis.person, "", crisis.created_at))
+        card.crises.append({"id": crisis.id, "sid": crisis.id, "person": crisis.person, "body": crisis.body,
+                            "created_at": crisis.created_at, "texts": crisis.texts, "claimed_by": crisis.claimed_by,
+                            "answered": _answered(svc, crisis.person, crisis.id)})
     for cb in callbacks.waiting(svc.redis, svc.vault):
         card = cards.setdefault(cb.person, Card(cb.person, cb.phone, cb.created_at))
         card.callback, card.phone = cb, cb.phone
@@ -76,10 +78,10 @@ def _cards(svc) -> list[Card]:
     return sorted(cards.values(), key=lambda c: (not c.crises, c.since))
 
 
-def _answered(svc, flag: dict) -> list[str]:
+def _answered(svc, person: str, sid: str) -> list[str]:
     """What we texted back to the crisis message (its replies carry the message's sid)."""
-    prefix = flag["sid"] + "/"
-    return [m["body"] for m in people.transcript(svc.redis, svc.vault, flag["person"])
+    prefix = sid + "/"
+    return [m["body"] for m in people.transcript(svc.redis, svc.vault, person)
             if m["dir"] == "out" and str(m.get("sid", "")).startswith(prefix)]
 
 
@@ -154,9 +156,11 @@ def resolve(flag_id):
     if result is CrisisOutcome.OTHER and not note:
         return _render_queue(errors={flag_id: "Say what happened in the note."}, status=422)
     person = svc.redis.hget(keys.crisis_flag(flag_id), "person")
-    if not callbacks.resolve_crisis(svc.redis, flag_id, g.account.email, svc.now(), svc.config.retention_seconds,
-                                    result):
-        abort(404, "no such open crisis message")
+    if not crises.resolve(svc.redis, flag_id, g.account.email, svc.now(), svc.config.retention_seconds, result):
+        if person is None:
+            abort(404, "no such open crisis message")
+        return _render_queue(errors={flag_id: "Not resolved: a colleague owns this crisis, or it was resolved "
+                                              "meanwhile."}, status=409)
     if person and note:
         pipe = svc.redis.pipeline()
         notes.add(pipe, svc.vault, person.decode(), g.account.email, note, svc.now(), f"crisis: {result.value}")

@@ -7,7 +7,7 @@ from flask import Flask
 from flows import gsm
 from flows.checks import LANGUAGE_NAMES
 from service.runtime import services
-from service.store import conversations, followups, keys, people
+from service.store import conversations, crises, followups, keys, people
 from service.store.followups import FollowUpId
 
 
@@ -42,7 +42,8 @@ def language(code: str) -> str:
 
 
 def open_crises() -> int:
-    return services().redis.zcard(keys.CRISIS_OPEN)
+    """Open crises of real people (the simulator's are not counted)."""
+    return crises.count_open(services().redis)
 
 
 def pending_steps(svc, pk: str) -> list[dict]:

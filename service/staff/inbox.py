@@ -10,7 +10,8 @@ from service.phone import mask
 from service.runtime import services
 from service.staff import display
 from service.staff.auth import require
-from service.store import accounts, callbacks, conversations, holds, inbox, keys, notes, people
+from service.staff.crises import OUTCOMES
+from service.store import accounts, callbacks, conversations, crises, holds, inbox, keys, notes, people
 from service.store.accounts import Role
 
 bp = Blueprint("inbox", __name__, url_prefix="/staff/inbox")
@@ -52,7 +53,7 @@ def _live(html: str | None, version: int) -> Response:
     The ETag is the version the part was rendered at (a part reused from a second ago is refreshed at the
     next poll); the open crisis count rides along for the header."""
     headers = {"ETag": f'"{version}"', "Cache-Control": "no-cache",
-               "X-Crisis-Count": str(services().redis.zcard(keys.CRISIS_OPEN))}
+               "X-Crisis-Count": str(crises.count_open(services().redis))}
     if html is None:
         return Response(status=304, headers=headers)
     return Response(html, headers=headers, mimetype="text/html")
@@ -82,7 +83,7 @@ def _filter(svc, chosen: str, search: str) -> tuple[set | None, set | None]:
         mine = {pk for pk in held if holds.holder(svc.redis, pk) == g.account.email}
         only = mine if only is None else only & mine
     elif chosen == "crisis":
-        crisis = callbacks.people_in_crisis(svc.redis)
+        crisis = crises.people_in_crisis(svc.redis)
         only = crisis if only is None else only & crisis
     elif chosen == "callback":
         waiting = {cb.person for cb in callbacks.waiting(svc.redis, svc.vault)}
@@ -101,7 +102,7 @@ def changes():
     etag = f'"{version}"'
     if request.headers.get("If-None-Match") == etag:
         return Response(status=304, headers={"ETag": etag, "Cache-Control": "no-cache"})
-    body = {"version": version, "crisis": svc.redis.zcard(keys.CRISIS_OPEN)}
+    body = {"version": version, "crisis": crises.count_open(svc.redis)}
     return body, 200, {"ETag": etag, "Cache-Control": "no-cache"}
 
 
@@ -124,6 +125,11 @@ def conversation(pk):
     return _render(pk, "staff/conversation.html")
 
 
+def page(pk: str, status: int = 200, **extra):
+    """The conversation page as it is now (a refused action shows it with its status)."""
+    return _render(pk, "staff/conversation.html", status, **extra)
+
+
 def _render(pk: str, template: str, status: int = 200, **extra):
     svc = services()
     person = handoff.recipient(svc, pk)
@@ -134,7 +140,8 @@ def _render(pk: str, template: str, status: int = 200, **extra):
                "history": people.consent_history(svc.redis, pk), "notes": notes.of(svc.redis, svc.vault, pk),
                "pending": display.pending_steps(svc, pk), "refusal": handoff.why_not(person),
                "conversation": conversations.decode(svc.redis.hget(keys.contact(pk), conversations.FIELD)),
-               "crises": [f for f in callbacks.crisis_flags(svc.redis, svc.vault) if f["person"] == pk],
+               "crises": crises.of_person(svc.redis, svc.vault, pk), "outcomes": OUTCOMES,
+               "simulated": svc.redis.hget(keys.contact(pk), "simulated") == b"1",
                "callback": _open_callback(svc, pk), "nonce": secrets.token_hex(16),
                "version": inbox.version(svc.redis), "language_code": _language_code(svc, pk),
                "plain_spanish": svc.flows().program.plain_spanish, **extra}

@@ -1,4 +1,5 @@
-"""Call back requests (CALL) and crisis flags: durable queues that staff work through, oldest first."""
+"""Call back requests (CALL): a durable queue that staff work through, oldest first (the simulator's
+requests in a queue of their own, never in the real one or its counts). Crises are store/crises.py's."""
 import json
 from dataclasses import dataclass
 from enum import Enum
@@ -15,14 +16,6 @@ class CallbackState(str, Enum):
     REACHED = "reached"
     NO_ANSWER = "no_answer"
     WRONG_NUMBER = "wrong_number"
-
-
-class CrisisOutcome(str, Enum):
-    """How a crisis was resolved (staff pick one; "other" needs a note)."""
-    REACHED_SAFE = "reached_safe"
-    ADVISED_911 = "advised_911"
-    NO_ANSWER = "no_answer"
-    OTHER = "other"
 
 
 CLOSING = {CallbackState.REACHED, CallbackState.WRONG_NUMBER}
@@ -55,24 +48,18 @@ def request(pipe, vault: Vault, pk: str, e164: str, sid: str, now: float, crisis
         **({"promised_at": round(promised_at, 3)} if promised_at else {})})
     if day and not simulated:
         daily.count(pipe, day, "callbacks_requested")
-    pipe.zadd(keys.CALLBACKS_WAITING, {callback_id: now})
+    pipe.zadd(waiting_index(simulated), {callback_id: now})
     pipe.hset(keys.contact(pk), "open_callback", callback_id)
     pipe.sadd(keys.records(pk), keys.callback(callback_id))
     return callback_id
 
 
-def flag_crisis(pipe, vault: Vault, pk: str, e164: str, sid: str, body: str, now: float, day: str = "") -> None:
-    pipe.hset(keys.crisis_flag(sid), mapping={
-        "person": pk, "phone": vault.encrypt(e164), "body": vault.encrypt(body),
-        "created_at": round(now, 3), "sid": sid, **({"day": day} if day else {})})
-    if day:
-        daily.count(pipe, day, "crisis_flags")
-    pipe.zadd(keys.CRISIS_OPEN, {sid: now})
-    pipe.sadd(keys.records(pk), keys.crisis_flag(sid))
+def waiting_index(simulated: bool = False) -> str:
+    return keys.CALLBACKS_WAITING_TEST if simulated else keys.CALLBACKS_WAITING
 
 
-def waiting(r: Redis, vault: Vault, limit: int = 200) -> list[Callback]:
-    ids = [i.decode() for i in r.zrange(keys.CALLBACKS_WAITING, 0, limit - 1)]
+def waiting(r: Redis, vault: Vault, limit: int = 200, simulated: bool = False) -> list[Callback]:
+    ids = [i.decode() for i in r.zrange(waiting_index(simulated), 0, limit - 1)]
     return [cb for cb in (get(r, vault, i) for i in ids) if cb]
 
 
@@ -138,7 +125,7 @@ def _record_outcome(pipe, vault: Vault, callback_id: str, who: str, outcome: Cal
         pipe.hset(keys.callback(callback_id), "closed_at", round(now, 3))
         pipe.expire(keys.callback(callback_id), keep_seconds)
         pipe.zadd(keys.CALLBACKS_CLOSED, {callback_id: now})
-        pipe.zrem(keys.CALLBACKS_WAITING, callback_id)
+        pipe.zrem(waiting_index(cb.simulated), callback_id)
         pipe.srem(keys.CALLBACKS_ESCALATED, callback_id)
         if open_now == callback_id.encode():  # never the pointer to a newer request of theirs
             pipe.hdel(keys.contact(cb.person), "open_callback")
@@ -174,49 +161,6 @@ def forget_closed_before(r: Redis, cutoff: float) -> int:
     return r.zremrangebyscore(keys.CALLBACKS_CLOSED, "-inf", cutoff)
 
 
-def people_in_crisis(r: Redis) -> set[str]:
-    """Person keys with an open crisis flag."""
-    ids = r.zrange(keys.CRISIS_OPEN, 0, -1)
-    pipe = r.pipeline(transaction=False)
-    for flag_id in ids:
-        pipe.hget(keys.crisis_flag(flag_id.decode()), "person")
-    return {p.decode() for p in pipe.execute() if p}
-
-
-def crisis_flags(r: Redis, vault: Vault) -> list[dict]:
-    flags = []
-    for flag_id in (i.decode() for i in r.zrange(keys.CRISIS_OPEN, 0, -1)):
-        h = {k.decode(): v.decode() for k, v in r.hgetall(keys.crisis_flag(flag_id)).items()}
-        if h:
-            flags.append({"id": flag_id, "person": h["person"], "created_at": float(h["created_at"]),
-                          "body": vault.decrypt(h["body"]), "sid": h.get("sid", flag_id)})
-    return flags
-
-
-def resolve_crisis(r: Redis, flag_id: str, who: str, now: float, keep_seconds: int,
-                   outcome: CrisisOutcome = CrisisOutcome.OTHER) -> bool:
-    """Only an open flag that still exists (an erasure meanwhile is not undone)."""
-    with r.pipeline() as pipe:
-        while True:
-            try:
-                pipe.watch(keys.crisis_flag(flag_id), keys.CRISIS_OPEN)
-                if pipe.zscore(keys.CRISIS_OPEN, flag_id) is None or not pipe.exists(keys.crisis_flag(flag_id)):
-                    return False
-                day, created_at = pipe.hmget(keys.crisis_flag(flag_id), "day", "created_at")
-                pipe.multi()
-                if day:
-                    daily.minutes(pipe, day.decode(), "crisis_resolve", now - float(created_at))
-                pipe.zrem(keys.CRISIS_OPEN, flag_id)
-                pipe.incr(keys.INBOX_VERSION)
-                pipe.hset(keys.crisis_flag(flag_id), mapping={"resolved_by": who, "resolved_at": now,
-                                                              "outcome": outcome.value})
-                pipe.expire(keys.crisis_flag(flag_id), keep_seconds)
-                pipe.execute()
-                return True
-            except WatchError:
-                continue
-
-
 def overdue_unclaimed(r: Redis, now: float, after_seconds: int) -> list[str]:
     """Waiting (not claimed), older than `after_seconds`, not yet escalated."""
     ids = [i.decode() for i in r.zrangebyscore(keys.CALLBACKS_WAITING, "-inf", now - after_seconds)]
@@ -234,6 +178,6 @@ def counts(r: Redis) -> dict:
     pipe = r.pipeline(transaction=False)
     pipe.zcard(keys.CALLBACKS_WAITING)
     pipe.zrange(keys.CALLBACKS_WAITING, 0, 0, withscores=True)
-    pipe.zcard(keys.CRISIS_OPEN)
+    pipe.zcard(keys.CRISIS_OPEN)  # the crises' count rides along: one round trip for the header
     waiting_count, oldest, flags = pipe.execute()
     return {"waiting": waiting_count, "oldest": oldest[0][1] if oldest else None, "crisis": flags}

@@ -100,8 +100,8 @@ def _delete_records(pipe, pk: str, records: list[str], inbound_sids: list[str], 
     ids = [k.rsplit(":", 1)[1] for k in records]
     pipe.delete(keys.transcript(pk), keys.replies(pk), keys.replies(pk, True), keys.records(pk), keys.notes(pk),
                 *records, *(keys.inbound(s) for s in inbound_sids), *(keys.provider_sid(s) for s in sent_sids))
-    for queue in (keys.CALLBACKS_WAITING, keys.CALLBACKS_CLOSED, keys.CRISIS_OPEN, keys.ALERTS_PENDING, keys.RECENT,
-                  keys.FIRST_SEEN, keys.HOLDS):
+    for queue in (keys.CALLBACKS_WAITING, keys.CALLBACKS_WAITING_TEST, keys.CALLBACKS_CLOSED, keys.CRISIS_OPEN,
+                  keys.CRISIS_OPEN_TEST, keys.ALERTS_PENDING, keys.RECENT, keys.FIRST_SEEN, keys.HOLDS, keys.UNMATCHED):
         pipe.zrem(queue, pk, *ids)
     if ids:
         pipe.srem(keys.CALLBACKS_ESCALATED, *ids)

@@ -7,7 +7,7 @@ from redis import Redis
 
 from flows.engine import Consent, Texter
 from service.privacy import Vault
-from service.store import conversations, holds, keys, people, scripts
+from service.store import conversations, crises, holds, keys, people, scripts
 
 HOUR = 3600
 DAY = 86400
@@ -35,6 +35,8 @@ class State:
     settings: dict = field(default_factory=dict)  # console overrides of the center's settings
     latest: float = 0.0  # the person's latest handled message or consent change: older news is stale
     revision: bytes | None = None  # bumped by every handled text: a write guarded by it sees a twin text land
+    crisis: str | None = None  # the id of their open crisis
+    simulated: bool = False  # one of the simulator's fictional people
 
 
 def open_inbound(r: Redis, vault: Vault, sid: str, pk: str, now: float) -> tuple[InboundClaim, State]:
@@ -57,7 +59,8 @@ def _read_state(pipe, pk: str, now: float):
     pipe.get(keys.FLOWS_PUBLISHED)
     pipe.hgetall(keys.SETTINGS)
     pipe.hmget(keys.contact(pk), "consent", "followups", "phone", "undeliverable", "open_callback", "last_seen",
-               "consent_at", conversations.FIELD, people.LANGUAGE, holds.FIELD, REVISION)
+               "consent_at", conversations.FIELD, people.LANGUAGE, holds.FIELD, REVISION, crises.FIELD,
+               people.OWED, people.ECHO, "simulated")
     for crisis in (False, True):
         pipe.zcount(keys.replies(pk, crisis), now - HOUR, "+inf")
     return pipe
@@ -65,15 +68,17 @@ def _read_state(pipe, pk: str, now: float):
 
 def _state(vault: Vault, version, tuned, contact, replies, crisis_replies) -> State:
     consent, pending, phone, undeliverable, open_callback, last_seen, consent_at, conversation, language, held_by, \
-        revision = contact
+        revision, crisis, owed, echo, simulated = contact
     texter = Texter(Consent(consent.decode()) if consent else Consent.SUBSCRIBED, consent is None,
                     replies, crisis_replies, callback_open=open_callback is not None,
                     conversation=conversations.decode(conversation), language=people.language_of(vault, language),
-                    held=held_by is not None)
+                    held=held_by is not None, crisis_open=crisis is not None, owes_disclosure=owed is not None,
+                    recent=tuple(echo.decode().split()) if echo else ())
     state = State(texter, tuple(pending.decode().split()) if pending else (), phone is not None,
                   undeliverable is not None, int(version) if version else None,
                   {k.decode(): v.decode() for k, v in tuned.items()},
-                  max(float(last_seen or 0), float(consent_at or 0)), revision)
+                  max(float(last_seen or 0), float(consent_at or 0)), revision,
+                  crisis.decode() if crisis else None, simulated == b"1")
     return state
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from redis import Redis
 
 from service.privacy import Vault
-from service.store import callbacks, holds, keys, people
+from service.store import crises, holds, keys, people
 
 UNREAD = "unread"  # contact field: messages since a staff member last opened the conversation
 
@@ -74,7 +74,7 @@ def rows(r: Redis, vault: Vault, found: list[tuple[str, float]]) -> list[Row]:
         pipe.hmget(keys.contact(pk), "phone", UNREAD, "consent", people.LANGUAGE, holds.FIELD, "open_callback")
         pipe.lindex(keys.transcript(pk), -1)
     read = pipe.execute()
-    crisis_people = callbacks.people_in_crisis(r)
+    crisis_people = crises.people_in_crisis(r)
     out = []
     for (pk, score), (phone, unread, consent, language, held_by, callback), last in zip(found, read[::2], read[1::2]):
         if phone is None:

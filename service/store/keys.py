@@ -92,9 +92,19 @@ def early_status(sid: str) -> str:
 
 # call backs and crisis flags
 CALLBACKS_WAITING = "sms:callbacks:waiting"  # open requests (waiting or claimed), by request time
+CALLBACKS_WAITING_TEST = "sms:callbacks:waiting:test"  # the simulator's: never in the real queue or counts
 CALLBACKS_ESCALATED = "sms:callbacks:escalated"
-CRISIS_OPEN = "sms:crisis:open"
+CRISIS_OPEN = "sms:crisis:open"  # open crises (store/crises.py), by when they opened
+CRISIS_OPEN_TEST = "sms:crisis:open:test"  # the simulator's
 CALLBACKS_CLOSED = "sms:callbacks:closed"  # closed requests by closing time (their records expire by TTL)
+
+# texts the bot did not understand (store/unmatched.py)
+UNMATCHED = "sms:unmatched"  # id -> when it arrived
+
+
+def unmatched(uid: str) -> str:
+    return f"sms:unmatched:{uid}"
+
 
 # insights: counts per day in the center's zone (store/daily.py)
 

@@ -11,6 +11,8 @@ HOUR = 3600
 TRANSCRIPT_LIMIT = 250  # exchanges (a text in and our replies): about the 500 messages kept before
 CARRIER_OPT_OUT = "CARRIER_21610"  # the keyword recorded when the carrier tells us a person opted out
 LANGUAGE = "lang"  # the person's language when it is not the program's default, encrypted
+OWED = "owe"  # their first answer was a crisis answer: the disclosure goes with the next ordinary one
+ECHO = "echo"  # digests of the latest texts both ways (flows.echo): an auto-responder is recognised
 
 
 def record_contact(pipe, vault: Vault, pk: str, e164: str, consent: Consent | None, now: float,
@@ -190,3 +192,14 @@ def _while_older(entries: list[bytes], cutoff: float):
         if at is None or at >= cutoff:
             return
         yield raw
+
+
+def record_disclosure(pipe, pk: str, owed: bool) -> None:
+    if owed:
+        pipe.hset(keys.contact(pk), OWED, 1)
+    else:
+        pipe.hdel(keys.contact(pk), OWED)
+
+
+def record_recent(pipe, pk: str, digests: tuple[str, ...]) -> None:
+    pipe.hset(keys.contact(pk), ECHO, " ".join(digests))

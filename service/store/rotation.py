@@ -15,6 +15,7 @@ ENCRYPTED = {
     keys.notes("*"): ("list", "transcript"),  # "time:token" entries, like the transcript's
     keys.callback("*"): ("hash", ("phone", "notes")),
     keys.crisis_flag("*"): ("hash", ("phone", "body")),
+    keys.unmatched("*"): ("hash", ("body",)),
     keys.message("*"): ("hash", ("to", "body")),
     keys.OUTBOX: ("list", "plain"),
     keys.provider_erasure("*"): ("string", ()),

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from flows import crisis_talk
 from flows.engine import (Consent, Conversation, Event, Policy, ScheduledFollowUp, StepEvent, Texter, decide,
                           send_step)
 from flows.hours import parse_weekly
@@ -23,6 +24,7 @@ POLICY = Policy(parse_weekly("Mon-Fri 09:00-17:00"))
 ASKED = Conversation("checkin", "ask", NOW.timestamp() - 60)
 TEXT = {name: FLOWS.text(step.text) for name, step in FLOWS.flows["checkin"].steps.items()}
 MENU, STOP, HELP = FLOWS.message("menu"), FLOWS.message("stop"), FLOWS.message("help")
+PROMPT = FLOWS.message("choices", choices="ME or OTHER")
 
 
 def waiting(conversation=ASKED, **kwargs) -> Texter:
@@ -63,22 +65,40 @@ def test_a_keyword_starts_its_flow_and_asks():
     assert d.schedule == (ScheduledFollowUp("checkin", "nudge", timedelta(minutes=30), timeout=True),) and d.cancel_followups
 
 
-@pytest.mark.parametrize("misses,expected_reply,still_waiting", [(0, "ask", True), (1, "menu", False)])
-def test_otherwise_asks_again_then_ends_with_the_menu(misses, expected_reply, still_waiting):
+@pytest.mark.parametrize("misses,expected_reply,still_waiting", [(0, "prompt", True), (1, "menu", False)])
+def test_an_unexpected_reply_gets_a_short_prompt_naming_the_choices_once_then_the_menu(misses, expected_reply,
+                                                                                       still_waiting):
     d = run("banana", waiting(replace(ASKED, misses=misses)))
-    assert d.replies == ((TEXT["ask"],) if expected_reply == "ask" else (MENU,))
-    assert (d.conversation is not None) is still_waiting and d.conversation_changed
+    assert d.replies == ((PROMPT,) if expected_reply == "prompt" else (MENU,))
+    assert (d.conversation is not None) is still_waiting and d.conversation_changed and not d.understood
     assert d.events[0] == StepEvent(Event.OTHERWISE, "checkin", "ask")
-    if still_waiting:
-        assert d.conversation.misses == 1 and d.schedule == (ScheduledFollowUp("checkin", "nudge",
-                                                                               timedelta(minutes=30), timeout=True),)
+    if still_waiting:  # the question's clock and timeout stay as they were: nothing is resent
+        assert d.conversation == replace(ASKED, misses=1) and d.schedule == () and not d.cancel_timeout
+
+
+@pytest.mark.parametrize("body", ["ok thanks", "thank you so much", "ok", "gracias"])
+def test_thanks_at_a_question_is_not_answered_with_the_whole_question(body):
+    d = run(body)
+    assert d.replies in ((PROMPT,), (FLOWS.message("choices", "es", choices="ME u OTHER"),))
+
+
+def test_start_from_someone_who_never_opted_out_is_no_resubscription_and_the_question_waits():
+    d = run("START")
+    assert d.replies == (PROMPT,) and d.consent is Consent.SUBSCRIBED and not d.consent_changed
+    assert d.conversation == replace(ASKED, misses=1)
+
+
+@pytest.mark.parametrize("body", ["ok thanks", "Thank you!!", "thx", "ok gracias"])
+def test_thanks_after_a_conversation_gets_a_short_kind_answer(body):
+    d = run(body, Texter(Consent.SUBSCRIBED, False))
+    assert d.intent is Intent.THANKS and d.replies in ((FLOWS.message("thanks"),), (FLOWS.message("thanks", "es"),))
+    assert MENU not in d.replies
 
 
 @pytest.mark.parametrize("body,intent,reply,ends", [
     ("STOP", Intent.OPT_OUT, STOP, True),
     ("please stop texting me", Intent.OPT_OUT, STOP, True),
     ("HELP", Intent.HELP, HELP, False),     # answered; the question keeps waiting
-    ("START", Intent.OPT_IN, FLOWS.message("start"), False),
 ])
 def test_compliance_words_win_over_a_waiting_question(body, intent, reply, ends):
     d = run(body)
@@ -88,7 +108,8 @@ def test_compliance_words_win_over_a_waiting_question(body, intent, reply, ends)
 
 def test_crisis_words_win_and_end_the_conversation():
     d = run("me, I overdosed and can't breathe")
-    assert d.crisis and d.replies == (FLOWS.message("crisis"),) and d.conversation is None and d.conversation_changed
+    assert d.crisis and d.replies == (crisis_talk.text(FLOWS, POLICY, Texter(), "crisis"),)
+    assert d.conversation is None and d.conversation_changed
     assert d.cancel_followups and d.schedule == ()
 
 

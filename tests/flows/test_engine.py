@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from flows import crisis_talk
 from flows.engine import Consent, Decision, Policy, ScheduledFollowUp, Silence, Texter, decide
 from flows.hours import parse_weekly
 from flows.loader import load_directory
@@ -24,7 +25,8 @@ MENU = FLOWS.message("menu")
 HELP = FLOWS.message("help")
 STOP = FLOWS.message("stop")
 START = FLOWS.message("start")
-CRISIS = FLOWS.message("crisis")
+CRISIS = crisis_talk.text(FLOWS, POLICY, Texter(), "crisis")
+SHORT = crisis_talk.text(FLOWS, POLICY, Texter(), "crisis_again")
 
 
 def replies_of(flow: str, eta: str = "") -> tuple[str, ...]:
@@ -74,14 +76,14 @@ CALL_SCHEDULE = (ScheduledFollowUp("call", 0, timedelta(days=2)),)
     (SUB, False, "info", Intent.HELP, (HELP,), SUB, False),
     (SUB, False, "STOP", Intent.OPT_OUT, (STOP,), OUT, True),
     (SUB, False, "opt out", Intent.OPT_OUT, (STOP,), OUT, True),
-    (SUB, False, "START", Intent.OPT_IN, (START,), SUB, False),
+    (SUB, False, "START", Intent.UNKNOWN, (MENU,), SUB, False),  # never opted out: an ordinary answer
     # first contact: flows and the menu carry the disclosure, compliance texts carry their own
     (SUB, True, "SIGNS", Intent.FLOW, first_contact(replies_of("signs")), SUB, False),
     (SUB, True, "hello", Intent.UNKNOWN, (with_disclosure(MENU),), SUB, False),
     (SUB, True, "", Intent.EMPTY, (with_disclosure(MENU),), SUB, False),
     (SUB, True, "HELP", Intent.HELP, (HELP,), SUB, False),
     (SUB, True, "STOP", Intent.OPT_OUT, (STOP,), OUT, True),
-    (SUB, True, "YES", Intent.OPT_IN, (START,), SUB, False),
+    (SUB, True, "YES", Intent.UNKNOWN, (with_disclosure(MENU),), SUB, False),  # never "subscribed again"
     # opted out: silence, except compliance words
     (OUT, False, "SIGNS", Intent.FLOW, (), OUT, False),
     (OUT, False, "CALL", Intent.FLOW, (), OUT, False),
@@ -141,9 +143,9 @@ def test_disclosure_appended_only_on_first_contact():
     assert DISCLOSURE not in run("CALL", first=False).replies[0]
 
 
-@pytest.mark.parametrize("body", ["HELP", "STOP", "START"])
-def test_compliance_replies_never_get_the_disclosure_appended(body):
-    assert not run(body, first=True).replies[-1].endswith("\n\n" + DISCLOSURE)
+@pytest.mark.parametrize("body,consent", [("HELP", SUB), ("STOP", SUB), ("START", OUT)])
+def test_compliance_replies_never_get_the_disclosure_appended(body, consent):
+    assert not run(body, consent, first=True).replies[-1].endswith("\n\n" + DISCLOSURE)
 
 
 # -- flows, follow-ups, callbacks -------------------------------------------------------------------------------
@@ -218,8 +220,8 @@ def test_stop_cancels_followups_and_opted_out_flow_schedules_none():
     ("he is not breathing", OUT, Intent.UNKNOWN, (CRISIS,), False),
     ("signs of overdose", SUB, Intent.FLOW, (CRISIS,), False),
     ("CALL my son overdosed and is not breathing", SUB, Intent.FLOW, (CRISIS,), True),
-    ("HELP he OD'd", SUB, Intent.HELP, (CRISIS, HELP), False),
-    ("HELP he OD'd", OUT, Intent.HELP, (CRISIS, HELP), False),
+    ("HELP he OD'd", SUB, Intent.UNKNOWN, (CRISIS,), False),  # read for crisis first: the crisis is the answer
+    ("HELP he OD'd", OUT, Intent.UNKNOWN, (CRISIS,), False),
     ("STOP i want to die", SUB, Intent.OPT_OUT, (CRISIS, STOP), False),
     ("START overdose", OUT, Intent.OPT_IN, (CRISIS, START), False),
 ])
@@ -240,9 +242,13 @@ def test_no_followups_after_a_crisis_message(body):
     assert d.replies == (CRISIS,)
 
 
-def test_crisis_reply_on_first_contact_carries_only_the_disclosure():
+def test_a_crisis_reply_on_first_contact_carries_no_disclosure_the_next_answer_does():
     d = run("signs overdose", first=True)
-    assert d.replies == (CRISIS + "\n\n" + DISCLOSURE,)
+    assert d.replies == (CRISIS,) and "rates may apply" not in d.replies[0] and d.disclosure_owed is True
+    later = decide(FLOWS, POLICY, Texter(SUB, False, owes_disclosure=True), "hello", WED_10)
+    assert later.replies == (with_disclosure(MENU),) and later.disclosure_owed is False
+    settled = decide(FLOWS, POLICY, Texter(SUB, False), "hello", WED_10)
+    assert settled.replies == (MENU,) and settled.disclosure_owed is None
 
 
 @pytest.mark.parametrize("body", ["End my life", "Quit breathing he is blue", "cancel everything I want to die"])
@@ -273,22 +279,22 @@ def test_crisis_answered_even_when_opted_out_without_resubscribing():
     assert d.replies == (CRISIS,) and d.consent is OUT and not d.consent_changed and d.silence is None
 
 
-@pytest.mark.parametrize("crisis_replies,answered", [(0, True), (1, True), (2, True), (3, False), (7, False)])
-def test_crisis_replies_have_their_own_cap(crisis_replies, answered):
+@pytest.mark.parametrize("crisis_replies,full", [(0, True), (1, True), (2, True), (3, False), (7, False)])
+def test_full_crisis_answers_have_their_own_cap_then_short_ones_never_silence(crisis_replies, full):
     d = run("suicide", crisis_replies=crisis_replies)
-    assert d.crisis  # still flagged for staff
-    assert d.crisis_replied is answered
-    assert d.replies == ((CRISIS,) if answered else ())
+    assert d.crisis and d.opens_crisis  # still flagged for staff
+    assert d.crisis_replied and d.silence is None
+    assert d.replies == ((CRISIS,) if full else (SHORT,))
 
 
-def test_crisis_cap_for_opted_out_number_is_silence():
+def test_crisis_over_the_cap_for_an_opted_out_number_still_gets_the_short_answer():
     d = run("suicide", OUT, crisis_replies=3)
-    assert d.replies == () and d.crisis and d.silence is Silence.OPTED_OUT
+    assert d.replies == (SHORT,) and d.crisis and d.consent is OUT and not d.consent_changed
 
 
-def test_crisis_over_cap_on_a_flow_keyword_sends_nothing():
+def test_crisis_over_cap_on_a_flow_keyword_gets_the_short_answer_and_no_followups():
     d = run("signs overdose", crisis_replies=3)
-    assert d.replies == () and d.crisis and d.schedule == ()
+    assert d.replies == (SHORT,) and d.crisis and d.schedule == ()
 
 
 # -- flood limit -------------------------------------------------------------------------------------------------
@@ -327,9 +333,9 @@ def test_flood_keeps_only_the_crisis_reply(body, consent):
     assert d.replies == (CRISIS,) and d.silence is None and d.crisis_replied
 
 
-def test_flood_and_crisis_cap_together_is_silence():
+def test_flood_and_crisis_cap_together_still_answer_a_crisis_shortly():
     d = run("HELP overdose", replies=10, crisis_replies=3)
-    assert d.replies == () and d.silence is Silence.FLOOD and d.crisis
+    assert d.replies == (SHORT,) and d.silence is None and d.crisis
 
 
 def test_first_stop_with_crisis_when_flooded_sends_both():
@@ -342,7 +348,7 @@ def test_flood_limit_uses_the_policy():
     assert run("hello", replies=1, policy=policy).replies
     assert not run("hello", replies=2, policy=policy).replies
     assert run("suicide", crisis_replies=0, policy=policy).replies == (CRISIS,)
-    assert run("suicide", crisis_replies=1, policy=policy).replies == ()
+    assert run("suicide", crisis_replies=1, policy=policy).replies == (SHORT,)
 
 
 def test_decide_is_pure():
@@ -399,6 +405,6 @@ def test_every_crisis_message_cancels_pending_followups(body, consent):
     assert d.crisis and d.cancel_followups and d.schedule == ()
 
 
-def test_a_crisis_beyond_the_reply_budget_still_cancels_followups():
+def test_a_crisis_beyond_the_reply_budget_still_cancels_followups_and_is_answered():
     d = run("he overdosed", replies=50, crisis_replies=50)
-    assert d.crisis and d.replies == () and d.cancel_followups
+    assert d.crisis and d.replies == (SHORT,) and d.cancel_followups

@@ -76,7 +76,8 @@ def test_shipped_definitions_load(docs):
     flowset = load_documents(docs)
     assert sorted(flowset.flows) == ["call", "signs", "treatment"]
     assert flowset.program.name == "Roaring Brook Recovery" and flowset.program.phone == "855.590.9944"
-    assert set(flowset.program.messages) == {"disclosure", "menu", "help", "stop", "start", "crisis", "language"}
+    assert set(flowset.program.messages) == {"disclosure", "menu", "help", "stop", "start", "crisis", "language",
+                                             "flagged", "crisis_again", "crisis_call", "choices", "thanks"}
     assert flowset.program.languages == ("en", "es") and flowset.program.default_language == "en"
     assert flowset.triggers["SENALES"] == "signs" and flowset.trigger_language["SENALES"] == "es"
     assert flowset.trigger_language["SIGNS"] == "en" and flowset.flows["signs"].keyword == {"en": "SIGNS", "es": "SEÑALES"}
@@ -186,10 +187,16 @@ def test_more_than_three_steps_chained(docs):
     assert "chain.yaml:5: chain step a: chains 4 steps without a wait (a > b > c > d); at most 3" in found
 
 
-@pytest.mark.parametrize("word", ["STOP", "help", "Start", "unsubscribe", "YES"])
+@pytest.mark.parametrize("word", ["STOP", "help", "Start", "unsubscribe", "INFO"])
 def test_an_answer_that_is_a_compliance_word(docs, word):
     found = only_problem({**docs, "checkin.yaml": CHECKIN.replace('[ME, MYSELF, "1"]', f'[ME, {word}]')})
     assert f"checkin step ask: answer 1: '{word.upper()}' is a compliance word" in found
+
+
+@pytest.mark.parametrize("words", ["[YES, Y]", "[Yes, SI, SÍ]"])
+def test_a_question_may_offer_yes_as_an_answer(docs, words):
+    flows = load_documents({**docs, "checkin.yaml": CHECKIN.replace('[ME, MYSELF, "1"]', words)})
+    assert "YES" in flows.flows["checkin"].steps["ask"].answers[0].match["en"]
 
 
 def test_two_answers_that_match_the_same_word(docs):

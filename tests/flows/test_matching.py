@@ -230,7 +230,7 @@ def test_empty_or_emoji_only_is_empty(triggers, body):
 
 
 @pytest.mark.parametrize("body,word", [
-    ("hello", "HELLO"), ("Hi there", "HI"), ("thanks!", "THANKS"), ("123", "123"), ("CALL911", "CALL911"),
+    ("hello", "HELLO"), ("Hi there", "HI"), ("123", "123"), ("CALL911", "CALL911"),
     ("signal", "SIGNAL"), ("é", "E"), ("don't", "DON"), ("?? what", "WHAT"),
 ])
 def test_unknown_words(triggers, body, word):

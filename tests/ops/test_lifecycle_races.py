@@ -85,7 +85,7 @@ def test_retention_never_erases_someone_who_texts_while_it_runs(redis_url, redis
     assert redis.keys("sms:out:alert_*") and redis.zcard(keys.CRISIS_OPEN) == 1
 
 
-def test_a_simulated_call_back_escalates_to_nobody(redis_url, redis, clock, tmp_path):
+def test_the_simulators_call_backs_and_crises_stay_out_of_the_real_queues(redis_url, redis, clock, tmp_path):
     from tests.staff.test_staff import PASSWORD, login
     from service.store import accounts
     from service.store.accounts import Role
@@ -93,10 +93,14 @@ def test_a_simulated_call_back_escalates_to_nobody(redis_url, redis, clock, tmp_
     accounts.create(redis, "staff@center.org", PASSWORD, Role.STAFF, now=clock.now(), method=CHEAP_HASH)
     staff = login(app)
     staff.post("/staff/simulator/send?number=%2B16175550111", data={"csrf_token": staff.token, "body": "CALL"})
+    staff.post("/staff/simulator/send?number=%2B16175550112", data={"csrf_token": staff.token,
+                                                                     "body": "he is not breathing"})
+    assert redis.zcard(keys.CALLBACKS_WAITING) == 0 and redis.zcard(keys.CALLBACKS_WAITING_TEST) == 1
+    assert redis.zcard(keys.CRISIS_OPEN) == 0 and redis.zcard(keys.CRISIS_OPEN_TEST) == 1
+    assert "0 open crises" in staff.get("/staff/callbacks").get_data(as_text=True)
     clock.advance(16 * 60)
-    staff.get("/staff/callbacks")
-    assert escalate(make_runtime(svc_of(app)))
-    for key in redis.keys("sms:out:alert_esc*"):
+    assert escalate(make_runtime(svc_of(app))) == []  # nobody is paged for a test
+    for key in redis.keys("sms:out:alert_*"):
         assert redis.hget(key, "simulated") == b"1"
 
 

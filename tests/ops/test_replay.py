@@ -56,10 +56,10 @@ def test_a_stop_landing_while_a_start_from_the_outage_replays_still_wins(apps, r
     clock.advance(600)
     real, raced = handling.decide, []
 
-    def decide_while_a_stop_lands(flows, policy, texter, body, now):
+    def decide_while_a_stop_lands(flows, policy, texter, body, now, *reader):
         if body == "START" and not raced:
             raced.append(Phone(up.test_client()).text("STOP"))
-        return real(flows, policy, texter, body, now)
+        return real(flows, policy, texter, body, now, *reader)
     monkeypatch.setattr(handling, "decide", decide_while_a_stop_lands)
     assert "1 stale" in replay(up)
     assert people.consent_of(redis, pk_of(up)).value == "opted_out"

@@ -66,7 +66,8 @@ def test_stop_start_help_sequence(phone, redis, app):
     assert "unsubscribed" in replies(phone.text("stop"))[0]  # a repeated STOP is confirmed again
     [help_] = replies(phone.text("HELP"))
     assert "855.590.9944" in help_ and "Msg&data rates may apply" in help_ and "Reply STOP to cancel" in help_
-    assert replies(phone.text("YES")) and "subscribed" in replies(phone.text("START"))[0]
+    assert "subscribed" in replies(phone.text("YES"))[0]  # they opted out: YES re-subscribes them
+    assert "subscribed" not in replies(phone.text("START"))[0]  # already subscribed: an ordinary answer
     assert "constricted" in replies(phone.text("signs"))[0]
     pk = svc_of(app).vault.person_key(phone.number)
     history = people.consent_history(redis, pk)
@@ -107,9 +108,19 @@ def test_flood_guard_silences_after_limit(phone):
     assert "unsubscribed" in replies(phone.text("STOP"))[0]  # a real opt-out is always confirmed
 
 
-def test_crisis_echo_loop_is_bounded(phone):
-    answered = [bool(replies(phone.text("suicide"))) for _ in range(6)]
-    assert answered == [True] * 3 + [False] * 3
+def test_a_person_in_crisis_is_never_silenced_by_counting(phone):
+    answers = [replies(phone.text("suicide")) for _ in range(6)]
+    assert all(len(a) == 1 and "988" in a[0] for a in answers)
+    assert "(Suicide & Crisis Lifeline)" in answers[0][0]  # the full answer once...
+    assert all(len(a[0]) < len(answers[0][0]) for a in answers[1:])  # ...then short ones
+
+
+def test_an_echoing_auto_responder_in_an_open_crisis_is_recognised_not_counted(phone):
+    [crisis] = replies(phone.text("he is not breathing"))
+    assert replies(phone.text(crisis)) == []  # our own words back: an echo
+    canned = "I'm driving right now and will get back to you soon"
+    assert [bool(replies(phone.text(canned))) for _ in range(4)] == [True, True, False, False]
+    assert replies(phone.text("still not breathing"))  # the person again: answered
 
 
 def test_numbers_and_bodies_never_in_clear(phone, redis):
@@ -214,8 +225,8 @@ def test_two_texts_at_once_are_handled_one_after_the_other(phone, redis, app, mo
     from service.store import followups
     real, raced = handling.decide, []
 
-    def decide_while_a_twin_lands(flows, policy, texter, body, now):
-        decision = real(flows, policy, texter, body, now)
+    def decide_while_a_twin_lands(flows, policy, texter, body, now, *reader):
+        decision = real(flows, policy, texter, body, now, *reader)
         if body == "TREATMENT" and not raced:
             raced.append(Phone(app.test_client(), phone.number).text("quiero morir"))
         return decision

@@ -10,7 +10,7 @@ import pytest
 from rq import Queue
 
 from service import handoff
-from service.store import accounts, callbacks, followups, holds, inbox, keys, notes
+from service.store import accounts, callbacks, crises, followups, holds, inbox, keys, notes
 from service.store.accounts import Role
 from tests.conftest import CHEAP_HASH, NOON, NY, Phone, make_app, make_env, replies, svc_of
 from tests.staff.test_staff import PASSWORD, csrf, login
@@ -275,6 +275,7 @@ def test_while_held_the_bot_answers_only_compliance_and_crisis(app, redis):
     assert int(redis.hget(keys.contact(person), inbox.UNREAD)) == 3  # nobody opened it since SIGNS
     assert replies(phone.text("HELP"))[0].startswith("Roaring Brook Recovery: info")
     assert "911" in replies(phone.text("my brother overdosed"))[0]
+    crises.resolve(redis, crises.open_of(redis, person), "staff@center.org", 0, 86400, crises.CrisisOutcome.REACHED_SAFE)
     staff.post(f"/staff/inbox/{person}/hand-back", data={"csrf_token": staff.token})
     assert replies(phone.text("TREATMENT"))[0].startswith("Treatment works")
     assert [e["action"] for e in accounts.audit_log(redis)[:3]].count("hand_back") == 1
@@ -413,14 +414,14 @@ def test_a_crisis_and_a_call_back_of_one_person_are_one_card_resolved_with_an_ou
     assert page.count('class="card crisis') == 1 and "1 open crisis" in page
     assert "my brother overdosed" in html.unescape(page) and "We answered:" in page and "911" in page
     assert "checked" not in page.split("What happened on the call?")[0][-3000:]  # no preselected outcome
-    [flag] = callbacks.crisis_flags(redis, svc_of(app).vault)
-    assert staff.post(f"/staff/crisis/{flag['id']}/resolve", data={"csrf_token": staff.token}).status_code == 422
-    other = staff.post(f"/staff/crisis/{flag['id']}/resolve", data={"csrf_token": staff.token, "outcome": "other"})
+    [flag] = crises.open_crises(redis, svc_of(app).vault)
+    assert staff.post(f"/staff/crisis/{flag.id}/resolve", data={"csrf_token": staff.token}).status_code == 422
+    other = staff.post(f"/staff/crisis/{flag.id}/resolve", data={"csrf_token": staff.token, "outcome": "other"})
     assert other.status_code == 422 and "Say what happened in the note." in other.get_data(as_text=True)
-    done = staff.post(f"/staff/crisis/{flag['id']}/resolve",
+    done = staff.post(f"/staff/crisis/{flag.id}/resolve",
                       data={"csrf_token": staff.token, "outcome": "advised_911", "note": "Told them to call 911"})
     assert done.status_code == 302 and redis.zcard(keys.CRISIS_OPEN) == 0
-    assert redis.hget(keys.crisis_flag(flag["id"]), "outcome") == b"advised_911"
+    assert redis.hget(keys.crisis_flag(flag.id), "outcome") == b"advised_911"
     assert notes.of(redis, svc_of(app).vault, pk(app, phone.number))[-1]["text"] == "Told them to call 911"
     assert "0 open crises" in staff.get("/staff/inbox/").get_data(as_text=True)
 

@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from service import handoff
-from service.store import accounts, callbacks, followups
+from service.store import accounts, callbacks, crises, followups
 from service.store.accounts import Role
 from tests.conftest import CHEAP_HASH, ACCOUNT_SID, NY, Phone, make_app, make_env, post_signed, svc_of
 from tests.staff.test_staff import PASSWORD, login
@@ -48,14 +48,13 @@ def scripted_run(app, clock, redis, fake):
     di.text("my brother overdosed")
     di.text("STOP")
     bo.text("otro")
-    crisis_id = callbacks.crisis_flags(redis, svc.vault)[0]["id"]
+    crisis_id = crises.open_crises(redis, svc.vault)[0].id
     [cb] = callbacks.waiting(redis, svc.vault)
     clock.advance(12 * 60)
     callbacks.claim_callback(redis, cb.id, "staff@center.org", clock.now())
     callbacks.record_outcome(redis, svc.vault, cb.id, "staff@center.org", callbacks.CallbackState.REACHED, "ok",
                              clock.now(), 86400)
-    callbacks.resolve_crisis(redis, crisis_id, "staff@center.org", clock.now(), 86400,
-                             callbacks.CrisisOutcome.ADVISED_911)
+    crises.resolve(redis, crisis_id, "staff@center.org", clock.now(), 86400, crises.CrisisOutcome.ADVISED_911)
     mid = handoff.reply(svc, svc.vault.person_key(cy.number), "staff@center.org", "We tried to call you", "ab" * 8)
     rt = make_runtime(svc)
     assert deliver(rt, mid).value == "sent"

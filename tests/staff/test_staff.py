@@ -100,8 +100,8 @@ def test_texted_html_is_escaped(staff_app):
 
 def test_person_page_export_and_delete(staff_app, redis):
     phone = Phone(staff_app.test_client())
-    phone.text("CALL he overdosed")
     phone.text("SIGNS")
+    phone.text("CALL he overdosed")
     pk = svc_of(staff_app).vault.person_key(phone.number)
     staff = login(staff_app)
     page = staff.get(f"/staff/people/{pk}", follow_redirects=True).get_data(as_text=True)

@@ -1,0 +1,48 @@
+"""Talking with someone in a crisis. A new crisis gets the full answer (911, naloxone, 988) at once;
+while it stays open (until staff resolve it) every text gets a short, calm answer that still says what
+to do now, and that our team knows when on-call staff were told; a request to be called is a call back;
+never a menu, a keyword prompt or a follow-up, and never silence, except to an echo (flows.echo)."""
+from flows.decision import Consent, Decision, Policy, Silence, Texter
+from flows.echo import is_echo
+from flows.matching import Intent, Match
+from flows.model import FlowSet
+
+FULL, SHORT, CALL = "crisis", "crisis_again", "crisis_call"
+
+
+def text(flows: FlowSet, policy: Policy, texter: Texter, name: str) -> str:
+    """A crisis message in the person's language; it says our team knows only when someone was told."""
+    flagged = flows.message("flagged", texter.language) if policy.on_call else ""
+    return flows.message(name, texter.language, flagged=flagged)
+
+
+def opening(flows: FlowSet, policy: Policy, texter: Texter) -> tuple[str, ...]:
+    """The answer to a crisis text: the full one, or the short one after a few full ones this hour."""
+    if texter.crisis_open:
+        return (text(flows, policy, texter, SHORT),)
+    full = texter.crisis_replies_last_hour < policy.crisis_replies_per_hour
+    return (text(flows, policy, texter, FULL if full else SHORT),)
+
+
+def opened(flows: FlowSet, policy: Policy, texter: Texter, m: Match) -> Decision:
+    """A crisis text outside a keyword: 911/988 first; a call asked for is still queued."""
+    callback = m.intent is Intent.FLOW and flows.flows[m.flow].action == "callback"
+    replies = opening(flows, policy, texter)
+    keyword = m.word if m.intent is not Intent.UNKNOWN else ""  # never a word of the person's own text
+    return Decision(m.intent, replies, m.flow, keyword, callback=callback, crisis=True, crisis_replied=True,
+                    sources=("crisis",) * len(replies))
+
+
+def ongoing(flows: FlowSet, policy: Policy, texter: Texter, body: str, m: Match, crisis: bool) -> Decision:
+    """Any text of a person whose crisis is open (STOP is answered before this)."""
+    keyword = m.word if m.intent in (Intent.FLOW, Intent.HELP, Intent.OPT_IN) else ""
+    if is_echo(texter.recent, body):
+        return Decision(m.intent, keyword=keyword, consent=texter.consent, crisis=True, silence=Silence.ECHO)
+    if texter.consent is Consent.OPTED_OUT and not crisis:
+        return Decision(m.intent, keyword=keyword, consent=texter.consent, crisis=True, silence=Silence.OPTED_OUT)
+    call = m.intent is Intent.FLOW and flows.flows[m.flow].action == "callback"
+    replies = (text(flows, policy, texter, CALL if call else SHORT),)
+    if m.intent is Intent.HELP:
+        replies += (flows.message("help", texter.language),)
+    return Decision(m.intent, replies, m.flow if call else None, keyword, consent=texter.consent, callback=call,
+                    crisis=True, crisis_replied=True, sources=(CALL if call else SHORT,) + ("help",) * (len(replies) - 1))

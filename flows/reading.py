@@ -1,0 +1,49 @@
+"""What a text says before any keyword is matched: whether it is a crisis (the deterministic phrases of
+flows.crisis, or the learned model of understanding/ when its probability reaches the model's
+threshold: either one is enough, since a false alarm costs one text and a miss can cost a life), and
+which language it is written in."""
+from dataclasses import dataclass
+from functools import lru_cache
+
+from flows.crisis import crisis_languages
+from understanding import language as languages
+from understanding.model import CrisisModel, load
+from understanding.text import words
+
+MIN_WORDS = 2
+
+@dataclass(frozen=True)
+class CrisisReading:
+    crisis: bool
+    by_rule: frozenset[str] = frozenset()  # the languages whose crisis phrases matched
+    score: float | None = None  # the model's combined score (None: not read by it, or its first stage said no)
+
+    def __bool__(self) -> bool:
+        return self.crisis
+
+
+@dataclass(frozen=True)
+class Reader:
+    model: CrisisModel | None
+
+    def crisis(self, body: str, model: bool = True) -> CrisisReading:
+        """One word is not enough context for the model ("me", "yes", "other" answer a question): a lone
+        crisis word ("overdose", "unresponsive", "suicida") is the phrases' to catch. `model=False`: the
+        phrases only (a short reply that answers the question we asked: "myself please", "my son")."""
+        by_rule = crisis_languages(body)
+        use = model and self.model is not None and len(words(body)) >= MIN_WORDS
+        score = self.model.score(body) if use else None
+        return CrisisReading(bool(by_rule) or (score is not None and score >= self.model.threshold), by_rule, score)
+
+    def language(self, body: str, offered: tuple[str, ...]) -> str | None:
+        """The text's language among the program's, when it says."""
+        return languages.detect(body, offered)
+
+
+RULES_ONLY = Reader(None)
+
+
+@lru_cache(maxsize=1)
+def default_reader() -> Reader:
+    """The shipped model (understanding/models/crisis.json), loaded once per process."""
+    return Reader(load())
