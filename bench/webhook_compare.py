@@ -103,6 +103,16 @@ async def pollers(base: str, cookies: list[dict], seconds: float) -> dict:
     return tally
 
 
+def with_free_text(bodies: tuple[str, ...], share: float) -> tuple[str, ...]:
+    """The keywords, and texts as people write them (crisis and ordinary, both languages) making `share`."""
+    from understanding.corpus import heldout
+    free = [e.text for e in heldout()]
+    total = round(len(free) / share)
+    slots = {round(k / share) for k in range(len(free))}  # spread evenly among the keywords
+    texts, keywords = iter(free), iter(bodies[i % len(bodies)] for i in range(total))
+    return tuple(next(texts) if i in slots else next(keywords) for i in range(total))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variant", action="append", required=True,
@@ -114,6 +124,8 @@ def main() -> int:
     parser.add_argument("--pollers", type=int, default=0)
     parser.add_argument("--pollers-on", help="comma-separated labels whose phase has the pollers (default: all)")
     parser.add_argument("--spanish", action="store_true", help="half the texts in Spanish (the same for every variant)")
+    parser.add_argument("--free-text", type=float, default=0.0,
+                        help="this share of the texts is free text people write (the held-out set), not keywords")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     variants = [v.split("=", 1) for v in args.variant]
@@ -121,6 +133,8 @@ def main() -> int:
     variants = [(label, rev.split("@", 1)[0]) for label, rev in variants]
     numbers, rates, consoles, cpus = us_numbers(3000), {label: [] for label, _ in variants}, {}, {}
     bodies = BODIES + SPANISH if args.spanish else BODIES
+    if args.free_text:
+        bodies = with_free_text(bodies, args.free_text)
     with tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp, ExitStack() as stack:
         tmp = Path(tmp)
         servers = {}

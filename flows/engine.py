@@ -18,7 +18,7 @@ from datetime import datetime
 
 from flows import crisis_talk
 from flows.alerts import Alert
-from flows.crisis import looks_spanish
+from understanding.phrases import looks_spanish
 from flows.decision import (Consent, Conversation, Decision, Event, Policy, ScheduledFollowUp, Silence,
                             StepEvent, Texter)
 from flows.matching import ANSWERABLE, Intent, Match, asks_for_a_call, match, matched_words, words

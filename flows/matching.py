@@ -4,6 +4,8 @@ import unicodedata
 from dataclasses import dataclass
 from enum import Enum
 
+from understanding.text import plain as fold, plain_words as words
+
 SPANISH_OPT_OUT = frozenset({"PARAR", "ALTO", "CANCELAR", "BAJA", "DETENER"})
 SPANISH_OPT_IN = frozenset({"COMENZAR", "INICIAR"})
 SPANISH_HELP = frozenset({"AYUDA"})
@@ -71,7 +73,6 @@ _PLEA_ES = re.compile(rf"^{_POLITE_ES}(DEJENME|DEJEME|DEJAME)\s+EN\s+PAZ(\s+(YA|
                       r"(\s+(YA|POR\s+FAVOR|PORFA))*$")
 REVOKE_MAX_WORDS = 20
 TYPO_MIN_LENGTH = 5
-_WORD = re.compile(r"[^\W_]+")
 
 
 # Asking to be phoned, in words ("please someone call me", "can you call me", "llamenme por favor",
@@ -132,10 +133,6 @@ class Match:
 KEYWORD = re.compile(r"^[A-Z0-9]{2,20}$")
 
 
-def fold(text: str) -> str:
-    """Upper case without accents: SEÑALES, señales and Senales are one word."""
-    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).upper().strip()
 
 
 def shown(word: str) -> str:
@@ -143,9 +140,6 @@ def shown(word: str) -> str:
     return unicodedata.normalize("NFC", word).strip().upper()
 
 
-def words(text: str) -> list[str]:
-    """Folded words with punctuation and emoji dropped ("signs?" -> ["SIGNS"], "Señales" -> ["SENALES"])."""
-    return _WORD.findall(fold(text))
 
 
 def match_answer(text: str, answers: list[tuple[str, ...]]) -> int | None:

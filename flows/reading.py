@@ -5,18 +5,20 @@ which language it is written in."""
 from dataclasses import dataclass
 from functools import lru_cache
 
-from flows.crisis import crisis_languages
+from understanding.phrases import crisis_languages
 from understanding import language as languages
 from understanding.model import CrisisModel, load
 from understanding.text import words
 
 MIN_WORDS = 2
+MIN_WORDS_TO_OVERRULE = 5  # the model overrules a crisis phrase only in a text long enough to say it's not one
 
 @dataclass(frozen=True)
 class CrisisReading:
     crisis: bool
     by_rule: frozenset[str] = frozenset()  # the languages whose crisis phrases matched
     score: float | None = None  # the model's combined score (None: not read by it, or its first stage said no)
+    overruled: bool = False  # a crisis phrase was there, in a text the model is sure is no crisis
 
     def __bool__(self) -> bool:
         return self.crisis
@@ -32,6 +34,8 @@ class Reader:
         phrases only (a short reply that answers the question we asked: "myself please", "my son")."""
         by_rule = crisis_languages(body)
         use = model and self.model is not None and len(words(body)) >= MIN_WORDS
+        if by_rule and use and len(words(body)) >= MIN_WORDS_TO_OVERRULE and self.model.overrules(body):
+            return CrisisReading(False, frozenset(), None, overruled=True)
         score = self.model.score(body) if use else None
         return CrisisReading(bool(by_rule) or (score is not None and score >= self.model.threshold), by_rule, score)
 

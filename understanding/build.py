@@ -14,6 +14,7 @@ import json
 import sys
 from pathlib import Path
 
+from understanding.phrases import is_crisis
 from understanding import corpus
 from understanding.features import blocks
 from understanding.model import MODEL_FILE, CrisisModel, Scales, Spelling
@@ -24,6 +25,9 @@ FIRST_RECALL = 0.99
 C_SPELLING = 0.5  # inverse regularization strengths
 C_MEANING = 3.0
 MIN_DF = 2  # a word or letter sequence seen in one text only teaches nothing general
+# A crisis phrase is overruled only below every out-of-fold score of a crisis text with a phrase in it,
+# less this margin (in standard deviations of the combined score): the phrases' recall stays whole.
+OVERRULE_MARGIN = 0.5
 INNER_FOLDS = 5
 SEED = 20261206
 DIGITS = 6
@@ -38,8 +42,11 @@ def fit(examples: list[corpus.Example], vectors=None) -> CrisisModel:
     scales = Scales(_spread(spelling), _spread(meaning))
     first = choose_threshold(examples, spelling, FIRST_RECALL)
     combined = [scales.combined(a, b) if a >= first else -math.inf for a, b in zip(spelling, meaning)]
+    full = [scales.combined(a, b) for a, b in zip(spelling, meaning)]
+    phrased = [s for e, s in zip(examples, full) if e.crisis and is_crisis(e.text)]
+    overrule = round(min(phrased) - OVERRULE_MARGIN, DIGITS) if phrased else None
     return CrisisModel(fit_spelling(examples), first, fit_meaning(examples, vectors), scales,
-                       choose_threshold(examples, combined, TARGET_RECALL))
+                       choose_threshold(examples, combined, TARGET_RECALL), overrule_below=overrule)
 
 
 def fit_spelling(examples: list[corpus.Example]) -> Spelling:
@@ -133,7 +140,7 @@ def build(out: Path = MODEL_FILE, semantic_out: Path = SEMANTIC_FILE) -> CrisisM
             "features": [len(v) for v in model.spelling.vocabulary], "support_vectors": len(model.meaning.vectors),
             "languages": sorted({e.language for e in examples})}
     model = CrisisModel(model.spelling, model.first_threshold, model.meaning, model.scales, model.threshold,
-                        corpus.digest(), meta)
+                        corpus.digest(), meta, model.overrule_below)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(model.document(), ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
     model.meaning.save(semantic_out)

@@ -55,6 +55,21 @@ class CrisisModel:
     threshold: float = 0.0  # on the combined score (or on the first stage's alone, without a second stage)
     corpus_digest: str = ""
     meta: dict | None = None
+    overrule_below: float | None = None  # a crisis phrase in a text both stages score this low is no crisis
+
+    def full_score(self, text: str) -> float | None:
+        """The combined score whatever the first stage says (None without a second stage)."""
+        if self.meaning is None or self.scales is None:
+            return None
+        return self.scales.combined(self.spelling.score(text), self.meaning.score(text))
+
+    def overrules(self, text: str) -> bool:
+        """Whether the model is sure enough that a text with a crisis phrase in it is no crisis ("he
+        overdosed two years ago and is doing great", "what are the signs of an overdose?")."""
+        if self.overrule_below is None:
+            return False
+        score = self.full_score(text)
+        return score is not None and score < self.overrule_below
 
     def score(self, text: str) -> float | None:
         """The combined score, or None when the first stage already says no."""
@@ -71,6 +86,7 @@ class CrisisModel:
 
     def document(self) -> dict:
         return {"first_threshold": self.first_threshold, "threshold": self.threshold, "bias": self.spelling.bias,
+                "overrule_below": self.overrule_below,
                 "scales": {"spelling": list(self.scales.spelling), "meaning": list(self.scales.meaning)}
                 if self.scales else None, "corpus_digest": self.corpus_digest, "meta": self.meta,
                 "blocks": [{f: list(v) for f, v in sorted(block.items())} for block in self.spelling.vocabulary]}
@@ -82,7 +98,7 @@ class CrisisModel:
         scales = Scales(tuple(data["scales"]["spelling"]), tuple(data["scales"]["meaning"])) \
             if data.get("scales") and meaning is not None else None
         return cls(Spelling(vocabulary, data["bias"]), data["first_threshold"], meaning, scales, data["threshold"],
-                   data.get("corpus_digest", ""), data.get("meta"))
+                   data.get("corpus_digest", ""), data.get("meta"), data.get("overrule_below"))
 
 
 def _block_score(vocab: dict[str, tuple[float, float]], counts: Counter) -> float:

@@ -1,11 +1,24 @@
-"""The one normalization the crisis model trains and reads on: texts as people type them (any case,
-accents or none, curly or missing apostrophes, "pleeease") become one plain form."""
+"""How texts are read as people type them (any case, accents or none, curly or missing apostrophes,
+"pleeease"): `plain` and `plain_words` for keywords and phrases (SEÑALES, señales and Senales are one
+word), `normalize` for the crisis model (lower case, ñ kept, repeats squeezed)."""
 import re
 import unicodedata
 
 _APOSTROPHES = str.maketrans({"\u2019": "", "\u2018": "", "'": "", "`": "", "\u00b4": ""})
 _NOT_WORD = re.compile(r"[^a-z0-9ñ]+")
 _REPEATS = re.compile(r"([a-zñ])\1{2,}")
+_PLAIN_WORD = re.compile(r"[^\W_]+")
+
+
+def plain(text: str) -> str:
+    """Upper case without accents: SEÑALES, señales and Senales are one word."""
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).upper().strip()
+
+
+def plain_words(text: str) -> list[str]:
+    """Plain words with punctuation and emoji dropped ("signs?" -> ["SIGNS"], "Señales" -> ["SENALES"])."""
+    return _PLAIN_WORD.findall(plain(text))
 
 
 def fold(text: str) -> str:

@@ -1,9 +1,9 @@
-"""Crisis detection: overdose and suicide language, in English or Spanish, gets 911/988 whatever keyword
-came with it."""
+"""The crisis phrases: overdose and suicide language, in English or Spanish, that means a crisis on its
+own, fast and explainable (the learned model of understanding.model reads everything else)."""
 import re
 import unicodedata
 
-from flows.matching import fold, words
+from understanding.text import plain as fold, plain_words as words
 
 _PATTERNS = [
     r"over[\s-]?dos(e|ed|es|ing)",

@@ -1,7 +1,7 @@
 """flows.crisis.is_crisis: overdose and suicide language is caught; everyday words are not."""
 import pytest
 
-from flows.crisis import is_crisis
+from understanding.phrases import is_crisis
 
 
 @pytest.mark.parametrize("text", [
