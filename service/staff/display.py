@@ -41,6 +41,28 @@ def language(code: str) -> str:
     return f"{LANGUAGE_NAMES.get(code, code)} ({code})"
 
 
+# Every code a staff page shows, in plain words (an unknown code loses its underscores).
+LABELS = {
+    "subscribed": "subscribed", "opted_out": "opted out",
+    "FIRST_MESSAGE": "their first text", "REVOKE_PHRASE": "a request to stop texting",
+    "CARRIER_21610": "their carrier (the number blocked our texts)",
+    "reached_safe": "we reached them and they are safe", "advised_911": "we told them to call 911 (or called it)",
+    "no_answer": "we could not reach them", "other": "something else (see the note)",
+    "words": "a crisis phrase in their text", "model": "how their text reads (the crisis model)",
+    "waiting": "waiting", "claimed": "claimed", "reached": "reached", "wrong_number": "wrong number",
+}
+
+
+def label(code) -> str:
+    code = getattr(code, "value", code) or ""
+    return LABELS.get(code, code.replace("_", " ") if code.islower() else code)
+
+
+def on_call() -> bool:
+    """Whether a crisis pages anyone (STAFF_ALERT_NUMBERS, or the Settings page's)."""
+    return bool(services().current_config().staff_alert_numbers)
+
+
 def open_crises() -> int:
     """Open crises of real people (the simulator's are not counted)."""
     return crises.count_open(services().redis)
@@ -86,6 +108,8 @@ def register(app: Flask) -> None:
     app.add_template_filter(delivery, "delivery")
     app.add_template_filter(language, "language")
     app.add_template_global(open_crises, "open_crises")
+    app.add_template_global(on_call, "on_call")
+    app.add_template_filter(label, "label")
 
 
 def segment_counter(sent: str, typed: str) -> dict:

@@ -67,12 +67,25 @@ def _fragments() -> dict:
 
 
 def _list(svc, search: str, chosen: str, number: int, template: str) -> str:
+    """Open crises pinned above everything, oldest first, with the person's own words; then everyone else
+    by their latest message."""
+    pinned = _pinned(svc) if not search and chosen in ("all", "crisis") else []
     only, skip = _filter(svc, chosen, search)
+    if pinned:
+        skip = (skip or set()) | {row.pk for row, _ in pinned}
     rows, total = inbox.page(svc.redis, svc.vault, (number - 1) * PAGE, PAGE, only, skip)
     default = svc.flows().program.default_language
-    return render_template(template, rows=rows, labels={r.pk: display.language(r.language or default) for r in rows},
-                           total=total, page=number, pages=max(1, -(-total // PAGE)), q=search, filter=chosen,
-                           filters=FILTERS, version=inbox.version(svc.redis), mask=mask)
+    labels = {r.pk: display.language(r.language or default) for r in rows + [row for row, _ in pinned]}
+    return render_template(template, rows=rows, pinned=pinned, labels=labels, total=total, page=number,
+                           pages=max(1, -(-total // PAGE)), q=search, filter=chosen, filters=FILTERS,
+                           version=inbox.version(svc.redis), mask=mask)
+
+
+def _pinned(svc) -> list[tuple]:
+    """(inbox row, crisis) for every open crisis of a real person, oldest first."""
+    found = crises.open_crises(svc.redis, svc.vault)
+    rows = {r.pk: r for r in inbox.rows(svc.redis, svc.vault, [(c.person, c.last_at) for c in found])}
+    return [(rows[c.person], c) for c in found if c.person in rows]
 
 
 def _filter(svc, chosen: str, search: str) -> tuple[set | None, set | None]:
@@ -189,6 +202,18 @@ def reply(pk):
         return _render(pk, "staff/conversation.html", 422, draft=text, nonce=nonce, reply_error=str(refused))
     flash("Sent to the outbound queue. You hold this conversation now: the bot stays quiet until you hand it back.")
     return redirect(url_for(".conversation", pk=pk))
+
+
+@bp.post("/<pk>/reveal")
+@require(Role.STAFF)
+def reveal(pk):
+    """The number, shown to call them (a tel: link) in this answer only; every reveal is audited."""
+    svc = services()
+    if people.phone_of(svc.redis, svc.vault, pk) is None:
+        abort(404, "no such person (or their data was deleted)")
+    accounts.audit(svc.redis, g.account.email, "reveal_number", pk, now=svc.now())
+    handoff.touch(svc, pk, g.account.email)
+    return page(pk, revealed=True)
 
 
 @bp.post("/<pk>/take")

@@ -9,6 +9,7 @@ from service.privacy import Vault
 from service.store import crises, holds, keys, people
 
 UNREAD = "unread"  # contact field: messages since a staff member last opened the conversation
+PREVIEW_LOOKBACK = 3  # transcript entries read for a row's preview (follow-ups after their last text)
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,8 @@ class Row:
     held_by: str
     open_callback: bool
     crisis: bool
-    last: dict | None = None  # their latest message, or our latest reply
+    last: dict | None = None  # their latest message (what they wrote), else our latest text
+    simulated: bool = False  # one of the simulator's fictional people: marked TEST
 
 
 def arrived(pipe, pk: str) -> None:
@@ -71,19 +73,28 @@ def page(r: Redis, vault: Vault, start: int, count: int, only: set[str] | None =
 def rows(r: Redis, vault: Vault, found: list[tuple[str, float]]) -> list[Row]:
     pipe = r.pipeline(transaction=False)
     for pk, _ in found:
-        pipe.hmget(keys.contact(pk), "phone", UNREAD, "consent", people.LANGUAGE, holds.FIELD, "open_callback")
-        pipe.lindex(keys.transcript(pk), -1)
+        pipe.hmget(keys.contact(pk), "phone", UNREAD, "consent", people.LANGUAGE, holds.FIELD, "open_callback",
+                   "simulated")
+        pipe.lrange(keys.transcript(pk), -PREVIEW_LOOKBACK, -1)
     read = pipe.execute()
     crisis_people = crises.people_in_crisis(r)
     out = []
-    for (pk, score), (phone, unread, consent, language, held_by, callback), last in zip(found, read[::2], read[1::2]):
+    for (pk, score), (phone, unread, consent, language, held_by, callback, simulated), last in zip(
+            found, read[::2], read[1::2]):
         if phone is None:
             continue  # erased meanwhile
-        latest = people.decode_entry(vault, last)[-1] if last else None
         out.append(Row(pk, vault.decrypt(phone), score, int(unread or 0), (consent or b"subscribed").decode(),
                        people.language_of(vault, language), (held_by or b"").decode(), callback is not None,
-                       pk in crisis_people, latest))
+                       pk in crisis_people, _preview(vault, last), simulated == b"1"))
     return out
+
+
+def _preview(vault: Vault, entries: list[bytes]) -> dict | None:
+    """What the person last wrote (a staff member wants their words, not our canned answer), else our
+    latest text when they wrote nothing lately."""
+    messages = [m for raw in entries for m in people.decode_entry(vault, raw)]
+    theirs = [m for m in messages if m.get("dir") == "in"]
+    return theirs[-1] if theirs else (messages[-1] if messages else None)
 
 
 def everyone_matching(r: Redis, vault: Vault, last4: str, limit: int = 2000) -> set[str]:

@@ -63,14 +63,15 @@ def test_the_inbox_lists_everyone_newest_first_with_what_staff_need(app, clock, 
     clock.advance(60)
     Phone(app.test_client(), "+16175550104").text("STOP")
     page = login(app).get("/staff/inbox/").get_data(as_text=True)
-    order = [page.index(f"*******01{n}") for n in ("04", "03", "02", "01")]
-    assert order == sorted(order)  # newest first
+    order = [page.index(f"*******01{n}") for n in ("03", "04", "02", "01")]
+    assert order == sorted(order)  # the open crisis pinned above everything, then newest first
+    assert page.count("*******0103") == 1  # pinned, not listed twice
     assert "+16175550101" not in page  # masked
-    row = page[page.index("*******0103"):page.index("*******0102")]
-    assert "crisis open" in row and "call back waiting" in row and "1 unread" in row
+    row = page[page.index("*******0103"):page.index("*******0104")]
+    assert "crisis since" in row and "call back waiting" in row and "1 unread" in row and "Nobody owns it yet" in row
+    assert "They wrote: CALL he overdosed" in row  # the person's own words, not our canned answer
     assert "Spanish (es)" in page[page.index("*******0102"):] and "opted out" in page
-    assert "They wrote: SEÑALES" not in page  # our latest reply is the row's last message
-    assert "We wrote: ¿Es sobre usted" in html.unescape(page)
+    assert "They wrote: SEÑALES" in page and "We wrote" not in page
 
 
 def test_search_by_last_four_digits_filters_and_pages(app, redis):
@@ -131,7 +132,7 @@ def test_the_conversation_page_has_everything_with_readable_times(app, clock, re
     assert "Treatment works" in page and "bot: treatment/reply" in page
     assert "Wed Nov 25, 12:00 PM" in page or "just now" in page
     assert "treatment/follow-up 1, planned Thu Nov 26" in page
-    assert "Wed Nov 25, 12:00 PM: subscribed by TREATMENT" in page or "just now: subscribed by TREATMENT" in page
+    assert "Wed Nov 25, 12:00 PM: subscribed, by TREATMENT" in page or "just now: subscribed, by TREATMENT" in page
     assert "staff@center.org, just now:</span> Mother, prefers evenings" in page
     assert "Language: <strong id=\"language\">English (en)</strong>" in page
     assert redis.hget(keys.contact(person), inbox.UNREAD) is None  # opened: read
