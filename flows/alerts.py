@@ -6,6 +6,7 @@ class Alert(str, Enum):
     CRISIS = "crisis"
     CALLBACK = "callback"
     ESCALATION = "escalation"
+    CRISIS_UNCLAIMED = "crisis_unclaimed"
 
 
 TEXTS = {
@@ -14,4 +15,6 @@ TEXTS = {
     Alert.CALLBACK: "{program}: someone asked for a call back. Please check the callbacks queue in the staff console.",
     Alert.ESCALATION: "{program}: a call back has waited over 15 minutes unclaimed. Please claim it in the staff "
                       "console.",
+    Alert.CRISIS_UNCLAIMED: "URGENT {program}: a crisis has waited 10 minutes with no owner. Please open the staff "
+                            "console now and claim it.",
 }

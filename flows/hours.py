@@ -89,12 +89,18 @@ def _time(hour: str, minute: str) -> time:
 
 
 def callback_due(local: datetime, hours: WeeklyHours, within_minutes: int) -> datetime | None:
-    """The moment the call back promise runs out: `within_minutes` from now if staff are in, else from when
-    they open (what callback_eta told the texter); None when the hours never open."""
+    """The moment the call back promise runs out, as callback_eta worded it: `within_minutes` from now if
+    staff are in; else "after 9:00 AM tomorrow", which a call any time that next opening keeps (until
+    its window closes, or `within_minutes` after it opens if that is later). None: the hours never open."""
     if hours.open_throughout(local, timedelta(minutes=within_minutes)):
         return local + timedelta(minutes=within_minutes)
     opening = hours.next_opening(local)
-    return opening + timedelta(minutes=within_minutes) if opening else None
+    if opening is None:
+        return None
+    window = hours.window(opening.weekday())
+    close = opening.replace(hour=23, minute=59, second=59) if window.end == time.max else \
+        datetime.combine(opening.date(), window.end, tzinfo=opening.tzinfo)
+    return max(close, opening + timedelta(minutes=within_minutes))
 
 
 SPANISH_DAYS = ("el lunes", "el martes", "el miércoles", "el jueves", "el viernes", "el sábado", "el domingo")

@@ -27,9 +27,58 @@ class FlowError(ValueError):
         self.problems = problems
 
 
+MAX_ALIASES = 100  # a flow document has no need of more; a "billion laughs" has thousands
+MAX_NODES = 50_000  # nodes once every alias is expanded: far above any program's flows
+
+
+class YamlTooBig(yaml.YAMLError):
+    """Too many aliases, or too much once they are expanded: refused before anything walks it."""
+
+
 class FlowYamlLoader(yaml.SafeLoader):  # the pure parser: libyaml's accepts tabs the editor's readers refuse
     """YAML 1.2's booleans: only true and false. YAML 1.1 also reads YES, NO, ON and OFF as booleans,
-    and those are words people text (an answer list [YES, NO] would silently become [true, false])."""
+    and those are words people text (an answer list [YES, NO] would silently become [true, false]).
+    Aliases are counted as they are composed (an alias bomb is refused long before it is expanded)."""
+
+    aliases = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise YamlTooBig(f"more than {MAX_ALIASES} aliases (*name)")
+        return super().compose_node(parent, index)
+
+
+def expanded_size(node) -> int:
+    """How many nodes the document has once aliases are expanded, counted without expanding them (each
+    shared node's size once); YamlTooBig beyond MAX_NODES or for a node that contains itself."""
+    sizes: dict[int, int] = {}
+
+    def size(n, path: set[int]) -> int:
+        if id(n) in sizes:
+            return sizes[id(n)]
+        if id(n) in path:
+            raise YamlTooBig("an alias that contains itself")
+        children = [c for pair in n.value for c in pair] if isinstance(n, yaml.MappingNode) else \
+            n.value if isinstance(n, yaml.SequenceNode) else []
+        total = 1 + sum(size(c, path | {id(n)}) for c in children)
+        if total > MAX_NODES:
+            raise YamlTooBig(f"more than {MAX_NODES} values once its aliases are expanded")
+        sizes[id(n)] = total
+        return total
+    return size(node, set()) if node is not None else 0
+
+
+def load_yaml(text: str):
+    """Untrusted YAML (a flow document, an import), safely: YAML 1.2 booleans, aliases bounded."""
+    loader = FlowYamlLoader(text)
+    try:
+        node = loader.get_single_node()
+        expanded_size(node)
+        return loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
 
 
 FlowYamlLoader.yaml_implicit_resolvers = {
@@ -64,6 +113,7 @@ def parse(file: str, text: str, problems: list[Problem]) -> Document:
     try:
         loader = FlowYamlLoader(text)
         node = loader.get_single_node()  # parsed once: the nodes give the lines, and then the data
+        expanded_size(node)
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

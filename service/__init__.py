@@ -52,6 +52,7 @@ def _register(app: Flask, surface: str) -> None:
     if surface != "twilio":
         for bp in (*staff.BLUEPRINTS, page.bp):
             app.register_blueprint(bp)
+        csrf.exempt("service.staff.auth.login")  # its own double-submit token: no session for a visitor
         dashboard.mount(app, app.extensions[EXTENSION].config, csrf)
         app.after_request(headers.secure)
         display.register(app)

@@ -8,6 +8,7 @@ from service.store import daily
 
 MAX_DAYS = daily.DAYS_KEPT
 HELD_REASONS = ("send_hours", "weekly_cap", "horizon", "opted_out")
+CRISIS_OUTCOMES = ("reached_safe", "advised_911", "no_answer", "other")
 
 
 def days_back(svc: Services, n: int) -> list[date]:
@@ -18,10 +19,12 @@ def days_back(svc: Services, n: int) -> list[date]:
 
 def series(svc: Services, n: int) -> dict:
     """{"zone", "days": [...]} as insights.json returns it."""
-    return {"zone": svc.config.timezone.key, "days": [_day(row) for row in daily.read(svc.redis, days_back(svc, n))]}
+    languages = svc.flows().program.languages
+    return {"zone": svc.config.timezone.key, "languages": list(languages),
+            "days": [_day(row, languages) for row in daily.read(svc.redis, days_back(svc, n), languages)]}
 
 
-def _day(row: dict) -> dict:
+def _day(row: dict, languages: tuple[str, ...] = ()) -> dict:
     c = row["counters"]
     prefixed = _prefixed(c)
     return {
@@ -39,6 +42,10 @@ def _day(row: dict) -> dict:
         "callbacks_reached_in_time": c.get("callbacks_reached_in_time", 0),
         "callback_first_attempt_minutes": prefixed.get("callback_first_attempt", {}),
         "crisis_resolve_minutes": prefixed.get("crisis_resolve", {}),
+        "crisis_outcomes": {o: prefixed.get("crisis_outcome", {}).get(o, 0) for o in CRISIS_OUTCOMES},
+        "not_understood": c.get("not_understood", 0),
+        "not_understood_by_language": {lang: prefixed.get("not_understood_lang", {}).get(lang, 0) for lang in languages},
+        "people_by_language": {lang: row.get("people_by_language", {}).get(lang, 0) for lang in languages},
     }
 
 
@@ -75,6 +82,8 @@ def totals(days: list[dict]) -> dict:
         "callbacks_in_time_share": _rate(total("callbacks_reached_in_time"), total("callbacks_requested")),
         "crisis_flags": total("crisis_flags"), "crisis_resolve_median": daily.median(merged("crisis_resolve_minutes")),
         "followups_sent": total("followups_sent"), "staff_replies": total("staff_replies"),
+        "not_understood": total("not_understood"), "not_understood_by_language": merged("not_understood_by_language"),
+        "crisis_outcomes": merged("crisis_outcomes"),
     }
 
 
@@ -93,7 +102,7 @@ HISTOGRAMS = ("callback_first_attempt_minutes", "crisis_resolve_minutes")  # {bu
 def csv_rows(data: dict) -> tuple[list[str], list[list]]:
     """insights.json flattened, one row per day: nested counts become "group.key" columns (a histogram's
     "name.15" is how many took up to 15 minutes, more than the bucket before)."""
-    days = data["days"]
+    days, languages = data["days"], data.get("languages", [])
     flows = sorted({f for d in days for f in d["flow_starts"]})
     codes = sorted({c for d in days for c in d["failed"]})
     histograms = {name: sorted({b for d in days for b in d[name]}, key=float) for name in HISTOGRAMS}
@@ -101,7 +110,10 @@ def csv_rows(data: dict) -> tuple[list[str], list[list]]:
               "opt_outs", "carrier_opt_outs", "followups_sent", *(f"followups_held.{r}" for r in HELD_REASONS),
               "delivered", "undelivered", *(f"failed.{c}" for c in codes), "callbacks_requested", "crisis_flags",
               "texted", "sent", "staff_replies", "callbacks_reached", "callbacks_reached_in_time",
-              *(f"{name}.{b}" for name, buckets in histograms.items() for b in buckets)]
+              *(f"{name}.{b}" for name, buckets in histograms.items() for b in buckets),
+              *(f"crisis_outcomes.{o}" for o in CRISIS_OUTCOMES), "not_understood",
+              *(f"not_understood_by_language.{lang}" for lang in languages),
+              *(f"people_by_language.{lang}" for lang in languages)]
     rows = []
     for d in days:
         rows.append([d["date"], d["new_people"], d["people"], d["inbound"], d["outbound"],
@@ -110,5 +122,8 @@ def csv_rows(data: dict) -> tuple[list[str], list[list]]:
                      d["undelivered"], *(d["failed"].get(c, 0) for c in codes), d["callbacks_requested"],
                      d["crisis_flags"], d["texted"], d["sent"], d["staff_replies"], d["callbacks_reached"],
                      d["callbacks_reached_in_time"],
-                     *(d[name].get(b, 0) for name, buckets in histograms.items() for b in buckets)])
+                     *(d[name].get(b, 0) for name, buckets in histograms.items() for b in buckets),
+                     *(d["crisis_outcomes"][o] for o in CRISIS_OUTCOMES), d["not_understood"],
+                     *(d["not_understood_by_language"].get(lang, 0) for lang in languages),
+                     *(d["people_by_language"].get(lang, 0) for lang in languages)])
     return header, rows

@@ -11,7 +11,6 @@ crisis texts, the combined score TARGET_RECALL of them (when in doubt, the crisi
 costs one text, a miss can cost a life)."""
 import math
 import json
-import sys
 from pathlib import Path
 
 from understanding.phrases import is_crisis

@@ -153,7 +153,8 @@ def _save(svc: Services, config: Config, flows, pipe, msg: InboundSms, pk: str, 
                            else state.texter.conversation, decision.vars)
     if day:  # the step funnels are the program's too
         conversations.count(pipe, state.flows_version or 0, pk, decision.events)
-        _insights(pipe, day, pk, texter, decision, config.retention_seconds)
+        language = decision.language or texter.language or flows.program.default_language
+        _insights(pipe, day, pk, texter, decision, config.retention_seconds, language)
 
 
 def _crisis(svc: Services, pipe, msg: InboundSms, pk: str, now: float, state: inbound.State, decision: Decision,
@@ -168,7 +169,7 @@ def _crisis(svc: Services, pipe, msg: InboundSms, pk: str, now: float, state: in
         people.record_recent(pipe, pk, echo.remember(state.texter.recent, msg.body, decision.replies))
 
 
-def _insights(pipe, day: str, pk: str, texter, decision: Decision, keep_seconds: int) -> None:
+def _insights(pipe, day: str, pk: str, texter, decision: Decision, keep_seconds: int, language: str) -> None:
     """This text's part of the day's counts (store/daily.py), in the same atomic write."""
     fields = {"inbound": 1}
     if decision.replies:
@@ -181,6 +182,7 @@ def _insights(pipe, day: str, pk: str, texter, decision: Decision, keep_seconds:
         fields["opt_outs"] = 1
     daily.counts(pipe, day, fields)
     daily.person(pipe, day, "people", pk, keep_seconds)
+    daily.person(pipe, day, f"people:{language}", pk, keep_seconds)
     if decision.replies:
         daily.person(pipe, day, "texted", pk, keep_seconds)
 

@@ -9,5 +9,7 @@ from service.staff.people import bp as people_bp
 from service.staff.settings_page import bp as settings_bp
 from service.staff.simulator import bp as simulator_bp
 from service.staff.staff_accounts import bp as staff_accounts_bp
+from service.staff.unmatched import bp as unmatched_bp
 
-BLUEPRINTS = (auth_bp, callbacks_bp, crises_bp, flows_bp, inbox_bp, insights_bp, people_bp, settings_bp, simulator_bp, staff_accounts_bp)
+BLUEPRINTS = (auth_bp, callbacks_bp, crises_bp, flows_bp, inbox_bp, insights_bp, people_bp, settings_bp, simulator_bp, staff_accounts_bp,
+              unmatched_bp)

@@ -1,9 +1,12 @@
 """Sign-in, sign-out, and the one lookup of who is signed in that every page, /metrics and the RQ
 dashboard go through."""
+import hmac
 import math
+import secrets
 from functools import wraps
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import (Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request, session,
+                   url_for)
 
 from service.runtime import services
 from service.staff.sessions import rotate
@@ -36,22 +39,32 @@ def require(role: Role | None):
     return decorate
 
 
+LOGIN_COOKIE = "login_csrf"
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    """The sign-in page stores nothing for an anonymous visitor: its form is protected by a token in a
+    cookie and in the form alike (double submit, SameSite=Strict), not by a server-side session."""
     if request.method == "GET":
-        return render_template("staff/login.html")
+        return _login_page(200)
+    if not _same_token():
+        flash("The sign-in form expired or was not sent from this console; please try again.")
+        return _login_page(400)
     svc, address = services(), request.remote_addr or "unknown"
     email, password = request.form.get("email", "")[:254], request.form.get("password", "")[:1024]
     wait = logins.wait(svc.redis, address, email, svc.now())
     if wait > 0:  # decided before any password hashing: a flood of guesses costs us nothing
         flash(f"Too many attempts. Try again in {math.ceil(wait)} seconds.")
-        return render_template("staff/login.html"), 429
+        return _login_page(429)
     try:
         account = accounts.authenticate(svc.redis, email, password)
     except LoginRefused:
-        logins.failed(svc.redis, address, email, svc.now())
+        if logins.failed(svc.redis, address, email, svc.now()) == logins.ATTACK_FAILURES:
+            accounts.audit(svc.redis, "", "sign_in_failures", f"{logins.ATTACK_FAILURES} failed sign-ins for one "
+                           "email within an hour", now=svc.now())
         flash("Wrong email or password.")
-        return render_template("staff/login.html"), 401
+        return _login_page(401)
     logins.succeeded(svc.redis, address, email)
     session.clear()
     session["staff"] = account.email
@@ -69,6 +82,19 @@ def logout():
 @require(None)
 def home():
     return redirect(url_for("inbox.index" if g.account.may(Role.STAFF) else "ops.page"))
+
+
+def _login_page(status: int):
+    token = secrets.token_urlsafe(24)
+    response = make_response(render_template("staff/login.html", login_token=token), status)
+    response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="Strict", path=url_for("auth.login"),
+                        secure=request.is_secure or current_app.config.get("SESSION_COOKIE_SECURE", False))
+    return response
+
+
+def _same_token() -> bool:
+    sent, kept = request.form.get("csrf_token", ""), request.cookies.get(LOGIN_COOKIE, "")
+    return bool(sent) and hmac.compare_digest(sent, kept)
 
 
 def _safe_next(target: str | None) -> str:

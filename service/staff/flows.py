@@ -8,7 +8,7 @@ from flows import gsm
 from flows.checks import CALLBACK_ETA_SAMPLE
 from flows.checks import LANGUAGE_NAMES
 from flows.loader import OPTIONAL_MESSAGES, PROGRAM_MESSAGES, load_documents
-from flows.source import FlowError
+from flows.source import load_yaml, FlowError
 from service.runtime import services
 from service.staff import display, flowdiff, flowforms, flowpicture, flowyaml, translations
 from service.staff.auth import require
@@ -36,7 +36,7 @@ MESSAGES = PROGRAM_MESSAGES + tuple(OPTIONAL_MESSAGES)
 
 def _program_doc(docs: dict[str, str]) -> dict:
     try:
-        program = yaml.safe_load(docs.get("program.yaml", "")) or {}
+        program = load_yaml(docs.get("program.yaml", "")) or {}
     except yaml.YAMLError:
         program = {}
     return program if isinstance(program, dict) else {}
@@ -74,7 +74,7 @@ def problems_of(docs: dict[str, str]) -> list:
         return exc.problems
 
 
-def _save_draft(docs: dict[str, str], action: str) -> None:
+def save_draft(docs: dict[str, str], action: str) -> None:
     svc = services()
     before, _ = working()
     stamps = translations.restamp(before, docs, flowdocs.translation_stamps(svc.redis), languages(docs))
@@ -114,7 +114,7 @@ def new():
     step = {"text": "Write what this keyword answers. Reply CALL and our team will phone you."}
     docs = {**docs, f"{name}.yaml": flowforms.dump({"flow": name, "version": 1, "keyword": keyword or name.upper(),
                                                     "menu": 100, "start": "start", "steps": {"start": step}})}
-    _save_draft(docs, "create_flow")
+    save_draft(docs, "create_flow")
     flash(f"Flow {name} created in the draft{'' if langs == ['en'] else ' (texts in every language)'}.")
     return redirect(url_for(".edit", name=name))
 
@@ -147,7 +147,7 @@ def change(name):
         flowforms.apply(form, op, langs)
     version = (_flow_doc(docs, f"{name}.yaml").get("version") or 1)
     docs = {**docs, f"{name}.yaml": flowforms.dump(flowforms.form_to_doc(form, version, langs))}
-    _save_draft(docs, "save_flows_draft")
+    save_draft(docs, "save_flows_draft")
     problems = problems_of(docs)
     if op == "save" and not problems:
         flash("Draft saved. Publish it on the Flows page to make it live.")
@@ -161,7 +161,7 @@ def delete(name):
     docs, _ = working()
     if f"{name}.yaml" not in docs:
         abort(404, "no such flow in the working version")
-    _save_draft({k: v for k, v in docs.items() if k != f"{name}.yaml"}, "delete_flow")
+    save_draft({k: v for k, v in docs.items() if k != f"{name}.yaml"}, "delete_flow")
     flash(f"Flow {name} deleted from the draft; publish to make it so.")
     return redirect(url_for(".index"))
 
@@ -171,11 +171,11 @@ def delete(name):
 def program():
     docs, origin = working()
     langs = languages(docs)
-    doc = yaml.safe_load(docs.get("program.yaml", "")) or {}
+    doc = load_yaml(docs.get("program.yaml", "")) or {}
     if request.method == "POST":
         doc = flowforms.program_from_request(request.form, doc, langs, MESSAGES, optional=tuple(OPTIONAL_MESSAGES))
         docs = {**docs, "program.yaml": flowforms.dump(doc)}
-        _save_draft(docs, "save_flows_draft")
+        save_draft(docs, "save_flows_draft")
         origin = "draft"
     problems = problems_of(docs)
     form = flowforms.program_to_form(doc, langs, MESSAGES)
@@ -273,7 +273,7 @@ def import_():
     problems = problems or flowyaml.located(problems_of(docs), starts)
     if problems:
         return render_template("staff/flows_import.html", text=text, problems=problems), 422
-    _save_draft(docs, "import_flows")
+    save_draft(docs, "import_flows")
     flash("Imported as the draft: review, then publish.")
     return redirect(url_for(".index"))
 
@@ -295,7 +295,7 @@ def segments():
 
 def _flow_doc(docs: dict[str, str], filename: str) -> dict:
     try:
-        doc = yaml.safe_load(docs[filename])
+        doc = load_yaml(docs[filename])
     except yaml.YAMLError:
         return {"flow": filename.removesuffix(".yaml")}
     return doc if isinstance(doc, dict) else {"flow": filename.removesuffix(".yaml")}

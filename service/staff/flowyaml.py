@@ -5,6 +5,8 @@ import re
 
 import yaml
 
+from flows.source import load_yaml
+
 HEADER = "# Flows export: one YAML document per file. Edit it and import it again (Flows > Import).\n"
 SEPARATOR = re.compile(r"^---\s*(#\s*(?P<name>[a-z0-9_]+\.yaml))?\s*$")
 
@@ -51,7 +53,7 @@ def located(problems: list, starts: dict[str, int]) -> list[str]:
 
 def _name_of(text: str) -> str | None:
     try:
-        doc = yaml.safe_load(text)
+        doc = load_yaml(text)
     except yaml.YAMLError:
         return None
     if isinstance(doc, dict) and isinstance(doc.get("flow"), str):
@@ -61,7 +63,7 @@ def _name_of(text: str) -> str | None:
 
 def _old_format(text: str) -> tuple[dict[str, str], dict[str, int], list[str]]:
     try:
-        docs = yaml.safe_load(text)["documents"]
+        docs = load_yaml(text)["documents"]
         if isinstance(docs, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in docs.items()):
             return docs, {}, []
     except (yaml.YAMLError, TypeError, KeyError):

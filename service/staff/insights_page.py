@@ -9,7 +9,8 @@ from flask import Blueprint, Response, abort, render_template, request
 
 from service import insights
 from service.runtime import services
-from service.staff import charts
+from service.staff import charts, display
+from service.staff.display import label
 from service.staff.auth import require
 from service.store import conversations, flowdocs
 
@@ -62,6 +63,14 @@ def _sections(days: list[dict], labels: list[str]) -> list[dict]:
           *((f"Failed {c}", [d["failed"].get(c, 0) for d in days]) for c in codes)]),
         ("Call backs", "Call backs asked for, per day.", True, [("Requested", one("callbacks_requested"))]),
         ("Crisis messages", "Messages flagged as a crisis, per day.", True, [("Crisis flags", one("crisis_flags"))]),
+        ("Crisis outcomes", "How staff resolved crises, by the day the crisis began.", True,
+         [(label(o), [d["crisis_outcomes"][o] for d in days]) for o in insights.CRISIS_OUTCOMES]),
+        ("Not understood", "Texts the bot did not understand (see the Not understood page), by language.", True,
+         [(display.language(lang), [d["not_understood_by_language"].get(lang, 0) for d in days])
+          for lang in (days[0]["not_understood_by_language"] if days else {})]),
+        ("People by language", "People who texted, by the language they were answered in.", True,
+         [(display.language(lang), [d["people_by_language"].get(lang, 0) for d in days])
+          for lang in (days[0]["people_by_language"] if days else {})]),
     ]
     return [{"title": t, "about": about, "series": s, "svg": charts.bars(t, labels, s, stacked)}
             for t, about, stacked, s in defs]

@@ -1,5 +1,7 @@
 """Settings (admin): hours, caps and on-call numbers, over the environment's defaults; audited."""
 import yaml
+
+from flows.source import load_yaml
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from flows.loader import FlowError
@@ -66,7 +68,7 @@ def _publish_program(name: str, phone: str) -> int | None:
     except InvalidNumber:
         raise FlowError([f"call back number {phone!r} is not a phone number"]) from None
     docs = published_documents()
-    doc = yaml.safe_load(docs["program.yaml"])
+    doc = load_yaml(docs["program.yaml"])
     doc["program"] = {"name": name, "phone": phone}
     docs = {**docs, "program.yaml": yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)}
     return flowdocs.publish(svc.redis, docs, g.account.email, "program name or number changed in settings",

@@ -11,7 +11,7 @@ import json
 import yaml
 
 from flows.model import LEGACY_STEP
-from flows.source import FlowYamlLoader
+from flows.source import load_yaml
 
 Key = str  # "file|path|language", path like "steps.ask.text", "followups.0.text", "messages.help"
 
@@ -19,7 +19,7 @@ Key = str  # "file|path|language", path like "steps.ask.text", "followups.0.text
 def texts_of(filename: str, text: str, default: str) -> dict[str, dict[str, str]]:
     """path -> {language: text} for every text of one flow document (or the program's messages)."""
     try:
-        doc = yaml.load(text, Loader=FlowYamlLoader)  # noqa: S506 - a SafeLoader subclass
+        doc = load_yaml(text)
     except yaml.YAMLError:
         return {}
     if not isinstance(doc, dict):

@@ -47,19 +47,21 @@ def minutes(pipe, day: str, name: str, seconds: float) -> None:
     count(pipe, day, f"{name}:{MINUTES[i] if i < len(MINUTES) else 'more'}")
 
 
-def read(r: Redis, days: list[date]) -> list[dict]:
-    """Each day's counters and its two people counts, in one round trip."""
+def read(r: Redis, days: list[date], languages: tuple[str, ...] = ()) -> list[dict]:
+    """Each day's counters, its two people counts and its people per language, in one round trip."""
     pipe = r.pipeline(transaction=False)
     for d in days:
         pipe.hgetall(keys.daily(d.isoformat()))
         pipe.pfcount(keys.daily_people(d.isoformat(), "people"))
         pipe.pfcount(keys.daily_people(d.isoformat(), "texted"))
-    found = pipe.execute()
+        for language in languages:
+            pipe.pfcount(keys.daily_people(d.isoformat(), f"people:{language}"))
+    found, width = pipe.execute(), 3 + len(languages)
     out = []
     for i, d in enumerate(days):
-        counters, people, texted = found[3 * i:3 * i + 3]
+        counters, people, texted, *by_language = found[width * i:width * (i + 1)]
         out.append({"date": d.isoformat(), "counters": {k.decode(): int(v) for k, v in counters.items()},
-                    "people": people, "texted": texted})
+                    "people": people, "texted": texted, "people_by_language": dict(zip(languages, by_language))})
     return out
 
 

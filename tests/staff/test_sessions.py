@@ -45,14 +45,29 @@ def test_the_cookie_holds_a_random_token_and_redis_only_its_digest(console, redi
 
 def test_sign_in_gets_a_new_token(console):
     client = console.test_client()
-    client.get("/staff/login")
-    sign_in(client, "staff@center.org")  # the token the page handed out before sign-in...
+    sign_in(client, "staff@center.org")
     before = client.get_cookie("session").value
     client.post("/staff/logout", data={"csrf_token": csrf(client, "/staff/simulator/")})
-    client.get("/staff/login")
-    planted = client.get_cookie("session").value
+    client.set_cookie("session", "planted-by-an-attacker-0123456789abcdef0123")  # session fixation
     sign_in(client, "staff@center.org")
-    assert client.get_cookie("session").value not in (planted, before)  # ...is never the signed-in one
+    assert client.get_cookie("session").value not in ("planted-by-an-attacker-0123456789abcdef0123", before)
+
+
+def test_an_anonymous_visit_to_the_sign_in_page_stores_no_session(console, redis):
+    before = set(redis.keys("sms:session:*"))
+    client = console.test_client()
+    for _ in range(5):
+        assert client.get("/staff/login").status_code == 200
+    assert client.get_cookie("session") is None and set(redis.keys("sms:session:*")) == before
+    assert client.get_cookie("login_csrf", path="/staff/login") is not None  # the form's token, in a cookie
+
+
+def test_the_sign_in_form_needs_its_own_token_from_the_same_browser(console):
+    page = console.test_client().get("/staff/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    other = console.test_client()  # a forged form: the token without the cookie that goes with it
+    forged = other.post("/staff/login", data={"email": "staff@center.org", "password": PASSWORD, "csrf_token": token})
+    assert forged.status_code == 400 and other.get_cookie("session") is None
 
 
 @pytest.mark.parametrize("change", ["password", "disable", "reset"])
@@ -119,9 +134,25 @@ def test_an_attacker_cannot_lock_the_real_user_out(console, clock):
     for _ in range(40):
         sign_in(attacker, "staff@center.org", "guess guess guess", address="203.0.113.9")
         clock.advance(1)
-    real = console.test_client()
-    clock.advance(60)  # the most an account's sign-in is ever delayed
+    real = console.test_client()  # at once, from their own address: never delayed by the attacker's failures
     assert sign_in(real, "staff@center.org", address="198.51.100.7").status_code == 302
+
+
+def test_failures_from_many_addresses_never_block_the_right_password_and_are_audited(console, clock, redis):
+    for i in range(logins.ATTACK_FAILURES):
+        sign_in(console.test_client(), "staff@center.org", "guess guess guess", address=f"203.0.113.{i}")
+    assert sign_in(console.test_client(), "staff@center.org", address="198.51.100.7").status_code == 302
+    assert any(e["action"] == "sign_in_failures" for e in accounts.audit_log(redis))
+
+
+def test_throttled_tries_do_not_make_the_wait_grow(console, clock):
+    client = console.test_client()
+    for _ in range(logins.FREE_TRIES):
+        sign_in(client, "staff@center.org", "wrong password!")
+    for _ in range(30):  # refused while waiting: never counted
+        assert sign_in(client, "staff@center.org", "wrong password!").status_code == 429
+    clock.advance(2)
+    assert sign_in(client, "staff@center.org").status_code == 302  # the right password after the 2 s wait
 
 
 # -- headers -------------------------------------------------------------------------------------------------
