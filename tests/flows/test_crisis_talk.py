@@ -1,0 +1,129 @@
+"""A crisis conversation, not a crisis auto-reply (flows.crisis_talk), as a parent in an emergency texts
+it, one text after another: the full answer once, then short calm answers that still say what to do
+now and that staff were told; a request to be called is a call back; never a menu, a keyword prompt, a
+follow-up or silence, except to an echo. Pure: the engine, the shipped flows and fixed times."""
+from dataclasses import replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from flows import crisis_talk, echo
+from flows.alerts import Alert
+from flows.engine import Consent, Decision, Policy, Silence, Texter, decide
+from flows.hours import parse_weekly
+from flows.loader import load_directory
+from flows.matching import Intent
+
+NY = ZoneInfo("America/New_York")
+NOW = datetime(2025, 1, 15, 22, 0, tzinfo=NY)  # a Wednesday night: staff are out
+FLOWS = load_directory()
+POLICY = Policy(parse_weekly("Mon-Fri 09:00-17:00"))
+
+
+def text(name: str, language: str = "en", policy: Policy = POLICY) -> str:
+    return crisis_talk.text(FLOWS, policy, Texter(language=language), name)
+
+
+def converse(bodies: list[str], texter: Texter | None = None, policy: Policy = POLICY) -> list[Decision]:
+    """Texts one after another, the state carried as the store would carry it."""
+    texter, out = texter or Texter(first_contact=False), []
+    for body in bodies:
+        d = decide(FLOWS, policy, texter, body, NOW)
+        out.append(d)
+        texter = replace(texter, crisis_open=texter.crisis_open or d.opens_crisis,
+                         crisis_replies_last_hour=texter.crisis_replies_last_hour + (1 if d.crisis_replied else 0),
+                         replies_last_hour=texter.replies_last_hour + len(d.replies),
+                         callback_open=texter.callback_open or d.callback,
+                         language=d.language or texter.language,
+                         recent=echo.remember(texter.recent, body, d.replies) if d.crisis else texter.recent,
+                         consent=d.consent if d.consent_changed else texter.consent,
+                         conversation=d.conversation if d.conversation_changed else texter.conversation)
+    return out
+
+
+def test_a_parent_in_an_emergency_is_answered_every_time_and_never_with_the_menu():
+    bodies = ["my son overdosed", "he is not breathing please help", "still not breathing",
+              "ambulance not here yet he is blue", "please someone call me", "ok", "thank you", "SIGNS"]
+    ds = converse(bodies)
+    assert ds[0].replies == (text("crisis"),) and ds[0].opens_crisis and ds[0].alert is Alert.CRISIS
+    for d in ds[1:]:
+        assert len(d.replies) == 1 and d.silence is None and d.crisis and not d.opens_crisis
+        assert d.alert is None  # on-call heard once; every text updates the crisis instead
+        assert "911" in d.replies[0] and FLOWS.message("menu") not in d.replies and d.schedule == ()
+        assert len(d.replies[0]) < len(text("crisis"))
+    assert ds[4].callback and ds[4].replies == (text("crisis_call"),)
+    assert [d.replies for d in ds[1:4]] == [(text("crisis_again"),)] * 3
+
+
+def test_a_call_asked_for_in_a_crisis_is_queued_once():
+    ds = converse(["he wont wake up", "someone call me please", "can you call me"])
+    assert ds[1].callback and not ds[2].callback  # already waiting: their place is kept
+    assert ds[2].replies == (text("crisis_call"),)
+
+
+def test_the_short_answers_say_what_to_do_now_and_that_staff_know():
+    short = text("crisis_again")
+    assert all(part in short for part in ("911", "naloxone", "988", "told our on-call team"))
+    spanish = text("crisis_again", "es")
+    assert all(part in spanish for part in ("911", "naloxona", "988", "equipo de guardia"))
+
+
+def test_without_on_call_numbers_no_answer_promises_an_alert():
+    alone = replace(POLICY, on_call=False)
+    for d in converse(["he is not breathing", "still not breathing", "call me"], policy=alone):
+        assert "on-call" not in d.replies[0] and "  " not in d.replies[0]
+
+
+def test_an_echo_of_our_own_words_is_silence_a_person_never_is():
+    ds = converse(["she is not breathing", text("crisis"), "still not breathing", text("crisis_again")])
+    assert ds[1].silence is Silence.ECHO and ds[1].replies == () and ds[1].crisis
+    assert ds[2].replies and ds[3].silence is Silence.ECHO
+
+
+def test_the_same_canned_text_a_third_time_is_an_auto_responder():
+    canned = "Thanks for your message, I am away until Monday"
+    ds = converse(["i want to end my life", canned, canned, canned, "help", "help", "help"])
+    assert [bool(d.replies) for d in ds] == [True, True, True, False, True, True, True]
+
+
+def test_stop_still_wins_in_a_crisis_and_a_crisis_text_after_it_is_still_answered():
+    ds = converse(["he overdosed", "STOP", "he is still blue", "ok"])
+    assert ds[1].intent is Intent.OPT_OUT and ds[1].consent is Consent.OPTED_OUT and ds[1].replies == (
+        FLOWS.message("stop"),)
+    assert ds[2].replies == (text("crisis_again"),) and ds[2].consent is Consent.OPTED_OUT
+    assert ds[3].replies == () and ds[3].silence is Silence.OPTED_OUT
+
+
+def test_help_alone_in_a_crisis_gets_the_short_answer_and_the_help_answer():
+    ds = converse(["he is not breathing", "HELP"])
+    assert ds[1].replies == (text("crisis_again"), FLOWS.message("help"))
+
+
+def test_a_spanish_parent_is_answered_in_spanish_throughout():
+    ds = converse(["mi hijo no respira", "sigue sin respirar", "por favor llamenme"])
+    assert ds[0].replies == (text("crisis", "es"),)
+    assert ds[1].replies == (text("crisis_again", "es"),)
+    assert ds[2].replies == (text("crisis_call", "es"),) and ds[2].callback
+
+
+def test_a_crisis_ends_a_waiting_question_and_no_question_is_asked_while_it_is_open():
+    ds = converse(["SIGNS", "my brother took something and wont wake up", "me"])
+    assert ds[0].conversation is not None
+    assert ds[1].conversation is None and ds[1].conversation_changed
+    assert ds[2].replies == (text("crisis_again"),) and ds[2].conversation is None
+
+
+def test_a_held_conversation_in_a_crisis_stays_with_staff_but_crisis_texts_are_answered():
+    held = Texter(first_contact=False, held=True, crisis_open=True)
+    assert decide(FLOWS, POLICY, held, "thank you", NOW).silence is Silence.HELD
+    assert decide(FLOWS, POLICY, held, "he is not breathing again", NOW).replies == (text("crisis_again"),)
+
+
+@pytest.mark.parametrize("body", ["help my brother took something and wont respond", "HELP he's not waking up",
+                                  "ayuda mi hermano tomo algo y no responde"])
+def test_help_followed_by_an_emergency_is_the_emergency(body):
+    d = decide(FLOWS, POLICY, Texter(), body, NOW)
+    assert d.crisis and d.opens_crisis and len(d.replies) == 1 and "911" in d.replies[0]
+    assert "rates may apply" not in d.replies[0] and "tarifas" not in d.replies[0]
+    assert d.disclosure_owed is True  # the next ordinary answer carries it
