@@ -115,7 +115,7 @@ def test_a_crisis_from_the_text_to_resolved(server, browser, clock, redis):
     expect(card).to_contain_text("call 911")  # what we answered
     card.get_by_role("button", name="Reveal number").click()
     expect(page.locator("a[href='tel:+16175550177']")).to_be_visible()
-    page.get_by_label("Advised 911").check()
+    page.get_by_label("We told them to call 911 (or called it)").check()
     page.get_by_label("Note for the resolution").fill("Stayed on the line until EMS arrived")
     page.get_by_role("button", name="Resolve").click()
     expect(page.locator("#crisis-count")).to_have_text("0 open crises")
