@@ -22,7 +22,7 @@ ONLY = {
         anyone speak english spanish""".split()),
 }
 MIN_LETTERS_FOR_STATISTICS = 10
-MIN_CONFIDENCE = 0.8
+MIN_CONFIDENCE = 0.9
 
 
 def detect(text: str, offered: tuple[str, ...]) -> str | None:

@@ -20,7 +20,7 @@ def parse(text: str) -> tuple[dict[str, str], dict[str, int], list[str]]:
     """{file name: its YAML}, where each starts in the imported text, and problems with the file's lines."""
     if SEPARATOR.match(text.lstrip().splitlines()[0] if text.strip() else "") is None and "documents:" in text[:200]:
         return _old_format(text)
-    docs, starts, problems, current, lines, start = {}, {}, [], None, [], 0
+    docs, starts, problems, current, lines, start = {}, {}, [], None, [], 1
     for number, line in enumerate(text.splitlines() + ["---"], 1):
         match = SEPARATOR.match(line)
         if match is None:
