@@ -2,6 +2,7 @@
 words, steps that exist and can be reached, no endless or over-long chains, answers that don't clash,
 and texts that are short, GSM-7 in the encoding they will be sent in, with known placeholders."""
 from flows import gsm
+from flows.fields import FieldType
 from flows.matching import ANSWERABLE, KEYWORD, LANGUAGE_WORDS, RESERVED_WORDS, fold
 from flows.model import Flow, FlowSet, Program, Step, placeholders
 from flows.source import Document, Problem
@@ -16,6 +17,8 @@ FIRST_CONTACT_MESSAGES = ("menu", "language", "thanks")  # may be a number's fir
 MESSAGE_PLACEHOLDERS = {"crisis": {"flagged"}, "crisis_again": {"flagged"}, "crisis_call": {"flagged"},
                         "choices": {"choices"}}
 PLACEHOLDER_SAMPLES = {"flagged": "We've told our on-call team.", "choices": "ME, OTHER or SOMEONE ELSE"}
+FIELD_SAMPLES = {FieldType.TEXT: "Alexandra Maria", FieldType.DATE: "Wednesday, December 16",
+                 FieldType.DATETIME: "Wednesday, December 16 at 10:30 AM", FieldType.NUMBER: "12"}
 # What each compliance message must say, per language; a tuple inside offers alternatives.
 REQUIRED_PARTS = {
     "en": {
@@ -115,6 +118,9 @@ def _check_step(flow: Flow, step: Step, doc: Document) -> None:
         doc.problem(where, "otherwise and timeout belong to a step that asks (has answers)", path)
     if step.asks and step.next:
         doc.problem(where, "a step that asks waits for the answer: use timeout, not next", path + ("next",))
+    if not step.text and (step.asks or step.next or step.name == flow.start):
+        doc.problem(where, "only a last step, reached after a wait or an answer, may say nothing (action: inbox)",
+                    path + ("text",))
     _check_answers(where, step, doc, path)
 
 
@@ -193,7 +199,8 @@ def _check_flow_texts(flowset: FlowSet, flow: Flow, doc: Document) -> None:
     delayed, legacy = delayed_steps(flow), "reply" in doc.data
     bad_action = doc.data.get("action") not in (None, "callback")  # reported already: don't report twice
     for step in flow.steps.values():
-        allowed = BASIC_PLACEHOLDERS | ({"callback_eta"} if step.action == "callback" or bad_action else set())
+        allowed = BASIC_PLACEHOLDERS | set(flowset.program.fields) | (
+            {"callback_eta"} if step.action == "callback" or bad_action else set())
         where, path = (f"{flow.name} reply", ("reply",)) if legacy else \
             (f"{flow.name} step {step.name}", ("steps", step.name, "text"))
         for language, template in step.text.items():
@@ -208,15 +215,31 @@ def _check_flow_texts(flowset: FlowSet, flow: Flow, doc: Document) -> None:
             _check_text(flowset, doc, where, template, language, False, BASIC_PLACEHOLDERS, path)
 
 
+def check_journey(flowset: FlowSet, doc: Document, journey) -> None:
+    """A journey's flows exist, and its texts are what any unprompted text must be (say how to stop, GSM-7,
+    3 segments), with the program's placeholders and the contact's declared fields."""
+    allowed = BASIC_PLACEHOLDERS | set(flowset.program.fields)
+    for i, event in enumerate(journey.events):
+        where, path = f"{journey.name} event {i + 1}", ("events", i)
+        if event.flow is not None and event.flow not in flowset.flows:
+            doc.problem(where, f"flow '{event.flow}' does not exist", path + ("flow",))
+        for language, template in (event.text or {}).items():
+            words = HOW_TO_STOP.get(language, ("STOP",))
+            if not any(w in template.upper() for w in words):
+                doc.problem(where, f"must say how to stop ({' or '.join(words)})", path + ("text",))
+            _check_text(flowset, doc, where, template, language, False, allowed, path + ("text",))
+
+
 def _missing_translations(program: Program, flow: Flow, doc: Document) -> list[Problem]:
     """Texts and keywords without a version in one of the program's languages: the default language's is
     sent instead. Allowed, but staff should know."""
     found = []
-    texts = [(f"{flow.name} step {s.name}", ("steps", s.name, "text"), s.text) for s in flow.steps.values()]
+    texts = [(f"{flow.name} step {s.name}", ("steps", s.name, "text"), s.text) for s in flow.steps.values() if s.text]
     if "reply" in doc.data:
         texts = [(f"{flow.name} reply", ("reply",), flow.reply)]
     texts += [(f"{flow.name} follow-up {i + 1}", ("followups", i, "text"), f.text) for i, f in enumerate(flow.followups)]
-    texts.append((flow.name, ("keyword",), flow.keyword))
+    if flow.keyword:
+        texts.append((flow.name, ("keyword",), flow.keyword))
     for where, path, text in texts:
         for language in program.languages:
             if language != program.default_language and not text.get(language):
@@ -244,8 +267,9 @@ def _check_text(flowset: FlowSet, doc: Document, where: str, template: str, lang
     if unknown:
         doc.problem(where, f"unknown placeholder {{{sorted(unknown)[0]}}}", path)
         return
+    samples = {name: FIELD_SAMPLES[kind] for name, kind in flowset.program.fields.items()}
     text = flowset.render(template, callback_eta=CALLBACK_ETA_SAMPLES.get(language, CALLBACK_ETA_SAMPLE),
-                          language=language, **PLACEHOLDER_SAMPLES)
+                          language=language, **PLACEHOLDER_SAMPLES, **samples)
     if first_contact:
         text += "\n\n" + flowset.message("disclosure", language)
     info = gsm.segment_info(gsm.as_sent(text, language, flowset.program.plain_spanish))

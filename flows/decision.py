@@ -63,6 +63,7 @@ class Texter:
     crisis_open: bool = False  # a crisis of theirs is open until staff resolve it: the bot talks differently
     owes_disclosure: bool = False  # their first answer was a crisis answer: the next ordinary one carries it
     recent: tuple[str, ...] = ()  # digests of the latest texts both ways (flows.echo)
+    fields: dict = field(default_factory=dict)  # what texts may say of them: name -> the value as a text says it
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class Decision:
     consent: Consent = Consent.SUBSCRIBED
     consent_changed: bool = False
     callback: bool = False  # queue a new call back request
+    inbox: str = ""  # put the person before staff in the inbox, with why ("flow/step" of an `action: inbox` step)
     crisis: bool = False  # a crisis text, or a text of a person whose crisis is open
     crisis_replied: bool = False
     opens_crisis: bool = False  # a new crisis: flagged for staff, and on-call told (once, not per text)

@@ -1,11 +1,12 @@
 """Loads flow YAML into a FlowSet, and refuses anything that would send a wrong, costly or non-compliant
 text, listing every problem at once with its file and line (the checks themselves are in checks.py)."""
 import re
-from functools import lru_cache
+from dataclasses import replace
 from datetime import timedelta
+from functools import lru_cache
 from pathlib import Path
 
-from flows import checks
+from flows import checks, journey_docs
 from flows.matching import fold, shown
 from flows.model import LEGACY_STEP, Answer, Flow, FlowSet, FollowUp, Jump, Program, Step
 from flows.source import Document, FlowError, Problem, parse
@@ -38,7 +39,8 @@ OPTIONAL_MESSAGES = {
 }
 FLOW_KEYS = {"flow", "version", "keyword", "aliases", "reply", "action", "followups", "start", "steps", "menu"}
 STEP_KEYS = {"text", "answers", "otherwise", "timeout", "next", "set", "action"}
-PROGRAM_KEYS = {"version", "program", "messages", "languages", "default_language", "plain_spanish"}
+PROGRAM_KEYS = {"version", "program", "messages", "languages", "default_language", "plain_spanish", "fields"}
+ACTIONS = ("callback", "inbox")
 LANGUAGES = ("en", "es")
 
 __all__ = ["DEFINITIONS", "FlowError", "Problem", "load_directory", "load_documents"]
@@ -65,11 +67,29 @@ def _load(documents: tuple[tuple[str, str], ...]) -> FlowSet:
         raise FlowError(problems)
     program_doc = docs.pop("program.yaml")
     program = _program(program_doc)
+    journey_docs = {name: doc for name, doc in docs.items() if "journey" in doc.data}
+    docs = {name: doc for name, doc in docs.items() if name not in journey_docs}
     flows = [f for f in (_flow(doc, program) for doc in docs.values()) if f is not None] if program else []
     flowset = checks.assemble(program, program_doc, flows, docs, problems) if program else None
+    if flowset is not None:
+        flowset = _with_journeys(flowset, journey_docs)
     if flowset is not None and not problems:
         return flowset
     raise FlowError(problems)
+
+
+def _with_journeys(flowset: FlowSet, docs: dict[str, Document]) -> FlowSet:
+    journeys = {}
+    for doc in docs.values():
+        journey = journey_docs.journey(doc, flowset.program, lambda d, value, where, path: _text(
+            d, value, flowset.program.default_language, where, path))
+        if journey is None:
+            continue
+        if journey.name in journeys or journey.name in flowset.flows:
+            doc.problem(journey.name, f"the name '{journey.name}' is used by another flow or journey", ("journey",))
+        journeys[journey.name] = journey
+        checks.check_journey(flowset, doc, journey)
+    return replace(flowset, journeys=journeys)
 
 
 def _program(doc: Document) -> Program | None:
@@ -94,7 +114,7 @@ def _program(doc: Document) -> Program | None:
         given = _text(doc, messages[name], default, name, ("messages", name)) if name in messages else None
         texts[name] = {**fallback, **given} if given else fallback
     return Program(info["name"].strip(), str(info["phone"]).strip(), _version(doc), texts, languages, default,
-                   data.get("plain_spanish", True) is not False)
+                   data.get("plain_spanish", True) is not False, journey_docs.fields(doc, data.get("fields")))
 
 
 def _flow(doc: Document, program: Program) -> Flow | None:
@@ -104,9 +124,11 @@ def _flow(doc: Document, program: Program) -> Flow | None:
     if not _is_text(name) or not FLOW_NAME.match(name.strip().lower()):
         doc.problem("", "flow needs a name of lower-case letters and digits, starting with a letter", ("flow",))
         return None
-    keyword = _words(doc, data.get("keyword"), default, name, ("keyword",), display=True)
-    if not keyword or any(len(v) != 1 for v in keyword.values()):
-        doc.problem(name, "keyword must be one word (per language)", ("keyword",))
+    hidden = data.get("menu") is False and "keyword" not in data  # a flow only journeys start
+    keyword = {} if hidden else _words(doc, data.get("keyword"), default, name, ("keyword",), display=True)
+    if not hidden and (not keyword or any(len(v) != 1 for v in keyword.values())):
+        doc.problem(name, "keyword must be one word (per language), or the flow `menu: false` and no keyword "
+                          "(only a journey starts it)", ("keyword",))
         return None
     aliases = _words(doc, data.get("aliases") or [], default, name, ("aliases",))
     legacy = "reply" in data
@@ -151,10 +173,11 @@ def _step(doc: Document, flow: str, name: str, item, default: str) -> Step | Non
         doc.problem(where, "must be a mapping with text", path)
         return None
     _unknown_keys(doc, where, item, STEP_KEYS, path)
-    text = _text(doc, item.get("text"), default, where, path + ("text",))
+    silent = item.get("action") == "inbox" and "text" not in item  # puts them before staff, says nothing
+    text = {} if silent else _text(doc, item.get("text"), default, where, path + ("text",))
     answers = tuple(a for a in (_answer(doc, where, i, a, default, path) for i, a in
                                 enumerate(item.get("answers") or [])) if a)
-    return Step(name, text or {default: ""}, answers, _name(doc, where, item.get("otherwise"), path + ("otherwise",)),
+    return Step(name, text or {}, answers, _name(doc, where, item.get("otherwise"), path + ("otherwise",)),
                 _jump(doc, where, item.get("timeout"), path + ("timeout",), needs_after=True),
                 _jump(doc, where, item.get("next"), path + ("next",)), _set(doc, where, item.get("set"), path),
                 _action(doc, where, item.get("action"), path + ("action",)))
@@ -252,8 +275,9 @@ def _set(doc: Document, where: str, value, path) -> dict[str, str]:
 
 
 def _action(doc: Document, where: str, value, path) -> str | None:
-    if value not in (None, "callback"):
-        doc.problem(where, "action must be 'callback' or absent", path)
+    if value is not None and value not in ACTIONS:
+        doc.problem(where, "action must be 'callback' (our team phones them) or 'inbox' (staff see them), or absent",
+                    path)
         return None
     return value
 

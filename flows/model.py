@@ -61,7 +61,7 @@ class Step:
     timeout: Jump | None = None
     next: Jump | None = None
     set: dict[str, str] = field(default_factory=dict)
-    action: str | None = None  # "callback" queues a staff phone call
+    action: str | None = None  # "callback" queues a staff phone call; "inbox" puts them before staff
 
     @property
     def asks(self) -> bool:
@@ -98,6 +98,7 @@ class Program:
     languages: tuple[str, ...] = ("en",)
     default_language: str = "en"
     plain_spanish: bool = True  # send Spanish without á í ó ú, so it stays GSM-7
+    fields: dict = field(default_factory=dict)  # what a center may know of a contact: name -> flows.fields.FieldType
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ class FlowSet:
     triggers: dict[str, str]  # normalized keyword or alias -> flow name
     trigger_language: dict[str, str] = field(default_factory=dict)  # keyword -> its language (if only one)
     warnings: tuple = ()  # what the loader let through but staff should see (missing translations)
+    journeys: dict = field(default_factory=dict)  # name -> flows.journeys.Journey
 
     def text(self, text: Text, language: str = "") -> str:
         """The text in a language, else in the program's default language."""
@@ -132,15 +134,15 @@ class FlowSet:
     def keyword_of(self, flow: str) -> str:
         """A flow's keyword in the program's default language."""
         keyword = self.flows[flow].keyword
-        return keyword.get(self.program.default_language) or next(iter(keyword.values()))
+        return keyword.get(self.program.default_language) or next(iter(keyword.values()), flow.upper())
 
     def message(self, name: str, language: str = "", **extra: str) -> str:
         return self.render(self.text(self.program.messages[name], language), language=language, **extra)
 
     def keywords(self, language: str = "") -> str:
         """The published keywords, in menu order, as a text names them: "SIGNS, TREATMENT or CALL"."""
-        words = [self.text(f.keyword, language) for f in sorted(self.flows.values(), key=lambda f: (f.menu, f.name))
-                 if f.menu is not None]
+        words = [self.text(f.keyword, language) for f in sorted(self.flows.values(), key=lambda f: (f.menu or 0, f.name))
+                 if f.menu is not None and f.keyword]
         return self.join(words, language)
 
     def join(self, words: list[str], language: str = "") -> str:

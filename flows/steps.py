@@ -21,6 +21,7 @@ class Walk:
     conversation: Conversation | None = None
     schedule: list = field(default_factory=list)
     callback: bool = False
+    inbox: str = ""  # a step with `action: inbox`: the person goes before staff, and why ("flow/step")
     vars: dict = field(default_factory=dict)
     events: list = field(default_factory=list)
 
@@ -58,23 +59,27 @@ def send_step(flows: FlowSet, policy: Policy, texter: Texter, flow_name: str, re
     timed_out = waiting is not None and waiting.flow == flow.name and \
         flow.steps[waiting.step].timeout is not None and flow.steps[waiting.step].timeout.go == ref
     walk = walk_from(flows, policy, texter, flow, ref, now)
-    texts = (unprompted(walk.texts[0], texter.language or flows.program.default_language), *walk.texts[1:])
+    texts = (unprompted(walk.texts[0], texter.language or flows.program.default_language), *walk.texts[1:]) \
+        if walk.texts else ()
     events = ((StepEvent(Event.TIMEOUT, flow.name, waiting.step),) if timed_out else ()) + tuple(walk.events)
     conversation = walk.conversation or (replace(waiting, since=now.timestamp()) if timed_out else None)
     return Decision(Intent.FLOW, texts, flow.name, callback=walk.callback, schedule=tuple(walk.schedule),
                     sources=tuple(walk.sources), conversation=conversation,
-                    conversation_changed=walk.conversation is not None or timed_out, vars=walk.vars, events=events)
+                    conversation_changed=walk.conversation is not None or timed_out, vars=walk.vars, events=events,
+                    inbox=walk.inbox)
 
 
 def walk_from(flows: FlowSet, policy: Policy, texter: Texter, flow: Flow, name: str, now: datetime) -> Walk:
     walk = Walk()
     for _ in range(MAX_CHAIN):
         step = flow.steps[name]
-        walk.texts.append(_render(flows, policy, texter, step, now))
-        walk.sources.append(f"{flow.name}/{step.name}")
+        if step.text:  # a silent step (action: inbox) sends nothing
+            walk.texts.append(_render(flows, policy, texter, step, now))
+            walk.sources.append(f"{flow.name}/{step.name}")
         walk.events.append(StepEvent(Event.REACHED, flow.name, step.name))
         walk.vars.update(step.set)
         walk.callback |= step.action == "callback"
+        walk.inbox = f"{flow.name}/{step.name}" if step.action == "inbox" else walk.inbox
         if step.asks:
             walk.conversation = Conversation(flow.name, step.name, now.timestamp())
             if step.timeout:
@@ -93,7 +98,8 @@ def _render(flows: FlowSet, policy: Policy, texter: Texter, step: Step, now: dat
     language = texter.language or flows.program.default_language
     eta = callback_eta(now, policy.business_hours, policy.callback_within_minutes, language) \
         if step.action == "callback" else ""
-    return flows.render(flows.text(step.text, texter.language), callback_eta=eta, language=texter.language)
+    return flows.render(flows.text(step.text, texter.language), callback_eta=eta, language=texter.language,
+                        **{name: texter.fields.get(name, "") for name in flows.program.fields})
 
 
 def start(flows: FlowSet, policy: Policy, texter: Texter, name: str, word: str, now: datetime) -> Decision:
@@ -119,7 +125,7 @@ def answered(flows: FlowSet, policy: Policy, texter: Texter, waiting: Conversati
     walk = walk_from(flows, policy, texter, flow, step.answers[answer].go, now)
     return Decision(Intent.FLOW, tuple(walk.texts), flow.name, callback=walk.callback, schedule=tuple(walk.schedule),
                     sources=tuple(walk.sources), conversation=walk.conversation, conversation_changed=True,
-                    cancel_timeout=step.timeout is not None, vars=walk.vars,
+                    cancel_timeout=step.timeout is not None, vars=walk.vars, inbox=walk.inbox,
                     events=(StepEvent(Event.ANSWER, flow.name, step.name, answer), *walk.events))
 
 

@@ -48,6 +48,10 @@ class Vault:
         """Stable pseudonymous id for a number: 120 bits of HMAC-SHA256, url-safe, 20 characters."""
         return _hmac(self._hash_keys[0], e164)
 
+    def digest(self, text: str) -> str:
+        """A keyed digest of personal values (to tell "unchanged" without keeping a readable copy)."""
+        return _hmac(self._hash_keys[0], "digest:" + text)
+
     def older_person_keys(self, e164: str) -> list[str]:
         """The same number's ids under the hash keys being retired (none once rotation is done)."""
         return [_hmac(key, e164) for key in self._hash_keys[1:]]

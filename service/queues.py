@@ -19,12 +19,13 @@ SEND_JOBS = {  # name -> (queue, job id prefix, how long a result is kept)
     "send_followup": (FOLLOWUPS, "send-followup-", 0),
     "send_message": (ALERTS, "send-message-", 3600),
     "send_reply": (REPLIES, "send-reply-", 3600),
+    "send_journey": (FOLLOWUPS, "send-journey-", 0),
 }
 
 
 def job_id(name: str, arg: str) -> str:
     """RQ allows letters, digits, "_" and "-": a follow-up id's ":" and a timeout's "." become "_"."""
-    return SEND_JOBS[name][1] + arg.replace(":", "_").replace(".", "_")
+    return SEND_JOBS[name][1] + arg.replace(":", "_").replace(".", "_").replace("@", "")
 
 
 def ledger_entry(name: str, arg: str) -> str:
@@ -60,6 +61,17 @@ def enqueue_replies(r: Redis, mids: list[str], now: float) -> None:
 
 def enqueue_followups(r: Redis, fids: list[str], now: float) -> None:
     enqueue_sends(r, "send_followup", fids, now)
+
+
+def enqueue_journeys(r: Redis, eids: list[str], now: float) -> None:
+    """Due journey events, in the follow-ups' lane (below staff alerts and replies)."""
+    enqueue_sends(r, "send_journey", eids, now)
+
+
+def enqueue_replan(r: Redis, pk: str) -> None:
+    """Plan a person's journey events again from what stands now (after a START, a resolved crisis)."""
+    Queue(MAINTENANCE, connection=r).enqueue("workers.jobs.replan_journeys", pk, job_id="replan-" + pk.replace(
+        "-", "_"), retry=RETRY, result_ttl=0, failure_ttl=FAILURE_TTL)
 
 
 def ran(r: Redis, name: str, arg: str) -> None:

@@ -1,6 +1,7 @@
-"""The tick: move due follow-ups from the compact schedule into RQ, only as fast as they can be sent."""
+"""The tick: move due follow-ups and journey events from their compact schedules into RQ, in due order,
+only as fast as they can be sent."""
 from service import queues
-from service.store import followups
+from service.store import followups, journeys
 from workers.runtime import Runtime
 
 BACKLOG_SECONDS = 10  # keep at most this many seconds of sending in RQ; the rest waits in the sorted set
@@ -11,9 +12,15 @@ def dispatch_due(rt: Runtime) -> int:
     room = rt.svc.config.send_rate_per_second * BACKLOG_SECONDS - queues.waiting(r, queues.FOLLOWUPS)
     if room <= 0:
         return 0
-    due = followups.take_due(r, rt.svc.now(), room)
-    queues.enqueue_followups(r, [followups.job_arg(member, score) for member, score in due], rt.svc.now())
+    now = rt.svc.now()
+    both = sorted([(s, "f", m) for m, s in followups.take_due(r, now, room)] +
+                  [(s, "j", m) for m, s in journeys.take_due(r, now, room)])[:room]  # the oldest first, either kind
+    due = [(m, s) for s, kind, m in both if kind == "f"]
+    events = [(m, s) for s, kind, m in both if kind == "j"]
+    queues.enqueue_followups(r, [followups.job_arg(member, score) for member, score in due], now)
+    queues.enqueue_journeys(r, [eid for eid, _ in events], now)
     # removed only after their jobs exist (a crash in between re-enqueues the same job ids), and only
     # if a worker has not already deferred them to a later time
     followups.remove_dispatched(r, due)
-    return len(due)
+    journeys.remove_dispatched(r, events)
+    return len(due) + len(events)

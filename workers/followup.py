@@ -14,7 +14,8 @@ from flows.hours import callback_due, parse_weekly
 from flows.schedule import SendRules, Timing
 from service import planning, queues
 from service.phone import recipient_zones
-from service.store import callbacks, conversations, daily, flowdocs, followups, holds, inbox, keys, messages, people
+from service.store import (attention, callbacks, conversations, daily, flowdocs, followups, holds, inbox, keys, messages,
+                           people)
 from service.store.followups import FollowUpId
 from service.store.messages import Kind
 from workers.delivery import deliver
@@ -179,24 +180,32 @@ def _apply(rt: Runtime, pipe, pk: str, fid: str, now: float, plan: Plan) -> None
         followups.remove(pipe, pk, fid)
     if plan.outcome is not Outcome.SENT:
         return
+    pipe.hset(keys.contact(pk), "followups_sent", " ".join(map(str, (*plan.sent, int(now)))))
+    record_sent(rt, pipe, pk, lambda part: message_id(fid, part), plan, tuple(p for p in plan.pending if p != fid), now)
+    if plan.callback:
+        callback(rt, pipe, pk, _source(fid), plan, now)
+
+
+def record_sent(rt: Runtime, pipe, pk: str, mid_of, plan: Plan, pending: tuple[str, ...], now: float) -> None:
+    """What a step sent unprompted leaves behind (a follow-up's, a journey event's): its message records,
+    the transcript, the conversation it moves, the funnel counts, the timeouts it plans, and the inbox
+    when a step puts the person before staff."""
     svc, decision = rt.svc, plan.decision
     today = daily.day_of(now, svc.current_config().timezone)
     for part, text in enumerate(decision.replies):
-        messages.create(pipe, svc.vault, message_id(fid, part), plan.phone, text, Kind.FOLLOWUP, pk, now,
-                        plan.simulated, today)
-    people.record_exchange(pipe, svc.vault, pk, [("out", text, message_id(fid, part), source) for part, (text, source)
-                                                 in enumerate(zip(decision.replies, decision.sources))], now)
+        messages.create(pipe, svc.vault, mid_of(part), plan.phone, text, Kind.FOLLOWUP, pk, now, plan.simulated, today)
+    if decision.replies:
+        people.record_exchange(pipe, svc.vault, pk, [("out", text, mid_of(part), source) for part, (text, source)
+                                                     in enumerate(zip(decision.replies, decision.sources))], now)
     inbox.changed(pipe)
-    pipe.hset(keys.contact(pk), "followups_sent", " ".join(map(str, (*plan.sent, int(now)))))
     if decision.conversation_changed or decision.vars:
         conversations.save(pipe, svc.vault, pk, decision.conversation, decision.vars)
     day = "" if plan.simulated else today
     if day:  # the simulator's steps are not the program's
         conversations.count(pipe, plan.version, pk, decision.events)
-    planning.schedule_followups(svc.current_config(), pipe, pk, plan.phone, decision.schedule, now,
-                                tuple(p for p in plan.pending if p != fid), day)
-    if plan.callback:
-        _callback(rt, pipe, pk, fid, plan, now)
+    planning.schedule_followups(svc.current_config(), pipe, pk, plan.phone, decision.schedule, now, pending, day)
+    if decision.inbox:
+        attention.flag(pipe, pk, decision.inbox, now)
 
 
 def _insights(rt: Runtime, pipe, pk: str, now: float, plan: Plan) -> None:
@@ -207,16 +216,16 @@ def _insights(rt: Runtime, pipe, pk: str, now: float, plan: Plan) -> None:
         daily.count(pipe, daily.day_of(now, rt.svc.current_config().timezone), f"followups_held:{reason}")
 
 
-def _callback(rt: Runtime, pipe, pk: str, fid: str, plan: Plan, now: float) -> None:
+def callback(rt: Runtime, pipe, pk: str, source: str, plan: Plan, now: float) -> None:
     """A step with `action: callback`, reached later: queued like a CALL, and staff hear of it."""
     svc = rt.svc
     config = svc.current_config()
     due = callback_due(datetime.fromtimestamp(now, config.timezone), config.business_hours,
                        config.callback_within_minutes)
-    callbacks.request(pipe, svc.vault, pk, plan.phone, _source(fid), now, crisis=False, simulated=plan.simulated,
+    callbacks.request(pipe, svc.vault, pk, plan.phone, source, now, crisis=False, simulated=plan.simulated,
                       day=daily.day_of(now, config.timezone), promised_at=due.timestamp() if due else None)
     flows = svc.flows()
-    messages.create_alerts(pipe, svc.vault, _source(fid), svc.current_config().staff_alert_numbers,
+    messages.create_alerts(pipe, svc.vault, source, svc.current_config().staff_alert_numbers,
                            flows.render(TEXTS[Alert.CALLBACK]), now, plan.simulated, about=pk)
 
 

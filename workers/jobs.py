@@ -3,7 +3,7 @@ The clock's ticks log only when they did something: one a second would bury ever
 import logging
 
 from service import handoff, queues
-from workers import delivery, dispatch, erasure, escalation, followup, retention, sweep
+from workers import delivery, dispatch, erasure, escalation, followup, journey, retention, sweep
 from workers.runtime import current
 
 log = logging.getLogger("workers.jobs")
@@ -19,6 +19,17 @@ def send_message(mid: str) -> str:
     outcome = delivery.deliver(current(), mid).value
     queues.ran(current().svc.redis, "send_message", mid)
     return outcome
+
+
+def send_journey(eid: str) -> str:
+    outcome = journey.send_event(current(), eid).value
+    queues.ran(current().svc.redis, "send_journey", eid)
+    return outcome
+
+
+def replan_journeys(pk: str) -> int:
+    """A person's journey events planned again from what stands now (after a START, a resolved crisis)."""
+    return journey.replan(current(), pk)
 
 
 def send_reply(mid: str) -> str:

@@ -15,8 +15,8 @@ from service.config import Config
 from service.runtime import Services
 from service.sms.twiml import render
 from service.sms.validate import InboundSms
-from service.store import (callbacks, conversations, crises, daily, erasure, inbound, inbox, keys, messages, people,
-                           rotation, unmatched)
+from service.store import (attention, callbacks, contacts, conversations, crises, daily, erasure, inbound, inbox,
+                           journeys, keys, messages, people, rotation, unmatched)
 from service.store.batch import Batch
 
 log = logging.getLogger("service.inbound")
@@ -103,6 +103,8 @@ def process(svc: Services, msg: InboundSms, pk: str, now: float, state: inbound.
         raise RuntimeError("the person's texts kept landing at once: the claim is released and Twilio's "
                            "fallback URL answers this one")
     queues.enqueue_messages(r, alert_ids, svc.now())  # a crash before this line: the alert sweeper
+    if decision.intent is Intent.OPT_IN and decision.consent_changed:
+        queues.enqueue_replan(r, pk)  # back from a STOP: their journeys, from what stands now
     log.info("inbound", extra={"sid": msg.sid, "person": pk, "intent": decision.intent.value, "flow": decision.flow,
                                "replies": len(decision.replies), "crisis": decision.crisis,
                                "silence": decision.silence.value if decision.silence else None})
@@ -145,6 +147,7 @@ def _save(svc: Services, config: Config, flows, pipe, msg: InboundSms, pk: str, 
     if not decision.understood and not decision.crisis:
         language = decision.language or texter.language or flows.program.default_language
         unmatched.keep(pipe, svc.vault, msg.sid, pk, msg.body, language, now, day, simulated)
+    _outreach(pipe, pk, state, decision, now)
     planning.replan(config, pipe, pk, msg.e164, state.pending, decision, now, day)
     if decision.language:
         people.record_language(pipe, svc.vault, pk, decision.language, flows.program.default_language)
@@ -167,6 +170,18 @@ def _crisis(svc: Services, pipe, msg: InboundSms, pk: str, now: float, state: in
         crises.another_text(pipe, state.crisis, now)
     if decision.crisis:
         people.record_recent(pipe, pk, echo.remember(state.texter.recent, msg.body, decision.replies))
+
+
+def _outreach(pipe, pk: str, state: inbound.State, decision: Decision, now: float) -> None:
+    """What this text does to outreach: a STOP or a crisis cancels the person's journey events (as it
+    cancels follow-ups); their own START/YES is consent to outreach (re-planned after the commit); a step
+    with `action: inbox` puts them before staff."""
+    if state.journeys and (decision.crisis or (decision.consent is Consent.OPTED_OUT and decision.consent_changed)):
+        journeys.cancel_all(pipe, pk, state.journeys)
+    if decision.intent is Intent.OPT_IN and decision.consent_changed:
+        contacts.record_opt_in(pipe, pk)
+    if decision.inbox:
+        attention.flag(pipe, pk, decision.inbox, now)
 
 
 def _insights(pipe, day: str, pk: str, texter, decision: Decision, keep_seconds: int, language: str) -> None:

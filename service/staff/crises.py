@@ -4,6 +4,7 @@ a confirmation. Every action is audited; a refused one (a colleague holds it, it
 erased meanwhile) says so and changes nothing."""
 from flask import Blueprint, abort, flash, g, redirect, request, url_for
 
+from service import queues
 from service.runtime import services
 from service.staff.auth import require
 from service.store import accounts, crises, notes
@@ -80,6 +81,7 @@ def resolve(flag_id):
         notes.add(pipe, svc.vault, crisis.person, g.account.email, note, svc.now(), "crisis")
         pipe.execute()
     accounts.audit(svc.redis, g.account.email, "resolve_crisis", f"{flag_id} {outcome.value}", now=svc.now())
+    queues.enqueue_replan(svc.redis, crisis.person)  # the journeys the crisis cancelled, from what stands now
     flash(f"Crisis resolved: {OUTCOMES[outcome]}. The bot talks with them as usual again; it is in their history below.")
     return _back(crisis)
 

@@ -15,7 +15,8 @@ MAX_ROWS = 60
 
 def empty_step(name: str, languages: list[str]) -> dict:
     return {"name": name, "text": {lang: "" for lang in languages}, "answers": [], "otherwise": "",
-            "timeout_after": "", "timeout_go": "", "next_after": "", "next_go": "", "set": "", "callback": False}
+            "timeout_after": "", "timeout_go": "", "next_after": "", "next_go": "", "set": "", "callback": False,
+            "inbox": False}
 
 
 def flow_to_form(doc: dict, languages: list[str]) -> dict:
@@ -42,7 +43,7 @@ def _step_to_form(name: str, step, languages: list[str], default: str) -> dict:
             "otherwise": str(step.get("otherwise") or ""), "timeout_after": timeout[0], "timeout_go": timeout[1],
             "next_after": nxt[0], "next_go": nxt[1],
             "set": ", ".join(f"{k}={v}" for k, v in (step.get("set") or {}).items()),
-            "callback": step.get("action") == "callback"}
+            "callback": step.get("action") == "callback", "inbox": step.get("action") == "inbox"}
 
 
 def _jump(value) -> tuple[str, str]:
@@ -77,7 +78,8 @@ def form_from_request(values, languages: list[str]) -> dict:
         step = {"name": NAME.sub("_", values.get(prefix + "name", "").strip().lower()),
                 "text": {lang: values.get(f"{prefix}text.{lang}", "") for lang in languages},
                 "otherwise": values.get(prefix + "otherwise", ""), "set": values.get(prefix + "set", ""),
-                "callback": bool(values.get(prefix + "callback")), "answers": []}
+                "callback": bool(values.get(prefix + "callback")), "inbox": bool(values.get(prefix + "inbox")),
+                "answers": []}
         for part in ("timeout_after", "timeout_go", "next_after", "next_go"):
             step[part] = values.get(prefix + part, "").strip()
         for j in range(MAX_ROWS):
@@ -129,7 +131,10 @@ def apply(form: dict, op: str, languages: list[str]) -> dict:
 def form_to_doc(form: dict, version: int, languages: list[str]) -> dict:
     """The flow document the builder writes (always the steps format)."""
     default = languages[0]
-    doc = {"flow": form["flow"], "version": version, "keyword": _one_or_many(form["keyword"], default, word=True)}
+    doc = {"flow": form["flow"], "version": version}
+    keyword = _one_or_many(form["keyword"], default, word=True)
+    if keyword or form["menu"] != "none":  # a hidden flow without a keyword: only a journey starts it
+        doc["keyword"] = keyword
     aliases = _words(form["aliases"], default)
     if aliases:
         doc["aliases"] = aliases
@@ -144,7 +149,8 @@ def form_to_doc(form: dict, version: int, languages: list[str]) -> dict:
 
 
 def _step_doc(step: dict, default: str) -> dict:
-    out = {"text": _one_or_many(step["text"], default)}
+    text = _one_or_many(step["text"], default)
+    out = {"text": text} if text or not step.get("inbox") else {}
     answers = [{"match": _words(a["match"], default), "go": a["go"]} for a in step["answers"]
                if a["go"] or any(v.strip() for v in a["match"].values())]
     if answers:
@@ -160,6 +166,8 @@ def _step_doc(step: dict, default: str) -> dict:
         out["set"] = {k.strip(): v.strip() for k, v in pairs}
     if step["callback"]:
         out["action"] = "callback"
+    elif step.get("inbox"):
+        out["action"] = "inbox"
     return out
 
 

@@ -89,14 +89,16 @@ def index():
     svc = services()
     docs, origin = working()
     problems = problems_of(docs)
-    flows = {name: _flow_doc(docs, name) for name in sorted(docs) if name != "program.yaml"}
+    documents = {name: _flow_doc(docs, name) for name in sorted(docs) if name != "program.yaml"}
+    flows = {name: doc for name, doc in documents.items() if "journey" not in doc}
+    journeys = {name: doc for name, doc in documents.items() if "journey" in doc}
     pictures = _pictures(docs) if not problems else {}
     langs = languages(docs)
     stale = [dict(zip(("file", "path", "language"), key.split("|")), source=LANGUAGE_NAMES[langs[0]])
              for key in sorted(translations.outdated(docs, flowdocs.translation_stamps(svc.redis), langs))]
     for item in stale:
         item["language"] = LANGUAGE_NAMES.get(item["language"], item["language"])
-    return render_template("staff/flows_index.html", origin=origin, flows=flows, problems=problems,
+    return render_template("staff/flows_index.html", origin=origin, flows=flows, journeys=journeys, problems=problems,
                            pictures=pictures, published=flowdocs.published_version(svc.redis),
                            warnings=_warnings(docs) if not problems else [], stale=stale)
 

@@ -7,7 +7,7 @@ from redis import Redis
 
 from flows.engine import Consent, Texter
 from service.privacy import Vault
-from service.store import conversations, crises, holds, keys, people, scripts
+from service.store import conversations, crises, holds, journeys, keys, people, scripts
 
 HOUR = 3600
 DAY = 86400
@@ -37,6 +37,7 @@ class State:
     revision: bytes | None = None  # bumped by every handled text: a write guarded by it sees a twin text land
     crisis: str | None = None  # the id of their open crisis
     simulated: bool = False  # one of the simulator's fictional people
+    journeys: tuple[str, ...] = ()  # their planned journey event ids
 
 
 def open_inbound(r: Redis, vault: Vault, sid: str, pk: str, now: float) -> tuple[InboundClaim, State]:
@@ -60,7 +61,7 @@ def _read_state(pipe, pk: str, now: float):
     pipe.hgetall(keys.SETTINGS)
     pipe.hmget(keys.contact(pk), "consent", "followups", "phone", "undeliverable", "open_callback", "last_seen",
                "consent_at", conversations.FIELD, people.LANGUAGE, holds.FIELD, REVISION, crises.FIELD,
-               people.OWED, people.ECHO, "simulated")
+               people.OWED, people.ECHO, "simulated", journeys.FIELD)
     for crisis in (False, True):
         pipe.zcount(keys.replies(pk, crisis), now - HOUR, "+inf")
     return pipe
@@ -68,7 +69,7 @@ def _read_state(pipe, pk: str, now: float):
 
 def _state(vault: Vault, version, tuned, contact, replies, crisis_replies) -> State:
     consent, pending, phone, undeliverable, open_callback, last_seen, consent_at, conversation, language, held_by, \
-        revision, crisis, owed, echo, simulated = contact
+        revision, crisis, owed, echo, simulated, planned = contact
     texter = Texter(Consent(consent.decode()) if consent else Consent.SUBSCRIBED, consent is None,
                     replies, crisis_replies, callback_open=open_callback is not None,
                     conversation=conversations.decode(conversation), language=people.language_of(vault, language),
@@ -78,7 +79,8 @@ def _state(vault: Vault, version, tuned, contact, replies, crisis_replies) -> St
                   undeliverable is not None, int(version) if version else None,
                   {k.decode(): v.decode() for k, v in tuned.items()},
                   max(float(last_seen or 0), float(consent_at or 0)), revision,
-                  crisis.decode() if crisis else None, simulated == b"1")
+                  crisis.decode() if crisis else None, simulated == b"1",
+                  tuple(planned.decode().split()) if planned else ())
     return state
 
 

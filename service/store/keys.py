@@ -98,6 +98,32 @@ CRISIS_OPEN = "sms:crisis:open"  # open crises (store/crises.py), by when they o
 CRISIS_OPEN_TEST = "sms:crisis:open:test"  # the simulator's
 CALLBACKS_CLOSED = "sms:callbacks:closed"  # closed requests by closing time (their records expire by TTL)
 
+# contacts the center knows (store/contacts.py) and their journeys (store/journeys.py)
+CONTACTS = "sms:contacts:known"  # person key -> when their contact data last changed (list, retention)
+JOURNEYS_DUE = "sms:journeys:due"  # planned journey event ids by due time
+
+
+def group(name: str) -> str:
+    """The person keys in a group (a group's name is the center's word, never personal)."""
+    return f"sms:group:{name}"
+
+
+GROUPS = "sms:groups"  # group name -> how many people are in it
+
+
+# API tokens (store/apitokens.py)
+API_TOKENS = "sms:api-tokens"  # token id -> its record (name, digest, who made it, when, disabled)
+
+
+def api_token(digest: str) -> str:
+    """A token's SHA-256 digest -> its id (the token itself is never stored)."""
+    return f"sms:api-token:{digest}"
+
+
+# people staff should look at (an `action: inbox` step), by when they were put there
+ATTENTION = "sms:attention"
+
+
 # texts the bot did not understand (store/unmatched.py)
 UNMATCHED = "sms:unmatched"  # id -> when it arrived
 

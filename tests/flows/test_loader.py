@@ -74,7 +74,9 @@ def without_line(problem: str) -> str:
 
 def test_shipped_definitions_load(docs):
     flowset = load_documents(docs)
-    assert sorted(flowset.flows) == ["call", "signs", "treatment"]
+    assert sorted(flowset.flows) == ["call", "confirm", "signs", "treatment", "wellbeing"]
+    assert sorted(flowset.journeys) == ["aftercare", "appointment"]
+    assert [str(f.value) for f in flowset.program.fields.values()] == ["datetime", "date", "text"]
     assert flowset.program.name == "Roaring Brook Recovery" and flowset.program.phone == "855.590.9944"
     assert set(flowset.program.messages) == {"disclosure", "menu", "help", "stop", "start", "crisis", "language",
                                              "flagged", "crisis_again", "crisis_call", "choices", "thanks"}
@@ -374,7 +376,8 @@ def test_a_flow_needs_a_reply_or_steps(docs):
 
 def test_bad_action(docs):
     found = only_problem(edit(docs, "call.yaml", lambda d: d.update(action="sms")))
-    assert without_line(found) == "call.yaml: call: action must be 'callback' or absent"
+    assert without_line(found) == ("call.yaml: call: action must be 'callback' (our team phones them) or 'inbox' "
+                                   "(staff see them), or absent")
 
 
 @pytest.mark.parametrize("version", [0, -1, "1", 1.5])

@@ -155,7 +155,7 @@ def test_the_publish_note_is_encrypted(admin_app, redis):
 def test_export_import_round_trip_and_problems_with_lines(admin_app, redis):
     admin = login(admin_app, "admin")
     exported = admin.get("/staff/flows/export").get_data(as_text=True)
-    assert exported.count("--- # ") == 4 and "documents:" not in exported  # one readable document per file
+    assert exported.count("--- # ") == 8 and "documents:" not in exported  # one readable document per file
     ok = admin.post("/staff/flows/import", data={"csrf_token": admin.token, "file": (io.BytesIO(exported.encode()),
                                                                                     "flows.yaml")})
     assert ok.status_code == 302 and flowdocs.draft(redis)

@@ -1,0 +1,32 @@
+"""People a conversation put before staff (a step with `action: inbox`: "2 struggling", no answer to an
+appointment confirmation): why, and since when, on their contact record and in one index the inbox
+pins; a staff member marks it done."""
+from redis import Redis
+
+from service.store import keys
+
+FIELD = "attn"  # contact field: "flow/step" that asked for a person
+
+
+def flag(pipe, pk: str, reason: str, now: float) -> None:
+    pipe.hset(keys.contact(pk), FIELD, reason)
+    pipe.zadd(keys.ATTENTION, {pk: now})
+    pipe.incr(keys.INBOX_VERSION)
+
+
+def done(r: Redis, pk: str) -> bool:
+    pipe = r.pipeline()
+    pipe.hdel(keys.contact(pk), FIELD)
+    pipe.zrem(keys.ATTENTION, pk)
+    pipe.incr(keys.INBOX_VERSION)
+    return bool(pipe.execute()[1])
+
+
+def waiting(r: Redis, limit: int = 200) -> list[tuple[str, float]]:
+    """(person key, since), oldest first."""
+    return [(pk.decode(), since) for pk, since in r.zrange(keys.ATTENTION, 0, limit - 1, withscores=True)]
+
+
+def reason_of(r: Redis, pk: str) -> str:
+    value = r.hget(keys.contact(pk), FIELD)
+    return value.decode() if value else ""

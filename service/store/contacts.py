@@ -1,0 +1,121 @@
+"""What the center knows of a person beyond their texts: declared fields, groups, a language and
+consent evidence, on the same contact record as everything else (one hash per person). Every value is
+encrypted; groups are also kept as sets of person keys (a group's name is the center's word, never
+personal), so a broadcast or a filter reads one set. A digest of what an import or the API last set
+makes "the same file twice changes nothing" cheap to tell."""
+import json
+from dataclasses import dataclass, field
+
+from redis import Redis
+
+from flows.engine import Consent
+from service.privacy import Vault
+from service.store import keys, people
+
+FIELD_PREFIX = "f:"
+GROUPS = "groups"  # contact field: the person's groups, encrypted JSON
+EVIDENCE = "ev"  # contact field: consent evidence {source, at}, encrypted JSON
+DIGEST = "cd"  # contact field: digest of the values last written (unchanged writes are skipped)
+OPTED_IN = "opted_in"  # contact field: they texted START/YES themselves (consent to outreach by text)
+
+
+@dataclass(frozen=True)
+class Contact:
+    pk: str
+    number: str | None
+    fields: dict[str, str] = field(default_factory=dict)
+    groups: tuple[str, ...] = ()
+    language: str = ""  # "" : the program's default
+    evidence: dict | None = None  # {"source": ..., "at": ISO 8601}
+    consent: Consent | None = None  # None: they never texted and never opted out
+    opted_in: bool = False
+    digest: str = ""
+    simulated: bool = False
+
+    @property
+    def outreach_allowed(self) -> bool:
+        """Outreach they did not ask for (journeys, broadcasts): consent evidence, or their own opt-in by
+        text, and never after a STOP."""
+        return self.consent is not Consent.OPTED_OUT and (self.evidence is not None or self.opted_in)
+
+
+def read(r, vault: Vault, pk: str) -> Contact | None:
+    """None when there is no such person (or only an erased person's consent trail)."""
+    h = r.hgetall(keys.contact(pk))
+    if not h or b"phone" not in h:
+        return None
+    return decode(vault, pk, h)
+
+
+def decode(vault: Vault, pk: str, h: dict) -> Contact:
+    text = {k.decode(): v for k, v in h.items()}
+    fields = {k[len(FIELD_PREFIX):]: vault.decrypt(v) for k, v in text.items() if k.startswith(FIELD_PREFIX)}
+    consent = text.get("consent")
+    return Contact(pk, vault.decrypt(text["phone"]) if "phone" in text else None, fields,
+                   tuple(json.loads(vault.decrypt(text[GROUPS]))) if GROUPS in text else (),
+                   people.language_of(vault, text.get(people.LANGUAGE)),
+                   json.loads(vault.decrypt(text[EVIDENCE])) if EVIDENCE in text else None,
+                   Consent(consent.decode()) if consent else None, OPTED_IN in text,
+                   text.get(DIGEST, b"").decode(), text.get("simulated") == b"1")
+
+
+def write(pipe, vault: Vault, before: Contact | None, after: Contact, now: float, default_language: str) -> None:
+    """Write what changed between `before` (None: a new contact) and `after`; the caller WATCHes the
+    contact. Consent itself is never written here: only the person's own texts change it."""
+    key, pk = keys.contact(after.pk), after.pk
+    if before is None:
+        pipe.hset(key, "phone", vault.encrypt(after.number))
+        pipe.hsetnx(key, "first_seen", int(now))
+        pipe.zadd(keys.FIRST_SEEN, {pk: now})
+    old = before.fields if before else {}
+    gone = [FIELD_PREFIX + name for name in old if name not in after.fields]
+    if gone:
+        pipe.hdel(key, *gone)
+    changed = {FIELD_PREFIX + n: vault.encrypt(v) for n, v in after.fields.items() if old.get(n) != v}
+    if changed:
+        pipe.hset(key, mapping=changed)
+    _groups(pipe, vault, key, pk, before.groups if before else (), after.groups)
+    if after.evidence != (before.evidence if before else None) and after.evidence is not None:
+        pipe.hset(key, EVIDENCE, vault.encrypt(json.dumps(after.evidence)))
+    if after.language != (before.language if before else ""):
+        people.record_language(pipe, vault, pk, after.language or default_language, default_language)
+    pipe.hset(key, DIGEST, after.digest)
+    pipe.zadd(keys.CONTACTS, {pk: now})
+    pipe.incr(keys.INBOX_VERSION)
+
+
+def _groups(pipe, vault: Vault, key: str, pk: str, before: tuple[str, ...], after: tuple[str, ...]) -> None:
+    if set(before) == set(after):
+        return
+    for name in set(before) - set(after):
+        pipe.srem(keys.group(name), pk)
+        pipe.hincrby(keys.GROUPS, name, -1)
+    for name in set(after) - set(before):
+        pipe.sadd(keys.group(name), pk)
+        pipe.hincrby(keys.GROUPS, name, 1)
+    if after:
+        pipe.hset(key, GROUPS, vault.encrypt(json.dumps(sorted(after))))
+    else:
+        pipe.hdel(key, GROUPS)
+
+
+def members(r: Redis, group: str) -> set[str]:
+    return {pk.decode() for pk in r.smembers(keys.group(group))}
+
+
+def group_sizes(r: Redis) -> dict[str, int]:
+    return {k.decode(): int(v) for k, v in r.hgetall(keys.GROUPS).items() if int(v) > 0}
+
+
+def known(r: Redis, start: int = 0, count: int = 50) -> tuple[list[str], int]:
+    """Person keys of contacts, most recently changed first, and how many there are."""
+    return [pk.decode() for pk in r.zrevrange(keys.CONTACTS, start, start + count - 1)], r.zcard(keys.CONTACTS)
+
+
+def record_opt_in(pipe, pk: str) -> None:
+    """They texted START/YES themselves: consent to outreach by text (until a STOP)."""
+    pipe.hset(keys.contact(pk), OPTED_IN, 1)
+
+
+def forget_opt_in(pipe, pk: str) -> None:
+    pipe.hdel(keys.contact(pk), OPTED_IN)
