@@ -117,6 +117,7 @@ def _moved_in(svc: Services, msg: InboundSms, pk: str, now: float) -> inbound.St
     one: they move over now (their consent above all), and their state is read again."""
     for old in svc.vault.older_person_keys(msg.e164):
         if rotation.rekey(svc.redis, old, pk, now) == "moved":
+            rotation.move_groups(svc.redis, svc.vault, old, pk)
             log.info("person_rekeyed", extra={"person": pk})
             return inbound.read_state(svc.redis, svc.vault, pk, now)
     return None

@@ -112,6 +112,11 @@ def known(r: Redis, start: int = 0, count: int = 50) -> tuple[list[str], int]:
     return [pk.decode() for pk in r.zrevrange(keys.CONTACTS, start, start + count - 1)], r.zcard(keys.CONTACTS)
 
 
+def unchanged_since(r: Redis, cutoff: float, limit: int) -> list[str]:
+    """Contacts whose data nobody changed since `cutoff` (the retention sweep looks at them)."""
+    return [pk.decode() for pk in r.zrangebyscore(keys.CONTACTS, "-inf", f"({cutoff}", start=0, num=limit)]
+
+
 def record_opt_in(pipe, pk: str) -> None:
     """They texted START/YES themselves: consent to outreach by text (until a STOP)."""
     pipe.hset(keys.contact(pk), OPTED_IN, 1)

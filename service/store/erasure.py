@@ -9,7 +9,7 @@ from redis import Redis, WatchError
 
 from flows.engine import Consent
 from service.privacy import Vault
-from service.store import followups, inbound, keys, outbox, people
+from service.store import contacts, followups, inbound, journeys, keys, outbox, people
 
 SID_PREFIXES = ("SM", "MM")  # Twilio message resources (a simulated text's id starts "SMsim": not Twilio's)
 
@@ -30,8 +30,9 @@ def erase(r: Redis, vault: Vault, pk: str, now: float, keep_seconds: int,
         while True:
             try:
                 pipe.watch(keys.contact(pk), keys.records(pk), keys.transcript(pk))
-                if silent_before is not None and (pipe.zscore(keys.RECENT, pk) or 0) >= silent_before:
-                    return None
+                if silent_before is not None and max(pipe.zscore(keys.RECENT, pk) or 0,
+                                                     pipe.zscore(keys.CONTACTS, pk) or 0) >= silent_before:
+                    return None  # texted, or the center updated what it knows of them, since
                 erased = _erase_watched(pipe, vault, pk, now, keep_seconds)
                 break
             except WatchError:
@@ -49,8 +50,14 @@ def _erase_watched(pipe, vault: Vault, pk: str, now: float, keep_seconds: int) -
     sent_sids = _provider_sids(pipe, records)
     trail = [json.loads(e) for e in pipe.lrange(keys.consent_log(pk), 0, -1)]
     pending = tuple(contact.get("followups", b"").decode().split())
+    planned = tuple(contact.get(journeys.FIELD, b"").decode().split())
+    groups = json.loads(vault.decrypt(contact[contacts.GROUPS])) if contacts.GROUPS in contact else []
     pipe.multi()
     followups.cancel_all(pipe, pk, pending)
+    journeys.cancel_all(pipe, pk, planned)
+    for name in groups:  # the group indexes hold person keys: theirs goes
+        pipe.srem(keys.group(name), pk)
+        pipe.hincrby(keys.GROUPS, name, -1)
     _delete_records(pipe, pk, records, inbound_sids, sent_sids)
     _keep_consent_only(pipe, pk, contact, trail)
     pipe.set(keys.tombstone(pk), round(now, 3), ex=keep_seconds)
@@ -101,7 +108,8 @@ def _delete_records(pipe, pk: str, records: list[str], inbound_sids: list[str], 
     pipe.delete(keys.transcript(pk), keys.replies(pk), keys.replies(pk, True), keys.records(pk), keys.notes(pk),
                 *records, *(keys.inbound(s) for s in inbound_sids), *(keys.provider_sid(s) for s in sent_sids))
     for queue in (keys.CALLBACKS_WAITING, keys.CALLBACKS_WAITING_TEST, keys.CALLBACKS_CLOSED, keys.CRISIS_OPEN,
-                  keys.CRISIS_OPEN_TEST, keys.ALERTS_PENDING, keys.RECENT, keys.FIRST_SEEN, keys.HOLDS, keys.UNMATCHED):
+                  keys.CRISIS_OPEN_TEST, keys.ALERTS_PENDING, keys.RECENT, keys.FIRST_SEEN, keys.HOLDS, keys.UNMATCHED,
+                  keys.CONTACTS, keys.ATTENTION):
         pipe.zrem(queue, pk, *ids)
     if ids:
         pipe.srem(keys.CALLBACKS_ESCALATED, *ids)

@@ -1,16 +1,18 @@
 """Key rotation in Redis: every encrypted value re-encrypted with the newest DATA_ENCRYPTION_KEY, every
 person moved to their id under the newest PHONE_HASH_KEY. Work goes in batches from a saved SCAN
 cursor, so an interrupted run resumes where it stopped and a second run changes nothing that matters."""
+import json
 from dataclasses import dataclass
 
 from redis import Redis
 
 from service.privacy import Vault
-from service.store import conversations, followups, holds, keys, people, scripts
+from service.store import contacts, conversations, followups, holds, journeys, keys, people, scripts
 
 # Where encrypted values live: key pattern -> how they are held (hash fields, list items, the value).
 ENCRYPTED = {
-    keys.contact("*"): ("hash", ("phone", people.LANGUAGE, conversations.VAR_PREFIX + "*")),  # "*": any var:<name>
+    keys.contact("*"): ("hash", ("phone", people.LANGUAGE, conversations.VAR_PREFIX + "*", contacts.FIELD_PREFIX + "*",
+                                 contacts.GROUPS, contacts.EVIDENCE)),  # "*": any var:<name>, any f:<field>
     keys.transcript("*"): ("list", "transcript"),
     keys.notes("*"): ("list", "transcript"),  # "time:token" entries, like the transcript's
     keys.callback("*"): ("hash", ("phone", "notes")),
@@ -66,10 +68,12 @@ def rekey_batch(r: Redis, vault: Vault, cursor: int, in_flight: set[str], tally:
     pipe = r.pipeline(transaction=False)
     for old, new in moves:
         rekey(pipe, old, new, now)
-    for outcome in pipe.execute():
+    for (old, new), outcome in zip(moves, pipe.execute()):
         outcome = outcome.decode() if isinstance(outcome, bytes) else outcome
         tally.moved += outcome == "moved"
         tally.conflicts += outcome == "conflict"
+        if outcome == "moved":
+            move_groups(r, vault, old, new)
     return cursor
 
 
@@ -78,9 +82,22 @@ def rekey(client, old: str, new: str, now: float):
     pair = [f(pk) for pk in (old, new) for f in (keys.contact, keys.transcript, keys.consent_log, keys.records,
                                                  keys.replies, lambda p: keys.replies(p, True), keys.tombstone,
                                                  keys.notes)]
-    result = scripts.run(client, "rekey_person", [*pair, keys.RECENT, keys.FIRST_SEEN, keys.FOLLOWUPS_DUE, keys.HOLDS],
-                         [old, new, followups.FIELD, now, holds.PAUSED])
+    result = scripts.run(client, "rekey_person", [*pair, keys.RECENT, keys.FIRST_SEEN, keys.FOLLOWUPS_DUE, keys.HOLDS,
+                                                  keys.CONTACTS, keys.ATTENTION, keys.JOURNEYS_DUE],
+                         [old, new, followups.FIELD, now, holds.PAUSED, journeys.FIELD])
     return result.decode() if isinstance(result, bytes) else result
+
+
+def move_groups(r: Redis, vault: Vault, old: str, new: str) -> None:
+    """The group indexes hold person keys: a moved person's memberships move too."""
+    token = r.hget(keys.contact(new), contacts.GROUPS)
+    if token is None:
+        return
+    pipe = r.pipeline()
+    for name in json.loads(vault.decrypt(token)):
+        pipe.srem(keys.group(name), old)
+        pipe.sadd(keys.group(name), new)
+    pipe.execute()
 
 
 def reencrypt_batch(r: Redis, vault: Vault, pattern: str, cursor: int, tally: Tally) -> int:
