@@ -39,8 +39,8 @@ def create_app(config: Config | Mapping[str, str] | None = None, clock: Clock | 
 
 
 def _register(app: Flask, surface: str) -> None:
-    from service import sms, staff
-    from service.ops import cli, dashboard, health, metrics, page
+    from service import api, sms, staff
+    from service.ops import cli, dashboard, health, metrics, outreach_cli, page
     from service.staff import display, headers
     from service.staff.sessions import RedisSessions
 
@@ -53,11 +53,16 @@ def _register(app: Flask, surface: str) -> None:
         for bp in (*staff.BLUEPRINTS, page.bp):
             app.register_blueprint(bp)
         csrf.exempt("service.staff.auth.login")  # its own double-submit token: no session for a visitor
+        for bp in api.BLUEPRINTS:  # the API: bearer tokens, no cookies, no CSRF
+            csrf.exempt(bp)
+            app.register_blueprint(bp)
         dashboard.mount(app, app.extensions[EXTENSION].config, csrf)
         app.after_request(headers.secure)
         display.register(app)
     app.cli.add_command(cli.ops)
     app.cli.add_command(cli.staff)
+    app.cli.add_command(outreach_cli.contacts)
+    app.cli.add_command(outreach_cli.api_token)
     app.register_error_handler(HTTPException, _http_error)
 
 

@@ -1,0 +1,59 @@
+"""What every API route shares: the bearer token, JSON errors ({"error": "..."} naming the field), the
+audit of each call, and reading a JSON body."""
+from functools import wraps
+
+from flask import g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from service.contacts import Refused
+from service.runtime import services
+from service.store import accounts, apitokens
+
+
+class Problem(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def token_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        svc = services()
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        record = apitokens.check(svc.redis, token.strip(), svc.now()) if scheme.lower() == "bearer" else None
+        if record is None:
+            raise Problem(401, "Authorization: a valid Bearer token is required (a missing, wrong or revoked "
+                               "token opens nothing)")
+        g.api_token = record
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def audit(action: str, detail: str = "") -> None:
+    svc = services()
+    accounts.audit(svc.redis, f"api:{g.api_token.name}", action, detail, now=svc.now())
+
+
+def json_body() -> dict:
+    if not request.is_json:
+        raise Problem(422, "body: must be JSON (Content-Type: application/json)")
+    data = request.get_json(silent=True)
+    if data is None:
+        raise Problem(422, "body: is not valid JSON")
+    return data
+
+
+def register_errors(bp) -> None:
+    @bp.errorhandler(Problem)
+    def problem(exc: Problem):
+        return jsonify(error=exc.message), exc.status
+
+    @bp.errorhandler(Refused)
+    def refused(exc: Refused):
+        return jsonify(error=str(exc), field=exc.field), 422
+
+    @bp.errorhandler(HTTPException)
+    def http(exc: HTTPException):
+        return jsonify(error=exc.description or exc.name), exc.code
