@@ -45,6 +45,7 @@ def _register(app: Flask, surface: str) -> None:
     from service.staff.sessions import RedisSessions
 
     app.session_interface = RedisSessions()  # no cookie, no Redis: Twilio's requests never pay for it
+    app.before_request(_upload_limit)  # before CSRF reads the form
     csrf = CSRFProtect(app)
     for bp in (health.bp, metrics.bp, *(sms.BLUEPRINTS if surface != "console" else ())):
         csrf.exempt(bp)  # Twilio's requests are authenticated by their signature; /metrics by its token
@@ -64,6 +65,14 @@ def _register(app: Flask, surface: str) -> None:
     app.cli.add_command(outreach_cli.contacts)
     app.cli.add_command(outreach_cli.api_token)
     app.register_error_handler(HTTPException, _http_error)
+
+
+UPLOADS = {"contacts.import_preview": 16 * 1024 * 1024}  # the one form that carries a file
+
+
+def _upload_limit() -> None:
+    if request.endpoint in UPLOADS:
+        request.max_content_length = UPLOADS[request.endpoint]
 
 
 def _http_error(exc: HTTPException):

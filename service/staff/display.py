@@ -50,6 +50,9 @@ LABELS = {
     "no_answer": "we could not reach them", "other": "something else (see the note)",
     "words": "a crisis phrase in their text", "model": "how their text reads (the crisis model)",
     "waiting": "waiting", "claimed": "claimed", "reached": "reached", "wrong_number": "wrong number",
+    "confirm/no_answer": "no answer to the appointment confirmation within an hour",
+    "wellbeing/struggling": "they answered 2: struggling", "wellbeing/talk": "they answered 3: they need to talk",
+    "wellbeing/no_answer": "no answer to the check-in after discharge in 2 days",
 }
 
 

@@ -11,7 +11,7 @@ from service.runtime import services
 from service.staff import display
 from service.staff.auth import require
 from service.staff.crises import OUTCOMES
-from service.store import accounts, callbacks, conversations, crises, holds, inbox, keys, notes, people
+from service.store import accounts, attention, callbacks, conversations, crises, holds, inbox, keys, notes, people
 from service.store.accounts import Role
 
 bp = Blueprint("inbox", __name__, url_prefix="/staff/inbox")
@@ -70,15 +70,23 @@ def _list(svc, search: str, chosen: str, number: int, template: str) -> str:
     """Open crises pinned above everything, oldest first, with the person's own words; then everyone else
     by their latest message."""
     pinned = _pinned(svc) if not search and chosen in ("all", "crisis") else []
+    asking = _asking(svc, {row.pk for row, _ in pinned}) if not search and chosen == "all" else []
     only, skip = _filter(svc, chosen, search)
-    if pinned:
-        skip = (skip or set()) | {row.pk for row, _ in pinned}
+    if pinned or asking:
+        skip = (skip or set()) | {row.pk for row, _ in pinned} | {row.pk for row, _ in asking}
     rows, total = inbox.page(svc.redis, svc.vault, (number - 1) * PAGE, PAGE, only, skip)
     default = svc.flows().program.default_language
-    labels = {r.pk: display.language(r.language or default) for r in rows + [row for row, _ in pinned]}
-    return render_template(template, rows=rows, pinned=pinned, labels=labels, total=total, page=number,
+    labels = {r.pk: display.language(r.language or default) for r in rows + [row for row, _ in pinned + asking]}
+    return render_template(template, rows=rows, pinned=pinned, asking=asking, labels=labels, total=total, page=number,
                            pages=max(1, -(-total // PAGE)), q=search, filter=chosen, filters=FILTERS,
                            version=inbox.version(svc.redis), mask=mask)
+
+
+def _asking(svc, crises_shown: set[str]) -> list[tuple]:
+    """(inbox row, why) for everyone a conversation put before staff, oldest first (not twice)."""
+    waiting = [(pk, since) for pk, since in attention.waiting(svc.redis) if pk not in crises_shown]
+    rows = {r.pk: r for r in inbox.rows(svc.redis, svc.vault, waiting)}
+    return [(rows[pk], attention.reason_of(svc.redis, pk)) for pk, _ in waiting if pk in rows]
 
 
 def _pinned(svc) -> list[tuple]:
@@ -155,6 +163,7 @@ def _render(pk: str, template: str, status: int = 200, **extra):
                "conversation": conversations.decode(svc.redis.hget(keys.contact(pk), conversations.FIELD)),
                "crises": crises.of_person(svc.redis, svc.vault, pk), "outcomes": OUTCOMES,
                "simulated": svc.redis.hget(keys.contact(pk), "simulated") == b"1",
+               "attention": attention.reason_of(svc.redis, pk),
                "callback": _open_callback(svc, pk), "nonce": secrets.token_hex(16),
                "version": inbox.version(svc.redis), "language_code": _language_code(svc, pk),
                "plain_spanish": svc.flows().program.plain_spanish, **extra}
@@ -214,6 +223,18 @@ def reveal(pk):
     accounts.audit(svc.redis, g.account.email, "reveal_number", pk, now=svc.now())
     handoff.touch(svc, pk, g.account.email)
     return page(pk, revealed=True)
+
+
+@bp.post("/<pk>/attended")
+@require(Role.STAFF)
+def attended(pk):
+    """What a conversation put before staff has been looked after."""
+    svc = services()
+    _exists(svc, pk)
+    if attention.done(svc.redis, pk):
+        accounts.audit(svc.redis, g.account.email, "attended", pk, now=svc.now())
+        flash("Marked done: they are no longer pinned in the inbox.")
+    return redirect(url_for(".conversation", pk=pk))
 
 
 @bp.post("/<pk>/take")

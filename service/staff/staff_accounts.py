@@ -8,7 +8,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 
 from service.runtime import services
 from service.staff.auth import require
-from service.store import accounts, logins
+from service.store import accounts, apitokens, logins
 from service.store.accounts import Role
 
 bp = Blueprint("staff_accounts", __name__, url_prefix="/staff/accounts")
@@ -29,7 +29,32 @@ def _email(raw: str) -> str | None:
 def _page(status: int = 200, **extra):
     svc = services()
     return render_template("staff/accounts.html", accounts=accounts.listing(svc.redis), roles=ROLES,
-                           me=g.account.email, **extra), status
+                           me=g.account.email, tokens=apitokens.all_tokens(svc.redis), **extra), status
+
+
+@bp.post("/api-tokens")
+@require(Role.ADMIN)
+def create_token():
+    """A token for the center's systems, shown this once (only its digest is kept)."""
+    svc = services()
+    name = request.form.get("name", "").strip()
+    if not name:
+        return _page(422, error="Name the token after what will use it (e.g. EHR scheduling).")
+    token, record = apitokens.create(svc.redis, name, g.account.email, svc.now())
+    accounts.audit(svc.redis, g.account.email, "create_api_token", f"{record.id} {record.name}", now=svc.now())
+    return _page(new_token={"name": record.name, "token": token})
+
+
+@bp.post("/api-tokens/<tid>/revoke")
+@require(Role.ADMIN)
+def revoke_token(tid):
+    svc = services()
+    if apitokens.disable(svc.redis, tid):
+        accounts.audit(svc.redis, g.account.email, "revoke_api_token", tid, now=svc.now())
+        flash("Revoked: that token opens nothing from now on.")
+    else:
+        flash("That token is revoked already (or does not exist).")
+    return redirect(url_for(".index") + "#api-tokens")
 
 
 @bp.get("/")

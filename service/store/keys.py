@@ -120,6 +120,11 @@ def api_token(digest: str) -> str:
     return f"sms:api-token:{digest}"
 
 
+def contact_import(iid: str) -> str:
+    """A CSV file uploaded for import, between its preview and the Import button (encrypted, an hour)."""
+    return f"sms:import:{iid}"
+
+
 # people staff should look at (an `action: inbox` step), by when they were put there
 ATTENTION = "sms:attention"
 
