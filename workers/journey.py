@@ -5,6 +5,7 @@ outreach, the group, a staff hold or an open crisis (it waits), the send hours i
 A text event is one text; a flow event sends the flow's first step and the conversation goes on like
 any other. Journey texts don't count against FOLLOWUPS_PER_WEEK. One WATCHed transaction: a STOP or a
 new date landing meanwhile wins."""
+from dataclasses import replace
 from datetime import datetime
 
 from redis import WatchError
@@ -24,6 +25,7 @@ from workers.followup import callback as followup_callback
 from workers.runtime import Runtime
 
 RECHECK_SECONDS = holds.RECHECK_SECONDS  # held by staff, or in an open crisis: looked at again this much later
+DISCLOSED = "disclosed"  # contact field: outreach has told them who we are, what it costs and how to stop
 
 
 def message_id(eid: str, part: int = 0) -> str:
@@ -95,6 +97,10 @@ def _check(rt: Runtime, r, ev: EventId, eid: str, existing: dict, now: float):
     decision = _decision(rt, flows, journey, ev, contact, zones, kind, now, cfg)
     if decision is None:
         return Plan(Outcome.GONE), contact
+    if contact.consent is None and r.hget(keys.contact(ev.person), DISCLOSED) is None and decision.replies:
+        # the first text to someone who never texted us says who we are, what it costs and how to stop
+        first = decision.replies[0] + "\n\n" + flows.message("disclosure", contact.language)
+        decision = replace(decision, replies=(first, *decision.replies[1:]))
     return Plan(Outcome.SENT, phone=contact.number, decision=decision, simulated=contact.simulated,
                 version=flowdocs.published_version(r) or 0, pending=followups.pending_of(r, ev.person),
                 callback=decision.callback and r.hget(keys.contact(ev.person), "open_callback") is None), contact
@@ -133,6 +139,7 @@ def _apply(rt: Runtime, pipe, ev: EventId, eid: str, now: float, plan: Plan, con
     if plan.outcome is not Outcome.SENT:
         return
     record_sent(rt, pipe, ev.person, lambda part: message_id(eid, part), plan, plan.pending, now)
+    pipe.hset(keys.contact(ev.person), DISCLOSED, 1)
     if plan.callback:
         followup_callback(rt, pipe, ev.person, source(eid), plan, now)
 

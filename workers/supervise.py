@@ -1,11 +1,16 @@
 """`python -m workers.supervise CMD...`: restart CMD when it dies, e.g. an RQ worker that lost Redis in a
-failover (the rq CLI exits on connection errors). SIGTERM/SIGINT are passed on and end the loop."""
+failover (the rq CLI exits on connection errors). SIGTERM/SIGINT are passed on and end the loop.
+Every restart sees the same SUPERVISE_INSTANCE (fresh per supervise process, never shared): the RQ
+scheduler takes it as its name, so a restarted one owns the locks its killed predecessor left."""
+import os
 import signal
 import subprocess
 import sys
 import time
+import uuid
 
 MAX_BACKOFF = 30.0
+INSTANCE = "SUPERVISE_INSTANCE"
 
 
 def main(argv: list[str]) -> int:
@@ -24,9 +29,10 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
     backoff = 1.0
+    env = {**os.environ, INSTANCE: uuid.uuid4().hex}  # one id for this supervisor's command, whoever runs it
     while True:
         started = time.monotonic()
-        child = subprocess.Popen(argv)
+        child = subprocess.Popen(argv, env=env)
         code = child.wait()
         if stopping or code == 0:
             return code
