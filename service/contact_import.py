@@ -13,7 +13,7 @@ from redis import WatchError
 from service import contacts as rules
 from service import journey_planning
 from service.runtime import Services
-from service.store import contacts, daily, journeys, keys
+from service.store import contacts, daily, keys
 
 BATCH = 500
 MAX_ROWS = 200_000
@@ -103,7 +103,7 @@ def _batch(svc: Services, rows, commit: bool) -> dict[str, int]:
             try:
                 if commit:
                     pipe.watch(*(keys.contact(pk) for pk in pks))
-                before = _read(r, svc, pks)
+                before = contacts.read_batch(r, svc.vault, pks)
                 counts, writes = {"created": 0, "updated": 0, "unchanged": 0}, []
                 for (_, e164, change), pk in zip(rows, pks):
                     old = before[pk][0]
@@ -122,15 +122,3 @@ def _batch(svc: Services, rows, commit: bool) -> dict[str, int]:
                 return counts
             except WatchError:
                 continue
-
-
-def _read(r, svc: Services, pks: list[str]) -> dict[str, tuple]:
-    """Each person's contact (or None) and their planned journey events with due times, in two round trips."""
-    pipe = r.pipeline(transaction=False)
-    for pk in pks:
-        pipe.hgetall(keys.contact(pk))
-    found = {pk: (contacts.decode(svc.vault, pk, h) if h and b"phone" in h else None,
-                  tuple((h or {}).get(journeys.FIELD.encode(), b"").decode().split())) for pk, h in zip(pks, pipe.execute())}
-    ids = [eid for _, planned in found.values() for eid in planned]
-    due = dict(zip(ids, r.zmscore(keys.JOURNEYS_DUE, ids))) if ids else {}
-    return {pk: (contact, {eid: due.get(eid) or 0.0 for eid in planned}) for pk, (contact, planned) in found.items()}

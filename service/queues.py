@@ -74,6 +74,12 @@ def enqueue_replan(r: Redis, pk: str) -> None:
         "-", "_"), retry=RETRY, result_ttl=0, failure_ttl=FAILURE_TTL)
 
 
+def enqueue_replan_everyone(r: Redis, version: int) -> None:
+    """After a publish: every contact's journeys from the new version (one job per version)."""
+    Queue(MAINTENANCE, connection=r).enqueue("workers.jobs.replan_everyone", job_id=f"replan-everyone-{version}",
+                                             retry=RETRY, result_ttl=3600, failure_ttl=FAILURE_TTL, job_timeout=3600)
+
+
 def ran(r: Redis, name: str, arg: str) -> None:
     """The job ran to an outcome: nothing left for the sweeper to watch."""
     r.zrem(keys.JOBS_PENDING, ledger_entry(name, arg))

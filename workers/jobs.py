@@ -27,6 +27,13 @@ def send_journey(eid: str) -> str:
     return outcome
 
 
+def replan_everyone() -> int:
+    """After a publish: every contact's journey events from the journeys now published."""
+    planned = journey.replan_everyone(current())
+    log.info("journeys_replanned", extra={"count": planned})
+    return planned
+
+
 def replan_journeys(pk: str) -> int:
     """A person's journey events planned again from what stands now (after a START, a resolved crisis)."""
     return journey.replan(current(), pk)

@@ -165,6 +165,37 @@ def replan(rt: Runtime, pk: str) -> int:
                 continue
 
 
+def replan_everyone(rt: Runtime, batch: int = 500) -> int:
+    """Every contact's journey events planned again (after a publish changed the journeys), in batches,
+    each a WATCHed transaction; how many events are planned in all."""
+    svc, start, planned = rt.svc, 0, 0
+    while True:
+        pks, _ = contacts.known(svc.redis, start, batch)
+        if not pks:
+            return planned
+        planned += _replan_batch(rt, pks)
+        start += batch
+
+
+def _replan_batch(rt: Runtime, pks: list[str]) -> int:
+    svc = rt.svc
+    cfg, flows, now = svc.current_config(), svc.flows(), svc.now()
+    day = daily.day_of(now, cfg.timezone)
+    with svc.redis.pipeline() as pipe:
+        while True:
+            try:
+                pipe.watch(*(keys.contact(pk) for pk in pks))
+                found = contacts.read_batch(svc.redis, svc.vault, pks)
+                pipe.multi()
+                count = sum(journey_planning.replan_into(pipe, flows, cfg, contact, existing, now,
+                                                         "" if contact.simulated else day)
+                            for contact, existing in found.values() if contact is not None)
+                pipe.execute()
+                return count
+            except WatchError:
+                continue
+
+
 def source(eid: str) -> str:
     """What a call back or a staff alert a journey event caused is named after."""
     return "jrn_" + message_id(eid)[3:]

@@ -9,6 +9,7 @@ from flows.checks import CALLBACK_ETA_SAMPLE
 from flows.checks import LANGUAGE_NAMES
 from flows.loader import OPTIONAL_MESSAGES, PROGRAM_MESSAGES, load_documents
 from flows.source import load_yaml, FlowError
+from service import queues
 from service.runtime import services
 from service.staff import display, flowdiff, flowforms, flowpicture, flowyaml, translations
 from service.staff.auth import require
@@ -198,6 +199,7 @@ def publish():
     note = request.form.get("note", "")[:500]
     n = flowdocs.publish(svc.redis, docs, g.account.email, svc.vault.encrypt(note), svc.now())
     accounts.audit(svc.redis, g.account.email, "publish_flows", f"version {n}", now=svc.now())
+    _journeys_changed(svc, n)
     flash(f"Published version {n}. New texts are live now.")
     return redirect(url_for(".index"))
 
@@ -244,6 +246,7 @@ def rollback(n):
     new = flowdocs.publish(svc.redis, docs, g.account.email, svc.vault.encrypt(f"rollback to version {n}"), svc.now(),
                            keep_draft=True)
     accounts.audit(svc.redis, g.account.email, "rollback_flows", f"version {n} republished as {new}", now=svc.now())
+    _journeys_changed(svc, new)
     flash(f"Version {n} is live again, as version {new}.")
     return redirect(url_for(".history"))
 
@@ -293,6 +296,14 @@ def segments():
         text = text.replace(placeholder, value)
     sent = gsm.as_sent(text, language, data.get("plain_spanish", True) is not False)
     return display.segment_counter(sent, str(data.get("text", ""))[:2000])
+
+
+def _journeys_changed(svc, version: int) -> None:
+    """A publish that changed a journey (or the flows its events start) plans every contact again."""
+    before = flowdocs.documents(svc.redis, version - 1) if version > 1 else flowdocs.seed_documents(svc.config.flows_dir)
+    after = flowdocs.documents(svc.redis, version)
+    if load_documents(before).journeys != load_documents(after).journeys:
+        queues.enqueue_replan_everyone(svc.redis, version)
 
 
 def _flow_doc(docs: dict[str, str], filename: str) -> dict:

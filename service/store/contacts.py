@@ -17,6 +17,7 @@ GROUPS = "groups"  # contact field: the person's groups, encrypted JSON
 EVIDENCE = "ev"  # contact field: consent evidence {source, at}, encrypted JSON
 DIGEST = "cd"  # contact field: digest of the values last written (unchanged writes are skipped)
 OPTED_IN = "opted_in"  # contact field: they texted START/YES themselves (consent to outreach by text)
+JOURNEYS_FIELD = b"jrn"  # store/journeys.py's field (read here in batches)
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,19 @@ def _groups(pipe, vault: Vault, key: str, pk: str, before: tuple[str, ...], afte
         pipe.hset(key, GROUPS, vault.encrypt(json.dumps(sorted(after))))
     else:
         pipe.hdel(key, GROUPS)
+
+
+def read_batch(r: Redis, vault: Vault, pks: list[str]) -> dict[str, tuple]:
+    """Each person's contact (or None) and their planned journey events with due times (0: handed to a
+    worker), in two round trips."""
+    pipe = r.pipeline(transaction=False)
+    for pk in pks:
+        pipe.hgetall(keys.contact(pk))
+    found = {pk: (decode(vault, pk, h) if h and b"phone" in h else None,
+                  tuple((h or {}).get(JOURNEYS_FIELD, b"").decode().split())) for pk, h in zip(pks, pipe.execute())}
+    ids = [eid for _, planned in found.values() for eid in planned]
+    due = dict(zip(ids, r.zmscore(keys.JOURNEYS_DUE, ids))) if ids else {}
+    return {pk: (contact, {eid: due.get(eid) or 0.0 for eid in planned}) for pk, (contact, planned) in found.items()}
 
 
 def members(r: Redis, group: str) -> set[str]:
