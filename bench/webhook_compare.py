@@ -13,6 +13,7 @@ named by `--pollers-on`: the console runs in its own process, as in the Procfile
 """
 import argparse
 import asyncio
+import importlib
 import json
 import re
 import statistics
@@ -124,6 +125,8 @@ def main() -> int:
     parser.add_argument("--pollers", type=int, default=0)
     parser.add_argument("--pollers-on", help="comma-separated labels whose phase has the pollers (default: all)")
     parser.add_argument("--spanish", action="store_true", help="half the texts in Spanish (the same for every variant)")
+    parser.add_argument("--setup", action="append", default=[],
+                        help="label=module:function, called with the variant's Redis URL before its server starts")
     parser.add_argument("--free-text", type=float, default=0.0,
                         help="this share of the texts is free text people write (the held-out set), not keywords")
     parser.add_argument("--json", type=Path)
@@ -143,6 +146,11 @@ def main() -> int:
             stack.callback(remove_checkout, code)
             redis = EmbeddedRedis(tmp / f"redis-{label}").start()
             stack.callback(redis.stop)
+            for item in args.setup:
+                target, _, spec = item.partition("=")
+                if target == label:
+                    module, _, function = spec.partition(":")
+                    getattr(importlib.import_module(module), function)(redis.url)
             port = free_port()
             env = service_env(redis.url, f"http://127.0.0.1:{port}")
             server = Gunicorn(label, factories[label], args.workers, env, tmp, port, cwd=code).start()
