@@ -220,6 +220,8 @@ def check_journey(flowset: FlowSet, doc: Document, journey) -> None:
     3 segments), with the program's placeholders and the contact's declared fields."""
     allowed = BASIC_PLACEHOLDERS | set(flowset.program.fields)
     for i, event in enumerate(journey.events):
+        if event is None:  # refused already
+            continue
         where, path = f"{journey.name} event {i + 1}", ("events", i)
         if event.flow is not None and event.flow not in flowset.flows:
             doc.problem(where, f"flow '{event.flow}' does not exist", path + ("flow",))

@@ -41,7 +41,8 @@ def journey(doc: Document, program: Program, text_of) -> Journey | None:
     if not isinstance(raw, list) or not raw:
         doc.problem(name, "events must be a list of events (offset, and a text or a flow)", ("events",))
         return None
-    events = [e for e in (_event(doc, name, i, item, text_of) for i, item in enumerate(raw)) if e]
+    # a refused event keeps its place (None): later problems name their own event and line
+    events = [_event(doc, name, i, item, text_of) for i, item in enumerate(raw)]
     version = data.get("version", 1)
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         doc.problem(name, "version must be a positive whole number", ("version",))

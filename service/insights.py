@@ -44,6 +44,8 @@ def _day(row: dict, languages: tuple[str, ...] = ()) -> dict:
         "crisis_resolve_minutes": prefixed.get("crisis_resolve", {}),
         "crisis_outcomes": {o: prefixed.get("crisis_outcome", {}).get(o, 0) for o in CRISIS_OUTCOMES},
         "not_understood": c.get("not_understood", 0),
+        "broadcast_sent": c.get("broadcast_sent", 0), "broadcast_delivered": c.get("broadcast_delivered", 0),
+        "broadcast_opt_outs": c.get("broadcast_opt_outs", 0),
         "not_understood_by_language": {lang: prefixed.get("not_understood_lang", {}).get(lang, 0) for lang in languages},
         "people_by_language": {lang: row.get("people_by_language", {}).get(lang, 0) for lang in languages},
     }
@@ -111,7 +113,8 @@ def csv_rows(data: dict) -> tuple[list[str], list[list]]:
               "delivered", "undelivered", *(f"failed.{c}" for c in codes), "callbacks_requested", "crisis_flags",
               "texted", "sent", "staff_replies", "callbacks_reached", "callbacks_reached_in_time",
               *(f"{name}.{b}" for name, buckets in histograms.items() for b in buckets),
-              *(f"crisis_outcomes.{o}" for o in CRISIS_OUTCOMES), "not_understood",
+              *(f"crisis_outcomes.{o}" for o in CRISIS_OUTCOMES), "not_understood", "broadcast_sent",
+              "broadcast_delivered", "broadcast_opt_outs",
               *(f"not_understood_by_language.{lang}" for lang in languages),
               *(f"people_by_language.{lang}" for lang in languages)]
     rows = []
@@ -123,7 +126,8 @@ def csv_rows(data: dict) -> tuple[list[str], list[list]]:
                      d["crisis_flags"], d["texted"], d["sent"], d["staff_replies"], d["callbacks_reached"],
                      d["callbacks_reached_in_time"],
                      *(d[name].get(b, 0) for name, buckets in histograms.items() for b in buckets),
-                     *(d["crisis_outcomes"][o] for o in CRISIS_OUTCOMES), d["not_understood"],
+                     *(d["crisis_outcomes"][o] for o in CRISIS_OUTCOMES), d["not_understood"], d["broadcast_sent"],
+                     d["broadcast_delivered"], d["broadcast_opt_outs"],
                      *(d["not_understood_by_language"].get(lang, 0) for lang in languages),
                      *(d["people_by_language"].get(lang, 0) for lang in languages)])
     return header, rows

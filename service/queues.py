@@ -10,8 +10,9 @@ from rq import Queue, Retry
 
 from service.store import keys
 
-SCHEDULE, ALERTS, REPLIES, FOLLOWUPS, MAINTENANCE = "schedule", "alerts", "replies", "followups", "maintenance"
-ALL = (SCHEDULE, ALERTS, REPLIES, FOLLOWUPS, MAINTENANCE)
+SCHEDULE, ALERTS, REPLIES, FOLLOWUPS, BULK, MAINTENANCE = ("schedule", "alerts", "replies", "followups", "bulk",
+                                                           "maintenance")
+ALL = (SCHEDULE, ALERTS, REPLIES, FOLLOWUPS, BULK, MAINTENANCE)  # a worker takes from the first that has work
 RETRY = Retry(max=5, interval=[2, 4, 8, 16, 32])
 FAILURE_TTL = 30 * 86400
 CHUNK = 100  # jobs per pipeline when enqueueing many
@@ -20,6 +21,7 @@ SEND_JOBS = {  # name -> (queue, job id prefix, how long a result is kept)
     "send_message": (ALERTS, "send-message-", 3600),
     "send_reply": (REPLIES, "send-reply-", 3600),
     "send_journey": (FOLLOWUPS, "send-journey-", 0),
+    "send_broadcast": (BULK, "send-broadcast-", 0),
 }
 
 
@@ -66,6 +68,11 @@ def enqueue_followups(r: Redis, fids: list[str], now: float) -> None:
 def enqueue_journeys(r: Redis, eids: list[str], now: float) -> None:
     """Due journey events, in the follow-ups' lane (below staff alerts and replies)."""
     enqueue_sends(r, "send_journey", eids, now)
+
+
+def enqueue_broadcast(r: Redis, args: list[str], now: float) -> None:
+    """Broadcast recipients ("broadcast:person"), in the lowest sending lane."""
+    enqueue_sends(r, "send_broadcast", args, now)
 
 
 def enqueue_replan(r: Redis, pk: str) -> None:

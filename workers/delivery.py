@@ -82,7 +82,7 @@ def _send_window(rt: Runtime, rec: dict):
     simulator's people; for a follow-up (a late retry or requeue may reach a closed window)
     settings and time zones are read once, here, before any slot is reserved, so checking a slot costs
     no I/O."""
-    if rec["kind"] != Kind.FOLLOWUP.value or rec.get("simulated") == "1":
+    if rec["kind"] not in (Kind.FOLLOWUP.value, Kind.BROADCAST.value) or rec.get("simulated") == "1":
         return lambda at: True
     config = rt.svc.current_config()
     rules, zones = config.send_rules(), recipient_zones(rec["to"], config.timezone)

@@ -1,5 +1,7 @@
 """The tick: move due follow-ups and journey events from their compact schedules into RQ, in due order,
 only as fast as they can be sent."""
+from itertools import groupby
+
 from service import queues
 from service.store import followups, journeys
 from workers.runtime import Runtime
@@ -17,8 +19,12 @@ def dispatch_due(rt: Runtime) -> int:
                   [(s, "j", m) for m, s in journeys.take_due(r, now, room)])[:room]  # the oldest first, either kind
     due = [(m, s) for s, kind, m in both if kind == "f"]
     events = [(m, s) for s, kind, m in both if kind == "j"]
-    queues.enqueue_followups(r, [followups.job_arg(member, score) for member, score in due], now)
-    queues.enqueue_journeys(r, [eid for eid, _ in events], now)
+    for kind, run in groupby(both, key=lambda item: item[1]):  # in due order, a run of each kind at a time
+        run = list(run)
+        if kind == "f":
+            queues.enqueue_followups(r, [followups.job_arg(m, s) for s, _, m in run], now)
+        else:
+            queues.enqueue_journeys(r, [m for _, _, m in run], now)
     # removed only after their jobs exist (a crash in between re-enqueues the same job ids), and only
     # if a worker has not already deferred them to a later time
     followups.remove_dispatched(r, due)

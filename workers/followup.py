@@ -129,6 +129,9 @@ def _check(rt: Runtime, r, pk: str, fid: str, now: float) -> Plan:
         return Plan(Outcome.UNDELIVERABLE)
     number = svc.vault.decrypt(phone)
     history = tuple(int(t) for t in (sent or b"").decode().split())
+    if not decision.replies:  # a silent step (action: inbox) sends nothing: no send hours, no weekly cap
+        return Plan(Outcome.SENT, phone=number, decision=decision, sent=schedule.recent_sends(history, now),
+                    simulated=bool(simulated), version=version or 0, pending=pending)
     slot = schedule.next_slot(_rules(cfg, bool(simulated)), recipient_zones(number, cfg.timezone), fu.scheduled_at,
                               history, now, fid)
     if slot.timing is Timing.EXPIRED:
@@ -180,7 +183,8 @@ def _apply(rt: Runtime, pipe, pk: str, fid: str, now: float, plan: Plan) -> None
         followups.remove(pipe, pk, fid)
     if plan.outcome is not Outcome.SENT:
         return
-    pipe.hset(keys.contact(pk), "followups_sent", " ".join(map(str, (*plan.sent, int(now)))))
+    if plan.decision.replies:  # the weekly cap counts texts
+        pipe.hset(keys.contact(pk), "followups_sent", " ".join(map(str, (*plan.sent, int(now)))))
     record_sent(rt, pipe, pk, lambda part: message_id(fid, part), plan, tuple(p for p in plan.pending if p != fid), now)
     if plan.callback:
         callback(rt, pipe, pk, _source(fid), plan, now)

@@ -3,7 +3,7 @@ The clock's ticks log only when they did something: one a second would bury ever
 import logging
 
 from service import handoff, queues
-from workers import delivery, dispatch, erasure, escalation, followup, journey, retention, sweep
+from workers import broadcast, delivery, dispatch, erasure, escalation, followup, journey, retention, sweep
 from workers.runtime import current
 
 log = logging.getLogger("workers.jobs")
@@ -18,6 +18,12 @@ def send_followup(fid: str) -> str:
 def send_message(mid: str) -> str:
     outcome = delivery.deliver(current(), mid).value
     queues.ran(current().svc.redis, "send_message", mid)
+    return outcome
+
+
+def send_broadcast(arg: str) -> str:
+    outcome = broadcast.send(current(), arg)
+    queues.ran(current().svc.redis, "send_broadcast", arg)
     return outcome
 
 
@@ -65,7 +71,7 @@ def retention_sweep() -> dict[str, int]:
 
 
 def dispatch_due() -> int:
-    count = dispatch.dispatch_due(current())
+    count = dispatch.dispatch_due(current()) + broadcast.dispatch(current())
     if count:
         log.info("followups_dispatched", extra={"count": count})
     return count

@@ -87,10 +87,12 @@ def _check(rt: Runtime, r, ev: EventId, eid: str, existing: dict, now: float):
         return Plan(Outcome.HELD, now + RECHECK_SECONDS), contact
     if r.hget(keys.contact(ev.person), "undeliverable") is not None:
         return Plan(Outcome.UNDELIVERABLE), contact
+    when = fields.moment(kind, value, zones[0]).timestamp()
+    if journey.events[ev.event].offset.total_seconds() < 0 and now >= when:
+        return Plan(Outcome.EXPIRED), contact  # held (staff, a crisis, a backlog) past the moment it leads up to
     rules = cfg.send_rules() if not contact.simulated else None
     if rules is not None and not schedule.in_window(rules, zones, now):
         due = schedule.send_time(rules, zones, now, eid)
-        when = fields.moment(kind, value, zones[0]).timestamp()
         if journey.events[ev.event].offset.total_seconds() < 0 and due >= when:
             return Plan(Outcome.EXPIRED), contact  # a reminder that could only go out after the appointment
         return Plan(Outcome.DEFERRED, due, held="send_hours"), contact

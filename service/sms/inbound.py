@@ -15,12 +15,13 @@ from service.config import Config
 from service.runtime import Services
 from service.sms.twiml import render
 from service.sms.validate import InboundSms
-from service.store import (attention, callbacks, contacts, conversations, crises, daily, erasure, inbound, inbox,
+from service.store import (attention, broadcasts, callbacks, contacts, conversations, crises, daily, erasure, inbound, inbox,
                            journeys, keys, messages, people, rotation, unmatched)
 from service.store.batch import Batch
 
 log = logging.getLogger("service.inbound")
 WAIT_FOR_TWIN = 3.0
+BROADCAST_WINDOW = 86400  # a reply or an opt-out within a day of a broadcast text counts for it
 TWIN_RETRIES = 5
 
 
@@ -149,6 +150,7 @@ def _save(svc: Services, config: Config, flows, pipe, msg: InboundSms, pk: str, 
         language = decision.language or texter.language or flows.program.default_language
         unmatched.keep(pipe, svc.vault, msg.sid, pk, msg.body, language, now, day, simulated)
     _outreach(pipe, pk, state, decision, now)
+    _after_broadcast(pipe, state, decision, now, day)
     planning.replan(config, pipe, pk, msg.e164, state.pending, decision, now, day)
     if decision.language:
         people.record_language(pipe, svc.vault, pk, decision.language, flows.program.default_language)
@@ -180,9 +182,21 @@ def _outreach(pipe, pk: str, state: inbound.State, decision: Decision, now: floa
     if state.journeys and (decision.crisis or (decision.consent is Consent.OPTED_OUT and decision.consent_changed)):
         journeys.cancel_all(pipe, pk, state.journeys)
     if decision.intent is Intent.OPT_IN and decision.consent_changed:
-        contacts.record_opt_in(pipe, pk)
+        contacts.record_opt_in(pipe, pk, now)
     if decision.inbox:
         attention.flag(pipe, pk, decision.inbox, now)
+
+
+def _after_broadcast(pipe, state: inbound.State, decision: Decision, now: float, day: str) -> None:
+    """A text within a day of a broadcast counts in its funnel: a reply, and an opt-out (insights too)."""
+    bid, _, at = state.last_broadcast.partition("|")
+    if not bid or now - float(at or 0) > BROADCAST_WINDOW:
+        return
+    broadcasts.count(pipe, bid, "replies")
+    if decision.consent is Consent.OPTED_OUT and decision.consent_changed:
+        broadcasts.count(pipe, bid, "opt_outs")
+        if day:
+            daily.count(pipe, day, "broadcast_opt_outs")
 
 
 def _insights(pipe, day: str, pk: str, texter, decision: Decision, keep_seconds: int, language: str) -> None:

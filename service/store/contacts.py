@@ -131,9 +131,10 @@ def unchanged_since(r: Redis, cutoff: float, limit: int) -> list[str]:
     return [pk.decode() for pk in r.zrangebyscore(keys.CONTACTS, "-inf", f"({cutoff}", start=0, num=limit)]
 
 
-def record_opt_in(pipe, pk: str) -> None:
-    """They texted START/YES themselves: consent to outreach by text (until a STOP)."""
+def record_opt_in(pipe, pk: str, now: float) -> None:
+    """They texted START/YES themselves: consent to outreach by text (until a STOP); a contact now."""
     pipe.hset(keys.contact(pk), OPTED_IN, 1)
+    pipe.zadd(keys.CONTACTS, {pk: now})
 
 
 def forget_opt_in(pipe, pk: str) -> None:

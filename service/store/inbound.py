@@ -14,6 +14,7 @@ DAY = 86400
 ANSWER_TTL = 2 * 24 * HOUR  # Twilio retries and fallbacks arrive within minutes; two days is generous
 PENDING_TTL = 30
 REVISION = "rev"  # the contact field every handled text of the person bumps
+LAST_BROADCAST = "last_bc"  # workers/broadcast.py writes it: a reply within a day counts for that broadcast
 SEEN_BATCH = 256
 
 
@@ -38,6 +39,7 @@ class State:
     crisis: str | None = None  # the id of their open crisis
     simulated: bool = False  # one of the simulator's fictional people
     journeys: tuple[str, ...] = ()  # their planned journey event ids
+    last_broadcast: str = ""  # "id|when" of the latest broadcast text they got
 
 
 def open_inbound(r: Redis, vault: Vault, sid: str, pk: str, now: float) -> tuple[InboundClaim, State]:
@@ -61,7 +63,7 @@ def _read_state(pipe, pk: str, now: float):
     pipe.hgetall(keys.SETTINGS)
     pipe.hmget(keys.contact(pk), "consent", "followups", "phone", "undeliverable", "open_callback", "last_seen",
                "consent_at", conversations.FIELD, people.LANGUAGE, holds.FIELD, REVISION, crises.FIELD,
-               people.OWED, people.ECHO, "simulated", journeys.FIELD)
+               people.OWED, people.ECHO, "simulated", journeys.FIELD, LAST_BROADCAST)
     for crisis in (False, True):
         pipe.zcount(keys.replies(pk, crisis), now - HOUR, "+inf")
     return pipe
@@ -69,7 +71,7 @@ def _read_state(pipe, pk: str, now: float):
 
 def _state(vault: Vault, version, tuned, contact, replies, crisis_replies) -> State:
     consent, pending, phone, undeliverable, open_callback, last_seen, consent_at, conversation, language, held_by, \
-        revision, crisis, owed, echo, simulated, planned = contact
+        revision, crisis, owed, echo, simulated, planned, last_broadcast = contact
     texter = Texter(Consent(consent.decode()) if consent else Consent.SUBSCRIBED, consent is None,
                     replies, crisis_replies, callback_open=open_callback is not None,
                     conversation=conversations.decode(conversation), language=people.language_of(vault, language),
@@ -80,7 +82,8 @@ def _state(vault: Vault, version, tuned, contact, replies, crisis_replies) -> St
                   {k.decode(): v.decode() for k, v in tuned.items()},
                   max(float(last_seen or 0), float(consent_at or 0)), revision,
                   crisis.decode() if crisis else None, simulated == b"1",
-                  tuple(planned.decode().split()) if planned else ())
+                  tuple(planned.decode().split()) if planned else (),
+                  last_broadcast.decode() if last_broadcast else "")
     return state
 
 

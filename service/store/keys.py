@@ -125,6 +125,26 @@ def contact_import(iid: str) -> str:
     return f"sms:import:{iid}"
 
 
+# broadcasts (store/broadcasts.py)
+BROADCASTS = "sms:broadcasts"  # broadcast id -> when it was made
+BROADCASTS_ACTIVE = "sms:broadcasts:active"  # ids scheduled or sending: the dispatcher's round
+
+
+def broadcast(bid: str) -> str:
+    """A broadcast: its texts, audience, times, status and funnel counts."""
+    return f"sms:bc:{bid}"
+
+
+def broadcast_due(bid: str) -> str:
+    """Its recipients not yet handed to a worker: person key -> when it is due in their send hours."""
+    return f"sms:bc:{bid}:due"
+
+
+def broadcast_failed(bid: str) -> str:
+    """Its recipients whose text failed or was undelivered (person keys): resend to the failed."""
+    return f"sms:bc:{bid}:failed"
+
+
 # people staff should look at (an `action: inbox` step), by when they were put there
 ATTENTION = "sms:attention"
 

@@ -28,6 +28,7 @@ class Kind(str, Enum):
     FOLLOWUP = "followup"
     ALERT = "alert"
     REPLY = "reply"  # written by a staff member
+    BROADCAST = "broadcast"  # one text to many (store/broadcasts.py)
 
 
 # Twilio MessageStatus order; a callback may only move a message forward.
@@ -45,13 +46,15 @@ class SendClaim(IntEnum):
 
 
 def create(pipe, vault: Vault, mid: str, to: str, body: str, kind: Kind, person: str, now: float,
-           simulated: bool = False, day: str = "") -> None:
+           simulated: bool = False, day: str = "", broadcast: str = "") -> None:
     """`simulated`: caused by the console's simulator, so it goes to the outbox, never to a phone.
-    `day`: the local date its delivery is counted under in the insights (store/daily.py), if at all."""
+    `day`: the local date its delivery is counted under in the insights (store/daily.py), if at all.
+    `broadcast`: the broadcast it belongs to (its funnel counts it; a cancel stops it at the last step)."""
     pipe.hsetnx(keys.message(mid), "state", OutState.QUEUED.value)
     pipe.hset(keys.message(mid), mapping={"to": vault.encrypt(to), "body": vault.encrypt(body), "kind": kind.value,
                                           "person": person, "created_at": round(now, 3), "simulated": int(simulated),
-                                          **({"day_key": keys.daily(day)} if day and not simulated else {})})
+                                          **({"day_key": keys.daily(day)} if day and not simulated else {}),
+                                          **({"bc_key": keys.broadcast(broadcast)} if broadcast else {})})
     if person:
         pipe.sadd(keys.records(person), keys.message(mid))
 

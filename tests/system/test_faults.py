@@ -33,7 +33,7 @@ def wait_until(predicate, timeout=15.0):
 
 
 WORKERS = [str(BIN / "rq"), "worker-pool", "-c", "workers.rq_settings", "-w", "workers.worker.Worker", "-n", "1",
-           "schedule", "alerts", "replies", "followups", "maintenance"]  # as in the Procfile
+           "schedule", "alerts", "replies", "followups", "bulk", "maintenance"]  # as in the Procfile
 CLOCK = [str(BIN / "rq"), "cron", "-c", "workers.rq_settings", "workers/cron.py"]
 
 

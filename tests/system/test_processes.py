@@ -226,7 +226,7 @@ def test_a_conversation_branch_walks_through_the_workers_to_twilio(env, fake, re
     assert "Reply ME or OTHER" in first.get_data(as_text=True)
     full_env = {**os.environ, **env}
     procs = [subprocess.Popen([str(BIN / "rq"), "worker-pool", "-c", "workers.rq_settings", "-w",
-                               "workers.worker.Worker", "-n", "2", "schedule", "alerts", "replies", "followups", "maintenance"],
+                               "workers.worker.Worker", "-n", "2", "schedule", "alerts", "replies", "followups", "bulk", "maintenance"],
                               cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True),
              subprocess.Popen([str(BIN / "rq"), "cron", "-c", "workers.rq_settings", "workers/cron.py"], cwd=ROOT,

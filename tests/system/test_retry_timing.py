@@ -19,7 +19,7 @@ from tests.conftest import Phone, make_env, svc_of, timeout_due_now
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 WORKERS = [str(BIN / "rq"), "worker-pool", "-c", "workers.rq_settings", "-w", "workers.worker.Worker", "-n", "2",
-           "schedule", "alerts", "replies", "followups", "maintenance"]
+           "schedule", "alerts", "replies", "followups", "bulk", "maintenance"]
 CLOCK = [str(BIN / "rq"), "cron", "-c", "workers.rq_settings", "workers/cron.py"]
 SCHEDULER = [sys.executable, "-m", "workers.supervise", sys.executable, "-m", "workers.scheduler"]  # as in the Procfile
 LOCK = RQScheduler.get_locking_key(queues.FOLLOWUPS)

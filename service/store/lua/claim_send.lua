@@ -2,6 +2,8 @@
 -- sends, and never to someone who opted out or whose number can't take texts, nor a bot's follow-up to
 -- someone a staff member took over meanwhile (-> skipped), or who was erased (the record is deleted: an
 -- erasure can miss a message created while it ran) while the worker waited for its send slot.
+-- A broadcast's text is not sent once its broadcast was canceled or expired (its record names the
+-- broadcast: bc_key, not among KEYS, as finish_send reads day_key).
 -- KEYS[1]: the message; KEYS[2] (optional): the person's contact record.
 -- ARGV[1]: queued; ARGV[2]: sending; ARGV[3]: skipped; ARGV[4]: the opted-out consent state;
 -- ARGV[5]: now (the caller's clock).
@@ -13,7 +15,13 @@ if KEYS[2] then
     redis.call('DEL', KEYS[1])
     return 2
   end
-  local held = redis.call('HGET', KEYS[1], 'kind') == 'followup' and redis.call('HEXISTS', KEYS[2], 'held_by') == 1
+  local kind = redis.call('HGET', KEYS[1], 'kind')
+  local held = (kind == 'followup' or kind == 'broadcast') and redis.call('HEXISTS', KEYS[2], 'held_by') == 1
+  local bc = redis.call('HGET', KEYS[1], 'bc_key')
+  if bc then
+    local status = redis.call('HGET', bc, 'status')
+    if status == 'canceled' or status == 'expired' then held = true end
+  end
   if held or redis.call('HGET', KEYS[2], 'consent') == ARGV[4] or redis.call('HEXISTS', KEYS[2], 'undeliverable') == 1 then
     redis.call('HSET', KEYS[1], 'state', ARGV[3])
     return 2

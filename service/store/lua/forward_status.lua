@@ -19,7 +19,21 @@ local function forward(key, status, code, rank, daily_ttl)
       field = 'failed:' .. ((known and known ~= '') and known or status)
     end
     redis.call('HINCRBY', day, field, 1)
+    if field == 'delivered' and redis.call('HGET', key, 'kind') == 'broadcast' then
+      redis.call('HINCRBY', day, 'broadcast_delivered', 1)
+    end
     redis.call('EXPIRE', day, daily_ttl)
+  end
+  local bc = redis.call('HGET', key, 'bc_key')
+  if bc and (rank[status] or 0) >= FINAL and not (current and rank[current] and rank[current] >= FINAL) then
+    local field = status
+    if status == 'read' then field = 'delivered' end
+    if status == 'failed' or status == 'canceled' then
+      local known = redis.call('HGET', key, 'error_code')
+      field = 'failed:' .. ((known and known ~= '') and known or status)
+    end
+    redis.call('HINCRBY', bc, field, 1)
+    if field ~= 'delivered' then redis.call('SADD', bc .. ':failed', redis.call('HGET', key, 'person')) end
   end
   return 1
 end

@@ -1,0 +1,180 @@
+"""Broadcasts, one set of rules for the console and the API: what a request may say (a text per
+language, a group or everyone with consent, a time, an expiry), who gets it (consent to outreach, not
+opted out, not erased, not held by staff, under the weekly cap: the others held back and counted, each
+person at most once), when (inside each recipient's own send hours), the exact preview before sending,
+cancel, and resending to exactly those whose text failed."""
+from dataclasses import dataclass
+from datetime import datetime
+
+from flows import gsm, schedule
+from flows.checks import MAX_SEGMENTS, unprompted
+from service.contacts import GROUP, Refused
+from service.phone import recipient_zones
+from service.runtime import Services
+from service.store import broadcasts, contacts, holds, keys
+from service.store.broadcasts import Broadcast, Status
+
+BATCH = 1000
+MAX_TEXT = 1600
+
+
+@dataclass(frozen=True)
+class Request:
+    texts: dict[str, str]
+    group: str | None
+    everyone: bool
+    send_at: float
+    expires_at: float | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    due: dict[str, float]  # person key -> when it is due in their send hours
+    held: dict[str, int]
+
+
+def request_from(data, svc: Services, now: float) -> Request:
+    if not isinstance(data, dict):
+        raise Refused("body", "must be a JSON object")
+    unknown = sorted(set(data) - {"text", "group", "all", "send_at", "expires_at"})
+    if unknown:
+        raise Refused(unknown[0], "is not part of a broadcast (text, group, all, send_at, expires_at)")
+    flows = svc.flows()
+    texts = _texts(data.get("text"), flows)
+    group, everyone = data.get("group"), data.get("all") is True
+    if everyone == bool(group):
+        raise Refused("group", "name one group, or say \"all\": true (everyone with consent)")
+    if group is not None and (not isinstance(group, str) or not GROUP.match(group.strip().lower())):
+        raise Refused("group", "must be a group name (lower-case letters, digits, - and _)")
+    send_at = _moment(data.get("send_at"), "send_at") if data.get("send_at") is not None else now
+    expires_at = _moment(data.get("expires_at"), "expires_at") if data.get("expires_at") is not None else None
+    if expires_at is not None and expires_at <= max(send_at, now):
+        raise Refused("expires_at", "must be after the broadcast is to go out (send_at, or now)")
+    return Request(texts, group.strip().lower() if group else None, everyone, max(send_at, now), expires_at)
+
+
+def _texts(value, flows) -> dict[str, str]:
+    if isinstance(value, str):
+        value = {flows.program.default_language: value}
+    if not isinstance(value, dict) or not value:
+        raise Refused("text", "must be a text per language, like {\"en\": \"...\", \"es\": \"...\"}")
+    out = {}
+    for language, text in value.items():
+        if language not in flows.program.languages:
+            raise Refused(f"text.{language}", f"is not one of the program's languages ({', '.join(flows.program.languages)})")
+        if not isinstance(text, str) or not text.strip():
+            raise Refused(f"text.{language}", "must not be empty")
+        sent = gsm.as_sent(unprompted(" ".join(text.split()), language), language, flows.program.plain_spanish)
+        info = gsm.segment_info(sent)
+        if len(text) > MAX_TEXT or info.segments > MAX_SEGMENTS:
+            raise Refused(f"text.{language}", f"is {info.segments} segments with how to stop; at most {MAX_SEGMENTS}")
+        out[language] = " ".join(text.split())
+    if flows.program.default_language not in out:
+        raise Refused(f"text.{flows.program.default_language}", "the program's default language is needed: it goes "
+                                                                "to everyone without a translation")
+    return out
+
+
+def _moment(value, name: str) -> float:
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise Refused(name, "must be ISO 8601 with its offset, like 2026-12-12T09:00:00-05:00") from None
+    if moment.tzinfo is None:
+        raise Refused(name, "must say its UTC offset")
+    return moment.timestamp()
+
+
+def plan(svc: Services, req: Request, bid: str, now: float, candidates=None) -> Plan:
+    """Who gets it and when, and who is held back and why (read in batches; nothing written)."""
+    r, config = svc.redis, svc.current_config()
+    rules = config.send_rules()
+    people = sorted(candidates if candidates is not None else _audience(r, req))
+    due, held = {}, {reason: 0 for reason in broadcasts.HELD_REASONS}
+    for start in range(0, len(people), BATCH):
+        pks = people[start:start + BATCH]
+        pipe = r.pipeline(transaction=False)
+        for pk in pks:
+            pipe.hmget(keys.contact(pk), "phone", "consent", contacts.EVIDENCE, contacts.OPTED_IN, holds.FIELD,
+                       "followups_sent", "simulated")
+        for pk, fields in zip(pks, pipe.execute()):
+            reason = _held(fields, rules, now)
+            if reason:
+                if reason in held:  # someone erased since is simply gone
+                    held[reason] += 1
+                continue
+            number = svc.vault.decrypt(fields[0])
+            due[pk] = req.send_at if fields[6] == b"1" else \
+                schedule.send_time(rules, recipient_zones(number, config.timezone), req.send_at, f"{bid}:{pk}")
+    return Plan(due, held)
+
+
+def _audience(r, req: Request) -> list[str]:
+    if req.group:
+        return list(contacts.members(r, req.group))
+    return [pk.decode() for pk in r.zrange(keys.CONTACTS, 0, -1)]
+
+
+def _held(fields, rules, now: float) -> str:
+    phone, consent, evidence, opted_in, held_by, sent, _ = fields
+    if phone is None:
+        return "gone"  # erased since: not counted
+    if consent == b"opted_out":
+        return "opted_out"
+    if evidence is None and opted_in is None:
+        return "no_consent"
+    if held_by is not None:
+        return "held_by_staff"
+    recent = schedule.recent_sends(tuple(int(t) for t in (sent or b"").decode().split()), now)
+    return "weekly_cap" if len(recent) >= rules.per_week else ""
+
+
+def create(svc: Services, req: Request, who: str, now: float, candidates=None, resend_of: str = "") -> Broadcast:
+    bid = broadcasts.new_id()
+    planned = plan(svc, req, bid, now, candidates)
+    status = Status.SCHEDULED if req.send_at > now else Status.SENDING
+    b = Broadcast(bid, req.texts, req.group, req.everyone, req.send_at, req.expires_at, status, now, who,
+                  resend_of=resend_of)
+    pipe = svc.redis.pipeline()
+    broadcasts.create(pipe, b, planned.due, planned.held)
+    pipe.execute()
+    return broadcasts.get(svc.redis, bid)
+
+
+def cancel(svc: Services, bid: str) -> Broadcast | None:
+    b = broadcasts.get(svc.redis, bid)
+    if b is None:
+        return None
+    if b.status in (Status.SCHEDULED, Status.SENDING):
+        broadcasts.stop(svc.redis, bid, Status.CANCELED, svc.now())
+    return broadcasts.get(svc.redis, bid)
+
+
+def resend_failed(svc: Services, bid: str, who: str) -> Broadcast | None:
+    """A new broadcast of the same texts to exactly those whose text failed or was undelivered (still
+    held to the same rules: someone who opted out since is held back)."""
+    b = broadcasts.get(svc.redis, bid)
+    if b is None:
+        return None
+    req = Request(b.texts, b.group, b.everyone, svc.now(), None)
+    return create(svc, req, who, svc.now(), broadcasts.failed_people(svc.redis, bid), resend_of=bid)
+
+
+def view(b: Broadcast, zone) -> dict:
+    """A broadcast as the API answers it."""
+    finished = sum(v for k, v in b.counts.items() if k.startswith("out:"))
+    return {"id": b.id, "status": b.status.value, "recipients": b.counts.get("recipients", 0),
+            "queued": max(0, b.counts.get("recipients", 0) - finished - b.counts.get("canceled", 0)
+                          - b.counts.get("expired", 0)),
+            "sent": b.counts.get("sent", 0), "delivered": b.counts.get("delivered", 0),
+            "undelivered": b.counts.get("undelivered", 0), "failed": b.failed, "held": b.held,
+            "send_at": datetime.fromtimestamp(b.send_at, zone).isoformat(timespec="seconds"),
+            **({"expires_at": datetime.fromtimestamp(b.expires_at, zone).isoformat(timespec="seconds")}
+               if b.expires_at else {}),
+            **({"resend_of": b.resend_of} if b.resend_of else {})}
+
+
+def preview(svc: Services, req: Request, now: float) -> Plan:
+    return plan(svc, req, "preview", now)
+
+

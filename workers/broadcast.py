@@ -1,0 +1,125 @@
+"""Broadcasts on their way out, in the lowest sending lane (below staff alerts, staff replies and
+follow-ups): the tick moves each sending broadcast's due recipients into jobs (only as many as 10 s of
+sending, across all broadcasts, so a backlog waits in Redis, not in RQ), starts scheduled ones, expires
+late ones, and marks one sent when every recipient has an outcome. A job sends one recipient's text at
+most once, re-reading what may have changed (a STOP, a staff hold, the weekly cap, their send hours, a
+cancel): a worker killed mid-broadcast loses nothing (its job runs again and finds the record)."""
+from redis import WatchError
+
+from flows import schedule
+from flows.checks import unprompted
+from service import queues
+from service.phone import recipient_zones
+from service.store import broadcasts, contacts, daily, holds, inbox, keys, messages, people
+from service.store.broadcasts import Status
+from service.store.messages import Kind
+from workers.delivery import deliver
+from workers.runtime import Runtime
+
+BACKLOG_SECONDS = 10
+LAST_BROADCAST = "last_bc"  # contact field: "id|when" of the latest broadcast text sent to them (replies, opt-outs)
+
+
+def message_id(bid: str, pk: str) -> str:
+    return f"bc_{bid}_{pk}"
+
+
+def dispatch(rt: Runtime) -> int:
+    """One tick over the active broadcasts; how many recipients were handed to workers."""
+    r, now = rt.svc.redis, rt.svc.now()
+    room = rt.svc.config.send_rate_per_second * BACKLOG_SECONDS - queues.waiting(r, queues.BULK)
+    moved = 0
+    for bid in broadcasts.active(r):
+        b = broadcasts.get(r, bid)
+        if b is None or b.status not in (Status.SCHEDULED, Status.SENDING):
+            continue
+        if b.expires_at is not None and now >= b.expires_at:
+            broadcasts.stop(r, bid, Status.EXPIRED, now)
+            continue
+        if b.status is Status.SCHEDULED and now >= b.send_at:
+            pipe = r.pipeline()
+            broadcasts.set_status(pipe, bid, Status.SENDING)
+            pipe.execute()
+        taken = broadcasts.take_due(r, bid, now, room - moved)
+        queues.enqueue_broadcast(r, [f"{bid}:{pk}" for pk, _ in taken], now)
+        broadcasts.remove_dispatched(r, bid, taken)
+        moved += len(taken)
+        _maybe_done(r, b)
+    return moved
+
+
+def _maybe_done(r, b) -> None:
+    finished = sum(v for k, v in broadcasts.get(r, b.id).counts.items() if k.startswith("out:"))
+    if broadcasts.waiting(r, b.id) == 0 and finished >= b.counts.get("recipients", 0) and b.status is Status.SENDING:
+        pipe = r.pipeline()
+        broadcasts.set_status(pipe, b.id, Status.SENT)
+        pipe.execute()
+
+
+def send(rt: Runtime, arg: str) -> str:
+    bid, pk = arg.split(":", 1)
+    mid = message_id(bid, pk)
+    if messages.exists(rt.svc.redis, mid):  # made by a run that died before sending: send it now, once
+        return deliver(rt, mid).value
+    outcome = _prepare(rt, bid, pk, mid)
+    if outcome == "queued":
+        return deliver(rt, mid).value
+    return outcome
+
+
+def _prepare(rt: Runtime, bid: str, pk: str, mid: str) -> str:
+    """Check and write the message record in one WATCHed transaction (a STOP landing meanwhile wins)."""
+    svc = rt.svc
+    with svc.redis.pipeline() as pipe:
+        while True:
+            try:
+                pipe.watch(keys.contact(pk))
+                outcome, write = _check(rt, pipe, bid, pk, mid)
+                pipe.multi()
+                write(pipe)
+                pipe.execute()
+                return outcome
+            except WatchError:
+                continue
+
+
+def _check(rt: Runtime, r, bid: str, pk: str, mid: str):
+    svc, now = rt.svc, rt.svc.now()
+    cfg = svc.current_config()
+    b = broadcasts.get(r, bid)
+    contact = contacts.read(r, svc.vault, pk)
+    if b is None or b.status in broadcasts.STOPPED or contact is None:
+        return "skipped", lambda pipe: broadcasts.count(pipe, bid, "out:skipped") if b else None
+    held = _held_now(r, pk, contact, cfg, now)
+    if held:
+        return "held", lambda pipe: (broadcasts.count(pipe, bid, f"held:{held}"), broadcasts.count(pipe, bid, "out:held"))
+    zones = recipient_zones(contact.number, cfg.timezone)
+    if not contact.simulated and not schedule.in_window(cfg.send_rules(), zones, now):
+        due = schedule.send_time(cfg.send_rules(), zones, now, f"{bid}:{pk}")
+        return "deferred", lambda pipe: broadcasts.defer(pipe, bid, pk, due)
+    language = contact.language or svc.flows().program.default_language
+    text = unprompted(b.texts.get(language) or b.texts[svc.flows().program.default_language], language)
+    text = svc.flows().render(text, language=language)
+    sent = schedule.recent_sends(tuple(int(t) for t in (r.hget(keys.contact(pk), "followups_sent") or b"")
+                                       .decode().split()), now)
+
+    def write(pipe):
+        day = "" if contact.simulated else daily.day_of(now, cfg.timezone)
+        messages.create(pipe, svc.vault, mid, contact.number, text, Kind.BROADCAST, pk, now, contact.simulated, day, bid)
+        people.record_exchange(pipe, svc.vault, pk, [("out", text, mid, f"broadcast/{bid}")], now)
+        pipe.hset(keys.contact(pk), mapping={"followups_sent": " ".join(map(str, (*sent, int(now)))),  # the weekly cap
+                                             LAST_BROADCAST: f"{bid}|{int(now)}"})
+        inbox.changed(pipe)
+    return "queued", write
+
+
+def _held_now(r, pk: str, contact, cfg, now: float) -> str:
+    if not contact.outreach_allowed:
+        return "opted_out" if contact.consent and contact.consent.value == "opted_out" else "no_consent"
+    if r.hget(keys.contact(pk), holds.FIELD) is not None:
+        return "held_by_staff"
+    sent = schedule.recent_sends(tuple(int(t) for t in (r.hget(keys.contact(pk), "followups_sent") or b"")
+                                       .decode().split()), now)
+    return "weekly_cap" if len(sent) >= cfg.send_rules().per_week else ""
+
+
