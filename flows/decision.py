@@ -72,6 +72,7 @@ class ScheduledFollowUp:
     step: int | str  # int: one of the flow's timed follow-ups; str: a step sent later (next, timeout)
     after: timedelta
     timeout: bool = False  # a question's timeout: at most one per person, dropped when they answer
+    silent: bool = False  # the step it goes to sends nothing (action: inbox): no send hours to wait for
 
 
 @dataclass(frozen=True)

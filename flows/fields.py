@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 MAX_TEXT = 200
+YEARS = (1900, 2200)  # a date outside is a typo, and beyond it clocks and zones overflow
 
 
 class FieldType(str, Enum):
@@ -42,16 +43,24 @@ def parse(kind: FieldType, raw) -> str:
         return str(int(number)) if number == int(number) else repr(number)
     if kind is FieldType.DATE:
         try:
-            return date.fromisoformat(str(raw).strip()).isoformat()
+            day = date.fromisoformat(str(raw).strip())
         except ValueError:
             raise ValueError("must be a date like 2026-12-08") from None
+        _in_years(day.year)
+        return day.isoformat()
     try:
         moment = datetime.fromisoformat(str(raw).strip())
     except ValueError:
         raise ValueError("must be a date and time with its offset, like 2026-12-08T14:30:00-05:00") from None
     if moment.tzinfo is None:
         raise ValueError("must say its UTC offset, like 2026-12-08T14:30:00-05:00 (which zone's 2:30 PM?)")
+    _in_years(moment.year)
     return moment.isoformat()
+
+
+def _in_years(year: int) -> None:
+    if not YEARS[0] <= year <= YEARS[1]:
+        raise ValueError(f"must be between the years {YEARS[0]} and {YEARS[1]}")
 
 
 def moment(kind: FieldType, value: str, zone: ZoneInfo) -> datetime:

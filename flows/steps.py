@@ -83,7 +83,9 @@ def walk_from(flows: FlowSet, policy: Policy, texter: Texter, flow: Flow, name: 
         if step.asks:
             walk.conversation = Conversation(flow.name, step.name, now.timestamp())
             if step.timeout:
-                walk.schedule.append(ScheduledFollowUp(flow.name, step.timeout.go, step.timeout.after, timeout=True))
+                target = flow.steps.get(step.timeout.go)
+                walk.schedule.append(ScheduledFollowUp(flow.name, step.timeout.go, step.timeout.after, timeout=True,
+                                                       silent=target is not None and not target.text))
             break
         if step.next is None:
             break

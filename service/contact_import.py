@@ -30,7 +30,7 @@ class Report:
 
     @property
     def valid(self) -> int:
-        return self.rows - len(self.bad)
+        return self.rows - len([n for n, _ in self.bad if n > 1])  # row 1 is the header, not a row
 
     def lines(self, committed: bool) -> list[str]:
         counts = f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
@@ -42,8 +42,8 @@ def parse(svc: Services, text: str) -> tuple[list[tuple[int, str, rules.Change]]
     """Each good row as (row number, number, change), and the report of the bad ones."""
     flows = svc.flows()
     declared, languages = flows.program.fields, flows.program.languages
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    records = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    header = [h.strip() for h in next(records, [])]
     report, rows, seen = Report(), [], {}
     unknown = [h for h in header if h not in BASE_COLUMNS and h not in declared]
     if "number" not in header or unknown:
@@ -52,12 +52,14 @@ def parse(svc: Services, text: str) -> tuple[list[tuple[int, str, rules.Change]]
             f"{', '.join(declared) or 'none'})"
         report.bad.append((1, why))
         return [], report
-    for n, raw in enumerate(reader, start=2):
+    for n, record in enumerate(records, start=2):  # a spreadsheet's row numbers: blank rows count too
+        if not any(cell.strip() for cell in record):
+            continue
         if n - 1 > MAX_ROWS:
             report.bad.append((n, f"more than {MAX_ROWS} rows: import the rest in another file"))
             break
         report.rows += 1
-        values = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
+        values = {k: (v or "").strip() for k, v in zip(header, record) if k}
         try:
             e164 = rules.number(values.get("number", ""), svc.config.default_region)
             if e164 in seen:
@@ -107,7 +109,7 @@ def _batch(svc: Services, rows, commit: bool) -> dict[str, int]:
                 counts, writes = {"created": 0, "updated": 0, "unchanged": 0}, []
                 for (_, e164, change), pk in zip(rows, pks):
                     old = before[pk][0]
-                    after = rules.merged(svc, old, pk, e164, change)
+                    after = rules.merged(svc, old, pk, e164, change, before[pk][2])
                     if old is not None and old.digest == after.digest:
                         counts["unchanged"] += 1
                         continue

@@ -114,9 +114,11 @@ def _consent(value) -> dict | None:
     return {"source": " ".join(value["source"].split())[:MAX_SOURCE], "at": at.isoformat()}
 
 
-def merged(svc: Services, before: Contact | None, pk: str, e164: str, change: Change) -> Contact:
-    """The contact after the change (the digest covers what the change may touch)."""
-    base = before or Contact(pk, e164)
+def merged(svc: Services, before: Contact | None, pk: str, e164: str, change: Change,
+           raw: dict | None = None) -> Contact:
+    """The contact after the change (the digest covers what the change may touch); `raw`: the record read
+    when there is no contact (an erased person's opt-out stays)."""
+    base = before or contacts.remnant(pk, e164, raw)
     fields = dict(base.fields)
     for name, value in (change.fields or {}).items():
         if value is None:
@@ -140,7 +142,7 @@ def apply(svc: Services, e164: str, change: Change, now: float) -> tuple[Outcome
             try:
                 pipe.watch(keys.contact(pk))
                 before = contacts.read(pipe, svc.vault, pk)
-                after = merged(svc, before, pk, e164, change)
+                after = merged(svc, before, pk, e164, change, None if before else pipe.hgetall(keys.contact(pk)))
                 if before is not None and before.digest == after.digest:
                     return Outcome.UNCHANGED, before
                 planned_before = journey_planning.planned_ids(pipe, pk)

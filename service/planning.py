@@ -34,7 +34,8 @@ def schedule_followups(config: Config, pipe, pk: str, e164: str, items, now: flo
     rules, zones, due = config.send_rules(), recipient_zones(e164, config.timezone), {}
     for item in items:
         fid = str(FollowUpId(pk, item.flow, item.step, int(now)))
-        when = schedule.first_due(rules, zones, now, item.after.total_seconds(), fid)
+        when = now + item.after.total_seconds() if item.silent else \
+            schedule.first_due(rules, zones, now, item.after.total_seconds(), fid)  # a silent step sends no text
         if when is None and day:
             daily.count(pipe, day, "followups_held:horizon")
         if when is not None and item.timeout:

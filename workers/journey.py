@@ -191,7 +191,7 @@ def _replan_batch(rt: Runtime, pks: list[str]) -> int:
                 pipe.multi()
                 count = sum(journey_planning.replan_into(pipe, flows, cfg, contact, existing, now,
                                                          "" if contact.simulated else day)
-                            for contact, existing in found.values() if contact is not None)
+                            for contact, existing, _ in found.values() if contact is not None)
                 pipe.execute()
                 return count
             except WatchError:

@@ -45,13 +45,21 @@ def json_body() -> dict:
     return data
 
 
+def _audit_refusal(status: int) -> None:
+    """A refused call by a known token is audited too (one without a token names nobody)."""
+    if g.get("api_token") is not None and status != 404:  # a 404 route audits itself
+        audit(f"api_refused_{status}", f"{request.method} {request.path.split('/api/v1', 1)[-1].split('/')[1]}")
+
+
 def register_errors(bp) -> None:
     @bp.errorhandler(Problem)
     def problem(exc: Problem):
+        _audit_refusal(exc.status)
         return jsonify(error=exc.message), exc.status
 
     @bp.errorhandler(Refused)
     def refused(exc: Refused):
+        _audit_refusal(422)
         return jsonify(error=str(exc), field=exc.field), 422
 
     @bp.errorhandler(HTTPException)

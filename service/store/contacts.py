@@ -48,6 +48,13 @@ def read(r, vault: Vault, pk: str) -> Contact | None:
     return decode(vault, pk, h)
 
 
+def remnant(pk: str, e164: str, h: dict | None) -> Contact:
+    """A new contact for a number with no record, or only an erased person's: a STOP survives erasure,
+    and no import or API call may undo it (only the person's own START)."""
+    consent = (h or {}).get(b"consent")
+    return Contact(pk, e164, consent=Consent(consent.decode()) if consent else None)
+
+
 def decode(vault: Vault, pk: str, h: dict) -> Contact:
     text = {k.decode(): v for k, v in h.items()}
     fields = {k[len(FIELD_PREFIX):]: vault.decrypt(v) for k, v in text.items() if k.startswith(FIELD_PREFIX)}
@@ -106,11 +113,13 @@ def read_batch(r: Redis, vault: Vault, pks: list[str]) -> dict[str, tuple]:
     pipe = r.pipeline(transaction=False)
     for pk in pks:
         pipe.hgetall(keys.contact(pk))
+    raw = dict(zip(pks, pipe.execute()))
     found = {pk: (decode(vault, pk, h) if h and b"phone" in h else None,
-                  tuple((h or {}).get(JOURNEYS_FIELD, b"").decode().split())) for pk, h in zip(pks, pipe.execute())}
+                  tuple((h or {}).get(JOURNEYS_FIELD, b"").decode().split())) for pk, h in raw.items()}
     ids = [eid for _, planned in found.values() for eid in planned]
     due = dict(zip(ids, r.zmscore(keys.JOURNEYS_DUE, ids))) if ids else {}
-    return {pk: (contact, {eid: due.get(eid) or 0.0 for eid in planned}) for pk, (contact, planned) in found.items()}
+    return {pk: (contact, {eid: due.get(eid) or 0.0 for eid in planned}, raw[pk])
+            for pk, (contact, planned) in found.items()}
 
 
 def members(r: Redis, group: str) -> set[str]:

@@ -100,6 +100,8 @@ def pending_by_journey(r: Redis, limit: int = 500_000) -> dict[str, int]:
 
 
 def _b36(n: int) -> str:
+    if n < 0:  # a date before 1970 (int(..., 36) reads the sign back)
+        return "-" + _b36(-n)
     out = ""
     while True:
         n, d = divmod(n, 36)
