@@ -17,6 +17,7 @@ FAILURE_STATE = {Failure.OPTED_OUT: OutState.OPTED_OUT, Failure.UNDELIVERABLE: O
 # starts are what squeeze cap + 1 requests into one second at the provider.
 MAX_LATE = 0.004
 MAX_SLOTS = 4
+STALLED_AFTER = 30  # seconds: longer than Twilio's client ever waits for an answer
 _sleep = time.sleep  # a seam: tests stall a worker here
 
 
@@ -31,6 +32,8 @@ def deliver(rt: Runtime, mid: str) -> OutState:
     the pacing margin that keeps every 1 s window under the cap can stay small too."""
     r = rt.svc.redis
     rec = messages.load(r, rt.svc.vault, mid)
+    if rec is not None and rec["state"] == OutState.SENDING.value and rec["kind"] != Kind.ALERT.value:
+        return _stalled(rt, mid, rec)
     if rec is None or rec["state"] != OutState.QUEUED.value:
         return OutState(rec["state"]) if rec else OutState.SKIPPED
     if not _wait_for_slot(rt, rec):
@@ -42,6 +45,18 @@ def deliver(rt: Runtime, mid: str) -> OutState:
     if not claimed:
         return OutState.SENDING
     return _send(rt, mid, rec)
+
+
+def _stalled(rt: Runtime, mid: str, rec: dict) -> OutState:
+    """A send claimed by a worker that died (SIGKILL, a lost machine) before it recorded the outcome: it
+    may or may not have reached Twilio, so it is never sent again; once the claim is older than any
+    provider call can take, its outcome is recorded as unknown (a broadcast's funnel can finish). Staff
+    alerts are the sweeper's: a second copy beats a lost crisis alert."""
+    if rt.svc.now() - float(rec.get("claimed_at") or 0) < STALLED_AFTER:
+        raise RetryLater("a send in flight (or its worker just died): its outcome is looked at again shortly")
+    messages.finish(rt.svc.redis, mid, OutState.UNKNOWN, _keep(rt))
+    log.warning("outbound_stalled", extra={"mid": mid})
+    return OutState.UNKNOWN
 
 
 def _wait_for_slot(rt: Runtime, rec: dict) -> bool:

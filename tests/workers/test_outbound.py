@@ -51,10 +51,15 @@ def test_delivery_is_at_most_once(rt, fake):
     assert len(fake.sent()) == 1
 
 
-def test_crash_after_claim_is_never_resent(rt, fake):
+def test_crash_after_claim_is_never_resent(rt, fake, clock):
     mid = queue_message(rt)
     assert outbound.claim(rt.svc.redis, mid, rt.svc.now())  # a worker claimed it, then died mid-call
-    assert deliver(rt, mid) is OutState.SENDING
+    with pytest.raises(RetryLater):  # it may still be in flight: looked at again later
+        deliver(rt, mid)
+    clock.advance(delivery.STALLED_AFTER + 1)
+    assert deliver(rt, mid) is OutState.UNKNOWN  # never sent again; its outcome is recorded as unknown
+    assert outbound.load(rt.svc.redis, rt.svc.vault, mid)["state"] == "unknown"
+    assert deliver(rt, mid) is OutState.UNKNOWN
     assert fake.received == []
 
 
