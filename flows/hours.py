@@ -1,7 +1,7 @@
 """Weekly opening hours (business hours, send hours) as pure functions of a local time."""
 import re
-from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
 
 DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 _RULE = re.compile(r"^\s*([A-Za-z]{3})(?:\s*-\s*([A-Za-z]{3}))?\s+(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
@@ -16,23 +16,34 @@ class Window:
         return self.start <= t < self.end
 
 
+LOOK_AHEAD_DAYS = 62  # the next opening is looked for this far ahead (closures may run for weeks)
+
+
 @dataclass(frozen=True)
 class WeeklyHours:
-    """Opening windows per weekday (0 = Monday)."""
+    """Opening windows per weekday (0 = Monday), closed on the `closed` dates (holidays, a storm day)."""
     days: tuple[Window | None, ...]
+    closed: frozenset[date] = frozenset()
 
     def window(self, day: int) -> Window | None:
         return self.days[day]
 
+    def on(self, day: date) -> Window | None:
+        """That date's window: none on a closure."""
+        return None if day in self.closed else self.days[day.weekday()]
+
+    def with_closed(self, days) -> "WeeklyHours":
+        return replace(self, closed=frozenset(days))
+
     def is_open(self, local: datetime) -> bool:
-        w = self.days[local.weekday()]
+        w = self.on(local.date())
         return w is not None and w.contains(local.time())
 
     def open_throughout(self, local: datetime, span: timedelta) -> bool:
         """Open from `local` until `local + span`, across midnights where windows meet."""
         t, end = local, local + span
         while t < end:
-            w = self.days[t.weekday()]
+            w = self.on(t.date())
             if w is None or not w.contains(t.time()):
                 return False
             if w.end == time.max:
@@ -43,9 +54,9 @@ class WeeklyHours:
 
     def next_opening(self, local: datetime) -> datetime | None:
         """The next moment the window opens, strictly after `local` if closed now."""
-        for ahead in range(0, 8):
-            day = (local + timedelta(days=ahead)).date()
-            w = self.days[day.weekday()]
+        for ahead in range(0, LOOK_AHEAD_DAYS + 1):
+            day = local.date() + timedelta(days=ahead)
+            w = self.on(day)
             if w is None:
                 continue
             start = datetime.combine(day, w.start, tzinfo=local.tzinfo)
@@ -97,12 +108,14 @@ def callback_due(local: datetime, hours: WeeklyHours, within_minutes: int) -> da
     opening = hours.next_opening(local)
     if opening is None:
         return None
-    window = hours.window(opening.weekday())
+    window = hours.on(opening.date())
     close = opening.replace(hour=23, minute=59, second=59) if window.end == time.max else \
         datetime.combine(opening.date(), window.end, tzinfo=opening.tzinfo)
     return max(close, opening + timedelta(minutes=within_minutes))
 
 
+SPANISH_MONTHS = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
+                  "noviembre", "diciembre")
 SPANISH_DAYS = ("el lunes", "el martes", "el miércoles", "el jueves", "el viernes", "el sábado", "el domingo")
 
 
@@ -117,7 +130,11 @@ def callback_eta(local: datetime, hours: WeeklyHours, within_minutes: int, langu
     days = (opening.date() - local.date()).days
     if spanish:  # 24-hour clock, as Spanish writes it: "después de las 9:00 (EST) mañana"
         when = "hoy" if days == 0 else "mañana" if days == 1 else SPANISH_DAYS[opening.weekday()]
+        if days >= 7:  # past a closure: the date too
+            when += f" {opening.day} de {SPANISH_MONTHS[opening.month - 1]}"
         return f"después de las {opening.hour}:{opening.minute:02d} ({opening.tzname() or ''}) {when}".replace(" ()", "")
     clock = opening.strftime("%I:%M %p").lstrip("0") + " " + (opening.tzname() or "")
     when = "today" if days == 0 else "tomorrow" if days == 1 else "on " + opening.strftime("%A")
+    if days >= 7:  # past a closure: the date too
+        when += f", {opening.strftime('%B')} {opening.day}"
     return f"after {clock.strip()} {when}"

@@ -3,10 +3,12 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flows import closures
 from flows.hours import WeeklyHours, parse_weekly
 from flows.schedule import SendRules
 from service.phone import InvalidNumber, to_e164
@@ -78,6 +80,13 @@ class Config:
     redis_sentinels: tuple[tuple[str, int], ...] = ()
     redis_sentinel_master: str = ""
     redis_password: Secret = field(default_factory=lambda: Secret(""))
+    closures: tuple[tuple[date, str], ...] = ()  # CLOSURES: days the center is closed (holidays)
+
+    def __post_init__(self):
+        """Business hours know the closures, so every promise made from them honours a holiday."""
+        days = frozenset(day for day, _ in self.closures)
+        if self.business_hours.closed != days:
+            object.__setattr__(self, "business_hours", self.business_hours.with_closed(days))
 
     @property
     def testing(self) -> bool:
@@ -113,6 +122,7 @@ class Config:
             "CONVERSATION_HOURS": ("conversation_hours", lambda n: env.integer(n, 1, maximum=24 * 30)),
             "HANDOFF_IDLE_HOURS": ("handoff_idle_hours", lambda n: env.integer(n, 1, maximum=24 * 30)),
             "STAFF_ALERT_NUMBERS": ("staff_alert_numbers", lambda n: env.numbers(n, region)),
+            "CLOSURES": ("closures", env.closures),
         }
         unknown = set(overrides) - set(parsers)
         if unknown:
@@ -170,6 +180,7 @@ class Config:
             session_idle_minutes=env.integer("SESSION_IDLE_MINUTES", 30, maximum=24 * 60),
             session_max_hours=env.integer("SESSION_MAX_HOURS", 12, maximum=24 * 7),
             proxy_hops=env.integer("PROXY_HOPS", 0, minimum=0, maximum=5),
+            closures=env.closures("CLOSURES"),
         )
 
 
@@ -252,6 +263,12 @@ class _Env:
             return tuple(to_e164(n, region, strict=True) for n in self.get(name).split(",") if n.strip())
         except InvalidNumber:
             raise ConfigError(f"{name}: every entry must be a phone number, comma-separated") from None
+
+    def closures(self, name: str) -> tuple[tuple[date, str], ...]:
+        try:
+            return tuple(closures.parse(self.get(name, "")).items())
+        except ValueError as exc:
+            raise ConfigError(f"{name}: {exc}") from None
 
     def hours(self, name: str, default: str) -> WeeklyHours:
         try:

@@ -1,9 +1,12 @@
-"""Settings (admin): hours, caps and on-call numbers, over the environment's defaults; audited."""
+"""Settings (admin): hours, closures, caps and on-call numbers, over the environment's defaults; audited."""
+from datetime import datetime
+
 import yaml
 
 from flows.source import load_yaml
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
+from flows import closures
 from flows.loader import FlowError
 from service.config import ConfigError, validate_overrides
 from service.phone import InvalidNumber, to_e164
@@ -22,7 +25,10 @@ EDITABLE = {
     "FOLLOWUPS_PER_WEEK": "Follow-ups per person per 7 days",
     "FOLLOWUP_HORIZON_DAYS": "Days after which an undelivered follow-up is dropped",
     "STAFF_ALERT_NUMBERS": "On-call numbers for CALL and crisis alerts, comma-separated",
+    "CLOSURES": "Days the center is closed, one per line (e.g. 2026-12-25 Christmas Day): no call back is "
+                "promised for them",
 }
+MULTILINE = {"CLOSURES"}
 
 
 @bp.get("/")
@@ -41,6 +47,10 @@ def save():
     program = svc.flows().program
     values["program"] = request.form.get("program", program.name).strip()
     values["phone"] = request.form.get("phone", program.phone).strip()
+    if "add_holidays" in request.form:  # nothing saved: the list is filled in to review, edit and save
+        return _render({**values, "CLOSURES": _with_federal_holidays(values["CLOSURES"], svc)}, None,
+                       note="The US federal holidays were added below. Remove any the center keeps open, then "
+                            "Save settings.")
     try:
         kept = validate_overrides(svc.config, {k: values[k] for k in EDITABLE})  # both checked before either is written
         version = _publish_program(values["program"], values["phone"])
@@ -81,5 +91,18 @@ def published_documents() -> dict[str, str]:
     return flowdocs.documents(svc.redis, version) if version else flowdocs.seed_documents(svc.config.flows_dir)
 
 
-def _render(values: dict[str, str], problem: str | None):
-    return render_template("staff/settings.html", fields=EDITABLE, values=values, problem=problem)
+def _with_federal_holidays(text: str, svc) -> str:
+    """The typed closures plus this year's and next year's federal holidays (a typed line that can't be
+    read stays, so the admin sees it on Save)."""
+    year = datetime.fromtimestamp(svc.now(), svc.config.timezone).year
+    try:
+        typed = closures.parse(text)
+    except ValueError:
+        return text
+    added = {**closures.us_federal_holidays(year), **closures.us_federal_holidays(year + 1), **typed}
+    return closures.write(added)
+
+
+def _render(values: dict[str, str], problem: str | None, note: str = ""):
+    return render_template("staff/settings.html", fields=EDITABLE, multiline=MULTILINE, values=values,
+                           problem=problem, note=note)

@@ -157,7 +157,7 @@ def test_callback_eta(local, eta):
     ("Mon-Fri 09:00-17:00", jan(15, 10, 0), 15, "within about 15 minutes"),
     ("Mon-Fri 09:00-17:00", jan(15, 10, 0), 480, "after 9:00 AM EST tomorrow"),
     ("Mon-Sun 00:00-24:00", jan(15, 23, 50), 30, "within about 30 minutes"),
-    ("Wed 09:00-17:00", jan(15, 18, 0), 30, "after 9:00 AM EST on Wednesday"),  # a week ahead
+    ("Wed 09:00-17:00", jan(15, 18, 0), 30, "after 9:00 AM EST on Wednesday, January 22"),  # a week ahead: the date too
 ])
 def test_callback_eta_other_hours(hours, local, minutes, eta):
     assert callback_eta(local, parse_weekly(hours), minutes) == eta
