@@ -46,25 +46,26 @@ def queue():
 
 def _render_queue(revealed: str | None = None, errors: dict | None = None, status: int = 200):
     svc = services()
-    cards = _cards(svc)
+    cards, test_cards = _cards(svc), _cards(svc, simulated=True)
     now = datetime.fromtimestamp(svc.now(), svc.config.timezone)
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     week = today - timedelta(days=today.weekday())
     closed = callbacks.closed_since(svc.redis, svc.vault, week.timestamp())
-    return render_template("staff/callbacks.html", cards=cards, now=svc.now(), mask=mask, revealed=revealed,
+    return render_template("staff/callbacks.html", cards=cards, test_cards=test_cards, now=svc.now(), mask=mask, revealed=revealed,
                            outcomes=OUTCOMES, crisis_outcomes=CRISIS_OUTCOMES, errors=errors or {},
                            closed_today=[c for c in closed if c.closed_at >= today.timestamp()],
                            closed_week=[c for c in closed if c.closed_at < today.timestamp()]), status
 
 
-def _cards(svc) -> list[Card]:
+def _cards(svc, simulated: bool = False) -> list[Card]:
+    """Open crises and waiting call backs, one card per person; `simulated`: the simulator's (TEST)."""
     cards: dict[str, Card] = {}
-    for crisis in crises.open_crises(svc.redis, svc.vault):
+    for crisis in crises.open_crises(svc.redis, svc.vault, simulated):
         card = cards.setdefault(crisis.person, Card(crisis.person, "", crisis.created_at))
         card.crises.append({"id": crisis.id, "sid": crisis.id, "person": crisis.person, "body": crisis.body,
                             "created_at": crisis.created_at, "texts": crisis.texts, "claimed_by": crisis.claimed_by,
                             "answered": _answered(svc, crisis.person, crisis.id)})
-    for cb in callbacks.waiting(svc.redis, svc.vault):
+    for cb in callbacks.waiting(svc.redis, svc.vault, simulated=simulated):
         card = cards.setdefault(cb.person, Card(cb.person, cb.phone, cb.created_at))
         card.callback, card.phone = cb, cb.phone
         config = svc.current_config()

@@ -49,6 +49,7 @@ def test_build_a_flow_publish_it_and_walk_it_in_the_simulator(server, browser):
     page.fill("#note", "check-in flow")
     page.click("button:has-text('Publish')")
     page.wait_for_selector("text=Published version 1")
+    page.click("nav summary")  # Simulator is under "More"
     page.click("nav >> text=Simulator")
     page.fill("#sim-body", "checkin")
     page.click(".compose button")
@@ -86,12 +87,13 @@ def test_send_due_steps_now_walks_a_one_day_branch(server, browser, redis):
 def test_call_lands_in_the_queue_and_can_be_claimed_on_a_phone_screen(server, browser):
     page = browser.new_page(viewport={"width": 390, "height": 844})
     sign_in(page, server, "staff@center.org")
-    page.click("nav.narrow summary")  # the phone's nav folds the rest into "More"
-    page.click("nav.narrow >> text=Simulator")
+    page.click("nav summary")  # the daily work in sight, the rest under "More"
+    page.click("nav >> text=Simulator")
     page.fill("input[name=body]", "CALL <b>please</b>")
     page.click(".compose button")
     page.wait_for_selector("text=call you back")
-    page.click("nav.narrow >> text=Crises & call backs")
+    page.click("nav summary")
+    page.click("nav >> text=Crises & call backs")
     card = page.locator("[data-callback]")
     assert card.count() == 1 and "asked just now" in card.inner_text()
     page.click("text=Claim")

@@ -367,6 +367,10 @@ def test_the_simulators_people_are_marked_test_and_never_enter_the_real_queues(r
     Phone(app.test_client()).text("SIGNS")  # a real person beside them is not marked
     page = staff.get("/staff/inbox/").get_data(as_text=True)
     assert page.count('<span class="badge test">TEST</span>') == 2 and "*******0123" in page
+    practice = staff.get("/staff/callbacks").get_data(as_text=True)  # practised apart, marked TEST
+    real, _, test = practice.partition("From the simulator")
+    assert "No open crisis and no one waiting" in real and test.count('<span class="badge test">TEST</span>') == 3
+    assert "my friend overdosed" in test and "data-callback=" in test
     clock.advance(30 * 60)
     assert escalate(make_runtime(svc_of(app))) == []  # the simulator's crisis pages nobody again
     assert {k for k in alert_keys(redis) if "crisis_esc" in k} == set()
