@@ -11,7 +11,7 @@ MAX_SEGMENTS = 3
 MAX_CHAIN = 3  # steps sent together, without a wait
 CALLBACK_ETA_SAMPLE = "after 9:00 AM ET on Wednesday, Nov 25"
 CALLBACK_ETA_SAMPLES = {"en": CALLBACK_ETA_SAMPLE, "es": "después de las 10:00 (EST) el miércoles"}
-BASIC_PLACEHOLDERS = {"program", "phone", "keywords"}
+BASIC_PLACEHOLDERS = {"program", "phone", "keywords", "menu"}
 FIRST_CONTACT_MESSAGES = ("menu", "language", "thanks")  # may be a number's first reply: the disclosure is appended
 # Program messages that may use a placeholder of their own, and a sample to measure them with.
 MESSAGE_PLACEHOLDERS = {"crisis": {"flagged"}, "crisis_again": {"flagged"}, "crisis_call": {"flagged"},
@@ -188,6 +188,8 @@ def _check_program(flowset: FlowSet, doc: Document) -> None:
             allowed = BASIC_PLACEHOLDERS | MESSAGE_PLACEHOLDERS.get(name, set())
             _check_text(flowset, doc, name, template, language, suffix, allowed, ("messages", name))
     for language, menu in program.messages["menu"].items():
+        if "{menu}" in menu:  # every listed keyword says what it is for: each flow's summary (checked there)
+            continue
         missing = [w for w in flowset.keywords(language).replace(" or ", ", ").replace(" o ", ", ").split(", ")
                    if w and w not in menu] if "{keywords}" not in menu else []
         if missing:
@@ -197,6 +199,11 @@ def _check_program(flowset: FlowSet, doc: Document) -> None:
 
 def _check_flow_texts(flowset: FlowSet, flow: Flow, doc: Document) -> None:
     delayed, legacy = delayed_steps(flow), "reply" in doc.data
+    default = flowset.program.default_language
+    if flow.menu is not None and flow.keyword and not flow.summary.get(default) and \
+            any("{menu}" in t for t in flowset.program.messages.get("menu", {}).values()):
+        doc.problem(flow.name, f"summary: the menu says what every keyword is for; write one line "
+                               f"({LANGUAGE_NAMES[default]}) for {flow.keyword.get(default, flow.name)}", ("summary",))
     bad_action = doc.data.get("action") not in (None, "callback")  # reported already: don't report twice
     for step in flow.steps.values():
         allowed = BASIC_PLACEHOLDERS | set(flowset.program.fields) | (
@@ -242,10 +249,12 @@ def _missing_translations(program: Program, flow: Flow, doc: Document) -> list[P
     texts += [(f"{flow.name} follow-up {i + 1}", ("followups", i, "text"), f.text) for i, f in enumerate(flow.followups)]
     if flow.keyword:
         texts.append((flow.name, ("keyword",), flow.keyword))
+    if flow.summary:
+        texts.append((f"{flow.name} summary", ("summary",), flow.summary))
     for where, path, text in texts:
         for language in program.languages:
             if language != program.default_language and not text.get(language):
-                what = "keyword" if path == ("keyword",) else "text"
+                what = {("keyword",): "keyword", ("summary",): "summary"}.get(path, "text")
                 found.append(Problem(doc.file, doc.line(path), where,
                                      f"no {LANGUAGE_NAMES[language]} {what} ({language}): "
                                      f"{LANGUAGE_NAMES[program.default_language]} is used", path))

@@ -56,7 +56,9 @@ def to_gsm7(text: str) -> str:
     return "".join(GSM_REPLACEMENTS.get(ch, ch) for ch in text)
 
 
-PLAIN_SPANISH = str.maketrans("áíóúÁÍÓÚ", "aiouAIOU")  # the four accented vowels GSM-7 lacks (é, ñ, ü are in it)
+# á í ó ú are not in GSM-7 (é is, ñ and ü too): every accent goes, é with them, so a text doesn't read
+# as typos ("médico" beside "desintoxicacion"); ñ and ü are letters, not accents, and stay.
+PLAIN_SPANISH = str.maketrans("áéíóúÁÉÍÓÚ", "aeiouAEIOU")
 
 
 def as_sent(text: str, language: str, plain_spanish: bool) -> str:

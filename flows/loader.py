@@ -37,7 +37,9 @@ OPTIONAL_MESSAGES = {
     "thanks": {"en": "You're welcome. We're here whenever you need us: reply CALL to talk with our team.",
                "es": "De nada. Aquí estamos cuando nos necesite: responda LLAMAR para hablar con nuestro equipo."},
 }
-FLOW_KEYS = {"flow", "version", "keyword", "aliases", "reply", "action", "followups", "start", "steps", "menu"}
+FLOW_KEYS = {"flow", "version", "keyword", "aliases", "summary", "reply", "action", "followups", "start", "steps",
+             "menu"}
+MAX_SUMMARY = 60  # characters: one line of the menu
 STEP_KEYS = {"text", "answers", "otherwise", "timeout", "next", "set", "action"}
 PROGRAM_KEYS = {"version", "program", "messages", "languages", "default_language", "plain_spanish", "fields"}
 ACTIONS = ("callback", "inbox")
@@ -140,7 +142,20 @@ def _flow(doc: Document, program: Program) -> Flow | None:
         return None
     return Flow(name.strip().lower(), _version(doc), {k: v[0] for k, v in keyword.items()},
                 {k: tuple(v) for k, v in aliases.items()}, start, steps,
-                _followups(doc, name, data.get("followups") or [], default), _menu(doc, name))
+                _followups(doc, name, data.get("followups") or [], default), _menu(doc, name), _summary(doc, name, default))
+
+
+def _summary(doc: Document, name: str, default: str) -> dict[str, str]:
+    """What the keyword is for, in a line per language (the menu says it after the keyword)."""
+    value = doc.data.get("summary")
+    if value is None:
+        return {}
+    texts = _text(doc, value, default, name, ("summary",))
+    for language, text in texts.items():
+        if len(text) > MAX_SUMMARY:
+            doc.problem(name, f"summary ({language}) is {len(text)} characters; one line of the menu is at most "
+                              f"{MAX_SUMMARY}", ("summary",))
+    return texts
 
 
 def _legacy_steps(doc: Document, name: str, default: str) -> tuple[dict[str, Step], str]:

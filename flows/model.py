@@ -78,6 +78,7 @@ class Flow:
     steps: dict[str, Step]
     followups: tuple[FollowUp, ...] = ()  # timed texts scheduled when the flow starts
     menu: int | None = 100  # order in the menu's {keywords}; None: not listed
+    summary: Text = field(default_factory=dict)  # one line per language: what the keyword is for ({menu})
 
     @property
     def action(self) -> str | None:
@@ -118,8 +119,10 @@ class FlowSet:
         """A text as it is sent: placeholders filled, and Spanish without the accents GSM-7 lacks (unless
         the program says otherwise)."""
         language = extra.get("language") or self.program.default_language
-        text = fill(template, {"program": self.program.name, "phone": self.program.phone,
-                               "keywords": self.keywords(language), **extra})
+        values = {"program": self.program.name, "phone": self.program.phone, "keywords": self.keywords(language)}
+        if "{menu}" in template:
+            values["menu"] = self.menu_text(language)
+        text = fill(template, {**values, **extra})
         if "  " in text:  # an empty placeholder ("{flagged}" with no one on call) leaves no gap
             text = re.sub(r" {2,}", " ", text).strip()
         return gsm.as_sent(text, language, self.program.plain_spanish)
@@ -144,6 +147,20 @@ class FlowSet:
         words = [self.text(f.keyword, language) for f in sorted(self.flows.values(), key=lambda f: (f.menu or 0, f.name))
                  if f.menu is not None and f.keyword]
         return self.join(words, language)
+
+    def listed(self) -> list[Flow]:
+        """The flows the menu lists, in menu order."""
+        return [f for f in sorted(self.flows.values(), key=lambda f: (f.menu or 0, f.name))
+                if f.menu is not None and f.keyword]
+
+    def menu_text(self, language: str = "") -> str:
+        """Every listed keyword with its flow's one-line summary: "SIGNS: the signs of heroin dependence.
+        TREATMENT: how treatment works." (a keyword without a summary is refused by flows.checks)."""
+        parts = []
+        for f in self.listed():
+            summary = self.text(f.summary, language).rstrip(".") if f.summary else ""
+            parts.append(f"{self.text(f.keyword, language)}: {summary}." if summary else self.text(f.keyword, language))
+        return " ".join(parts)
 
     def join(self, words: list[str], language: str = "") -> str:
         """"A, B or C" in the language's words ("A, B o C"; Spanish's "o" is "u" before an o sound)."""

@@ -27,6 +27,7 @@ def flow_to_form(doc: dict, languages: list[str]) -> dict:
         steps = {LEGACY_STEP: {"text": doc.get("reply", ""), "action": doc.get("action")}}
     return {"flow": str(doc.get("flow", "")), "keyword": _by_language(doc.get("keyword"), languages, default),
             "aliases": _words_by_language(doc.get("aliases"), languages, default),
+            "summary": _by_language(doc.get("summary"), languages, default),
             "menu": "" if doc.get("menu") is False else str(doc.get("menu", "")),
             "start": str(doc.get("start") or next(iter(steps), "")),
             "steps": [_step_to_form(str(name), step, languages, default) for name, step in steps.items()],
@@ -70,6 +71,7 @@ def form_from_request(values, languages: list[str]) -> dict:
     form = {"flow": values.get("flow", "").strip().lower(),
             "keyword": {lang: values.get(f"keyword.{lang}", "") for lang in languages},
             "aliases": {lang: values.get(f"aliases.{lang}", "") for lang in languages},
+            "summary": {lang: values.get(f"summary.{lang}", "") for lang in languages},
             "menu": values.get("menu", "").strip(), "start": values.get("start", ""), "steps": [], "followups": []}
     for i in range(MAX_ROWS):
         prefix = f"step.{i}."
@@ -138,6 +140,9 @@ def form_to_doc(form: dict, version: int, languages: list[str]) -> dict:
     aliases = _words(form["aliases"], default)
     if aliases:
         doc["aliases"] = aliases
+    summary = _one_or_many(form.get("summary") or {}, default)
+    if summary:
+        doc["summary"] = summary
     doc["menu"] = int(form["menu"]) if form["menu"].isdigit() else False if form["menu"] == "none" else 100
     doc["start"] = form["start"] or (form["steps"][0]["name"] if form["steps"] else "")
     doc["steps"] = {s["name"]: _step_doc(s, default) for s in form["steps"] if s["name"]}
@@ -213,7 +218,7 @@ def field_for(path: tuple, form: dict | None) -> str | None:
     if form is None:  # program.yaml
         return f"msg.{path[1]}" if len(path) > 1 and path[0] == "messages" else None
     head = path[0]
-    if head in ("keyword", "aliases", "start", "menu"):
+    if head in ("keyword", "aliases", "summary", "start", "menu"):
         return head
     if head == "reply":
         return "step.0.text"

@@ -115,8 +115,10 @@ def new():
         return redirect(url_for(".index"))
     langs = languages(docs)
     step = {"text": "Write what this keyword answers. Reply CALL and our team will phone you."}
-    docs = {**docs, f"{name}.yaml": flowforms.dump({"flow": name, "version": 1, "keyword": keyword or name.upper(),
-                                                    "menu": 100, "start": "start", "steps": {"start": step}})}
+    summary = " ".join(request.form.get("summary", "").split())[:60]
+    doc = {"flow": name, "version": 1, "keyword": keyword or name.upper(), **({"summary": summary} if summary else {}),
+           "menu": 100, "start": "start", "steps": {"start": step}}
+    docs = {**docs, f"{name}.yaml": flowforms.dump(doc)}
     save_draft(docs, "create_flow")
     flash(f"Flow {name} created in the draft{'' if langs == ['en'] else ' (texts in every language)'}.")
     return redirect(url_for(".edit", name=name))

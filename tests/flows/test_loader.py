@@ -36,6 +36,7 @@ steps:
     text: Checking in from {program}. ...
   nudge:
     text: Still there? Reply ME or OTHER, or CALL to talk with us.
+summary: a quick check-in   # what the menu says CHECKIN is for
 """
 
 
@@ -141,7 +142,7 @@ def test_keywords_and_aliases_are_normalised(docs):
 
 
 def test_a_new_flow_file_is_picked_up_and_joins_the_menu(docs):
-    docs["naloxone.yaml"] = ("flow: naloxone\nkeyword: NARCAN\nmenu: 4\n"
+    docs["naloxone.yaml"] = ("flow: naloxone\nkeyword: NARCAN\nsummary: naloxone\nmenu: 4\n"
                              "reply: Naloxone reverses an opioid overdose. Call {phone}.\n")
     flowset = load_documents(docs)
     assert flowset.triggers["NARCAN"] == "naloxone" and flowset.flows["naloxone"].followups == ()
@@ -168,7 +169,7 @@ def test_a_start_that_names_no_step(docs):
 
 
 def test_steps_that_cannot_be_reached(docs):
-    text = CHECKIN + "  orphan:\n    text: Nobody sends me.\n"
+    text = CHECKIN.replace("summary:", "  orphan:\n    text: Nobody sends me.\nsummary:")
     found = only_problem({**docs, "checkin.yaml": text})
     assert found == "checkin.yaml:27: checkin step orphan: can't be reached from the start step"
 
@@ -184,7 +185,7 @@ def test_a_loop_of_steps_without_a_wait(docs):
 def test_more_than_three_steps_chained(docs):
     chain = ("flow: chain\nkeyword: CHAIN\nstart: a\nsteps:\n"
              "  a: {text: One., next: {go: b}}\n  b: {text: Two., next: {go: c}}\n"
-             "  c: {text: Three., next: {go: d}}\n  d: {text: Four.}\n")
+             "  c: {text: Three., next: {go: d}}\n  d: {text: Four.}\nsummary: chain\n")
     found = problems({**docs, "chain.yaml": chain})
     assert "chain.yaml:5: chain step a: chains 4 steps without a wait (a > b > c > d); at most 3" in found
 
@@ -322,7 +323,7 @@ def test_render_fills_only_known_names():
 
 
 def test_the_menu_must_name_every_keyword_or_list_them(docs):
-    docs["naloxone.yaml"] = "flow: naloxone\nkeyword: NARCAN\nreply: Naloxone reverses an overdose.\n"
+    docs["naloxone.yaml"] = "flow: naloxone\nkeyword: NARCAN\nsummary: naloxone\nreply: Naloxone reverses an overdose.\n"
     fixed = edit(docs, "program.yaml", lambda d: d["messages"].update(
         menu={**d["messages"]["menu"], "en": "Hi from {program}. Reply SIGNS."}))
     found = only_problem(fixed)

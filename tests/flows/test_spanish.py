@@ -21,6 +21,7 @@ DOCS = {p.name: p.read_text(encoding="utf-8") for p in sorted(DEFINITIONS.glob("
 YES_NO = """\
 flow: consulta
 keyword: {en: CHECKUP, es: CONSULTA}
+summary: {en: did our team reach you, es: si nuestro equipo le llamo}
 start: ask
 steps:
   ask:
@@ -41,6 +42,7 @@ FLOWS = load_documents({**DOCS, "consulta.yaml": YES_NO})
 SHORT_SIGNS = """\
 flow: signs
 keyword: {en: SIGNS, es: SEÑALES}
+summary: {en: the signs, es: las señales}
 reply:
   en: Signs of heroin use include tiny pupils. Reply CALL to talk.
   es: Una señal son las pupilas diminutas. Responda LLAMAR.
@@ -115,7 +117,9 @@ def test_the_first_reply_to_a_spanish_speaker_carries_the_spanish_disclosure():
 
 def test_the_menu_is_in_the_persons_language_and_names_spanish_keywords():
     d = run("hola", texter(ES))
-    assert d.replies == (msg("menu", ES),) and "SEÑALES, TRATAMIENTO, LLAMAR o CONSULTA" in d.replies[0]
+    assert d.replies == (msg("menu", ES),)
+    assert "SEÑALES: las señales de la dependencia de la heroina. TRATAMIENTO: como funciona el tratamiento. " \
+           "LLAMAR: nuestro equipo le llama. CONSULTA: si nuestro equipo le llamo." in d.replies[0]
 
 
 # -- answers ---------------------------------------------------------------------------------------------
@@ -274,7 +278,7 @@ def test_a_timeout_goes_in_the_persons_language():
 
 
 def test_a_missing_translation_falls_back_to_the_default_language_and_the_loader_warns():
-    docs = {**DOCS, "extra.yaml": "flow: extra\nkeyword: {en: EXTRA, es: EXTRAS}\nreply: Only in English.\n"}
+    docs = {**DOCS, "extra.yaml": "flow: extra\nkeyword: {en: EXTRA, es: EXTRAS}\nreply: Only in English.\nsummary: {en: extra, es: extra}\n"}
     flows = load_documents(docs)
     assert decide(flows, POLICY, texter(ES), "EXTRAS", NOW).replies == ("Only in English.",)
     assert [w.message for w in flows.warnings] == ["no Spanish text (es): English is used"]
@@ -282,7 +286,7 @@ def test_a_missing_translation_falls_back_to_the_default_language_and_the_loader
 
 
 def test_a_later_step_without_its_spanish_says_how_to_stop_in_spanish():
-    docs = {**DOCS, "extra.yaml": ("flow: extra\nkeyword: {en: EXTRA, es: EXTRAS}\nstart: a\nsteps:\n"
+    docs = {**DOCS, "extra.yaml": ("flow: extra\nkeyword: {en: EXTRA, es: EXTRAS}\nsummary: extra\nstart: a\nsteps:\n"
                                    "  a:\n    text: {en: First., es: Primero.}\n    next: {after: 1d, go: b}\n"
                                    "  b:\n    text: Later, in English only.\n")}
     d = send_step(load_documents(docs), POLICY, texter(ES), "extra", "b", NOW)
@@ -300,7 +304,7 @@ SPANISH_BODIES = ["SEÑALES", "TRATAMIENTO", "LLAMAR", "hola", "AYUDA", "PARAR",
 def test_every_spanish_reply_is_plain_gsm7_and_at_most_three_segments(body, first):
     consent = Consent.OPTED_OUT if body == "COMENZAR" else Consent.SUBSCRIBED
     for reply in run(body, texter(ES, first=first, consent=consent)).replies:
-        assert not set("áíóúÁÍÓÚ") & set(reply)
+        assert not set("áéíóúÁÉÍÓÚ") & set(reply)
         info = gsm.segment_info(reply)
         assert info.encoding == "GSM-7" and info.segments <= 3, (reply, info)
 
@@ -310,7 +314,7 @@ def test_with_plain_spanish_off_accents_stay_and_texts_are_counted_as_ucs2():
     program = DOCS["program.yaml"].replace("plain_spanish: true", "plain_spanish: false")
     with pytest.raises(FlowError) as refused:
         load_documents({**DOCS, "program.yaml": program})
-    assert "signs.yaml:11: signs step signs: 7 segments (es) (at most 3, with the first-contact disclosure)" \
+    assert "signs.yaml:12: signs step signs: 7 segments (es) (at most 3, with the first-contact disclosure)" \
         in refused.value.problems
     assert not any("non-GSM" in p for p in refused.value.problems)  # the four vowels are allowed, as UCS-2
     short = {**DOCS, "program.yaml": program, "signs.yaml": SHORT_SIGNS}
@@ -422,14 +426,15 @@ def test_spanish_compliance_words_are_reserved():
 
 
 def test_missing_spanish_keyword_and_texts_are_warnings_with_lines():
-    flows = load_documents({**DOCS, "extra.yaml": "flow: extra\nkeyword: EXTRA\nstart: a\nsteps:\n  a:\n    text: Hi.\n"})
+    flows = load_documents({**DOCS, "extra.yaml": "flow: extra\nkeyword: EXTRA\nstart: a\nsteps:\n  a:\n    text: Hi.\nsummary: extra\n"})
     assert [str(w) for w in flows.warnings] == [
         "extra.yaml:6: extra step a: no Spanish text (es): English is used",
-        "extra.yaml:2: extra: no Spanish keyword (es): English is used"]
+        "extra.yaml:2: extra: no Spanish keyword (es): English is used",
+        "extra.yaml:7: extra summary: no Spanish summary (es): English is used"]
 
 
 def test_a_word_in_both_languages_sets_no_language():
-    flows = load_documents({**DOCS, "extra.yaml": "flow: extra\nkeyword: {en: NALOXONE, es: NALOXONA}\n"
+    flows = load_documents({**DOCS, "extra.yaml": "flow: extra\nkeyword: {en: NALOXONE, es: NALOXONA}\nsummary: naloxone\n"
                                               "aliases: {en: [NARCAN], es: [NARCAN]}\nreply: {en: Hi., es: Hola.}\n"})
     assert flows.trigger_language["NALOXONA"] == "es" and "NARCAN" not in flows.trigger_language
     assert decide(flows, POLICY, texter(ES), "NARCAN", NOW).replies == ("Hola.",)  # their language, kept

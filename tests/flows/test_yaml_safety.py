@@ -128,6 +128,7 @@ steps:
       es: Gracias por contárnoslo. Responda LLAMAR y nuestro equipo le llamará.
   other:
     text: *thanks
+summary: a quick check-in
 """
 
 

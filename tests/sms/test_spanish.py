@@ -19,7 +19,7 @@ def pk_of(app, phone) -> str:
 
 def test_senales_answers_in_spanish_and_the_language_is_stored_encrypted(app, phone, redis):
     [first, ask] = replies(phone.text("SEÑALES"))
-    assert first.startswith("Señales de dependencia a la heroina") and "Pueden aplicarse tarifas" in first
+    assert first.startswith("Señales de dependencia de la heroina") and "Pueden aplicarse tarifas" in first
     assert ask.startswith("¿Es sobre usted")
     stored = redis.hget(keys.contact(pk_of(app, phone)), people.LANGUAGE)
     assert stored and b"es" != stored and stored.startswith(b"~")  # sealed like every personal datum
@@ -37,7 +37,7 @@ def test_the_default_language_is_not_stored(app, phone, redis):
 
 def test_later_texts_follow_the_stored_language(app, phone):
     phone.text("TRATAMIENTO")
-    assert replies(phone.text("hola"))[0].startswith("Hola, le escribe")  # the menu, in Spanish
+    assert replies(phone.text("hola"))[0].startswith("Le saludamos desde")  # the menu, in Spanish
     assert replies(phone.text("HELP"))[0].startswith("Roaring Brook Recovery: informacion")
     assert replies(phone.text("STOP"))[0].startswith("Ya no recibira mensajes")
     assert replies(phone.text("START"))[0].startswith("Volvera a recibir mensajes")
@@ -82,7 +82,7 @@ def test_a_spanish_question_times_out_in_spanish(app, phone, rt, redis):
     due = followups.timeout_of(redis, pk)
     rt.svc.clock.set(due)
     assert send_followup(rt, followups.job_arg(pk, due)) is Outcome.SENT
-    assert outbox.read(redis, rt.svc.vault)[-1]["body"].startswith("Pensamos en usted después de ayer")
+    assert outbox.read(redis, rt.svc.vault)[-1]["body"].startswith("Pensamos en usted despues de ayer")
 
 
 def test_erasure_takes_the_language_with_the_rest(app, phone, redis):

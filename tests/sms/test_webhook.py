@@ -26,7 +26,7 @@ def test_signs_reply_is_twiml_with_disclosure_on_first_contact(phone):
 
 @pytest.mark.parametrize("body,needle", [
     ("TREATMENT", "buprenorphine"), ("treat", "methadone"), ("treatmnet", "naltrexone"),
-    ("SYMPTOMS", "needle marks"), ("call", "855.590.9944"), ("hello", "SIGNS, TREATMENT or CALL"),
+    ("SYMPTOMS", "needle marks"), ("call", "855.590.9944"), ("hello", "SIGNS: the signs of heroin dependence. TREATMENT: how treatment works. CALL: our team phones you."),
 ])
 def test_keywords_answer(phone, body, needle):
     assert needle in replies(phone.text(body))[0]
@@ -40,7 +40,7 @@ def test_call_records_callback_once_and_promises_a_time(phone, redis, app):
 
 
 def test_mms_without_text_gets_menu(phone):
-    assert "SIGNS, TREATMENT or CALL" in replies(phone.text(None, NumMedia="1", MediaUrl0="https://x/y.jpg"))[0]
+    assert "SIGNS: the signs of heroin dependence" in replies(phone.text(None, NumMedia="1", MediaUrl0="https://x/y.jpg"))[0]
 
 
 def test_emoji_and_unicode_body(phone):

@@ -29,6 +29,7 @@ def test_build_a_flow_publish_it_and_walk_it_in_the_simulator(server, browser):
     page.click("nav >> text=Flows")
     page.fill("#new-flow", "checkin")
     page.fill("#new-keyword", "CHECKIN")
+    page.fill("#new-summary", "a quick check-in")
     page.click("text=Create flow")
     page.fill("#new_step", "self")
     page.click("text=Add step")

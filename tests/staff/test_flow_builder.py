@@ -58,18 +58,23 @@ def test_a_flow_built_from_nothing_goes_live_and_joins_the_menu(admin_app, redis
     press(admin, "checkin", "add_step", new_step="other")
     press(admin, "checkin", "add_answer:0")
     press(admin, "checkin", "add_answer:0")
-    saved = press(admin, "checkin", "save", **{
+    fields = {
         "step.0.text.en": "Is this about you or someone you care about? Reply ME or OTHER.",
         "step.0.answer.0.match.en": "ME, MYSELF, 1", "step.0.answer.0.go": "self",
         "step.0.answer.1.match.en": "OTHER, 2", "step.0.answer.1.go": "other",
         "step.1.text.en": "Thank you for telling us. Reply CALL and our team will phone you.",
         "step.1.set": "audience=self",
         "step.2.text.en": "Caring about someone who uses is hard. Reply CALL to talk with us.",
-        "step.2.callback": "1"})
+        "step.2.callback": "1"}
+    unsaid = press(admin, "checkin", "save", **fields)  # the menu would list CHECKIN without saying what it is for
+    assert unsaid.status_code == 422
+    assert 'id="problem-summary">summary: the menu says what every keyword is for' in unsaid.get_data(as_text=True)
+    saved = press(admin, "checkin", "save", **fields, **{"summary.en": "a quick check-in"})
     assert saved.status_code == 302, saved.get_data(as_text=True)[-2000:]
     assert publish(admin).status_code == 302 and flowdocs.published_version(redis) == 1
     phone = Phone(admin_app.test_client())
-    assert "CHECKIN" in replies(phone.text("hello"))[0]  # the menu lists published keywords
+    menu = replies(phone.text("hello"))[0]  # the menu lists published keywords, each with what it is for
+    assert "CALL: our team phones you. CHECKIN: a quick check-in." in menu
     assert replies(phone.text("checkin"))[0].startswith("Is this about you")
     assert replies(phone.text("myself"))[0].startswith("Thank you for telling us")
 

@@ -332,7 +332,7 @@ def test_aftercare_silence_for_two_days_puts_them_in_the_inbox(center, fake):
     center.put(NUMBER, {"fields": {"discharged_on": "2026-11-25"}, "consent": EVIDENCE, "language": "es"})
     center.run_until(DAY1)
     [ask] = center.sent_to(NUMBER)
-    assert ask.startswith("Le saludamos de Roaring Brook Recovery.")
+    assert ask.startswith("Le saludamos desde Roaring Brook Recovery.")
     pk = center.pk(NUMBER)
     center.run_until(DAY1 + 2 * DAY - 1)
     assert attention.waiting(center.r) == []
