@@ -8,6 +8,7 @@ from datetime import datetime
 
 from flows import gsm, schedule
 from flows.checks import MAX_SEGMENTS, unprompted
+from flows.fields import YEARS
 from service.contacts import GROUP, Refused
 from service.phone import recipient_zones
 from service.runtime import Services
@@ -46,6 +47,8 @@ def request_from(data, svc: Services, now: float) -> Request:
         raise Refused("group", "name one group, or say \"all\": true (everyone with consent)")
     if group is not None and (not isinstance(group, str) or not GROUP.match(group.strip().lower())):
         raise Refused("group", "must be a group name (lower-case letters, digits, - and _)")
+    if group is not None and not svc.redis.exists(keys.group(group.strip().lower())):
+        raise Refused("group", "no contact is in this group")  # a typo would otherwise "send" to nobody
     send_at = _moment(data.get("send_at"), "send_at") if data.get("send_at") is not None else now
     expires_at = _moment(data.get("expires_at"), "expires_at") if data.get("expires_at") is not None else None
     if expires_at is not None and expires_at <= max(send_at, now):
@@ -82,6 +85,8 @@ def _moment(value, name: str) -> float:
         raise Refused(name, "must be ISO 8601 with its offset, like 2026-12-12T09:00:00-05:00") from None
     if moment.tzinfo is None:
         raise Refused(name, "must say its UTC offset")
+    if not YEARS[0] <= moment.year <= YEARS[1]:  # beyond, zones overflow (a 500)
+        raise Refused(name, f"must be between the years {YEARS[0]} and {YEARS[1]}")
     return moment.timestamp()
 
 

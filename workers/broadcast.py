@@ -12,7 +12,7 @@ from service import queues
 from service.phone import recipient_zones
 from service.store import broadcasts, contacts, daily, holds, inbox, keys, messages, people
 from service.store.broadcasts import Status
-from service.store.messages import Kind
+from service.store.messages import Kind, OutState
 from workers.delivery import deliver
 from workers.runtime import Runtime
 
@@ -41,6 +41,7 @@ def dispatch(rt: Runtime) -> int:
             broadcasts.set_status(pipe, bid, Status.SENDING)
             pipe.execute()
         taken = broadcasts.take_due(r, bid, now, room - moved)
+        broadcasts.hand_over(r, bid, taken, now)
         queues.enqueue_broadcast(r, [f"{bid}:{pk}" for pk, _ in taken], now)
         broadcasts.remove_dispatched(r, bid, taken)
         moved += len(taken)
@@ -50,7 +51,8 @@ def dispatch(rt: Runtime) -> int:
 
 def _maybe_done(r, b) -> None:
     finished = sum(v for k, v in broadcasts.get(r, b.id).counts.items() if k.startswith("out:"))
-    if broadcasts.waiting(r, b.id) == 0 and finished >= b.counts.get("recipients", 0) and b.status is Status.SENDING:
+    if broadcasts.waiting(r, b.id) == 0 and broadcasts.in_flight(r, b.id) == 0 and \
+            finished >= b.counts.get("recipients", 0) and b.status is Status.SENDING:
         pipe = r.pipeline()
         broadcasts.set_status(pipe, b.id, Status.SENT)
         pipe.execute()
@@ -60,11 +62,22 @@ def send(rt: Runtime, arg: str) -> str:
     bid, pk = arg.split(":", 1)
     mid = message_id(bid, pk)
     if messages.exists(rt.svc.redis, mid):  # made by a run that died before sending: send it now, once
-        return deliver(rt, mid).value
+        return _deliver(rt, bid, pk, mid)
     outcome = _prepare(rt, bid, pk, mid)
     if outcome == "queued":
-        return deliver(rt, mid).value
+        return _deliver(rt, bid, pk, mid)
     return outcome
+
+
+def _deliver(rt: Runtime, bid: str, pk: str, mid: str) -> str:
+    state = deliver(rt, mid)
+    if state in (OutState.SENDING, OutState.SKIPPED) and not messages.exists(rt.svc.redis, mid):
+        # erased while the send waited for its slot: the record that would have counted its outcome went
+        # with them, so it is counted here (else the broadcast would never finish)
+        pipe = rt.svc.redis.pipeline()
+        broadcasts.outcome(pipe, bid, pk, "out:skipped")
+        pipe.execute()
+    return state.value
 
 
 def _prepare(rt: Runtime, bid: str, pk: str, mid: str) -> str:
@@ -89,10 +102,10 @@ def _check(rt: Runtime, r, bid: str, pk: str, mid: str):
     b = broadcasts.get(r, bid)
     contact = contacts.read(r, svc.vault, pk)
     if b is None or b.status in broadcasts.STOPPED or contact is None:
-        return "skipped", lambda pipe: broadcasts.count(pipe, bid, "out:skipped") if b else None
+        return "skipped", lambda pipe: broadcasts.outcome(pipe, bid, pk, "out:skipped") if b else None
     held = _held_now(r, pk, contact, cfg, now)
     if held:
-        return "held", lambda pipe: (broadcasts.count(pipe, bid, f"held:{held}"), broadcasts.count(pipe, bid, "out:held"))
+        return "held", lambda pipe: broadcasts.outcome(pipe, bid, pk, f"held:{held}", "out:held")
     zones = recipient_zones(contact.number, cfg.timezone)
     if not contact.simulated and not schedule.in_window(cfg.send_rules(), zones, now):
         due = schedule.send_time(cfg.send_rules(), zones, now, f"{bid}:{pk}")

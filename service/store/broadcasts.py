@@ -9,7 +9,7 @@ from enum import Enum
 
 from redis import Redis
 
-from service.store import keys
+from service.store import keys, scripts
 
 
 class Status(str, Enum):
@@ -93,9 +93,27 @@ def take_due(r: Redis, bid: str, now: float, limit: int) -> list[tuple[str, floa
                                                          withscores=True)]
 
 
+def hand_over(r: Redis, bid: str, taken: list[tuple[str, float]], now: float) -> None:
+    """Recipients about to get jobs: into the in-flight set first (a job can finish, and count its outcome
+    by taking them out, the moment it is enqueued)."""
+    if taken:
+        r.zadd(keys.broadcast_inflight(bid), {pk: now for pk, _ in taken})
+
+
 def remove_dispatched(r: Redis, bid: str, taken: list[tuple[str, float]]) -> None:
+    """Recipients whose jobs exist: out of the queue (a crash before this hands them over again: their
+    jobs have fixed ids and send at most once)."""
     if taken:
         r.zrem(keys.broadcast_due(bid), *(pk for pk, _ in taken))
+
+
+def outcome(pipe, bid: str, pk: str, *fields: str) -> None:
+    """A recipient's outcome without a message record (held, skipped), counted once (see the script)."""
+    scripts.run(pipe, "broadcast_outcome", [keys.broadcast_inflight(bid), keys.broadcast(bid)], [pk, *fields])
+
+
+def in_flight(r: Redis, bid: str) -> int:
+    return r.zcard(keys.broadcast_inflight(bid))
 
 
 def waiting(r: Redis, bid: str) -> int:
@@ -103,7 +121,9 @@ def waiting(r: Redis, bid: str) -> int:
 
 
 def defer(pipe, bid: str, pk: str, due: float) -> None:
+    """Back in the queue until their send hours open (no outcome yet)."""
     pipe.zadd(keys.broadcast_due(bid), {pk: due})
+    pipe.zrem(keys.broadcast_inflight(bid), pk)
 
 
 def count(pipe, bid: str, what: str, n: int = 1) -> None:

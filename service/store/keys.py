@@ -140,6 +140,12 @@ def broadcast_due(bid: str) -> str:
     return f"sms:bc:{bid}:due"
 
 
+def broadcast_inflight(bid: str) -> str:
+    """Its recipients handed to a worker whose outcome is not counted yet: person key -> when handed over
+    (at most ~10 s of sending). Taking one out is what counts its outcome, so it is counted once."""
+    return f"sms:bc:{bid}:inflight"
+
+
 def broadcast_failed(bid: str) -> str:
     """Its recipients whose text failed or was undelivered (person keys): resend to the failed."""
     return f"sms:bc:{bid}:failed"

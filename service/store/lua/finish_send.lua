@@ -18,18 +18,21 @@ redis.call('EXPIRE', KEYS[1], ARGV[8])
 local day = redis.call('HGET', KEYS[1], 'day_key')
 redis.call('INCR', KEYS[6])
 local bc = redis.call('HGET', KEYS[1], 'bc_key')
+local person = redis.call('HGET', KEYS[1], 'person')
+if bc and person and redis.call('ZREM', bc .. ':inflight', person) == 0 then
+  bc = false  -- its outcome was counted already (store/lua/broadcast_outcome.lua)
+end
 if bc then  -- a broadcast's funnel: every outcome once; a refused send is failed by its code
   redis.call('HINCRBY', bc, 'out:' .. ARGV[1], 1)
   if ARGV[1] == 'sent' then redis.call('HINCRBY', bc, 'sent', 1)
   elseif ARGV[3] ~= '' then
     redis.call('HINCRBY', bc, 'failed:' .. ARGV[3], 1)
-    redis.call('SADD', bc .. ':failed', redis.call('HGET', KEYS[1], 'person'))
+    redis.call('SADD', bc .. ':failed', person)
   end
   if day and ARGV[1] == 'sent' then redis.call('HINCRBY', day, 'broadcast_sent', 1) end
 end
 if day and ARGV[1] == 'sent' then  -- the insights: sent; a follow-up sent, so the person got an automatic text
   redis.call('HINCRBY', day, 'sent', 1)
-  local person = redis.call('HGET', KEYS[1], 'person')
   if redis.call('HGET', KEYS[1], 'kind') == 'followup' then
     redis.call('HINCRBY', day, 'followups_sent', 1)
     if person and person ~= '' then
