@@ -9,6 +9,7 @@ from service.store import daily
 MAX_DAYS = daily.DAYS_KEPT
 HELD_REASONS = ("send_hours", "weekly_cap", "horizon", "opted_out")
 CRISIS_OUTCOMES = ("reached_safe", "advised_911", "no_answer", "other")
+CALLBACK_OUTCOMES = ("reached", "no_answer", "wrong_number")  # each attempt's outcome
 
 
 def days_back(svc: Services, n: int) -> list[date]:
@@ -48,7 +49,15 @@ def _day(row: dict, languages: tuple[str, ...] = ()) -> dict:
         "broadcast_opt_outs": c.get("broadcast_opt_outs", 0),
         "not_understood_by_language": {lang: prefixed.get("not_understood_lang", {}).get(lang, 0) for lang in languages},
         "people_by_language": {lang: row.get("people_by_language", {}).get(lang, 0) for lang in languages},
+        "callback_hours": _hours(prefixed.get("callback_hour", {})),
+        "crisis_hours": _hours(prefixed.get("crisis_hour", {})),
+        "callback_outcomes": {o: prefixed.get("callback_outcome", {}).get(o, 0) for o in CALLBACK_OUTCOMES},
     }
+
+
+def _hours(found: dict[str, int]) -> dict[str, int]:
+    """Counts by local hour, "0" to "23", every hour present."""
+    return {str(h): found.get(str(h), 0) for h in range(24)}
 
 
 def _prefixed(counters: dict[str, int]) -> dict[str, dict[str, int]]:
@@ -86,7 +95,22 @@ def totals(days: list[dict]) -> dict:
         "followups_sent": total("followups_sent"), "staff_replies": total("staff_replies"),
         "not_understood": total("not_understood"), "not_understood_by_language": merged("not_understood_by_language"),
         "crisis_outcomes": merged("crisis_outcomes"),
+        "callback_outcomes": merged("callback_outcomes"),
+        "callback_hours": merged("callback_hours"), "crisis_hours": merged("crisis_hours"),
+        "callback_weekdays": by_weekday(days, "callbacks_requested"), "crisis_weekdays": by_weekday(days, "crisis_flags"),
+        "flow_starts": dict(sorted(merged("flow_starts").items(), key=lambda kv: (-kv[1], kv[0]))),
     }
+
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def by_weekday(days: list[dict], name: str) -> dict[str, int]:
+    """A daily count summed by weekday (each day's own local date says which)."""
+    out = dict.fromkeys(WEEKDAYS, 0)
+    for d in days:
+        out[WEEKDAYS[date.fromisoformat(d["date"]).weekday()]] += d[name]
+    return out
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -116,7 +140,9 @@ def csv_rows(data: dict) -> tuple[list[str], list[list]]:
               *(f"crisis_outcomes.{o}" for o in CRISIS_OUTCOMES), "not_understood", "broadcast_sent",
               "broadcast_delivered", "broadcast_opt_outs",
               *(f"not_understood_by_language.{lang}" for lang in languages),
-              *(f"people_by_language.{lang}" for lang in languages)]
+              *(f"people_by_language.{lang}" for lang in languages),
+              *(f"callback_outcomes.{o}" for o in CALLBACK_OUTCOMES),
+              *(f"callback_hours.{h}" for h in range(24)), *(f"crisis_hours.{h}" for h in range(24))]
     rows = []
     for d in days:
         rows.append([d["date"], d["new_people"], d["people"], d["inbound"], d["outbound"],
@@ -129,5 +155,7 @@ def csv_rows(data: dict) -> tuple[list[str], list[list]]:
                      *(d["crisis_outcomes"][o] for o in CRISIS_OUTCOMES), d["not_understood"], d["broadcast_sent"],
                      d["broadcast_delivered"], d["broadcast_opt_outs"],
                      *(d["not_understood_by_language"].get(lang, 0) for lang in languages),
-                     *(d["people_by_language"].get(lang, 0) for lang in languages)])
+                     *(d["people_by_language"].get(lang, 0) for lang in languages),
+                     *(d["callback_outcomes"][o] for o in CALLBACK_OUTCOMES),
+                     *(d["callback_hours"][str(h)] for h in range(24)), *(d["crisis_hours"][str(h)] for h in range(24))])
     return header, rows

@@ -227,7 +227,8 @@ def callback(rt: Runtime, pipe, pk: str, source: str, plan: Plan, now: float) ->
     due = callback_due(datetime.fromtimestamp(now, config.timezone), config.business_hours,
                        config.callback_within_minutes)
     callbacks.request(pipe, svc.vault, pk, plan.phone, source, now, crisis=False, simulated=plan.simulated,
-                      day=daily.day_of(now, config.timezone), promised_at=due.timestamp() if due else None)
+                      day=daily.day_of(now, config.timezone), promised_at=due.timestamp() if due else None,
+                      hour=daily.hour_of(now, config.timezone))
     flows = svc.flows()
     messages.create_alerts(pipe, svc.vault, source, svc.current_config().staff_alert_numbers,
                            flows.render(TEXTS[Alert.CALLBACK]), now, plan.simulated, about=pk)

@@ -140,10 +140,10 @@ def _save(svc: Services, config: Config, flows, pipe, msg: InboundSms, pk: str, 
     _count(svc, pipe, pk, ids, now, decision)
     simulated = msg.simulated or state.simulated
     day = "" if simulated else daily.day_of(now, config.timezone)  # the simulator's texts aren't the program's
-    _crisis(svc, pipe, msg, pk, now, state, decision, day, simulated)
+    _crisis(svc, pipe, msg, pk, now, state, decision, day, simulated, daily.hour_of(now, config.timezone))
     if decision.callback:
         callbacks.request(pipe, svc.vault, pk, msg.e164, msg.sid, now, decision.crisis, simulated, day,
-                          _promised(config, now))
+                          _promised(config, now), daily.hour_of(now, config.timezone))
     if decision.disclosure_owed is not None:
         people.record_disclosure(pipe, pk, decision.disclosure_owed)
     if not decision.understood and not decision.crisis:
@@ -164,11 +164,12 @@ def _save(svc: Services, config: Config, flows, pipe, msg: InboundSms, pk: str, 
 
 
 def _crisis(svc: Services, pipe, msg: InboundSms, pk: str, now: float, state: inbound.State, decision: Decision,
-            day: str, simulated: bool) -> None:
+            day: str, simulated: bool, hour: int) -> None:
     """A new crisis is opened (and on-call told, by _alert); a text while one is open updates it. While a
     crisis is open the digests of the latest texts are kept, so an auto-responder's echo is recognised."""
     if decision.opens_crisis:
-        crises.open_crisis(pipe, svc.vault, pk, msg.e164, msg.sid, msg.body, now, day, simulated, decision.crisis_why)
+        crises.open_crisis(pipe, svc.vault, pk, msg.e164, msg.sid, msg.body, now, day, simulated, decision.crisis_why,
+                           hour)
     elif decision.crisis and state.crisis:
         crises.another_text(pipe, state.crisis, now)
     if decision.crisis:

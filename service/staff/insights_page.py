@@ -33,9 +33,49 @@ def page():
     data = insights.series(svc, n)
     days = data["days"]
     labels = [date.fromisoformat(d["date"]).strftime("%b %d").replace(" 0", " ") for d in days]
+    totals = insights.totals(days)
     return render_template("staff/insights.html", n=n, periods=PERIODS, data=data, days=days, labels=labels,
-                           totals=insights.totals(days), sections=_sections(days, labels),
-                           funnels=_funnels(svc), rate=insights.opt_out_rate)
+                           totals=totals, sections=_sections(days, labels), when=_when(totals),
+                           funnels=_funnels(svc), questions=_questions(svc), rate=insights.opt_out_rate)
+
+
+HOURS = [f"{h % 12 or 12}{'am' if h < 12 else 'pm'}" for h in range(24)]
+
+
+def _when(totals: dict) -> list[dict]:
+    """When call backs and crises come in, summed over the period: by hour of day and by weekday (to staff
+    the phones), as charts with their numbers."""
+    out = []
+    for title, about, names, key in (
+            ("By hour of day", "Call backs asked for and crisis messages over the period, by the local hour they came in.",
+             HOURS, "hours"),
+            ("By weekday", "Call backs asked for and crisis messages over the period, by weekday.",
+             list(insights.WEEKDAYS), "weekdays")):
+        series = [("Call backs", list(totals[f"callback_{key}"].values())),
+                  ("Crisis messages", list(totals[f"crisis_{key}"].values()))]
+        out.append({"title": title, "about": about, "labels": names, "series": series,
+                    "svg": charts.bars(title, names, series, True)})
+    return out
+
+
+def _questions(svc) -> list[dict]:
+    """Each question (a step with answers) of the published flows: how often each answer was chosen, and
+    "Other" (a reply that matched no answer), as counts and shares."""
+    version = flowdocs.published_version(svc.redis) or 0
+    out = []
+    for name, flow in sorted(svc.flows().flows.items()):
+        asking = [s for s in flow.steps.values() if s.answers]
+        if not asking:
+            continue
+        results = conversations.results(svc.redis, version, name, [])
+        for step in asking:
+            rows = [(" / ".join(a.match.get(svc.flows().program.default_language, ())[:3]) or f"answer {i + 1}",
+                     results.get(f"answer:{step.name}:{i}", 0)) for i, a in enumerate(step.answers)]
+            rows.append(("Other (matched no answer)", results.get(f"otherwise:{step.name}", 0)))
+            total = sum(n for _, n in rows)
+            out.append({"flow": name, "step": step.name, "total": total,
+                        "rows": [(answer, n, n / total if total else None) for answer, n in rows]})
+    return out
 
 
 def _sections(days: list[dict], labels: list[str]) -> list[dict]:

@@ -37,8 +37,9 @@ class Callback:
 
 
 def request(pipe, vault: Vault, pk: str, e164: str, sid: str, now: float, crisis: bool,
-            simulated: bool = False, day: str = "", promised_at: float | None = None) -> str:
-    """`day`: the local date it is counted under in the insights (none for the simulator's people);
+            simulated: bool = False, day: str = "", promised_at: float | None = None, hour: int | None = None) -> str:
+    """`day` and `hour`: the local date and hour it is counted under in the insights (none for the
+    simulator's people);
     `promised_at`: when the texter was told a person would call by."""
     callback_id = sid
     pipe.hset(keys.callback(callback_id), mapping={
@@ -47,7 +48,7 @@ def request(pipe, vault: Vault, pk: str, e164: str, sid: str, now: float, crisis
         **({"day": day} if day and not simulated else {}),
         **({"promised_at": round(promised_at, 3)} if promised_at else {})})
     if day and not simulated:
-        daily.count(pipe, day, "callbacks_requested")
+        daily.counts(pipe, day, {"callbacks_requested": 1, **({f"callback_hour:{hour}": 1} if hour is not None else {})})
     pipe.zadd(waiting_index(simulated), {callback_id: now})
     pipe.hset(keys.contact(pk), "open_callback", callback_id)
     pipe.sadd(keys.records(pk), keys.callback(callback_id))
@@ -113,6 +114,7 @@ def _record_outcome(pipe, vault: Vault, callback_id: str, who: str, outcome: Cal
         day = day.decode()
         if cb.attempts == 0:
             daily.minutes(pipe, day, "callback_first_attempt", now - cb.created_at)
+        daily.count(pipe, day, f"callback_outcome:{outcome.value}")
         if outcome is CallbackState.REACHED:
             daily.count(pipe, day, "callbacks_reached")
             if promised_at and now <= float(promised_at):

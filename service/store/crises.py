@@ -43,14 +43,15 @@ def open_index(simulated: bool = False) -> str:
 
 
 def open_crisis(pipe, vault: Vault, pk: str, e164: str, sid: str, body: str, now: float, day: str = "",
-                simulated: bool = False, why: str = "") -> str:
-    """A new crisis (the webhook's atomic write); `day` counts it in the insights (never a simulated one)."""
+                simulated: bool = False, why: str = "", hour: int | None = None) -> str:
+    """A new crisis (the webhook's atomic write); `day` (and the local `hour`) count it in the insights
+    (never a simulated one)."""
     pipe.hset(keys.crisis_flag(sid), mapping={
         "person": pk, "phone": vault.encrypt(e164), "body": vault.encrypt(body), "created_at": round(now, 3),
         "last_at": round(now, 3), "texts": 1, "sid": sid, "simulated": int(simulated), "why": why,
         **({"day": day} if day and not simulated else {})})
     if day and not simulated:
-        daily.count(pipe, day, "crisis_flags")
+        daily.counts(pipe, day, {"crisis_flags": 1, **({f"crisis_hour:{hour}": 1} if hour is not None else {})})
     pipe.zadd(open_index(simulated), {sid: now})
     pipe.hset(keys.contact(pk), FIELD, sid)
     pipe.sadd(keys.records(pk), keys.crisis_flag(sid))

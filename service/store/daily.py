@@ -22,6 +22,11 @@ def day_of(moment: float, zone: ZoneInfo) -> str:
     return datetime.fromtimestamp(moment, zone).date().isoformat()
 
 
+def hour_of(moment: float, zone: ZoneInfo) -> int:
+    """The local hour (0-23) of a moment in the center's zone: when call backs and crises come in."""
+    return datetime.fromtimestamp(moment, zone).hour
+
+
 def count(pipe, day: str, field: str, n: int = 1) -> None:
     pipe.hincrby(keys.daily(day), field, n)
     pipe.expire(keys.daily(day), TTL)

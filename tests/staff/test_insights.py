@@ -233,3 +233,41 @@ def test_more_series_than_colours_fold_into_other_and_every_bar_is_outlined():
     legend = [name for name, _ in series if f">{name}</text>" in svg]
     assert len(legend) == len(charts.PALETTE) - 1 and ">Other</text>" in svg
     assert svg.count("<rect") == svg.count('stroke="#333"')
+
+
+def test_when_call_backs_and_crises_come_in_and_how_they_end(app, clock, redis, fake):
+    """By local hour and weekday (to staff the phones), call back attempts by outcome, keyword totals."""
+    scripted_run(app, clock, redis, fake)
+    data = _json(app, days=5)
+    oct30 = day(data, "2026-10-30")
+    hour = str(datetime.fromtimestamp(OCT30, NY).hour)
+    assert oct30["callback_hours"][hour] == 1 and sum(oct30["callback_hours"].values()) == 1
+    assert oct30["crisis_hours"][hour] == 1 and len(oct30["crisis_hours"]) == 24
+    assert oct30["callback_outcomes"] == {"reached": 1, "no_answer": 0, "wrong_number": 0}
+    page = login(app).get("/staff/insights?days=7").get_data(as_text=True)
+    weekday = datetime.fromtimestamp(OCT30, NY).strftime("%a")  # a Friday
+    assert f'<tr><th scope="row">{weekday}</th><td>1</td><td>1</td></tr>' in page  # by weekday: 1 call back, 1 crisis
+    assert "By hour of day" in page and "By weekday" in page
+    assert '<tr><th scope="row">signs</th><td>3</td></tr>' in page  # keywords at a glance, most texted first
+    assert '<tr><th scope="row">reached</th><td>1</td></tr>' in page
+    header = login(app).get("/staff/insights.csv?days=5").get_data(as_text=True).splitlines()[0].split(",")
+    assert f"callback_hours.{hour}" in header and "callback_outcomes.reached" in header
+
+
+def test_one_is_singular(app, clock, redis, fake):
+    Phone(app.test_client(), "+16175550250").text("STOP")
+    page = login(app).get("/staff/insights?days=7").get_data(as_text=True)
+    assert "<strong>1</strong> opt-out (" in page and "1</strong> opt-outs" not in page
+    assert "<strong>1</strong> new person<" in page and "<strong>0</strong> call backs" in page
+
+
+def test_each_questions_answers_as_counts_and_shares_with_other(app, clock, redis, fake):
+    phones = [Phone(app.test_client(), f"+161755503{i:02d}") for i in range(4)]
+    for p, answer in zip(phones, ("ME", "OTHER", "ME", "what do you mean")):
+        p.text("SIGNS")
+        p.text(answer)
+    page = login(app).get("/staff/insights?days=7").get_data(as_text=True)
+    section = page[page.index("Questions and their answers"):]
+    assert "signs, step ask: 4 replies" in section
+    assert '<th scope="row">ME / MYSELF / MINE</th><td>2</td><td>50.0%</td>' in section
+    assert '<th scope="row">Other (matched no answer)</th><td>1</td><td>25.0%</td>' in section
