@@ -22,6 +22,15 @@ def embed(texts: list[str]) -> np.ndarray:
     return encoder().encode(list(texts))
 
 
+@lru_cache(maxsize=256)
+def _embedded(text: str) -> np.ndarray:
+    """One text's vector, remembered for the next few texts: the same text is read twice when a crisis
+    phrase is in it (may the model overrule it? then its score), and ~3 ms of encoding is the model's cost."""
+    vector = embed([text])[0]
+    vector.setflags(write=False)
+    return vector
+
+
 @dataclass(frozen=True)
 class SemanticModel:
     """An RBF-kernel SVM: support vectors, their dual coefficients, gamma and the intercept."""
@@ -35,7 +44,7 @@ class SemanticModel:
         return np.exp(-self.gamma * np.maximum(squared, 0.0)) @ self.coefficients + self.intercept
 
     def score(self, text: str) -> float:
-        return float(self.score_vectors(embed([text]))[0])
+        return float(self.score_vectors(_embedded(text)[None, :])[0])
 
     def save(self, path: Path) -> None:
         np.savez_compressed(path, vectors=self.vectors.astype(np.float32), coefficients=self.coefficients,
