@@ -39,6 +39,12 @@ class Reader:
         score = self.model.score(body) if use else None
         return CrisisReading(bool(by_rule) or (score is not None and score >= self.model.threshold), by_rule, score)
 
+    def warm(self) -> None:
+        """Load everything reading needs now (the sentence encoder takes about a second): a web process
+        does it at start, so no one's first text waits for it."""
+        if self.model is not None and self.model.meaning is not None:
+            self.model.meaning.score("warming up before the first text")
+
     def language(self, body: str, offered: tuple[str, ...]) -> str | None:
         """The text's language among the program's, when it says."""
         return languages.detect(body, offered)

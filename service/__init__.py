@@ -32,6 +32,8 @@ def create_app(config: Config | Mapping[str, str] | None = None, clock: Clock | 
                       TESTING=cfg.testing, SESSION_COOKIE_SECURE=cfg.public_base_url.startswith("https://"),
                       WTF_CSRF_TIME_LIMIT=cfg.session_max_hours * 3600, SURFACE=surface)
     app.extensions[EXTENSION] = build(cfg, clock)
+    if surface == "twilio":  # the webhook's processes load the crisis model before their first text, not during it
+        app.extensions[EXTENSION].reader.warm()
     _register(app, surface)
     if cfg.proxy_hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=cfg.proxy_hops, x_proto=cfg.proxy_hops)
