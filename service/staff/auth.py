@@ -81,6 +81,9 @@ def logout():
 @bp.get("/")
 @require(None)
 def home():
+    from service.staff.display import setup_left
+    if g.account.may(Role.ADMIN) and setup_left():  # a new center: the first-run checklist first
+        return redirect(url_for("setup.page"))
     return redirect(url_for("inbox.index" if g.account.may(Role.STAFF) else "ops.page"))
 
 

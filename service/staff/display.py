@@ -66,6 +66,12 @@ def on_call() -> bool:
     return bool(services().current_config().staff_alert_numbers)
 
 
+def setup_left() -> int:
+    """First-run checklist items an admin has still to do (0 once done or set aside)."""
+    from service.staff.setup_page import pending
+    return pending(services())
+
+
 def open_crises() -> int:
     """Open crises of real people (the simulator's are not counted)."""
     return crises.count_open(services().redis)
@@ -112,6 +118,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(language, "language")
     app.add_template_global(open_crises, "open_crises")
     app.add_template_global(on_call, "on_call")
+    app.add_template_global(setup_left, "setup_left")
     app.add_template_filter(label, "label")
 
 

@@ -12,7 +12,7 @@ from service.config import ConfigError, validate_overrides
 from service.phone import InvalidNumber, to_e164
 from service.runtime import services
 from service.staff.auth import require
-from service.store import accounts, flowdocs, settings
+from service.store import accounts, flowdocs, settings, setup
 from service.store.accounts import Role
 
 bp = Blueprint("settings", __name__, url_prefix="/staff/settings")
@@ -57,6 +57,7 @@ def save():
     except (ConfigError, FlowError) as exc:
         return _render(values, str(exc)), 422
     settings.replace(svc.redis, kept)
+    setup.mark(svc.redis, "settings", svc.now())
     accounts.audit(svc.redis, g.account.email, "save_settings", ", ".join(f"{k}={v}" for k, v in sorted(kept.items())),
                    now=svc.now())
     if version:

@@ -11,7 +11,7 @@ from service.sms.validate import SIMULATOR
 from service.runtime import services
 from service.staff import display
 from service.staff.auth import require
-from service.store import conversations, followups, keys, outbox, people
+from service.store import conversations, followups, keys, outbox, people, setup
 from service.store.accounts import Role
 
 bp = Blueprint("simulator", __name__, url_prefix="/staff/simulator")
@@ -64,8 +64,10 @@ def send():
                                headers={"X-Twilio-Signature": signature})
     if response.status_code != 200:
         flash(f"The webhook answered {response.status_code}: {response.get_data(as_text=True)[:200]}")
-    elif not ET.fromstring(response.data).findall("Message"):
-        flash("No reply (opted out, or the hourly reply limit was reached).")
+    else:
+        setup.mark(svc.redis, "simulator", svc.now())
+        if not ET.fromstring(response.data).findall("Message"):
+            flash("No reply (opted out, or the hourly reply limit was reached).")
     return redirect(url_for(".phone", number=number))
 
 

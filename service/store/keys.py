@@ -193,6 +193,7 @@ FLOWS_DRAFT = "sms:flows:draft"
 FLOWS_NEXT_VERSION = "sms:flows:next-version"
 FLOWS_TRANSLATIONS = "sms:flows:translations"  # "file|path|language" -> stamp (service/staff/translations.py)
 SETTINGS = "sms:settings"
+SETUP = "sms:setup"  # the first run's checklist: step -> when an admin did it (store/setup.py)
 
 
 def flows_version(n: int) -> str:
