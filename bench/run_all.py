@@ -33,6 +33,17 @@ RUNS = [
     ("compare_insights", ["-m", "bench.webhook_compare", "--variant", f"before={BEFORE_COUNTERS}{TWILIO_WEB}",
                           "--variant", f"counters=.{TWILIO_WEB}", "--json", str(RESULTS / "compare_insights.json")]),
     ("insights_latency", ["-m", "bench.insights_latency", "--json", str(RESULTS / "insights_latency.json")]),
+    ("understanding", ["-m", "bench.understanding", "--json", str(RESULTS / "understanding.json")]),
+    ("classifier_keywords", ["-m", "bench.webhook_compare", "--variant", "without=.@bench.rules_only:create_app()",
+                             "--variant", f"with=.{TWILIO_WEB}", "--json", str(RESULTS / "classifier_keywords.json")]),
+    ("classifier_freetext", ["-m", "bench.webhook_compare", "--variant", "without=.@bench.rules_only:create_app()",
+                             "--variant", f"with=.{TWILIO_WEB}", "--free-text", "0.3", "--json",
+                             str(RESULTS / "classifier_freetext.json")]),
+    ("outreach", ["-m", "bench.outreach", "--json", str(RESULTS / "outreach.json")]),
+    ("outreach_webhook", ["-m", "bench.webhook_compare", "--variant", f"empty=.{TWILIO_WEB}", "--variant",
+                          f"planned=.{TWILIO_WEB}", "--setup", "planned=bench.outreach:preload", "--json",
+                          str(RESULTS / "outreach_webhook.json")]),
+    ("broadcast", ["-m", "bench.broadcast", "--workers", "20", "--json", str(RESULTS / "broadcast.json")]),
 ]
 
 
@@ -147,6 +158,18 @@ def _later_sections() -> list[str]:
                     "with If-None-Match.")
     out += _compare("Webhook with the insight counters vs without", "compare_insights.json",
                     "Goal: no more than 3% lower.")
+    out += _compare("Webhook with the crisis model vs the phrases alone (keywords)", "classifier_keywords.json",
+                    "Goal: at least 0.9 of without.")
+    out += _compare("Webhook with the crisis model vs the phrases alone (30% free text, half of it crisis)",
+                    "classifier_freetext.json", "Goal: at least 0.9 of without (missed: ~3 ms of sentence encoding a "
+                    "free text).")
+    out += _compare("Webhook with 100,000 planned journey events vs none", "outreach_webhook.json",
+                    "Goal: within 5%.")
+    for name, title in (("understanding.json", "Crisis understanding"), ("outreach.json", "Outreach at scale"),
+                        ("broadcast.json", "A broadcast at the cap")):
+        data = _load(name)
+        if data:
+            out += [f"## {title}", "", "```json", json.dumps(data, indent=2)[:6000], "```", ""]
     lat = _load("insights_latency.json")
     if lat:
         out += ["## insights.json latency (1M people over 90 days of counters)", "",
