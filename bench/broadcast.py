@@ -97,6 +97,10 @@ def run(recipients: int, rate: int, workers: int) -> dict:
             web.wait_ready()
             procs.append(subprocess.Popen([str(BIN / "rq"), "cron", "--url", server.url, "workers/cron.py"], cwd=ROOT,
                                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            # RQ's scheduler, as in the Procfile: the killed worker's job is retried through it
+            procs.append(subprocess.Popen([str(BIN / "python"), "-m", "workers.scheduler"], cwd=ROOT,
+                                          env={**env, "REDIS_URL": server.url}, stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.DEVNULL))
             for _ in range(workers):  # separate processes, so one can be killed
                 procs.append(subprocess.Popen([str(BIN / "rq"), "worker", "--url", server.url, "-w",
                                                "workers.worker.Worker", *QUEUES], cwd=ROOT, env=env,
@@ -116,7 +120,7 @@ def run(recipients: int, rate: int, workers: int) -> dict:
             time.sleep(max(5.0, recipients / rate / 4))  # well into it
             busy_p99, busy_errors = webhook_p99(web.base_url, env["TWILIO_AUTH_TOKEN"], 20, 20, ("SIGNS", "hello"))
             alerts = crisis_alerts(web.base_url, env["TWILIO_AUTH_TOKEN"], fake, 20)
-            os.kill(procs[1].pid, signal.SIGKILL)  # a worker dies mid-broadcast
+            os.kill(procs[2].pid, signal.SIGKILL)  # a worker dies mid-broadcast
             deadline = time.time() + recipients / rate * 2 + 300
             while time.time() < deadline:
                 state = r.hget(keys.broadcast(bid), "status")
