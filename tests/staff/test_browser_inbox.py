@@ -169,7 +169,8 @@ def test_an_admin_creates_and_disables_an_account(server, browser):
 
 PAGES = ["/staff/inbox/", "/staff/callbacks", "/staff/simulator/", "/staff/flows/", "/staff/flows/edit/signs",
          "/staff/flows/program", "/staff/flows/history", "/staff/settings/", "/staff/accounts/", "/staff/ops",
-         "/staff/accounts/me"]
+         "/staff/accounts/me", "/staff/contacts/", "/staff/contacts/import", "/staff/journeys/", "/staff/broadcasts/",
+         "/staff/broadcasts/new", "/staff/unmatched/", "/staff/insights", "/staff/setup/"]
 
 
 def test_every_console_page_fits_a_390px_phone(server, browser, clock):
