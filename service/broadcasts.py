@@ -179,6 +179,24 @@ def view(b: Broadcast, zone) -> dict:
             **({"resend_of": b.resend_of} if b.resend_of else {})}
 
 
+def text_for(flows, b: Broadcast, language: str) -> str:
+    """The text one person gets: in their language (else the program's default), with how to opt out."""
+    default = flows.program.default_language
+    text = unprompted(b.texts.get(language) or b.texts[default], language)
+    return flows.render(text, language=language)
+
+
+def held_now(r, pk: str, contact, rules, now: float) -> str:
+    """Why a recipient's text is held at send time ("" when it goes): no consent, staff, the weekly cap."""
+    if not contact.outreach_allowed:
+        return "opted_out" if contact.consent and contact.consent.value == "opted_out" else "no_consent"
+    if r.hget(keys.contact(pk), holds.FIELD) is not None:
+        return "held_by_staff"
+    sent = schedule.recent_sends(tuple(int(t) for t in (r.hget(keys.contact(pk), "followups_sent") or b"")
+                                       .decode().split()), now)
+    return "weekly_cap" if len(sent) >= rules.per_week else ""
+
+
 def preview(svc: Services, req: Request, now: float) -> Plan:
     return plan(svc, req, "preview", now)
 

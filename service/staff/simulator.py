@@ -1,22 +1,34 @@
-"""A phone on screen: staff text the service from a fictional test number through the real signed webhook."""
+"""A phone on screen: staff text the service from a fictional test number through the real signed webhook,
+watch it answer live, move the simulated person's clock (+1 hour, +1 day, to the next step) so timeouts and
+journey events fire in front of them, play a contact with fields, and see a broadcast as one person would."""
+import hashlib
+import json
 import secrets
 import xml.etree.ElementTree as ET
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, g, jsonify, redirect, render_template, request,
+                   url_for)
 from twilio.request_validator import RequestValidator
 
+from service import broadcasts as broadcast_texts, contacts as contact_rules, simulated_time
 from service.phone import is_fictional
-from service.sms.validate import SIMULATOR
 from service.runtime import services
+from service.sms.validate import SIMULATOR
 from service.staff import display
 from service.staff.auth import require
-from service.store import conversations, followups, keys, outbox, people, setup
+from service.store import broadcasts, contacts, conversations, crises, keys, outbox, people, setup, simclock
 from service.store.accounts import Role
 
 bp = Blueprint("simulator", __name__, url_prefix="/staff/simulator")
 DEFAULT_NUMBER = "+16175550100"
 WEBHOOK = "sms_outreach_webhook"
+STEPS = {"hour": simulated_time.HOUR, "day": simulated_time.DAY}
+PARTS = (("sim-transcript", "staff/_sim_transcript.html"), ("sim-state", "staff/_sim_state.html"),
+         ("sim-outbox", "staff/_sim_outbox.html"))
+HELD = {"not_in_group": "is not in the group it goes to", "no_consent": "has no consent to outreach on record",
+        "opted_out": "has opted out", "held_by_staff": "is being texted by staff (the bot is paused)",
+        "weekly_cap": "already got the most unprompted texts a week allows"}
 
 
 def _number() -> str:
@@ -31,13 +43,33 @@ def _number() -> str:
 def phone():
     svc = services()
     number = _number()
+    context = _context(svc, number)
+    if request.args.get("fragment"):  # the live refresh: the parts that change, 304 when none did
+        g.passive = True
+        parts = {part: render_template(template, **context) for part, template in PARTS}
+        version = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+        headers = {"ETag": f'"{version}"', "Cache-Control": "no-cache",
+                   "X-Crisis-Count": str(crises.count_open(svc.redis))}
+        if request.headers.get("If-None-Match") == f'"{version}"':
+            return Response(status=304, headers=headers)
+        return Response(json.dumps(parts), headers=headers, mimetype="application/json")
+    flows = svc.flows()
+    return render_template("staff/simulator.html", **context, quick=_quick_words(svc),
+                           fields=flows.program.fields, languages=flows.program.languages,
+                           broadcasts=broadcasts.recent(svc.redis, 10))
+
+
+def _context(svc, number: str) -> dict:
     pk = svc.vault.person_key(number)
-    sent = [m for m in outbox.read(svc.redis, svc.vault) if m["to"] == number]
-    conversation = conversations.decode(svc.redis.hget(keys.contact(pk), conversations.FIELD))
-    return render_template("staff/simulator.html", number=number, transcript=people.transcript(svc.redis, svc.vault, pk),
-                           outbox=sent, pending=display.pending_steps(svc, pk), conversation=conversation,
-                           remembered=conversations.variables(svc.redis, svc.vault, pk),
-                           language=display.language_of(svc, pk), quick=_quick_words(svc))
+    zone = simulated_time.zone_of(svc, number)
+    return {"number": number, "transcript": people.transcript(svc.redis, svc.vault, pk),
+            "outbox": [m for m in outbox.read(svc.redis, svc.vault) if m["to"] == number],
+            "pending": simulated_time.pending(svc, pk, number),
+            "conversation": conversations.decode(svc.redis.hget(keys.contact(pk), conversations.FIELD)),
+            "remembered": conversations.variables(svc.redis, svc.vault, pk),
+            "language": display.language_of(svc, pk), "contact": contacts.read(svc.redis, svc.vault, pk),
+            "their_now": simulated_time.now_of(svc, pk), "zone": zone, "local": simulated_time.local,
+            "ahead": simulated_time.span(simclock.ahead(svc.redis, pk)) if simclock.ahead(svc.redis, pk) else ""}
 
 
 def _quick_words(svc) -> list[str]:
@@ -47,6 +79,15 @@ def _quick_words(svc) -> list[str]:
              for f in sorted(flows.flows.values(), key=lambda f: (f.menu or 999, f.name)) if f.menu is not None]
     commands = ["ESPAÑOL", "ENGLISH"] if len(flows.program.languages) > 1 else []
     return list(dict.fromkeys(words)) + commands
+
+
+def _done(number: str, note: str = "", error: bool = False):
+    """A page's form answered: JSON for the page's own script (no reload), else a note and the page."""
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(note=note, error=error), (422 if error else 200)
+    if note:
+        flash(note)
+    return redirect(url_for(".phone", number=number))
 
 
 @bp.post("/send")
@@ -63,12 +104,12 @@ def send():
         response = client.post("/twilio/sms", data=urlencode(params), content_type="application/x-www-form-urlencoded",
                                headers={"X-Twilio-Signature": signature})
     if response.status_code != 200:
-        flash(f"The webhook answered {response.status_code}: {response.get_data(as_text=True)[:200]}")
-    else:
-        setup.mark(svc.redis, "simulator", svc.now())
-        if not ET.fromstring(response.data).findall("Message"):
-            flash("No reply (opted out, or the hourly reply limit was reached).")
-    return redirect(url_for(".phone", number=number))
+        return _done(number, f"The webhook answered {response.status_code}: {response.get_data(as_text=True)[:200]}",
+                     error=True)
+    setup.mark(svc.redis, "simulator", svc.now())
+    if not ET.fromstring(response.data).findall("Message"):
+        return _done(number, "No reply (opted out, or the hourly reply limit was reached).")
+    return _done(number)
 
 
 def _webhook():
@@ -84,24 +125,75 @@ def _webhook():
     return hook
 
 
-@bp.post("/deliver")
+@bp.post("/advance")
 @require(Role.STAFF)
-def deliver():
-    """This fictional number's pending follow-ups become due now and go to the workers, which send a
-    fictional number's texts to the outbox, never to a phone."""
+def advance():
+    """The simulated person's clock moves ahead (`by`: hour, day or next): what falls due goes to the
+    workers, which send a fictional number's texts to the outbox, never to a phone."""
     svc = services()
     number = _number()
     pk = svc.vault.person_key(number)
-    pending = followups.pending_of(svc.redis, pk)
-    conversation = conversations.decode(svc.redis.hget(keys.contact(pk), conversations.FIELD))
-    timeout = followups.timeout_of(svc.redis, pk) is not None and conversation is not None
-    pipe = svc.redis.pipeline()
-    for fid in pending:
-        followups.defer(pipe, fid, svc.now())
-    if timeout:  # a timeout fires only after the question was asked, so a second later at the soonest
-        followups.set_timeout(pipe, pk, max(svc.now(), int(conversation.since) + 1))
-    pipe.execute()
-    pending += (pk,) if timeout else ()
-    flash(f"{len(pending)} due step(s) handed to the workers: reload in a moment to see them."
-          if pending else "Nothing pending for this number.")
-    return redirect(url_for(".phone", number=number))
+    by = request.form.get("by", "")
+    seconds = STEPS.get(by) if by != "next" else simulated_time.gap_to_next(svc, pk, number)
+    if by not in (*STEPS, "next"):
+        return _done(number, "by: must be hour, day or next", error=True)
+    if seconds is None:
+        return _done(number, "Nothing is waiting to be sent to this number.")
+    fired = simulated_time.advance(svc, pk, number, seconds)
+    moved = simulated_time.span(seconds)
+    their_now = simulated_time.local(simulated_time.now_of(svc, pk), simulated_time.zone_of(svc, number))
+    if not fired:
+        return _done(number, f"Their clock moved {moved} ahead, to {their_now}: nothing fell due.")
+    return _done(number, f"Their clock moved {moved} ahead, to {their_now}: "
+                         f"{_count(len(fired), 'step')} due ({', '.join(p.label for p in fired)}), sending now.")
+
+
+@bp.post("/contact")
+@require(Role.STAFF)
+def contact():
+    """This fictional number plays a contact the center knows: fields, groups, language, consent to
+    outreach (so its journeys plan and a broadcast can reach it), on the person's own clock."""
+    svc = services()
+    number = _number()
+    flows = svc.flows()
+    form = request.form
+    data = {"fields": {name: form.get(f"field.{name}", "").strip() or None for name in flows.program.fields},
+            "groups": form.get("groups", "")}
+    if form.get("language"):
+        data["language"] = form["language"]
+    if form.get("consent"):
+        data["consent"] = {"source": "simulator", "at": simulated_time.iso(svc, number)}
+    try:
+        change = contact_rules.change_from(data, flows.program.fields, flows.program.languages)
+        outcome = simulated_time.set_contact(svc, number, change)
+    except contact_rules.Refused as exc:
+        return _done(number, f"{exc.field}: {exc.message}", error=True)
+    return _done(number, {"created": "Contact created.", "updated": "Contact updated.",
+                          "unchanged": "Nothing changed."}[outcome.value])
+
+
+@bp.post("/broadcast")
+@require(Role.STAFF)
+def preview_broadcast():
+    """A broadcast as this one person would get it (nothing is sent), or why it would not reach them."""
+    svc = services()
+    number = _number()
+    b = broadcasts.get(svc.redis, request.form.get("broadcast", ""))
+    if b is None:
+        return _done(number, "broadcast: choose one of the broadcasts listed", error=True)
+    pk = svc.vault.person_key(number)
+    person = contacts.read(svc.redis, svc.vault, pk)
+    flows = svc.flows()
+    language = (person.language if person else "") or flows.program.default_language
+    text = broadcast_texts.text_for(flows, b, language)
+    why = "is not a contact yet" if person is None else \
+        "not_in_group" if b.group and b.group not in person.groups else \
+        broadcast_texts.held_now(svc.redis, pk, person, svc.current_config().send_rules(), svc.now())
+    if why:
+        return _done(number, f"This person would not get it: {number} {HELD.get(why, why)}. They would read: {text}")
+    return _done(number, f"This person would get, in {display.language(language)}: {text}")
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+

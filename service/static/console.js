@@ -78,3 +78,61 @@ async function poll() {
   setTimeout(poll, 1000);
 }
 if (live || (counter && counter.dataset.changes)) setTimeout(poll, 1000);
+
+// The simulator: its parts (the phone's transcript, their clock and what is due, the outbox) refresh every
+// second while they change (a 304 otherwise), never under the user's focus; its forms are sent without a
+// reload and their answer is shown in a status line a screen reader announces.
+const sim = document.getElementById('sim');
+if (sim) {
+  const note = document.getElementById('sim-note');
+  let simTag = null;
+  let timer = null;
+  const refresh = async () => {
+    clearTimeout(timer);
+    try {
+      const response = await fetch(sim.dataset.fragment, {headers: simTag ? {'If-None-Match': simTag} : {},
+                                                           cache: 'no-store', redirect: 'manual'});
+      if (response.type === 'opaqueredirect' || response.status === 401 || response.status === 403) {
+        cue('Your session ended: reload the page to sign in again', window.location.href);
+        return;
+      }
+      showCrises(Number(response.headers.get('X-Crisis-Count')));
+      if (response.status === 200) {
+        const parts = await response.json();
+        let busy = false;
+        for (const [id, html] of Object.entries(parts)) {
+          const part = document.getElementById(id);
+          if (!part) continue;
+          if (part.contains(document.activeElement)) { busy = true; continue; }
+          if (part.innerHTML !== html) part.innerHTML = html;
+        }
+        if (!busy) simTag = response.headers.get('ETag');
+      }
+    } catch (e) { /* offline for a moment: the next tick tries again */ }
+    timer = setTimeout(refresh, 1000);
+  };
+  document.addEventListener('submit', async (event) => {
+    const form = event.target;
+    if (!form.hasAttribute('data-sim') || event.defaultPrevented) return;
+    event.preventDefault();
+    const data = new FormData(form, event.submitter);
+    const buttons = form.querySelectorAll('button');
+    buttons.forEach((b) => { b.disabled = true; });
+    try {
+      const response = await fetch(form.action, {method: 'POST', body: data, headers: {Accept: 'application/json'}});
+      const answer = (response.headers.get('Content-Type') || '').includes('json') ? await response.json() : null;
+      note.hidden = !(answer && answer.note);
+      note.textContent = answer ? answer.note : `The server answered ${response.status}.`;
+      if (!answer) note.hidden = false;
+      if (response.ok && form.classList.contains('compose')) form.reset();
+    } catch (e) {
+      note.hidden = false;
+      note.textContent = 'Could not reach the console: try again.';
+    } finally {
+      buttons.forEach((b) => { b.disabled = false; });
+    }
+    simTag = null;
+    refresh();
+  });
+  timer = setTimeout(refresh, 1000);
+}

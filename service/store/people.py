@@ -42,6 +42,11 @@ def record_contact(pipe, vault: Vault, pk: str, e164: str, consent: Consent | No
         pipe.hdel(keys.contact(pk), "undeliverable")  # they just texted us: the number works
 
 
+def mark_simulated(r, pk: str) -> None:
+    """A simulator's person: whatever reaches them goes to the outbox, never to a phone."""
+    r.hset(keys.contact(pk), "simulated", 1)
+
+
 def record_language(pipe, vault: Vault, pk: str, language: str, default: str) -> None:
     """The language the person's texts are in; not stored for the program's default language."""
     if language == default:

@@ -1,4 +1,5 @@
 """What the browser tests share: Debian's Chromium, the console served on a real port, signing in."""
+import functools
 import os
 import shutil
 import threading
@@ -53,6 +54,29 @@ def chromium():
             yield b
         finally:
             b.close()
+
+
+AXE_RUN = "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+
+
+def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
+    """axe-core's violations of these impacts on the page as it is now, short enough to read in an assertion
+    message. The page's context needs bypass_csp=True: the console's policy refuses inline script."""
+    page.add_script_tag(content=_axe_source())
+    return [{"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": _targets(v["nodes"])}
+            for v in page.evaluate(AXE_RUN) if v["impact"] in impacts]
+
+
+def _targets(nodes: list[dict], shown: int = 3) -> list[str]:
+    """The first few elements' selectors (a list each: one per shadow root crossed)."""
+    targets = [" >>> ".join(map(str, n["target"])) for n in nodes[:shown]]
+    return targets + ([f"({len(nodes)} in all)"] if len(nodes) > shown else [])
+
+
+@functools.cache
+def _axe_source() -> str:
+    from importlib.resources import files
+    return files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8")
 
 
 def sign_in(page, base, email):

@@ -1,8 +1,6 @@
 """The staff console in a real browser: Playwright driving Debian's Chromium."""
 import pytest
-from rq import Queue
 
-from tests.conftest import svc_of
 from tests.staff.browser import MARKS, chromium, console, sign_in
 
 pytestmark = MARKS
@@ -61,28 +59,6 @@ def test_build_a_flow_publish_it_and_walk_it_in_the_simulator(server, browser):
     page.click(".compose button")
     page.wait_for_selector("text=Glad to hear it")
     assert "checkin/self" in page.inner_text("#transcript") and "Not waiting" in page.inner_text("#conversation")
-
-
-def test_send_due_steps_now_walks_a_one_day_branch(server, browser, redis):
-    from workers.dispatch import dispatch_due
-    from workers.followup import send_followup
-    from workers.runtime import make_runtime
-    page = browser.new_page()
-    sign_in(page, server, "staff@center.org")
-    page.goto(server + "/staff/simulator/")
-    for body in ("SIGNS", "me"):
-        page.fill("#sim-body", body)
-        page.click(".compose button")
-        page.wait_for_load_state()
-    assert "signs/self_checkin, due" in page.inner_text("#pending")
-    page.click("text=Send due steps now")
-    page.wait_for_selector("text=handed to the workers")
-    rt = make_runtime(svc_of(server.app))  # what the clock and a worker do within a second
-    assert dispatch_due(rt) == 1
-    for job in Queue("followups", connection=redis).jobs:
-        send_followup(rt, job.args[0])
-    page.reload()
-    assert "Questions about detox, medication or therapy?" in page.inner_text("#outbox")
 
 
 def test_call_lands_in_the_queue_and_can_be_claimed_on_a_phone_screen(server, browser):

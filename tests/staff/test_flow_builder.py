@@ -186,7 +186,7 @@ def test_segments_endpoint_and_gsm_replacement(admin_app):
     assert filled["units"] == 20 * 23 and filled["segments"] == 4  # counted with the placeholder filled in
 
 
-def test_the_simulator_shows_flow_step_state_and_sends_due_steps_now(admin_app, redis, clock):
+def test_the_simulator_shows_flow_step_state_and_jumps_to_the_next_step(admin_app, redis, clock):
     staff = login(admin_app, "staff")
     number = "%2B16175550142"
     staff.post(f"/staff/simulator/send?number={number}", data={"csrf_token": staff.token, "body": "SIGNS"})
@@ -196,7 +196,7 @@ def test_the_simulator_shows_flow_step_state_and_sends_due_steps_now(admin_app, 
     staff.post(f"/staff/simulator/send?number={number}", data={"csrf_token": staff.token, "body": "other"})
     page = staff.get(f"/staff/simulator/?number={number}").get_data(as_text=True)
     assert "Remembered: audience=other" in page and "signs/other_checkin, due Sat Nov 28" in page
-    staff.post(f"/staff/simulator/deliver?number={number}", data={"csrf_token": staff.token})
+    staff.post(f"/staff/simulator/advance?number={number}", data={"csrf_token": staff.token, "by": "next"})
     rt = make_runtime(svc_of(admin_app))
     assert dispatch_due(rt) == 1
     [fid] = followups.pending_of(redis, svc_of(admin_app).vault.person_key("+16175550142"))
@@ -204,11 +204,11 @@ def test_the_simulator_shows_flow_step_state_and_sends_due_steps_now(admin_app, 
     assert "Worrying about someone you love" in outbox.read(redis, svc_of(admin_app).vault)[-1]["body"]
 
 
-def test_send_due_steps_now_fires_a_waiting_question_s_timeout(admin_app, redis, clock):
+def test_jump_to_next_step_fires_a_waiting_question_s_timeout(admin_app, redis, clock):
     staff = login(admin_app, "staff")
     number = "%2B16175550143"
     staff.post(f"/staff/simulator/send?number={number}", data={"csrf_token": staff.token, "body": "SIGNS"})
-    response = staff.post(f"/staff/simulator/deliver?number={number}", data={"csrf_token": staff.token})
+    response = staff.post(f"/staff/simulator/advance?number={number}", data={"csrf_token": staff.token, "by": "next"})
     assert response.status_code == 302
     rt = make_runtime(svc_of(admin_app))
     clock.advance(1)  # a timeout fires after its question was asked: a second later at the soonest
