@@ -5,6 +5,7 @@ import hashlib
 import json
 import secrets
 import xml.etree.ElementTree as ET
+from datetime import datetime
 from urllib.parse import urlencode
 
 from flask import (Blueprint, Response, abort, current_app, flash, g, jsonify, redirect, render_template, request,
@@ -69,6 +70,7 @@ def _context(svc, number: str) -> dict:
             "remembered": conversations.variables(svc.redis, svc.vault, pk),
             "language": display.language_of(svc, pk), "contact": contacts.read(svc.redis, svc.vault, pk),
             "their_now": simulated_time.now_of(svc, pk), "zone": zone, "local": simulated_time.local,
+            "local_input": local_input,
             "ahead": simulated_time.span(simclock.ahead(svc.redis, pk)) if simclock.ahead(svc.redis, pk) else ""}
 
 
@@ -157,7 +159,9 @@ def contact():
     number = _number()
     flows = svc.flows()
     form = request.form
-    data = {"fields": {name: form.get(f"field.{name}", "").strip() or None for name in flows.program.fields},
+    zone = simulated_time.zone_of(svc, number)
+    data = {"fields": {name: _their_time(form.get(f"field.{name}", "").strip(), kind, zone) or None
+                       for name, kind in flows.program.fields.items()},
             "groups": form.get("groups", "")}
     if form.get("language"):
         data["language"] = form["language"]
@@ -192,6 +196,25 @@ def preview_broadcast():
     if why:
         return _done(number, f"This person would not get it: {number} {HELD.get(why, why)}. They would read: {text}")
     return _done(number, f"This person would get, in {display.language(language)}: {text}")
+
+
+def _their_time(raw: str, kind, zone) -> str:
+    """A date and time as the browser's picker sends it (no offset) is the person's own local time."""
+    if kind.value != "datetime" or not raw:
+        return raw
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        return raw  # the field's own check names what is wrong
+    return moment.replace(tzinfo=zone).isoformat() if moment.tzinfo is None else raw
+
+
+def local_input(value: str, zone) -> str:
+    """A stored date-time as the picker shows it: the person's local time, to the minute."""
+    try:
+        return datetime.fromisoformat(value).astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+    except (ValueError, TypeError):
+        return value or ""
 
 
 def _count(n: int, word: str) -> str:

@@ -66,7 +66,7 @@ def test_the_clock_fires_a_timeout_and_a_journey_event_live(server, browser, wor
     expect(page.locator("#transcript")).to_contain_text("Thinking of you")  # the worker sent it; it shows up
     expect(page.locator("#their-clock")).to_contain_text("Thu Nov 26, 12:00 PM")
     page.get_by_text("Play a contact").click()
-    page.fill("#field-appointment_at", "2026-11-28T14:30:00-05:00")
+    page.fill("#field-appointment_at", "2026-11-28T14:30")  # the picker: their local time
     page.get_by_role("button", name="Save contact").click()
     expect(page.locator("#sim-note")).to_contain_text("Contact updated.")  # they texted first: already a person
     expect(page.locator("#pending")).to_contain_text("journey appointment, event 1, due Fri Nov 27, 10:00 AM")

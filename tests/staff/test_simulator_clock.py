@@ -191,3 +191,12 @@ def test_a_broadcast_previewed_for_one_person(admin_app, redis, clock):
     missing = staff.post(f"/staff/simulator/broadcast?number={QUOTED}", headers=JSON,
                          data={"csrf_token": staff.token, "broadcast": "nope"})
     assert missing.status_code == 422 and missing.json["note"].startswith("broadcast:")
+
+
+def test_a_date_and_time_from_the_picker_is_their_local_time(admin_app, redis):
+    staff = login(admin_app, "staff")
+    staff.post(f"/staff/simulator/contact?number={QUOTED}", headers=JSON, data={
+        "csrf_token": staff.token, "field.appointment_at": "2026-11-28T14:30", "consent": "1"})
+    page = _page(staff)
+    assert "journey appointment, event 2, due Sat Nov 28, 12:30 PM" in page
+    assert 'type="datetime-local" value="2026-11-28T14:30"' in page
