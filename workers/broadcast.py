@@ -7,10 +7,9 @@ cancel): a worker killed mid-broadcast loses nothing (its job runs again and fin
 from redis import WatchError
 
 from flows import schedule
-from flows.checks import unprompted
-from service import queues
+from service import broadcasts as service_broadcasts, queues
 from service.phone import recipient_zones
-from service.store import broadcasts, contacts, daily, holds, inbox, keys, messages, people
+from service.store import broadcasts, contacts, daily, inbox, keys, messages, people
 from service.store.broadcasts import Status
 from service.store.messages import Kind, OutState
 from workers.delivery import deliver
@@ -103,16 +102,14 @@ def _check(rt: Runtime, r, bid: str, pk: str, mid: str):
     contact = contacts.read(r, svc.vault, pk)
     if b is None or b.status in broadcasts.STOPPED or contact is None:
         return "skipped", lambda pipe: broadcasts.outcome(pipe, bid, pk, "out:skipped") if b else None
-    held = _held_now(r, pk, contact, cfg, now)
+    held = service_broadcasts.held_now(r, pk, contact, cfg.send_rules(), now)
     if held:
         return "held", lambda pipe: broadcasts.outcome(pipe, bid, pk, f"held:{held}", "out:held")
     zones = recipient_zones(contact.number, cfg.timezone)
     if not contact.simulated and not schedule.in_window(cfg.send_rules(), zones, now):
         due = schedule.send_time(cfg.send_rules(), zones, now, f"{bid}:{pk}")
         return "deferred", lambda pipe: broadcasts.defer(pipe, bid, pk, due)
-    language = contact.language or svc.flows().program.default_language
-    text = unprompted(b.texts.get(language) or b.texts[svc.flows().program.default_language], language)
-    text = svc.flows().render(text, language=language)
+    text = service_broadcasts.text_for(svc.flows(), b, contact.language or svc.flows().program.default_language)
     sent = schedule.recent_sends(tuple(int(t) for t in (r.hget(keys.contact(pk), "followups_sent") or b"")
                                        .decode().split()), now)
 
@@ -124,15 +121,5 @@ def _check(rt: Runtime, r, bid: str, pk: str, mid: str):
                                              LAST_BROADCAST: f"{bid}|{int(now)}"})
         inbox.changed(pipe)
     return "queued", write
-
-
-def _held_now(r, pk: str, contact, cfg, now: float) -> str:
-    if not contact.outreach_allowed:
-        return "opted_out" if contact.consent and contact.consent.value == "opted_out" else "no_consent"
-    if r.hget(keys.contact(pk), holds.FIELD) is not None:
-        return "held_by_staff"
-    sent = schedule.recent_sends(tuple(int(t) for t in (r.hget(keys.contact(pk), "followups_sent") or b"")
-                                       .decode().split()), now)
-    return "weekly_cap" if len(sent) >= cfg.send_rules().per_week else ""
 
 
