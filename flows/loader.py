@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flows import checks, journey_docs
 from flows.matching import fold, shown
-from flows.model import LEGACY_STEP, Answer, Flow, FlowSet, FollowUp, Jump, Program, Step
+from flows.model import LEGACY_STEP, UNWRITTEN, Answer, Flow, FlowSet, FollowUp, Jump, Program, Step
 from flows.source import Document, FlowError, Problem, parse
 
 DEFINITIONS = Path(__file__).parent / "definitions"
@@ -250,13 +250,21 @@ def _followups(doc: Document, name: str, items, default: str) -> tuple[FollowUp,
 def _text(doc: Document, value, default: str, where: str, path) -> dict[str, str]:
     """A plain string (the default language) or a mapping by language."""
     if isinstance(value, str) and value.strip():
-        return {default: " ".join(value.split())}
+        return _written(doc, {default: " ".join(value.split())}, where, path)
     if isinstance(value, dict) and value and all(k in LANGUAGES and isinstance(v, str) for k, v in value.items()):
         texts = {k: " ".join(v.split()) for k, v in value.items() if v.strip()}
         if default in texts:
-            return texts
+            return _written(doc, texts, where, path)
     doc.problem(where, f"needs text (or text for each language, {default} at least)", path)
     return {}
+
+
+def _written(doc: Document, texts: dict[str, str], where: str, path) -> dict[str, str]:
+    """A text still holding the builder's placeholder is a problem: nothing unwritten goes out."""
+    unwritten = [k for k, v in texts.items() if UNWRITTEN in v]
+    if unwritten:
+        doc.problem(where, f"the text is not written yet ({', '.join(unwritten)}): replace {UNWRITTEN}", path)
+    return texts
 
 
 def _words(doc: Document, value, default: str, where: str, path, display: bool = False) -> dict[str, list[str]]:

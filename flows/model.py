@@ -15,6 +15,7 @@ from flows import gsm
 # Placeholders are bare names in braces, nothing else: str.format's fields ("{program:>200000000}",
 # "{program.__class__}") would let a flow text cost seconds and gigabytes, or reach into objects.
 PLACEHOLDER = re.compile(r"\{([a-z_]{1,30})\}")
+UNWRITTEN = "[Write this text]"  # a new text's visible placeholder: a flow that still has one can't be published
 LEGACY_STEP = "reply"  # the one step of a flow written as reply + followups
 
 Text = dict  # language -> text

@@ -7,16 +7,20 @@ import re
 
 import yaml
 
-from flows.model import LEGACY_STEP
+from flows.model import LEGACY_STEP, UNWRITTEN
 
 NAME = re.compile(r"[^a-z0-9_]")
 MAX_ROWS = 60
+NEW_STEP = "+new"  # a "goes to" choice: a new step, made on save and named for what leads to it
+SECTIONS = ("answers", "timeout", "next")  # a step's optional parts, shown once used or asked for
 
 
 def empty_step(name: str, languages: list[str]) -> dict:
-    return {"name": name, "text": {lang: "" for lang in languages}, "answers": [], "otherwise": "",
+    """A new step: its text starts as the visible placeholder (it can't be published until written); other
+    languages start empty (marked as a missing translation)."""
+    return {"name": name, "was": name, "text": {lang: UNWRITTEN if lang == languages[0] else "" for lang in languages}, "answers": [], "otherwise": "",
             "timeout_after": "", "timeout_go": "", "next_after": "", "next_go": "", "set": "", "callback": False,
-            "inbox": False}
+            "inbox": False, "show": ()}
 
 
 def flow_to_form(doc: dict, languages: list[str]) -> dict:
@@ -38,7 +42,7 @@ def flow_to_form(doc: dict, languages: list[str]) -> dict:
 def _step_to_form(name: str, step, languages: list[str], default: str) -> dict:
     step = step if isinstance(step, dict) else {}
     timeout, nxt = _jump(step.get("timeout")), _jump(step.get("next"))
-    return {"name": name, "text": _by_language(step.get("text"), languages, default),
+    return {"name": name, "was": name, "show": (), "text": _by_language(step.get("text"), languages, default),
             "answers": [{"match": _words_by_language(a.get("match"), languages, default), "go": str(a.get("go", ""))}
                         for a in step.get("answers") or [] if isinstance(a, dict)],
             "otherwise": str(step.get("otherwise") or ""), "timeout_after": timeout[0], "timeout_go": timeout[1],
@@ -78,6 +82,8 @@ def form_from_request(values, languages: list[str]) -> dict:
         if prefix + "name" not in values:
             break
         step = {"name": NAME.sub("_", values.get(prefix + "name", "").strip().lower()),
+                "was": values.get(prefix + "was", ""),
+                "show": tuple(p for p in values.get(prefix + "show", "").split() if p in SECTIONS),
                 "text": {lang: values.get(f"{prefix}text.{lang}", "") for lang in languages},
                 "otherwise": values.get(prefix + "otherwise", ""), "set": values.get(prefix + "set", ""),
                 "callback": bool(values.get(prefix + "callback")), "inbox": bool(values.get(prefix + "inbox")),
@@ -96,19 +102,58 @@ def form_from_request(values, languages: list[str]) -> dict:
             break
         form["followups"].append({"after": values.get(f"followup.{k}.after", "").strip(),
                                   "text": {lang: values.get(f"followup.{k}.text.{lang}", "") for lang in languages}})
+    _rename(form)
+    _new_steps(form, languages)
     return form
+
+
+def _rename(form: dict) -> None:
+    """A step renamed in the builder is renamed wherever the flow names it (the first step, answers,
+    other replies, timeouts, nexts)."""
+    renamed = {s["was"]: s["name"] for s in form["steps"] if s.get("was") and s["name"] and s["was"] != s["name"]}
+    if not renamed:
+        return
+    form["start"] = renamed.get(form["start"], form["start"])
+    for step in form["steps"]:
+        for part in ("otherwise", "timeout_go", "next_go"):
+            step[part] = renamed.get(step[part], step[part])
+        for answer in step["answers"]:
+            answer["go"] = renamed.get(answer["go"], answer["go"])
+        if step["was"] != step["name"]:
+            step["renamed_from"], step["was"] = step["was"], step["name"]
+
+
+def _new_steps(form: dict, languages: list[str]) -> None:
+    """Every "goes to: a new step" becomes a step of its own, named for what leads to it (an answer's first
+    word, "no_answer" for a timeout, "later" for a next)."""
+    for step in list(form["steps"]):
+        for answer in step["answers"]:
+            if answer["go"] == NEW_STEP:
+                words = [w for v in answer["match"].values() for w in v.split(",") if w.strip()]
+                answer["go"] = _add(form, NAME.sub("_", words[0].strip().lower()) if words else "answer", languages)
+        for part, name in (("otherwise", "other_reply"), ("timeout_go", "no_answer"), ("next_go", "later")):
+            if step[part] == NEW_STEP:
+                step[part] = _add(form, name, languages)
+
+
+def _add(form: dict, name: str, languages: list[str]) -> str:
+    name = name or "step"
+    while name in {s["name"] for s in form["steps"]}:
+        name += "_2"
+    form["steps"].append(empty_step(name, languages))
+    return name
 
 
 def apply(form: dict, op: str, languages: list[str]) -> dict:
     """One builder operation, named by the button pressed: add_step:<name>, remove_step:<i>, up:<i>,
-    down:<i>, add_answer:<i>, remove_answer:<i>:<j>, add_followup, remove_followup:<k>."""
+    down:<i>, add_answer:<i>, add_timeout:<i>, add_next:<i>, remove_answer:<i>:<j>, add_followup,
+    remove_followup:<k>."""
     verb, _, arg = op.partition(":")
     steps = form["steps"]
     if verb == "add_step":
-        name = NAME.sub("_", arg.strip().lower()) or f"step{len(steps) + 1}"
-        while name in {s["name"] for s in steps}:
-            name += "_2"
-        steps.append(empty_step(name, languages))
+        _add(form, NAME.sub("_", arg.strip().lower()) or f"step{len(steps) + 1}", languages)
+    elif verb in ("add_timeout", "add_next") and arg.isdigit() and int(arg) < len(steps):
+        steps[int(arg)]["show"] = (*steps[int(arg)]["show"], verb[4:])
     elif verb in ("remove_step", "up", "down", "add_answer") and arg.isdigit() and int(arg) < len(steps):
         i = int(arg)
         if verb == "remove_step":

@@ -8,6 +8,7 @@ from flows import gsm
 from flows.checks import CALLBACK_ETA_SAMPLE
 from flows.checks import LANGUAGE_NAMES
 from flows.loader import OPTIONAL_MESSAGES, PROGRAM_MESSAGES, load_documents
+from flows.model import UNWRITTEN
 from flows.source import load_yaml, FlowError
 from service import queues
 from service.runtime import services
@@ -114,14 +115,14 @@ def new():
         flash("Give the new flow a name of its own (lower-case letters and digits).")
         return redirect(url_for(".index"))
     langs = languages(docs)
-    step = {"text": "Write what this keyword answers. Reply CALL and our team will phone you."}
+    step = {"text": UNWRITTEN}
     summary = " ".join(request.form.get("summary", "").split())[:60]
     doc = {"flow": name, "version": 1, "keyword": keyword or name.upper(), **({"summary": summary} if summary else {}),
            "menu": 100, "start": "start", "steps": {"start": step}}
     docs = {**docs, f"{name}.yaml": flowforms.dump(doc)}
     save_draft(docs, "create_flow")
     flash(f"Flow {name} created in the draft{'' if langs == ['en'] else ' (texts in every language)'}.")
-    return redirect(url_for(".edit", name=name))
+    return redirect(url_for(".edit", name=name, step="start"))
 
 
 @bp.get("/edit/<name>")
@@ -132,7 +133,7 @@ def edit(name):
         abort(404, "no such flow in the working version")
     langs = languages(docs)
     form = flowforms.flow_to_form(_flow_doc(docs, f"{name}.yaml"), langs)
-    return _render_flow(docs, origin, form, problems_of(docs))
+    return _render_flow(docs, origin, form, problems_of(docs), request.args.get("step", ""))
 
 
 @bp.post("/edit/<name>")
@@ -148,16 +149,25 @@ def change(name):
     op = request.form.get("op", "save")
     if op == "add_step":
         op = "add_step:" + request.form.get("new_step", "")
+    before = len(form["steps"])
     if op != "save":
         flowforms.apply(form, op, langs)
+    focus = request.form.get("focus", "")
+    if op.startswith("add_step") and len(form["steps"]) > before:
+        focus = form["steps"][-1]["name"]  # the new step opens in the panel
+    focus = next((s["name"] for s in form["steps"] if focus in (s["name"], s.get("renamed_from"))), focus)
     version = (_flow_doc(docs, f"{name}.yaml").get("version") or 1)
     docs = {**docs, f"{name}.yaml": flowforms.dump(flowforms.form_to_doc(form, version, langs))}
     save_draft(docs, "save_flows_draft")
     problems = problems_of(docs)
+    if op == "publish" and not problems:
+        n = _publish(docs, request.form.get("publish_note", ""))
+        flash(f"Published version {n}. New texts are live now.")
+        return redirect(url_for(".edit", name=name, step=focus or None))
     if op == "save" and not problems:
-        flash("Draft saved. Publish it on the Flows page to make it live.")
-        return redirect(url_for(".edit", name=name))
-    return _render_flow(docs, "draft", form, problems), 422 if op == "save" and problems else 200
+        flash("Draft saved. Publish it below to make it live.")
+        return redirect(url_for(".edit", name=name, step=focus or None))
+    return _render_flow(docs, "draft", form, problems, focus), 422 if op in ("save", "publish") and problems else 200
 
 
 @bp.post("/delete/<name>")
@@ -192,18 +202,23 @@ def program():
 @bp.post("/publish")
 @require(Role.ADMIN)
 def publish():
-    svc = services()
     docs, _ = working()
     problems = problems_of(docs)
     if problems:
         flash(f"Can't publish: {len(problems)} problem(s) to fix first (listed below).")
         return redirect(url_for(".index"))
-    note = request.form.get("note", "")[:500]
-    n = flowdocs.publish(svc.redis, docs, g.account.email, svc.vault.encrypt(note), svc.now())
-    accounts.audit(svc.redis, g.account.email, "publish_flows", f"version {n}", now=svc.now())
-    _journeys_changed(svc, n)
+    n = _publish(docs, request.form.get("note", ""))
     flash(f"Published version {n}. New texts are live now.")
     return redirect(url_for(".index"))
+
+
+def _publish(docs: dict[str, str], note: str) -> int:
+    """The working documents (without problems) become the next live version, audited."""
+    svc = services()
+    n = flowdocs.publish(svc.redis, docs, g.account.email, svc.vault.encrypt(note[:500]), svc.now())
+    accounts.audit(svc.redis, g.account.email, "publish_flows", f"version {n}", now=svc.now())
+    _journeys_changed(svc, n)
+    return n
 
 
 @bp.post("/discard")
@@ -234,6 +249,21 @@ def diff(a, b):
     except KeyError as exc:
         abort(404, str(exc))
     return render_template("staff/flow_diff.html", a=a, b=b, sections=flowdiff.compare(old, new))
+
+
+@bp.get("/diff/draft")
+@require(Role.ADMIN)
+def draft_diff():
+    """What publishing the draft would change, against the live version."""
+    svc = services()
+    docs, origin = working()
+    if problems_of(docs):
+        flash("Fix the draft's problems first: then its changes can be compared.")
+        return redirect(request.referrer or url_for(".index"))
+    live = flowdocs.published_version(svc.redis)
+    old = svc.source.version(svc.redis, live) if live else load_documents(flowdocs.seed_documents(svc.config.flows_dir))
+    return render_template("staff/flow_diff.html", a=live or "the seed files", b="the draft",
+                           sections=flowdiff.compare(old, load_documents(docs)))
 
 
 @bp.post("/rollback/<int:n>")
@@ -326,23 +356,37 @@ def _pictures(docs: dict[str, str]) -> dict:
             for name, flow in flowset.flows.items()}
 
 
-def _render_flow(docs: dict[str, str], origin: str, form: dict, problems: list):
+def _render_flow(docs: dict[str, str], origin: str, form: dict, problems: list, editing: str = ""):
+    """The builder: the flow's picture is its map (each step a link), the chosen step's panel beside it,
+    each problem on the step it belongs to, and save, discard and publish at hand."""
     svc = services()
     langs = languages(docs)
-    picture, table = None, []
-    if not problems:
-        flowset = load_documents(docs)
-        flow = flowset.flows[form["flow"]]
-        version = flowdocs.published_version(svc.redis) or 0
-        results = conversations.results(svc.redis, version, flow.name, list(flow.steps))
-        picture = flowpicture.svg(flow, langs[0], results)
-        table = flowpicture.arrows(flow, langs[0], results)
     steps = [s["name"] for s in form["steps"]]
+    editing = editing if editing in steps else (form["start"] if form["start"] in steps else steps[0] if steps else "")
     file = f"{form['flow']}.yaml"
-    return render_template("staff/flow_edit.html", form=form, origin=origin, problems=problems,
-                           inline=_inline(problems, file, form), steps=steps, picture=picture, table=table,
+    on_steps = _on_steps(problems, file)
+    flow = flowpicture.sketch(form, langs[0])
+    version = flowdocs.published_version(svc.redis) or 0
+    results = conversations.results(svc.redis, version, flow.name, list(flow.steps))
+    picture = flowpicture.svg(flow, langs[0], results, editing=editing,
+                              problems={name: len(found) for name, found in on_steps.items()})
+    return render_template("staff/flow_edit.html", form=form, origin=origin, problems=problems, editing=editing,
+                           inline=_inline(problems, file, form), steps=steps, picture=picture,
+                           table=flowpicture.arrows(flow, langs[0], results), on_steps=on_steps,
+                           elsewhere=[p for p in problems if getattr(p, "file", None) != file or p.path[:1] != ("steps",)
+                                      or len(p.path) < 2 or p.path[1] not in steps],
                            warnings=[w for w in _warnings(docs) if w.file == file] if not problems else [],
-                           **_texts_context(docs, file))
+                           new_step=flowforms.NEW_STEP, **_texts_context(docs, file))
+
+
+def _on_steps(problems: list, file: str) -> dict[str, list[str]]:
+    """This flow's problems by the step they belong to, in plain words (no file, no line)."""
+    found: dict[str, list[str]] = {}
+    for p in problems:
+        path = getattr(p, "path", ())
+        if getattr(p, "file", None) == file and len(path) >= 2 and path[0] == "steps":
+            found.setdefault(str(path[1]), []).append(p.message)
+    return found
 
 
 def _inline(problems: list, file: str, form: dict | None) -> dict[str, list[str]]:

@@ -30,3 +30,57 @@ if (form) document.querySelectorAll('textarea.sms').forEach((area) => {
   count(area);
   area.addEventListener('input', () => count(area));
 });
+
+// The builder: the picture (and, on a phone, the outline) is the map; choosing a step opens its panel
+// without a reload (every step's fields stay in the one form, so nothing typed is lost) and remembers
+// which step is open for the next save.
+const builder = document.getElementById('flow-form');
+const focusField = builder ? builder.querySelector('input[name=focus]') : null;
+function openStep(name, moveFocus) {
+  const panel = document.getElementById(`step-${name}`);
+  if (!panel || !focusField) return false;
+  document.querySelectorAll('fieldset.step').forEach((f) => { f.hidden = f !== panel; });
+  document.querySelectorAll('.flow-picture g.step').forEach((g) => g.classList.toggle('chosen', g.dataset.step === name));
+  document.querySelectorAll('.outline li').forEach((li) => {
+    const link = li.querySelector('[data-edit]');
+    li.classList.toggle('chosen', !!link && link.dataset.edit === name);
+  });
+  focusField.value = name;
+  const url = new URL(window.location.href); url.searchParams.set('step', name);
+  window.history.replaceState(null, '', url);
+  if (moveFocus) {
+    const first = panel.querySelector('textarea, input:not([type=hidden]), select, button');
+    if (first) first.focus();
+    if (panel.scrollIntoView && window.innerWidth < 1024) panel.scrollIntoView({block: 'start'});
+  }
+  return true;
+}
+if (builder && focusField) {
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest('[data-edit]');
+    if (link && openStep(link.dataset.edit, true)) event.preventDefault();
+  });
+}
+
+// The picture pans (it scrolls inside its frame at its own size, readable) and zooms (Smaller, Larger).
+document.querySelectorAll('[data-zoom]').forEach((button) => button.addEventListener('click', () => {
+  const svg = document.querySelector('.map .flow-picture');
+  if (!svg) return;
+  const natural = Number(svg.getAttribute('width'));
+  const now = svg.getBoundingClientRect().width / natural;
+  const scale = Math.min(2, Math.max(0.4, now * (button.dataset.zoom === '1' ? 1.25 : 0.8)));
+  svg.style.width = `${Math.round(natural * scale)}px`;
+  svg.style.height = 'auto';
+}));
+
+// The open step is in sight in the picture's frame.
+function centreChosen() {
+  const frame = document.querySelector('.map .picture');
+  const box = frame && frame.querySelector('g.step.chosen');
+  if (!box || !frame.clientWidth) return;
+  const b = box.getBoundingClientRect(); const f = frame.getBoundingClientRect();
+  frame.scrollLeft += (b.left + b.width / 2) - (f.left + f.width / 2);
+  frame.scrollTop += (b.top + b.height / 2) - (f.top + f.height / 2);
+}
+centreChosen();
+document.addEventListener('click', (event) => { if (event.target.closest('.outline [data-edit]')) centreChosen(); });

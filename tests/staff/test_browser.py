@@ -30,7 +30,8 @@ def test_build_a_flow_publish_it_and_walk_it_in_the_simulator(server, browser):
     page.fill("#new-summary", "a quick check-in")
     page.click("text=Create flow")
     page.fill("#new_step", "self")
-    page.click("text=Add step")
+    page.click("text=Add step")  # the new step opens in the panel
+    page.click("svg.flow-picture [data-edit='start']")  # the picture is the map: back to the first step
     page.click("#step-start >> text=Add an answer")
     question = page.locator("textarea[name='step.0.text.en']")
     question.fill("How are you doing \u2014 OK or NOT? Reply OK or NOT.")
@@ -40,6 +41,7 @@ def test_build_a_flow_publish_it_and_walk_it_in_the_simulator(server, browser):
     page.wait_for_selector("text=as sent: GSM-7")
     page.fill("input[name='step.0.answer.0.match.en']", "OK, FINE")
     page.select_option("select[name='step.0.answer.0.go']", "self")
+    page.click("svg.flow-picture [data-edit='self']")
     page.fill("textarea[name='step.1.text.en']", "Glad to hear it. Reply CALL any time to talk with us.")
     page.click("text=Save draft")
     page.wait_for_selector("text=Draft saved")
@@ -86,7 +88,7 @@ def test_the_editor_shows_english_and_spanish_side_by_side_with_their_own_counte
     from playwright.sync_api import expect
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     sign_in(page, server, "admin@center.org")
-    page.goto(server + "/staff/flows/edit/signs")
+    page.goto(server + "/staff/flows/edit/signs?step=ask")
     en, es = page.locator("textarea[name='step.1.text.en']"), page.locator("textarea[name='step.1.text.es']")
     a, b = en.bounding_box(), es.bounding_box()
     assert abs(a["y"] - b["y"]) < 2 and b["x"] > a["x"] + a["width"]  # side by side
@@ -100,11 +102,13 @@ def test_the_editor_shows_english_and_spanish_side_by_side_with_their_own_counte
     es.fill("¿Es sobre usted o sobre alguien que quiere? Responda YO u OTRO.")
     page.click("button[value=save]")
     assert page.locator(".mark.stale").count() == 0  # both edited together: nothing to check
+    page.click("svg.flow-picture [data-edit='nudge']")
     page.locator("textarea[name='step.6.text.en']").fill("Still there? Reply ME or OTHER, or CALL. Reply STOP to opt out.")
     page.click("button[value=save]")
     stale = page.locator(".mark.stale")
     assert stale.count() == 1 and "changed since this translation was last edited" in stale.inner_text()
     page.set_viewport_size({"width": 390, "height": 844})
+    page.click(".outline [data-edit='ask']")  # on a phone the outline is the map
     a, b = en.bounding_box(), es.bounding_box()
     assert b["y"] > a["y"] + a["height"] - 1 and abs(a["x"] - b["x"]) < 2  # stacked on a phone
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -53,7 +53,7 @@ def publish(client, note="t"):
 def test_a_flow_built_from_nothing_goes_live_and_joins_the_menu(admin_app, redis):
     admin = login(admin_app, "admin")
     created = admin.post("/staff/flows/new", data={"csrf_token": admin.token, "flow": "checkin", "keyword": "CHECKIN"})
-    assert created.status_code == 302 and created.location.endswith("/staff/flows/edit/checkin")
+    assert created.status_code == 302 and created.location.endswith("/staff/flows/edit/checkin?step=start")
     press(admin, "checkin", "add_step", new_step="self")
     press(admin, "checkin", "add_step", new_step="other")
     press(admin, "checkin", "add_answer:0")

@@ -23,7 +23,7 @@ def test_every_text_shows_its_languages_side_by_side(admin_app):
     for lang in LANGS:
         assert f'name="step.1.text.{lang}" class="sms" data-language="{lang}"' in page
     assert page.count('<div class="langs">') == 7  # one per step
-    assert "Step ask: text (Spanish)" in page and "¿Es sobre usted" in page
+    assert "What step ask says (Spanish)" in page and "¿Es sobre usted" in page
     assert 'data-plain-spanish="true"' in page and marks(page) == []
 
 
