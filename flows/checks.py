@@ -14,7 +14,7 @@ CALLBACK_ETA_SAMPLES = {"en": CALLBACK_ETA_SAMPLE, "es": "después de las 10:00 
 BASIC_PLACEHOLDERS = {"program", "phone", "keywords", "menu"}
 FIRST_CONTACT_MESSAGES = ("menu", "language", "thanks")  # may be a number's first reply: the disclosure is appended
 # Program messages that may use a placeholder of their own, and a sample to measure them with.
-MESSAGE_PLACEHOLDERS = {"crisis": {"flagged"}, "crisis_again": {"flagged"}, "crisis_call": {"flagged"},
+MESSAGE_PLACEHOLDERS = {"crisis": {"flagged"}, "crisis_again": {"flagged"}, "crisis_call": {"flagged"}, "crisis_update": {"flagged"},
                         "choices": {"choices"}}
 PLACEHOLDER_SAMPLES = {"flagged": "We've told our on-call team.", "choices": "ME, OTHER or SOMEONE ELSE"}
 FIELD_SAMPLES = {FieldType.TEXT: "Alexandra Maria", FieldType.DATE: "Wednesday, December 16",

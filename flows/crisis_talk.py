@@ -1,13 +1,20 @@
 """Talking with someone in a crisis. A new crisis gets the full answer (911, naloxone, 988) at once;
 while it stays open (until staff resolve it) every text gets a short, calm answer that still says what
-to do now, and that our team knows when on-call staff were told; a request to be called is a call back;
-never a menu, a keyword prompt or a follow-up, and never silence, except to an echo (flows.echo)."""
+to do now, and that our team knows when on-call staff were told: news that help is there or things are
+better is thanked (and what to do if it gets worse); a request to be called is a call back; a keyword
+gets its answer (once, no follow-ups); never a menu or a keyword prompt, and never silence, except to an
+echo (flows.echo)."""
+from dataclasses import replace
+from datetime import datetime
+
 from flows.decision import Consent, Decision, Policy, Silence, Texter
 from flows.echo import is_echo
 from flows.matching import Intent, Match
 from flows.model import FlowSet
+from flows.steps import start
+from understanding.phrases import is_update
 
-FULL, SHORT, CALL = "crisis", "crisis_again", "crisis_call"
+FULL, SHORT, CALL, UPDATE = "crisis", "crisis_again", "crisis_call", "crisis_update"
 
 
 def text(flows: FlowSet, policy: Policy, texter: Texter, name: str) -> str:
@@ -33,16 +40,24 @@ def opened(flows: FlowSet, policy: Policy, texter: Texter, m: Match) -> Decision
                     sources=("crisis",) * len(replies))
 
 
-def ongoing(flows: FlowSet, policy: Policy, texter: Texter, body: str, m: Match, crisis: bool) -> Decision:
+def ongoing(flows: FlowSet, policy: Policy, texter: Texter, body: str, m: Match, crisis: bool,
+            now: datetime) -> Decision:
     """Any text of a person whose crisis is open (STOP is answered before this)."""
     keyword = m.word if m.intent in (Intent.FLOW, Intent.HELP, Intent.OPT_IN) else ""
     if is_echo(texter.recent, body):
         return Decision(m.intent, keyword=keyword, consent=texter.consent, crisis=True, silence=Silence.ECHO)
-    if texter.consent is Consent.OPTED_OUT and not crisis:
+    if texter.consent is Consent.OPTED_OUT and not crisis:  # their STOP holds: only crisis texts are answered
         return Decision(m.intent, keyword=keyword, consent=texter.consent, crisis=True, silence=Silence.OPTED_OUT)
     call = m.intent is Intent.FLOW and flows.flows[m.flow].action == "callback"
-    replies = (text(flows, policy, texter, CALL if call else SHORT),)
+    if m.intent is Intent.FLOW and not call and not crisis:  # they asked for it: its answer, nothing timed
+        answer = start(flows, policy, texter, m.flow, m.word, now)
+        kept = len(answer.replies) - (1 if answer.conversation is not None and len(answer.replies) > 1 else 0)
+        return replace(answer, replies=answer.replies[:kept], sources=answer.sources[:kept], keyword=keyword,
+                       consent=texter.consent, crisis=True, schedule=(), conversation=None,
+                       conversation_changed=False, callback=False, cancel_followups=True)  # no question left waiting
+    said = CALL if call else UPDATE if is_update(body) else SHORT  # news never carries a crisis phrase
+    replies = (text(flows, policy, texter, said),)
     if m.intent is Intent.HELP:
         replies += (flows.message("help", texter.language),)
     return Decision(m.intent, replies, m.flow if call else None, keyword, consent=texter.consent, callback=call,
-                    crisis=True, crisis_replied=True, sources=(CALL if call else SHORT,) + ("help",) * (len(replies) - 1))
+                    crisis=True, crisis_replied=True, sources=(said,) + ("help",) * (len(replies) - 1))

@@ -77,6 +77,8 @@ def _intent(flows: FlowSet, texter: Texter, body: str, crisis: CrisisReading, wa
     if m.intent is Intent.OPT_IN and (texter.consent is Consent.SUBSCRIBED or (
             waiting and m.word in ANSWERABLE and answer_of(flows, waiting, body) is not None)):
         return Match(Intent.UNKNOWN, m.word)
+    if m.intent is Intent.OPT_IN and texter.crisis_open and (m.word in ANSWERABLE or len(words(body)) > 1):
+        return Match(Intent.UNKNOWN, m.word)  # "yes he is breathing now" answers us in a crisis; START still re-subscribes
     if m.intent in (Intent.UNKNOWN, Intent.THANKS) and flows.callback_flow and asks_for_a_call(body):
         return Match(Intent.FLOW, "", flows.callback_flow)
     return m
@@ -88,7 +90,7 @@ def _speaks(flows: FlowSet, reader: Reader, m: Match, body: str, crisis: CrisisR
     the answer: a compliance or language word, a crisis text, an answer, a keyword, or free text."""
     if m.intent in (*COMPLIANCE, Intent.LANGUAGE) and m.language:
         found = m.language
-    elif crisis.by_rule:  # Spanish crisis phrases: Spanish; English ones (or both): as it was
+    elif crisis.by_rule:  # Spanish crisis phrases, or any in a Spanish sentence: Spanish; else as it was
         found = _crisis_words_language(crisis, body)
     elif crisis:  # heard by the model: the language the text is written in, when it says
         found = reader.language(body, flows.program.languages)
@@ -104,8 +106,9 @@ def _speaks(flows: FlowSet, reader: Reader, m: Match, body: str, crisis: CrisisR
 
 
 def _crisis_words_language(crisis: CrisisReading, body: str) -> str | None:
-    """Spanish crisis phrases: Spanish; English ones, or a tie the words don't settle: as it was."""
-    return "es" if "es" in crisis.by_rule and ("en" not in crisis.by_rule or looks_spanish(body)) else None
+    """Spanish crisis phrases, or crisis words of either language in a Spanish sentence ("mi hijo tuvo un
+    OD"): Spanish; English ones in an English sentence: as it was (None)."""
+    return "es" if ("es" in crisis.by_rule and "en" not in crisis.by_rule) or looks_spanish(body) else None
 
 
 def _answer_language(flows: FlowSet, waiting: Conversation, answer: int, body: str) -> str | None:
@@ -121,7 +124,8 @@ def _decide(flows: FlowSet, policy: Policy, texter: Texter, body: str, m: Match,
     if m.intent is Intent.OPT_OUT:
         return _ended(_opt_out(flows, policy, texter, m.word, bool(crisis), crisis_reply), texter)
     if texter.crisis_open and m.intent is not Intent.OPT_IN:
-        return _ended(crisis_talk.ongoing(flows, policy, texter, body, m, bool(crisis)), texter)
+        return _ended(crisis_talk.ongoing(flows, policy, replace(texter, conversation=None), body, m, bool(crisis),
+                                          now), texter)
     if m.intent in (Intent.OPT_IN, Intent.HELP):
         return _compliance(flows, policy, texter, m, bool(crisis), crisis_reply)
     if texter.consent is Consent.OPTED_OUT:  # no texts; but a phone call they ask for is not a text

@@ -5,7 +5,7 @@ which language it is written in."""
 from dataclasses import dataclass
 from functools import lru_cache
 
-from understanding.phrases import crisis_languages
+from understanding.phrases import crisis_languages, seeks_emergency_help
 from understanding import language as languages
 from understanding.model import CrisisModel, load
 from understanding.text import words
@@ -34,7 +34,8 @@ class Reader:
         phrases only (a short reply that answers the question we asked: "myself please", "my son")."""
         by_rule = crisis_languages(body)
         use = model and self.model is not None and len(words(body)) >= MIN_WORDS
-        if by_rule and use and len(words(body)) >= MIN_WORDS_TO_OVERRULE and self.model.overrules(body):
+        if by_rule and use and len(words(body)) >= MIN_WORDS_TO_OVERRULE and not seeks_emergency_help(body) \
+                and self.model.overrules(body):
             return CrisisReading(False, frozenset(), None, overruled=True)
         score = self.model.score(body) if use else None
         return CrisisReading(bool(by_rule) or (score is not None and score >= self.model.threshold), by_rule, score)

@@ -35,6 +35,19 @@ _PATTERNS = [
     r"(?!\s+(collar|about|over|because))",
     r"\bcan'?t\s+go\s+on\s*(anymore|any\s+more|like\s+this|living)?\s*[.!?]*\s*$",
 ]
+# Asking for emergency help: the emergency numbers (whoever texts about 911 or 988 is told what to do now),
+# the crisis line, a plea and nothing else ("help me", "help us please": HELP alone stays the carrier's
+# HELP word), and in Spanish the cries for help. The model never overrules these.
+_HELP = [
+    r"(?<![\d$.,])\b(911|988)\b(?![\d.,]\d)",
+    r"\bcrisis\s+(line|hotline|number)\b",
+    r"^\W*help\s+(me|us)(\s+(please|pls|plz|now))*\W*$",
+]
+_HELP_ES = [
+    r"\b(AUXILIO|SOCORRO)\b",  # only said in an emergency
+    r"^(AYUDAME|AYUDENME|AYUDANOS)(\s+(POR\s+FAVOR|PORFA|PORFAVOR|YA|AHORA))*$",  # "ayudame" alone is a plea
+    r"\bLINEA\s+DE\s+(CRISIS|AYUDA)\b",
+]
 # Spanish, matched on the folded text (upper case, no accents): "no está respirando" and "no esta
 # respirando" are one phrase.
 _SPANISH = [
@@ -64,8 +77,10 @@ _SPANISH = [
     r"\bHACERME\s+DANO\b",
     r"\bQUIERO\s+DESAPARECER\b",
 ]
-_CRISIS = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE)
-_CRISIS_ES = re.compile("|".join(f"(?:{p})" for p in _SPANISH))
+_CRISIS = re.compile("|".join(f"(?:{p})" for p in _PATTERNS + _HELP), re.IGNORECASE)
+_CRISIS_ES = re.compile("|".join(f"(?:{p})" for p in _SPANISH + _HELP_ES))
+_SEEKS = re.compile("|".join(f"(?:{p})" for p in _HELP), re.IGNORECASE)
+_SEEKS_ES = re.compile("|".join(f"(?:{p})" for p in _HELP_ES))
 
 
 def crisis_languages(text: str) -> frozenset[str]:
@@ -77,6 +92,11 @@ def crisis_languages(text: str) -> frozenset[str]:
     if _CRISIS_ES.search(" ".join(fold(text).split())):
         found.add("es")
     return frozenset(found)
+
+
+def seeks_emergency_help(text: str) -> bool:
+    """911, 988, the crisis line, or a plea for help: answered with what to do now, whatever the model says."""
+    return bool(_SEEKS.search(unicodedata.normalize("NFKC", text)) or _SEEKS_ES.search(" ".join(fold(text).split())))
 
 
 # Words only one of the languages uses (never "no", "me" or "a": both do), common in the messages people
@@ -96,3 +116,34 @@ def looks_spanish(text: str) -> bool:
 def is_crisis(text: str) -> bool:
     """True for messages that mention overdose, not breathing, suicide or self-harm, in either language."""
     return bool(crisis_languages(text))
+
+
+# While a crisis is open: news that help is there or things are better ("he is breathing now", "911 is
+# coming", "ya viene la ambulancia", "thank you"), answered with thanks and what to do if it gets worse.
+_UPDATE = re.compile("|".join([
+    r"\b(breathing|breathes|awake|responding|talking)\s+(now|again)\b",
+    r"\b(he|she|they)(\s+is|\s+are|'s|'re|s)?\s+(awake|ok|okay|alright|all\s+right|breathing|responding|talking)\b",
+    r"\b(911|ambulance|paramedics?|ems|police|cops|help|fire\s+department)\s+(is\s+|are\s+|has\s+|have\s+)?"
+    r"(here|coming|on\s+(the|their|its)\s+way|arrived|came)\b",
+    r"\b(called|calling)\s+911\b",
+    r"\b(at|in|to)\s+the\s+(hospital|er|emergency\s+room)\b",
+    r"^\W*(thank\s+you|thanks|thank\s+u|thx|ty|ok|okay|k|bye|god\s+bless)\b",
+]), re.IGNORECASE)
+_UPDATE_ES = re.compile("|".join([
+    r"\b(YA\s+)?RESPIRA(NDO)?\s+(OTRA\s+VEZ|YA|DE\s+NUEVO|BIEN)\b", r"\bYA\s+RESPIRA\b",
+    r"\b(YA\s+)?(DESPERTO|REACCIONO|ESTA\s+DESPIERT[OA]|ESTA\s+BIEN)\b",
+    r"\b(VIENE|VIENEN|LLEGO|LLEGARON|ESTA\s+AQUI|ESTAN\s+AQUI|YA\s+ESTA)\s+(LA\s+|EL\s+|LOS\s+)?"
+    r"(AMBULANCIA|PARAMEDICOS|POLICIA|911)\b",
+    r"\b(LA\s+)?AMBULANCIA\s+(YA\s+)?(VIENE|LLEGO|ESTA\s+AQUI|ESTA\s+EN\s+CAMINO)\b",
+    r"\b(LLAME|LLAMAMOS|LLAMARON)\s+AL\s+911\b",
+    r"\bEN\s+EL\s+HOSPITAL\b",
+    r"^(GRACIAS|MUCHAS\s+GRACIAS|OK|VALE|ADIOS|DIOS\s+LE\s+BENDIGA)\b",
+]))
+
+
+def is_update(text: str) -> bool:
+    """News in an open crisis that help is there or things are better (never itself a crisis phrase)."""
+    if crisis_languages(re.sub(r"\b(911|988)\b", " ", text)):  # "911 is coming" is news, "not breathing" is not
+        return False
+    return bool(_UPDATE.search(unicodedata.normalize("NFKC", text).replace("\u2019", "'"))
+                or _UPDATE_ES.search(" ".join(fold(text).split())))

@@ -50,10 +50,46 @@ def test_a_parent_in_an_emergency_is_answered_every_time_and_never_with_the_menu
     for d in ds[1:]:
         assert len(d.replies) == 1 and d.silence is None and d.crisis and not d.opens_crisis
         assert d.alert is None  # on-call heard once; every text updates the crisis instead
-        assert "911" in d.replies[0] and FLOWS.message("menu") not in d.replies and d.schedule == ()
-        assert len(d.replies[0]) < len(text("crisis"))
+        assert FLOWS.message("menu") not in d.replies and d.schedule == () and d.conversation is None
+    for d in ds[1:7]:
+        assert "911" in d.replies[0] and len(d.replies[0]) < len(text("crisis"))
     assert ds[4].callback and ds[4].replies == (text("crisis_call"),)
     assert [d.replies for d in ds[1:4]] == [(text("crisis_again"),)] * 3
+    assert [d.replies for d in ds[5:7]] == [(text("crisis_update"),)] * 2  # "ok", "thank you": thanked
+    assert ds[7].replies[0].startswith("Signs of heroin dependence")  # asked for: its answer, no question left
+
+
+@pytest.mark.parametrize("body", ["yes he is breathing now", "911 is coming", "the ambulance is here",
+                                  "they took him to the hospital", "hes awake now"])
+def test_news_that_help_is_there_is_thanked_with_what_to_do_if_it_gets_worse(body):
+    d = converse(["my husband overdosed", body])[1]
+    assert d.replies == (text("crisis_update"),) and d.crisis and "911" in d.replies[0]
+
+
+@pytest.mark.parametrize("body", ["ya viene la ambulancia", "ya respira", "gracias", "esta en el hospital"])
+def test_news_in_spanish_is_thanked_in_spanish(body):
+    d = converse(["mi esposo no respira", body])[1]
+    assert d.replies == (FLOWS.message("crisis_update", "es", flagged=FLOWS.message("flagged", "es")),)
+
+
+def test_yes_in_an_open_crisis_answers_us_and_never_re_subscribes_who_sent_stop():
+    """She had sent STOP; then a crisis; then "yes" (he is breathing): never the re-subscribe text, still
+    opted out (a text that is not itself a crisis stays unanswered after a STOP); START still re-subscribes."""
+    opted_out = Texter(first_contact=False, consent=Consent.OPTED_OUT)
+    ds = converse(["my son wont wake up", "yes", "yes he is breathing now", "START"], texter=opted_out)
+    assert ds[0].crisis and ds[0].replies == (text("crisis"),)
+    for d in ds[1:3]:
+        assert d.crisis and not d.consent_changed and d.consent is Consent.OPTED_OUT
+        assert d.replies in ((), (text("crisis_update"),))
+    subscribed = converse(["my son wont wake up", "yes", "yes he is breathing now"])
+    assert subscribed[1].replies == (text("crisis_again"),) and subscribed[2].replies == (text("crisis_update"),)
+    assert not any(d.consent_changed for d in subscribed)
+    assert ds[3].consent_changed and ds[3].consent is Consent.SUBSCRIBED  # START itself still re-subscribes
+
+
+def test_someone_who_took_pills_is_told_to_call_911_for_themselves():
+    d = converse(["i want to die", "i already took some"])[1]
+    assert "If you or someone with you took too much" in d.replies[0] and "911" in d.replies[0]
 
 
 def test_a_call_asked_for_in_a_crisis_is_queued_once():

@@ -474,3 +474,35 @@ def test_short_spanish_pleas_are_opt_outs(body):
 def test_a_language_named_in_a_question_is_not_a_language_command():
     d = run("Spanish speaking counselors?", texter(EN))
     assert d.intent is not Intent.LANGUAGE and d.language == ""
+
+
+# -- found by texting the service as frightened people would ------------------------------------------------
+
+@pytest.mark.parametrize("body", ["mi hijo tuvo un OD", "creo que mi esposo hizo overdose",
+                                  "mi hija esta unresponsive", "por favor mi novio overdosed"])
+def test_english_crisis_words_in_a_spanish_sentence_are_answered_in_spanish(body):
+    assert run(body, texter(EN)).replies[0] == msg("crisis", ES)
+
+
+@pytest.mark.parametrize("body", ["auxilio", "AUXILIO!!", "socorro", "socorro mi hijo", "ayudame", "AYÚDAME",
+                                  "ayudame por favor", "ayudenme porfa"])
+def test_a_cry_for_help_in_spanish_gets_the_crisis_answer(body):
+    d = run(body, texter(EN))
+    assert d.crisis and d.replies[0] == msg("crisis", ES)
+
+
+@pytest.mark.parametrize("body", ["ayudame a encontrar tratamiento", "AYUDA"])
+def test_a_request_for_help_with_something_or_the_help_word_is_not_a_crisis(body):
+    assert not run(body, texter(ES)).crisis
+
+
+@pytest.mark.parametrize("body", ["should i call 911", "911", "will i get arrested if i call 911",
+                                  "whats the number for the crisis line", "help me please", "HELP ME"])
+def test_asking_about_911_or_the_crisis_line_or_a_plea_gets_the_crisis_answer(body):
+    d = run(body, texter(EN))
+    assert d.crisis and d.replies[0] == msg("crisis", EN)
+
+
+@pytest.mark.parametrize("body", ["HELP", "help me find treatment", "our zip is 98801", "it cost $911.50"])
+def test_help_alone_or_other_numbers_are_not_a_crisis(body):
+    assert not run(body, texter(EN)).crisis
