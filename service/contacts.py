@@ -149,7 +149,7 @@ def apply(svc: Services, e164: str, change: Change, now: float) -> tuple[Outcome
                 pipe.multi()
                 contacts.write(pipe, svc.vault, before, after, now, flowset.program.default_language)
                 journey_planning.replan_into(pipe, flowset, config, after, planned_before, now,
-                                             daily.day_of(now, config.timezone))
+                                             "" if after.simulated else daily.day_of(now, config.timezone))
                 pipe.execute()
                 return (Outcome.CREATED if before is None else Outcome.UPDATED), after
             except WatchError:

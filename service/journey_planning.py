@@ -49,8 +49,12 @@ def planned_ids(r, pk: str) -> dict[str, float]:
 
 def replan_into(pipe, flowset: FlowSet, config: Config, contact: Contact, existing: dict[str, float], now: float,
                 day: str = "") -> int:
-    """Write the contact's plan (pipe in MULTI, WATCHing their contact); returns how many are planned."""
-    after, dropped = desired(flowset, config, contact, existing, now)
+    """Write the contact's plan (pipe in MULTI, WATCHing their contact); returns how many are planned. A
+    simulator's person is planned on their own clock (contact.ahead): from their now, each new event as
+    much sooner on the real clock."""
+    ahead = contact.ahead
+    after, dropped = desired(flowset, config, contact, {e: d + ahead for e, d in existing.items()}, now + ahead)
+    after = {e: (existing[e] if e in existing else max(now, due - ahead)) for e, due in after.items()}
     journeys.replace_plan(pipe, contact.pk, tuple(existing), after)
     if dropped and day:
         daily.count(pipe, day, "journey_events_dropped", dropped)

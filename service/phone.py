@@ -47,7 +47,7 @@ def time_zones(e164: str) -> tuple[str, ...]:
     return tuple(z for z in zones if z != "Etc/Unknown")
 
 
-FICTIONAL = re.compile(r"^\+1\d{3}55501\d{2}$")  # NANP numbers reserved for fiction: the simulator's phones
+FICTIONAL = re.compile(r"^\+1[0-9]{3}55501[0-9]{2}$")  # NANP numbers reserved for fiction: the simulator's phones
 MAX_ZONES = 4  # a toll-free number "is" in dozens of zones: then the center's zone is the honest guess
 
 

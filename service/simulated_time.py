@@ -9,6 +9,8 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
+from redis import WatchError
+
 from flows import schedule
 from service import contacts as contact_rules
 from service.phone import is_fictional, recipient_zones
@@ -72,42 +74,43 @@ def gap_to_next(svc: Services, pk: str, number: str) -> int | None:
 
 
 def advance(svc: Services, pk: str, number: str, seconds: int) -> list[Pending]:
-    """Move a fictional person's clock `seconds` ahead: every pending item comes that much closer, and what
-    falls due goes to the workers (a timeout only after its question was asked). Returns what fell due."""
-    if not is_fictional(number):
-        raise ValueError("only a simulator's fictional number has a clock of its own")
-    now, items = svc.now(), pending(svc, pk, number)
-    conversation = conversations.decode(svc.redis.hget(keys.contact(pk), conversations.FIELD))
-    fired = [p for p in items if p.due - seconds <= now]
-    pipe = svc.redis.pipeline()
-    for p in items:
-        due = max(now, p.due - seconds)
-        if p.kind == "followup":
-            followups.defer(pipe, p.id, due)
-        elif p.kind == "journey":
-            journeys.defer(pipe, p.id, due)
-        elif conversation is not None:  # a timeout fires only after the question was asked
-            followups.set_timeout(pipe, pk, max(due, int(conversation.since) + 1))
-    simclock.move(pipe, pk, seconds)
-    pipe.execute()
-    return fired
+    """Move a simulator's person's clock `seconds` ahead: every pending item comes that much closer, what
+    falls due goes to the workers (a timeout only after its question was asked), and their recent sends
+    recede as far (the weekly cap counts on their clock). Returns what fell due. One WATCHed transaction:
+    a worker writing their record meanwhile (a timeout fired, a follow-up sent) makes it read again."""
+    if not is_fictional(number) or not people.is_simulated(svc.redis, pk):
+        raise NotSimulated("only a person the simulator texted or played has a clock of its own")
+    with svc.redis.pipeline() as pipe:
+        while True:
+            try:
+                pipe.watch(keys.contact(pk))
+                now, items = svc.now(), pending(svc, pk, number)
+                conversation = conversations.decode(pipe.hget(keys.contact(pk), conversations.FIELD))
+                sent = simclock.recent_sends(pipe, pk)
+                due = {p.id: max(now, p.due - seconds) for p in items}
+                timeout = next((p for p in items if p.kind == "timeout"), None)
+                pipe.multi()
+                simclock.move(pipe, pk, seconds, {p.id: due[p.id] for p in items if p.kind == "followup"},
+                              max(due[timeout.id], int(conversation.since) + 1) if timeout and conversation else None,
+                              {p.id: due[p.id] for p in items if p.kind == "journey"},
+                              " ".join(str(int(t - seconds)) for t in sent) if sent else None)
+                pipe.execute()
+                return [p for p in items if p.due - seconds <= now]
+            except WatchError:
+                continue
+
+
+class NotSimulated(ValueError):
+    """A number whose record the simulator did not make (an imported or API contact): never moved."""
 
 
 def set_contact(svc: Services, number: str, change: contact_rules.Change) -> contact_rules.Outcome:
-    """The contact set on the person's clock: their journeys planned from their now, and each new event
-    brought as much closer on the real clock as their clock is ahead."""
+    """The contact set for a simulator's person: their journeys are planned on their clock
+    (journey_planning reads how far it runs ahead)."""
     if not is_fictional(number):
         raise ValueError("only a simulator's fictional number plays a contact")
-    pk, r = svc.vault.person_key(number), svc.redis
-    people.mark_simulated(r, pk)
-    ahead, before = simclock.ahead(r, pk), set(journeys.planned_of(r, pk))
-    outcome, _ = contact_rules.apply(svc, number, change, svc.now() + ahead)
-    new = tuple(e for e in journeys.planned_of(r, pk) if e not in before)
-    if ahead and new:
-        pipe = r.pipeline()
-        for eid, due in journeys.due_times(r, new).items():
-            journeys.defer(pipe, eid, max(svc.now(), due - ahead))
-        pipe.execute()
+    people.mark_simulated(svc.redis, svc.vault.person_key(number))
+    outcome, _ = contact_rules.apply(svc, number, change, svc.now())
     return outcome
 
 
@@ -130,5 +133,7 @@ def span(seconds: float) -> str:
     """"1 hour", "2 days 3 hours", "5 minutes"."""
     days, rest = divmod(int(seconds), DAY)
     hours, rest = divmod(rest, HOUR)
-    parts = [(days, "day"), (hours, "hour")] if days or hours else [(max(1, round(rest / 60)) if rest else 0, "minute")]
+    if not days and not hours and rest < 60:
+        return f"{rest} second{'' if rest == 1 else 's'}"
+    parts = [(days, "day"), (hours, "hour")] if days or hours else [(round(rest / 60), "minute")]
     return " ".join(f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in parts if n or len(parts) == 1)

@@ -11,6 +11,7 @@ from flows.model import LEGACY_STEP, UNWRITTEN
 
 NAME = re.compile(r"[^a-z0-9_]")
 MAX_ROWS = 60
+MAX_NAME = 31  # a step's name, as the loader allows it
 NEW_STEP = "+new"  # a "goes to" choice: a new step, made on save and named for what leads to it
 SECTIONS = ("answers", "timeout", "next")  # a step's optional parts, shown once used or asked for
 
@@ -123,6 +124,19 @@ def _rename(form: dict) -> None:
             step["renamed_from"], step["was"] = step["was"], step["name"]
 
 
+def name_problems(form: dict) -> dict[int, str]:
+    """Steps whose name can't be kept, by their place: blank, or already another step's (saving would
+    silently lose one of them)."""
+    found, seen = {}, {}
+    for i, step in enumerate(form["steps"]):
+        if not step["name"]:
+            found[i] = "a step needs a name (lower-case letters, digits and _)"
+        elif step["name"] in seen:
+            found[i] = f"another step is already called {step['name']}: give this one a name of its own"
+        seen.setdefault(step["name"], i)
+    return found
+
+
 def _new_steps(form: dict, languages: list[str]) -> None:
     """Every "goes to: a new step" becomes a step of its own, named for what leads to it (an answer's first
     word, "no_answer" for a timeout, "later" for a next)."""
@@ -130,16 +144,22 @@ def _new_steps(form: dict, languages: list[str]) -> None:
         for answer in step["answers"]:
             if answer["go"] == NEW_STEP:
                 words = [w for v in answer["match"].values() for w in v.split(",") if w.strip()]
-                answer["go"] = _add(form, NAME.sub("_", words[0].strip().lower()) if words else "answer", languages)
+                answer["go"] = _add(form, _step_name(words[0] if words else "answer"), languages)
         for part, name in (("otherwise", "other_reply"), ("timeout_go", "no_answer"), ("next_go", "later")):
             if step[part] == NEW_STEP:
                 step[part] = _add(form, name, languages)
 
 
+def _step_name(word: str) -> str:
+    """A step name made from an answer's word: lower-case letters, digits and _, starting with a letter."""
+    name = NAME.sub("_", word.strip().lower())
+    return (name if name[:1].isalpha() and name[:1].isascii() else f"answer_{name}")[:MAX_NAME]
+
+
 def _add(form: dict, name: str, languages: list[str]) -> str:
     name = name or "step"
     while name in {s["name"] for s in form["steps"]}:
-        name += "_2"
+        name = name[:MAX_NAME - 2] + "_2"
     form["steps"].append(empty_step(name, languages))
     return name
 

@@ -3,6 +3,7 @@ texter meets them), answers, `next` steps, timeouts and `otherwise` as labelled 
 its own line style (not only colour). With results, each box and arrow carries its count."""
 from dataclasses import dataclass
 from types import SimpleNamespace
+from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 from markupsafe import Markup
@@ -58,8 +59,8 @@ def layers(flow: Flow) -> list[list[str]]:
 def sketch(form: dict, language: str) -> SimpleNamespace:
     """The builder's form as a flow to draw, even while it has problems (a step it names that does not
     exist has no arrow; its problem is shown on the step)."""
-    def jump(go, after):
-        return SimpleNamespace(go=go, after=after or None) if go else None
+    def jump(go, after, default=None):
+        return SimpleNamespace(go=go, after=after or default) if go else None
 
     steps = {}
     for s in form["steps"]:
@@ -69,7 +70,7 @@ def sketch(form: dict, language: str) -> SimpleNamespace:
                                                for k, v in a["match"].items()}, go=a["go"]) for a in s["answers"])
         steps[s["name"]] = SimpleNamespace(name=s["name"], text=s["text"], answers=answers, asks=bool(answers),
                                            otherwise=s["otherwise"] or None, next=jump(s["next_go"], s["next_after"]),
-                                           timeout=jump(s["timeout_go"], s["timeout_after"]))
+                                           timeout=jump(s["timeout_go"], s["timeout_after"], "?"))
     return SimpleNamespace(name=form["flow"], start=form["start"] or next(iter(steps), ""), steps=steps)
 
 
@@ -77,13 +78,14 @@ def svg(flow: Flow, language: str, results: dict | None = None, texts: dict[str,
         editing: str | None = None, problems: dict[str, int] | None = None) -> Markup:
     """With `editing` (the step open in the builder), every box is a link that opens its step, and a
     step with problems is drawn with a thick red border and how many."""
-    rows = layers(flow)
-    inner = max(len(r) for r in rows) * (BOX_W + GAP_X) - GAP_X
+    rows = layers(flow) or [[]]  # a flow with no step yet is an empty frame
+    inner = max(BOX_W, max(len(r) for r in rows) * (BOX_W + GAP_X) - GAP_X)
     width, height = MARGIN_X * 2 + inner, MARGIN * 2 + len(rows) * (BOX_H + GAP_Y) - GAP_Y
     where = {name: (MARGIN_X + (inner - (len(row) * (BOX_W + GAP_X) - GAP_X)) / 2 + i * (BOX_W + GAP_X),
                     MARGIN + r * (BOX_H + GAP_Y)) for r, row in enumerate(rows) for i, name in enumerate(row)}
+    role = "img" if editing is None else "group"  # an image hides its children: the builder's links would vanish
     parts = [f'<svg class="flow-picture" viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" '
-             f'height="{height:.0f}" role="img" '
+             f'height="{height:.0f}" role="{role}" '
              f'aria-labelledby="pic-{flow.name}" xmlns="http://www.w3.org/2000/svg">',
              f'<title id="pic-{flow.name}">Flow {escape(flow.name)}: {len(flow.steps)} steps '
              f'(a table below lists the same)</title>',
@@ -101,7 +103,9 @@ def svg(flow: Flow, language: str, results: dict | None = None, texts: dict[str,
 def _link(box: str, name: str, problems: int) -> str:
     """A box the keyboard reaches and a screen reader names: it opens the step in the panel beside it."""
     said = f"Edit step {name}" + (f" ({problems} problem{'s' if problems != 1 else ''})" if problems else "")
-    return f'<a href="?step={escape(name)}" class="step-link" data-edit="{escape(name)}" aria-label="{said}">{box}</a>'
+    attr = {'"': "&quot;", "'": "&#39;"}
+    return (f'<a href="?step={quote(name)}" class="step-link" data-edit="{escape(name, attr)}" '
+            f'aria-label="{escape(said, attr)}">{box}</a>')
 
 
 def _box(flow: Flow, name: str, at: tuple[float, float], language: str, results: dict, texts: dict,
@@ -146,8 +150,8 @@ def _arrow(arrow: Arrow, where: dict) -> str:
 
 
 def _span(delta) -> str:
-    if isinstance(delta, str):  # as typed in the builder
-        return delta
+    if delta is None or isinstance(delta, str):  # as typed in the builder (perhaps not yet)
+        return delta or "?"
     seconds = int(delta.total_seconds())
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds % size == 0:

@@ -1,6 +1,8 @@
 """Flows (admin): build flows in the console (steps, questions, answers, timeouts) without YAML; every
 change is kept as a draft at once; publish makes an immutable version live; history, a readable diff,
 rollback; YAML export and import, whose problems name their lines and never lose what was typed."""
+import logging
+
 import yaml
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 
@@ -18,6 +20,7 @@ from service.store import accounts, conversations, flowdocs
 from service.store.accounts import Role
 
 bp = Blueprint("flows", __name__, url_prefix="/staff/flows")
+log = logging.getLogger("service.flows")
 MAX_IMPORT_BYTES = 256 * 1024
 
 
@@ -147,8 +150,9 @@ def change(name):
     form = flowforms.form_from_request(request.form, langs)
     form["flow"] = name
     op = request.form.get("op", "save")
-    if op == "add_step":
-        op = "add_step:" + request.form.get("new_step", "")
+    if op == "add_step":  # Enter in any field presses Add step (the form's first button): with no name, a save
+        new_step = request.form.get("new_step", "").strip()
+        op = f"add_step:{new_step}" if new_step else "save"
     before = len(form["steps"])
     if op != "save":
         flowforms.apply(form, op, langs)
@@ -156,6 +160,10 @@ def change(name):
     if op.startswith("add_step") and len(form["steps"]) > before:
         focus = form["steps"][-1]["name"]  # the new step opens in the panel
     focus = next((s["name"] for s in form["steps"] if focus in (s["name"], s.get("renamed_from"))), focus)
+    unnamed = flowforms.name_problems(form)
+    if unnamed:  # nothing saved: saving would lose a step
+        first = form["steps"][min(unnamed)]["name"] or focus
+        return _render_flow(docs, "draft", form, [], first, names=unnamed), 422
     version = (_flow_doc(docs, f"{name}.yaml").get("version") or 1)
     docs = {**docs, f"{name}.yaml": flowforms.dump(flowforms.form_to_doc(form, version, langs))}
     save_draft(docs, "save_flows_draft")
@@ -259,7 +267,8 @@ def draft_diff():
     docs, origin = working()
     if problems_of(docs):
         flash("Fix the draft's problems first: then its changes can be compared.")
-        return redirect(request.referrer or url_for(".index"))
+        flow = request.args.get("flow", "")
+        return redirect(url_for(".edit", name=flow) if f"{flow}.yaml" in docs else url_for(".index"))
     live = flowdocs.published_version(svc.redis)
     old = svc.source.version(svc.redis, live) if live else load_documents(flowdocs.seed_documents(svc.config.flows_dir))
     return render_template("staff/flow_diff.html", a=live or "the seed files", b="the draft",
@@ -356,23 +365,35 @@ def _pictures(docs: dict[str, str]) -> dict:
             for name, flow in flowset.flows.items()}
 
 
-def _render_flow(docs: dict[str, str], origin: str, form: dict, problems: list, editing: str = ""):
+def _render_flow(docs: dict[str, str], origin: str, form: dict, problems: list, editing: str = "",
+                 names: dict[int, str] | None = None):
     """The builder: the flow's picture is its map (each step a link), the chosen step's panel beside it,
-    each problem on the step it belongs to, and save, discard and publish at hand."""
+    each problem on the step it belongs to, and save, discard and publish at hand. `names`: step names
+    that can't be kept, by the step's place (nothing was saved)."""
     svc = services()
     langs = languages(docs)
     steps = [s["name"] for s in form["steps"]]
     editing = editing if editing in steps else (form["start"] if form["start"] in steps else steps[0] if steps else "")
     file = f"{form['flow']}.yaml"
     on_steps = _on_steps(problems, file)
+    inline = _inline(problems, file, form)
+    for i, message in (names or {}).items():
+        inline.setdefault(f"step.{i}.name", []).append(message)
+        on_steps.setdefault(form["steps"][i]["name"], []).append(message)
     flow = flowpicture.sketch(form, langs[0])
     version = flowdocs.published_version(svc.redis) or 0
     results = conversations.results(svc.redis, version, flow.name, list(flow.steps))
-    picture = flowpicture.svg(flow, langs[0], results, editing=editing,
-                              problems={name: len(found) for name, found in on_steps.items()})
+    try:
+        picture = flowpicture.svg(flow, langs[0], results, editing=editing,
+                                  problems={name: len(found) for name, found in on_steps.items()})
+        table = flowpicture.arrows(flow, langs[0], results)
+    except Exception:  # the draft is saved already: a picture that can't be drawn must not lock the editor
+        log.exception("flow_picture_failed", extra={"flow": form["flow"]})
+        picture, table = None, []
+    problems = [*problems, *(f"Step {form['steps'][i]['name'] or i + 1}: {m}" for i, m in (names or {}).items())]
     return render_template("staff/flow_edit.html", form=form, origin=origin, problems=problems, editing=editing,
-                           inline=_inline(problems, file, form), steps=steps, picture=picture,
-                           table=flowpicture.arrows(flow, langs[0], results), on_steps=on_steps,
+                           inline=inline, steps=steps, picture=picture,
+                           table=table, on_steps=on_steps,
                            elsewhere=[p for p in problems if getattr(p, "file", None) != file or p.path[:1] != ("steps",)
                                       or len(p.path) < 2 or p.path[1] not in steps],
                            warnings=[w for w in _warnings(docs) if w.file == file] if not problems else [],

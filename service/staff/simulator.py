@@ -141,7 +141,11 @@ def advance():
         return _done(number, "by: must be hour, day or next", error=True)
     if seconds is None:
         return _done(number, "Nothing is waiting to be sent to this number.")
-    fired = simulated_time.advance(svc, pk, number, seconds)
+    try:
+        fired = simulated_time.advance(svc, pk, number, seconds)
+    except simulated_time.NotSimulated:
+        return _done(number, "number: only a test person has a clock: text this number from the simulator (or play "
+                             "a contact) first; a contact imported or set through the API is never moved", error=True)
     moved = simulated_time.span(seconds)
     their_now = simulated_time.local(simulated_time.now_of(svc, pk), simulated_time.zone_of(svc, number))
     if not fired:

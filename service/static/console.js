@@ -104,7 +104,14 @@ if (sim) {
           const part = document.getElementById(id);
           if (!part) continue;
           if (part.contains(document.activeElement)) { busy = true; continue; }
-          if (part.innerHTML !== html) part.innerHTML = html;
+          if (part.innerHTML === html) continue;
+          const before = part.querySelectorAll('li').length;
+          part.innerHTML = html;
+          const heard = document.getElementById('sim-heard');
+          const items = part.querySelectorAll('#transcript li .body');
+          if (id === 'sim-transcript' && heard && items.length > before) {  // only the new text is announced
+            heard.textContent = items[items.length - 1].textContent;
+          }
         }
         if (!busy) simTag = response.headers.get('ETag');
       }

@@ -46,8 +46,10 @@ function openStep(name, moveFocus) {
     li.classList.toggle('chosen', !!link && link.dataset.edit === name);
   });
   focusField.value = name;
-  const url = new URL(window.location.href); url.searchParams.set('step', name);
-  window.history.replaceState(null, '', url);
+  if (moveFocus) {
+    const url = new URL(window.location.href); url.searchParams.set('step', name);
+    window.history.replaceState(null, '', url);
+  }
   if (moveFocus) {
     const first = panel.querySelector('textarea, input:not([type=hidden]), select, button');
     if (first) first.focus();
@@ -56,9 +58,18 @@ function openStep(name, moveFocus) {
   return true;
 }
 if (builder && focusField) {
+  // Without script every step stays on the page (a link to another step would lose what was typed);
+  // with it, only the open one shows.
+  openStep(focusField.value, false);
   document.addEventListener('click', (event) => {
     const link = event.target.closest('[data-edit]');
     if (link && openStep(link.dataset.edit, true)) event.preventDefault();
+  });
+  const newStep = document.getElementById('new_step');
+  if (newStep) newStep.addEventListener('keydown', (event) => {  // Enter here adds the step, not a save
+    if (event.key !== 'Enter') return;
+    event.preventDefault();
+    document.querySelector('button[value=add_step]').click();
   });
 }
 

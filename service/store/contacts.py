@@ -10,7 +10,7 @@ from redis import Redis
 
 from flows.engine import Consent
 from service.privacy import Vault
-from service.store import keys, people
+from service.store import keys, people, simclock
 
 FIELD_PREFIX = "f:"
 GROUPS = "groups"  # contact field: the person's groups, encrypted JSON
@@ -32,6 +32,7 @@ class Contact:
     opted_in: bool = False
     digest: str = ""
     simulated: bool = False
+    ahead: int = 0  # a simulator's person: seconds their clock runs ahead of the real one (store.simclock)
 
     @property
     def outreach_allowed(self) -> bool:
@@ -51,8 +52,9 @@ def read(r, vault: Vault, pk: str) -> Contact | None:
 def remnant(pk: str, e164: str, h: dict | None) -> Contact:
     """A new contact for a number with no record, or only an erased person's: a STOP survives erasure,
     and no import or API call may undo it (only the person's own START)."""
-    consent = (h or {}).get(b"consent")
-    return Contact(pk, e164, consent=Consent(consent.decode()) if consent else None)
+    consent, simulated = (h or {}).get(b"consent"), (h or {}).get(b"simulated") == b"1"
+    return Contact(pk, e164, consent=Consent(consent.decode()) if consent else None, simulated=simulated,
+                   ahead=int((h or {}).get(simclock.FIELD.encode(), b"0")) if simulated else 0)
 
 
 def decode(vault: Vault, pk: str, h: dict) -> Contact:
@@ -64,7 +66,8 @@ def decode(vault: Vault, pk: str, h: dict) -> Contact:
                    people.language_of(vault, text.get(people.LANGUAGE)),
                    json.loads(vault.decrypt(text[EVIDENCE])) if EVIDENCE in text else None,
                    Consent(consent.decode()) if consent else None, OPTED_IN in text,
-                   text.get(DIGEST, b"").decode(), text.get("simulated") == b"1")
+                   text.get(DIGEST, b"").decode(), text.get("simulated") == b"1",
+                   int(text.get(simclock.FIELD, b"0")) if text.get("simulated") == b"1" else 0)
 
 
 def write(pipe, vault: Vault, before: Contact | None, after: Contact, now: float, default_language: str) -> None:

@@ -42,6 +42,10 @@ def record_contact(pipe, vault: Vault, pk: str, e164: str, consent: Consent | No
         pipe.hdel(keys.contact(pk), "undeliverable")  # they just texted us: the number works
 
 
+def is_simulated(r, pk: str) -> bool:
+    return r.hget(keys.contact(pk), "simulated") == b"1"
+
+
 def mark_simulated(r, pk: str) -> None:
     """A simulator's person: whatever reaches them goes to the outbox, never to a phone."""
     r.hset(keys.contact(pk), "simulated", 1)

@@ -1,8 +1,9 @@
 """A simulated person's clock: how far staff moved it ahead of the real one, in seconds, kept on the
-person's own record (so it goes when they are erased)."""
+person's own record (so it goes when they are erased), and moving it."""
 from service.store import keys
 
 FIELD = "sim_ahead"  # contact field: seconds the simulator moved this fictional person's clock ahead
+SENT = "followups_sent"  # contact field (workers.followup): the times of their recent unprompted texts
 
 
 def ahead(r, pk: str) -> int:
@@ -10,5 +11,20 @@ def ahead(r, pk: str) -> int:
     return int(value) if value else 0
 
 
-def move(pipe, pk: str, seconds: int) -> None:
+def move(pipe, pk: str, seconds: int, followups_due: dict[str, float], timeout_due: float | None,
+         events_due: dict[str, float], sent: str | None) -> None:
+    """Their clock `seconds` ahead: the new due times of what is still waiting (XX: an item a worker took
+    meanwhile is not put back), and their recent sends as long ago on their clock (the weekly cap)."""
+    if followups_due:
+        pipe.zadd(keys.FOLLOWUPS_DUE, followups_due, xx=True)
+    if timeout_due is not None:
+        pipe.zadd(keys.FOLLOWUPS_DUE, {pk: timeout_due}, xx=True)
+    if events_due:
+        pipe.zadd(keys.JOURNEYS_DUE, events_due, xx=True)
+    if sent is not None:
+        pipe.hset(keys.contact(pk), SENT, sent)
     pipe.hincrby(keys.contact(pk), FIELD, int(seconds))
+
+
+def recent_sends(r, pk: str) -> tuple[int, ...]:
+    return tuple(int(t) for t in (r.hget(keys.contact(pk), SENT) or b"").split())

@@ -90,10 +90,12 @@ def test_a_crisis_pinned_claimed_refused_to_a_colleague_and_resolved(server, bro
     }""")
     fits(page, "inbox with open crises")
 
-    # While it is open every text gets a short answer, never a menu or a flow; the pinned row follows live.
-    for body in ("SIGNS", "hello?"):
-        [answer] = text(server, clock, FIRST, body)
-        assert answer.startswith(SHORT) and TOLD in answer and MENU not in answer, answer
+    # While it is open every text gets a short answer, never a menu; a keyword asked for gets its information
+    # (no question left waiting); the pinned row follows live.
+    [signs] = text(server, clock, FIRST, "SIGNS")
+    assert signs.startswith("Signs of heroin dependence") and MENU not in signs, signs
+    [answer] = text(server, clock, FIRST, "hello?")
+    assert answer.startswith(SHORT) and TOLD in answer and MENU not in answer, answer
     expect(row).to_contain_text("3 texts", timeout=LIVE)
     expect(row).to_contain_text("They wrote: hello?")
     expect(rows).to_contain_text(["*******0177", "*******0166"])  # still oldest first
@@ -141,7 +143,7 @@ def test_a_crisis_pinned_claimed_refused_to_a_colleague_and_resolved(server, bro
 
     # A text while the page is open: the transcript and the panel follow live.
     [answer] = text(server, clock, FIRST, "EMS is here now")
-    assert answer.startswith(SHORT)
+    assert answer.startswith("Thank you for letting us know.")  # news that help is there is thanked
     expect(page.locator("#transcript")).to_contain_text("EMS is here now", timeout=LIVE)
     expect(panel).to_contain_text("and 3 more texts since", timeout=LIVE)
 

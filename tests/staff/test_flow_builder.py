@@ -216,3 +216,54 @@ def test_jump_to_next_step_fires_a_waiting_question_s_timeout(admin_app, redis, 
     [arg] = [job.args[0] for job in Queue("followups", connection=redis).jobs]
     send_followup(rt, arg)
     assert "Thinking of you" in outbox.read(redis, svc_of(admin_app).vault)[-1]["body"]
+
+
+# -- found in review of the builder on the picture ------------------------------------------------------------
+
+def test_a_timeout_without_its_time_is_a_problem_not_a_broken_editor(admin_app):
+    admin = login(admin_app, "admin")
+    saved = press(admin, "signs", "save", **{"step.2.timeout_go": "nudge", "step.2.timeout_after": ""})
+    assert saved.status_code == 422
+    assert admin.get("/staff/flows/edit/signs").status_code == 200  # the editor still opens
+
+
+def test_a_flow_whose_only_step_was_removed_still_opens(admin_app):
+    admin = login(admin_app, "admin")
+    admin.post("/staff/flows/new", data={"csrf_token": admin.token, "flow": "empty", "keyword": "EMPTY"})
+    assert press(admin, "empty", "remove_step:0").status_code == 200
+    assert admin.get("/staff/flows/edit/empty").status_code == 200
+
+
+def test_renaming_a_step_to_a_name_in_use_loses_nothing(admin_app, redis):
+    admin = login(admin_app, "admin")
+    admin.post("/staff/flows/new", data={"csrf_token": admin.token, "flow": "pair", "keyword": "PAIR"})
+    press(admin, "pair", "add_step", new_step="b")
+    response = press(admin, "pair", "save", **{"step.1.name": "start", "step.0.text.en": "AAA. Reply CALL.",
+                                                "step.1.text.en": "BBB. Reply CALL."})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "another step is already called start" in page
+    assert "AAA. Reply CALL." in page and "BBB. Reply CALL." in page  # both kept on the page
+    draft = flowdocs.draft(redis)["documents"]["pair.yaml"]
+    assert "b:" in draft  # nothing was saved over the draft
+
+
+def test_a_new_step_named_from_an_answer_that_starts_with_a_digit(admin_app):
+    admin = login(admin_app, "admin")
+    press(admin, "signs", "add_answer:1")
+    page = press(admin, "signs", "save", **{"step.1.answer.2.match.en": "1, YES", "step.1.answer.2.go": "+new"})
+    assert 'data-step="answer_1"' in page.get_data(as_text=True)
+
+
+def test_enter_in_a_field_saves_and_add_step_without_a_name_adds_nothing(admin_app, redis):
+    admin = login(admin_app, "admin")
+    before = press(admin, "signs", "save").get_data(as_text=True)
+    response = press(admin, "signs", "add_step", new_step="")
+    assert response.status_code == 302  # a save
+    assert "step8" not in flowdocs.draft(redis)["documents"]["signs.yaml"] and before
+
+
+def test_the_draft_diff_goes_back_to_the_flow_when_it_can_t_compare(admin_app):
+    admin = login(admin_app, "admin")
+    press(admin, "signs", "save", **{"step.1.text.en": ""})
+    response = admin.get("/staff/flows/diff/draft?flow=signs", headers={"Referer": "https://evil.example/"})
+    assert response.status_code == 302 and response.location.endswith("/staff/flows/edit/signs")

@@ -91,6 +91,7 @@ def test_jump_to_next_step_moves_exactly_to_the_soonest_step(admin_app, redis):
 
 def test_a_step_outside_send_hours_says_when_it_would_really_go(admin_app, redis):
     staff = login(admin_app, "staff")
+    _text(staff, "hello")  # a test person now (the menu: nothing pending)
     for _ in range(11):  # nothing pending: the clock still moves, to 11 PM their time
         _advance(staff, "hour")
     _text(staff, "SIGNS")  # its nudge: a day on, at 11 PM, outside send hours
@@ -120,6 +121,8 @@ def test_a_journey_event_fires_when_their_clock_reaches_it(admin_app, redis, clo
 
 def test_a_contact_set_while_their_clock_is_ahead_is_planned_from_their_now(admin_app, redis):
     staff = login(admin_app, "staff")
+    staff.post(f"/staff/simulator/contact?number={QUOTED}", headers=JSON, data={"csrf_token": staff.token,
+                                                                                "consent": "1"})
     _advance(staff, "day")  # nothing pending: the clock still moves (Thu Nov 26, noon)
     _advance(staff, "day")  # Fri Nov 27, noon: tomorrow's 10:00 reminder is in their past
     pk = svc_of(admin_app).vault.person_key(NUMBER)
@@ -151,6 +154,7 @@ def test_a_bad_step_or_a_real_number_is_refused(admin_app, redis):
 
 def test_without_script_the_forms_still_work(admin_app, redis):
     staff = login(admin_app, "staff")
+    _text(staff, "hello")
     response = staff.post(f"/staff/simulator/advance?number={QUOTED}", data={"csrf_token": staff.token, "by": "day"})
     assert response.status_code == 302
     assert "Their clock moved 1 day ahead" in _page(staff)  # the note as a flash
@@ -200,3 +204,48 @@ def test_a_date_and_time_from_the_picker_is_their_local_time(admin_app, redis):
     page = _page(staff)
     assert "journey appointment, event 2, due Sat Nov 28, 12:30 PM" in page
     assert 'type="datetime-local" value="2026-11-28T14:30"' in page
+
+
+
+def test_an_imported_contact_on_a_fictional_number_is_never_moved(admin_app, redis):
+    """Only a person the simulator made has a clock: an API or CSV contact on a 555-01xx number is real
+    data, and what it is sent goes through the real sender."""
+    from service import contacts as rules
+    svc = svc_of(admin_app)
+    rules.apply(svc, NUMBER, rules.change_from({"fields": {"appointment_at": "2026-11-28T14:30:00-05:00"},
+                                                "consent": {"source": "intake", "at": "2026-11-20T10:00:00-05:00"}},
+                                               svc.flows().program.fields, ("en", "es")), svc.now())
+    pk = svc.vault.person_key(NUMBER)
+    before = journeys.due_times(redis, journeys.planned_of(redis, pk))
+    staff = login(admin_app, "staff")
+    answer = _advance(staff, "next")
+    assert answer.status_code == 422 and answer.json["note"].startswith("number: only a test person has a clock")
+    assert journeys.due_times(redis, journeys.planned_of(redis, pk)) == before and simclock.ahead(redis, pk) == 0
+
+
+def test_the_weekly_cap_counts_on_their_clock(admin_app, redis, clock):
+    """Sends recede as their clock moves: a week on, the cap has room again."""
+    staff = login(admin_app, "staff")
+    _text(staff, "SIGNS")
+    pk = svc_of(admin_app).vault.person_key(NUMBER)
+    redis.hset(f"sms:contact:{pk}", "followups_sent", " ".join(str(int(svc_of(admin_app).now()) - i) for i in range(3)))
+    _advance(staff, "day")
+    sent = [int(t) for t in redis.hget(f"sms:contact:{pk}", "followups_sent").split()]
+    assert all(t <= svc_of(admin_app).now() - 86400 for t in sent)
+
+
+def test_a_replan_keeps_a_test_person_on_their_clock(admin_app, redis):
+    """STOP then START replans their journeys: from their now, not the real one."""
+    staff = login(admin_app, "staff")
+    staff.post(f"/staff/simulator/contact?number={QUOTED}", headers=JSON, data={"csrf_token": staff.token,
+                                                                                "consent": "1"})
+    _advance(staff, "day")
+    _advance(staff, "day")  # Fri Nov 27, noon on their clock
+    staff.post(f"/staff/simulator/contact?number={QUOTED}", headers=JSON, data={
+        "csrf_token": staff.token, "field.appointment_at": "2026-11-28T14:30:00-05:00", "consent": "1"})
+    _text(staff, "STOP")
+    _text(staff, "START")
+    from workers.journey import replan
+    replan(make_runtime(svc_of(admin_app)), svc_of(admin_app).vault.person_key(NUMBER))
+    page = _page(staff)
+    assert "event 1" not in page and "journey appointment, event 2, due Sat Nov 28, 12:30 PM" in page
