@@ -128,6 +128,8 @@ _UPDATE = re.compile("|".join([
     r"\b(called|calling)\s+911\b",
     r"\b(at|in|to)\s+the\s+(hospital|er|emergency\s+room)\b",
     r"^\W*(thank\s+you|thanks|thank\s+u|thx|ty|ok|okay|k|bye|god\s+bless)\b",
+    r"\b(i'?m|im|i\s+am|we'?re|we\s+are)\s+(not\s+in\s+(any\s+)?danger|safe|ok|okay|fine)\b",
+    r"\bjust\s+(want|wanted|need|needed|looking\s+for)\s+(some\s+)?(info|information)\b",
 ]), re.IGNORECASE)
 _UPDATE_ES = re.compile("|".join([
     r"\b(YA\s+)?RESPIRA(NDO)?\s+(OTRA\s+VEZ|YA|DE\s+NUEVO|BIEN)\b", r"\bYA\s+RESPIRA\b",
@@ -138,6 +140,8 @@ _UPDATE_ES = re.compile("|".join([
     r"\b(LLAME|LLAMAMOS|LLAMARON)\s+AL\s+911\b",
     r"\bEN\s+EL\s+HOSPITAL\b",
     r"^(GRACIAS|MUCHAS\s+GRACIAS|OK|VALE|ADIOS|DIOS\s+LE\s+BENDIGA)\b",
+    r"\bNO\s+(ESTOY|ESTAMOS)\s+EN\s+PELIGRO\b", r"\b(ESTOY|ESTAMOS)\s+(BIEN|A\s+SALVO)\b",
+    r"\bSOLO\s+(QUIERO|QUERIA|NECESITO|BUSCO)\s+INFORMACION\b",
 ]))
 
 
