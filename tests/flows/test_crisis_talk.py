@@ -165,3 +165,41 @@ def test_help_followed_by_an_emergency_is_the_emergency(body):
     assert d.crisis and d.opens_crisis and len(d.replies) == 1 and "911" in d.replies[0]
     assert "rates may apply" not in d.replies[0] and "tarifas" not in d.replies[0]
     assert d.disclosure_owed is True  # the next ordinary answer carries it
+
+
+# -- found in review of the crisis conversation's news and keywords ---------------------------------------------
+
+@pytest.mark.parametrize("body", [
+    "he's breathing but barely", "ok hes not responding", "ok. i took the whole bottle", "ok i have a gun",
+    "thank you. im going to jump", "bye forever", "im ok but i took 20 pills", "i'm fine i took everything i had",
+    "im safe now but i have the pills in my hand", "he is breathing but very slow",
+    "called 911 but they arent here and hes gasping", "help is coming but hes dying", "is he ok?",
+    "i dont think hes breathing", "he's breathing?", "no help is coming", "911 is coming?? its been 20 min",
+    "ok bye"])
+def test_worse_news_a_question_or_a_goodbye_in_an_open_crisis_gets_the_crisis_answer_again(body):
+    d = converse(["my son overdosed", body])[1]
+    assert d.replies == (text("crisis_again"),), body
+
+
+@pytest.mark.parametrize("body", ["no esta bien", "no estoy bien", "adios, ya no aguanto", "adios para siempre",
+                                  "gracias pero no se mueve", "ya respira pero muy poco", "¿ya viene la ambulancia?",
+                                  "estoy bien pero me tome todas las pastillas"])
+def test_worse_news_in_spanish_gets_the_crisis_answer_again(body):
+    d = converse(["mi hijo no respira", body])[1]
+    assert d.replies == (FLOWS.message("crisis_again", "es", flagged=FLOWS.message("flagged", "es")),), body
+
+
+def test_the_thanks_carries_988_too():
+    assert "988" in text("crisis_update")
+
+
+@pytest.mark.parametrize("body", ["Recovery position?", "Signs he is dying?", "rehab now please"])
+def test_a_keyword_inside_a_longer_text_in_a_crisis_gets_the_crisis_answer(body):
+    d = converse(["my son overdosed", body])[1]
+    assert d.replies == (text("crisis_again"),)
+
+
+def test_a_longer_start_still_re_subscribes_in_a_crisis():
+    opted_out = Texter(first_contact=False, consent=Consent.OPTED_OUT)
+    d = converse(["my son wont wake up", "START please"], texter=opted_out)[1]
+    assert d.consent_changed and d.consent is Consent.SUBSCRIBED

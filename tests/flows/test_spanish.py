@@ -506,3 +506,34 @@ def test_asking_about_911_or_the_crisis_line_or_a_plea_gets_the_crisis_answer(bo
 @pytest.mark.parametrize("body", ["HELP", "help me find treatment", "our zip is 98801", "it cost $911.50"])
 def test_help_alone_or_other_numbers_are_not_a_crisis(body):
     assert not run(body, texter(EN)).crisis
+
+
+@pytest.mark.parametrize("body", ["no respira 911", "sobredosis 911", "no despierta, llamé al 911"])
+def test_an_emergency_number_never_decides_the_language(body):
+    assert run(body, texter(EN)).replies[0] == msg("crisis", ES)
+
+
+@pytest.mark.parametrize("body", ["mama overdosed", "papa took too many pills", "OD at la quinta"])
+def test_an_english_crisis_text_with_a_spanish_looking_word_stays_english(body):
+    d = run(body, texter(EN))
+    assert d.replies[0] == msg("crisis", EN) and d.language in ("", EN)
+
+
+@pytest.mark.parametrize("body", ["¡Ayúdame!", "Ayudame!!", "Ayúdenme!!", "ayudame porfavor!"])
+def test_a_spanish_plea_with_its_punctuation(body):
+    d = run(body, texter(EN))
+    assert d.crisis and d.replies[0] == msg("crisis", ES)
+
+
+@pytest.mark.parametrize("body", ["my number is 988-555-0134, call me about treatment", "(988) 555-0134",
+                                  "call me at 859 988 4412", "1-988-555-0199", "my address is 911 Oak Street",
+                                  "room 911 at the clinic", "I drive a Porsche 911", "#911", "the rent is 911 dollars",
+                                  "me llamo Maria del Socorro", "vivo en Socorro, NM", "Nuestra Señora del Perpetuo Socorro"])
+def test_numbers_and_names_that_only_look_like_a_cry_for_help(body):
+    from understanding.phrases import crisis_languages, seeks_emergency_help
+    assert not seeks_emergency_help(body) and not crisis_languages(body), body
+
+
+@pytest.mark.parametrize("body", ["cancel, I already called 911", "END - we called 911", "QUIT 988 already helped"])
+def test_an_opt_out_word_with_an_emergency_number_still_opts_out(body):
+    assert run(body, texter(EN)).consent is Consent.OPTED_OUT

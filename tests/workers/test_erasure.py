@@ -55,3 +55,19 @@ def test_a_message_twilio_is_still_sending_is_deleted_on_a_retry(twilio_app, fak
         erase_at_provider(rt, work_id(redis))
     assert redis.keys("sms:erasure:*") and sid in fake.messages  # kept for RQ's retry
     assert erase_at_provider(rt, work_id(redis)) == 1 and fake.deleted == [sid]
+
+
+def test_a_number_that_came_back_before_the_deletion_ran_keeps_its_new_texts(twilio_app, fake, redis, clock):
+    """Erased, then they text again before the worker ran: only the texts we knew of are deleted, never
+    the new relationship's (the worker can't tell an old TwiML reply from a new one at Twilio)."""
+    svc, phone = svc_of(twilio_app), Phone(twilio_app.test_client())
+    old = "SM" + "e" * 32
+    phone.text("TREATMENT", sid=old)
+    fake.add_inbound(old, phone.number, CENTER, "TREATMENT")
+    erase_person(svc, svc.vault.person_key(phone.number))
+    clock.advance(60)
+    new = "SM" + "f" * 32
+    phone.text("SIGNS", sid=new)  # back, before the deletion ran
+    fake.add_inbound(new, phone.number, CENTER, "SIGNS")
+    assert erase_at_provider(make_runtime(svc), work_id(redis)) == 1
+    assert fake.deleted == [old] and new in fake.messages
