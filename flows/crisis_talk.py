@@ -9,7 +9,7 @@ from datetime import datetime
 
 from flows.decision import Consent, Decision, Policy, Silence, Texter
 from flows.echo import is_echo
-from flows.matching import Intent, Match
+from flows.matching import Intent, Match, words
 from flows.model import FlowSet
 from flows.steps import start
 from understanding.phrases import is_update
@@ -49,12 +49,15 @@ def ongoing(flows: FlowSet, policy: Policy, texter: Texter, body: str, m: Match,
     if texter.consent is Consent.OPTED_OUT and not crisis:  # their STOP holds: only crisis texts are answered
         return Decision(m.intent, keyword=keyword, consent=texter.consent, crisis=True, silence=Silence.OPTED_OUT)
     call = m.intent is Intent.FLOW and flows.flows[m.flow].action == "callback"
-    if m.intent is Intent.FLOW and not call and not crisis:  # they asked for it: its answer, nothing timed
+    if m.intent is Intent.FLOW and not call and not crisis and len(words(body)) == 1:
+        # the keyword alone: its information, never its question (nothing would wait for the answer) and
+        # nothing timed; a keyword in a longer text ("Recovery position?") gets the crisis answer
         answer = start(flows, policy, texter, m.flow, m.word, now)
-        kept = len(answer.replies) - (1 if answer.conversation is not None and len(answer.replies) > 1 else 0)
-        return replace(answer, replies=answer.replies[:kept], sources=answer.sources[:kept], keyword=keyword,
-                       consent=texter.consent, crisis=True, schedule=(), conversation=None,
-                       conversation_changed=False, callback=False, cancel_followups=True)  # no question left waiting
+        kept = len(answer.replies) - (1 if answer.conversation is not None else 0)
+        if kept > 0:
+            return replace(answer, replies=answer.replies[:kept], sources=answer.sources[:kept], keyword=keyword,
+                           consent=texter.consent, crisis=True, schedule=(), conversation=None, events=(),
+                           conversation_changed=False, cancel_followups=True)
     said = CALL if call else UPDATE if is_update(body) else SHORT  # news never carries a crisis phrase
     replies = (text(flows, policy, texter, said),)
     if m.intent is Intent.HELP:

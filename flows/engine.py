@@ -50,7 +50,7 @@ def decide(flows: FlowSet, policy: Policy, texter: Texter, body: str, now: datet
                                        waiting, answer, now))
     decision = _disclosure(flows, texter, decision, speaks)
     if decision.opens_crisis:
-        decision = replace(decision, crisis_why="words" if crisis.by_rule else "model" if crisis else "")
+        decision = replace(decision, crisis_why="words" if crisis.by_rule or crisis.seeking else "model" if crisis else "")
     return replace(decision, language=speaks) if speaks != had else decision
 
 
@@ -58,7 +58,7 @@ def _crisis(flows: FlowSet, reader: Reader, body: str, waiting: Conversation | N
     """The crisis phrases read every text; the model reads free text, not a request to stop ("ya DETENER",
     "please stop texting me") nor a short reply that answers the question we asked ("Mi hija tiene 19")."""
     phrases = reader.crisis(body, model=False)
-    if match(body, flows.triggers, crisis=bool(phrases)).intent is Intent.OPT_OUT:
+    if match(body, flows.triggers, crisis=phrases.told).intent is Intent.OPT_OUT:
         return phrases
     if waiting is not None and len(words(body)) <= SHORT_ANSWER and answer_of(flows, waiting, body) is not None:
         return phrases
@@ -69,7 +69,7 @@ def _intent(flows: FlowSet, texter: Texter, body: str, crisis: CrisisReading, wa
     """What the text asks for, read as a person means it: HELP followed by an emergency is the emergency;
     YES answers a question that offers it, and re-subscribes only someone who opted out; "please someone
     call me" is a call back."""
-    m = match(body, flows.triggers, crisis=bool(crisis))
+    m = match(body, flows.triggers, crisis=crisis.told)
     if m.intent is Intent.LANGUAGE and m.language not in flows.program.languages:
         return Match(Intent.UNKNOWN, m.word)
     if m.intent is Intent.HELP and crisis and len(words(body)) > 1:
@@ -77,8 +77,8 @@ def _intent(flows: FlowSet, texter: Texter, body: str, crisis: CrisisReading, wa
     if m.intent is Intent.OPT_IN and (texter.consent is Consent.SUBSCRIBED or (
             waiting and m.word in ANSWERABLE and answer_of(flows, waiting, body) is not None)):
         return Match(Intent.UNKNOWN, m.word)
-    if m.intent is Intent.OPT_IN and texter.crisis_open and (m.word in ANSWERABLE or len(words(body)) > 1):
-        return Match(Intent.UNKNOWN, m.word)  # "yes he is breathing now" answers us in a crisis; START still re-subscribes
+    if m.intent is Intent.OPT_IN and texter.crisis_open and m.word in ANSWERABLE:
+        return Match(Intent.UNKNOWN, m.word)  # "yes he is breathing now" answers us in a crisis; START re-subscribes
     if m.intent in (Intent.UNKNOWN, Intent.THANKS) and flows.callback_flow and asks_for_a_call(body):
         return Match(Intent.FLOW, "", flows.callback_flow)
     return m
@@ -90,8 +90,10 @@ def _speaks(flows: FlowSet, reader: Reader, m: Match, body: str, crisis: CrisisR
     the answer: a compliance or language word, a crisis text, an answer, a keyword, or free text."""
     if m.intent in (*COMPLIANCE, Intent.LANGUAGE) and m.language:
         found = m.language
-    elif crisis.by_rule:  # Spanish crisis phrases, or any in a Spanish sentence: Spanish; else as it was
-        found = _crisis_words_language(crisis, body)
+    elif crisis.by_rule:  # Spanish crisis phrases, or any in a sentence that is Spanish: Spanish; else as it was
+        found = _crisis_words_language(reader, flows, crisis, body)
+    elif crisis.seeking and not crisis.by_model:  # only an emergency number: the text's language, when it says
+        found = reader.language(body, flows.program.languages)
     elif crisis:  # heard by the model: the language the text is written in, when it says
         found = reader.language(body, flows.program.languages)
     elif answer is not None:
@@ -105,10 +107,15 @@ def _speaks(flows: FlowSet, reader: Reader, m: Match, body: str, crisis: CrisisR
     return found if found in flows.program.languages else None
 
 
-def _crisis_words_language(crisis: CrisisReading, body: str) -> str | None:
-    """Spanish crisis phrases, or crisis words of either language in a Spanish sentence ("mi hijo tuvo un
-    OD"): Spanish; English ones in an English sentence: as it was (None)."""
-    return "es" if ("es" in crisis.by_rule and "en" not in crisis.by_rule) or looks_spanish(body) else None
+def _crisis_words_language(reader: Reader, flows: FlowSet, crisis: CrisisReading, body: str) -> str | None:
+    """Spanish crisis phrases (with English ones too, in a text whose words are Spanish): Spanish. English
+    crisis words in a sentence both its words (two Spanish-only ones at least: not "mama overdosed") and its
+    letters say is Spanish ("mi hijo tuvo un OD"):
+    Spanish. Otherwise as it was (None)."""
+    if "es" in crisis.by_rule and ("en" not in crisis.by_rule or looks_spanish(body)):
+        return "es"
+    spanish = looks_spanish(body, at_least=2) and reader.language(body, flows.program.languages) == "es"
+    return "es" if spanish else None
 
 
 def _answer_language(flows: FlowSet, waiting: Conversation, answer: int, body: str) -> str | None:

@@ -24,17 +24,17 @@ OPTIONAL_MESSAGES = {
                  "es": "Listo, desde ahora le escribimos en español. For English, reply ENGLISH."},
     "flagged": {"en": "We've told our on-call team.", "es": "Ya avisamos a nuestro equipo de guardia."},
     "crisis_again": {
-        "en": "We're here. If you or someone with you took too much or won't wake up, call 911 now. Give naloxone "
-              "(Narcan) if you have it, again in 2-3 minutes if needed. Thinking of suicide? Call or text 988. "
-              "{flagged}",
-        "es": "Aquí estamos. Si usted o alguien con usted tomó demasiado o no despierta, llame al 911 ahora. Dele "
-              "naloxona (Narcan) si tiene, otra vez a los 2-3 minutos si hace falta. ¿Piensa en el suicidio? Llame "
-              "al 988 y marque 2. {flagged}"},
+        "en": "We're here. If you or someone with you took too much, isn't breathing or won't wake up, call 911 "
+              "now and give naloxone (Narcan), again in 2-3 min if needed. Keep them on their side. Suicidal? Call "
+              "or text 988. {flagged}",
+        "es": "Aquí estamos. Si usted o alguien con usted tomó demasiado, no respira o no despierta, llame al 911 "
+              "ahora y dele naloxona (Narcan), otra vez a los 2-3 min si hace falta. Póngalo de lado. ¿Piensa en el "
+              "suicidio? Llame al 988 y marque 2. {flagged}"},
     "crisis_update": {
         "en": "Thank you for letting us know. If anything gets worse, call 911 right away; naloxone can be given "
-              "again after 2-3 minutes. We're here if you need us. {flagged}",
+              "again after 2-3 minutes. Thinking of suicide? Call or text 988. {flagged}",
         "es": "Gracias por avisarnos. Si algo empeora, llame al 911 de inmediato; la naloxona se puede dar otra vez "
-              "a los 2-3 minutos. Aquí estamos si nos necesita. {flagged}"},
+              "a los 2-3 minutos. ¿Piensa en el suicidio? Llame al 988 y marque 2. {flagged}"},
     "crisis_call": {
         "en": "We've asked our team to call you as soon as they can. If this is an emergency, call 911 now. "
               "{flagged}",

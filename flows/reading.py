@@ -19,9 +19,17 @@ class CrisisReading:
     by_rule: frozenset[str] = frozenset()  # the languages whose crisis phrases matched
     score: float | None = None  # the model's combined score (None: not read by it, or its first stage said no)
     overruled: bool = False  # a crisis phrase was there, in a text the model is sure is no crisis
+    seeking: bool = False  # asks for emergency help (911, 988, the crisis line, a plea): a crisis whatever else
+    by_model: bool = False  # the model heard a crisis
 
     def __bool__(self) -> bool:
         return self.crisis
+
+    @property
+    def told(self) -> bool:
+        """Crisis words or the model (not only an emergency number): "END my life" is speech, not an opt-out,
+        but "cancel, 911 is here" still opts out."""
+        return bool(self.by_rule) or self.by_model
 
 
 @dataclass(frozen=True)
@@ -32,13 +40,14 @@ class Reader:
         """One word is not enough context for the model ("me", "yes", "other" answer a question): a lone
         crisis word ("overdose", "unresponsive", "suicida") is the phrases' to catch. `model=False`: the
         phrases only (a short reply that answers the question we asked: "myself please", "my son")."""
-        by_rule = crisis_languages(body)
+        by_rule, seeking = crisis_languages(body), seeks_emergency_help(body)
         use = model and self.model is not None and len(words(body)) >= MIN_WORDS
-        if by_rule and use and len(words(body)) >= MIN_WORDS_TO_OVERRULE and not seeks_emergency_help(body) \
+        if by_rule and use and len(words(body)) >= MIN_WORDS_TO_OVERRULE and not seeking \
                 and self.model.overrules(body):
             return CrisisReading(False, frozenset(), None, overruled=True)
         score = self.model.score(body) if use else None
-        return CrisisReading(bool(by_rule) or (score is not None and score >= self.model.threshold), by_rule, score)
+        heard = score is not None and score >= self.model.threshold
+        return CrisisReading(bool(by_rule) or seeking or heard, by_rule, score, seeking=seeking, by_model=heard)
 
     def warm(self) -> None:
         """Load everything reading needs now (the sentence encoder takes about a second): a web process

@@ -35,18 +35,24 @@ _PATTERNS = [
     r"(?!\s+(collar|about|over|because))",
     r"\bcan'?t\s+go\s+on\s*(anymore|any\s+more|like\s+this|living)?\s*[.!?]*\s*$",
 ]
-# Asking for emergency help: the emergency numbers (whoever texts about 911 or 988 is told what to do now),
-# the crisis line, a plea and nothing else ("help me", "help us please": HELP alone stays the carrier's
-# HELP word), and in Spanish the cries for help. The model never overrules these.
+# Asking for emergency help: the emergency numbers (whoever texts about 911 or 988 is told what to do now;
+# not a phone number, an address, a room or a price), the crisis line, a plea and nothing else ("help me",
+# "help us please": HELP alone stays the carrier's HELP word), and in Spanish the cries for help. The model
+# never overrules these. The numbers belong to no language: they decide that a text is a crisis, never the
+# language it is answered in.
+_NUMBERS = [
+    r"(?<![\d$#.,(/:])(?<!\d[\s-])(?<!room\s)(?<!suite\s)(?<!porsche\s)(?<!apt\s)(?<!unit\s)\b(911|988)\b"
+    r"(?!\s*[-.)/:]?\s*\d)(?!\s+(oak|st|street|ave|avenue|rd|road|blvd|dr|drive|dollars|bucks|main)\b)",
+]
 _HELP = [
-    r"(?<![\d$.,])\b(911|988)\b(?![\d.,]\d)",
     r"\bcrisis\s+(line|hotline|number)\b",
     r"^\W*help\s+(me|us)(\s+(please|pls|plz|now))*\W*$",
 ]
 _HELP_ES = [
-    r"\b(AUXILIO|SOCORRO)\b",  # only said in an emergency
-    r"^(AYUDAME|AYUDENME|AYUDANOS)(\s+(POR\s+FAVOR|PORFA|PORFAVOR|YA|AHORA))*$",  # "ayudame" alone is a plea
-    r"\bLINEA\s+DE\s+(CRISIS|AYUDA)\b",
+    # only said in an emergency (not "Maria del Socorro", "Perpetuo Socorro", "vivo en Socorro")
+    r"(?<!DEL\s)(?<!PERPETUO\s)(?<!EN\s)\b(AUXILIO|SOCORRO)\b",
+    r"^\W*(AYUDAME|AYUDENME|AYUDANOS)(\W+(POR\s+FAVOR|PORFA|PORFAVOR|YA|AHORA))*\W*$",  # "ayudame" alone: a plea
+    r"\bLINEA\s+DE\s+CRISIS\b",
 ]
 # Spanish, matched on the folded text (upper case, no accents): "no está respirando" and "no esta
 # respirando" are one phrase.
@@ -79,6 +85,7 @@ _SPANISH = [
 ]
 _CRISIS = re.compile("|".join(f"(?:{p})" for p in _PATTERNS + _HELP), re.IGNORECASE)
 _CRISIS_ES = re.compile("|".join(f"(?:{p})" for p in _SPANISH + _HELP_ES))
+_NUMBER = re.compile("|".join(f"(?:{p})" for p in _NUMBERS), re.IGNORECASE)
 _SEEKS = re.compile("|".join(f"(?:{p})" for p in _HELP), re.IGNORECASE)
 _SEEKS_ES = re.compile("|".join(f"(?:{p})" for p in _HELP_ES))
 
@@ -96,7 +103,8 @@ def crisis_languages(text: str) -> frozenset[str]:
 
 def seeks_emergency_help(text: str) -> bool:
     """911, 988, the crisis line, or a plea for help: answered with what to do now, whatever the model says."""
-    return bool(_SEEKS.search(unicodedata.normalize("NFKC", text)) or _SEEKS_ES.search(" ".join(fold(text).split())))
+    plain = unicodedata.normalize("NFKC", text)
+    return bool(_NUMBER.search(plain) or _SEEKS.search(plain) or _SEEKS_ES.search(" ".join(fold(text).split())))
 
 
 # Words only one of the languages uses (never "no", "me" or "a": both do), common in the messages people
@@ -107,10 +115,11 @@ _ENGLISH_WORDS = frozenset("""MY HIS HER THE IS AM ARE AND BUT WITH FOR NOT TO O
     DAUGHTER BROTHER SISTER HUSBAND WIFE MOM DAD HELP HAVE HAS AN VERY FEEL FEELING""".split())
 
 
-def looks_spanish(text: str) -> bool:
-    """More of the message's words are Spanish-only than English-only."""
+def looks_spanish(text: str, at_least: int = 1) -> bool:
+    """More of the message's words are Spanish-only than English-only (and at least `at_least` of them)."""
     found = words(text)
-    return sum(w in _SPANISH_WORDS for w in found) > sum(w in _ENGLISH_WORDS for w in found)
+    spanish = sum(w in _SPANISH_WORDS for w in found)
+    return spanish >= at_least and spanish > sum(w in _ENGLISH_WORDS for w in found)
 
 
 def is_crisis(text: str) -> bool:
@@ -119,35 +128,60 @@ def is_crisis(text: str) -> bool:
 
 
 # While a crisis is open: news that help is there or things are better ("he is breathing now", "911 is
-# coming", "ya viene la ambulancia", "thank you"), answered with thanks and what to do if it gets worse.
+# coming", "ya viene la ambulancia", "thank you"), answered with thanks, what to do if it gets worse and 988.
+# Strict on purpose: a question, a doubt or a "but" ("he's breathing but barely", "ok i took the whole
+# bottle") is never news; when unsure, the crisis answer again. A goodbye is never news.
 _UPDATE = re.compile("|".join([
-    r"\b(breathing|breathes|awake|responding|talking)\s+(now|again)\b",
-    r"\b(he|she|they)(\s+is|\s+are|'s|'re|s)?\s+(awake|ok|okay|alright|all\s+right|breathing|responding|talking)\b",
-    r"\b(911|ambulance|paramedics?|ems|police|cops|help|fire\s+department)\s+(is\s+|are\s+|has\s+|have\s+)?"
-    r"(here|coming|on\s+(the|their|its)\s+way|arrived|came)\b",
-    r"\b(called|calling)\s+911\b",
-    r"\b(at|in|to)\s+the\s+(hospital|er|emergency\s+room)\b",
-    r"^\W*(thank\s+you|thanks|thank\s+u|thx|ty|ok|okay|k|bye|god\s+bless)\b",
-    r"\b(i'?m|im|i\s+am|we'?re|we\s+are)\s+(not\s+in\s+(any\s+)?danger|safe|ok|okay|fine)\b",
-    r"\bjust\s+(want|wanted|need|needed|looking\s+for)\s+(some\s+)?(info|information)\b",
+    r"^\W*(yes\W+|yeah\W+|ok\W+|okay\W+)?(he|she|they)(\s+is|\s+are|'s|'re|s)?\s+"
+    r"(awake|ok|okay|alright|all\s+right|breathing|responding|talking)(\s+(now|again))?\W*$",
+    r"^\W*(yes\W+|ok\W+)?(he|she|they)(\s+is|\s+are|'s|'re|s)?\s+(breathing|awake|responding|talking)\s+"
+    r"(now|again)\b",
+    r"^\W*(ok\W+|okay\W+)?(911|the\s+ambulance|an\s+ambulance|ambulance|paramedics?|ems|police|help)\s+"
+    r"(is\s+|are\s+|has\s+|have\s+)?(here|coming|on\s+(the|their|its)\s+way|arrived|came)(\s+now)?\W*$",
+    r"^\W*(we\s+|i\s+)?(called|just\s+called)\s+911\W*$",
+    r"^\W*(he'?s|she'?s|they'?re|he\s+is|she\s+is|they\s+are|we'?re|we\s+are|they\s+took\s+(him|her|them))\s+"
+    r"(at|in|to)\s+the\s+(hospital|er|emergency\s+room)(\s+now)?\W*$",
+    r"^\W*(thank\s+you|thanks|thank\s+u|thx|ty|ok|okay|god\s+bless)(\W+(so\s+much|very\s+much|thank\s+you|"
+    r"thanks))*\W*$",
+    r"^\W*(i'?m|im|i\s+am|we'?re|we\s+are)\s+(not\s+in\s+(any\s+)?danger|safe)(\W+i\s+just\s+(want|wanted|"
+    r"need|needed)\s+(some\s+)?(info|information)(\s+about\s+\w+(\s+\w+)?)?)?\W*$",
+    r"^\W*i\s+just\s+(want|wanted|need|needed)\s+(some\s+)?(info|information)(\s+about\s+\w+(\s+\w+)?)?\W*$",
 ]), re.IGNORECASE)
 _UPDATE_ES = re.compile("|".join([
-    r"\b(YA\s+)?RESPIRA(NDO)?\s+(OTRA\s+VEZ|YA|DE\s+NUEVO|BIEN)\b", r"\bYA\s+RESPIRA\b",
-    r"\b(YA\s+)?(DESPERTO|REACCIONO|ESTA\s+DESPIERT[OA]|ESTA\s+BIEN)\b",
-    r"\b(VIENE|VIENEN|LLEGO|LLEGARON|ESTA\s+AQUI|ESTAN\s+AQUI|YA\s+ESTA)\s+(LA\s+|EL\s+|LOS\s+)?"
-    r"(AMBULANCIA|PARAMEDICOS|POLICIA|911)\b",
-    r"\b(LA\s+)?AMBULANCIA\s+(YA\s+)?(VIENE|LLEGO|ESTA\s+AQUI|ESTA\s+EN\s+CAMINO)\b",
-    r"\b(LLAME|LLAMAMOS|LLAMARON)\s+AL\s+911\b",
-    r"\bEN\s+EL\s+HOSPITAL\b",
-    r"^(GRACIAS|MUCHAS\s+GRACIAS|OK|VALE|ADIOS|DIOS\s+LE\s+BENDIGA)\b",
-    r"\bNO\s+(ESTOY|ESTAMOS)\s+EN\s+PELIGRO\b", r"\b(ESTOY|ESTAMOS)\s+(BIEN|A\s+SALVO)\b",
-    r"\bSOLO\s+(QUIERO|QUERIA|NECESITO|BUSCO)\s+INFORMACION\b",
+    r"^\W*(SI\W+)?(YA\s+)?RESPIRA(NDO)?(\s+(OTRA\s+VEZ|YA|DE\s+NUEVO|BIEN))?\W*$",
+    r"^\W*(YA\s+)?(DESPERTO|REACCIONO|ESTA\s+DESPIERT[OA])\W*$",
+    r"^\W*(YA\s+)?(VIENE|VIENEN|LLEGO|LLEGARON|ESTA\s+AQUI|ESTAN\s+AQUI|ESTA)\s+(LA\s+|EL\s+|LOS\s+)?"
+    r"(AMBULANCIA|PARAMEDICOS|POLICIA|911)\W*$",
+    r"^\W*(YA\s+)?(LA\s+)?AMBULANCIA\s+(YA\s+)?(VIENE|LLEGO|ESTA\s+AQUI|ESTA\s+EN\s+CAMINO)\W*$",
+    r"^\W*(YA\s+)?(LLAME|LLAMAMOS|LLAMARON)\s+AL\s+911\W*$",
+    r"^\W*(YA\s+)?(ESTA|ESTAMOS|LO\s+LLEVARON|LA\s+LLEVARON)\s+(EN|AL)\s+EL\s+HOSPITAL\W*$",
+    r"^\W*(YA\s+)?(ESTA|ESTAN)\s+EN\s+EL\s+HOSPITAL\W*$",
+    r"^\W*(GRACIAS|MUCHAS\s+GRACIAS|OK|VALE|DIOS\s+LE\s+BENDIGA)(\W+(GRACIAS|MUCHAS\s+GRACIAS))*\W*$",
+    r"^\W*NO\s+(ESTOY|ESTAMOS)\s+EN\s+PELIGRO(\W+SOLO\s+(QUIERO|QUERIA|NECESITO|BUSCO)\s+INFORMACION"
+    r"(\s+SOBRE\s+\w+(\s+\w+)?)?)?\W*$",
+    r"^\W*SOLO\s+(QUIERO|QUERIA|NECESITO|BUSCO)\s+INFORMACION(\s+SOBRE\s+\w+(\s+\w+)?)?\W*$",
 ]))
+_DOUBT = re.compile(r"\?|\b(but|not|no|barely|still|if|whether|slow|slowly|weird|gasping|choking|seiz\w*|"
+                    r"pills?|took(?!\s+(him|her|them)\s+to\b)|die|dying|kill|end|gun|cut|jump|bye|goodbye|forever)\b|n'?t\b",
+                    re.IGNORECASE)
+_DOUBT_ES = re.compile(r"\b(PERO|NO|SIGUE|TODAVIA|AUN|SI\s+ESTA|APENAS|POCO|LENTO|PASTILLAS|TOME|MORIR|MATAR|"
+                       r"ADIOS|SIEMPRE)\b")
 
 
 def is_update(text: str) -> bool:
-    """News in an open crisis that help is there or things are better (never itself a crisis phrase)."""
-    if crisis_languages(re.sub(r"\b(911|988)\b", " ", text)):  # "911 is coming" is news, "not breathing" is not
+    """News in an open crisis that help is there or things are better: the whole message says only that
+    (never a crisis phrase, a question, a doubt or a goodbye)."""
+    plain = unicodedata.normalize("NFKC", text).replace("\u2019", "'")
+    folded = " ".join(fold(text).split())
+    if crisis_languages(_NUMBER.sub(" ", plain)):
         return False
-    return bool(_UPDATE.search(unicodedata.normalize("NFKC", text).replace("\u2019", "'"))
-                or _UPDATE_ES.search(" ".join(fold(text).split())))
+    if (_DOUBT.search(plain) or _DOUBT_ES.search(folded)) and not (_UPDATE_OK.search(plain)
+                                                                   or _UPDATE_ES_OK.search(folded)):
+        return False
+    return bool(_UPDATE.search(plain) or _UPDATE_ES.search(folded))
+
+
+# the doubt words these very phrases use ("not in danger", "no estoy en peligro")
+_UPDATE_OK = re.compile(r"^\W*(i'?m|im|i\s+am|we'?re|we\s+are)\s+not\s+in\s+(any\s+)?danger\b(?![^?]*\b(but|"
+                        r"pills?|took|kill|die|end|gun|cut|jump)\b)[^?]*$", re.IGNORECASE)
+_UPDATE_ES_OK = re.compile(r"^\W*NO\s+(ESTOY|ESTAMOS)\s+EN\s+PELIGRO\b(?!.*\b(PERO|PASTILLAS|TOME|MORIR|MATAR)\b)")
