@@ -12,7 +12,7 @@ from flows.fields import YEARS
 from service.contacts import GROUP, Refused
 from service.phone import recipient_zones
 from service.runtime import Services
-from service.store import broadcasts, contacts, holds, keys
+from service.store import broadcasts, contacts, followups, holds, keys
 from service.store.broadcasts import Broadcast, Status
 
 BATCH = 1000
@@ -101,7 +101,7 @@ def plan(svc: Services, req: Request, bid: str, now: float, candidates=None) -> 
         pipe = r.pipeline(transaction=False)
         for pk in pks:
             pipe.hmget(keys.contact(pk), "phone", "consent", contacts.EVIDENCE, contacts.OPTED_IN, holds.FIELD,
-                       "followups_sent", "simulated")
+                       followups.SENT, "simulated")
         for pk, fields in zip(pks, pipe.execute()):
             reason = _held(fields, rules, now)
             if reason:
@@ -130,7 +130,7 @@ def _held(fields, rules, now: float) -> str:
         return "no_consent"
     if held_by is not None:
         return "held_by_staff"
-    recent = schedule.recent_sends(tuple(int(t) for t in (sent or b"").decode().split()), now)
+    recent = schedule.recent_sends(followups.parse_sent(sent), now)
     return "weekly_cap" if len(recent) >= rules.per_week else ""
 
 
@@ -186,15 +186,14 @@ def text_for(flows, b: Broadcast, language: str) -> str:
     return flows.render(text, language=language)
 
 
-def held_now(r, pk: str, contact, rules, now: float) -> str:
-    """Why a recipient's text is held at send time ("" when it goes): no consent, staff, the weekly cap."""
+def held_now(r, pk: str, contact, rules, recent: tuple[int, ...]) -> str:
+    """Why a recipient's text is held at send time ("" when it goes): no consent, staff, the weekly cap
+    (`recent`: their unprompted texts within the week)."""
     if not contact.outreach_allowed:
         return "opted_out" if contact.consent and contact.consent.value == "opted_out" else "no_consent"
     if r.hget(keys.contact(pk), holds.FIELD) is not None:
         return "held_by_staff"
-    sent = schedule.recent_sends(tuple(int(t) for t in (r.hget(keys.contact(pk), "followups_sent") or b"")
-                                       .decode().split()), now)
-    return "weekly_cap" if len(sent) >= rules.per_week else ""
+    return "weekly_cap" if len(recent) >= rules.per_week else ""
 
 
 def preview(svc: Services, req: Request, now: float) -> Plan:

@@ -12,12 +12,10 @@ from datetime import datetime
 from redis import WatchError
 
 from flows import schedule
-from service import contacts as contact_rules
+from service import contacts as contact_rules, planning
 from service.phone import is_fictional, recipient_zones
 from service.runtime import Services
-from service.store import conversations, followups, journeys, keys, people, simclock
-from service.store.followups import FollowUpId
-from service.store.journeys import EventId
+from service.store import conversations, followups, keys, people, simclock
 
 HOUR, DAY = 3600, 86400
 
@@ -34,28 +32,13 @@ class Pending:
 
 def pending(svc: Services, pk: str, number: str) -> list[Pending]:
     """Everything the bot will send this person later, soonest first."""
-    r, flows = svc.redis, svc.flows()
-    ahead = simclock.ahead(r, pk)
+    ahead = simclock.ahead(svc.redis, pk)
     cfg = svc.current_config()
     zones = recipient_zones(number, cfg.timezone)
-    items = []
-    fids = followups.pending_of(r, pk)
-    for fid, due in followups.due_times(r, fids).items():
-        step = FollowUpId.parse(fid)
-        items.append(("followup", fid, _step_label(step.flow, step.step), due))
-    conversation = conversations.decode(r.hget(keys.contact(pk), conversations.FIELD))
-    timeout = followups.timeout_of(r, pk)
-    flow = flows.flows.get(conversation.flow) if conversation else None
-    step = flow.steps.get(conversation.step) if flow else None
-    if timeout is not None and step is not None and step.timeout is not None:
-        items.append(("timeout", pk, f"{flow.name}/{step.timeout.go}", timeout))
-    eids = journeys.planned_of(r, pk)
-    for eid, due in journeys.due_times(r, eids).items():
-        event = EventId.parse(eid)
-        items.append(("journey", eid, f"journey {event.journey}, event {event.event + 1}", due))
-    out = [Pending(i, kind, label, due, due + ahead,
-                   schedule.send_time(cfg.send_rules(), zones, due + ahead, i)) for kind, i, label, due in items]
-    return sorted(out, key=lambda p: (p.due, p.id))
+    return [Pending(w.id, w.kind, _label(w), w.due, w.due + ahead,
+                    schedule.send_time(cfg.send_rules(), zones, w.due + ahead, w.id))
+            for w in planning.waiting(svc.redis, svc.flows(), pk, with_journeys=True)
+            if w.due is not None]  # one a worker has taken is on its way
 
 
 def now_of(svc: Services, pk: str) -> float:
@@ -86,7 +69,7 @@ def advance(svc: Services, pk: str, number: str, seconds: int) -> list[Pending]:
                 pipe.watch(keys.contact(pk))
                 now, items = svc.now(), pending(svc, pk, number)
                 conversation = conversations.decode(pipe.hget(keys.contact(pk), conversations.FIELD))
-                sent = simclock.recent_sends(pipe, pk)
+                sent = followups.sent_times(pipe, pk)
                 due = {p.id: max(now, p.due - seconds) for p in items}
                 timeout = next((p for p in items if p.kind == "timeout"), None)
                 pipe.multi()
@@ -125,8 +108,10 @@ def local(moment: float, zone) -> str:
     return datetime.fromtimestamp(moment, zone).strftime("%a %b %d, %I:%M %p").replace(" 0", " ")
 
 
-def _step_label(flow: str, step) -> str:
-    return f"{flow}/{step}" if isinstance(step, str) else f"{flow}, follow-up {step + 1}"
+def _label(w: planning.Waiting) -> str:
+    if w.kind == "journey":
+        return f"journey {w.flow}, event {w.step + 1}"
+    return f"{w.flow}/{w.step}" if isinstance(w.step, str) else f"{w.flow}, follow-up {w.step + 1}"
 
 
 def span(seconds: float) -> str:

@@ -168,6 +168,12 @@ _DOUBT_ES = re.compile(r"\b(PERO|NO|SIGUE|TODAVIA|AUN|SI\s+ESTA|APENAS|POCO|LENT
                        r"ADIOS|SIEMPRE)\b")
 
 
+# the doubt words these very phrases use ("not in danger", "no estoy en peligro")
+_UPDATE_OK = re.compile(r"^\W*(i'?m|im|i\s+am|we'?re|we\s+are)\s+not\s+in\s+(any\s+)?danger\b(?![^?]*\b(but|"
+                        r"pills?|took|kill|die|end|gun|cut|jump)\b)[^?]*$", re.IGNORECASE)
+_UPDATE_ES_OK = re.compile(r"^\W*NO\s+(ESTOY|ESTAMOS)\s+EN\s+PELIGRO\b(?!.*\b(PERO|PASTILLAS|TOME|MORIR|MATAR)\b)")
+
+
 def is_update(text: str) -> bool:
     """News in an open crisis that help is there or things are better: the whole message says only that
     (never a crisis phrase, a question, a doubt or a goodbye)."""
@@ -180,8 +186,3 @@ def is_update(text: str) -> bool:
         return False
     return bool(_UPDATE.search(plain) or _UPDATE_ES.search(folded))
 
-
-# the doubt words these very phrases use ("not in danger", "no estoy en peligro")
-_UPDATE_OK = re.compile(r"^\W*(i'?m|im|i\s+am|we'?re|we\s+are)\s+not\s+in\s+(any\s+)?danger\b(?![^?]*\b(but|"
-                        r"pills?|took|kill|die|end|gun|cut|jump)\b)[^?]*$", re.IGNORECASE)
-_UPDATE_ES_OK = re.compile(r"^\W*NO\s+(ESTOY|ESTAMOS)\s+EN\s+PELIGRO\b(?!.*\b(PERO|PASTILLAS|TOME|MORIR|MATAR)\b)")

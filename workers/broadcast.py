@@ -9,7 +9,7 @@ from redis import WatchError
 from flows import schedule
 from service import broadcasts as service_broadcasts, queues
 from service.phone import recipient_zones
-from service.store import broadcasts, contacts, daily, inbox, keys, messages, people
+from service.store import broadcasts, contacts, daily, followups, inbox, keys, messages, people
 from service.store.broadcasts import Status
 from service.store.messages import Kind, OutState
 from workers.delivery import deliver
@@ -102,7 +102,8 @@ def _check(rt: Runtime, r, bid: str, pk: str, mid: str):
     contact = contacts.read(r, svc.vault, pk)
     if b is None or b.status in broadcasts.STOPPED or contact is None:
         return "skipped", lambda pipe: broadcasts.outcome(pipe, bid, pk, "out:skipped") if b else None
-    held = service_broadcasts.held_now(r, pk, contact, cfg.send_rules(), now)
+    sent = schedule.recent_sends(followups.sent_times(r, pk), now)
+    held = service_broadcasts.held_now(r, pk, contact, cfg.send_rules(), sent)
     if held:
         return "held", lambda pipe: broadcasts.outcome(pipe, bid, pk, f"held:{held}", "out:held")
     zones = recipient_zones(contact.number, cfg.timezone)
@@ -110,14 +111,12 @@ def _check(rt: Runtime, r, bid: str, pk: str, mid: str):
         due = schedule.send_time(cfg.send_rules(), zones, now, f"{bid}:{pk}")
         return "deferred", lambda pipe: broadcasts.defer(pipe, bid, pk, due)
     text = service_broadcasts.text_for(svc.flows(), b, contact.language or svc.flows().program.default_language)
-    sent = schedule.recent_sends(tuple(int(t) for t in (r.hget(keys.contact(pk), "followups_sent") or b"")
-                                       .decode().split()), now)
 
     def write(pipe):
         day = "" if contact.simulated else daily.day_of(now, cfg.timezone)
         messages.create(pipe, svc.vault, mid, contact.number, text, Kind.BROADCAST, pk, now, contact.simulated, day, bid)
         people.record_exchange(pipe, svc.vault, pk, [("out", text, mid, f"broadcast/{bid}")], now)
-        pipe.hset(keys.contact(pk), mapping={"followups_sent": " ".join(map(str, (*sent, int(now)))),  # the weekly cap
+        pipe.hset(keys.contact(pk), mapping={followups.SENT: " ".join(map(str, (*sent, int(now)))),  # the weekly cap
                                              LAST_BROADCAST: f"{bid}|{int(now)}"})
         inbox.changed(pipe)
     return "queued", write

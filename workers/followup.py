@@ -22,7 +22,7 @@ from workers.delivery import deliver
 from workers.runtime import Runtime
 
 ALWAYS = parse_weekly("Mon-Sun 00:00-24:00")  # the simulator's people wait for no window
-FIELDS = ("consent", followups.FIELD, "undeliverable", "followups_sent", "phone", "simulated", conversations.FIELD,
+FIELDS = ("consent", followups.FIELD, "undeliverable", followups.SENT, "phone", "simulated", conversations.FIELD,
           "open_callback", people.LANGUAGE, holds.FIELD)
 
 
@@ -184,7 +184,7 @@ def _apply(rt: Runtime, pipe, pk: str, fid: str, now: float, plan: Plan) -> None
     if plan.outcome is not Outcome.SENT:
         return
     if plan.decision.replies:  # the weekly cap counts texts
-        pipe.hset(keys.contact(pk), "followups_sent", " ".join(map(str, (*plan.sent, int(now)))))
+        pipe.hset(keys.contact(pk), followups.SENT, " ".join(map(str, (*plan.sent, int(now)))))
     record_sent(rt, pipe, pk, lambda part: message_id(fid, part), plan, tuple(p for p in plan.pending if p != fid), now)
     if plan.callback:
         callback(rt, pipe, pk, _source(fid), plan, now)

@@ -6,9 +6,9 @@ from flask import Flask
 
 from flows import gsm
 from flows.checks import LANGUAGE_NAMES
+from service import planning
 from service.runtime import services
-from service.store import conversations, crises, followups, keys, people
-from service.store.followups import FollowUpId
+from service.store import crises, keys, people
 
 
 def when(timestamp) -> str:
@@ -77,20 +77,9 @@ def open_crises() -> int:
     return crises.count_open(services().redis)
 
 
-def pending_steps(svc, pk: str) -> list[dict]:
-    """What the bot will send this person later: follow-ups and the waiting question's timeout, each as
-    {"id", "step": FollowUpId, "due"}, soonest first."""
-    pending = followups.pending_of(svc.redis, pk)
-    due = followups.due_times(svc.redis, pending)
-    steps = [{"id": fid, "step": FollowUpId.parse(fid), "due": due.get(fid)} for fid in pending]
-    conversation = conversations.decode(svc.redis.hget(keys.contact(pk), conversations.FIELD))
-    timeout = followups.timeout_of(svc.redis, pk)
-    flow = svc.flows().flows.get(conversation.flow) if conversation else None
-    step = flow.steps.get(conversation.step) if flow else None
-    if timeout is not None and step is not None and step.timeout is not None:
-        steps.append({"id": pk, "step": FollowUpId(pk, flow.name, step.timeout.go, int(conversation.since)),
-                      "due": timeout})
-    return sorted(steps, key=lambda s: s["due"] or 0)
+def pending_steps(svc, pk: str) -> list[planning.Waiting]:
+    """What the bot will send this person later: follow-ups and the waiting question's timeout."""
+    return planning.waiting(svc.redis, svc.flows(), pk)
 
 
 def delivery(record: dict | None) -> str:

@@ -12,13 +12,14 @@ from flask import (Blueprint, Response, abort, current_app, flash, g, jsonify, r
                    url_for)
 from twilio.request_validator import RequestValidator
 
+from flows import schedule
 from service import broadcasts as broadcast_texts, contacts as contact_rules, simulated_time
 from service.phone import is_fictional
 from service.runtime import services
 from service.sms.validate import SIMULATOR
 from service.staff import display
 from service.staff.auth import require
-from service.store import broadcasts, contacts, conversations, crises, keys, outbox, people, setup, simclock
+from service.store import broadcasts, contacts, conversations, crises, followups, keys, outbox, people, setup, simclock
 from service.store.accounts import Role
 
 bp = Blueprint("simulator", __name__, url_prefix="/staff/simulator")
@@ -62,16 +63,15 @@ def phone():
 
 def _context(svc, number: str) -> dict:
     pk = svc.vault.person_key(number)
-    zone = simulated_time.zone_of(svc, number)
+    zone, ahead = simulated_time.zone_of(svc, number), simclock.ahead(svc.redis, pk)
     return {"number": number, "transcript": people.transcript(svc.redis, svc.vault, pk),
             "outbox": [m for m in outbox.read(svc.redis, svc.vault) if m["to"] == number],
             "pending": simulated_time.pending(svc, pk, number),
             "conversation": conversations.decode(svc.redis.hget(keys.contact(pk), conversations.FIELD)),
             "remembered": conversations.variables(svc.redis, svc.vault, pk),
             "language": display.language_of(svc, pk), "contact": contacts.read(svc.redis, svc.vault, pk),
-            "their_now": simulated_time.now_of(svc, pk), "zone": zone, "local": simulated_time.local,
-            "local_input": local_input,
-            "ahead": simulated_time.span(simclock.ahead(svc.redis, pk)) if simclock.ahead(svc.redis, pk) else ""}
+            "their_now": svc.now() + ahead, "zone": zone, "local": simulated_time.local, "local_input": local_input,
+            "ahead": simulated_time.span(ahead) if ahead else ""}
 
 
 def _quick_words(svc) -> list[str]:
@@ -196,7 +196,8 @@ def preview_broadcast():
     text = broadcast_texts.text_for(flows, b, language)
     why = "is not a contact yet" if person is None else \
         "not_in_group" if b.group and b.group not in person.groups else \
-        broadcast_texts.held_now(svc.redis, pk, person, svc.current_config().send_rules(), svc.now())
+        broadcast_texts.held_now(svc.redis, pk, person, svc.current_config().send_rules(),
+                                 schedule.recent_sends(followups.sent_times(svc.redis, pk), svc.now()))
     if why:
         return _done(number, f"This person would not get it: {number} {HELD.get(why, why)}. They would read: {text}")
     return _done(number, f"This person would get, in {display.language(language)}: {text}")

@@ -46,6 +46,13 @@ function showCrises(count) {
   crises = count;
 }
 
+// A poll answered by the sign-in page (or refused): the session ended; polling stops and says so.
+function sessionEnded(response) {
+  if (response.type !== 'opaqueredirect' && response.status !== 401 && response.status !== 403) return false;
+  cue('Your session ended: reload the page to sign in again', window.location.href);
+  return true;
+}
+
 async function poll() {
   const url = live ? live.dataset.fragment : counter.dataset.changes;
   let response;
@@ -55,10 +62,7 @@ async function poll() {
     setTimeout(poll, 1000); // offline for a moment: try again
     return;
   }
-  if (response.type === 'opaqueredirect' || response.status === 401 || response.status === 403) {
-    cue('Your session ended: reload the page to sign in again', window.location.href);
-    return;
-  }
+  if (sessionEnded(response)) return;
   if (response.status === 200) {
     if (live) {
       showCrises(Number(response.headers.get('X-Crisis-Count')));
@@ -92,10 +96,7 @@ if (sim) {
     try {
       const response = await fetch(sim.dataset.fragment, {headers: simTag ? {'If-None-Match': simTag} : {},
                                                            cache: 'no-store', redirect: 'manual'});
-      if (response.type === 'opaqueredirect' || response.status === 401 || response.status === 403) {
-        cue('Your session ended: reload the page to sign in again', window.location.href);
-        return;
-      }
+      if (sessionEnded(response)) return;
       showCrises(Number(response.headers.get('X-Crisis-Count')));
       if (response.status === 200) {
         const parts = await response.json();

@@ -15,6 +15,7 @@ from redis import Redis
 from service.store import keys, scripts
 
 FIELD = "followups"  # the contact record's field listing the person's pending ids
+SENT = "followups_sent"  # the contact record's field: when their recent unprompted texts went (the weekly cap)
 DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
@@ -50,6 +51,16 @@ def cancel(pipe, pk: str, pending: tuple[str, ...], keep: tuple[str, ...] = ()) 
         pipe.hset(keys.contact(pk), FIELD, " ".join(keep))
     else:
         pipe.hdel(keys.contact(pk), FIELD)
+
+
+def sent_times(r, pk: str) -> tuple[int, ...]:
+    """When their recent unprompted texts (follow-ups, journey events, broadcasts) went out."""
+    return parse_sent(r.hget(keys.contact(pk), SENT))
+
+
+def parse_sent(raw: bytes | None) -> tuple[int, ...]:
+    """The SENT field as read (in a batch of fields, say)."""
+    return tuple(int(t) for t in (raw or b"").split())
 
 
 def defer(pipe, fid: str, due: float) -> None:

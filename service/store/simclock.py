@@ -1,9 +1,8 @@
 """A simulated person's clock: how far staff moved it ahead of the real one, in seconds, kept on the
 person's own record (so it goes when they are erased), and moving it."""
-from service.store import keys
+from service.store import followups, keys
 
 FIELD = "sim_ahead"  # contact field: seconds the simulator moved this fictional person's clock ahead
-SENT = "followups_sent"  # contact field (workers.followup): the times of their recent unprompted texts
 
 
 def ahead(r, pk: str) -> int:
@@ -22,9 +21,6 @@ def move(pipe, pk: str, seconds: int, followups_due: dict[str, float], timeout_d
     if events_due:
         pipe.zadd(keys.JOURNEYS_DUE, events_due, xx=True)
     if sent is not None:
-        pipe.hset(keys.contact(pk), SENT, sent)
+        pipe.hset(keys.contact(pk), followups.SENT, sent)
     pipe.hincrby(keys.contact(pk), FIELD, int(seconds))
 
-
-def recent_sends(r, pk: str) -> tuple[int, ...]:
-    return tuple(int(t) for t in (r.hget(keys.contact(pk), SENT) or b"").split())

@@ -79,6 +79,21 @@ def _axe_source() -> str:
     return files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8")
 
 
+@pytest.fixture
+def browser():
+    """Debian's Chromium, one per test (import it, as a fixture, where it is used)."""
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def server(redis_url, redis, clock):
+    """The console on a real port, with an account per role (modules that need the fake Twilio behind it
+    define their own)."""
+    with console(redis_url, clock) as base:
+        yield base
+
+
 def sign_in(page, base, email):
     page.goto(base + "/staff/")
     page.fill("input[name=email]", email)

@@ -1,21 +1,8 @@
 """The staff console in a real browser: Playwright driving Debian's Chromium."""
-import pytest
 
-from tests.staff.browser import MARKS, chromium, console, sign_in
+from tests.staff.browser import MARKS, browser, server, sign_in  # noqa: F401 (fixtures)
 
 pytestmark = MARKS
-
-
-@pytest.fixture
-def server(redis_url, redis, clock):
-    with console(redis_url, clock) as base:
-        yield base
-
-
-@pytest.fixture
-def browser():
-    with chromium() as b:
-        yield b
 
 
 def test_build_a_flow_publish_it_and_walk_it_in_the_simulator(server, browser):

@@ -7,22 +7,10 @@ import pytest
 
 from service.store import flowdocs
 from tests.conftest import svc_of
-from tests.staff.browser import MARKS, chromium, console, sign_in
+from tests.staff.browser import MARKS, browser, server, sign_in  # noqa: F401 (fixtures)
 
 pytestmark = MARKS
 SCREEN = 800
-
-
-@pytest.fixture
-def server(redis_url, redis, clock):
-    with console(redis_url, clock) as base:
-        yield base
-
-
-@pytest.fixture
-def browser():
-    with chromium() as b:
-        yield b
 
 
 class User:

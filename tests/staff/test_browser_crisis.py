@@ -5,7 +5,7 @@ import pytest
 
 from service.store import accounts, crises
 from tests.conftest import replies, svc_of
-from tests.staff.browser import MARKS, chromium, console, sign_in
+from tests.staff.browser import MARKS, browser, console, sign_in  # noqa: F401 (a fixture)
 from tests.staff.test_browser_inbox import ServerPhone
 
 pytestmark = MARKS
@@ -25,12 +25,6 @@ def server(redis_url, redis, clock, fake):
     with console(redis_url, clock, TWILIO_API_BASE_URL=fake.url, TWILIO_FROM_NUMBER="+18555909944",
                  STAFF_ALERT_NUMBERS="+16175550100") as base:
         yield base
-
-
-@pytest.fixture
-def browser():
-    with chromium() as b:
-        yield b
 
 
 def text(server, clock, number, body) -> list[str]:

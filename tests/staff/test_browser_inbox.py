@@ -8,7 +8,7 @@ from rq import Queue
 
 from service.store import accounts, callbacks
 from tests.conftest import Phone, replies, svc_of
-from tests.staff.browser import MARKS, chromium, console, sign_in
+from tests.staff.browser import MARKS, browser, console, sign_in  # noqa: F401 (a fixture)
 from workers.delivery import deliver
 from workers.runtime import make_runtime
 
@@ -22,12 +22,6 @@ def server(redis_url, redis, clock, fake):
     with console(redis_url, clock, TWILIO_API_BASE_URL=fake.url, TWILIO_FROM_NUMBER="+18555909944",
                  STAFF_ALERT_NUMBERS="+16175550100") as base:
         yield base
-
-
-@pytest.fixture
-def browser():
-    with chromium() as b:
-        yield b
 
 
 class ServerPhone(Phone):

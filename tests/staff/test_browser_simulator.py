@@ -7,22 +7,10 @@ import pytest
 from rq import Queue
 
 from tests.conftest import svc_of
-from tests.staff.browser import MARKS, chromium, console, sign_in
+from tests.staff.browser import MARKS, browser, server, sign_in  # noqa: F401 (fixtures)
 
 pytestmark = MARKS
 VIEWPORTS = ({"width": 1280, "height": 800}, {"width": 390, "height": 844})
-
-
-@pytest.fixture
-def server(redis_url, redis, clock):
-    with console(redis_url, clock) as base:
-        yield base
-
-
-@pytest.fixture
-def browser():
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture
