@@ -14,6 +14,7 @@ TWILIO_WEB = "@service:create_app(surface='twilio')"  # the web process as the P
 BASELINE = "35d4038"  # the first release
 CONVERSATIONS = "185f987"  # conversations (issue #11), before Spanish
 BEFORE_COUNTERS = "df78aec"  # the inbox (issue #13), before the insight counters
+BEFORE_PACKING = "9104bea"  # the console (issue #21), before our shared texts were stored once (issue #22)
 RUNS = [
     ("webhook", ["-m", "bench.webhook", "--json", str(RESULTS / "webhook.json")]),
     ("outbound", ["-m", "bench.outbound", "--json", str(RESULTS / "outbound.json"), "--workers", "32"]),
@@ -21,6 +22,8 @@ RUNS = [
     ("login_load", ["-m", "bench.login_load", "--json", str(RESULTS / "login_load.json")]),
     ("seen_memory", ["-m", "bench.seen_memory", "--json", str(RESULTS / "seen_memory.json")]),
     ("conversation_memory", ["-m", "bench.conversation_memory", "--json", str(RESULTS / "conversation_memory.json")]),
+    ("person_memory", ["-m", "bench.person_memory", "--variant", f"previous={BEFORE_PACKING}", "--variant", "now=.",
+                       "--json", str(RESULTS / "person_memory.json")]),
     ("compare_conversations", ["-m", "bench.webhook_compare", "--variant", f"today={BASELINE}{TWILIO_WEB}",
                                "--variant", f"conversations=.{TWILIO_WEB}", "--json",
                                str(RESULTS / "compare_conversations_web.json")]),
@@ -149,6 +152,15 @@ def _later_sections() -> list[str]:
                 f"Per waiting person, above this release's record: **{conv['bytes_per_waiting_person_above_record_now']} B**;"
                 f" above the previous release's record: **{conv['bytes_per_waiting_person_above_previous_record']} B** "
                 f"(goal under {conv['goal_bytes']} B).", ""]
+    person = _load("person_memory.json")
+    if person:
+        out += ["## Redis per person after one SIGNS (50,000 people)", "",
+                "| variant | revision | steady state, average | steady state, marginal | at once, marginal |",
+                "|---|---|---|---|---|"]
+        out += [f"| {label} | {row['rev']} | {row['bytes_per_person_steady']} B | "
+                f"{row['marginal_bytes_per_person_steady']} B | {row['marginal_bytes_per_person_at_once']} B |"
+                for label, row in person.items() if isinstance(row, dict)]
+        out += ["", f"Goal: <= {person['goal_bytes_per_person']} B per person in steady state.", ""]
     out += _compare("Webhook with conversations vs the first release (web process)", "compare_conversations_web.json",
                     "Goal: no more than 5% lower.")
     out += _compare("Webhook with Spanish vs with conversations (half the texts in Spanish)", "compare_spanish.json",

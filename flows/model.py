@@ -9,6 +9,7 @@ is a flow with one step, "reply", and its timed follow-ups.
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 
 from flows import gsm
 
@@ -20,6 +21,10 @@ LEGACY_STEP = "reply"  # the one step of a flow written as reply + followups
 
 Text = dict  # language -> text
 OR = {"en": " or ", "es": " o "}  # how a list's last item is joined, by language
+# What a text may name and still be the same for everyone who gets it (the program's, not a person's);
+# "flagged" is the crisis answer's line about on-call staff: one of two texts, never personal.
+SHARED_PLACEHOLDERS = frozenset({"program", "phone", "keywords", "menu", "flagged"})
+DISCLOSURE_GAP = "\n\n"  # between an answer and the disclosure it carries (flows.steps.with_disclosure)
 
 
 def placeholders(template: str) -> list[str]:
@@ -127,6 +132,25 @@ class FlowSet:
         if "  " in text:  # an empty placeholder ("{flagged}" with no one on call) leaves no gap
             text = re.sub(r" {2,}", " ", text).strip()
         return gsm.as_sent(text, language, self.program.plain_spanish)
+
+    @cached_property
+    def shared_texts(self) -> frozenset[str]:
+        """Every text as sent that is the same for everyone who gets it: each program message and step
+        text naming no person's field and no time, in each language, alone and with the disclosure. A
+        transcript stores these by reference (service/store/texts.py), not as a copy per person."""
+        templates = [*self.program.messages.values(), *(s.text for f in self.flows.values() for s in f.steps.values()),
+                     *(u.text for f in self.flows.values() for u in f.followups)]
+        found = set()
+        for language in self.program.languages:
+            flagged = {"", self.message("flagged", language)} if "flagged" in self.program.messages else {""}
+            disclosure = self.message("disclosure", language) if "disclosure" in self.program.messages else ""
+            for template in {self.text(t, language) for t in templates if t}:
+                if not set(PLACEHOLDER.findall(template)) <= SHARED_PLACEHOLDERS:
+                    continue
+                for line in flagged:
+                    text = self.render(template, language=language, flagged=line)
+                    found.update((text, text + DISCLOSURE_GAP + disclosure) if disclosure else (text,))
+        return frozenset(found)
 
     @property
     def callback_flow(self) -> str | None:

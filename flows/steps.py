@@ -7,7 +7,7 @@ from flows.checks import unprompted
 from flows.decision import (Conversation, Decision, Event, Policy, ScheduledFollowUp, StepEvent, Texter)
 from flows.hours import callback_eta
 from flows.matching import Intent, match_answer, shown
-from flows.model import Flow, FlowSet, Step
+from flows.model import DISCLOSURE_GAP, Flow, FlowSet, Step
 
 MAX_CHAIN = 3
 MAX_MISSES = 2
@@ -38,7 +38,7 @@ def active(flows: FlowSet, policy: Policy, conversation: Conversation | None, no
 def with_disclosure(flows: FlowSet, texter: Texter, text: str) -> str:
     """A person's first ordinary answer carries the program's disclosure (a crisis answer never does)."""
     owed = texter.first_contact or texter.owes_disclosure
-    return text + "\n\n" + flows.message("disclosure", texter.language) if owed else text
+    return text + DISCLOSURE_GAP + flows.message("disclosure", texter.language) if owed else text
 
 
 def send_step(flows: FlowSet, policy: Policy, texter: Texter, flow_name: str, ref: int | str,

@@ -115,7 +115,8 @@ def _check(rt: Runtime, r, bid: str, pk: str, mid: str):
     def write(pipe):
         day = "" if contact.simulated else daily.day_of(now, cfg.timezone)
         messages.create(pipe, svc.vault, mid, contact.number, text, Kind.BROADCAST, pk, now, contact.simulated, day, bid)
-        people.record_exchange(pipe, svc.vault, pk, [("out", text, mid, f"broadcast/{bid}")], now)
+        people.record_exchange(pipe, svc.vault, pk, [("out", text, mid, f"broadcast/{bid}")], now,
+                               frozenset((text,)))  # the same for everyone it goes to: stored once
         pipe.hset(keys.contact(pk), mapping={followups.SENT: " ".join(map(str, (*sent, int(now)))),  # the weekly cap
                                              LAST_BROADCAST: f"{bid}|{int(now)}"})
         inbox.changed(pipe)

@@ -200,7 +200,8 @@ def record_sent(rt: Runtime, pipe, pk: str, mid_of, plan: Plan, pending: tuple[s
         messages.create(pipe, svc.vault, mid_of(part), plan.phone, text, Kind.FOLLOWUP, pk, now, plan.simulated, today)
     if decision.replies:
         people.record_exchange(pipe, svc.vault, pk, [("out", text, mid_of(part), source) for part, (text, source)
-                                                     in enumerate(zip(decision.replies, decision.sources))], now)
+                                                     in enumerate(zip(decision.replies, decision.sources))], now,
+                               svc.source.for_version(svc.redis, plan.version).shared_texts)
     inbox.changed(pipe)
     if decision.conversation_changed or decision.vars:
         conversations.save(pipe, svc.vault, pk, decision.conversation, decision.vars)

@@ -129,13 +129,16 @@ def _save(svc: Services, config: Config, flows, pipe, msg: InboundSms, pk: str, 
     texter = state.texter
     changes_consent = decision.consent_changed or texter.first_contact
     people.record_contact(pipe, svc.vault, pk, msg.e164, decision.consent if changes_consent else None, now,
-                          texter.first_contact, state.has_phone, state.undeliverable, msg.simulated, touch=not stale)
+                          texter.first_contact, state.has_phone, state.undeliverable, msg.simulated, touch=not stale,
+                          oldest=state.oldest)
     if changes_consent:
         keyword = decision.keyword if decision.intent is not Intent.UNKNOWN else ""  # not the person's words
-        people.record_consent(pipe, pk, decision.consent, keyword or "FIRST_MESSAGE", msg.sid, now)
+        people.record_consent(pipe, pk, decision.consent, keyword or "FIRST_MESSAGE", msg.sid, now,
+                              first=texter.first_contact)
     ids = [f"{msg.sid}/{i}" for i in range(len(decision.replies))]
     people.record_exchange(pipe, svc.vault, pk, [("in", msg.body, msg.sid)]
-                           + [("out", *m) for m in zip(decision.replies, ids, decision.sources)], now)
+                           + [("out", *m) for m in zip(decision.replies, ids, decision.sources)], now,
+                           flows.shared_texts)
     inbox.arrived(pipe, pk)
     _count(svc, pipe, pk, ids, now, decision)
     simulated = msg.simulated or state.simulated

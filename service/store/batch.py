@@ -47,11 +47,11 @@ class Batch:
     def hincrby(self, key: str, field: str, amount: int = 1) -> None:
         self._add("HINCRBY", key, field, amount)
 
-    def zadd(self, key: str, mapping: dict) -> None:
+    def zadd(self, key: str, mapping: dict, nx: bool = False) -> None:
         pairs = []
         for member, score in mapping.items():
             pairs += (score, member)
-        self._add("ZADD", key, *pairs)
+        self._add("ZADD", key, *(("NX",) if nx else ()), *pairs)
 
     def zrem(self, key: str, *members: str) -> None:
         self._add("ZREM", key, *members)

@@ -48,7 +48,7 @@ def _erase_watched(pipe, vault: Vault, pk: str, now: float, keep_seconds: int) -
     inbound_sids = _inbound_sids(pipe, vault, pk)
     records = [k.decode() for k in pipe.smembers(keys.records(pk))]
     sent_sids = _provider_sids(pipe, records)
-    trail = [json.loads(e) for e in pipe.lrange(keys.consent_log(pk), 0, -1)]
+    trail = people.consent_history(pipe, pk)
     pending = tuple(contact.get("followups", b"").decode().split())
     planned = tuple(contact.get(journeys.FIELD, b"").decode().split())
     groups = json.loads(vault.decrypt(contact[contacts.GROUPS])) if contacts.GROUPS in contact else []
@@ -92,11 +92,8 @@ def erased_since(r: Redis, pk: str, at: float) -> bool:
 
 
 def _inbound_sids(r, vault: Vault, pk: str) -> list[str]:
-    sids = []
-    for raw in r.lrange(keys.transcript(pk), 0, -1):
-        entry = json.loads(vault.decrypt(people.entry_token(raw)))
-        sids += [m["sid"] for m in (entry if isinstance(entry, list) else [entry]) if m.get("dir") == "in"]
-    return sids
+    return [m["sid"] for raw in r.lrange(keys.transcript(pk), 0, -1) for m in people.decode_entry(vault, raw)
+            if m.get("dir") == "in"]
 
 
 def _provider_sids(r, records: list[str]) -> list[str]:

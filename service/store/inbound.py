@@ -40,6 +40,7 @@ class State:
     simulated: bool = False  # one of the simulator's fictional people
     journeys: tuple[str, ...] = ()  # their planned journey event ids
     last_broadcast: str = ""  # "id|when" of the latest broadcast text they got
+    oldest: float | None = None  # when their oldest record was kept, if known: retention's index (people.py)
 
 
 def open_inbound(r: Redis, vault: Vault, sid: str, pk: str, now: float) -> tuple[InboundClaim, State]:
@@ -63,7 +64,7 @@ def _read_state(pipe, pk: str, now: float):
     pipe.hgetall(keys.SETTINGS)
     pipe.hmget(keys.contact(pk), "consent", "followups", "phone", "undeliverable", "open_callback", "last_seen",
                "consent_at", conversations.FIELD, people.LANGUAGE, holds.FIELD, REVISION, crises.FIELD,
-               people.OWED, people.ECHO, "simulated", journeys.FIELD, LAST_BROADCAST)
+               people.OWED, people.ECHO, "simulated", journeys.FIELD, LAST_BROADCAST, "first_seen")
     for crisis in (False, True):
         pipe.zcount(keys.replies(pk, crisis), now - HOUR, "+inf")
     return pipe
@@ -71,7 +72,7 @@ def _read_state(pipe, pk: str, now: float):
 
 def _state(vault: Vault, version, tuned, contact, replies, crisis_replies) -> State:
     consent, pending, phone, undeliverable, open_callback, last_seen, consent_at, conversation, language, held_by, \
-        revision, crisis, owed, echo, simulated, planned, last_broadcast = contact
+        revision, crisis, owed, echo, simulated, planned, last_broadcast, first_seen = contact
     texter = Texter(Consent(consent.decode()) if consent else Consent.SUBSCRIBED, consent is None,
                     replies, crisis_replies, callback_open=open_callback is not None,
                     conversation=conversations.decode(conversation), language=people.language_of(vault, language),
@@ -83,7 +84,8 @@ def _state(vault: Vault, version, tuned, contact, replies, crisis_replies) -> St
                   max(float(last_seen or 0), float(consent_at or 0)), revision,
                   crisis.decode() if crisis else None, simulated == b"1",
                   tuple(planned.decode().split()) if planned else (),
-                  last_broadcast.decode() if last_broadcast else "")
+                  last_broadcast.decode() if last_broadcast else "",
+                  min(float(v) for v in (first_seen, last_seen) if v) if first_seen or last_seen else None)
     return state
 
 

@@ -79,22 +79,27 @@ def rows(r: Redis, vault: Vault, found: list[tuple[str, float]]) -> list[Row]:
     read = pipe.execute()
     crisis_people = crises.people_in_crisis(r)
     out = []
-    for (pk, score), (phone, unread, consent, language, held_by, callback, simulated), last in zip(
-            found, read[::2], read[1::2]):
+    previews = _previews(r, vault, read[1::2])
+    for (pk, score), (phone, unread, consent, language, held_by, callback, simulated), preview in zip(
+            found, read[::2], previews):
         if phone is None:
             continue  # erased meanwhile
         out.append(Row(pk, vault.decrypt(phone), score, int(unread or 0), (consent or b"subscribed").decode(),
                        people.language_of(vault, language), (held_by or b"").decode(), callback is not None,
-                       pk in crisis_people, _preview(vault, last), simulated == b"1"))
+                       pk in crisis_people, preview, simulated == b"1"))
     return out
 
 
-def _preview(vault: Vault, entries: list[bytes]) -> dict | None:
-    """What the person last wrote (a staff member wants their words, not our canned answer), else our
-    latest text when they wrote nothing lately."""
-    messages = [m for raw in entries for m in people.decode_entry(vault, raw)]
-    theirs = [m for m in messages if m.get("dir") == "in"]
-    return theirs[-1] if theirs else (messages[-1] if messages else None)
+def _previews(r: Redis, vault: Vault, lasts: list[list[bytes]]) -> list[dict | None]:
+    """For each row: what the person last wrote (a staff member wants their words, not our canned
+    answer), else our latest text when they wrote nothing lately (our shared texts read at once)."""
+    chosen = []
+    for entries in lasts:
+        messages = [m for raw in entries for m in people.decode_entry(vault, raw)]
+        theirs = [m for m in messages if m.get("dir") == "in"]
+        chosen.append(theirs[-1] if theirs else (messages[-1] if messages else None))
+    people.resolve(r, [m for m in chosen if m])
+    return chosen
 
 
 def everyone_matching(r: Redis, vault: Vault, last4: str, limit: int = 2000) -> set[str]:

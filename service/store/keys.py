@@ -40,6 +40,9 @@ def notes(pk: str) -> str:
     return f"sms:notes:{pk}"
 
 
+TEXTS = "sms:texts"  # digest -> a text sent alike to many (the program's own, a broadcast's): transcripts name it
+
+
 def replies(pk: str, crisis: bool = False) -> str:
     return f"sms:{'crisis-replies' if crisis else 'replies'}:{pk}"
 

@@ -5,7 +5,7 @@ from redis import Redis
 
 from flows.engine import Consent
 from service.privacy import Vault
-from service.store import daily, followups, keys
+from service.store import daily, followups, keys, scripts, texts
 
 HOUR = 3600
 TRANSCRIPT_LIMIT = 250  # exchanges (a text in and our replies): about the 500 messages kept before
@@ -13,14 +13,21 @@ CARRIER_OPT_OUT = "CARRIER_21610"  # the keyword recorded when the carrier tells
 LANGUAGE = "lang"  # the person's language when it is not the program's default, encrypted
 OWED = "owe"  # their first answer was a crisis answer: the disclosure goes with the next ordinary one
 ECHO = "echo"  # digests of the latest texts both ways (flows.echo): an auto-responder is recognised
+FIRST_CONSENT = "consent0"  # the trail's first entry, "at|s|keyword|sid": most people never change it
+PACKED = 64  # bytes: a contact record whose values all fit stays in Redis' compact hash encoding
+STATES = {c.value[0]: c.value for c in Consent}  # "s": subscribed, "o": opted_out
 
 
 def record_contact(pipe, vault: Vault, pk: str, e164: str, consent: Consent | None, now: float,
                    first_contact: bool, has_phone: bool, undeliverable: bool, simulated: bool = False,
-                   touch: bool = True) -> None:
+                   touch: bool = True, oldest: float | None = None) -> None:
     """`consent` only when it changes: rewriting an unchanged value could undo a STOP (or a carrier
     opt-out) that another process committed since we read it. `touch`: this message is the person's
-    latest news (a stale replayed one is not, and must not move their last-seen time back)."""
+    latest news (a stale replayed one is not, and must not move their last-seen time back).
+
+    Retention: someone who texted once is erased when silent for the period (RECENT), so only people
+    texting again need the oldest-record index (FIRST_SEEN, which finds records to trim): they join it at
+    their next text, at the time of their oldest record (`oldest`: first seen, else last seen)."""
     fields = {"last_seen": round(now, 3)} if touch else {}
     if consent is Consent.OPTED_OUT or (consent is not None and not first_contact):
         fields["consent"], fields["consent_at"] = consent.value, round(now, 3)
@@ -28,8 +35,8 @@ def record_contact(pipe, vault: Vault, pk: str, e164: str, consent: Consent | No
         pipe.hsetnx(keys.contact(pk), "consent", consent.value)
     if first_contact:
         fields["first_seen"] = int(now)
-    if first_contact or not has_phone:  # new, or back after an erasure: the retention sweep must see them
-        pipe.zadd(keys.FIRST_SEEN, {pk: now})
+    if has_phone and not first_contact:  # texting again: records older than the period get trimmed
+        pipe.zadd(keys.FIRST_SEEN, {pk: min(oldest or now, now)}, nx=True)
     if not has_phone:  # first contact, or back after an erasure: only a new text brings the number back
         fields["phone"] = vault.encrypt(e164)
     if simulated:  # the console's simulator: this person's texts go to the outbox, never to a phone
@@ -69,14 +76,31 @@ def consent_of(r: Redis, pk: str) -> Consent:
     return Consent(value.decode()) if value else Consent.SUBSCRIBED
 
 
-def record_consent(pipe, pk: str, consent: Consent, keyword: str, sid: str, now: float) -> None:
-    """Append-only audit trail of every consent change: when, which word, which message."""
+def record_consent(pipe, pk: str, consent: Consent, keyword: str, sid: str, now: float, first: bool = False) -> None:
+    """Append-only audit trail of every consent change: when, which word, which message. A first
+    contact's entry sits in the contact record when it fits its compact encoding (to the second), the
+    rest in a list: a key per person costs ~170 bytes and most people never change their consent."""
+    packed = f"{int(now)}|{consent.value[0]}|{keyword}|{sid}"
+    if first and len(packed.encode()) <= PACKED:
+        pipe.hset(keys.contact(pk), FIRST_CONSENT, packed)
+        return
     entry = {"at": round(now, 3), "state": consent.value, "keyword": keyword, "sid": sid}
     pipe.rpush(keys.consent_log(pk), json.dumps(entry))
 
 
-def consent_history(r: Redis, pk: str) -> list[dict]:
-    return [json.loads(e) for e in r.lrange(keys.consent_log(pk), 0, -1)]
+def consent_history(r, pk: str) -> list[dict]:
+    """The whole trail, oldest first (`r` may be a pipeline in WATCH mode: it reads at once)."""
+    first = r.hget(keys.contact(pk), FIRST_CONSENT)
+    return ([first_consent(first)] if first else []) + [json.loads(e) for e in r.lrange(keys.consent_log(pk), 0, -1)]
+
+
+def first_consent(raw: bytes) -> dict:
+    at, state, keyword, sid = raw.decode().split("|", 3)
+    return {"at": float(at), "state": STATES[state], "keyword": keyword, **({"sid": sid} if sid else {})}
+
+
+def without_sid(entry: dict) -> str:
+    return f"{int(entry['at'])}|{entry['state'][0]}|{entry['keyword']}|"
 
 
 def carrier_opt_out(r: Redis, pk: str, mid: str, now: float, day: str = "") -> None:
@@ -102,28 +126,69 @@ def mark_undeliverable(r: Redis, pk: str, now: float) -> None:
     pipe.execute()
 
 
-def record_exchange(pipe, vault: Vault, pk: str, messages: list[tuple], now: float) -> None:
+def record_exchange(pipe, vault: Vault, pk: str, messages: list[tuple], now: float,
+                    shared: frozenset[str] = frozenset()) -> None:
     """One exchange (the text in and our replies, as (direction, body, sid[, source])) as one encrypted
-    entry; `source` says which flow and step (or program message) an automatic reply came from. The
-    transcript keeps the newest TRANSCRIPT_LIMIT exchanges."""
-    at = round(now, 3)
-    token = vault.encrypt(json.dumps([{"at": at, "dir": m[0], "sid": m[2], "body": m[1],
-                                       **({"src": m[3]} if len(m) > 3 else {})} for m in messages]))
-    pipe.rpush(keys.transcript(pk), f"{int(now)}:{token}")  # the time outside, so retention needs no decrypting
+    entry; `source` says which flow and step (or program message) an automatic reply came from. A reply
+    in `shared` (a text that names nobody: flows' FlowSet.shared_texts, a broadcast's) is stored by
+    reference (store/texts.py), not copied. The transcript keeps the newest TRANSCRIPT_LIMIT exchanges.
+
+    An entry is "time:token". The token holds a JSON list, packed because every person has one:
+    [[sid, body] or 0 (no text in), then one item per reply]. A reply is the digest of its source and
+    text when it is shared and its sid is the text's own plus "/n" (the usual case), else
+    [body, source, sid] with "" for a source it has not, or for that usual sid, and body {"r": digest}
+    for a shared text."""
+    incoming = next(([m[2], m[1]] for m in messages if m[0] == "in"), 0)
+    entry: list = [incoming]
+    for m in (m for m in messages if m[0] != "in"):
+        source = m[3] if len(m) > 3 else ""
+        usual = bool(incoming) and m[2] == f"{incoming[0]}/{len(entry) - 1}"
+        ref = texts.keep(pipe, m[1], source) if m[1] in shared else None
+        entry.append(ref if ref and usual else [{"r": ref} if ref else m[1], "" if ref else source, "" if usual else m[2]])
+    token = vault.encrypt(json.dumps(entry, separators=(",", ":"), ensure_ascii=False))
+    pipe.rpush(keys.transcript(pk), f"{round(now, 3)}:{token}")  # the time outside: retention needs no decrypting
     pipe.ltrim(keys.transcript(pk), -TRANSCRIPT_LIMIT, -1)
 
 
 def transcript(r: Redis, vault: Vault, pk: str) -> list[dict]:
-    """Every message, oldest first. An entry is one exchange (a list) or, as first stored, one message."""
-    out = []
-    for raw in r.lrange(keys.transcript(pk), 0, -1):
-        out.extend(decode_entry(vault, raw))
-    return sorted(out, key=lambda m: m["at"])  # a message replayed after an outage joins at its own time
+    """Every message, oldest first."""
+    messages = read_entries(r, vault, r.lrange(keys.transcript(pk), 0, -1))
+    return sorted(messages, key=lambda m: m["at"])  # a message replayed after an outage joins at its own time
+
+
+def read_entries(r: Redis, vault: Vault, raws: list[bytes]) -> list[dict]:
+    """Transcript entries as messages ({at, dir, sid, body[, src]}), our shared texts looked up."""
+    return resolve(r, [m for raw in raws for m in decode_entry(vault, raw)])
+
+
+def resolve(r: Redis, messages: list[dict]) -> list[dict]:
+    """Fill in the body of every message stored by reference (one read for them all)."""
+    found = texts.bodies(r, {m["ref"] for m in messages if "ref" in m})
+    for m in messages:
+        if "ref" in m:
+            source, m["body"] = found[m.pop("ref")]
+            if source:
+                m["src"] = source
+    return messages
 
 
 def decode_entry(vault: Vault, raw: bytes) -> list[dict]:
+    """One entry's messages; a shared text is {"ref": digest} until `resolve` reads it. Entries as first
+    stored (one message) and as stored before the shared texts (a list of messages) read as they were."""
     entry = json.loads(vault.decrypt(entry_token(raw)))
-    return entry if isinstance(entry, list) else [entry]
+    if isinstance(entry, dict):
+        return [entry]
+    if entry and isinstance(entry[0], dict):
+        return entry
+    at, incoming, found = entry_time(raw), entry[0], []
+    if incoming:
+        found.append({"at": at, "dir": "in", "sid": incoming[0], "body": incoming[1]})
+    for n, item in enumerate(entry[1:]):
+        body, source, sid = (item, "", "") if isinstance(item, str) else item
+        m = {"at": at, "dir": "out", "sid": sid or f"{incoming[0]}/{n}"}
+        m.update({"ref": item} if isinstance(item, str) else {"ref": body["r"]} if isinstance(body, dict) else {"body": body})
+        found.append({**m, "src": source} if source else m)
+    return found
 
 
 def entry_token(raw: bytes) -> bytes:
@@ -180,7 +245,11 @@ def trim_before(r: Redis, pk: str, cutoff: float) -> int:
     staff_notes = r.lrange(keys.notes(pk), 0, -1)
     old_notes = sum(1 for _ in _while_older(staff_notes, cutoff))
     trail = [json.loads(e) for e in r.lrange(keys.consent_log(pk), 0, -1)]
+    first = r.hget(keys.contact(pk), FIRST_CONSENT)
     pipe = r.pipeline()
+    if first and first_consent(first)["at"] < cutoff and "sid" in first_consent(first):  # never recreates an erased record
+        scripts.run(pipe, "swap_value", [keys.contact(pk)], ["hash", FIRST_CONSENT, first,
+                                                            without_sid(first_consent(first))])
     if old:
         pipe.ltrim(keys.transcript(pk), old, -1)
     if old_notes:

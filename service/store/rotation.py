@@ -149,6 +149,5 @@ def _prefixes(fields) -> tuple[str, ...]:
 
 def _rotate_entry(vault: Vault, raw: bytes) -> bytes:
     """A transcript entry keeps its time prefix."""
-    at = people.entry_time(raw)
-    token = vault.rotate(people.entry_token(raw))
-    return f"{int(at)}:{token}".encode() if at is not None else token.encode()
+    token = vault.rotate(people.entry_token(raw)).encode()
+    return raw.split(b":", 1)[0] + b":" + token if b":" in raw else token

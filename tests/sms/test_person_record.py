@@ -1,0 +1,100 @@
+"""What a person costs in Redis: our shared texts stored once and named by the transcript, the first
+consent entry packed into the contact record, and the retention index only for people texting again.
+Every one of these reads back exactly as before."""
+import json
+
+from service.store import keys, people, texts
+from service.store.batch import Batch
+from tests.conftest import replies, svc_of
+
+
+def _plain_entries(redis, vault, pk: str) -> list[str]:
+    return [vault.decrypt(people.entry_token(raw)) for raw in redis.lrange(keys.transcript(pk), 0, -1)]
+
+
+def test_our_answers_are_stored_once_and_read_back_exactly(phone, redis, app):
+    sent = replies(phone.text("SIGNS"))
+    vault = svc_of(app).vault
+    pk = vault.person_key(phone.number)
+    [entry] = _plain_entries(redis, vault, pk)
+    assert "SIGNS" in entry and "constricted" not in entry and "ME or OTHER" not in entry
+    transcript = people.transcript(redis, vault, pk)
+    assert [m["body"] for m in transcript] == ["SIGNS", *sent]
+    assert [m.get("src") for m in transcript] == [None, "signs/signs", "signs/ask"]
+    assert transcript[1]["sid"].endswith("/0") and transcript[2]["sid"].endswith("/1")
+    assert redis.hlen(keys.TEXTS) == 2
+    phone2_sent = replies(phone.text("signs"))  # the same text again: no new copy
+    assert "constricted" in phone2_sent[0] and redis.hlen(keys.TEXTS) == 3  # without the disclosure now
+
+
+def test_a_text_with_a_time_in_it_stays_in_the_persons_transcript(phone, redis, app):
+    [sent] = replies(phone.text("CALL"))
+    vault = svc_of(app).vault
+    pk = vault.person_key(phone.number)
+    [entry] = _plain_entries(redis, vault, pk)
+    assert sent in json.loads(entry)[1][0]  # the whole body, encrypted with the rest of their entry
+    assert people.transcript(redis, vault, pk)[1]["body"] == sent
+    assert redis.hlen(keys.TEXTS) == 0
+
+
+def test_what_the_person_wrote_is_never_shared(phone, redis, app):
+    phone.text("my son took something, what are the signs")
+    assert not any(b"my son" in v for v in redis.hvals(keys.TEXTS))
+
+
+def test_entries_written_by_earlier_releases_still_read(redis, app):
+    vault = svc_of(app).vault
+    pk = "olderreleaseperson00"
+    first = {"at": 100.5, "dir": "in", "sid": "SM1", "body": "hello"}
+    listed = [{"at": 200.25, "dir": "in", "sid": "SM2", "body": "SIGNS"},
+              {"at": 200.25, "dir": "out", "sid": "SM2/0", "body": "Signs are...", "src": "signs/signs"}]
+    redis.rpush(keys.transcript(pk), vault.encrypt(json.dumps(first)), f"200:{vault.encrypt(json.dumps(listed))}")
+    assert people.transcript(redis, vault, pk) == [first, *listed]
+
+
+def test_a_missing_shared_text_reads_as_such_not_an_error(redis, app):
+    vault = svc_of(app).vault
+    batch = Batch(redis)
+    people.record_exchange(batch, vault, "missingtextperson000", [("in", "hi", "SM9"), ("out", "Hello!", "SM9/0", "menu")],
+                           1000.0, frozenset({"Hello!"}))
+    batch.execute()
+    redis.delete(keys.TEXTS)
+    out = people.transcript(redis, vault, "missingtextperson000")[1]
+    assert out["body"] == texts.MISSING[1] and out["sid"] == "SM9/0"
+
+
+def test_unusual_reply_ids_and_sources_are_kept(redis, app):
+    vault = svc_of(app).vault
+    batch = Batch(redis)
+    people.record_exchange(batch, vault, "followupperson000000", [("out", "Checking in", "fu-1", "signs/followup-1"),
+                                                                   ("out", "Shared", "fu-2", "menu")],
+                           1000.125, frozenset({"Shared"}))
+    batch.execute()
+    assert people.transcript(redis, vault, "followupperson000000") == [
+        {"at": 1000.125, "dir": "out", "sid": "fu-1", "body": "Checking in", "src": "signs/followup-1"},
+        {"at": 1000.125, "dir": "out", "sid": "fu-2", "body": "Shared", "src": "menu"}]
+
+
+def test_the_first_consent_sits_in_the_contact_record(phone, redis, app):
+    phone.text("hello")
+    pk = svc_of(app).vault.person_key(phone.number)
+    assert not redis.exists(keys.consent_log(pk))
+    [first] = people.consent_history(redis, pk)
+    assert (first["state"], first["keyword"]) == ("subscribed", "FIRST_MESSAGE") and first["sid"].startswith("SM")
+    phone.text("STOP")
+    assert [(h["state"], h["keyword"]) for h in people.consent_history(redis, pk)] == [
+        ("subscribed", "FIRST_MESSAGE"), ("opted_out", "STOP")]
+    assert redis.object("encoding", keys.contact(pk)) in (b"ziplist", b"listpack")  # still the compact hash
+
+
+def test_retention_index_holds_people_texting_again_at_their_oldest_record(phone, redis, app, clock):
+    phone.text("hello")
+    pk = svc_of(app).vault.person_key(phone.number)
+    first = float(redis.zscore(keys.RECENT, pk))
+    assert redis.zscore(keys.FIRST_SEEN, pk) is None  # erased when silent: RECENT finds them
+    clock.advance(3600)
+    phone.text("SIGNS")
+    assert int(redis.zscore(keys.FIRST_SEEN, pk)) == int(first)
+    clock.advance(3600)
+    phone.text("TREATMENT")
+    assert int(redis.zscore(keys.FIRST_SEEN, pk)) == int(first)  # never moved forward by a later text
