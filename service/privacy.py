@@ -23,6 +23,7 @@ from service.config import Config
 
 
 MARK = "~"  # sealed by this release (Fernet tokens, from the previous one, start "gAAAA")
+RAW = b"\x01"  # sealed as bytes, not base64: a quarter smaller, for values every person has (Redis is binary-safe)
 NONCE = 12
 
 
@@ -60,11 +61,15 @@ class Vault:
         nonce = os.urandom(NONCE)
         return MARK + _b64(nonce + self._aead[0].encrypt(nonce, text.encode(), None))
 
+    def seal(self, text: str) -> bytes:
+        """Like encrypt, as bytes (RAW, nonce, ciphertext and tag) for values stored once per person."""
+        nonce = os.urandom(NONCE)
+        return RAW + nonce + self._aead[0].encrypt(nonce, text.encode(), None)
+
     def decrypt(self, token: str | bytes) -> str:
-        token = token.decode() if isinstance(token, bytes) else token
-        if not token.startswith(MARK):
-            return self._decrypt_fernet(token)
-        sealed = _unb64(token[len(MARK):])
+        sealed = _sealed(token)
+        if sealed is None:
+            return self._decrypt_fernet(token.decode() if isinstance(token, bytes) else token)
         for aead in self._aead:
             try:
                 return aead.decrypt(sealed[:NONCE], sealed[NONCE:], None).decode()
@@ -74,18 +79,19 @@ class Vault:
 
     def is_current(self, token: str | bytes) -> bool:
         """Sealed with the newest key already (nothing for rotation to do)."""
-        token = token.decode() if isinstance(token, bytes) else token
-        if not token.startswith(MARK):
+        sealed = _sealed(token)
+        if sealed is None:
             return False
-        sealed = _unb64(token[len(MARK):])
         try:
             self._aead[0].decrypt(sealed[:NONCE], sealed[NONCE:], None)
             return True
         except InvalidTag:
             return False
 
-    def rotate(self, token: str | bytes) -> str:
-        """The same plaintext under the newest key (and this release's format)."""
+    def rotate(self, token: str | bytes) -> str | bytes:
+        """The same plaintext under the newest key (and this release's format: bytes stay bytes)."""
+        if isinstance(token, bytes) and token.startswith(RAW):
+            return self.seal(self.decrypt(token))
         return self.encrypt(self.decrypt(token))
 
     def _decrypt_fernet(self, token: str) -> str:
@@ -97,6 +103,16 @@ class Vault:
 
 def _aead_key(fernet_key: bytes) -> bytes:
     return HKDF(hashes.SHA256(), 32, None, b"sms-outreach vault aes-256-gcm").derive(base64.urlsafe_b64decode(fernet_key))
+
+
+def _sealed(token: str | bytes) -> bytes | None:
+    """Nonce, ciphertext and tag of this release's values (None: a Fernet token of the previous one)."""
+    if isinstance(token, bytes) and token.startswith(RAW):
+        if len(token) < 1 + NONCE + 16:
+            raise ValueError("stored value cannot be decrypted with the configured keys")
+        return token[1:]
+    token = token.decode() if isinstance(token, bytes) else token
+    return _unb64(token[len(MARK):]) if token.startswith(MARK) else None
 
 
 def _b64(raw: bytes) -> str:

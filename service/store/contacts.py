@@ -75,9 +75,12 @@ def write(pipe, vault: Vault, before: Contact | None, after: Contact, now: float
     contact. Consent itself is never written here: only the person's own texts change it."""
     key, pk = keys.contact(after.pk), after.pk
     if before is None:
-        pipe.hset(key, "phone", vault.encrypt(after.number))
+        pipe.hset(key, "phone", vault.seal(after.number))
         pipe.hsetnx(key, "first_seen", int(now))
         pipe.zadd(keys.FIRST_SEEN, {pk: now})
+    else:  # someone who texted once joins the retention index now (the center keeps them from the silent
+        # sweep): at 0, so the next sweep trims what is older than the period and places them at what is left
+        pipe.zadd(keys.FIRST_SEEN, {pk: 0}, nx=True)
     old = before.fields if before else {}
     gone = [FIELD_PREFIX + name for name in old if name not in after.fields]
     if gone:

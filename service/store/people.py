@@ -27,18 +27,17 @@ def record_contact(pipe, vault: Vault, pk: str, e164: str, consent: Consent | No
 
     Retention: someone who texted once is erased when silent for the period (RECENT), so only people
     texting again need the oldest-record index (FIRST_SEEN, which finds records to trim): they join it at
-    their next text, at the time of their oldest record (`oldest`: first seen, else last seen)."""
+    their next text, at the time of their oldest record (`oldest`: at their second text, the first's time;
+    the consent trail keeps when they first wrote)."""
     fields = {"last_seen": round(now, 3)} if touch else {}
     if consent is Consent.OPTED_OUT or (consent is not None and not first_contact):
         fields["consent"], fields["consent_at"] = consent.value, round(now, 3)
     elif consent is not None:  # first contact staying subscribed: never over a STOP that raced in
         pipe.hsetnx(keys.contact(pk), "consent", consent.value)
-    if first_contact:
-        fields["first_seen"] = int(now)
     if has_phone and not first_contact:  # texting again: records older than the period get trimmed
         pipe.zadd(keys.FIRST_SEEN, {pk: min(oldest or now, now)}, nx=True)
     if not has_phone:  # first contact, or back after an erasure: only a new text brings the number back
-        fields["phone"] = vault.encrypt(e164)
+        fields["phone"] = vault.seal(e164)
     if simulated:  # the console's simulator: this person's texts go to the outbox, never to a phone
         fields["simulated"] = 1
     if fields:
@@ -145,8 +144,8 @@ def record_exchange(pipe, vault: Vault, pk: str, messages: list[tuple], now: flo
         usual = bool(incoming) and m[2] == f"{incoming[0]}/{len(entry) - 1}"
         ref = texts.keep(pipe, m[1], source) if m[1] in shared else None
         entry.append(ref if ref and usual else [{"r": ref} if ref else m[1], "" if ref else source, "" if usual else m[2]])
-    token = vault.encrypt(json.dumps(entry, separators=(",", ":"), ensure_ascii=False))
-    pipe.rpush(keys.transcript(pk), f"{round(now, 3)}:{token}")  # the time outside: retention needs no decrypting
+    token = vault.seal(json.dumps(entry, separators=(",", ":"), ensure_ascii=False))
+    pipe.rpush(keys.transcript(pk), f"{round(now, 3)}:".encode() + token)  # the time outside: retention needs no decrypting
     pipe.ltrim(keys.transcript(pk), -TRANSCRIPT_LIMIT, -1)
 
 
@@ -193,11 +192,13 @@ def decode_entry(vault: Vault, raw: bytes) -> list[dict]:
 
 def entry_token(raw: bytes) -> bytes:
     """A transcript entry is "time:token" (or, as first stored, the token alone)."""
-    return raw.split(b":", 1)[1] if b":" in raw else raw
+    return raw.split(b":", 1)[1] if entry_time(raw) is not None else raw
 
 
 def entry_time(raw: bytes) -> float | None:
-    return float(raw.split(b":", 1)[0]) if b":" in raw else None
+    """The time before the first ":" (a sealed token may hold any byte, but starts with "~", "g" or 1)."""
+    head = raw.split(b":", 1)[0]
+    return float(head) if b":" in raw and head[:1].isdigit() else None
 
 
 def count_replies(pipe, pk: str, ids: list[str], now: float, crisis: bool) -> None:

@@ -139,7 +139,7 @@ def _swaps(vault: Vault, key: str, kind: str, what, values, tally: Tally) -> lis
     token = people.entry_token if what == "transcript" else (lambda raw: raw)
     stale = [(where, old) for where, old in found if not vault.is_current(token(old))]
     tally.current += len(found) - len(stale)
-    rotate = _rotate_entry if what == "transcript" else lambda v, old: vault.rotate(old).encode()
+    rotate = _rotate_entry if what == "transcript" else lambda v, old: _as_bytes(vault.rotate(old))
     return [(key, where, old, rotate(vault, old)) for where, old in stale]
 
 
@@ -149,5 +149,9 @@ def _prefixes(fields) -> tuple[str, ...]:
 
 def _rotate_entry(vault: Vault, raw: bytes) -> bytes:
     """A transcript entry keeps its time prefix."""
-    token = vault.rotate(people.entry_token(raw)).encode()
-    return raw.split(b":", 1)[0] + b":" + token if b":" in raw else token
+    token = _as_bytes(vault.rotate(people.entry_token(raw)))
+    return raw.split(b":", 1)[0] + b":" + token if people.entry_time(raw) is not None else token
+
+
+def _as_bytes(value: str | bytes) -> bytes:
+    return value if isinstance(value, bytes) else value.encode()

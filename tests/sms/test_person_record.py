@@ -98,3 +98,32 @@ def test_retention_index_holds_people_texting_again_at_their_oldest_record(phone
     clock.advance(3600)
     phone.text("TREATMENT")
     assert int(redis.zscore(keys.FIRST_SEEN, pk)) == int(first)  # never moved forward by a later text
+
+
+def test_someone_who_texted_once_and_is_then_kept_by_the_center_is_trimmed_in_time(phone, redis, app, clock):
+    from dataclasses import replace
+    from service.store import contacts
+    svc = svc_of(app)
+    phone.text("hello")
+    pk = svc.vault.person_key(phone.number)
+    before = contacts.read(redis, svc.vault, pk)
+    pipe = redis.pipeline()
+    contacts.write(pipe, svc.vault, before, replace(before, groups=("aftercare",)), clock.now(), "en")
+    pipe.execute()
+    assert redis.zscore(keys.FIRST_SEEN, pk) == 0  # the next sweep looks at them, whatever their age
+    assert people.kept_since(redis, clock.now(), 10) == [pk]
+    clock.advance(10)
+    assert people.trim_before(redis, pk, clock.now()) == 1 and people.transcript(redis, svc.vault, pk) == []
+
+
+def test_values_every_person_has_are_sealed_as_bytes_and_stay_so_when_rotated():
+    from cryptography.fernet import Fernet
+    from service.privacy import RAW, Vault
+    old, new = Fernet.generate_key(), Fernet.generate_key()
+    sealed = Vault([old], [b"h"]).seal("+16175550123")
+    assert sealed.startswith(RAW) and len(sealed) == 41  # the base64 form is 55 characters
+    both = Vault([new, old], [b"h"])
+    assert both.decrypt(sealed) == "+16175550123" and not both.is_current(sealed)
+    rotated = both.rotate(sealed)
+    assert isinstance(rotated, bytes) and both.is_current(rotated) and both.decrypt(rotated) == "+16175550123"
+    assert isinstance(both.rotate(Vault([old], [b"h"]).encrypt("x")), str)  # base64 values stay base64
