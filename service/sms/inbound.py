@@ -45,7 +45,7 @@ def handle(svc: Services, msg: InboundSms) -> Handled:
     claim, state = inbound.open_inbound(svc.redis, svc.vault, msg.sid, pk, now)
     if not claim.fresh:
         log.info("inbound_duplicate", extra={"sid": msg.sid, "person": pk})
-        return Handled(claim.answer or _await_twin(svc, msg.sid), None)
+        return Handled(_twiml(claim.answer) if claim.answer is not None else _await_twin(svc, msg.sid), None)
     if claim.replayed:  # signed by Twilio, but handled long ago: someone is replaying a captured request
         log.warning("inbound_replay_refused", extra={"sid": msg.sid, "person": pk})
         return Handled(render(()), None)
@@ -95,7 +95,7 @@ def process(svc: Services, msg: InboundSms, pk: str, now: float, state: inbound.
         pipe = Batch(r, guard=inbound.guard(pk, state))  # one atomic script call: see service/store/batch.py
         _save(svc, config, flows, pipe, msg, pk, now, state, decision, stale)
         alert_ids = _alert(svc, config, flows, pipe, msg, decision, now)
-        inbound.finish_inbound(pipe, msg.sid, twiml, now)
+        inbound.finish_inbound(pipe, svc.vault, msg.sid, _sourced(decision), now, flows.shared_texts)
         inbound.bump(pipe, pk)
         if pipe.execute():
             break
@@ -258,8 +258,18 @@ def _await_twin(svc: Services, sid: str) -> str:
     """The same message is being handled right now (a retry raced the original): wait for its answer."""
     deadline = time.monotonic() + WAIT_FOR_TWIN
     while time.monotonic() < deadline:
-        answer = inbound.answer_of(svc.redis, sid)
-        if answer:
-            return answer
+        answer = inbound.answer_of(svc.redis, svc.vault, sid)
+        if answer is not None:
+            return _twiml(answer)
         time.sleep(0.05)
     return render(())  # the original will still answer; never send the texter a second copy
+
+
+def _sourced(decision: Decision) -> list[tuple[str, str]]:
+    """Each reply with where it came from ("" when the engine did not say)."""
+    sources = decision.sources
+    return [(text, sources[i] if i < len(sources) else "") for i, text in enumerate(decision.replies)]
+
+
+def _twiml(answer: tuple[str, ...] | str) -> str:
+    return answer if isinstance(answer, str) else render(answer)

@@ -1,13 +1,14 @@
 """Inbound messages: the MessageSid claim that makes handling idempotent, and what the engine needs to
 know of the texter, read together in one round trip."""
 import hashlib
+import json
 from dataclasses import dataclass, field
 
 from redis import Redis
 
 from flows.engine import Consent, Texter
-from service.privacy import Vault
-from service.store import conversations, crises, holds, journeys, keys, people, scripts
+from service.privacy import RAW, Vault
+from service.store import conversations, crises, holds, journeys, keys, people, scripts, texts
 
 HOUR = 3600
 DAY = 86400
@@ -22,7 +23,8 @@ SEEN_BATCH = 256
 class InboundClaim:
     """Claiming a MessageSid: first time, already answered, or being answered right now."""
     fresh: bool
-    answer: str | None = None
+    # our replies (a str: the TwiML itself, as stored for two days by the release before this one)
+    answer: tuple[str, ...] | str | None = None
     replayed: bool = False  # handled long ago (its answer has expired): a replay of a captured request
 
 
@@ -50,7 +52,7 @@ def open_inbound(r: Redis, vault: Vault, sid: str, pk: str, now: float) -> tuple
     pipe.get(keys.inbound(sid))
     pipe.hexists(*seen_field(sid))
     fresh, answer, seen, *read = _read_state(pipe, pk, now).execute()
-    claim = InboundClaim(bool(fresh), None if fresh else (answer or b"").decode() or None, bool(seen))
+    claim = InboundClaim(bool(fresh), None if fresh else _answer(r, vault, answer), bool(seen))
     return claim, _state(vault, *read)
 
 
@@ -89,9 +91,20 @@ def _state(vault: Vault, version, tuned, contact, replies, crisis_replies) -> St
     return state
 
 
-def answer_of(r: Redis, sid: str) -> str | None:
-    value = r.get(keys.inbound(sid))
-    return value.decode() if value else None
+def answer_of(r: Redis, vault: Vault, sid: str) -> tuple[str, ...] | str | None:
+    """What we answered (None: not yet, or too long ago)."""
+    return _answer(r, vault, r.get(keys.inbound(sid)))
+
+
+def _answer(r: Redis, vault: Vault, value: bytes | None) -> tuple[str, ...] | str | None:
+    if not value:
+        return None
+    if not value.startswith(RAW):
+        return value.decode()  # TwiML stored by the previous release
+    items = json.loads(vault.decrypt(value))
+    found = texts.bodies(r, {i["r"] for i in items if isinstance(i, dict)})
+    return tuple(found[i["r"]][1] if isinstance(i, dict) else i for i in items)
+
 
 
 def guard(pk: str, state: State) -> tuple[str, str, bytes | None]:
@@ -103,8 +116,13 @@ def bump(pipe, pk: str) -> None:
     pipe.hincrby(keys.contact(pk), REVISION, 1)
 
 
-def finish_inbound(pipe, sid: str, answer: str, now: float) -> None:
-    pipe.set(keys.inbound(sid), answer, ex=ANSWER_TTL)
+def finish_inbound(pipe, vault: Vault, sid: str, replies: list[tuple[str, str]], now: float,
+                   shared: frozenset[str] = frozenset()) -> None:
+    """The answer a retry of this MessageSid gets, for two days: our replies ((text, source) each), a
+    shared text by its reference (store/texts.py, as the transcript names it), the rest sealed with it."""
+    items = [{"r": texts.keep(pipe, text, source)} if text in shared else text for text, source in replies]
+    pipe.set(keys.inbound(sid), vault.seal(json.dumps(items, separators=(",", ":"), ensure_ascii=False)),
+             ex=ANSWER_TTL)
     key, digest = seen_field(sid)
     pipe.hset(key, digest, int(now // DAY))
 

@@ -127,3 +127,25 @@ def test_values_every_person_has_are_sealed_as_bytes_and_stay_so_when_rotated():
     rotated = both.rotate(sealed)
     assert isinstance(rotated, bytes) and both.is_current(rotated) and both.decrypt(rotated) == "+16175550123"
     assert isinstance(both.rotate(Vault([old], [b"h"]).encrypt("x")), str)  # base64 values stay base64
+
+
+def test_the_answer_kept_for_twilios_retries_is_references_and_sealed_text(phone, redis, app):
+    from tests.conftest import new_sid
+    sid = new_sid()
+    first = phone.text("SIGNS", sid=sid)
+    stored = redis.get(keys.inbound(sid))
+    assert b"constricted" not in stored and len(stored) < 120  # two references, sealed: not the TwiML
+    again = phone.text("SIGNS", sid=sid)
+    assert again.data == first.data
+    call = new_sid()
+    answered = phone.text("CALL", sid=call)
+    assert b"call you back" not in redis.get(keys.inbound(call))  # a text with a time in it: sealed
+    assert phone.text("CALL", sid=call).data == answered.data
+
+
+def test_an_answer_stored_by_the_previous_release_is_given_back_as_it_was(phone, redis):
+    from tests.conftest import new_sid
+    sid = new_sid()
+    twiml = '<?xml version="1.0" encoding="UTF-8"?><Response><Message>Earlier answer</Message></Response>'
+    redis.set(keys.inbound(sid), twiml)
+    assert phone.text("SIGNS", sid=sid).data.decode() == twiml
