@@ -8,7 +8,9 @@ ones after it (ours only fail on a wrong key type, a bug; the webhook then relea
 Twilio's retry writes everything again).
 
 A Batch offers the few pipeline methods the write path uses, with redis-py's argument conventions, so
-the store functions take either a Batch or a real pipeline.
+the store functions take either a Batch or a real pipeline. Every command names one key, and every key
+travels in KEYS (the command holds its index): the script touches nothing it did not declare, as Valkey,
+Dragonfly and a Redis Cluster (where the keys share a hash tag) require.
 """
 from redis import Redis
 
@@ -22,13 +24,17 @@ class Batch:
         self._redis = r
         self._guard = guard
         self._args: list = []
+        self._keys: dict[str, int] = {}  # key -> its index in KEYS (1-based)
 
     def __len__(self) -> int:
         return len(self._args)
 
-    def _add(self, *words) -> None:
-        self._args.append(len(words))
-        self._args.extend(words)
+    def _key(self, key: str) -> int:
+        return self._keys.setdefault(key, len(self._keys) + 1)
+
+    def _add(self, command: str, key: str, *words) -> None:
+        self._args.append(len(words) + 2)
+        self._args.extend((command, self._key(key), *words))
 
     def hset(self, key: str, field: str | None = None, value=None, mapping: dict | None = None) -> None:
         pairs = [] if field is None else [field, value]
@@ -90,7 +96,7 @@ class Batch:
         guard = []
         if self._guard:
             key, field, value = self._guard
-            guard = [4, "GUARD", key, field, value.decode() if isinstance(value, bytes) else (value or "")]
-        applied = scripts.run(self._redis, "apply_batch", args=guard + self._args) != -1
-        self._args = []
+            guard = [4, "GUARD", self._key(key), field, value.decode() if isinstance(value, bytes) else (value or "")]
+        applied = scripts.run(self._redis, "apply_batch", keys=list(self._keys), args=guard + self._args) != -1
+        self._args, self._keys = [], {}
         return applied

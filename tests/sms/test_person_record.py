@@ -149,3 +149,19 @@ def test_an_answer_stored_by_the_previous_release_is_given_back_as_it_was(phone,
     twiml = '<?xml version="1.0" encoding="UTF-8"?><Response><Message>Earlier answer</Message></Response>'
     redis.set(keys.inbound(sid), twiml)
     assert phone.text("SIGNS", sid=sid).data.decode() == twiml
+
+
+def test_the_webhooks_commit_touches_only_the_keys_it_declares(redis):
+    import re
+    from service.store import scripts
+    source = scripts.source("apply_batch")
+    calls = re.findall(r"redis\.call\(([^,]+),\s*([^,)]+)", source)
+    assert calls and all(key.strip().startswith("KEYS[") for _, key in calls)
+    batch = Batch(redis, guard=("sms:test:a", "rev", None))
+    batch.hset("sms:test:a", "x", 1)
+    batch.zadd("sms:test:b", {"m": 1}, nx=True)
+    batch.incr("sms:test:c")
+    assert batch.execute() and redis.hget("sms:test:a", "x") == b"1" and redis.get("sms:test:c") == b"1"
+    refused = Batch(redis, guard=("sms:test:a", "x", b"2"))
+    refused.incr("sms:test:c")
+    assert not refused.execute() and redis.get("sms:test:c") == b"1"
