@@ -27,6 +27,15 @@ _sids = itertools.count(1)
 CHEAP_HASH = "scrypt:1024:8:1"  # test accounts: the same hashing at a cost of milliseconds, not 0.1 s
 
 
+@pytest.fixture(autouse=True, scope="session")
+def lua_declares_its_keys():
+    """Every store script run by the suite (in this process) refuses to touch a key it did not declare."""
+    from service.store import scripts
+    scripts.check_keys(True)
+    yield
+    scripts.check_keys(False)
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
     url = os.environ.get("REDIS_URL")

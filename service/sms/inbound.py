@@ -117,7 +117,11 @@ def _moved_in(svc: Services, msg: InboundSms, pk: str, now: float) -> inbound.St
     """While PHONE_HASH_KEY is being rotated, someone new under the newest key may be known under an older
     one: they move over now (their consent above all), and their state is read again."""
     for old in svc.vault.older_person_keys(msg.e164):
-        if rotation.rekey(svc.redis, old, pk, now) == "moved":
+        outcome = "retry"
+        for _ in range(3):  # "retry": a record of theirs was added while moving: read again
+            if (outcome := rotation.rekey(svc.redis, old, pk, now)) != "retry":
+                break
+        if outcome == "moved":
             rotation.move_groups(svc.redis, svc.vault, old, pk)
             log.info("person_rekeyed", extra={"person": pk})
             return inbound.read_state(svc.redis, svc.vault, pk, now)

@@ -73,6 +73,9 @@ def create_alerts(pipe, vault: Vault, source_id: str, numbers: tuple[str, ...], 
     return mids
 
 
+LINK_RETRIES = 5  # a record naming other keys than just read: read again (it never happens but by a race)
+
+
 def exists(r: Redis, mid: str) -> bool:
     return bool(r.exists(keys.message(mid)))
 
@@ -86,9 +89,14 @@ def claim(r: Redis, mid: str, now: float, person: str = "") -> SendClaim:
     """queued -> sending, atomically: of two racing workers only one may call the provider, and never
     for someone who opted out (then queued -> skipped; the caller records the outcome with finish) or
     was erased (then the record is deleted)."""
-    record_keys = [keys.message(mid)] + ([keys.contact(person)] if person else [])
-    return SendClaim(scripts.run(r, "claim_send", record_keys, [
-        OutState.QUEUED.value, OutState.SENDING.value, OutState.SKIPPED.value, Consent.OPTED_OUT.value, now]))
+    for _ in range(LINK_RETRIES):
+        message = keys.message(mid)
+        bc = (r.hget(message, "bc_key") or b"").decode() or message  # declared: see lua/claim_send.lua
+        outcome = scripts.run(r, "claim_send", [message, bc] + ([keys.contact(person)] if person else []), [
+            OutState.QUEUED.value, OutState.SENDING.value, OutState.SKIPPED.value, Consent.OPTED_OUT.value, now])
+        if outcome != -1:
+            return SendClaim(outcome)
+    raise RuntimeError(f"message {mid} kept naming other keys while being claimed")
 
 
 def skip(r: Redis, mid: str) -> bool:
@@ -110,11 +118,16 @@ def finish(r: Redis, mid: str, state: OutState, keep_seconds: int, provider_sid:
     """Record a send's outcome (and adopt any status callback that beat it); False when the record was
     erased meanwhile, which stays erased. The finished record is kept `keep_seconds` (the retention)."""
     code_text = "" if code is None else str(code)
-    record_keys = [keys.message(mid), keys.METRICS_OUTBOUND, keys.ALERTS_PENDING, keys.provider_sid(provider_sid),
-                   keys.early_status(provider_sid), keys.INBOX_VERSION]
-    return bool(scripts.run(r, "finish_send", record_keys, [
-        state.value, provider_sid, code_text, f"{state.value}|{code_text}", mid, PROVIDER_TTL,
-        json.dumps(STATUS_RANK), keep_seconds, DAILY_TTL]))
+    message = keys.message(mid)
+    for _ in range(LINK_RETRIES):
+        record_keys = [message, keys.METRICS_OUTBOUND, keys.ALERTS_PENDING, keys.provider_sid(provider_sid),
+                       keys.early_status(provider_sid), keys.INBOX_VERSION, *_linked(r, message)]
+        outcome = scripts.run(r, "finish_send", record_keys, [
+            state.value, provider_sid, code_text, f"{state.value}|{code_text}", mid, PROVIDER_TTL,
+            json.dumps(STATUS_RANK), keep_seconds, DAILY_TTL])
+        if outcome != -1:
+            return bool(outcome)
+    raise RuntimeError(f"message {mid} kept naming other keys while being finished")
 
 
 def advance_status(r: Redis, provider_sid: str, status: str, error_code: str) -> bool:
@@ -123,9 +136,26 @@ def advance_status(r: Redis, provider_sid: str, status: str, error_code: str) ->
     A callback can beat our own bookkeeping of the send; it waits under the provider sid until finish()
     adopts it into the message (or expires unclaimed after a week).
     """
-    return bool(scripts.run(r, "advance_status", [keys.provider_sid(provider_sid), keys.early_status(provider_sid),
-                                                     keys.INBOX_VERSION],
-                            [status, error_code, json.dumps(STATUS_RANK), EARLY_TTL, keys.message(""), DAILY_TTL]))
+    early = keys.early_status(provider_sid)
+    for _ in range(LINK_RETRIES):
+        mid = (r.get(keys.provider_sid(provider_sid)) or b"").decode()
+        target = keys.message(mid) if mid else early
+        day, _, bc, _, failed = _linked(r, target) if mid else (target,) * 5
+        outcome = scripts.run(r, "advance_status", [keys.provider_sid(provider_sid), early, keys.INBOX_VERSION,
+                                                    target, day, bc, failed],
+                              [status, error_code, json.dumps(STATUS_RANK), EARLY_TTL, mid, DAILY_TTL])
+        if outcome != -1:
+            return bool(outcome)
+    raise RuntimeError(f"status of {provider_sid} kept finding other keys")
+
+
+def _linked(r: Redis, message: str) -> list[str]:
+    """The keys a message's record names, which the scripts that count its outcome touch and so must
+    declare: its day's counters and their sketch of people texted, its broadcast with its in-flight and
+    failed sets (the message key in their place when it names none). Both names never change."""
+    day, bc = (v.decode() if v else "" for v in r.hmget(message, "day_key", "bc_key"))
+    return [*((day, f"{day}:texted") if day else (message,) * 2),
+            *((bc, f"{bc}:inflight", f"{bc}:failed") if bc else (message,) * 3)]
 
 
 def load(r: Redis, vault: Vault, mid: str) -> dict | None:

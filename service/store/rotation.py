@@ -66,24 +66,32 @@ def rekey_batch(r: Redis, vault: Vault, cursor: int, in_flight: set[str], tally:
         elif new != pk:
             moves.append((pk, new))
     pipe = r.pipeline(transaction=False)
-    for old, new in moves:
-        rekey(pipe, old, new, now)
+    for old, _ in moves:
+        pipe.smembers(keys.records(old))
+    records = pipe.execute()
+    for (old, new), theirs in zip(moves, records):
+        rekey(pipe, old, new, now, [m.decode() for m in theirs])
     for (old, new), outcome in zip(moves, pipe.execute()):
         outcome = outcome.decode() if isinstance(outcome, bytes) else outcome
         tally.moved += outcome == "moved"
         tally.conflicts += outcome == "conflict"
+        tally.changed += outcome == "retry"  # a record was added meanwhile: the next run moves them
         if outcome == "moved":
             move_groups(r, vault, old, new)
     return cursor
 
 
-def rekey(client, old: str, new: str, now: float):
-    """On a client, the outcome ('moved', 'absent', 'conflict'); on a pipeline, queued."""
+def rekey(client, old: str, new: str, now: float, records: list[str] | None = None):
+    """On a client, the outcome ('moved', 'absent', 'conflict', 'retry': the person's records changed
+    since `records` was read); on a pipeline, queued, with `records` read by the caller. The person's
+    records (call backs, crisis flags, texts out) are declared to the script, which touches no other key."""
+    if records is None:
+        records = [m.decode() for m in client.smembers(keys.records(old))]
     pair = [f(pk) for pk in (old, new) for f in (keys.contact, keys.transcript, keys.consent_log, keys.records,
                                                  keys.replies, lambda p: keys.replies(p, True), keys.tombstone,
                                                  keys.notes)]
     result = scripts.run(client, "rekey_person", [*pair, keys.RECENT, keys.FIRST_SEEN, keys.FOLLOWUPS_DUE, keys.HOLDS,
-                                                  keys.CONTACTS, keys.ATTENTION, keys.JOURNEYS_DUE],
+                                                  keys.CONTACTS, keys.ATTENTION, keys.JOURNEYS_DUE, *records],
                          [old, new, followups.FIELD, now, holds.PAUSED, journeys.FIELD])
     return result.decode() if isinstance(result, bytes) else result
 

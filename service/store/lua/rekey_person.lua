@@ -3,13 +3,20 @@
 -- KEYS[1..8]: the old person's contact, transcript, consent trail, records index, replies, crisis
 -- replies, tombstone, staff notes; KEYS[9..16]: the same for the new key; KEYS[17]: recent list;
 -- KEYS[18]: oldest-record index; KEYS[19]: the follow-ups due set; KEYS[20]: held conversations;
--- KEYS[21]: the contacts index; KEYS[22]: people before staff (attention); KEYS[23]: the journeys due set.
+-- KEYS[21]: the contacts index; KEYS[22]: people before staff (attention); KEYS[23]: the journeys due set;
+-- KEYS[24..]: the records the old person's records index listed when the caller read it.
 -- ARGV[1]: old person key; ARGV[2]: new person key; ARGV[3]: the contact field listing pending
 -- follow-up ids (each starts with the person key); ARGV[4]: now; ARGV[5]: the contact field of what a
 -- staff hold paused (JSON: id -> when it came due; ids start with the person key, a timeout's is the key);
 -- ARGV[6]: the contact field listing planned journey event ids (each starts with the person key).
--- Returns 'moved', 'absent' (nothing under the old key) or 'conflict' (both keys hold a contact).
+-- Returns 'moved', 'absent' (nothing under the old key), 'conflict' (both keys hold a contact) or 'retry'
+-- (the records index lists a record not declared: nothing written, the caller reads again).
 local N = 8
+local declared = {}
+for i = 3 * N, #KEYS do declared[KEYS[i]] = true end
+for _, record in ipairs(redis.call('SMEMBERS', KEYS[4])) do
+  if not declared[record] then return 'retry' end
+end
 if redis.call('EXISTS', KEYS[1]) == 1 and redis.call('EXISTS', KEYS[N + 1]) == 1 then return 'conflict' end
 local moved = false
 for i = 1, N do
@@ -57,8 +64,8 @@ end
 if redis.call('EXISTS', KEYS[N + 1]) == 1 then
   redis.call('HINCRBY', KEYS[N + 1], 'rev', 1)  -- a text read before the move decides again (inbound.guard)
 end
-for _, record in ipairs(redis.call('SMEMBERS', KEYS[N + 4])) do
+for i = 3 * N, #KEYS do
   -- only the person's own records: a staff alert their text caused is listed too, but is nobody's
-  if redis.call('HGET', record, 'person') == ARGV[1] then redis.call('HSET', record, 'person', ARGV[2]) end
+  if redis.call('HGET', KEYS[i], 'person') == ARGV[1] then redis.call('HSET', KEYS[i], 'person', ARGV[2]) end
 end
 return 'moved'
