@@ -138,11 +138,11 @@ def _save(svc: Services, config: Config, flows, pipe, msg: InboundSms, pk: str, 
     if changes_consent:
         keyword = decision.keyword if decision.intent is not Intent.UNKNOWN else ""  # not the person's words
         people.record_consent(pipe, pk, decision.consent, keyword or "FIRST_MESSAGE", msg.sid, now,
-                              first=texter.first_contact)
+                              first=texter.first_contact and not state.has_trail)
     ids = [f"{msg.sid}/{i}" for i in range(len(decision.replies))]
     people.record_exchange(pipe, svc.vault, pk, [("in", msg.body, msg.sid)]
-                           + [("out", *m) for m in zip(decision.replies, ids, decision.sources)], now,
-                           flows.shared_texts)
+                           + [("out", text, mid, source) for (text, source), mid in zip(_sourced(decision), ids)],
+                           now, flows.shared_texts)
     inbox.arrived(pipe, pk)
     _count(svc, pipe, pk, ids, now, decision)
     simulated = msg.simulated or state.simulated

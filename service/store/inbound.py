@@ -43,6 +43,7 @@ class State:
     journeys: tuple[str, ...] = ()  # their planned journey event ids
     last_broadcast: str = ""  # "id|when" of the latest broadcast text they got
     oldest: float | None = None  # when their oldest record was kept, if known: retention's index (people.py)
+    has_trail: bool = False  # a consent trail kept from before an erasure: a first contact's entry follows it
 
 
 def open_inbound(r: Redis, vault: Vault, sid: str, pk: str, now: float) -> tuple[InboundClaim, State]:
@@ -69,10 +70,11 @@ def _read_state(pipe, pk: str, now: float):
                people.OWED, people.ECHO, "simulated", journeys.FIELD, LAST_BROADCAST, "first_seen")
     for crisis in (False, True):
         pipe.zcount(keys.replies(pk, crisis), now - HOUR, "+inf")
+    pipe.exists(keys.consent_log(pk))
     return pipe
 
 
-def _state(vault: Vault, version, tuned, contact, replies, crisis_replies) -> State:
+def _state(vault: Vault, version, tuned, contact, replies, crisis_replies, trail) -> State:
     consent, pending, phone, undeliverable, open_callback, last_seen, consent_at, conversation, language, held_by, \
         revision, crisis, owed, echo, simulated, planned, last_broadcast, first_seen = contact
     texter = Texter(Consent(consent.decode()) if consent else Consent.SUBSCRIBED, consent is None,
@@ -87,7 +89,8 @@ def _state(vault: Vault, version, tuned, contact, replies, crisis_replies) -> St
                   crisis.decode() if crisis else None, simulated == b"1",
                   tuple(planned.decode().split()) if planned else (),
                   last_broadcast.decode() if last_broadcast else "",
-                  min(float(v) for v in (first_seen, last_seen) if v) if first_seen or last_seen else None)
+                  min(float(v) for v in (first_seen, last_seen) if v) if first_seen or last_seen else None,
+                  bool(trail))
     return state
 
 
@@ -101,9 +104,14 @@ def _answer(r: Redis, vault: Vault, value: bytes | None) -> tuple[str, ...] | st
         return None
     if not value.startswith(RAW):
         return value.decode()  # TwiML stored by the previous release
-    items = json.loads(vault.decrypt(value))
+    try:
+        items = json.loads(vault.decrypt(value))
+    except ValueError:  # sealed under a key retired since: the first answer went out; none again
+        return ()
     found = texts.bodies(r, {i["r"] for i in items if isinstance(i, dict)})
-    return tuple(found[i["r"]][1] if isinstance(i, dict) else i for i in items)
+    # a shared text no longer stored is left out, never texted as a placeholder
+    return tuple(found[i["r"]][1] if isinstance(i, dict) else i for i in items
+                 if not isinstance(i, dict) or found[i["r"]] is not texts.MISSING)
 
 
 

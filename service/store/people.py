@@ -36,6 +36,8 @@ def record_contact(pipe, vault: Vault, pk: str, e164: str, consent: Consent | No
         pipe.hsetnx(keys.contact(pk), "consent", consent.value)
     if has_phone and not first_contact:  # texting again: records older than the period get trimmed
         pipe.zadd(keys.FIRST_SEEN, {pk: min(oldest or now, now)}, nx=True)
+    elif not touch:  # new (or back) by a stale replay, so not in RECENT: the sweep must still find them
+        pipe.zadd(keys.FIRST_SEEN, {pk: now}, nx=True)
     if not has_phone:  # first contact, or back after an erasure: only a new text brings the number back
         fields["phone"] = vault.seal(e164)
     if simulated:  # the console's simulator: this person's texts go to the outbox, never to a phone
@@ -76,9 +78,10 @@ def consent_of(r: Redis, pk: str) -> Consent:
 
 
 def record_consent(pipe, pk: str, consent: Consent, keyword: str, sid: str, now: float, first: bool = False) -> None:
-    """Append-only audit trail of every consent change: when, which word, which message. A first
-    contact's entry sits in the contact record when it fits its compact encoding (to the second), the
-    rest in a list: a key per person costs ~170 bytes and most people never change their consent."""
+    """Append-only audit trail of every consent change: when, which word, which message, in the order
+    recorded. A first contact's entry (`first`: and no trail kept from before an erasure) sits in the
+    contact record when it fits its compact encoding (to the second), the rest in a list: a key per person
+    costs ~170 bytes and most people never change their consent."""
     packed = f"{int(now)}|{consent.value[0]}|{keyword}|{sid}"
     if first and len(packed.encode()) <= PACKED:
         pipe.hset(keys.contact(pk), FIRST_CONSENT, packed)
@@ -94,7 +97,8 @@ def consent_history(r, pk: str) -> list[dict]:
 
 
 def first_consent(raw: bytes) -> dict:
-    at, state, keyword, sid = raw.decode().split("|", 3)
+    at, state, rest = raw.decode().split("|", 2)
+    keyword, sid = rest.rsplit("|", 1)
     return {"at": float(at), "state": STATES[state], "keyword": keyword, **({"sid": sid} if sid else {})}
 
 
@@ -135,7 +139,7 @@ def record_exchange(pipe, vault: Vault, pk: str, messages: list[tuple], now: flo
     An entry is "time:token". The token holds a JSON list, packed because every person has one:
     [[sid, body] or 0 (no text in), then one item per reply]. A reply is the digest of its source and
     text when it is shared and its sid is the text's own plus "/n" (the usual case), else
-    [body, source, sid] with "" for a source it has not, or for that usual sid, and body {"r": digest}
+    [body, source, sid] with "" for a source it has not, null for that usual sid, and body {"r": digest}
     for a shared text."""
     incoming = next(([m[2], m[1]] for m in messages if m[0] == "in"), 0)
     entry: list = [incoming]
@@ -143,7 +147,7 @@ def record_exchange(pipe, vault: Vault, pk: str, messages: list[tuple], now: flo
         source = m[3] if len(m) > 3 else ""
         usual = bool(incoming) and m[2] == f"{incoming[0]}/{len(entry) - 1}"
         ref = texts.keep(pipe, m[1], source) if m[1] in shared else None
-        entry.append(ref if ref and usual else [{"r": ref} if ref else m[1], "" if ref else source, "" if usual else m[2]])
+        entry.append(ref if ref and usual else [{"r": ref} if ref else m[1], "" if ref else source, None if usual else m[2]])
     token = vault.seal(json.dumps(entry, separators=(",", ":"), ensure_ascii=False))
     pipe.rpush(keys.transcript(pk), f"{round(now, 3)}:".encode() + token)  # the time outside: retention needs no decrypting
     pipe.ltrim(keys.transcript(pk), -TRANSCRIPT_LIMIT, -1)
@@ -177,14 +181,14 @@ def decode_entry(vault: Vault, raw: bytes) -> list[dict]:
     entry = json.loads(vault.decrypt(entry_token(raw)))
     if isinstance(entry, dict):
         return [entry]
-    if entry and isinstance(entry[0], dict):
+    if not entry or isinstance(entry[0], dict):
         return entry
     at, incoming, found = entry_time(raw), entry[0], []
     if incoming:
         found.append({"at": at, "dir": "in", "sid": incoming[0], "body": incoming[1]})
     for n, item in enumerate(entry[1:]):
-        body, source, sid = (item, "", "") if isinstance(item, str) else item
-        m = {"at": at, "dir": "out", "sid": sid or f"{incoming[0]}/{n}"}
+        body, source, sid = (item, "", None) if isinstance(item, str) else item
+        m = {"at": at, "dir": "out", "sid": f"{incoming[0]}/{n}" if sid is None and incoming else sid or ""}
         m.update({"ref": item} if isinstance(item, str) else {"ref": body["r"]} if isinstance(body, dict) else {"body": body})
         found.append({**m, "src": source} if source else m)
     return found

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from redis import Redis
 
-from service.privacy import Vault
+from service.privacy import RAW, Vault
 from service.store import contacts, conversations, followups, holds, journeys, keys, people, scripts
 
 # Where encrypted values live: key pattern -> how they are held (hash fields, list items, the value).
@@ -21,6 +21,7 @@ ENCRYPTED = {
     keys.message("*"): ("hash", ("to", "body")),
     keys.OUTBOX: ("list", "plain"),
     keys.provider_erasure("*"): ("string", ()),
+    keys.inbound("*"): ("string", "sealed"),  # a retry's answer: sealed ones only (not the pending marker)
 }
 PROGRESS = "sms:rotation:progress"  # phase -> SCAN cursor of an unfinished run
 BATCH = 500
@@ -141,7 +142,7 @@ def _swaps(vault: Vault, key: str, kind: str, what, values, tally: Tally) -> lis
     elif kind == "hash":
         found = [(field, old) for field, old in zip(what, values) if old]
     elif kind == "string":
-        found = [("", values)] if values else []
+        found = [("", values)] if values and (what != "sealed" or values.startswith(RAW)) else []
     else:
         found = [(str(i), old) for i, old in enumerate(values)]
     token = people.entry_token if what == "transcript" else (lambda raw: raw)

@@ -165,3 +165,93 @@ def test_the_webhooks_commit_touches_only_the_keys_it_declares(redis):
     refused = Batch(redis, guard=("sms:test:a", "x", b"2"))
     refused.incr("sms:test:c")
     assert not refused.execute() and redis.get("sms:test:c") == b"1"
+
+
+def test_a_script_touching_a_key_it_did_not_declare_is_refused(redis):
+    import pytest
+    from redis.exceptions import ResponseError
+    from service.store import scripts
+    assert scripts._checking[0]  # the suite runs every script with the guard
+    redis.hset("sms:test:record", "bc_key", "sms:test:elsewhere")
+    probe = redis.register_script(scripts.CHECK + "return checked__('HGET', redis.call('HGET', KEYS[1], 'bc_key'), 'x')")
+    with pytest.raises(ResponseError, match="undeclared key sms:test:elsewhere"):
+        probe(keys=["sms:test:record"])
+
+
+def test_a_retry_after_the_keys_were_rotated_gets_the_same_answer(redis_url, redis, clock, tmp_path):
+    from cryptography.fernet import Fernet
+    from tests.conftest import Phone, make_app, make_env, new_sid
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    before = make_app(make_env(redis_url, DATA_ENCRYPTION_KEY=old, SPOOL_DIR=str(tmp_path)), clock)
+    sid, pending = new_sid(), new_sid()
+    first = Phone(before.test_client()).text("CALL", sid=sid)
+    redis.set(keys.inbound(pending), "", ex=30)  # a text being answered right now: left alone
+    rotating = make_app(make_env(redis_url, DATA_ENCRYPTION_KEY=f"{new},{old}", SPOOL_DIR=str(tmp_path)), clock)
+    rotating.test_cli_runner().invoke(args=["ops", "rotate-keys"])
+    after = make_app(make_env(redis_url, DATA_ENCRYPTION_KEY=new, SPOOL_DIR=str(tmp_path)), clock)
+    assert Phone(after.test_client()).text("CALL", sid=sid).data == first.data
+    assert redis.get(keys.inbound(pending)) == b""
+
+
+def test_an_answer_sealed_under_a_retired_key_is_not_sent_again(redis, app):
+    from cryptography.fernet import Fernet
+    from service.privacy import Vault
+    from tests.conftest import Phone, new_sid
+    sid = new_sid()
+    redis.set(keys.inbound(sid), Vault([Fernet.generate_key()], [b"h"]).seal('["Hello"]'))
+    assert replies(Phone(app.test_client()).text("SIGNS", sid=sid)) == []
+
+
+def test_a_retry_never_texts_a_placeholder_for_a_lost_shared_text(phone, redis):
+    from tests.conftest import new_sid
+    sid = new_sid()
+    phone.text("SIGNS", sid=sid)
+    redis.delete(keys.TEXTS)
+    assert replies(phone.text("SIGNS", sid=sid)) == []
+
+
+def test_the_consent_trail_stays_in_time_order_when_someone_erased_texts_again(phone, redis, app, clock):
+    from service.erase import erase_person
+    svc = svc_of(app)
+    phone.text("hello")
+    pk = svc.vault.person_key(phone.number)
+    for word in ("STOP", "START"):
+        clock.advance(100)
+        phone.text(word)
+    erase_person(svc, pk)
+    clock.advance(1000)
+    phone.text("hi again")
+    trail = people.consent_history(redis, pk)
+    assert [e["keyword"] for e in trail] == ["FIRST_MESSAGE", "STOP", "START", "FIRST_MESSAGE"]
+    assert [e["at"] for e in trail] == sorted(e["at"] for e in trail) and "sid" not in trail[0]
+
+
+def test_a_new_person_known_only_from_a_stale_replay_is_still_swept(redis, app, clock):
+    from service.sms import inbound as handling
+    from service.sms.validate import InboundSms
+    from tests.conftest import NOON, new_sid
+    svc = svc_of(app)
+    msg = InboundSms(new_sid(), "+16175550199", "what are the signs", received_at=NOON - 100, undated=True)
+    handling.replay(svc, msg)
+    pk = svc.vault.person_key("+16175550199")
+    assert redis.zscore(keys.RECENT, pk) is not None or redis.zscore(keys.FIRST_SEEN, pk) is not None
+
+
+def test_odd_entries_read_back(redis, app):
+    vault = svc_of(app).vault
+    batch = Batch(redis)
+    people.record_exchange(batch, vault, "oddentriesperson0000", [("out", "x", "", "menu")], 1000.0)
+    people.record_exchange(batch, vault, "oddentriesperson0000", [("in", "hi", "SM7"), ("out", "y", "", "menu")], 1001.0)
+    batch.execute()
+    redis.rpush(keys.transcript("oddentriesperson0000"), b"1002:" + vault.seal("[]"))
+    assert [(m["sid"], m["body"]) for m in people.transcript(redis, vault, "oddentriesperson0000")] == [
+        ("", "x"), ("SM7", "hi"), ("", "y")]
+
+
+def test_a_keyword_with_a_bar_in_it_reads_back(redis):
+    from flows.engine import Consent
+    batch = Batch(redis)
+    people.record_consent(batch, "barkeywordperson0000", Consent.SUBSCRIBED, "A|B", "SM1", 1000.0, first=True)
+    batch.execute()
+    [entry] = people.consent_history(redis, "barkeywordperson0000")
+    assert (entry["keyword"], entry["sid"]) == ("A|B", "SM1")
