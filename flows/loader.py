@@ -47,7 +47,7 @@ OPTIONAL_MESSAGES = {
 FLOW_KEYS = {"flow", "version", "keyword", "aliases", "summary", "reply", "action", "followups", "start", "steps",
              "menu"}
 MAX_SUMMARY = 60  # characters: one line of the menu
-STEP_KEYS = {"text", "answers", "otherwise", "timeout", "next", "set", "action"}
+STEP_KEYS = {"text", "answers", "otherwise", "timeout", "next", "set", "action", "formerly"}
 PROGRAM_KEYS = {"version", "program", "messages", "languages", "default_language", "plain_spanish", "fields"}
 ACTIONS = ("callback", "inbox")
 LANGUAGES = ("en", "es")
@@ -183,6 +183,12 @@ def _steps(doc: Document, name: str, default: str) -> tuple[dict[str, Step], str
             steps[step.name] = step
     if not isinstance(start, str) or start not in raw:
         doc.problem(name, f"start names no step ({start!r})", ("start",))
+    claimed: dict[str, str] = {}
+    for step in steps.values():
+        for old in step.formerly:
+            if old not in steps and claimed.setdefault(old, step.name) != step.name:
+                doc.problem(name, f"steps {claimed[old]} and {step.name} were both called {old}: keep it on one",
+                            ("steps", step.name, "formerly"))
     return steps, start if isinstance(start, str) else ""
 
 
@@ -202,7 +208,18 @@ def _step(doc: Document, flow: str, name: str, item, default: str) -> Step | Non
     return Step(name, text or {}, answers, _name(doc, where, item.get("otherwise"), path + ("otherwise",)),
                 _jump(doc, where, item.get("timeout"), path + ("timeout",), needs_after=True),
                 _jump(doc, where, item.get("next"), path + ("next",)), _set(doc, where, item.get("set"), path),
-                _action(doc, where, item.get("action"), path + ("action",)))
+                _action(doc, where, item.get("action"), path + ("action",)),
+                _formerly(doc, where, item.get("formerly"), path + ("formerly",)))
+
+
+def _formerly(doc: Document, where: str, value, path) -> tuple[str, ...]:
+    """The names a step had (the builder writes them when a step is renamed)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and STEP_NAME.match(v) for v in value):
+        doc.problem(where, "formerly must list the step names it had", path)
+        return ()
+    return tuple(value)
 
 
 def _answer(doc: Document, where: str, i: int, item, default: str, path) -> Answer | None:

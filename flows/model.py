@@ -68,6 +68,7 @@ class Step:
     next: Jump | None = None
     set: dict[str, str] = field(default_factory=dict)
     action: str | None = None  # "callback" queues a staff phone call; "inbox" puts them before staff
+    formerly: tuple[str, ...] = ()  # names it had: someone waiting at one of them is waiting here
 
     @property
     def asks(self) -> bool:
@@ -85,6 +86,20 @@ class Flow:
     followups: tuple[FollowUp, ...] = ()  # timed texts scheduled when the flow starts
     menu: int | None = 100  # order in the menu's {keywords}; None: not listed
     summary: Text = field(default_factory=dict)  # one line per language: what the keyword is for ({menu})
+
+    @cached_property
+    def renamed(self) -> dict[str, str]:
+        """A name a step had -> its name now (a name in use by a step is that step's, never an alias)."""
+        return {old: step.name for step in self.steps.values() for old in step.formerly if old not in self.steps}
+
+    def current(self, name: str) -> str | None:
+        """The name a step has now, for the name a person's conversation or a planned text holds (a step
+        renamed since keeps its people); None when no step has or had it."""
+        return name if name in self.steps else self.renamed.get(name)
+
+    def step(self, name: str) -> Step | None:
+        now = self.current(name)
+        return self.steps[now] if now is not None else None
 
     @property
     def action(self) -> str | None:

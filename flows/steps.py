@@ -27,12 +27,15 @@ class Walk:
 
 
 def active(flows: FlowSet, policy: Policy, conversation: Conversation | None, now: datetime) -> Conversation | None:
-    """The waiting question, unless it expired or its flow or step no longer exists."""
+    """The waiting question (by the name its step has now: a step renamed since keeps its people), unless
+    it expired or its flow or step no longer exists."""
     if conversation is None or now.timestamp() - conversation.since > policy.conversation_hours * 3600:
         return None
     flow = flows.flows.get(conversation.flow)
-    step = flow.steps.get(conversation.step) if flow else None
-    return conversation if step is not None and step.asks else None
+    step = flow.step(conversation.step) if flow else None
+    if step is None or not step.asks:
+        return None
+    return conversation if step.name == conversation.step else replace(conversation, step=step.name)
 
 
 def with_disclosure(flows: FlowSet, texter: Texter, text: str) -> str:
@@ -53,7 +56,8 @@ def send_step(flows: FlowSet, policy: Policy, texter: Texter, flow_name: str, re
             return None
         text = flows.render(flows.text(flow.followups[ref].text, texter.language), language=texter.language)
         return Decision(Intent.FLOW, (text,), flow.name, sources=(f"{flow.name}/followup-{ref + 1}",))
-    if ref not in flow.steps:
+    ref = flow.current(ref)
+    if ref is None:
         return None
     waiting = active(flows, policy, texter.conversation, now)
     timed_out = waiting is not None and waiting.flow == flow.name and \

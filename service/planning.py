@@ -33,7 +33,7 @@ def waiting(r, flows: FlowSet, pk: str, with_journeys: bool = False) -> list[Wai
     conversation = conversations.decode(r.hget(keys.contact(pk), conversations.FIELD))
     timeout = followups.timeout_of(r, pk)
     flow = flows.flows.get(conversation.flow) if conversation else None
-    step = flow.steps.get(conversation.step) if flow else None
+    step = flow.step(conversation.step) if flow else None
     if timeout is not None and step is not None and step.timeout is not None:
         found.append(Waiting("timeout", pk, flow.name, step.timeout.go, timeout))
     if with_journeys:

@@ -153,7 +153,7 @@ def _what(flows, conversation, pk: str, fid: str, pending: tuple[str, ...]) -> F
     if conversation is None or int(conversation.since) >= due:
         return None
     flow = flows.flows.get(conversation.flow)
-    step = flow.steps.get(conversation.step) if flow else None
+    step = flow.step(conversation.step) if flow else None
     if step is None or step.timeout is None:
         return None
     return FollowUpId(pk, conversation.flow, step.timeout.go, int(conversation.since))

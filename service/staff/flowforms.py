@@ -21,7 +21,7 @@ def empty_step(name: str, languages: list[str]) -> dict:
     languages start empty (marked as a missing translation)."""
     return {"name": name, "was": name, "text": {lang: UNWRITTEN if lang == languages[0] else "" for lang in languages}, "answers": [], "otherwise": "",
             "timeout_after": "", "timeout_go": "", "next_after": "", "next_go": "", "set": "", "callback": False,
-            "inbox": False, "show": ()}
+            "inbox": False, "show": (), "formerly": []}
 
 
 def flow_to_form(doc: dict, languages: list[str]) -> dict:
@@ -49,7 +49,8 @@ def _step_to_form(name: str, step, languages: list[str], default: str) -> dict:
             "otherwise": str(step.get("otherwise") or ""), "timeout_after": timeout[0], "timeout_go": timeout[1],
             "next_after": nxt[0], "next_go": nxt[1],
             "set": ", ".join(f"{k}={v}" for k, v in (step.get("set") or {}).items()),
-            "callback": step.get("action") == "callback", "inbox": step.get("action") == "inbox"}
+            "callback": step.get("action") == "callback", "inbox": step.get("action") == "inbox",
+            "formerly": [str(f) for f in step.get("formerly") or [] if isinstance(f, str)]}
 
 
 def _jump(value) -> tuple[str, str]:
@@ -88,6 +89,7 @@ def form_from_request(values, languages: list[str]) -> dict:
                 "text": {lang: values.get(f"{prefix}text.{lang}", "") for lang in languages},
                 "otherwise": values.get(prefix + "otherwise", ""), "set": values.get(prefix + "set", ""),
                 "callback": bool(values.get(prefix + "callback")), "inbox": bool(values.get(prefix + "inbox")),
+                "formerly": [NAME.sub("_", f.lower()) for f in values.get(prefix + "formerly", "").split()],
                 "answers": []}
         for part in ("timeout_after", "timeout_go", "next_after", "next_go"):
             step[part] = values.get(prefix + part, "").strip()
@@ -120,7 +122,9 @@ def _rename(form: dict) -> None:
             step[part] = renamed.get(step[part], step[part])
         for answer in step["answers"]:
             answer["go"] = renamed.get(answer["go"], answer["go"])
-        if step["was"] != step["name"]:
+        if step["was"] != step["name"]:  # people waiting at the old name are waiting here (flows.model.Step)
+            step["formerly"] = [f for f in dict.fromkeys([*step.get("formerly", []), step["was"]])
+                                if f and f != step["name"]]
             step["renamed_from"], step["was"] = step["was"], step["name"]
 
 
@@ -211,6 +215,10 @@ def form_to_doc(form: dict, version: int, languages: list[str]) -> dict:
     doc["menu"] = int(form["menu"]) if form["menu"].isdigit() else False if form["menu"] == "none" else 100
     doc["start"] = form["start"] or (form["steps"][0]["name"] if form["steps"] else "")
     doc["steps"] = {s["name"]: _step_doc(s, default) for s in form["steps"] if s["name"]}
+    for step in (s for s in form["steps"] if s["name"]):  # a name a step has now is that step's, not an alias
+        formerly = [f for f in step.get("formerly", []) if f and f not in doc["steps"]]
+        if formerly:
+            doc["steps"][step["name"]]["formerly"] = formerly
     followups = [{"after": f["after"], "text": _one_or_many(f["text"], default)} for f in form["followups"]
                  if f["after"] or any(v.strip() for v in f["text"].values())]
     if followups:
