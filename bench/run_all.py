@@ -71,7 +71,8 @@ def report() -> str:
     lines = [
         "# Benchmarks",
         "",
-        f"Measured by `make bench` on {time.strftime('%Y-%m-%d')}, {platform.machine()}, "
+        f"Written from `bench/results/` on {time.strftime('%Y-%m-%d')} (`make bench` runs every benchmark, then "
+        f"writes this; a script run alone updates its own result), {platform.machine()}, "
         f"{web['machine']['cpus']} cores, Python {platform.python_version()}. Load generator, servers, Redis and "
         "fake Twilio share the same 2 cores.",
         "",
