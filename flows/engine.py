@@ -24,12 +24,12 @@ from flows.decision import (Consent, Conversation, Decision, Event, Policy, Sche
 from flows.matching import ANSWERABLE, Intent, Match, asks_for_a_call, match, matched_words, words
 from flows.model import FlowSet
 from flows.reading import CrisisReading, Reader, default_reader
-from flows.steps import active, answer_of, answered, send_step, start, unmatched, with_disclosure
+from flows.steps import active, answer_of, answer_says_more, answered, send_step, start, unmatched, with_disclosure
 
 __all__ = ["Consent", "Conversation", "Decision", "Event", "Policy", "ScheduledFollowUp", "Silence", "StepEvent",
            "Texter", "active", "decide", "replayed", "send_step"]
 COMPLIANCE = (Intent.OPT_OUT, Intent.OPT_IN, Intent.HELP)
-SHORT_ANSWER = 6  # words: a reply this short that answers the waiting question is read by the crisis phrases only
+SHORT_ANSWER = 6  # words: a reply this short that only answers the waiting question is read by the phrases only
 
 
 def decide(flows: FlowSet, policy: Policy, texter: Texter, body: str, now: datetime,
@@ -56,11 +56,13 @@ def decide(flows: FlowSet, policy: Policy, texter: Texter, body: str, now: datet
 
 def _crisis(flows: FlowSet, reader: Reader, body: str, waiting: Conversation | None) -> CrisisReading:
     """The crisis phrases read every text; the model reads free text, not a request to stop ("ya DETENER",
-    "please stop texting me") nor a short reply that answers the question we asked ("Mi hija tiene 19")."""
+    "please stop texting me") nor a short reply that only answers the question we asked ("Mi hija tiene 19";
+    "son is slumped and wont answer" answers it and says more: the model reads it)."""
     phrases = reader.crisis(body, model=False)
     if match(body, flows.triggers, crisis=phrases.told).intent is Intent.OPT_OUT:
         return phrases
-    if waiting is not None and len(words(body)) <= SHORT_ANSWER and answer_of(flows, waiting, body) is not None:
+    if waiting is not None and len(words(body)) <= SHORT_ANSWER and answer_of(flows, waiting, body) is not None \
+            and not answer_says_more(flows, waiting, body):
         return phrases
     return reader.crisis(body)
 

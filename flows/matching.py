@@ -23,6 +23,11 @@ WHOLE_MESSAGE_ONLY = SPANISH_OPT_OUT
 # Asking for a language by name: the person's texts are in it from then on.
 LANGUAGE_WORDS = {"ESPANOL": "es", "SPANISH": "es", "ENGLISH": "en", "INGLES": "en"}
 
+# CANCEL or END followed by an appointment is about the appointment ("cancel my appointment tomorrow"), not
+# our texts: unsubscribing would also stop the reminders of the appointments they keep.
+_APPOINTMENT = re.compile(r"^(CANCEL|END)\s+((MY|THE|OUR|HIS|HER|THEIR|TOMORROWS|TODAYS|THIS|THAT|NEXT)\s+)*"
+                          r"(APPOINTMENT|APPOINTMENTS|APPT|APPTS|VISIT|SESSION|MEETING|RIDE|GROUP|INTAKE)\b")
+
 # In a crisis message these first words are speech ("End my life", "Quit breathing", "Parar de sufrir"),
 # not an opt-out.
 CRISIS_SPEECH_WORDS = frozenset({"END", "QUIT", "CANCEL"}) | SPANISH_OPT_OUT
@@ -142,6 +147,22 @@ def shown(word: str) -> str:
 
 
 
+# Words that go with an answer without saying anything more ("OTHER please", "Mi hija tiene 19": an age).
+ANSWER_FILLER = frozenset({"PLEASE", "PLS", "THANKS", "THANK", "YOU", "OK", "OKAY", "YES", "SI", "POR", "FAVOR",
+                           "GRACIAS", "IS", "ES", "TIENE", "HE", "SHE", "HES", "SHES", "AGE", "YEARS", "YEAR", "OLD",
+                           "ANOS", "ANO", "Y", "AND"})
+
+
+def says_more(text: str, answers: list[tuple[str, ...]]) -> bool:
+    """Whether a reply says more than its answer: words past the answer's own (the longest option it
+    starts with, else its first word) that are not filler or a number ("other hes gray and cold")."""
+    found = words(text)
+    joined = " ".join(found)
+    length = max((len(w.split()) for options in answers for w in options
+                  if " " in w and (joined == w or joined.startswith(w + " "))), default=1)
+    return any(w not in ANSWER_FILLER and not w.isdigit() for w in found[length:])
+
+
 def match_answer(text: str, answers: list[tuple[str, ...]]) -> int | None:
     """Which answer a reply picks, with the keywords' tolerance: case, punctuation, accents, a number
     alone, one typo in a longer word (when it points at one answer only). Phrases match the reply's start."""
@@ -168,6 +189,8 @@ def match(text: str, triggers: dict[str, str], crisis: bool = False) -> Match:
     first = found[0]
     if len(found) > 1 and first == "OPT" and found[1] == "OUT":
         first = "OPTOUT"
+    if _APPOINTMENT.match(" ".join(found)):
+        return Match(Intent.UNKNOWN, first)
     return (_compliance(first, crisis, len(found) == 1) or _language(found) or _revocation(found)
             or _flow(first, triggers) or (Match(Intent.THANKS, first) if is_acknowledgement(text) else None)
             or Match(Intent.UNKNOWN, first))

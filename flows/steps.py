@@ -6,7 +6,7 @@ from datetime import datetime
 from flows.checks import unprompted
 from flows.decision import (Conversation, Decision, Event, Policy, ScheduledFollowUp, StepEvent, Texter)
 from flows.hours import callback_eta
-from flows.matching import Intent, match_answer, shown
+from flows.matching import Intent, match_answer, says_more, shown
 from flows.model import DISCLOSURE_GAP, Flow, FlowSet, Step
 
 MAX_CHAIN = 3
@@ -120,8 +120,17 @@ def start(flows: FlowSet, policy: Policy, texter: Texter, name: str, word: str, 
 
 
 def answer_of(flows: FlowSet, waiting: Conversation, body: str) -> int | None:
+    return match_answer(body, _options(flows, waiting))
+
+
+def answer_says_more(flows: FlowSet, waiting: Conversation, body: str) -> bool:
+    """A reply that answers the question and says more ("son is slumped and wont answer")."""
+    return says_more(body, _options(flows, waiting))
+
+
+def _options(flows: FlowSet, waiting: Conversation) -> list[tuple[str, ...]]:
     step = flows.flows[waiting.flow].steps[waiting.step]
-    return match_answer(body, [tuple(w for words in a.match.values() for w in words) for a in step.answers])
+    return [tuple(w for words in a.match.values() for w in words) for a in step.answers]
 
 
 def answered(flows: FlowSet, policy: Policy, texter: Texter, waiting: Conversation, answer: int,

@@ -34,6 +34,14 @@ _PATTERNS = [
     r"\b(he|she|they|he'?s|she'?s)\s+(is\s+|are\s+|looks?\s+|turned\s+|turning\s+|went\s+|going\s+)?blue\b"
     r"(?!\s+(collar|about|over|because))",
     r"\bcan'?t\s+go\s+on\s*(anymore|any\s+more|like\s+this|living)?\s*[.!?]*\s*$",
+    # naloxone given, or about to be, and not enough: a dose again, how often, how long it lasts, after it
+    r"\b(narcan|naloxone)\b[^.?!]{0,40}\b(again|twice|more\s+than\s+once|(another|second|2nd)\s+(dose|one|time)|"
+    r"wear(s|ing)?\s+off|not\s+work(ing)?|does\s*n'?t\s+work|did\s*n'?t\s+work|last|lasts)\b",
+    r"\b(give|gave|giving|use|used|spray|sprayed|do|did)\s+((him|her|them|it)\s+)?(another|a\s+second|a\s+2nd|more|"
+    r"one\s+more|extra)\s+(dose\s+of\s+)?(narcan|naloxone)\b",
+    r"\bhow\s+(many|often)\b[^.?!]{0,25}\b(narcan|naloxone)\b",
+    r"\bafter\s+(the\s+|his\s+|her\s+)?(narcan|naloxone)\b",
+    r"\b(is|are)\s+(he|she|they)\s+dead\b",
 ]
 # Asking for emergency help: the emergency numbers (whoever texts about 911 or 988 is told what to do now;
 # not a phone number, an address, a room or a price), the crisis line, a plea and nothing else ("help me",
@@ -47,6 +55,7 @@ _NUMBERS = [
 _HELP = [
     r"\bcrisis\s+(line|hotline|number)\b",
     r"^\W*help\s+(me|us)(\s+(please|pls|plz|now))*\W*$",
+    r"^\W*(please|pls|plz)\s+help(\s+(me|us|now))*\W*$",
 ]
 _HELP_ES = [
     # only said in an emergency (not "Maria del Socorro", "Perpetuo Socorro", "vivo en Socorro")
@@ -82,6 +91,14 @@ _SPANISH = [
     r"\b(ME\s+)?QUIERO\s+MORIR(ME)?\b",
     r"\bHACERME\s+DANO\b",
     r"\bQUIERO\s+DESAPARECER\b",
+    # lo mismo que en ingles: la naloxona otra vez, cuantas, cuanto dura, despues de ella
+    r"\b(NARCAN|NALOXONA)\b.{0,40}\b(OTRA\s+VEZ|DOS\s+VECES|DE\s+NUEVO|OTRA\s+DOSIS|SEGUNDA\s+DOSIS|NO\s+FUNCIONA|"
+    r"NO\s+FUNCIONO|NO\s+HACE\s+EFECTO|NO\s+HIZO\s+EFECTO|DURA)\b",
+    r"\b(DAR(LE|LES)?|PONER(LE|LES)?|USAR)\s+(OTRA|UNA\s+SEGUNDA|MAS)\s+(DOSIS\s+DE\s+)?(NARCAN|NALOXONA)\b",
+    r"\bCUANT[OA]S?\s+(DOSIS\s+DE\s+)?(NARCAN|NALOXONA)\b",
+    r"\bCUANTO\s+(TIEMPO\s+)?DURA\b.{0,30}\b(NARCAN|NALOXONA)\b",
+    r"\bDESPUES\s+DE(L)?\s+(LA\s+)?(NARCAN|NALOXONA)\b",
+    r"\b(USE|CONSUMI|TOME|ME\s+METI|ME\s+INYECTE|ME\s+PASE|SE\s+PASO|SE\s+METIO)\s+(DE\s+)?DEMASIADO\b",
 ]
 _CRISIS = re.compile("|".join(f"(?:{p})" for p in _PATTERNS + _HELP), re.IGNORECASE)
 _CRISIS_ES = re.compile("|".join(f"(?:{p})" for p in _SPANISH + _HELP_ES))
@@ -162,7 +179,8 @@ _UPDATE_ES = re.compile("|".join([
     r"^\W*SOLO\s+(QUIERO|QUERIA|NECESITO|BUSCO)\s+INFORMACION(\s+SOBRE\s+\w+(\s+\w+)?)?\W*$",
 ]))
 _DOUBT = re.compile(r"\?|\b(but|not|no|barely|still|if|whether|slow|slowly|weird|gasping|choking|seiz\w*|"
-                    r"pills?|took(?!\s+(him|her|them)\s+to\b)|die|dying|kill|end|gun|cut|jump|bye|goodbye|forever)\b|n'?t\b",
+                    r"pills?|took(?!\s+(him|her|them)\s+to\b)|die|dying|kill|end|gun|cut|jump|bye|goodbye|forever)\b|n't\b|"
+                    r"\b(dont|doesnt|didnt|isnt|wasnt|wont|cant|aint|arent|werent|havent|hasnt|couldnt|wouldnt)\b",
                     re.IGNORECASE)
 _DOUBT_ES = re.compile(r"\b(PERO|NO|SIGUE|TODAVIA|AUN|SI\s+ESTA|APENAS|POCO|LENTO|PASTILLAS|TOME|MORIR|MATAR|"
                        r"ADIOS|SIEMPRE)\b")

@@ -61,7 +61,8 @@ def test_a_parent_in_an_emergency_is_answered_every_time_and_never_with_the_menu
 
 @pytest.mark.parametrize("body", ["yes he is breathing now", "911 is coming", "the ambulance is here",
                                   "they took him to the hospital", "hes awake now",
-                                  "im safe, i just wanted information"])
+                                  "im safe, i just wanted information", "im safe, i just want info",
+                                  "i just want information"])
 def test_news_that_help_is_there_is_thanked_with_what_to_do_if_it_gets_worse(body):
     d = converse(["my husband overdosed", body])[1]
     assert d.replies == (text("crisis_update"),) and d.crisis and "911" in d.replies[0]

@@ -1,0 +1,63 @@
+"""Texts people wrote that the service once got wrong, found by a reviewer texting as frightened parents:
+crisis texts it missed (a reply to our question that says more than its answer, questions about giving
+naloxone again, pleas, Spanish for "I used too much") and "cancel my appointment", which unsubscribed.
+(The phrases added for these are patterns of what people say, not these sentences; the model reads the
+replies.)"""
+import pytest
+
+from tests.flows.test_crisis_talk import converse, text
+
+CRISIS = text("crisis")
+
+
+@pytest.mark.parametrize("keyword,reply", [
+    ("SIGNS", "other hes gray and cold"), ("SIGNS", "son is slumped and wont answer"),
+    ("SIGNS", "daughter took a bunch of pills"), ("SIGNS", "me i took too much"),
+    ("SEÑALES", "mi hijo se tomo muchas pastillas"), ("SEÑALES", "otro, tiene labios grises"),
+])
+def test_a_reply_to_our_question_that_says_more_than_its_answer_is_heard(keyword, reply):
+    d = converse([keyword, reply])[1]
+    assert d.crisis and "911" in d.replies[0]
+
+
+@pytest.mark.parametrize("keyword,reply", [("SIGNS", "OTHER please"), ("SIGNS", "me, im 34"),
+                                           ("SEÑALES", "Mi hija tiene 19"), ("SIGNS", "2")])
+def test_a_reply_that_only_answers_stays_an_answer(keyword, reply):
+    d = converse([keyword, reply])[1]
+    assert not d.crisis and d.flow == "signs"
+
+
+@pytest.mark.parametrize("body", ["is narcan safe to give again", "can i give him more narcan",
+                                  "how long does narcan last hes waking up", "what do i do if narcan doesnt work",
+                                  "please help", "pls help"])
+def test_naloxone_again_and_pleas_get_the_crisis_answer(body):
+    [d] = converse([body])
+    assert d.crisis and d.replies[0] == CRISIS and "again in 2-3 min" in CRISIS
+
+
+@pytest.mark.parametrize("body", ["es seguro darle narcan otra vez", "puedo darle mas narcan",
+                                  "se volvio a dormir despues del narcan", "creo que use demasiado"])
+def test_the_same_in_spanish_in_spanish(body):
+    [d] = converse([body])
+    assert d.crisis and d.replies[0] == text("crisis", "es") and "otra vez a los 2-3 min" in d.replies[0]
+
+
+@pytest.mark.parametrize("body", ["where can i get narcan", "how do i use narcan", "donde consigo narcan",
+                                  "is narcan free"])
+def test_asking_where_to_get_naloxone_is_not_a_crisis(body):
+    [d] = converse([body])
+    assert not d.crisis
+
+
+@pytest.mark.parametrize("body", ["cancel my appointment tomorrow", "Cancel appt", "cancel the intake on friday"])
+def test_cancelling_an_appointment_is_not_an_opt_out(body):
+    from flows.engine import Consent
+    [d] = converse([body])
+    assert d.consent is not Consent.OPTED_OUT and not d.consent_changed
+
+
+@pytest.mark.parametrize("body", ["cancel", "CANCEL texts", "cancel please"])
+def test_cancel_still_opts_out(body):
+    from flows.engine import Consent
+    [d] = converse([body])
+    assert d.consent is Consent.OPTED_OUT
