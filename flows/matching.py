@@ -23,10 +23,18 @@ WHOLE_MESSAGE_ONLY = SPANISH_OPT_OUT
 # Asking for a language by name: the person's texts are in it from then on.
 LANGUAGE_WORDS = {"ESPANOL": "es", "SPANISH": "es", "ENGLISH": "en", "INGLES": "en"}
 
-# CANCEL or END followed by an appointment is about the appointment ("cancel my appointment tomorrow"), not
-# our texts: unsubscribing would also stop the reminders of the appointments they keep.
-_APPOINTMENT = re.compile(r"^(CANCEL|END)\s+((MY|THE|OUR|HIS|HER|THEIR|TOMORROWS|TODAYS|THIS|THAT|NEXT)\s+)*"
-                          r"(APPOINTMENT|APPOINTMENTS|APPT|APPTS|VISIT|SESSION|MEETING|RIDE|GROUP|INTAKE)\b")
+# A compliance word followed by what it is about, when that is not our texts: CANCEL or END an appointment
+# ("cancel my appointment tomorrow": unsubscribing would also stop the reminders of the ones they keep),
+# STOP or QUIT a drug ("quit heroin cold turkey is it safe", "stop using fentanyl how": someone who wants
+# to quit must not lose us), AYUDA with a sentence ("ayuda por favor mi hijo usa heroina": a plea, read as
+# what it says). A plain request to stop texting still wins ("quit heroin, and stop texting me").
+_ABOUT_SOMETHING_ELSE = re.compile(
+    r"^(CANCEL|END)\s+((MY|THE|OUR|HIS|HER|THEIR|TOMORROWS|TODAYS|THIS|THAT|NEXT)\s+)*"
+    r"(APPOINTMENT|APPOINTMENTS|APPT|APPTS|VISIT|SESSION|MEETING|RIDE|GROUP|INTAKE)\b|"
+    r"^(STOP|QUIT)\s+((USING|DOING|TAKING|SHOOTING|SNORTING|SMOKING|DRINKING)(?!\s+(MY|THIS|ME|US|YOUR)\b)|"
+    r"HEROIN|FENTANYL|FENT|DOPE|DRUGS|PILLS|OPIOIDS|OPIATES|METH|COKE|CRACK|OXY|OXYS|PERCS|XANAX|METHADONE|"
+    r"SUBOXONE|ALCOHOL|COLD\s+TURKEY)\b|"
+    r"^AYUDA\s+((POR\s+FAVOR|PORFA|PORFAVOR)\s+)?(?!(POR\s+FAVOR|PORFA|PORFAVOR)?$)\S")
 
 # In a crisis message these first words are speech ("End my life", "Quit breathing", "Parar de sufrir"),
 # not an opt-out.
@@ -189,9 +197,8 @@ def match(text: str, triggers: dict[str, str], crisis: bool = False) -> Match:
     first = found[0]
     if len(found) > 1 and first == "OPT" and found[1] == "OUT":
         first = "OPTOUT"
-    if _APPOINTMENT.match(" ".join(found)):
-        return Match(Intent.UNKNOWN, first)
-    return (_compliance(first, crisis, len(found) == 1) or _language(found) or _revocation(found)
+    compliance = None if _ABOUT_SOMETHING_ELSE.match(" ".join(found)) else _compliance(first, crisis, len(found) == 1)
+    return (compliance or _language(found) or _revocation(found)
             or _flow(first, triggers) or (Match(Intent.THANKS, first) if is_acknowledgement(text) else None)
             or Match(Intent.UNKNOWN, first))
 

@@ -61,3 +61,25 @@ def test_cancel_still_opts_out(body):
     from flows.engine import Consent
     [d] = converse([body])
     assert d.consent is Consent.OPTED_OUT
+
+
+@pytest.mark.parametrize("body", ["quit heroin cold turkey is it safe", "stop using fentanyl how", "Stop doing drugs?"])
+def test_wanting_to_quit_a_drug_is_not_an_opt_out(body):
+    from flows.engine import Consent
+    [d] = converse([body])
+    assert d.consent is not Consent.OPTED_OUT
+
+
+@pytest.mark.parametrize("body", ["stop using my number", "quit heroin and stop texting me", "STOP texting me"])
+def test_a_request_about_our_texts_still_opts_out(body):
+    from flows.engine import Consent
+    [d] = converse([body])
+    assert d.consent is Consent.OPTED_OUT
+
+
+def test_ayuda_with_a_sentence_is_read_as_what_it_says_and_alone_is_help():
+    from flows.matching import Intent
+    [d] = converse(["ayuda por favor mi hijo usa heroina"])
+    assert d.intent is not Intent.HELP and d.language == "es"
+    [d] = converse(["AYUDA"])
+    assert d.intent is Intent.HELP
