@@ -31,9 +31,9 @@ LANGUAGE_WORDS = {"ESPANOL": "es", "SPANISH": "es", "ENGLISH": "en", "INGLES": "
 _ABOUT_SOMETHING_ELSE = re.compile(
     r"^(CANCEL|END)\s+((MY|THE|OUR|HIS|HER|THEIR|TOMORROWS|TODAYS|THIS|THAT|NEXT)\s+)*"
     r"(APPOINTMENT|APPOINTMENTS|APPT|APPTS|VISIT|SESSION|MEETING|RIDE|GROUP|INTAKE)\b|"
-    r"^(STOP|QUIT)\s+((USING|DOING|TAKING|SHOOTING|SNORTING|SMOKING|DRINKING)(?!\s+(MY|THIS|ME|US|YOUR)\b)|"
-    r"HEROIN|FENTANYL|FENT|DOPE|DRUGS|PILLS|OPIOIDS|OPIATES|METH|COKE|CRACK|OXY|OXYS|PERCS|XANAX|METHADONE|"
-    r"SUBOXONE|ALCOHOL|COLD\s+TURKEY)\b|"
+    r"^(STOP|QUIT)\s+((USING|SHOOTING|SNORTING|SMOKING|DRINKING)(?!\s+(MY|THIS|ME|US|YOUR|IT|THAT)\b)|"
+    r"((DOING|TAKING)\s+)?(HEROIN|FENTANYL|FENT|DOPE|DRUGS|PILLS|OPIOIDS|OPIATES|METH|COKE|CRACK|OXY|OXYS|PERCS|"
+    r"XANAX|METHADONE|SUBOXONE|ALCOHOL)|COLD\s+TURKEY)\b|"
     r"^AYUDA\s+((POR\s+FAVOR|PORFA|PORFAVOR)\s+)?(?!(POR\s+FAVOR|PORFA|PORFAVOR)?$)\S")
 
 # In a crisis message these first words are speech ("End my life", "Quit breathing", "Parar de sufrir"),
@@ -231,12 +231,21 @@ def _compliance(word: str, crisis: bool = False, alone: bool = True) -> Match | 
 POLITE = frozenset({"POR", "FAVOR", "PORFA", "PLEASE", "PLS", "EN", "IN"})
 
 
+# Asking whether we speak a language ("hablan español?", "do you speak spanish"): answered in it from then on.
+SPEAK = frozenset({"HABLAN", "HABLA", "HABLAS", "SPEAK", "SPEAKS", "EN", "IN", "DO", "YOU", "U", "ANYONE",
+                   "SOMEONE", "ALGUIEN", "AQUI", "THERE", "IS", "HAY", "QUIEN", "WHO", "SE"})
+
+
 def _language(found: list[str]) -> Match | None:
     """A language asked for by name: the word alone, or with "please" ("Spanish speaking counselors?" is a
-    question, not a request)."""
+    question, not a request), or asking whether we speak it ("hablan español?", "do you speak spanish")."""
     word = found[0]
     if word in LANGUAGE_WORDS and all(w in POLITE for w in found[1:]):
         return Match(Intent.LANGUAGE, word, language=LANGUAGE_WORDS[word])
+    last = found[-1]
+    if last in LANGUAGE_WORDS and 1 < len(found) <= 5 and any(w in ("HABLAN", "HABLA", "HABLAS", "SPEAK", "SPEAKS")
+                                                               for w in found) and all(w in SPEAK | POLITE for w in found[:-1]):
+        return Match(Intent.LANGUAGE, last, language=LANGUAGE_WORDS[last])
     return None
 
 

@@ -83,3 +83,18 @@ def test_ayuda_with_a_sentence_is_read_as_what_it_says_and_alone_is_help():
     assert d.intent is not Intent.HELP and d.language == "es"
     [d] = converse(["AYUDA"])
     assert d.intent is Intent.HELP
+
+
+@pytest.mark.parametrize("body", ["stop doing it", "stop doing this", "quit it", "stop using it"])
+def test_in_doubt_it_still_opts_out(body):
+    from flows.engine import Consent
+    [d] = converse([body])
+    assert d.consent is Consent.OPTED_OUT
+
+
+@pytest.mark.parametrize("body,language", [("hablan español?", "es"), ("Hablan espanol", "es"),
+                                           ("do you speak spanish", "es"), ("alguien habla ingles?", "en")])
+def test_asking_whether_we_speak_a_language_switches_to_it(body, language):
+    from flows.matching import Intent
+    [d] = converse([body])
+    assert d.intent is Intent.LANGUAGE and not d.callback and (d.language or "en") == language
