@@ -102,6 +102,8 @@ def _speaks(flows: FlowSet, reader: Reader, m: Match, body: str, crisis: CrisisR
         found = _answer_language(flows, waiting, answer, body)
     elif m.intent is Intent.FLOW and m.word:
         found = flows.trigger_language.get(m.word)
+    elif m.intent is Intent.UNKNOWN and m.language:  # a Spanish compliance word read as speech ("AYUDA info")
+        found = m.language
     elif m.intent in (Intent.UNKNOWN, Intent.THANKS, Intent.FLOW):
         found = reader.language(body, flows.program.languages)
     else:

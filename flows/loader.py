@@ -47,7 +47,7 @@ OPTIONAL_MESSAGES = {
 FLOW_KEYS = {"flow", "version", "keyword", "aliases", "summary", "reply", "action", "followups", "start", "steps",
              "menu"}
 MAX_SUMMARY = 60  # characters: one line of the menu
-STEP_KEYS = {"text", "answers", "otherwise", "timeout", "next", "set", "action", "formerly"}
+STEP_KEYS = {"text", "answers", "otherwise", "timeout", "next", "set", "action", "formerly", "listen"}
 PROGRAM_KEYS = {"version", "program", "messages", "languages", "default_language", "plain_spanish", "fields"}
 ACTIONS = ("callback", "inbox")
 LANGUAGES = ("en", "es")
@@ -209,7 +209,15 @@ def _step(doc: Document, flow: str, name: str, item, default: str) -> Step | Non
                 _jump(doc, where, item.get("timeout"), path + ("timeout",), needs_after=True),
                 _jump(doc, where, item.get("next"), path + ("next",)), _set(doc, where, item.get("set"), path),
                 _action(doc, where, item.get("action"), path + ("action",)),
-                _formerly(doc, where, item.get("formerly"), path + ("formerly",)))
+                _formerly(doc, where, item.get("formerly"), path + ("formerly",)), _listen(doc, where, item, path))
+
+
+def _listen(doc: Document, where: str, item: dict, path) -> bool:
+    value = item.get("listen", True)
+    if not isinstance(value, bool):
+        doc.problem(where, "listen must be true or false", path + ("listen",))
+        return True
+    return value
 
 
 def _formerly(doc: Document, where: str, value, path) -> tuple[str, ...]:

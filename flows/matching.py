@@ -29,12 +29,24 @@ LANGUAGE_WORDS = {"ESPANOL": "es", "SPANISH": "es", "ENGLISH": "en", "INGLES": "
 # to quit must not lose us), AYUDA with a sentence ("ayuda por favor mi hijo usa heroina": a plea, read as
 # what it says). A plain request to stop texting still wins ("quit heroin, and stop texting me").
 _ABOUT_SOMETHING_ELSE = re.compile(
-    r"^(CANCEL|END)\s+((MY|THE|OUR|HIS|HER|THEIR|TOMORROWS|TODAYS|THIS|THAT|NEXT)\s+)*"
-    r"(APPOINTMENT|APPOINTMENTS|APPT|APPTS|VISIT|SESSION|MEETING|RIDE|GROUP|INTAKE)\b|"
-    r"^(STOP|QUIT)\s+((USING|SHOOTING|SNORTING|SMOKING|DRINKING)(?!\s+(MY|THIS|ME|US|YOUR|IT|THAT)\b)|"
-    r"((DOING|TAKING)\s+)?(HEROIN|FENTANYL|FENT|DOPE|DRUGS|PILLS|OPIOIDS|OPIATES|METH|COKE|CRACK|OXY|OXYS|PERCS|"
-    r"XANAX|METHADONE|SUBOXONE|ALCOHOL)|COLD\s+TURKEY)\b|"
+    r"^(CANCEL|END)\s+((MY|THE|HIS|HER|THEIR|TOMORROWS|TODAYS|THIS|NEXT)\s+)*"
+    r"(APPOINTMENT|APPT|VISIT|INTAKE)\b|"
+    r"^(STOP|QUIT)\s+((USING|SHOOTING|SNORTING|SMOKING|DRINKING|DOING|TAKING)\s+)?"
+    r"(HEROIN|FENTANYL|FENT|DOPE|DRUG|DRUGS|PILLS|OPIOIDS|OPIATES|METH|COKE|CRACK|OXY|OXYS|PERCS|XANAX|ALCOHOL)\b|"
+    r"^(STOP|QUIT)\s+COLD\s+TURKEY\b|"
     r"^AYUDA\s+((POR\s+FAVOR|PORFA|PORFAVOR)\s+)?(?!(POR\s+FAVOR|PORFA|PORFAVOR)?$)\S")
+# ...unless anything else in the message is about our texts, or the first word stands alone ("STOP. drugs?")
+_ABOUT_US = frozenset({"TEXT", "TEXTS", "TEXTING", "MESSAGE", "MESSAGES", "MESSAGING", "REMINDER", "REMINDERS",
+                       "NOTIFICATION", "NOTIFICATIONS", "ALERT", "ALERTS", "SPAM", "NUMBER", "PHONE", "SMS", "TXT",
+                       "TXTS", "MENSAJE", "MENSAJES", "TEXTOS"})
+_STANDS_ALONE = re.compile(r"^\W*\w+\s*[.!?,;:]")
+
+
+def _about_something_else(text: str, found: list[str]) -> bool:
+    """A compliance word about something other than our texts (see _ABOUT_SOMETHING_ELSE); in any doubt, no."""
+    if not _ABOUT_SOMETHING_ELSE.match(" ".join(found)) or _STANDS_ALONE.match(text):
+        return False
+    return not any(w in _ABOUT_US or w in OPT_OUT_WORDS for w in found[1:])
 
 # In a crisis message these first words are speech ("End my life", "Quit breathing", "Parar de sufrir"),
 # not an opt-out.
@@ -197,7 +209,10 @@ def match(text: str, triggers: dict[str, str], crisis: bool = False) -> Match:
     first = found[0]
     if len(found) > 1 and first == "OPT" and found[1] == "OUT":
         first = "OPTOUT"
-    compliance = None if _ABOUT_SOMETHING_ELSE.match(" ".join(found)) else _compliance(first, crisis, len(found) == 1)
+    if _about_something_else(text, found):  # AYUDA with a sentence stays Spanish
+        compliance = Match(Intent.UNKNOWN, first, language="es") if first in SPANISH_WORDS else None
+    else:
+        compliance = _compliance(first, crisis, len(found) == 1)
     return (compliance or _language(found) or _revocation(found)
             or _flow(first, triggers) or (Match(Intent.THANKS, first) if is_acknowledgement(text) else None)
             or Match(Intent.UNKNOWN, first))

@@ -69,6 +69,9 @@ class Step:
     set: dict[str, str] = field(default_factory=dict)
     action: str | None = None  # "callback" queues a staff phone call; "inbox" puts them before staff
     formerly: tuple[str, ...] = ()  # names it had: someone waiting at one of them is waiting here
+    # a reply that answers it and says more is read by the crisis model too ("son is slumped and wont
+    # answer"); false for a question answered with codes and a reason ("R cant make it": C/R)
+    listen: bool = True
 
     @property
     def asks(self) -> bool:

@@ -124,8 +124,9 @@ def answer_of(flows: FlowSet, waiting: Conversation, body: str) -> int | None:
 
 
 def answer_says_more(flows: FlowSet, waiting: Conversation, body: str) -> bool:
-    """A reply that answers the question and says more ("son is slumped and wont answer")."""
-    return says_more(body, _options(flows, waiting))
+    """A reply that answers the question and says more ("son is slumped and wont answer"), at a question
+    that listens for that (flows.model.Step.listen)."""
+    return flows.flows[waiting.flow].steps[waiting.step].listen and says_more(body, _options(flows, waiting))
 
 
 def _options(flows: FlowSet, waiting: Conversation) -> list[tuple[str, ...]]:

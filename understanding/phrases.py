@@ -34,14 +34,7 @@ _PATTERNS = [
     r"\b(he|she|they|he'?s|she'?s)\s+(is\s+|are\s+|looks?\s+|turned\s+|turning\s+|went\s+|going\s+)?blue\b"
     r"(?!\s+(collar|about|over|because))",
     r"\bcan'?t\s+go\s+on\s*(anymore|any\s+more|like\s+this|living)?\s*[.!?]*\s*$",
-    # naloxone given, or about to be, and not enough: a dose again, how often, how long it lasts, after it
-    r"\b(narcan|naloxone)\b[^.?!]{0,40}\b(again|twice|more\s+than\s+once|(another|second|2nd)\s+(dose|one|time)|"
-    r"wear(s|ing)?\s+off|not\s+work(ing)?|does\s*n'?t\s+work|did\s*n'?t\s+work|last|lasts)\b",
-    r"\b(give|gave|giving|use|used|spray|sprayed|do|did)\s+((him|her|them|it)\s+)?(another|a\s+second|a\s+2nd|more|"
-    r"one\s+more|extra)\s+(dose\s+of\s+)?(narcan|naloxone)\b",
-    r"\bhow\s+(many|often)\b[^.?!]{0,25}\b(narcan|naloxone)\b",
-    r"\bafter\s+(the\s+|his\s+|her\s+)?(narcan|naloxone)\b",
-    r"\b(is|are)\s+(he|she|they)\s+dead\b",
+    r"\b(is|are)\s+(he|she|they)\s+dead\b(?!\s+(set|serious|wrong|tired|broke))",
 ]
 # Asking for emergency help: the emergency numbers (whoever texts about 911 or 988 is told what to do now;
 # not a phone number, an address, a room or a price), the crisis line, a plea and nothing else ("help me",
@@ -56,12 +49,37 @@ _HELP = [
     r"\bcrisis\s+(line|hotline|number)\b",
     r"^\W*help\s+(me|us)(\s+(please|pls|plz|now))*\W*$",
     r"^\W*(please|pls|plz)\s+help(\s+(me|us|now))*\W*$",
+    r"^\W*help\W+(please|pls|plz|now)(\W+(please|pls|plz|now))*\W*$",
+    # naloxone given, or about to be, and not enough (a dose again, how often, wearing off, not working):
+    # someone is in the middle of an overdose, whatever the model says; never about getting or learning it
+    r"^(?!.*\b(get|got|buy|order|pick\s+up|find|where|training|class|classes|kits?|free|cost|shelf|expire[sd]?|"
+    r"expiration|benzos?|xanax|meth|alcohol|stimulants?|cocaine|coke)\b).*\b(narcan|naloxone)\b[^.?!]{0,40}"
+    r"\b(again|twice|more\s+than\s+once|(another|second|2nd)\s+(dose|one|time)|wear(s|ing)?\s+off|wore\s+off|"
+    r"worn\s+off|not\s+(work(ing)?|helping)|is\s*n'?t\s+(working|helping)|does\s*n'?t\s+work|did\s*n'?t\s+work|"
+    r"do\s*n'?t\s+work|last|lasts)\b",
+    r"^(?!.*\b(get|buy|order|pick\s+up|find|where|training|class|kits?|free)\b).*\b(give|gave|giving|use|used|spray|"
+    r"sprayed|need|needs)\s+((him|her|them|it)\s+)?(another|a\s+second|a\s+2nd|more|one\s+more|extra)\s+"
+    r"(dose\s+of\s+)?(narcan|naloxone)\b",
+    r"^(?!.*\b(kits?|training|class|get|free)\b).*\bhow\s+(many|often)\b[^.?!]{0,25}\b(narcan|naloxone)\b",
+    r"\b(back\s+to\s+sleep|nodding\s+(off\s+)?again|passed\s+out\s+again|out\s+again)\b[^.?!]{0,30}\b(after\s+)?"
+    r"(the\s+)?(narcan|naloxone)\b",
 ]
 _HELP_ES = [
     # only said in an emergency (not "Maria del Socorro", "Perpetuo Socorro", "vivo en Socorro")
     r"(?<!DEL\s)(?<!PERPETUO\s)(?<!EN\s)\b(AUXILIO|SOCORRO)\b",
     r"^\W*(AYUDAME|AYUDENME|AYUDANOS)(\W+(POR\s+FAVOR|PORFA|PORFAVOR|YA|AHORA))*\W*$",  # "ayudame" alone: a plea
     r"\bLINEA\s+DE\s+CRISIS\b",
+    r"^\W*AYUDA(\W+(POR\s+FAVOR|PORFA|PORFAVOR|YA|AHORA|URGENTE)){2,}\W*$",  # "ayuda por favor por favor"
+    # la naloxona otra vez, cuantas veces, se le pasa el efecto, no funciona: nunca conseguirla o aprender
+    r"^(?!.*\b(CONSIGO|CONSEGUIR|COMPRAR|DONDE|CLASE|CURSO|ENTRENAMIENTO|KIT|KITS|GRATIS|CUESTA|ESTANTE|CADUCA|"
+    r"VENCE)\b).*\b(NARCAN|NALOXONA)\b.{0,40}\b(OTRA\s+VEZ|DOS\s+VECES|DE\s+NUEVO|OTRA\s+DOSIS|SEGUNDA\s+DOSIS|"
+    r"NO\s+FUNCIONA|NO\s+FUNCIONO|NO\s+HACE\s+EFECTO|NO\s+HIZO\s+EFECTO|SE\s+LE\s+PASA|SE\s+PASA\s+EL\s+EFECTO)\b",
+    r"^(?!.*\b(ESTANTE|CADUCA|VENCE|CURSO|CLASE)\b).*\bCUANTO\s+(TIEMPO\s+)?DURA\b.{0,30}\b(NARCAN|NALOXONA)\b",
+    r"^(?!.*\b(CONSIGO|CONSEGUIR|DONDE|KIT|KITS|GRATIS)\b).*\b(DAR(LE|LES)?|PONER(LE|LES)?|USAR|NECESITA)\s+"
+    r"(OTRA|UNA\s+SEGUNDA|MAS)\s+(DOSIS\s+DE\s+)?(NARCAN|NALOXONA)\b",
+    r"^(?!.*\b(KIT|KITS|GRATIS|DAN|REGALAN)\b).*\bCUANTAS?\s+(VECES|DOSIS)\b.{0,25}\b(NARCAN|NALOXONA)\b",
+    r"\b(VOLVIO\s+A\s+DORMIR(SE)?|SE\s+VOLVIO\s+A\s+DORMIR|OTRA\s+VEZ\s+DORMIDO|SE\s+DESMAYO\s+OTRA\s+VEZ)\b.{0,30}"
+    r"\b(NARCAN|NALOXONA)\b",
 ]
 # Spanish, matched on the folded text (upper case, no accents): "no está respirando" and "no esta
 # respirando" are one phrase.
@@ -91,14 +109,8 @@ _SPANISH = [
     r"\b(ME\s+)?QUIERO\s+MORIR(ME)?\b",
     r"\bHACERME\s+DANO\b",
     r"\bQUIERO\s+DESAPARECER\b",
-    # lo mismo que en ingles: la naloxona otra vez, cuantas, cuanto dura, despues de ella
-    r"\b(NARCAN|NALOXONA)\b.{0,40}\b(OTRA\s+VEZ|DOS\s+VECES|DE\s+NUEVO|OTRA\s+DOSIS|SEGUNDA\s+DOSIS|NO\s+FUNCIONA|"
-    r"NO\s+FUNCIONO|NO\s+HACE\s+EFECTO|NO\s+HIZO\s+EFECTO|DURA)\b",
-    r"\b(DAR(LE|LES)?|PONER(LE|LES)?|USAR)\s+(OTRA|UNA\s+SEGUNDA|MAS)\s+(DOSIS\s+DE\s+)?(NARCAN|NALOXONA)\b",
-    r"\bCUANT[OA]S?\s+(DOSIS\s+DE\s+)?(NARCAN|NALOXONA)\b",
-    r"\bCUANTO\s+(TIEMPO\s+)?DURA\b.{0,30}\b(NARCAN|NALOXONA)\b",
-    r"\bDESPUES\s+DE(L)?\s+(LA\s+)?(NARCAN|NALOXONA)\b",
-    r"\b(USE|CONSUMI|TOME|ME\s+METI|ME\s+INYECTE|ME\s+PASE|SE\s+PASO|SE\s+METIO)\s+(DE\s+)?DEMASIADO\b",
+    r"\b(USE|USO|CONSUMI|CONSUMIO|TOME|TOMO|SE\s+TOMO|ME\s+METI|SE\s+METIO|ME\s+INYECTE|SE\s+INYECTO|ME\s+PASE|"
+    r"SE\s+PASO)\s+(DE\s+)?DEMASIADO\b(?!\s+(TIEMPO|RAPIDO|DINERO|TARDE|PRONTO|MI|SU|LA|EL|LOS|LAS)\b)",
 ]
 _CRISIS = re.compile("|".join(f"(?:{p})" for p in _PATTERNS + _HELP), re.IGNORECASE)
 _CRISIS_ES = re.compile("|".join(f"(?:{p})" for p in _SPANISH + _HELP_ES))
@@ -152,7 +164,7 @@ _UPDATE = re.compile("|".join([
     r"^\W*(yes\W+|yeah\W+|ok\W+|okay\W+)?(he|she|they)(\s+is|\s+are|'s|'re|s)?\s+"
     r"(awake|ok|okay|alright|all\s+right|breathing|responding|talking)(\s+(now|again))?\W*$",
     r"^\W*(yes\W+|ok\W+)?(he|she|they)(\s+is|\s+are|'s|'re|s)?\s+(breathing|awake|responding|talking)\s+"
-    r"(now|again)\b",
+    r"(now|again)(\W+(thank\s+you|thanks|thank\s+god|thx|ty|god\s+bless))*\W*$",
     r"^\W*(ok\W+|okay\W+)?(911|the\s+ambulance|an\s+ambulance|ambulance|paramedics?|ems|police|help)\s+"
     r"(is\s+|are\s+|has\s+|have\s+)?(here|coming|on\s+(the|their|its)\s+way|arrived|came)(\s+now)?\W*$",
     r"^\W*(we\s+|i\s+)?(called|just\s+called)\s+911\W*$",
@@ -180,7 +192,8 @@ _UPDATE_ES = re.compile("|".join([
 ]))
 _DOUBT = re.compile(r"\?|\b(but|not|no|barely|still|if|whether|slow|slowly|weird|gasping|choking|seiz\w*|"
                     r"pills?|took(?!\s+(him|her|them)\s+to\b)|die|dying|kill|end|gun|cut|jump|bye|goodbye|forever)\b|n't\b|"
-                    r"\b(dont|doesnt|didnt|isnt|wasnt|wont|cant|aint|arent|werent|havent|hasnt|couldnt|wouldnt)\b",
+                    r"\b(dont|doesnt|didnt|isnt|wasnt|wont|cant|aint|arent|werent|havent|hasnt|couldnt|wouldnt|shouldnt|hadnt|"
+                    r"mustnt|dosent|doesent|didint|limp)\b",
                     re.IGNORECASE)
 _DOUBT_ES = re.compile(r"\b(PERO|NO|SIGUE|TODAVIA|AUN|SI\s+ESTA|APENAS|POCO|LENTO|PASTILLAS|TOME|MORIR|MATAR|"
                        r"ADIOS|SIEMPRE)\b")

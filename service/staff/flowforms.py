@@ -21,7 +21,7 @@ def empty_step(name: str, languages: list[str]) -> dict:
     languages start empty (marked as a missing translation)."""
     return {"name": name, "was": name, "text": {lang: UNWRITTEN if lang == languages[0] else "" for lang in languages}, "answers": [], "otherwise": "",
             "timeout_after": "", "timeout_go": "", "next_after": "", "next_go": "", "set": "", "callback": False,
-            "inbox": False, "show": (), "formerly": []}
+            "inbox": False, "show": (), "formerly": [], "listen": True}
 
 
 def flow_to_form(doc: dict, languages: list[str]) -> dict:
@@ -50,7 +50,8 @@ def _step_to_form(name: str, step, languages: list[str], default: str) -> dict:
             "next_after": nxt[0], "next_go": nxt[1],
             "set": ", ".join(f"{k}={v}" for k, v in (step.get("set") or {}).items()),
             "callback": step.get("action") == "callback", "inbox": step.get("action") == "inbox",
-            "formerly": [str(f) for f in step.get("formerly") or [] if isinstance(f, str)]}
+            "formerly": [str(f) for f in step.get("formerly") or [] if isinstance(f, str)],
+            "listen": step.get("listen", True) is not False}
 
 
 def _jump(value) -> tuple[str, str]:
@@ -90,6 +91,7 @@ def form_from_request(values, languages: list[str]) -> dict:
                 "otherwise": values.get(prefix + "otherwise", ""), "set": values.get(prefix + "set", ""),
                 "callback": bool(values.get(prefix + "callback")), "inbox": bool(values.get(prefix + "inbox")),
                 "formerly": [NAME.sub("_", f.lower()) for f in values.get(prefix + "formerly", "").split()],
+                "listen": values.get(prefix + "listen", "1") != "0",
                 "answers": []}
         for part in ("timeout_after", "timeout_go", "next_after", "next_go"):
             step[part] = values.get(prefix + part, "").strip()
@@ -242,6 +244,8 @@ def _step_doc(step: dict, default: str) -> dict:
     pairs = [p.split("=", 1) for p in step["set"].split(",") if "=" in p]
     if pairs:
         out["set"] = {k.strip(): v.strip() for k, v in pairs}
+    if not step.get("listen", True):
+        out["listen"] = False
     if step["callback"]:
         out["action"] = "callback"
     elif step.get("inbox"):

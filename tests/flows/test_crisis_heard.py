@@ -98,3 +98,60 @@ def test_asking_whether_we_speak_a_language_switches_to_it(body, language):
     from flows.matching import Intent
     [d] = converse([body])
     assert d.intent is Intent.LANGUAGE and not d.callback and (d.language or "en") == language
+
+
+# What a second reviewer of these fixes found.
+@pytest.mark.parametrize("body", ["how long does naloxone last", "how often can you give narcan",
+                                  "he needs another dose of narcan", "the narcan wore off", "narcan isnt working",
+                                  "cuantas dosis de narcan se pueden dar", "mi hijo uso demasiado", "help please",
+                                  "ayuda por favor por favor"])
+def test_naloxone_again_of_any_length_is_never_overruled_by_the_model(body):
+    [d] = converse([body])
+    assert d.crisis
+
+
+@pytest.mark.parametrize("body", ["can i get narcan again", "is the narcan training again next week",
+                                  "how long does narcan last on the shelf", "how many narcan kits can i get",
+                                  "narcan doesnt work on benzos", "cuanto narcan dan gratis", "use demasiado mi tarjeta"])
+def test_getting_or_learning_about_naloxone_is_no_crisis_cue(body):
+    from understanding.phrases import crisis_languages
+    assert not crisis_languages(body)
+
+
+@pytest.mark.parametrize("body", ["Cancel appointment. STOP", "cancel my appointment and cancel these texts",
+                                  "cancel appointment reminders", "stop heroin messages", "STOP drug texts",
+                                  "stop using our number", "STOP. Drugs? Wrong number", "stop, drugs are not my thing",
+                                  "stop using", "END this session", "cancel group"])
+def test_anything_about_our_texts_or_in_doubt_still_opts_out(body):
+    from flows.engine import Consent
+    [d] = converse([body])
+    assert d.consent is Consent.OPTED_OUT
+
+
+def test_ayuda_with_a_sentence_stays_spanish():
+    [d] = converse(["AYUDA info"])
+    assert d.language == "es"
+
+
+@pytest.mark.parametrize("body", ["he is breathing now he went limp again", "hes breathing now, dosent respond",
+                                  "she is awake now then went out again"])
+def test_worse_news_after_good_news_gets_the_crisis_answer_again(body):
+    d = converse(["my husband overdosed", body])[1]
+    assert d.replies == (text("crisis_again"),)
+
+
+@pytest.mark.parametrize("body", ["he's breathing again", "hes breathing now thank god"])
+def test_good_news_alone_is_thanked(body):
+    d = converse(["my husband overdosed", body])[1]
+    assert d.replies == (text("crisis_update"),)
+
+
+@pytest.mark.parametrize("body", ["R cant make it", "R can't come", "C will be there", "R no ride"])
+def test_a_code_and_a_reason_at_a_question_that_does_not_listen_is_its_answer(body):
+    from datetime import timedelta
+    from flows.engine import Conversation, Texter
+    from tests.flows.test_crisis_talk import NOW
+    asked = Texter(first_contact=False, conversation=Conversation("confirm", "ask", (NOW - timedelta(minutes=5)).timestamp()),
+                   fields={"appointment_at": "Friday at 10:00"})
+    [d] = converse([body], asked)
+    assert not d.crisis and d.flow == "confirm"
