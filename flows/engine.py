@@ -21,7 +21,7 @@ from flows.alerts import Alert
 from understanding.phrases import looks_spanish
 from flows.decision import (Consent, Conversation, Decision, Event, Policy, ScheduledFollowUp, Silence,
                             StepEvent, Texter)
-from flows.matching import ANSWERABLE, Intent, Match, asks_for_a_call, match, matched_words, words
+from flows.matching import ANSWERABLE, Intent, Match, about_an_appointment, asks_for_a_call, match, matched_words, words
 from flows.model import FlowSet
 from flows.reading import CrisisReading, Reader, default_reader
 from flows.steps import active, answer_of, answer_says_more, answered, send_step, start, unmatched, with_disclosure
@@ -160,6 +160,9 @@ def _ordinary(flows: FlowSet, policy: Policy, texter: Texter, body: str, m: Matc
                         keyword=m.word, sources=("language",))
     if waiting:
         return unmatched(flows, policy, texter, waiting, now)
+    if m.intent is Intent.UNKNOWN and about_an_appointment(body):  # staff keep the appointments: before them
+        return Decision(Intent.UNKNOWN, (with_disclosure(flows, texter, flows.message("appointment", texter.language)),),
+                        sources=("appointment",), inbox="appointment", understood=True)
     if m.intent is Intent.THANKS:
         return Decision(Intent.THANKS, (with_disclosure(flows, texter, flows.message("thanks", texter.language)),),
                         sources=("thanks",))

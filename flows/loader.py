@@ -41,6 +41,10 @@ OPTIONAL_MESSAGES = {
         "es": "Le pedimos a nuestro equipo que le llame lo antes posible. Si es una emergencia, llame al 911 "
               "ahora. {flagged}"},
     "choices": {"en": "Please reply {choices}.", "es": "Por favor, responda {choices}."},
+    "appointment": {"en": "Thanks for letting us know. Our team will reach out about your appointment. To talk now, "
+                          "call {phone}.",
+                    "es": "Gracias por avisarnos. Nuestro equipo le contactará sobre su cita. Para hablar ahora, "
+                          "llame al {phone}."},
     "thanks": {"en": "You're welcome. We're here whenever you need us: reply CALL to talk with our team.",
                "es": "De nada. Aquí estamos cuando nos necesite: responda LLAMAR para hablar con nuestro equipo."},
 }

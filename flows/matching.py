@@ -42,6 +42,12 @@ _ABOUT_US = frozenset({"TEXT", "TEXTS", "TEXTING", "MESSAGE", "MESSAGES", "MESSA
 _STANDS_ALONE = re.compile(r"^\W*\w+\s*[.!?,;:]")
 
 
+def about_an_appointment(text: str) -> bool:
+    """"cancel my appointment tomorrow": for staff, who keep the appointments (never an opt-out)."""
+    found = words(text)
+    return bool(found) and found[0] in ("CANCEL", "END") and _about_something_else(text, found)
+
+
 def _about_something_else(text: str, found: list[str]) -> bool:
     """A compliance word about something other than our texts (see _ABOUT_SOMETHING_ELSE); in any doubt, no."""
     if not _ABOUT_SOMETHING_ELSE.match(" ".join(found)) or _STANDS_ALONE.match(text):

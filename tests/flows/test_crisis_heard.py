@@ -155,3 +155,10 @@ def test_a_code_and_a_reason_at_a_question_that_does_not_listen_is_its_answer(bo
                    fields={"appointment_at": "Friday at 10:00"})
     [d] = converse([body], asked)
     assert not d.crisis and d.flow == "confirm"
+
+
+def test_cancelling_an_appointment_puts_them_before_staff_with_a_kind_answer():
+    [d] = converse(["cancel my appointment tomorrow"])
+    assert d.inbox == "appointment" and "reach out about your appointment" in d.replies[0]
+    [d] = converse(["cancelar mi cita"])  # CANCELAR is a Spanish opt-out word only as the whole message
+    assert d.consent is not None

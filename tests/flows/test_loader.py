@@ -80,7 +80,8 @@ def test_shipped_definitions_load(docs):
     assert [str(f.value) for f in flowset.program.fields.values()] == ["datetime", "date", "text"]
     assert flowset.program.name == "Roaring Brook Recovery" and flowset.program.phone == "855.590.9944"
     assert set(flowset.program.messages) == {"disclosure", "menu", "help", "stop", "start", "crisis", "language",
-                                             "flagged", "crisis_again", "crisis_call", "crisis_update", "choices", "thanks"}
+                                             "flagged", "crisis_again", "crisis_call", "crisis_update", "choices", "thanks",
+                                             "appointment"}
     assert flowset.program.languages == ("en", "es") and flowset.program.default_language == "en"
     assert flowset.triggers["SENALES"] == "signs" and flowset.trigger_language["SENALES"] == "es"
     assert flowset.trigger_language["SIGNS"] == "en" and flowset.flows["signs"].keyword == {"en": "SIGNS", "es": "SEÑALES"}
