@@ -162,7 +162,7 @@ def _ordinary(flows: FlowSet, policy: Policy, texter: Texter, body: str, m: Matc
         return unmatched(flows, policy, texter, waiting, now)
     if m.intent is Intent.UNKNOWN and about_an_appointment(body):  # staff keep the appointments: before them
         return Decision(Intent.UNKNOWN, (with_disclosure(flows, texter, flows.message("appointment", texter.language)),),
-                        sources=("appointment",), inbox="appointment", understood=True)
+                        sources=("appointment",), inbox="appointment")
     if m.intent is Intent.THANKS:
         return Decision(Intent.THANKS, (with_disclosure(flows, texter, flows.message("thanks", texter.language)),),
                         sources=("thanks",))

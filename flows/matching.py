@@ -179,13 +179,17 @@ ANSWER_FILLER = frozenset({"PLEASE", "PLS", "THANKS", "THANK", "YOU", "OK", "OKA
                            "ANOS", "ANO", "Y", "AND"})
 
 
+def _opens(found: list[str], option: str) -> bool:
+    """Whether a reply's words start with an answer option: its first word, or a phrase's words."""
+    joined = " ".join(found)
+    return option == found[0] if " " not in option else (joined == option or joined.startswith(option + " "))
+
+
 def says_more(text: str, answers: list[tuple[str, ...]]) -> bool:
     """Whether a reply says more than its answer: words past the answer's own (the longest option it
     starts with, else its first word) that are not filler or a number ("other hes gray and cold")."""
     found = words(text)
-    joined = " ".join(found)
-    length = max((len(w.split()) for options in answers for w in options
-                  if " " in w and (joined == w or joined.startswith(w + " "))), default=1)
+    length = max((len(w.split()) for options in answers for w in options if " " in w and _opens(found, w)), default=1)
     return any(w not in ANSWER_FILLER and not w.isdigit() for w in found[length:])
 
 
@@ -195,9 +199,8 @@ def match_answer(text: str, answers: list[tuple[str, ...]]) -> int | None:
     found = words(text)
     if not found:
         return None
-    joined = " ".join(found)
     for i, options in enumerate(answers):
-        if any(w == found[0] if " " not in w else (joined == w or joined.startswith(w + " ")) for w in options):
+        if any(_opens(found, w) for w in options):
             return i
     if len(found[0]) < TYPO_MIN_LENGTH - 1:
         return None
@@ -253,8 +256,9 @@ POLITE = frozenset({"POR", "FAVOR", "PORFA", "PLEASE", "PLS", "EN", "IN"})
 
 
 # Asking whether we speak a language ("hablan español?", "do you speak spanish"): answered in it from then on.
-SPEAK = frozenset({"HABLAN", "HABLA", "HABLAS", "SPEAK", "SPEAKS", "EN", "IN", "DO", "YOU", "U", "ANYONE",
-                   "SOMEONE", "ALGUIEN", "AQUI", "THERE", "IS", "HAY", "QUIEN", "WHO", "SE"})
+SPEAK_VERBS = frozenset({"HABLAN", "HABLA", "HABLAS", "SPEAK", "SPEAKS"})
+SPEAK = SPEAK_VERBS | frozenset({"EN", "IN", "DO", "YOU", "U", "ANYONE", "SOMEONE", "ALGUIEN", "AQUI", "THERE", "IS",
+                                 "HAY", "QUIEN", "WHO", "SE"})
 
 
 def _language(found: list[str]) -> Match | None:
@@ -264,8 +268,8 @@ def _language(found: list[str]) -> Match | None:
     if word in LANGUAGE_WORDS and all(w in POLITE for w in found[1:]):
         return Match(Intent.LANGUAGE, word, language=LANGUAGE_WORDS[word])
     last = found[-1]
-    if last in LANGUAGE_WORDS and 1 < len(found) <= 5 and any(w in ("HABLAN", "HABLA", "HABLAS", "SPEAK", "SPEAKS")
-                                                               for w in found) and all(w in SPEAK | POLITE for w in found[:-1]):
+    if last in LANGUAGE_WORDS and 1 < len(found) <= 5 and SPEAK_VERBS & set(found) \
+            and all(w in SPEAK | POLITE for w in found[:-1]):
         return Match(Intent.LANGUAGE, last, language=LANGUAGE_WORDS[last])
     return None
 
@@ -285,9 +289,7 @@ def _flow(word: str, triggers: dict[str, str]) -> Match | None:
 def matched_words(text: str, options: tuple[str, ...]) -> bool:
     """Whether a reply starts with one of these words or phrases (as match_answer reads it)."""
     found = words(text)
-    joined = " ".join(found)
-    return bool(found) and any(w == found[0] if " " not in w else (joined == w or joined.startswith(w + " "))
-                               for w in options)
+    return bool(found) and any(_opens(found, w) for w in options)
 
 
 def within_one_edit(a: str, b: str) -> bool:

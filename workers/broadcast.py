@@ -97,7 +97,7 @@ def _prepare(rt: Runtime, bid: str, pk: str, mid: str) -> str:
 
 def _check(rt: Runtime, r, bid: str, pk: str, mid: str):
     svc, now = rt.svc, rt.svc.now()
-    if r.exists(keys.message(mid)):  # another worker made it meanwhile (its send is no reason to hold this)
+    if messages.exists(r, mid):  # another worker made it meanwhile (its send is no reason to hold this)
         return "queued", lambda pipe: None
     cfg = svc.current_config()
     b = broadcasts.get(r, bid)

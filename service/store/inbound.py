@@ -114,7 +114,6 @@ def _answer(r: Redis, vault: Vault, value: bytes | None) -> tuple[str, ...] | st
                  if not isinstance(i, dict) or found[i["r"]] is not texts.MISSING)
 
 
-
 def guard(pk: str, state: State) -> tuple[str, str, bytes | None]:
     """A write of this text applies only if no other text of the person was handled since `state`."""
     return keys.contact(pk), REVISION, state.revision

@@ -89,14 +89,11 @@ def claim(r: Redis, mid: str, now: float, person: str = "") -> SendClaim:
     """queued -> sending, atomically: of two racing workers only one may call the provider, and never
     for someone who opted out (then queued -> skipped; the caller records the outcome with finish) or
     was erased (then the record is deleted)."""
-    for _ in range(LINK_RETRIES):
-        message = keys.message(mid)
-        bc = (r.hget(message, "bc_key") or b"").decode() or message  # declared: see lua/claim_send.lua
-        outcome = scripts.run(r, "claim_send", [message, bc] + ([keys.contact(person)] if person else []), [
-            OutState.QUEUED.value, OutState.SENDING.value, OutState.SKIPPED.value, Consent.OPTED_OUT.value, now])
-        if outcome != -1:
-            return SendClaim(outcome)
-    raise RuntimeError(f"message {mid} kept naming other keys while being claimed")
+    message = keys.message(mid)
+    args = [OutState.QUEUED.value, OutState.SENDING.value, OutState.SKIPPED.value, Consent.OPTED_OUT.value, now]
+    return SendClaim(_declaring(lambda: scripts.run(
+        r, "claim_send", [message, _linked(r, message)[2]] + ([keys.contact(person)] if person else []), args),
+        f"message {mid} being claimed"))
 
 
 def skip(r: Redis, mid: str) -> bool:
@@ -119,15 +116,12 @@ def finish(r: Redis, mid: str, state: OutState, keep_seconds: int, provider_sid:
     erased meanwhile, which stays erased. The finished record is kept `keep_seconds` (the retention)."""
     code_text = "" if code is None else str(code)
     message = keys.message(mid)
-    for _ in range(LINK_RETRIES):
-        record_keys = [message, keys.METRICS_OUTBOUND, keys.ALERTS_PENDING, keys.provider_sid(provider_sid),
-                       keys.early_status(provider_sid), keys.INBOX_VERSION, *_linked(r, message)]
-        outcome = scripts.run(r, "finish_send", record_keys, [
-            state.value, provider_sid, code_text, f"{state.value}|{code_text}", mid, PROVIDER_TTL,
-            json.dumps(STATUS_RANK), keep_seconds, DAILY_TTL])
-        if outcome != -1:
-            return bool(outcome)
-    raise RuntimeError(f"message {mid} kept naming other keys while being finished")
+    fixed = [message, keys.METRICS_OUTBOUND, keys.ALERTS_PENDING, keys.provider_sid(provider_sid),
+             keys.early_status(provider_sid), keys.INBOX_VERSION]
+    args = [state.value, provider_sid, code_text, f"{state.value}|{code_text}", mid, PROVIDER_TTL,
+            json.dumps(STATUS_RANK), keep_seconds, DAILY_TTL]
+    return bool(_declaring(lambda: scripts.run(r, "finish_send", fixed + _linked(r, message), args),
+                           f"message {mid} being finished"))
 
 
 def advance_status(r: Redis, provider_sid: str, status: str, error_code: str) -> bool:
@@ -137,16 +131,25 @@ def advance_status(r: Redis, provider_sid: str, status: str, error_code: str) ->
     adopts it into the message (or expires unclaimed after a week).
     """
     early = keys.early_status(provider_sid)
-    for _ in range(LINK_RETRIES):
+
+    def attempt():
         mid = (r.get(keys.provider_sid(provider_sid)) or b"").decode()
         target = keys.message(mid) if mid else early
         day, _, bc, _, failed = _linked(r, target) if mid else (target,) * 5
-        outcome = scripts.run(r, "advance_status", [keys.provider_sid(provider_sid), early, keys.INBOX_VERSION,
-                                                    target, day, bc, failed],
-                              [status, error_code, json.dumps(STATUS_RANK), EARLY_TTL, mid, DAILY_TTL])
+        return scripts.run(r, "advance_status", [keys.provider_sid(provider_sid), early, keys.INBOX_VERSION, target,
+                                                 day, bc, failed],
+                           [status, error_code, json.dumps(STATUS_RANK), EARLY_TTL, mid, DAILY_TTL])
+    return bool(_declaring(attempt, f"status of {provider_sid}"))
+
+
+def _declaring(attempt, what: str):
+    """A script given the keys a record names, read just before: -1 says the record names others now (a
+    race), so it is read and run again; nothing was written."""
+    for _ in range(LINK_RETRIES):
+        outcome = attempt()
         if outcome != -1:
-            return bool(outcome)
-    raise RuntimeError(f"status of {provider_sid} kept finding other keys")
+            return outcome
+    raise RuntimeError(f"{what} kept naming other keys")
 
 
 def _linked(r: Redis, message: str) -> list[str]:

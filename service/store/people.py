@@ -251,10 +251,10 @@ def trim_before(r: Redis, pk: str, cutoff: float) -> int:
     old_notes = sum(1 for _ in _while_older(staff_notes, cutoff))
     trail = [json.loads(e) for e in r.lrange(keys.consent_log(pk), 0, -1)]
     first = r.hget(keys.contact(pk), FIRST_CONSENT)
+    entry = first_consent(first) if first else None
     pipe = r.pipeline()
-    if first and first_consent(first)["at"] < cutoff and "sid" in first_consent(first):  # never recreates an erased record
-        scripts.run(pipe, "swap_value", [keys.contact(pk)], ["hash", FIRST_CONSENT, first,
-                                                            without_sid(first_consent(first))])
+    if entry and entry["at"] < cutoff and "sid" in entry:  # swapped, so never recreating an erased record
+        scripts.run(pipe, "swap_value", [keys.contact(pk)], ["hash", FIRST_CONSENT, first, without_sid(entry)])
     if old:
         pipe.ltrim(keys.transcript(pk), old, -1)
     if old_notes:
