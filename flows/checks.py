@@ -3,14 +3,14 @@ words, steps that exist and can be reached, no endless or over-long chains, answ
 and texts that are short, GSM-7 in the encoding they will be sent in, with known placeholders."""
 from flows import gsm
 from flows.fields import FieldType
-from flows.matching import ANSWERABLE, KEYWORD, LANGUAGE_WORDS, RESERVED_WORDS, fold
+from flows.matching import KEYWORD, fold
 from flows.model import Flow, FlowSet, Program, Step, placeholders
+from languages import Languages, builtin
 from flows.source import Document, Problem
 
 MAX_SEGMENTS = 3
 MAX_CHAIN = 3  # steps sent together, without a wait
 CALLBACK_ETA_SAMPLE = "after 9:00 AM ET on Wednesday, Nov 25"
-CALLBACK_ETA_SAMPLES = {"en": CALLBACK_ETA_SAMPLE, "es": "después de las 10:00 (EST) el miércoles"}
 BASIC_PLACEHOLDERS = {"program", "phone", "keywords", "menu"}
 FIRST_CONTACT_MESSAGES = ("menu", "language", "thanks")  # may be a number's first reply: the disclosure is appended
 # Program messages that may use a placeholder of their own, and a sample to measure them with.
@@ -19,49 +19,29 @@ MESSAGE_PLACEHOLDERS = {"crisis": {"flagged"}, "crisis_again": {"flagged"}, "cri
 PLACEHOLDER_SAMPLES = {"flagged": "We've told our on-call team.", "choices": "ME, OTHER or SOMEONE ELSE"}
 FIELD_SAMPLES = {FieldType.TEXT: "Alexandra Maria", FieldType.DATE: "Wednesday, December 16",
                  FieldType.DATETIME: "Wednesday, December 16 at 10:30 AM", FieldType.NUMBER: "12"}
-# What each compliance message must say, per language; a tuple inside offers alternatives.
-REQUIRED_PARTS = {
-    "en": {
-        "help": ("{program}", "{phone}", "rates may apply", "STOP", "911"),
-        "stop": ("{program}", "START"),
-        "start": ("{program}", "rates may apply", "STOP"),
-        "disclosure": ("{program}", "HELP", "STOP", "rates may apply"),
-        "crisis": ("911", "988"),
-    },
-    "es": {
-        "help": ("{program}", "{phone}", "Pueden aplicarse tarifas de mensajes y datos", "PARAR", "911", "LLAMAR"),
-        "stop": ("{program}", ("COMENZAR", "START")),
-        "start": ("{program}", "tarifas de mensajes y datos", "PARAR"),
-        "disclosure": ("{program}", "AYUDA", "PARAR", "tarifas de mensajes y datos"),
-        "crisis": ("911", "988", "marque 2", "AYUDA"),
-    },
-}
+# What each compliance message must say is each language's (texts.required); a list inside offers alternatives.
 COMPLIANCE_MESSAGES = ("disclosure", "menu", "help", "stop", "start", "crisis")  # needed in every language
-OPT_OUT_REMINDER = {"en": "Reply STOP to opt out.", "es": "Responda PARAR para cancelar."}
-HOW_TO_STOP = {"en": ("STOP",), "es": ("PARAR", "STOP")}
-LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
-SPANISH_VOWELS = frozenset("áíóúÁÍÓÚ")
 
 
 def assemble(program: Program, program_doc: Document, flows: list[Flow], docs: dict[str, Document],
-             problems: list[Problem]) -> FlowSet:
+             problems: list[Problem], known: Languages) -> FlowSet:
     by_file = {doc.data["flow"].strip().lower(): doc for doc in docs.values() if isinstance(doc.data.get("flow"), str)}
     for name in sorted({f.name for f in flows if [g.name for g in flows].count(f.name) > 1}):
         files = sorted(d.file for d in docs.values() if d.data.get("flow", "").strip().lower() == name)
         problems.append(Problem(files[-1], 1, name, f"flow name '{name}' is used by more than one file ({', '.join(files)})"))
-    triggers, languages = _triggers(flows, by_file)
-    flowset = FlowSet(program, {f.name: f for f in flows}, triggers, languages)
+    triggers, languages = _triggers(flows, by_file, known)
+    flowset = FlowSet(program, {f.name: f for f in flows}, triggers, languages, languages=known)
     _check_program(flowset, program_doc)
     warnings: list[Problem] = []
     for flow in flows:
         doc = by_file.get(flow.name) or program_doc
-        _check_graph(flow, doc)
+        _check_graph(flow, doc, known)
         _check_flow_texts(flowset, flow, doc)
-        warnings += _missing_translations(program, flow, doc)
-    return FlowSet(program, flowset.flows, triggers, languages, tuple(warnings))
+        warnings += _missing_translations(flowset, flow, doc)
+    return FlowSet(program, flowset.flows, triggers, languages, tuple(warnings), languages=known)
 
 
-def _triggers(flows: list[Flow], by_file: dict[str, Document]) -> tuple[dict[str, str], dict[str, str]]:
+def _triggers(flows: list[Flow], by_file: dict[str, Document], known: Languages) -> tuple[dict[str, str], dict[str, str]]:
     triggers: dict[str, str] = {}
     languages: dict[str, str] = {}
     for flow in flows:
@@ -71,9 +51,9 @@ def _triggers(flows: list[Flow], by_file: dict[str, Document]) -> tuple[dict[str
                 path = ("keyword",) if word == fold(flow.keyword.get(language, "")) else ("aliases",)
                 if not KEYWORD.match(word):
                     doc.problem(flow.name, f"keyword '{word}' must be 2-20 letters or digits", path)
-                elif word in RESERVED_WORDS:
+                elif word in known.reserved:
                     doc.problem(flow.name, f"'{word}' is a reserved compliance keyword", path)
-                elif word in LANGUAGE_WORDS:
+                elif word in known.switch:
                     doc.problem(flow.name, f"'{word}' asks for a language and can't be a flow keyword", path)
                 elif word in triggers and triggers[word] != flow.name:
                     doc.problem(flow.name, f"keyword '{word}' is already used by {triggers[word]}", path)
@@ -87,9 +67,9 @@ def _trigger_words(flow: Flow):
         yield language, [w for w in (flow.keyword.get(language), *flow.aliases.get(language, ())) if w]
 
 
-def _check_graph(flow: Flow, doc: Document) -> None:
+def _check_graph(flow: Flow, doc: Document, known: Languages) -> None:
     for step in flow.steps.values():
-        _check_step(flow, step, doc)
+        _check_step(flow, step, doc, known)
     reachable = _reachable(flow)
     for name in flow.steps:
         if name not in reachable:
@@ -105,7 +85,7 @@ def _check_graph(flow: Flow, doc: Document) -> None:
                         ("steps", name, "next"))
 
 
-def _check_step(flow: Flow, step: Step, doc: Document) -> None:
+def _check_step(flow: Flow, step: Step, doc: Document, known: Languages) -> None:
     where, path = f"{flow.name} step {step.name}", ("steps", step.name)
     for field, target in (("otherwise", step.otherwise), ("timeout", step.timeout and step.timeout.go),
                           ("next", step.next and step.next.go)):
@@ -121,15 +101,15 @@ def _check_step(flow: Flow, step: Step, doc: Document) -> None:
     if not step.text and (step.asks or step.next or step.name == flow.start):
         doc.problem(where, "only a last step, reached after a wait or an answer, may say nothing (action: inbox)",
                     path + ("text",))
-    _check_answers(where, step, doc, path)
+    _check_answers(where, step, doc, path, known)
 
 
-def _check_answers(where: str, step: Step, doc: Document, path) -> None:
+def _check_answers(where: str, step: Step, doc: Document, path, known: Languages) -> None:
     seen: dict[tuple[str, str], int] = {}
     for i, answer in enumerate(step.answers):
         for language, words in answer.match.items():
             for word in words:
-                if word in RESERVED_WORDS and word not in ANSWERABLE:
+                if word in known.reserved and word not in known.words("answerable"):
                     doc.problem(where, f"answer {i + 1}: '{word}' is a compliance word (STOP, START, HELP...) and "
                                        "can't be an answer", path + ("answers", i, "match"))
                 elif (language, word) in seen and seen[(language, word)] != i:
@@ -176,12 +156,12 @@ def _check_program(flowset: FlowSet, doc: Document) -> None:
     for name in COMPLIANCE_MESSAGES:
         for language in program.languages:
             if language not in program.messages[name]:
-                doc.problem(name, f"needs its {LANGUAGE_NAMES[language]} text ({language}): the program texts in "
+                doc.problem(name, f"needs its {flowset.languages.name(language)} text ({language}): the program texts in "
                                   f"{', '.join(program.languages)}", ("messages", name))
     for name, texts in program.messages.items():
         for language, template in texts.items():
-            for part in REQUIRED_PARTS.get(language, {}).get(name, ()):
-                options = part if isinstance(part, tuple) else (part,)
+            for part in flowset.languages.text(language, "required").get(name, ()) if language in flowset.languages else ():
+                options = tuple(part) if isinstance(part, list) else (part,)
                 if not any(o.lower() in template.lower() for o in options):
                     doc.problem(name, f"message ({language}) must include {' or '.join(options)}", ("messages", name))
             suffix = name in FIRST_CONTACT_MESSAGES
@@ -190,11 +170,18 @@ def _check_program(flowset: FlowSet, doc: Document) -> None:
     for language, menu in program.messages["menu"].items():
         if "{menu}" in menu:  # every listed keyword says what it is for: each flow's summary (checked there)
             continue
-        missing = [w for w in flowset.keywords(language).replace(" or ", ", ").replace(" o ", ", ").split(", ")
-                   if w and w not in menu] if "{keywords}" not in menu else []
+        missing = [w for w in _listed(flowset, language) if w not in menu] if "{keywords}" not in menu else []
         if missing:
             doc.problem("menu", f"must name every keyword, or say {{keywords}} to list them (missing: "
                                 f"{', '.join(missing)})", ("messages", "menu"))
+
+
+def _listed(flowset: FlowSet, language: str) -> list[str]:
+    """The keywords the menu names, read back from "A, B or C" in the language's words."""
+    text = flowset.keywords(language)
+    for joiner in {flowset.languages.text(language, "or"), *flowset.languages.text(language, "or_before", {}).values()}:
+        text = text.replace(joiner, ", ")
+    return [w for w in text.split(", ") if w]
 
 
 def _check_flow_texts(flowset: FlowSet, flow: Flow, doc: Document) -> None:
@@ -203,7 +190,7 @@ def _check_flow_texts(flowset: FlowSet, flow: Flow, doc: Document) -> None:
     if flow.menu is not None and flow.keyword and not flow.summary.get(default) and \
             any("{menu}" in t for t in flowset.program.messages.get("menu", {}).values()):
         doc.problem(flow.name, f"summary: the menu says what every keyword is for; write one line "
-                               f"({LANGUAGE_NAMES[default]}) for {flow.keyword.get(default, flow.name)}", ("summary",))
+                               f"({flowset.languages.name(default)}) for {flow.keyword.get(default, flow.name)}", ("summary",))
     bad_action = doc.data.get("action") not in (None, "callback")  # reported already: don't report twice
     for step in flow.steps.values():
         allowed = BASIC_PLACEHOLDERS | set(flowset.program.fields) | (
@@ -211,12 +198,12 @@ def _check_flow_texts(flowset: FlowSet, flow: Flow, doc: Document) -> None:
         where, path = (f"{flow.name} reply", ("reply",)) if legacy else \
             (f"{flow.name} step {step.name}", ("steps", step.name, "text"))
         for language, template in step.text.items():
-            text = unprompted(template, language) if step.name in delayed else template
+            text = unprompted(template, language, flowset.languages) if step.name in delayed else template
             _check_text(flowset, doc, where, text, language, step.name == flow.start, allowed, path)
     for i, followup in enumerate(flow.followups):
         where, path = f"{flow.name} follow-up {i + 1}", ("followups", i, "text")
         for language, template in followup.text.items():
-            words = HOW_TO_STOP.get(language, ("STOP",))
+            words = flowset.languages.text(language, "how_to_stop")
             if not any(w in template.upper() for w in words):
                 doc.problem(where, f"must say how to stop ({' or '.join(words)})", path)
             _check_text(flowset, doc, where, template, language, False, BASIC_PLACEHOLDERS, path)
@@ -233,15 +220,16 @@ def check_journey(flowset: FlowSet, doc: Document, journey) -> None:
         if event.flow is not None and event.flow not in flowset.flows:
             doc.problem(where, f"flow '{event.flow}' does not exist", path + ("flow",))
         for language, template in (event.text or {}).items():
-            words = HOW_TO_STOP.get(language, ("STOP",))
+            words = flowset.languages.text(language, "how_to_stop")
             if not any(w in template.upper() for w in words):
                 doc.problem(where, f"must say how to stop ({' or '.join(words)})", path + ("text",))
             _check_text(flowset, doc, where, template, language, False, allowed, path + ("text",))
 
 
-def _missing_translations(program: Program, flow: Flow, doc: Document) -> list[Problem]:
+def _missing_translations(flowset: FlowSet, flow: Flow, doc: Document) -> list[Problem]:
     """Texts and keywords without a version in one of the program's languages: the default language's is
     sent instead. Allowed, but staff should know."""
+    program, name = flowset.program, flowset.languages.name
     found = []
     texts = [(f"{flow.name} step {s.name}", ("steps", s.name, "text"), s.text) for s in flow.steps.values() if s.text]
     if "reply" in doc.data:
@@ -256,15 +244,17 @@ def _missing_translations(program: Program, flow: Flow, doc: Document) -> list[P
             if language != program.default_language and not text.get(language):
                 what = {("keyword",): "keyword", ("summary",): "summary"}.get(path, "text")
                 found.append(Problem(doc.file, doc.line(path), where,
-                                     f"no {LANGUAGE_NAMES[language]} {what} ({language}): "
-                                     f"{LANGUAGE_NAMES[program.default_language]} is used", path))
+                                     f"no {name(language)} {what} ({language}): "
+                                     f"{name(program.default_language)} is used", path))
     return found
 
 
-def unprompted(template: str, language: str) -> str:
-    """A step that goes out after a wait always says how to stop."""
-    words = ("STOP", "PARAR")
-    return template if any(w in template.upper() for w in words) else f"{template} {OPT_OUT_REMINDER[language]}"
+def unprompted(template: str, language: str, known: Languages | None = None) -> str:
+    """A step that goes out after a wait always says how to stop (in any language's words: texts.how_to_stop),
+    else gets the language's texts.opt_out_reminder."""
+    known = known or builtin()
+    words = {w for code in known.by_code for w in known.text(code, "how_to_stop")}
+    return template if any(w in template.upper() for w in words) else f"{template} {known.text(language, 'opt_out_reminder')}"
 
 
 def _check_text(flowset: FlowSet, doc: Document, where: str, template: str, language: str, first_contact: bool,
@@ -279,14 +269,14 @@ def _check_text(flowset: FlowSet, doc: Document, where: str, template: str, lang
         doc.problem(where, f"unknown placeholder {{{sorted(unknown)[0]}}}", path)
         return
     samples = {name: FIELD_SAMPLES[kind] for name, kind in flowset.program.fields.items()}
-    text = flowset.render(template, callback_eta=CALLBACK_ETA_SAMPLES.get(language, CALLBACK_ETA_SAMPLE),
+    text = flowset.render(template, callback_eta=flowset.languages.text(language, "callback_eta_sample"),
                           language=language, **PLACEHOLDER_SAMPLES, **samples)
     if first_contact:
         text += "\n\n" + flowset.message("disclosure", language)
-    info = gsm.segment_info(gsm.as_sent(text, language, flowset.program.plain_spanish))
+    info = gsm.segment_info(flowset.languages.as_sent(text, language, flowset.program.plain_spanish))
     label = f" ({language})" if len(flowset.program.languages) > 1 else ""
-    # Spanish kept with its accents (plain_spanish off) goes out as UCS-2: counted so, not refused
-    refused = [c for c in info.non_gsm if not (language == "es" and c in SPANISH_VOWELS)]
+    # accents kept (plain_spanish off: gsm.kept_when_not_plain) go out as UCS-2: counted so, not refused
+    refused = [c for c in info.non_gsm if c not in flowset.languages.kept_accents(language)]
     if refused:
         doc.problem(where, f"non-GSM characters{label} {' '.join(repr(c) for c in refused)}", path)
     elif info.segments > MAX_SEGMENTS:

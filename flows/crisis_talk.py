@@ -58,7 +58,7 @@ def ongoing(flows: FlowSet, policy: Policy, texter: Texter, body: str, m: Match,
             return replace(answer, replies=answer.replies[:kept], sources=answer.sources[:kept], keyword=keyword,
                            consent=texter.consent, crisis=True, schedule=(), conversation=None, events=(),
                            conversation_changed=False, cancel_followups=True)
-    said = CALL if call else UPDATE if is_update(body) else SHORT  # news never carries a crisis phrase
+    said = CALL if call else UPDATE if is_update(body, flows.languages) else SHORT  # news never carries a crisis phrase
     replies = (text(flows, policy, texter, said),)
     if m.intent is Intent.HELP:
         replies += (flows.message("help", texter.language),)

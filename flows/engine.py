@@ -18,10 +18,9 @@ from datetime import datetime
 
 from flows import crisis_talk
 from flows.alerts import Alert
-from understanding.phrases import looks_spanish
 from flows.decision import (Consent, Conversation, Decision, Event, Policy, ScheduledFollowUp, Silence,
                             StepEvent, Texter)
-from flows.matching import ANSWERABLE, Intent, Match, about_an_appointment, asks_for_a_call, match, matched_words, words
+from flows.matching import Intent, Match, about_an_appointment, asks_for_a_call, match, matched_words, words
 from flows.model import FlowSet
 from flows.reading import CrisisReading, Reader, default_reader
 from flows.steps import active, answer_of, answer_says_more, answered, send_step, start, unmatched, with_disclosure
@@ -58,30 +57,30 @@ def _crisis(flows: FlowSet, reader: Reader, body: str, waiting: Conversation | N
     """The crisis phrases read every text; the model reads free text, not a request to stop ("ya DETENER",
     "please stop texting me") nor a short reply that only answers the question we asked ("Mi hija tiene 19";
     "son is slumped and wont answer" answers it and says more: the model reads it)."""
-    phrases = reader.crisis(body, model=False)
-    if match(body, flows.triggers, crisis=phrases.told).intent is Intent.OPT_OUT:
+    phrases = reader.crisis(body, model=False, languages=flows.languages)
+    if match(body, flows.triggers, crisis=phrases.told, languages=flows.languages).intent is Intent.OPT_OUT:
         return phrases
     if waiting is not None and len(words(body)) <= SHORT_ANSWER and answer_of(flows, waiting, body) is not None \
             and not answer_says_more(flows, waiting, body):
         return phrases
-    return reader.crisis(body)
+    return reader.crisis(body, languages=flows.languages)
 
 
 def _intent(flows: FlowSet, texter: Texter, body: str, crisis: CrisisReading, waiting: Conversation | None) -> Match:
     """What the text asks for, read as a person means it: HELP followed by an emergency is the emergency;
     YES answers a question that offers it, and re-subscribes only someone who opted out; "please someone
     call me" is a call back."""
-    m = match(body, flows.triggers, crisis=crisis.told)
+    m = match(body, flows.triggers, crisis=crisis.told, languages=flows.languages)
     if m.intent is Intent.LANGUAGE and m.language not in flows.program.languages:
         return Match(Intent.UNKNOWN, m.word)
     if m.intent is Intent.HELP and crisis and len(words(body)) > 1:
         return Match(Intent.UNKNOWN)
     if m.intent is Intent.OPT_IN and (texter.consent is Consent.SUBSCRIBED or (
-            waiting and m.word in ANSWERABLE and answer_of(flows, waiting, body) is not None)):
+            waiting and m.word in flows.languages.words("answerable") and answer_of(flows, waiting, body) is not None)):
         return Match(Intent.UNKNOWN, m.word)
-    if m.intent is Intent.OPT_IN and texter.crisis_open and m.word in ANSWERABLE:
+    if m.intent is Intent.OPT_IN and texter.crisis_open and m.word in flows.languages.words("answerable"):
         return Match(Intent.UNKNOWN, m.word)  # "yes he is breathing now" answers us in a crisis; START re-subscribes
-    if m.intent in (Intent.UNKNOWN, Intent.THANKS) and flows.callback_flow and asks_for_a_call(body):
+    if m.intent in (Intent.UNKNOWN, Intent.THANKS) and flows.callback_flow and asks_for_a_call(body, flows.languages):
         return Match(Intent.FLOW, "", flows.callback_flow)
     return m
 
@@ -95,9 +94,9 @@ def _speaks(flows: FlowSet, reader: Reader, m: Match, body: str, crisis: CrisisR
     elif crisis.by_rule:  # Spanish crisis phrases, or any in a sentence that is Spanish: Spanish; else as it was
         found = _crisis_words_language(reader, flows, crisis, body)
     elif crisis.seeking and not crisis.by_model:  # only an emergency number: the text's language, when it says
-        found = reader.language(body, flows.program.languages)
+        found = reader.language(body, flows.program.languages, flows.languages)
     elif crisis:  # heard by the model: the language the text is written in, when it says
-        found = reader.language(body, flows.program.languages)
+        found = reader.language(body, flows.program.languages, flows.languages)
     elif answer is not None:
         found = _answer_language(flows, waiting, answer, body)
     elif m.intent is Intent.FLOW and m.word:
@@ -105,21 +104,26 @@ def _speaks(flows: FlowSet, reader: Reader, m: Match, body: str, crisis: CrisisR
     elif m.intent is Intent.UNKNOWN and m.language:  # a Spanish compliance word read as speech ("AYUDA info")
         found = m.language
     elif m.intent in (Intent.UNKNOWN, Intent.THANKS, Intent.FLOW):
-        found = reader.language(body, flows.program.languages)
+        found = reader.language(body, flows.program.languages, flows.languages)
     else:
         found = None
     return found if found in flows.program.languages else None
 
 
 def _crisis_words_language(reader: Reader, flows: FlowSet, crisis: CrisisReading, body: str) -> str | None:
-    """Spanish crisis phrases (with English ones too, in a text whose words are Spanish): Spanish. English
-    crisis words in a sentence both its words (two Spanish-only ones at least: not "mama overdosed") and its
-    letters say is Spanish ("mi hijo tuvo un OD"):
-    Spanish. Otherwise as it was (None)."""
-    if "es" in crisis.by_rule and ("en" not in crisis.by_rule or looks_spanish(body)):
-        return "es"
-    spanish = looks_spanish(body, at_least=2) and reader.language(body, flows.program.languages) == "es"
-    return "es" if spanish else None
+    """Crisis phrases of a language whose crisis words are its own ("no respira": Spanish), alone or with
+    others' in a text whose words are that language's: that language. Crisis words other languages borrow
+    (crisis.shared: "overdose", "OD") in a sentence both its words (two at least: not "mama overdosed") and
+    its letters say is in a language with crisis words of its own ("mi hijo tuvo un OD"): that language.
+    Otherwise as it was (None)."""
+    languages = flows.languages
+    own = [code for code in sorted(crisis.by_rule) if code in languages and not languages[code].shared]
+    if len(own) == 1 and (len(crisis.by_rule) == 1 or languages.looks(body, own[0])):
+        return own[0]
+    guess = reader.language(body, flows.program.languages, languages)
+    if guess in languages and not languages[guess].shared and languages.looks(body, guess, at_least=2):
+        return guess
+    return None
 
 
 def _answer_language(flows: FlowSet, waiting: Conversation, answer: int, body: str) -> str | None:
@@ -160,7 +164,7 @@ def _ordinary(flows: FlowSet, policy: Policy, texter: Texter, body: str, m: Matc
                         keyword=m.word, sources=("language",))
     if waiting:
         return unmatched(flows, policy, texter, waiting, now)
-    if m.intent is Intent.UNKNOWN and about_an_appointment(body):  # staff keep the appointments: before them
+    if m.intent is Intent.UNKNOWN and about_an_appointment(body, flows.languages):  # staff keep the appointments: before them
         return Decision(Intent.UNKNOWN, (with_disclosure(flows, texter, flows.message("appointment", texter.language)),),
                         sources=("appointment",), inbox="appointment")
     if m.intent is Intent.THANKS:

@@ -6,6 +6,8 @@ from datetime import date, datetime, time
 from enum import Enum
 from zoneinfo import ZoneInfo
 
+from languages import Languages, builtin
+
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 MAX_TEXT = 200
 YEARS = (1900, 2200)  # a date outside is a typo, and beyond it clocks and zones overflow
@@ -70,25 +72,12 @@ def moment(kind: FieldType, value: str, zone: ZoneInfo) -> datetime:
     return datetime.fromisoformat(value).astimezone(zone)
 
 
-# How a date reads in a text, per language (names in the language's own words).
-DATE_WORDS = {
-    "en": {"days": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-           "months": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-                      "October", "November", "December"),
-           "date": "{day}, {month} {d}", "datetime": "{day}, {month} {d} at {clock}", "clock": "12h"},
-    "es": {"days": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
-           "months": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
-                      "octubre", "noviembre", "diciembre"),
-           "date": "el {day} {d} de {month}", "datetime": "el {day} {d} de {month} a las {clock}", "clock": "24h"},
-}
-
-
-def display(kind: FieldType, value: str, zone: ZoneInfo, language: str) -> str:
+def display(kind: FieldType, value: str, zone: ZoneInfo, language: str, languages: Languages | None = None) -> str:
     """A field's value as a text says it: "Tuesday, December 8 at 2:30 PM", "el martes 8 de diciembre a las
     14:30" (in the recipient's zone); text and numbers as they are."""
     if not kind.has_moment:
         return value
-    words = DATE_WORDS.get(language) or DATE_WORDS["en"]
+    words = (languages or builtin()).text(language, "dates")  # the language's day and month names, its clock
     local = moment(kind, value, zone)
     clock = f"{local.hour}:{local.minute:02d}" if words["clock"] == "24h" else \
         local.strftime("%I:%M %p").lstrip("0")

@@ -54,13 +54,3 @@ def _segments(sizes: list[int], single: int, multi: int) -> int:
 def to_gsm7(text: str) -> str:
     """Replace typographic characters with GSM-7 look-alikes; leaves other characters alone."""
     return "".join(GSM_REPLACEMENTS.get(ch, ch) for ch in text)
-
-
-# á í ó ú are not in GSM-7 (é is, ñ and ü too): every accent goes, é with them, so a text doesn't read
-# as typos ("médico" beside "desintoxicacion"); ñ and ü are letters, not accents, and stay.
-PLAIN_SPANISH = str.maketrans("áéíóúÁÉÍÓÚ", "aeiouAEIOU")
-
-
-def as_sent(text: str, language: str, plain_spanish: bool) -> str:
-    """The text as it will go out: Spanish loses its á í ó ú when the program keeps texts GSM-7."""
-    return text.translate(PLAIN_SPANISH) if language == "es" and plain_spanish else text

@@ -3,6 +3,8 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
+from languages import Languages, builtin
+
 DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 _RULE = re.compile(r"^\s*([A-Za-z]{3})(?:\s*-\s*([A-Za-z]{3}))?\s+(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
@@ -114,27 +116,23 @@ def callback_due(local: datetime, hours: WeeklyHours, within_minutes: int) -> da
     return max(close, opening + timedelta(minutes=within_minutes))
 
 
-SPANISH_MONTHS = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
-                  "noviembre", "diciembre")
-SPANISH_DAYS = ("el lunes", "el martes", "el miércoles", "el jueves", "el viernes", "el sábado", "el domingo")
-
-
-def callback_eta(local: datetime, hours: WeeklyHours, within_minutes: int, language: str = "en") -> str:
-    """Tell the texter honestly when a person will call: soon if staff are in, else when they open."""
-    spanish = language == "es"
+def callback_eta(local: datetime, hours: WeeklyHours, within_minutes: int, language: str = "en",
+                 languages: Languages | None = None) -> str:
+    """Tell the texter honestly when a person will call: soon if staff are in, else when they open (in the
+    language's words: texts.callback, its day and month names and its clock: texts.dates)."""
+    languages = languages or builtin()
+    words, dates = languages.text(language, "callback"), languages.text(language, "dates")
     if hours.open_throughout(local, timedelta(minutes=within_minutes)):
-        return f"en unos {within_minutes} minutos" if spanish else f"within about {within_minutes} minutes"
+        return words["soon"].format(minutes=within_minutes)
     opening = hours.next_opening(local)
     if opening is None:
-        return "lo antes posible" if spanish else "as soon as we can"
+        return words["unknown"]
     days = (opening.date() - local.date()).days
-    if spanish:  # 24-hour clock, as Spanish writes it: "después de las 9:00 (EST) mañana"
-        when = "hoy" if days == 0 else "mañana" if days == 1 else SPANISH_DAYS[opening.weekday()]
-        if days >= 7:  # past a closure: the date too
-            when += f" {opening.day} de {SPANISH_MONTHS[opening.month - 1]}"
-        return f"después de las {opening.hour}:{opening.minute:02d} ({opening.tzname() or ''}) {when}".replace(" ()", "")
-    clock = opening.strftime("%I:%M %p").lstrip("0") + " " + (opening.tzname() or "")
-    when = "today" if days == 0 else "tomorrow" if days == 1 else "on " + opening.strftime("%A")
+    day, month = dates["days"][opening.weekday()], dates["months"][opening.month - 1]
+    when = words["today"] if days == 0 else words["tomorrow"] if days == 1 else words["weekday"].format(day=day)
     if days >= 7:  # past a closure: the date too
-        when += f", {opening.strftime('%B')} {opening.day}"
-    return f"after {clock.strip()} {when}"
+        when = words["with_date"].format(when=when, month=month, d=opening.day)
+    clock = f"{opening.hour}:{opening.minute:02d}" if dates["clock"] == "24h" else \
+        opening.strftime("%I:%M %p").lstrip("0")
+    text = words["opens"].format(clock=clock, zone=opening.tzname() or "", when=when)
+    return " ".join(text.replace("()", "").split())

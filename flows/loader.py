@@ -10,6 +10,7 @@ from flows import checks, journey_docs
 from flows.matching import fold, shown
 from flows.model import LEGACY_STEP, UNWRITTEN, Answer, Flow, FlowSet, FollowUp, Jump, Program, Step
 from flows.source import Document, FlowError, Problem, parse
+from languages import Languages, builtin
 
 DEFINITIONS = Path(__file__).parent / "definitions"
 FLOW_NAME = re.compile(r"^[a-z][a-z0-9]{1,30}$")
@@ -18,60 +19,34 @@ OFFSET = re.compile(r"^(\d{1,9})([mhd])$")
 MAX_OFFSET = {"m": 30 * 24 * 60, "h": 30 * 24, "d": 30}
 UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 PROGRAM_MESSAGES = ("disclosure", "menu", "help", "stop", "start", "crisis")
-# Messages a program may leave out (one written before they existed still loads): these are sent then.
-OPTIONAL_MESSAGES = {
-    "language": {"en": "OK, we'll text you in English from now on. Para espanol, responda ESPANOL.",
-                 "es": "Listo, desde ahora le escribimos en español. For English, reply ENGLISH."},
-    "flagged": {"en": "We've told our on-call team.", "es": "Ya avisamos a nuestro equipo de guardia."},
-    "crisis_again": {
-        "en": "We're here. If you or someone with you took too much, isn't breathing or won't wake up, call 911 "
-              "now and give naloxone (Narcan), again in 2-3 min if needed. Keep them on their side. Suicidal? Call "
-              "or text 988. {flagged}",
-        "es": "Aquí estamos. Si usted o alguien con usted tomó demasiado, no respira o no despierta, llame al 911 "
-              "ahora y dele naloxona (Narcan), otra vez a los 2-3 min si hace falta. Póngalo de lado. ¿Piensa en el "
-              "suicidio? Llame al 988 y marque 2. {flagged}"},
-    "crisis_update": {
-        "en": "Thank you for letting us know. If anything gets worse, call 911 right away; naloxone can be given "
-              "again after 2-3 minutes. Thinking of suicide? Call or text 988. {flagged}",
-        "es": "Gracias por avisarnos. Si algo empeora, llame al 911 de inmediato; la naloxona se puede dar otra vez "
-              "a los 2-3 minutos. ¿Piensa en el suicidio? Llame al 988 y marque 2. {flagged}"},
-    "crisis_call": {
-        "en": "We've asked our team to call you as soon as they can. If this is an emergency, call 911 now. "
-              "{flagged}",
-        "es": "Le pedimos a nuestro equipo que le llame lo antes posible. Si es una emergencia, llame al 911 "
-              "ahora. {flagged}"},
-    "choices": {"en": "Please reply {choices}.", "es": "Por favor, responda {choices}."},
-    "appointment": {"en": "Thanks for letting us know. Our team will reach out about your appointment. To talk now, "
-                          "call {phone}.",
-                    "es": "Gracias por avisarnos. Nuestro equipo le contactará sobre su cita. Para hablar ahora, "
-                          "llame al {phone}."},
-    "thanks": {"en": "You're welcome. We're here whenever you need us: reply CALL to talk with our team.",
-               "es": "De nada. Aquí estamos cuando nos necesite: responda LLAMAR para hablar con nuestro equipo."},
-}
+# Messages a program may leave out (one written before they existed still loads): each language's own
+# (languages/<code>.yaml: texts.messages) are sent then.
+OPTIONAL_MESSAGES = ("language", "flagged", "crisis_again", "crisis_update", "crisis_call", "choices", "appointment",
+                     "thanks")
 FLOW_KEYS = {"flow", "version", "keyword", "aliases", "summary", "reply", "action", "followups", "start", "steps",
              "menu"}
 MAX_SUMMARY = 60  # characters: one line of the menu
 STEP_KEYS = {"text", "answers", "otherwise", "timeout", "next", "set", "action", "formerly", "listen"}
 PROGRAM_KEYS = {"version", "program", "messages", "languages", "default_language", "plain_spanish", "fields"}
 ACTIONS = ("callback", "inbox")
-LANGUAGES = ("en", "es")
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")  # ISO 639: which ones there are is languages/'s to say
 
 __all__ = ["DEFINITIONS", "FlowError", "Problem", "load_directory", "load_documents"]
 
 
-def load_directory(path: Path = DEFINITIONS) -> FlowSet:
-    return load_documents({p.name: p.read_text(encoding="utf-8") for p in sorted(path.glob("*.yaml"))})
+def load_directory(path: Path = DEFINITIONS, languages: Languages | None = None) -> FlowSet:
+    return load_documents({p.name: p.read_text(encoding="utf-8") for p in sorted(path.glob("*.yaml"))}, languages)
 
 
-def load_documents(documents: dict[str, str]) -> FlowSet:
+def load_documents(documents: dict[str, str], languages: Languages | None = None) -> FlowSet:
     """Parse and validate {filename: yaml text}; program.yaml holds the program-wide messages. The same
     texts give the same flow set, shared (it is never changed once made): every app and worker made from
     the same definitions, and every check of an unchanged draft, parse them once."""
-    return _load(tuple(documents.items()))
+    return _load(tuple(documents.items()), languages or builtin())
 
 
 @lru_cache(maxsize=16)
-def _load(documents: tuple[tuple[str, str], ...]) -> FlowSet:
+def _load(documents: tuple[tuple[str, str], ...], known: Languages) -> FlowSet:
     problems: list[Problem] = []
     docs = {name: parse(name, text, problems) for name, text in documents}
     if "program.yaml" not in docs:
@@ -79,11 +54,11 @@ def _load(documents: tuple[tuple[str, str], ...]) -> FlowSet:
     if problems:
         raise FlowError(problems)
     program_doc = docs.pop("program.yaml")
-    program = _program(program_doc)
+    program = _program(program_doc, known)
     journey_docs = {name: doc for name, doc in docs.items() if "journey" in doc.data}
     docs = {name: doc for name, doc in docs.items() if name not in journey_docs}
     flows = [f for f in (_flow(doc, program) for doc in docs.values()) if f is not None] if program else []
-    flowset = checks.assemble(program, program_doc, flows, docs, problems) if program else None
+    flowset = checks.assemble(program, program_doc, flows, docs, problems, known) if program else None
     if flowset is not None:
         flowset = _with_journeys(flowset, journey_docs)
     if flowset is not None and not problems:
@@ -105,13 +80,14 @@ def _with_journeys(flowset: FlowSet, docs: dict[str, Document]) -> FlowSet:
     return replace(flowset, journeys=journeys)
 
 
-def _program(doc: Document) -> Program | None:
+def _program(doc: Document, known: Languages) -> Program | None:
     data = doc.data
     _unknown_keys(doc, "", data, PROGRAM_KEYS, ())
     languages = tuple(data.get("languages") or ("en",))
     default = data.get("default_language", languages[0] if languages else "en")
-    if not set(languages) <= set(LANGUAGES) or default not in languages:
-        doc.problem("", f"languages must be among {', '.join(LANGUAGES)} and include default_language", ("languages",))
+    if not set(languages) <= set(known.by_code) or default not in languages:
+        doc.problem("", f"languages must be among {', '.join(known.by_code)} (a language is a file in languages/) "
+                        "and include default_language", ("languages",))
         return None
     info, messages = data.get("program"), data.get("messages")
     if not isinstance(info, dict) or not _is_text(info.get("name")) or not _is_text(info.get("phone")):
@@ -123,7 +99,8 @@ def _program(doc: Document) -> Program | None:
     texts = {m: _text(doc, messages.get(m), default, m, ("messages", m)) for m in PROGRAM_MESSAGES}
     if not all(texts.values()):
         return None
-    for name, fallback in OPTIONAL_MESSAGES.items():
+    for name in OPTIONAL_MESSAGES:
+        fallback = {code: known[code].texts["messages"][name] for code in languages if name in known[code].texts["messages"]}
         given = _text(doc, messages[name], default, name, ("messages", name)) if name in messages else None
         texts[name] = {**fallback, **given} if given else fallback
     return Program(info["name"].strip(), str(info["phone"]).strip(), _version(doc), texts, languages, default,
@@ -287,7 +264,7 @@ def _text(doc: Document, value, default: str, where: str, path) -> dict[str, str
     """A plain string (the default language) or a mapping by language."""
     if isinstance(value, str) and value.strip():
         return _written(doc, {default: " ".join(value.split())}, where, path)
-    if isinstance(value, dict) and value and all(k in LANGUAGES and isinstance(v, str) for k, v in value.items()):
+    if isinstance(value, dict) and value and all(LANGUAGE_CODE.match(str(k)) and isinstance(v, str) for k, v in value.items()):
         texts = {k: " ".join(v.split()) for k, v in value.items() if v.strip()}
         if default in texts:
             return _written(doc, texts, where, path)
@@ -310,7 +287,7 @@ def _words(doc: Document, value, default: str, where: str, path, display: bool =
     result = {}
     for language, words in by_language.items():
         words = [words] if isinstance(words, (str, int)) else words
-        if language not in LANGUAGES or not isinstance(words, list) or not all(isinstance(w, (str, int)) for w in words):
+        if not LANGUAGE_CODE.match(str(language)) or not isinstance(words, list) or not all(isinstance(w, (str, int)) for w in words):
             doc.problem(where, f"{path[-1]} must be words (or words for each language)", path)
             return {}
         result[language] = [(shown(str(w)) if display else fold(str(w))) for w in words if str(w).strip()]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
 
-from flows import gsm
+from languages import Languages, builtin
 
 # Placeholders are bare names in braces, nothing else: str.format's fields ("{program:>200000000}",
 # "{program.__class__}") would let a flow text cost seconds and gigabytes, or reach into objects.
@@ -20,7 +20,6 @@ UNWRITTEN = "[Write this text]"  # a new text's visible placeholder: a flow that
 LEGACY_STEP = "reply"  # the one step of a flow written as reply + followups
 
 Text = dict  # language -> text
-OR = {"en": " or ", "es": " o "}  # how a list's last item is joined, by language
 # What a text may name and still be the same for everyone who gets it (the program's, not a person's);
 # "flagged" is the crisis answer's line about on-call staff: one of two texts, never personal.
 SHARED_PLACEHOLDERS = frozenset({"program", "phone", "keywords", "menu", "flagged"})
@@ -134,6 +133,7 @@ class FlowSet:
     trigger_language: dict[str, str] = field(default_factory=dict)  # keyword -> its language (if only one)
     warnings: tuple = ()  # what the loader let through but staff should see (missing translations)
     journeys: dict = field(default_factory=dict)  # name -> flows.journeys.Journey
+    languages: Languages = field(default_factory=builtin)  # every language read (the program offers some)
 
     def text(self, text: Text, language: str = "") -> str:
         """The text in a language, else in the program's default language."""
@@ -149,7 +149,7 @@ class FlowSet:
         text = fill(template, {**values, **extra})
         if "  " in text:  # an empty placeholder ("{flagged}" with no one on call) leaves no gap
             text = re.sub(r" {2,}", " ", text).strip()
-        return gsm.as_sent(text, language, self.program.plain_spanish)
+        return self.languages.as_sent(text, language, self.program.plain_spanish)
 
     @cached_property
     def shared_texts(self) -> frozenset[str]:
@@ -206,10 +206,10 @@ class FlowSet:
         return " ".join(parts)
 
     def join(self, words: list[str], language: str = "") -> str:
-        """"A, B or C" in the language's words ("A, B o C"; Spanish's "o" is "u" before an o sound)."""
+        """"A, B or C" in the language's words (texts.or; texts.or_before: Spanish's "o" is "u" before an o sound)."""
         if len(words) < 2:
             return "".join(words)
-        joiner = OR.get(language or self.program.default_language, " or ")
-        if joiner == " o " and (words[-1][:1].upper() == "O" or words[-1][:2].upper() == "HO"):
-            joiner = " u "
+        code = language or self.program.default_language
+        joiner = next((j for start, j in self.languages.text(code, "or_before", {}).items()
+                       if words[-1].upper().startswith(start)), self.languages.text(code, "or"))
         return ", ".join(words[:-1]) + joiner + words[-1]

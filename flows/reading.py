@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from understanding.phrases import crisis_languages, seeks_emergency_help
-from understanding import language as languages
+from languages import Languages
+from understanding import language
 from understanding.model import CrisisModel, load
 from understanding.text import words
 
@@ -36,11 +37,11 @@ class CrisisReading:
 class Reader:
     model: CrisisModel | None
 
-    def crisis(self, body: str, model: bool = True) -> CrisisReading:
+    def crisis(self, body: str, model: bool = True, languages: Languages | None = None) -> CrisisReading:
         """One word is not enough context for the model ("me", "yes", "other" answer a question): a lone
         crisis word ("overdose", "unresponsive", "suicida") is the phrases' to catch. `model=False`: the
         phrases only (a short reply that answers the question we asked: "myself please", "my son")."""
-        by_rule, seeking = crisis_languages(body), seeks_emergency_help(body)
+        by_rule, seeking = crisis_languages(body, languages), seeks_emergency_help(body, languages)
         use = model and self.model is not None and len(words(body)) >= MIN_WORDS
         if by_rule and use and len(words(body)) >= MIN_WORDS_TO_OVERRULE and not seeking \
                 and self.model.overrules(body):
@@ -55,9 +56,9 @@ class Reader:
         if self.model is not None and self.model.meaning is not None:
             self.model.meaning.score("warming up before the first text")
 
-    def language(self, body: str, offered: tuple[str, ...]) -> str | None:
+    def language(self, body: str, offered: tuple[str, ...], known: Languages | None = None) -> str | None:
         """The text's language among the program's, when it says."""
-        return languages.detect(body, offered)
+        return language.detect(body, offered, known)
 
 
 RULES_ONLY = Reader(None)

@@ -63,7 +63,7 @@ def send_step(flows: FlowSet, policy: Policy, texter: Texter, flow_name: str, re
     timed_out = waiting is not None and waiting.flow == flow.name and \
         flow.steps[waiting.step].timeout is not None and flow.steps[waiting.step].timeout.go == ref
     walk = walk_from(flows, policy, texter, flow, ref, now)
-    texts = (unprompted(walk.texts[0], texter.language or flows.program.default_language), *walk.texts[1:]) \
+    texts = (unprompted(walk.texts[0], texter.language or flows.program.default_language, flows.languages), *walk.texts[1:]) \
         if walk.texts else ()
     events = ((StepEvent(Event.TIMEOUT, flow.name, waiting.step),) if timed_out else ()) + tuple(walk.events)
     conversation = walk.conversation or (replace(waiting, since=now.timestamp()) if timed_out else None)
@@ -102,7 +102,7 @@ def walk_from(flows: FlowSet, policy: Policy, texter: Texter, flow: Flow, name: 
 
 def _render(flows: FlowSet, policy: Policy, texter: Texter, step: Step, now: datetime) -> str:
     language = texter.language or flows.program.default_language
-    eta = callback_eta(now, policy.business_hours, policy.callback_within_minutes, language) \
+    eta = callback_eta(now, policy.business_hours, policy.callback_within_minutes, language, flows.languages) \
         if step.action == "callback" else ""
     return flows.render(flows.text(step.text, texter.language), callback_eta=eta, language=texter.language,
                         **{name: texter.fields.get(name, "") for name in flows.program.fields})
@@ -126,7 +126,7 @@ def answer_of(flows: FlowSet, waiting: Conversation, body: str) -> int | None:
 def answer_says_more(flows: FlowSet, waiting: Conversation, body: str) -> bool:
     """A reply that answers the question and says more ("son is slumped and wont answer"), at a question
     that listens for that (flows.model.Step.listen)."""
-    return flows.flows[waiting.flow].steps[waiting.step].listen and says_more(body, _options(flows, waiting))
+    return flows.flows[waiting.flow].steps[waiting.step].listen and says_more(body, _options(flows, waiting), flows.languages)
 
 
 def _options(flows: FlowSet, waiting: Conversation) -> list[tuple[str, ...]]:

@@ -67,7 +67,8 @@ def _texts(value, flows) -> dict[str, str]:
             raise Refused(f"text.{language}", f"is not one of the program's languages ({', '.join(flows.program.languages)})")
         if not isinstance(text, str) or not text.strip():
             raise Refused(f"text.{language}", "must not be empty")
-        sent = gsm.as_sent(unprompted(" ".join(text.split()), language), language, flows.program.plain_spanish)
+        sent = flows.languages.as_sent(unprompted(" ".join(text.split()), language, flows.languages), language,
+                                       flows.program.plain_spanish)
         info = gsm.segment_info(sent)
         if len(text) > MAX_TEXT or info.segments > MAX_SEGMENTS:
             raise Refused(f"text.{language}", f"is {info.segments} segments with how to stop; at most {MAX_SEGMENTS}")
@@ -182,7 +183,7 @@ def view(b: Broadcast, zone) -> dict:
 def text_for(flows, b: Broadcast, language: str) -> str:
     """The text one person gets: in their language (else the program's default), with how to opt out."""
     default = flows.program.default_language
-    text = unprompted(b.texts.get(language) or b.texts[default], language)
+    text = unprompted(b.texts.get(language) or b.texts[default], language, flows.languages)
     return flows.render(text, language=language)
 
 

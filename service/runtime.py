@@ -12,6 +12,7 @@ from flows.engine import Policy
 from flows.loader import load_directory
 from flows.model import FlowSet
 from flows.reading import Reader, default_reader
+from languages import Languages, for_flows
 from service import config as settings_config
 from service.clock import Clock
 from service.config import Config
@@ -41,6 +42,11 @@ class Services:
         """The published flows now: staff may publish a new version at any moment."""
         return self.source.current(self.redis)
 
+    @property
+    def languages(self) -> Languages:
+        """Every language this deployment reads (shipped, and FLOWS_DIR/languages)."""
+        return self.source.seed.languages
+
     def current_config(self, overrides: dict[str, str] | None = None) -> Config:
         """Config with the console's settings applied (read from Redis unless the caller has them)."""
         values = settings.overrides(self.redis) if overrides is None else overrides
@@ -52,7 +58,7 @@ class Services:
 
 def build(config: Config, clock: Clock | None = None) -> Services:
     return Services(config, connect(config), Vault.from_config(config),
-                    FlowSource(load_directory(config.flows_dir)), policy(config), Buffer(), clock or Clock(),
+                    FlowSource(load_directory(config.flows_dir, for_flows(config.flows_dir))), policy(config), Buffer(), clock or Clock(),
                     default_reader())
 
 

@@ -110,13 +110,13 @@ def _check(rt: Runtime, r, ev: EventId, eid: str, existing: dict, now: float):
 
 def _decision(rt: Runtime, flows, journey, ev: EventId, contact, zones, kind, now: float, cfg) -> Decision | None:
     language = contact.language or flows.program.default_language
-    said = {name: fields.display(flows.program.fields[name], value, zones[0], language)
+    said = {name: fields.display(flows.program.fields[name], value, zones[0], language, flows.languages)
             for name, value in contact.fields.items() if name in flows.program.fields}
     event = journey.events[ev.event]
     if event.text is not None:
         text = flows.render(flows.text(event.text, contact.language), language=contact.language,
                             **{name: said.get(name, "") for name in flows.program.fields})
-        return Decision(Intent.FLOW, (unprompted(text, language),), sources=(f"{journey.name}/event-{ev.event + 1}",))
+        return Decision(Intent.FLOW, (unprompted(text, language, flows.languages),), sources=(f"{journey.name}/event-{ev.event + 1}",))
     flow = flows.flows.get(event.flow)
     if flow is None:
         return None

@@ -70,7 +70,7 @@ def _contact_page(pk: str, status: int = 200, error: str = "", field: str = ""):
     flows = svc.flows()
     zone = recipient_zones(contact.number, svc.config.timezone)[0]
     language = contact.language or flows.program.default_language
-    shown = {name: fields.display(flows.program.fields[name], value, zone, language) if name in flows.program.fields
+    shown = {name: fields.display(flows.program.fields[name], value, zone, language, flows.languages) if name in flows.program.fields
              else value for name, value in contact.fields.items()}
     return render_template("staff/contact.html", contact=contact, shown=shown, declared=flows.program.fields,
                            languages=flows.program.languages, history=people.consent_history(svc.redis, pk),

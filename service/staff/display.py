@@ -5,7 +5,6 @@ from datetime import datetime
 from flask import Flask
 
 from flows import gsm
-from flows.checks import LANGUAGE_NAMES
 from service import planning
 from service.runtime import services
 from service.store import crises, keys, people
@@ -38,7 +37,7 @@ def language_of(svc, pk: str) -> str:
 def language(code: str) -> str:
     """"Spanish (es)"; "" is the program's default language."""
     code = code or services().flows().program.default_language
-    return f"{LANGUAGE_NAMES.get(code, code)} ({code})"
+    return f"{services().languages.name(code)} ({code})"
 
 
 # Every code a staff page shows, in plain words (an unknown code loses its underscores).

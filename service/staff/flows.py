@@ -6,9 +6,7 @@ import logging
 import yaml
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 
-from flows import gsm
 from flows.checks import CALLBACK_ETA_SAMPLE
-from flows.checks import LANGUAGE_NAMES
 from flows.loader import OPTIONAL_MESSAGES, PROGRAM_MESSAGES, load_documents
 from flows.model import UNWRITTEN
 from flows.source import load_yaml, FlowError
@@ -52,7 +50,7 @@ def languages(docs: dict[str, str]) -> list[str]:
     program = _program_doc(docs)
     found = program.get("languages") if isinstance(program.get("languages"), list) else []
     default = program.get("default_language", "en")
-    return [default] + [lang for lang in found if lang != default and lang in LANGUAGE_NAMES]
+    return [default] + [lang for lang in found if lang != default and lang in services().languages]
 
 
 def _texts_context(docs: dict[str, str], file: str) -> dict:
@@ -60,20 +58,21 @@ def _texts_context(docs: dict[str, str], file: str) -> dict:
     translations of this file are out of date ("path|language")."""
     langs = languages(docs)
     stale = translations.outdated(docs, flowdocs.translation_stamps(services().redis), langs)
-    return {"languages": langs, "names": LANGUAGE_NAMES, "plain_spanish": _program_doc(docs).get("plain_spanish", True)
+    names = {code: services().languages.name(code) for code in services().languages.by_code}
+    return {"languages": langs, "names": names, "plain_spanish": _program_doc(docs).get("plain_spanish", True)
             is not False, "stale": {key.split("|", 1)[1] for key in stale if key.startswith(file + "|")}}
 
 
 def _warnings(docs: dict[str, str]) -> list:
     try:
-        return list(load_documents(docs).warnings)
+        return list(load_documents(docs, services().languages).warnings)
     except FlowError:
         return []
 
 
 def problems_of(docs: dict[str, str]) -> list:
     try:
-        load_documents(docs)
+        load_documents(docs, services().languages)
         return []
     except FlowError as exc:
         return exc.problems
@@ -99,10 +98,10 @@ def index():
     journeys = {name: doc for name, doc in documents.items() if "journey" in doc}
     pictures = _pictures(docs) if not problems else {}
     langs = languages(docs)
-    stale = [dict(zip(("file", "path", "language"), key.split("|")), source=LANGUAGE_NAMES[langs[0]])
+    stale = [dict(zip(("file", "path", "language"), key.split("|")), source=svc.languages.name(langs[0]))
              for key in sorted(translations.outdated(docs, flowdocs.translation_stamps(svc.redis), langs))]
     for item in stale:
-        item["language"] = LANGUAGE_NAMES.get(item["language"], item["language"])
+        item["language"] = svc.languages.name(item["language"])
     return render_template("staff/flows_index.html", origin=origin, flows=flows, journeys=journeys, problems=problems,
                            pictures=pictures, published=flowdocs.published_version(svc.redis),
                            warnings=_warnings(docs) if not problems else [], stale=stale)
@@ -223,7 +222,8 @@ def publish():
 def _publish(docs: dict[str, str], note: str) -> int:
     """The working documents (without problems) become the next live version, audited."""
     svc = services()
-    n = flowdocs.publish(svc.redis, docs, g.account.email, svc.vault.encrypt(note[:500]), svc.now())
+    n = flowdocs.publish(svc.redis, docs, g.account.email, svc.vault.encrypt(note[:500]), svc.now(),
+                         languages=svc.languages)
     accounts.audit(svc.redis, g.account.email, "publish_flows", f"version {n}", now=svc.now())
     _journeys_changed(svc, n)
     return n
@@ -270,9 +270,10 @@ def draft_diff():
         flow = request.args.get("flow", "")
         return redirect(url_for(".edit", name=flow) if f"{flow}.yaml" in docs else url_for(".index"))
     live = flowdocs.published_version(svc.redis)
-    old = svc.source.version(svc.redis, live) if live else load_documents(flowdocs.seed_documents(svc.config.flows_dir))
+    old = svc.source.version(svc.redis, live) if live else \
+        load_documents(flowdocs.seed_documents(svc.config.flows_dir), svc.languages)
     return render_template("staff/flow_diff.html", a=live or "the seed files", b="the draft",
-                           sections=flowdiff.compare(old, load_documents(docs)))
+                           sections=flowdiff.compare(old, load_documents(docs, services().languages)))
 
 
 @bp.post("/rollback/<int:n>")
@@ -285,7 +286,7 @@ def rollback(n):
     except KeyError as exc:
         abort(404, str(exc))
     new = flowdocs.publish(svc.redis, docs, g.account.email, svc.vault.encrypt(f"rollback to version {n}"), svc.now(),
-                           keep_draft=True)
+                           keep_draft=True, languages=svc.languages)
     accounts.audit(svc.redis, g.account.email, "rollback_flows", f"version {n} republished as {new}", now=svc.now())
     _journeys_changed(svc, new)
     flash(f"Version {n} is live again, as version {new}.")
@@ -335,7 +336,7 @@ def segments():
               "{callback_eta}": CALLBACK_ETA_SAMPLE, "{keywords}": "SIGNS, TREATMENT or CALL"}
     for placeholder, value in sample.items():
         text = text.replace(placeholder, value)
-    sent = gsm.as_sent(text, language, data.get("plain_spanish", True) is not False)
+    sent = services().flows().languages.as_sent(text, language, data.get("plain_spanish", True) is not False)
     return display.segment_counter(sent, str(data.get("text", ""))[:2000])
 
 
@@ -343,7 +344,7 @@ def _journeys_changed(svc, version: int) -> None:
     """A publish that changed a journey (or the flows its events start) plans every contact again."""
     before = flowdocs.documents(svc.redis, version - 1) if version > 1 else flowdocs.seed_documents(svc.config.flows_dir)
     after = flowdocs.documents(svc.redis, version)
-    if load_documents(before).journeys != load_documents(after).journeys:
+    if load_documents(before, services().languages).journeys != load_documents(after, services().languages).journeys:
         queues.enqueue_replan_everyone(svc.redis, version)
 
 
@@ -357,7 +358,7 @@ def _flow_doc(docs: dict[str, str], filename: str) -> dict:
 
 def _pictures(docs: dict[str, str]) -> dict:
     svc = services()
-    flowset = load_documents(docs)
+    flowset = load_documents(docs, services().languages)
     version = flowdocs.published_version(svc.redis) or 0
     default = flowset.program.default_language
     return {f"{name}.yaml": flowpicture.svg(flow, default, conversations.results(svc.redis, version, name,

@@ -4,7 +4,6 @@ import secrets
 
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 
-from flows import gsm
 from service import handoff
 from service.phone import mask
 from service.runtime import services
@@ -201,7 +200,7 @@ def reply(pk):
     person = handoff.recipient(svc, pk)
     if person is None:
         abort(404, "no such person (or their data was deleted)")
-    text = gsm.as_sent(text, _language_code(svc, pk), svc.flows().program.plain_spanish)
+    text = svc.flows().languages.as_sent(text, _language_code(svc, pk), svc.flows().program.plain_spanish)
     late = handoff.outside_hours(svc, pk, person) if not handoff.why_not(person) else None
     if late and request.form.get("confirm") != "late":
         return _render(pk, "staff/conversation.html", 200, draft=text, nonce=nonce, late=late)
@@ -285,5 +284,6 @@ def segments():
     data = request.get_json(silent=True)
     data = data if isinstance(data, dict) else {}
     typed = str(data.get("text", ""))[:handoff.MAX_REPLY]
-    sent = gsm.as_sent(typed, str(data.get("language", "en"))[:5], data.get("plain_spanish", True) is not False)
+    sent = services().flows().languages.as_sent(typed, str(data.get("language", ""))[:5],
+                                                data.get("plain_spanish", True) is not False)
     return display.segment_counter(sent, typed)

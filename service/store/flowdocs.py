@@ -7,6 +7,7 @@ from redis import Redis
 
 from flows.loader import load_documents
 from flows.model import FlowSet
+from languages import Languages
 from service.store import keys
 
 
@@ -36,7 +37,7 @@ class FlowSource:
 
     def version(self, r: Redis, n: int) -> FlowSet:
         if n not in self._cache:
-            self._cache[n] = load_documents(documents(r, n))
+            self._cache[n] = load_documents(documents(r, n), self.seed.languages)
         self._last = self._cache[n]
         return self._last
 
@@ -48,9 +49,10 @@ def documents(r: Redis, n: int) -> dict[str, str]:
     return json.loads(raw)["documents"]
 
 
-def publish(r: Redis, docs: dict[str, str], author: str, note: str, now: float, keep_draft: bool = False) -> int:
+def publish(r: Redis, docs: dict[str, str], author: str, note: str, now: float, keep_draft: bool = False,
+            languages: Languages | None = None) -> int:
     """Validate, then store as the next immutable version and make it current."""
-    load_documents(docs)  # raises FlowError with every problem
+    load_documents(docs, languages)  # raises FlowError with every problem
     n = r.incr(keys.FLOWS_NEXT_VERSION)
     record = {"version": n, "documents": docs, "author": author, "note": note, "at": round(now, 3)}
     pipe = r.pipeline()

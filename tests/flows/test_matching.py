@@ -2,8 +2,11 @@
 import pytest
 
 from flows.loader import load_directory
-from flows.matching import (HELP_WORDS, OPT_IN_WORDS, OPT_OUT_WORDS, RESERVED_WORDS, TYPO_MIN_LENGTH, Intent,
-                            Match, match, within_one_edit, words)
+from flows.matching import TYPO_MIN_LENGTH, Intent, Match, match, within_one_edit, words
+from languages import builtin
+
+OPT_OUT_WORDS, OPT_IN_WORDS, HELP_WORDS = (builtin().words(k) for k in ("opt_out", "opt_in", "help"))
+RESERVED_WORDS = builtin().reserved
 
 
 @pytest.fixture(scope="module")
