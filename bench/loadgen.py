@@ -41,10 +41,10 @@ class SignedRequest:
 class RequestFactory:
     """Signed like Twilio signs: HMAC-SHA1 of the public URL plus the sorted form params."""
 
-    def __init__(self, url: str, auth_token: str, numbers: list[str], bodies=BODIES):
+    def __init__(self, url: str, auth_token: str, numbers: list[str], bodies=BODIES, tos: list[str] | None = None):
         self.url = url
         self._validator = RequestValidator(auth_token)
-        self._numbers, self._bodies = numbers, bodies
+        self._numbers, self._bodies, self._tos = numbers, bodies, tos or [TO_NUMBER]
         self._seq = itertools.count()
 
     def make(self, count: int) -> list[SignedRequest]:
@@ -52,7 +52,7 @@ class RequestFactory:
         for _ in range(count):
             i = next(self._seq)
             params = {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": ACCOUNT_SID,
-                      "From": self._numbers[i % len(self._numbers)], "To": TO_NUMBER,
+                      "From": self._numbers[i % len(self._numbers)], "To": self._tos[i % len(self._tos)],
                       "Body": self._bodies[i % len(self._bodies)], "NumMedia": "0"}
             signature = self._validator.compute_signature(self.url, params)
             out.append(SignedRequest(urlencode(params).encode(),

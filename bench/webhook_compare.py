@@ -7,6 +7,8 @@ Each variant is a git revision ("." is the working tree), checked out with `git 
 temporary folder and served by gunicorn (sync workers, real Redis, the same environment). The load
 (pre-signed Twilio webhooks, closed loop) alternates between variants round after round, so drift of the
 machine hits each the same; the report gives each variant's median and its ratio to the first.
+`--whatsapp-on LABELS` makes those variants' texters write on WhatsApp (whatsapp:+1... addresses) instead
+of SMS: `--variant sms=. --variant whatsapp=. --whatsapp-on whatsapp` compares the channels on one code.
 `--pollers N` adds N signed-in staff browsers with the inbox open (a conditional GET of its changes once a
 second, and the list again whenever it changed, as its script does) to every variant's phase, or to those
 named by `--pollers-on`: the console runs in its own process, as in the Procfile.
@@ -129,6 +131,8 @@ def main() -> int:
                         help="label=module:function, called with the variant's Redis URL before its server starts")
     parser.add_argument("--free-text", type=float, default=0.0,
                         help="this share of the texts is free text people write (the held-out set), not keywords")
+    parser.add_argument("--whatsapp-on", default="",
+                        help="comma-separated labels whose texters write on WhatsApp (From whatsapp:+1...), not SMS")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     variants = [v.split("=", 1) for v in args.variant]
@@ -168,12 +172,14 @@ def main() -> int:
                 console.wait_ready()
         browsers = {label: asyncio.run(sign_in(console.base_url, args.pollers))
                     for label, (_, console) in servers.items() if console}
+        addresses = {label: ["whatsapp:" + n for n in numbers] if label in args.whatsapp_on.split(",") else numbers
+                     for label, _ in variants}
         for label, (server, _) in servers.items():  # warm-up, not counted
-            factory = RequestFactory(server.base_url + "/twilio/sms", AUTH_TOKEN, numbers, bodies)
+            factory = RequestFactory(server.base_url + "/twilio/sms", AUTH_TOKEN, addresses[label], bodies)
             asyncio.run(closed_loop(server.base_url + "/twilio/sms", factory.make(4000), args.concurrency, 2.0))
         for round_ in range(args.rounds):
             for label, (server, console) in servers.items():
-                factory = RequestFactory(server.base_url + "/twilio/sms", AUTH_TOKEN, numbers, bodies)
+                factory = RequestFactory(server.base_url + "/twilio/sms", AUTH_TOKEN, addresses[label], bodies)
                 pool = factory.make(int(3000 * args.seconds))
 
                 async def phase():
@@ -196,7 +202,7 @@ def main() -> int:
                       "ratio_to_first": round(statistics.median(rates[label]) / base, 3),
                       "web_cpu_s": cpus.get(label, []),
                       **({"pollers": consoles[label]} if label in consoles else {})} for label, rev in variants}
-    report["config"] = {"rounds": args.rounds, "seconds": args.seconds, "concurrency": args.concurrency,
+    report["config"] = {"whatsapp_on": args.whatsapp_on, "rounds": args.rounds, "seconds": args.seconds, "concurrency": args.concurrency,
                         "workers": args.workers, "pollers": args.pollers, "bodies": bodies}
     print(json.dumps(report, indent=2))
     if args.json:

@@ -38,6 +38,7 @@ def assemble(program: Program, program_doc: Document, flows: list[Flow], docs: d
         _check_graph(flow, doc, known)
         _check_flow_texts(flowset, flow, doc)
         warnings += _missing_translations(flowset, flow, doc)
+        _unknown_languages(flowset, flow, doc)
     return FlowSet(program, flowset.flows, triggers, languages, tuple(warnings), languages=known)
 
 
@@ -224,6 +225,19 @@ def check_journey(flowset: FlowSet, doc: Document, journey) -> None:
             if not any(w in template.upper() for w in words):
                 doc.problem(where, f"must say how to stop ({' or '.join(words)})", path + ("text",))
             _check_text(flowset, doc, where, template, language, False, allowed, path + ("text",))
+
+
+def _unknown_languages(flowset: FlowSet, flow: Flow, doc: Document) -> None:
+    """A text or word list in a language no file describes ("sp" for "es") would never be sent or matched."""
+    parts = [(("keyword",), flow.keyword), (("aliases",), flow.aliases), (("summary",), flow.summary),
+             *((("followups", i, "text"), f.text) for i, f in enumerate(flow.followups))]
+    for step in flow.steps.values():
+        parts.append((("steps", step.name, "text"), step.text))
+        parts += [(("steps", step.name, "answers", i, "match"), a.match) for i, a in enumerate(step.answers)]
+    for path, by_language in parts:
+        for code in sorted(set(by_language) - set(flowset.languages.by_code)):
+            doc.problem(flow.name, f"'{code}' is not a language (a language is a file in languages/: "
+                                   f"{', '.join(flowset.languages.by_code)})", path)
 
 
 def _missing_translations(flowset: FlowSet, flow: Flow, doc: Document) -> list[Problem]:

@@ -3,13 +3,14 @@ named with its file and line like the flows'; their texts are checked as any unp
 import re
 from datetime import time, timedelta
 
+from flows import templates
 from flows.fields import FIELD_NAME, FieldType
 from flows.journeys import Journey, JourneyEvent
 from flows.model import Program
 from flows.source import Document
 
 JOURNEY_KEYS = {"journey", "version", "field", "group", "events"}
-EVENT_KEYS = {"offset", "at", "text", "flow"}
+EVENT_KEYS = {"offset", "at", "text", "flow", "template"}
 OFFSET = re.compile(r"^([+-]?)(\d{1,4})([mhdw])$")
 UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 MAX_OFFSET = timedelta(days=400)
@@ -42,7 +43,7 @@ def journey(doc: Document, program: Program, text_of) -> Journey | None:
         doc.problem(name, "events must be a list of events (offset, and a text or a flow)", ("events",))
         return None
     # a refused event keeps its place (None): later problems name their own event and line
-    events = [_event(doc, name, i, item, text_of) for i, item in enumerate(raw)]
+    events = [_event(doc, name, i, item, text_of, program.default_language) for i, item in enumerate(raw)]
     version = data.get("version", 1)
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         doc.problem(name, "version must be a positive whole number", ("version",))
@@ -50,7 +51,7 @@ def journey(doc: Document, program: Program, text_of) -> Journey | None:
     return Journey(name, version, field if kind else "", tuple(events), group) if kind else None
 
 
-def _event(doc: Document, name: str, i: int, item, text_of) -> JourneyEvent | None:
+def _event(doc: Document, name: str, i: int, item, text_of, default: str) -> JourneyEvent | None:
     where, path = f"{name} event {i + 1}", ("events", i)
     if not isinstance(item, dict):
         doc.problem(where, "needs offset (like -1d or 2h) and a text or a flow", path)
@@ -74,7 +75,8 @@ def _event(doc: Document, name: str, i: int, item, text_of) -> JourneyEvent | No
     text = text_of(doc, item["text"], where, path + ("text",)) if "text" in item else None
     if offset is None or at is False or ("text" in item and not text):
         return None
-    return JourneyEvent(offset, at, text, flow.strip().lower() if flow else None)
+    template = templates.parse(doc, where, item.get("template"), path + ("template",), default)
+    return JourneyEvent(offset, at, text, flow.strip().lower() if flow else None, template)
 
 
 def _offset(value: str) -> timedelta | None:

@@ -10,6 +10,7 @@ from flows import schedule
 from flows.fields import FieldType, moment
 from flows.model import Text
 from flows.schedule import SendRules
+from flows.templates import Template
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,7 @@ class JourneyEvent:
     at: time | None = None  # that day, at this local time
     text: Text | None = None
     flow: str | None = None  # or a conversation flow: its first step is the text
+    template: Template | None = None  # sent instead of the text where only an approved template may go
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from flows import checks, journey_docs
+from flows import checks, journey_docs, templates
 from flows.matching import fold, shown
 from flows.model import LEGACY_STEP, UNWRITTEN, Answer, Flow, FlowSet, FollowUp, Jump, Program, Step
 from flows.source import Document, FlowError, Problem, parse
@@ -26,9 +26,10 @@ OPTIONAL_MESSAGES = ("language", "flagged", "crisis_again", "crisis_update", "cr
 FLOW_KEYS = {"flow", "version", "keyword", "aliases", "summary", "reply", "action", "followups", "start", "steps",
              "menu"}
 MAX_SUMMARY = 60  # characters: one line of the menu
-STEP_KEYS = {"text", "answers", "otherwise", "timeout", "next", "set", "action", "formerly", "listen"}
+STEP_KEYS = {"text", "answers", "otherwise", "timeout", "next", "set", "action", "formerly", "listen", "template"}
 PROGRAM_KEYS = {"version", "program", "messages", "languages", "default_language", "plain_spanish", "fields"}
 ACTIONS = ("callback", "inbox")
+PROGRAM_NUMBER = re.compile(r"^(whatsapp:)?\+[1-9][0-9]{6,14}$")  # what Twilio's To says: routing is exact
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")  # ISO 639: which ones there are is languages/'s to say
 
 __all__ = ["DEFINITIONS", "FlowError", "Problem", "load_directory", "load_documents"]
@@ -100,11 +101,18 @@ def _program(doc: Document, known: Languages) -> Program | None:
     if not all(texts.values()):
         return None
     for name in OPTIONAL_MESSAGES:
-        fallback = {code: known[code].texts["messages"][name] for code in languages if name in known[code].texts["messages"]}
+        fallback = {code: known[code].texts["messages"][name] for code in known.by_code
+                    if name in known[code].texts["messages"]}
         given = _text(doc, messages[name], default, name, ("messages", name)) if name in messages else None
         texts[name] = {**fallback, **given} if given else fallback
+    numbers = info.get("numbers") or []
+    if not isinstance(numbers, list) or not all(isinstance(n, str) and PROGRAM_NUMBER.match(n.strip()) for n in numbers):
+        doc.problem("", "program numbers must be E.164 numbers or WhatsApp addresses (\"+18555909944\", "
+                        "\"whatsapp:+18555909944\")", ("program", "numbers"))
+        return None
     return Program(info["name"].strip(), str(info["phone"]).strip(), _version(doc), texts, languages, default,
-                   data.get("plain_spanish", True) is not False, journey_docs.fields(doc, data.get("fields")))
+                   data.get("plain_spanish", True) is not False, journey_docs.fields(doc, data.get("fields")),
+                   tuple(n.strip() for n in numbers))
 
 
 def _flow(doc: Document, program: Program) -> Flow | None:
@@ -190,7 +198,8 @@ def _step(doc: Document, flow: str, name: str, item, default: str) -> Step | Non
                 _jump(doc, where, item.get("timeout"), path + ("timeout",), needs_after=True),
                 _jump(doc, where, item.get("next"), path + ("next",)), _set(doc, where, item.get("set"), path),
                 _action(doc, where, item.get("action"), path + ("action",)),
-                _formerly(doc, where, item.get("formerly"), path + ("formerly",)), _listen(doc, where, item, path))
+                _formerly(doc, where, item.get("formerly"), path + ("formerly",)), _listen(doc, where, item, path),
+                templates.parse(doc, where, item.get("template"), path + ("template",), default))
 
 
 def _listen(doc: Document, where: str, item: dict, path) -> bool:
@@ -255,8 +264,9 @@ def _followups(doc: Document, name: str, items, default: str) -> tuple[FollowUp,
             continue
         after = _offset(doc, where, item.get("after"), path + ("after",), required=True)
         text = _text(doc, item.get("text"), default, where, path + ("text",))
+        template = templates.parse(doc, where, item.get("template"), path + ("template",), default)
         if after is not None and text:
-            result.append(FollowUp(after, text))
+            result.append(FollowUp(after, text, template))
     return tuple(sorted(result, key=lambda f: f.after))
 
 

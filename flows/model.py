@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
 
+from flows.templates import Template
 from languages import Languages, builtin
 
 # Placeholders are bare names in braces, nothing else: str.format's fields ("{program:>200000000}",
@@ -42,6 +43,7 @@ def fill(template: str, values: dict[str, str]) -> str:
 class FollowUp:
     after: timedelta
     text: Text
+    template: Template | None = None  # sent instead, where only an approved template may go (flows.templates)
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class Step:
     # a reply that answers it and says more is read by the crisis model too ("son is slumped and wont
     # answer"); false for a question answered with codes and a reason ("R cant make it": C/R)
     listen: bool = True
+    template: Template | None = None  # sent instead, unprompted, where only an approved template may go
 
     @property
     def asks(self) -> bool:
@@ -123,6 +126,7 @@ class Program:
     default_language: str = "en"
     plain_spanish: bool = True  # send Spanish without á í ó ú, so it stays GSM-7
     fields: dict = field(default_factory=dict)  # what a center may know of a contact: name -> flows.fields.FieldType
+    numbers: tuple[str, ...] = ()  # the numbers it texts from and is texted at: "+1...", "whatsapp:+1..."
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ class Walk:
     inbox: str = ""  # a step with `action: inbox`: the person goes before staff, and why ("flow/step")
     vars: dict = field(default_factory=dict)
     events: list = field(default_factory=list)
+    templates: list = field(default_factory=list)  # each text's approved template, filled (None: none)
 
 
 def active(flows: FlowSet, policy: Policy, conversation: Conversation | None, now: datetime) -> Conversation | None:
@@ -54,8 +55,13 @@ def send_step(flows: FlowSet, policy: Policy, texter: Texter, flow_name: str, re
     if isinstance(ref, int):
         if ref >= len(flow.followups):
             return None
-        text = flows.render(flows.text(flow.followups[ref].text, texter.language), language=texter.language)
-        return Decision(Intent.FLOW, (text,), flow.name, sources=(f"{flow.name}/followup-{ref + 1}",))
+        followup = flow.followups[ref]
+        fill = lambda t: flows.render(t, language=texter.language)  # noqa: E731
+        text = fill(flows.text(followup.text, texter.language))
+        template = followup.template.content(texter.language, flows.program.default_language, fill) \
+            if followup.template else None
+        return Decision(Intent.FLOW, (text,), flow.name, sources=(f"{flow.name}/followup-{ref + 1}",),
+                        templates=(template,))
     ref = flow.current(ref)
     if ref is None:
         return None
@@ -70,7 +76,7 @@ def send_step(flows: FlowSet, policy: Policy, texter: Texter, flow_name: str, re
     return Decision(Intent.FLOW, texts, flow.name, callback=walk.callback, schedule=tuple(walk.schedule),
                     sources=tuple(walk.sources), conversation=conversation,
                     conversation_changed=walk.conversation is not None or timed_out, vars=walk.vars, events=events,
-                    inbox=walk.inbox)
+                    inbox=walk.inbox, templates=tuple(walk.templates))
 
 
 def walk_from(flows: FlowSet, policy: Policy, texter: Texter, flow: Flow, name: str, now: datetime) -> Walk:
@@ -78,8 +84,11 @@ def walk_from(flows: FlowSet, policy: Policy, texter: Texter, flow: Flow, name: 
     for _ in range(MAX_CHAIN):
         step = flow.steps[name]
         if step.text:  # a silent step (action: inbox) sends nothing
-            walk.texts.append(_render(flows, policy, texter, step, now))
+            fill = _filler(flows, policy, texter, step, now)
+            walk.texts.append(fill(flows.text(step.text, texter.language)))
             walk.sources.append(f"{flow.name}/{step.name}")
+            walk.templates.append(step.template.content(texter.language, flows.program.default_language, fill)
+                                  if step.template else None)
         walk.events.append(StepEvent(Event.REACHED, flow.name, step.name))
         walk.vars.update(step.set)
         walk.callback |= step.action == "callback"
@@ -100,12 +109,13 @@ def walk_from(flows: FlowSet, policy: Policy, texter: Texter, flow: Flow, name: 
     return walk
 
 
-def _render(flows: FlowSet, policy: Policy, texter: Texter, step: Step, now: datetime) -> str:
+def _filler(flows: FlowSet, policy: Policy, texter: Texter, step: Step, now: datetime):
+    """How a step's texts are filled for this person: its text, and its template's variables."""
     language = texter.language or flows.program.default_language
     eta = callback_eta(now, policy.business_hours, policy.callback_within_minutes, language, flows.languages) \
         if step.action == "callback" else ""
-    return flows.render(flows.text(step.text, texter.language), callback_eta=eta, language=texter.language,
-                        **{name: texter.fields.get(name, "") for name in flows.program.fields})
+    values = {name: texter.fields.get(name, "") for name in flows.program.fields}
+    return lambda template: flows.render(template, callback_eta=eta, language=texter.language, **values)
 
 
 def start(flows: FlowSet, policy: Policy, texter: Texter, name: str, word: str, now: datetime) -> Decision:

@@ -99,9 +99,15 @@ class Languages:
         mine = counts.pop(code, 0)
         return mine >= at_least and all(mine > other for other in counts.values())
 
+    @cached_property
+    def fallback(self) -> Language:
+        """The language an unknown code's texts come from (a stored language no longer read): the one whose
+        compliance words are everyone's (the carriers' STOP and HELP), else the first."""
+        return next((language for language in self.all if language.neutral), self.all[0])
+
     def text(self, code: str, key: str, default=None):
-        """One of a language's texts (texts.<key>); an unknown language's are the first language's."""
-        language = self.by_code.get(code) or self.all[0]
+        """One of a language's texts (texts.<key>); an unknown language's are the fallback's."""
+        language = self.by_code.get(code) or self.fallback
         return language.texts[key] if default is None else language.texts.get(key, default)
 
     def as_sent(self, text: str, code: str, plain: bool) -> str:

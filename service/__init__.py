@@ -10,7 +10,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from service import logs
 from service.clock import Clock
 from service.config import Config
-from service.runtime import EXTENSION, build
+from service.programs import TABLE
+from service.runtime import EXTENSION, build, build_all
 
 MAX_REQUEST_BYTES = 64 * 1024
 # What one process serves. The Procfile runs Twilio's endpoints ("twilio", the `web` process) apart
@@ -32,6 +33,8 @@ def create_app(config: Config | Mapping[str, str] | None = None, clock: Clock | 
                       TESTING=cfg.testing, SESSION_COOKIE_SECURE=cfg.public_base_url.startswith("https://"),
                       WTF_CSRF_TIME_LIMIT=cfg.session_max_hours * 3600, SURFACE=surface)
     app.extensions[EXTENSION] = build(cfg, clock)
+    if surface != "console":  # several programs: the webhook routes each text to its program's Services
+        app.extensions[TABLE] = build_all(cfg, app.extensions[EXTENSION], clock)
     if surface == "twilio":  # the webhook's processes load the crisis model before their first text, not during it
         app.extensions[EXTENSION].reader.warm()
     _register(app, surface)

@@ -9,11 +9,14 @@ from datetime import datetime
 from flows import gsm, schedule
 from flows.checks import MAX_SEGMENTS, unprompted
 from flows.fields import YEARS
+from flows.templates import CONTENT_SID, VARIABLE
+from service import channels
 from service.contacts import GROUP, Refused
 from service.phone import recipient_zones
 from service.runtime import Services
 from service.store import broadcasts, contacts, followups, holds, keys
 from service.store.broadcasts import Broadcast, Status
+from service.store.people import LAST_SEEN
 
 BATCH = 1000
 MAX_TEXT = 1600
@@ -26,6 +29,7 @@ class Request:
     everyone: bool
     send_at: float
     expires_at: float | None
+    template: dict | None = None  # an approved template for WhatsApp past its 24-hour window
 
 
 @dataclass(frozen=True)
@@ -37,9 +41,9 @@ class Plan:
 def request_from(data, svc: Services, now: float) -> Request:
     if not isinstance(data, dict):
         raise Refused("body", "must be a JSON object")
-    unknown = sorted(set(data) - {"text", "group", "all", "send_at", "expires_at"})
+    unknown = sorted(set(data) - {"text", "group", "all", "send_at", "expires_at", "template"})
     if unknown:
-        raise Refused(unknown[0], "is not part of a broadcast (text, group, all, send_at, expires_at)")
+        raise Refused(unknown[0], "is not part of a broadcast (text, group, all, send_at, expires_at, template)")
     flows = svc.flows()
     texts = _texts(data.get("text"), flows)
     group, everyone = data.get("group"), data.get("all") is True
@@ -53,7 +57,24 @@ def request_from(data, svc: Services, now: float) -> Request:
     expires_at = _moment(data.get("expires_at"), "expires_at") if data.get("expires_at") is not None else None
     if expires_at is not None and expires_at <= max(send_at, now):
         raise Refused("expires_at", "must be after the broadcast is to go out (send_at, or now)")
-    return Request(texts, group.strip().lower() if group else None, everyone, max(send_at, now), expires_at)
+    return Request(texts, group.strip().lower() if group else None, everyone, max(send_at, now), expires_at,
+                   _template(data.get("template")))
+
+
+def _template(value) -> dict | None:
+    """{"sid": "HX...", "variables": {"1": "..."}}: Twilio's ContentSid and ContentVariables, for people on
+    WhatsApp more than 24 hours after their last message (without one they are held back)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) - {"sid", "variables"}:
+        raise Refused("template", "must be {\"sid\": \"HX...\", \"variables\": {...}}")
+    if not isinstance(value.get("sid"), str) or not CONTENT_SID.match(value["sid"]):
+        raise Refused("template.sid", "must be a ContentSid: HX and 32 hexadecimal digits")
+    variables = value.get("variables") or {}
+    if not isinstance(variables, dict) or not all(VARIABLE.match(str(k)) and isinstance(v, str) and len(v) <= 200
+                                                  for k, v in variables.items()):
+        raise Refused("template.variables", "must map names (like \"1\") to texts of at most 200 characters")
+    return {"sid": value["sid"], "variables": {str(k): v for k, v in variables.items()}}
 
 
 def _texts(value, flows) -> dict[str, str]:
@@ -102,7 +123,7 @@ def plan(svc: Services, req: Request, bid: str, now: float, candidates=None) -> 
         pipe = r.pipeline(transaction=False)
         for pk in pks:
             pipe.hmget(keys.contact(pk), "phone", "consent", contacts.EVIDENCE, contacts.OPTED_IN, holds.FIELD,
-                       followups.SENT, "simulated")
+                       followups.SENT, "simulated", LAST_SEEN)
         for pk, fields in zip(pks, pipe.execute()):
             reason = _held(fields, rules, now)
             if reason:
@@ -110,6 +131,9 @@ def plan(svc: Services, req: Request, bid: str, now: float, candidates=None) -> 
                     held[reason] += 1
                 continue
             number = svc.vault.decrypt(fields[0])
+            if not req.template and not channels.free_form_allowed(number, float(fields[7]) if fields[7] else None, now):
+                held["channel_window"] += 1
+                continue
             due[pk] = req.send_at if fields[6] == b"1" else \
                 schedule.send_time(rules, recipient_zones(number, config.timezone), req.send_at, f"{bid}:{pk}")
     return Plan(due, held)
@@ -122,7 +146,7 @@ def _audience(r, req: Request) -> list[str]:
 
 
 def _held(fields, rules, now: float) -> str:
-    phone, consent, evidence, opted_in, held_by, sent, _ = fields
+    phone, consent, evidence, opted_in, held_by, sent = fields[:6]
     if phone is None:
         return "gone"  # erased since: not counted
     if consent == b"opted_out":
@@ -140,7 +164,7 @@ def create(svc: Services, req: Request, who: str, now: float, candidates=None, r
     planned = plan(svc, req, bid, now, candidates)
     status = Status.SCHEDULED if req.send_at > now else Status.SENDING
     b = Broadcast(bid, req.texts, req.group, req.everyone, req.send_at, req.expires_at, status, now, who,
-                  resend_of=resend_of)
+                  resend_of=resend_of, template=req.template)
     pipe = svc.redis.pipeline()
     broadcasts.create(pipe, b, planned.due, planned.held)
     pipe.execute()
@@ -162,7 +186,7 @@ def resend_failed(svc: Services, bid: str, who: str) -> Broadcast | None:
     b = broadcasts.get(svc.redis, bid)
     if b is None:
         return None
-    req = Request(b.texts, b.group, b.everyone, svc.now(), None)
+    req = Request(b.texts, b.group, b.everyone, svc.now(), None, b.template)
     return create(svc, req, who, svc.now(), broadcasts.failed_people(svc.redis, bid), resend_of=bid)
 
 
@@ -177,7 +201,8 @@ def view(b: Broadcast, zone) -> dict:
             "send_at": datetime.fromtimestamp(b.send_at, zone).isoformat(timespec="seconds"),
             **({"expires_at": datetime.fromtimestamp(b.expires_at, zone).isoformat(timespec="seconds")}
                if b.expires_at else {}),
-            **({"resend_of": b.resend_of} if b.resend_of else {})}
+            **({"resend_of": b.resend_of} if b.resend_of else {}),
+            **({"template": b.template} if b.template else {})}
 
 
 def text_for(flows, b: Broadcast, language: str) -> str:
@@ -187,14 +212,25 @@ def text_for(flows, b: Broadcast, language: str) -> str:
     return flows.render(text, language=language)
 
 
-def held_now(r, pk: str, contact, rules, recent: tuple[int, ...]) -> str:
+def content_of(flows, b: Broadcast) -> dict:
+    """A broadcast's template as Twilio is sent it ({program} and {phone} filled in its variables)."""
+    return {"sid": b.template["sid"],
+            "variables": {k: flows.render(v) for k, v in b.template.get("variables", {}).items()}}
+
+
+def held_now(r, pk: str, contact, rules, recent: tuple[int, ...], now: float, templated: bool = False) -> str:
     """Why a recipient's text is held at send time ("" when it goes): no consent, staff, the weekly cap
-    (`recent`: their unprompted texts within the week)."""
+    (`recent`: their unprompted texts within the week), a channel that allows only approved templates
+    now (WhatsApp after its 24-hour window) when the broadcast has none (`templated`: it has one)."""
     if not contact.outreach_allowed:
         return "opted_out" if contact.consent and contact.consent.value == "opted_out" else "no_consent"
     if r.hget(keys.contact(pk), holds.FIELD) is not None:
         return "held_by_staff"
-    return "weekly_cap" if len(recent) >= rules.per_week else ""
+    if len(recent) >= rules.per_week:
+        return "weekly_cap"
+    if templated or channels.free_form_allowed(contact.number or "", contact.last_message_at, now):
+        return ""
+    return "channel_window"
 
 
 def preview(svc: Services, req: Request, now: float) -> Plan:

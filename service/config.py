@@ -67,6 +67,7 @@ class Config:
     twilio_api_base_url: str = ""
     twilio_messaging_service_sid: str = ""
     twilio_from_number: str = ""
+    twilio_whatsapp_number: str = ""  # our WhatsApp sender (E.164); the SMS number when not set
     staff_alert_numbers: tuple[str, ...] = ()
     send_rate_per_second: int = 1
     followups_per_week: int = 3
@@ -78,6 +79,8 @@ class Config:
     session_max_hours: int = 12
     proxy_hops: int = 0  # reverse proxies in front of the console whose X-Forwarded-For is trusted
     redis_sentinels: tuple[tuple[str, int], ...] = ()
+    program: str = ""  # the program this process serves, when FLOWS_DIR holds several (service/programs.py)
+    program_redis_urls: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # REDIS_URL_<PROGRAM>
     redis_sentinel_master: str = ""
     redis_password: Secret = field(default_factory=lambda: Secret(""))
     closures: tuple[tuple[date, str], ...] = ()  # CLOSURES: days the center is closed (holidays)
@@ -170,6 +173,7 @@ class Config:
             twilio_api_base_url=env.get("TWILIO_API_BASE_URL", "").rstrip("/"),
             twilio_messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID", ""),
             twilio_from_number=env.get("TWILIO_FROM_NUMBER", ""),
+            twilio_whatsapp_number=env.get("TWILIO_WHATSAPP_NUMBER", ""),
             staff_alert_numbers=env.numbers("STAFF_ALERT_NUMBERS", env.get("DEFAULT_REGION", "US")),
             send_rate_per_second=env.integer("SEND_RATE_PER_SECOND", 1),
             followups_per_week=env.integer("FOLLOWUPS_PER_WEEK", 3),
@@ -181,6 +185,9 @@ class Config:
             session_max_hours=env.integer("SESSION_MAX_HOURS", 12, maximum=24 * 7),
             proxy_hops=env.integer("PROXY_HOPS", 0, minimum=0, maximum=5),
             closures=env.closures("CLOSURES"),
+            program=env.get("PROGRAM", "").strip().lower(),
+            program_redis_urls=tuple(sorted((name[len("REDIS_URL_"):].lower(), value) for name, value in env.items()
+                                            if name.startswith("REDIS_URL_") and value)),
         )
 
 
@@ -206,6 +213,9 @@ def rq_settings(environ: Mapping[str, str] | None = None) -> dict:
     """Settings for the rq CLI (`-c workers.rq_settings`): REDIS_URL, or Sentinel when configured."""
     env = _Env(os.environ if environ is None else environ)
     sentinels = env.sentinels("REDIS_SENTINELS")
+    program = env.get("PROGRAM", "").strip().upper()
+    if program:  # a worker of one program of several: that program's own Redis (service/programs.py)
+        return {"REDIS_URL": env.required(f"REDIS_URL_{program}")}
     if not sentinels:
         return {"REDIS_URL": env.required("REDIS_URL")}
     return {"SENTINEL": {"INSTANCES": list(sentinels), "MASTER_NAME": env.get("REDIS_SENTINEL_MASTER", "mymaster"),
@@ -219,6 +229,9 @@ class _Env:
     def get(self, name: str, default: str = "") -> str:
         value = self._environ.get(name, "")
         return value.strip() if value and value.strip() else default
+
+    def items(self):
+        return self._environ.items()
 
     def required(self, name: str) -> str:
         value = self.get(name)

@@ -11,8 +11,8 @@ from enum import Enum
 from redis import WatchError
 
 from flows.fields import FieldType, parse
-from service import journey_planning
-from service.phone import InvalidNumber, to_e164
+from service import channels, journey_planning
+from service.phone import InvalidNumber
 from service.runtime import Services
 from service.store import contacts, daily, keys
 from service.store.contacts import Contact
@@ -47,10 +47,11 @@ class Change:
 
 
 def number(raw: str, region: str) -> str:
+    """A contact's address: a phone number (SMS) or a channel address ("whatsapp:+16175550123")."""
     try:
-        return to_e164(str(raw).strip(), region, strict=True)
+        return channels.parse(str(raw), region, strict=True)
     except InvalidNumber:
-        raise Refused("number", "must be a phone number, like +16175550123") from None
+        raise Refused("number", "must be a phone number, like +16175550123, or whatsapp:+16175550123") from None
 
 
 def change_from(data, declared: dict[str, FieldType], languages: tuple[str, ...]) -> Change:

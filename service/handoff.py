@@ -10,7 +10,7 @@ from datetime import datetime
 from redis import WatchError
 
 from flows import schedule
-from service import queues
+from service import channels, queues
 from service.phone import recipient_zones
 from service.runtime import Services
 from service.store import accounts, daily, followups, holds, inbox, keys, messages, notes, people
@@ -27,29 +27,38 @@ class ReplyRefused(ValueError):
 
 @dataclass(frozen=True)
 class Recipient:
-    phone: str
+    phone: str  # a number, or a channel address (service/channels.py)
     consent: str
     undeliverable: bool
     simulated: bool
+    last_message_at: float | None = None
+
+    @property
+    def channel(self) -> str:
+        return channels.of(self.phone).label
 
 
 def recipient(svc: Services, pk: str) -> Recipient | None:
-    phone, consent, undeliverable, simulated = svc.redis.hmget(keys.contact(pk), "phone", "consent", "undeliverable",
-                                                               "simulated")
+    phone, consent, undeliverable, simulated, seen = svc.redis.hmget(
+        keys.contact(pk), "phone", "consent", "undeliverable", "simulated", people.LAST_SEEN)
     if phone is None:
         return None
     return Recipient(svc.vault.decrypt(phone), (consent or b"subscribed").decode(), undeliverable is not None,
-                     simulated is not None)
+                     simulated is not None, float(seen) if seen else None)
 
 
-def why_not(person: Recipient | None) -> str | None:
-    """Why this person can't be texted now, in words staff read; None when they can."""
+def why_not(person: Recipient | None, now: float | None = None) -> str | None:
+    """Why this person can't be texted now, in words staff read; None when they can (`now`: also whether
+    their channel takes a free-form text now)."""
     if person is None:
         return "There is no number on file for this person any more (their data was deleted)."
     if person.consent == "opted_out":
         return "They opted out (STOP): no texts may be sent until they text START."
     if person.undeliverable:
         return "Their number can't receive texts (the carrier refused it): call them instead."
+    if now is not None and not channels.free_form_allowed(person.phone, person.last_message_at, now):
+        return (f"They write to us on {person.channel}, which lets us answer only within 24 hours of their "
+                "last message: call them instead, or wait until they write again.")
     return None
 
 
@@ -77,11 +86,10 @@ def reply(svc: Services, pk: str, who: str, text: str, nonce: str) -> str:
     if not NONCE.match(nonce or ""):
         raise ReplyRefused("The form was incomplete: reload the page and send again.")
     mid = "reply_" + hashlib.sha256(f"{pk}:{nonce}".encode()).hexdigest()[:32]  # one per form and person
-    person = recipient(svc, pk)
-    reason = why_not(person)
+    person, now = recipient(svc, pk), svc.now()
+    reason = why_not(person, now)
     if reason:
         raise ReplyRefused(reason)
-    now = svc.now()
     day = daily.day_of(now, svc.current_config().timezone)
 
     def write(pipe) -> None:

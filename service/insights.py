@@ -7,7 +7,7 @@ from service.runtime import Services
 from service.store import daily
 
 MAX_DAYS = daily.DAYS_KEPT
-HELD_REASONS = ("send_hours", "weekly_cap", "horizon", "opted_out")
+HELD_REASONS = ("send_hours", "weekly_cap", "horizon", "opted_out", "channel_window")
 CRISIS_OUTCOMES = ("reached_safe", "advised_911", "no_answer", "other")
 CALLBACK_OUTCOMES = ("reached", "no_answer", "wrong_number")  # each attempt's outcome
 

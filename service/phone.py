@@ -51,15 +51,21 @@ FICTIONAL = re.compile(r"^\+1[0-9]{3}55501[0-9]{2}$")  # NANP numbers reserved f
 MAX_ZONES = 4  # a toll-free number "is" in dozens of zones: then the center's zone is the honest guess
 
 
-def recipient_zones(e164: str, center_zone: ZoneInfo) -> tuple[ZoneInfo, ...]:
-    """The zones whose send window must be open before we text this number unprompted."""
-    zones = time_zones(e164)
+def recipient_zones(address: str, center_zone: ZoneInfo) -> tuple[ZoneInfo, ...]:
+    """The zones whose send window must be open before we text this number (or channel address, e.g.
+    "whatsapp:+1617...": service/channels.py) unprompted."""
+    zones = time_zones(bare(address))
     return tuple(ZoneInfo(z) for z in zones) if 0 < len(zones) <= MAX_ZONES else (center_zone,)
+
+
+def bare(address: str) -> str:
+    """The number of a channel address ("scheme:+E.164"), or the number itself."""
+    return address.rsplit(":", 1)[-1]
 
 
 def is_fictional(e164: str) -> bool:
     """555-0100 to 555-0199 in any area code: no real phone has them, so nothing sent there reaches one."""
-    return bool(FICTIONAL.match(e164))
+    return bool(FICTIONAL.match(bare(e164)))
 
 
 def mask(e164: str) -> str:

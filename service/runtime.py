@@ -4,7 +4,7 @@ The web keeps it in `app.extensions`; a worker builds its own (workers/runtime.p
 import time."""
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import current_app, g
 from redis import Redis
 from redis.sentinel import Sentinel
 
@@ -13,7 +13,7 @@ from flows.loader import load_directory
 from flows.model import FlowSet
 from flows.reading import Reader, default_reader
 from languages import Languages, for_flows
-from service import config as settings_config
+from service import config as settings_config, programs
 from service.clock import Clock
 from service.config import Config
 from service.privacy import Vault
@@ -22,6 +22,7 @@ from service.store.flowdocs import FlowSource
 from service.store.metrics import Buffer
 
 EXTENSION = "sms_outreach"
+ROUTED = "program_services"  # flask.g: the Services of the program a Twilio request belongs to
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,11 @@ class Services:
 
     def now(self) -> float:
         return self.clock.now()
+
+    @property
+    def numbers(self) -> frozenset[str]:
+        """The addresses texts to this program come to (program.yaml `numbers`): how a text is routed."""
+        return frozenset(self.source.seed.program.numbers)
 
     def flows(self) -> FlowSet:
         """The published flows now: staff may publish a new version at any moment."""
@@ -57,9 +63,19 @@ class Services:
 
 
 def build(config: Config, clock: Clock | None = None) -> Services:
-    return Services(config, connect(config), Vault.from_config(config),
-                    FlowSource(load_directory(config.flows_dir, for_flows(config.flows_dir))), policy(config), Buffer(), clock or Clock(),
-                    default_reader())
+    """Everything one program's processes share (the program this process serves: service/programs.py)."""
+    config = programs.of_process(config)
+    seed = load_directory(config.flows_dir, for_flows(config.flows_dir))
+    config = programs.with_numbers(config, seed.program.numbers)
+    return Services(config, connect(config), Vault.from_config(config), FlowSource(seed), policy(config), Buffer(),
+                    clock or Clock(), default_reader())
+
+
+def build_all(config: Config, own: Services, clock: Clock | None = None) -> dict[str, Services]:
+    """Every program's Services, by name ({} for a deployment of one program), this process's own among
+    them: the webhook routes each text to its program's."""
+    return {name: own if name == own.config.program else build(programs.config_for(config, name), clock)
+            for name in programs.names(config.flows_dir)}
 
 
 def connect(config: Config) -> Redis:
@@ -81,5 +97,6 @@ def policy(config: Config) -> Policy:
 
 
 def services() -> Services:
-    """The running app's Services (inside a request or an app context)."""
-    return current_app.extensions[EXTENSION]
+    """The running app's Services (inside a request or an app context): those of the program a Twilio
+    request was routed to, else this process's program's."""
+    return g.get(ROUTED) or current_app.extensions[EXTENSION]

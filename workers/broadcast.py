@@ -7,7 +7,7 @@ cancel): a worker killed mid-broadcast loses nothing (its job runs again and fin
 from redis import WatchError
 
 from flows import schedule
-from service import broadcasts as service_broadcasts, queues
+from service import broadcasts as service_broadcasts, channels, queues
 from service.phone import recipient_zones
 from service.store import broadcasts, contacts, daily, followups, inbox, keys, messages, people
 from service.store.broadcasts import Status
@@ -105,7 +105,7 @@ def _check(rt: Runtime, r, bid: str, pk: str, mid: str):
     if b is None or b.status in broadcasts.STOPPED or contact is None:
         return "skipped", lambda pipe: broadcasts.outcome(pipe, bid, pk, "out:skipped") if b else None
     sent = schedule.recent_sends(followups.sent_times(r, pk), now)
-    held = service_broadcasts.held_now(r, pk, contact, cfg.send_rules(), sent)
+    held = service_broadcasts.held_now(r, pk, contact, cfg.send_rules(), sent, now, templated=b.template is not None)
     if held:
         return "held", lambda pipe: broadcasts.outcome(pipe, bid, pk, f"held:{held}", "out:held")
     zones = recipient_zones(contact.number, cfg.timezone)
@@ -116,7 +116,9 @@ def _check(rt: Runtime, r, bid: str, pk: str, mid: str):
 
     def write(pipe):
         day = "" if contact.simulated else daily.day_of(now, cfg.timezone)
-        messages.create(pipe, svc.vault, mid, contact.number, text, Kind.BROADCAST, pk, now, contact.simulated, day, bid)
+        messages.create(pipe, svc.vault, mid, contact.number, text, Kind.BROADCAST, pk, now, contact.simulated, day, bid,
+                        content=None if channels.free_form_allowed(contact.number, contact.last_message_at, now)
+                        else service_broadcasts.content_of(svc.flows(), b))
         people.record_exchange(pipe, svc.vault, pk, [("out", text, mid, f"broadcast/{bid}")], now,
                                frozenset((text,)))  # the same for everyone it goes to: stored once
         pipe.hset(keys.contact(pk), mapping={followups.SENT: " ".join(map(str, (*sent, int(now)))),  # the weekly cap

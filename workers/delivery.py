@@ -107,7 +107,7 @@ def _send_window(rt: Runtime, rec: dict):
 def _send(rt: Runtime, mid: str, rec: dict) -> OutState:
     r = rt.svc.redis
     try:
-        sent = rt.sender_for(rec).send(rec["to"], rec["body"])
+        sent = rt.sender_for(rec).send(rec["to"], rec["body"], rec.get("content"))
     except SendError as exc:
         if exc.failure is Failure.RETRY:
             messages.release(r, mid)

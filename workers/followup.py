@@ -12,7 +12,7 @@ from flows.alerts import TEXTS, Alert
 from flows.engine import Consent, Decision, Texter, send_step
 from flows.hours import callback_due, parse_weekly
 from flows.schedule import SendRules, Timing
-from service import planning, queues
+from service import channels, planning, queues
 from service.phone import recipient_zones
 from service.store import (attention, callbacks, conversations, daily, flowdocs, followups, holds, inbox, keys, messages,
                            people)
@@ -23,7 +23,7 @@ from workers.runtime import Runtime
 
 ALWAYS = parse_weekly("Mon-Sun 00:00-24:00")  # the simulator's people wait for no window
 FIELDS = ("consent", followups.FIELD, "undeliverable", followups.SENT, "phone", "simulated", conversations.FIELD,
-          "open_callback", people.LANGUAGE, holds.FIELD)
+          "open_callback", people.LANGUAGE, holds.FIELD, people.LAST_SEEN)
 
 
 class Outcome(str, Enum):
@@ -36,6 +36,7 @@ class Outcome(str, Enum):
     DEFERRED = "deferred"
     HELD = "held"  # a staff member holds the conversation: it waits (store.holds)
     HANDED_OVER = "handed_over"  # already turned into messages: delivery decides
+    WINDOW_CLOSED = "window_closed"  # its channel allows only approved templates now, and it has none
 
 
 @dataclass(frozen=True)
@@ -108,8 +109,8 @@ def _prepare(rt: Runtime, pk: str, fid: str, now: float) -> Plan:
 def _check(rt: Runtime, r, pk: str, fid: str, now: float) -> Plan:
     svc = rt.svc
     cfg = svc.current_config()
-    consent, pending, undeliverable, sent, phone, simulated, conversation, open_callback, language, held_by = r.hmget(
-        keys.contact(pk), *FIELDS)
+    consent, pending, undeliverable, sent, phone, simulated, conversation, open_callback, language, held_by, seen = \
+        r.hmget(keys.contact(pk), *FIELDS)
     pending = tuple((pending or b"").decode().split())
     version = flowdocs.published_version(r)
     flows = svc.source.for_version(r, version)
@@ -128,6 +129,9 @@ def _check(rt: Runtime, r, pk: str, fid: str, now: float) -> Plan:
     if undeliverable:
         return Plan(Outcome.UNDELIVERABLE)
     number = svc.vault.decrypt(phone)
+    decision = channels.fit(decision, number, float(seen) if seen else None, now)
+    if decision is None:  # WhatsApp after its 24-hour window, and no approved template: held, counted
+        return Plan(Outcome.WINDOW_CLOSED, simulated=bool(simulated))
     history = tuple(int(t) for t in (sent or b"").decode().split())
     if not decision.replies:  # a silent step (action: inbox) sends nothing: no send hours, no weekly cap
         return Plan(Outcome.SENT, phone=number, decision=decision, sent=schedule.recent_sends(history, now),
@@ -164,7 +168,7 @@ def _rules(cfg, simulated: bool) -> SendRules:
     return SendRules(ALWAYS, rules.center_zone, rules.per_week, rules.horizon_days) if simulated else rules
 
 
-HELD_BACK = {Outcome.EXPIRED: "horizon", Outcome.OPTED_OUT: "opted_out"}
+HELD_BACK = {Outcome.EXPIRED: "horizon", Outcome.OPTED_OUT: "opted_out", Outcome.WINDOW_CLOSED: "channel_window"}
 
 
 def _apply(rt: Runtime, pipe, pk: str, fid: str, now: float, plan: Plan) -> None:
@@ -197,7 +201,8 @@ def record_sent(rt: Runtime, pipe, pk: str, mid_of, plan: Plan, pending: tuple[s
     svc, decision = rt.svc, plan.decision
     today = daily.day_of(now, svc.current_config().timezone)
     for part, text in enumerate(decision.replies):
-        messages.create(pipe, svc.vault, mid_of(part), plan.phone, text, Kind.FOLLOWUP, pk, now, plan.simulated, today)
+        messages.create(pipe, svc.vault, mid_of(part), plan.phone, text, Kind.FOLLOWUP, pk, now, plan.simulated, today,
+                        content=decision.templates[part] if decision.templates else None)
     if decision.replies:
         people.record_exchange(pipe, svc.vault, pk, [("out", text, mid_of(part), source) for part, (text, source)
                                                      in enumerate(zip(decision.replies, decision.sources))], now,

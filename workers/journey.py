@@ -15,7 +15,7 @@ from flows.checks import unprompted
 from flows.decision import Decision, Texter
 from flows.engine import send_step
 from flows.matching import Intent
-from service import journey_planning, queues
+from service import channels, journey_planning, queues
 from service.phone import recipient_zones
 from service.store import contacts, conversations, crises, daily, flowdocs, followups, holds, journeys, keys, messages
 from service.store.journeys import EventId
@@ -103,6 +103,9 @@ def _check(rt: Runtime, r, ev: EventId, eid: str, existing: dict, now: float):
         # the first text to someone who never texted us says who we are, what it costs and how to stop
         first = decision.replies[0] + "\n\n" + flows.message("disclosure", contact.language)
         decision = replace(decision, replies=(first, *decision.replies[1:]))
+    decision = channels.fit(decision, contact.number, contact.last_message_at, now)
+    if decision is None:  # WhatsApp after its 24-hour window, and no approved template: held, counted
+        return Plan(Outcome.WINDOW_CLOSED), contact
     return Plan(Outcome.SENT, phone=contact.number, decision=decision, simulated=contact.simulated,
                 version=flowdocs.published_version(r) or 0, pending=followups.pending_of(r, ev.person),
                 callback=decision.callback and r.hget(keys.contact(ev.person), "open_callback") is None), contact
@@ -114,9 +117,13 @@ def _decision(rt: Runtime, flows, journey, ev: EventId, contact, zones, kind, no
             for name, value in contact.fields.items() if name in flows.program.fields}
     event = journey.events[ev.event]
     if event.text is not None:
-        text = flows.render(flows.text(event.text, contact.language), language=contact.language,
-                            **{name: said.get(name, "") for name in flows.program.fields})
-        return Decision(Intent.FLOW, (unprompted(text, language, flows.languages),), sources=(f"{journey.name}/event-{ev.event + 1}",))
+        fill = lambda t: flows.render(t, language=contact.language,  # noqa: E731
+                                      **{name: said.get(name, "") for name in flows.program.fields})
+        text = fill(flows.text(event.text, contact.language))
+        template = event.template.content(contact.language, flows.program.default_language, fill) \
+            if event.template else None
+        return Decision(Intent.FLOW, (unprompted(text, language, flows.languages),),
+                        sources=(f"{journey.name}/event-{ev.event + 1}",), templates=(template,))
     flow = flows.flows.get(event.flow)
     if flow is None:
         return None

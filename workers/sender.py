@@ -1,4 +1,5 @@
 """The Sender seam: Twilio in production, a Redis outbox in development, simulator and tests."""
+import json
 import logging
 import uuid
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
+from service import channels
 from service.clock import Clock
 from service.config import Config
 from service.privacy import Vault
@@ -43,7 +45,9 @@ class Sent:
 
 
 class Sender(Protocol):
-    def send(self, to: str, body: str) -> Sent: ...
+    def send(self, to: str, body: str, content: dict | None = None) -> Sent:
+        """`to`: a number or channel address; `content`: an approved template ({"sid": "HX...",
+        "variables": {...}}) sent instead of the body (WhatsApp after its 24-hour window)."""
 
     def find(self, number: str) -> list[str]:
         """The ids of every message the provider keeps to or from this number."""
@@ -59,7 +63,7 @@ class OutboxSender:
     def __init__(self, redis: Redis, vault: Vault, clock: Clock):
         self.redis, self.vault, self.clock = redis, vault, clock
 
-    def send(self, to: str, body: str) -> Sent:
+    def send(self, to: str, body: str, content: dict | None = None) -> Sent:
         sid = "SM" + uuid.uuid4().hex
         outbox.append(self.redis, self.vault, sid, to, body, self.clock.now())
         return Sent(sid)
@@ -79,8 +83,8 @@ class TwilioSender:
                              http_client=TwilioHttpClient(timeout=timeout, pool_connections=True))
         if config.twilio_api_base_url:
             self.client.api.base_url = config.twilio_api_base_url
-        self.origin = {"messaging_service_sid": config.twilio_messaging_service_sid} \
-            if config.twilio_messaging_service_sid else {"from_": config.twilio_from_number}
+        self.service_sid, self.from_number = config.twilio_messaging_service_sid, config.twilio_from_number
+        self.whatsapp_number = config.twilio_whatsapp_number
         self.status_callback = config.public_base_url + "/twilio/status"
 
     def warm_up(self) -> bool:
@@ -95,10 +99,19 @@ class TwilioSender:
             log.warning("twilio_unreachable_at_start", extra={"state": type(exc).__name__})
         return False
 
-    def send(self, to: str, body: str) -> Sent:
+    def origin(self, to: str) -> dict:
+        """The Messaging Service picks a sender of the address's channel from its pool; else our number on
+        that channel."""
+        if self.service_sid:
+            return {"messaging_service_sid": self.service_sid}
+        return {"from_": channels.sender_for(to, self.from_number, self.whatsapp_number)}
+
+    def send(self, to: str, body: str, content: dict | None = None) -> Sent:
+        what = {"content_sid": content["sid"], "content_variables": json.dumps(content.get("variables") or {})} \
+            if content else {"body": body}
         try:
-            message = self.client.messages.create(to=to, body=body, status_callback=self.status_callback,
-                                                  **self.origin)
+            message = self.client.messages.create(to=to, status_callback=self.status_callback, **what,
+                                                  **self.origin(to))
         except TwilioRestException as exc:
             raise SendError(classify_status(exc.status, exc.code), exc.code, exc.msg) from None
         except requests.exceptions.RequestException as exc:

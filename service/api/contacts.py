@@ -5,7 +5,7 @@ sent STOP stays opted out whatever the body says."""
 from flask import Blueprint, jsonify
 
 from flows.engine import Consent
-from service import contacts as contact_rules
+from service import channels, contacts as contact_rules
 from service.api.base import Problem, audit, json_body, register_errors, token_required
 from service.erase import erase_person
 from service.runtime import services
@@ -22,7 +22,7 @@ def _number(raw: str) -> str:
 
 def view(contact: Contact) -> dict:
     """The contact as the API answers it."""
-    return {"number": contact.number, "language": contact.language or services().flows().program.default_language,
+    return {"number": contact.number, "channel": channels.of(contact.number).name, "language": contact.language or services().flows().program.default_language,
             "fields": dict(sorted(contact.fields.items())), "groups": list(contact.groups),
             "consent": contact.evidence, "opted_out": contact.consent is Consent.OPTED_OUT}
 

@@ -13,7 +13,7 @@ from flows.matching import Intent
 from service.runtime import Services, services
 from service.sms import spool
 from service.sms.twiml import render
-from service.sms.validate import check_signature, parse_inbound, require_utf8_form
+from service.sms.validate import check_signature, parse_inbound, require_utf8_form, routed
 
 bp = Blueprint("fallback", __name__, url_prefix="/twilio")
 SAFE_REPLY = ("Sorry, we can't answer your text right now. If this is an emergency call 911. "
@@ -26,6 +26,9 @@ def fallback():
     svc = services()
     require_utf8_form()
     check_signature(svc)
+    svc = routed(svc)
+    if svc is None:
+        return Response(render(()), mimetype="application/xml")
     msg = parse_inbound(svc)
     spool.append(svc.config.spool_dir, svc.vault, msg, svc.now())
     return Response(render(fallback_replies(svc, msg.body, svc.vault.person_key(msg.e164))),

@@ -4,11 +4,16 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
-from flask import abort, request
+import logging
+
+from flask import abort, current_app, g, request
 from twilio.request_validator import RequestValidator
 
-from service.phone import InvalidNumber, to_e164
-from service.runtime import Services
+from service import channels
+from service.phone import InvalidNumber
+from service.channels import mask
+from service.programs import TABLE, route
+from service.runtime import ROUTED, Services
 
 MAX_BODY_CHARS = 1600  # Twilio's own limit for one inbound message
 SID = re.compile(r"^[A-Za-z0-9]{2,64}$")
@@ -16,17 +21,35 @@ FORM = "application/x-www-form-urlencoded"
 NON_ASCII = re.compile(rb"%[89a-fA-F]|[\x80-\xff]")  # the only ways a form body can carry a byte >= 0x80
 
 
+log = logging.getLogger("service.sms")
 SIMULATOR = "simulator"  # the To of the staff console's simulated texts (signed by us; Twilio never sends it)
 
 
 @dataclass(frozen=True)
 class InboundSms:
     sid: str
-    e164: str
+    e164: str  # the sender's address: an E.164 number (SMS) or a channel address ("whatsapp:+1...")
     body: str
     simulated: bool = False  # from the console's simulator: nothing it causes may reach a real phone
     received_at: float = 0.0  # set on messages replayed from the fallback spool: when Twilio brought them
     undated: bool = False  # spooled before spool lines kept their time: replayed as stale news, never as new
+
+
+def routed(svc: Services, field: str = "To") -> Services | None:
+    """The Services of the program whose number this Twilio request is about (`field`: To for a text
+    to us, From for a status report on a text from us), kept in flask.g for everything after it; this
+    process's own when the deployment is one program, or for the simulator's texts; None for a number no
+    program has (logged)."""
+    table = current_app.extensions.get(TABLE)
+    address = request.form.get(field, "")
+    if not table or address == SIMULATOR:
+        return svc
+    found = route(table, address, svc.config.default_region)
+    if found is None:
+        log.warning("number_of_no_program", extra={"field": field, "number": mask(address)})
+        return None
+    g.setdefault(ROUTED, found)
+    return found
 
 
 def check_signature(svc: Services) -> None:
@@ -48,9 +71,9 @@ def parse_inbound(svc: Services) -> InboundSms:
     if not form.get("From"):
         abort(400, "From is missing")
     try:
-        e164 = to_e164(form["From"], svc.config.default_region)
+        e164 = channels.parse(form["From"], svc.config.default_region)
     except InvalidNumber:
-        abort(400, "From is not a phone number")
+        abort(400, "From is not a phone number or channel address")
     body = form.get("Body", "")
     if len(body) > MAX_BODY_CHARS:
         abort(413, f"Body is longer than {MAX_BODY_CHARS} characters")

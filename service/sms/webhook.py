@@ -6,7 +6,8 @@ from redis.exceptions import RedisError
 
 from service.runtime import services
 from service.sms.inbound import handle
-from service.sms.validate import SID, check_signature, parse_inbound, require_utf8_form
+from service.sms.twiml import render
+from service.sms.validate import SID, check_signature, parse_inbound, require_utf8_form, routed
 from service.store import messages, metrics
 
 bp = Blueprint("sms", __name__, url_prefix="/twilio")
@@ -22,6 +23,10 @@ def inbound_sms():
     svc = services()
     require_utf8_form()
     check_signature(svc)
+    svc = routed(svc)
+    if svc is None:  # sent to a number no program has: nobody's content, nothing kept
+        g.outcome = "unrouted"
+        return Response(render(()), mimetype="application/xml")
     msg = parse_inbound(svc)
     if time.monotonic() < _redis_down_until.get(id(svc), 0.0):
         abort(503, "storage unavailable; Twilio will use the fallback URL")  # don't wait on it again yet
@@ -53,6 +58,9 @@ def message_status():
     svc = services()
     require_utf8_form()
     check_signature(svc)
+    svc = routed(svc, "From")
+    if svc is None:
+        return "", 204
     sid, status = request.form.get("MessageSid", ""), request.form.get("MessageStatus", "")
     if not SID.match(sid):
         abort(400, "MessageSid is missing or malformed")

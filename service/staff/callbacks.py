@@ -10,7 +10,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 
 from flows.hours import callback_due
 from service import handoff
-from service.phone import mask
+from service.channels import mask
 from service.runtime import services
 from service.staff.auth import require
 from service.staff.crises import OUTCOMES as CRISIS_OUTCOMES

@@ -9,7 +9,8 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flows import fields
 from service import contact_import
 from service import contacts as rules
-from service.phone import mask, recipient_zones
+from service.channels import mask
+from service.phone import recipient_zones
 from service.runtime import services
 from service.staff.auth import require
 from service.store import accounts, contacts, journeys, keys, people

@@ -281,7 +281,8 @@ def program_from_request(values, doc: dict, languages: list[str], messages: tupl
     """The program document with the posted name, phone and messages (an optional message left empty is
     left out: the built-in text is sent)."""
     doc = dict(doc)
-    doc["program"] = {"name": values.get("program.name", "").strip(), "phone": values.get("program.phone", "").strip()}
+    doc["program"] = {**(doc.get("program") if isinstance(doc.get("program"), dict) else {}),  # numbers stay
+                      "name": values.get("program.name", "").strip(), "phone": values.get("program.phone", "").strip()}
     texts = {m: _one_or_many({lang: values.get(f"msg.{m}.{lang}", "") for lang in languages}, languages[0])
              for m in messages}
     doc["messages"] = {m: t for m, t in texts.items() if t or m not in optional}

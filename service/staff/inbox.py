@@ -5,7 +5,7 @@ import secrets
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from service import handoff
-from service.phone import mask
+from service.channels import mask
 from service.runtime import services
 from service.staff import display
 from service.staff.auth import require
@@ -158,7 +158,7 @@ def _render(pk: str, template: str, status: int = 200, **extra):
     context = {"pk": pk, "person": person, "mask": mask, "transcript": transcript, "delivery": delivery,
                "language": display.language_of(svc, pk), "holder": holds.holder(svc.redis, pk),
                "history": people.consent_history(svc.redis, pk), "notes": notes.of(svc.redis, svc.vault, pk),
-               "pending": display.pending_steps(svc, pk), "refusal": handoff.why_not(person),
+               "pending": display.pending_steps(svc, pk), "refusal": handoff.why_not(person, svc.now()),
                "conversation": conversations.decode(svc.redis.hget(keys.contact(pk), conversations.FIELD)),
                "crises": crises.of_person(svc.redis, svc.vault, pk), "outcomes": OUTCOMES,
                "simulated": svc.redis.hget(keys.contact(pk), "simulated") == b"1",
@@ -201,7 +201,7 @@ def reply(pk):
     if person is None:
         abort(404, "no such person (or their data was deleted)")
     text = svc.flows().languages.as_sent(text, _language_code(svc, pk), svc.flows().program.plain_spanish)
-    late = handoff.outside_hours(svc, pk, person) if not handoff.why_not(person) else None
+    late = handoff.outside_hours(svc, pk, person) if not handoff.why_not(person, svc.now()) else None
     if late and request.form.get("confirm") != "late":
         return _render(pk, "staff/conversation.html", 200, draft=text, nonce=nonce, late=late)
     try:

@@ -95,7 +95,7 @@ def _sections(days: list[dict], labels: list[str]) -> list[dict]:
         ("Follow-ups held back", "Follow-ups that waited or were dropped, and why.", True,
          [(label, [d["followups_held"][key] for d in days]) for key, label in
           (("send_hours", "Outside send hours"), ("weekly_cap", "Weekly cap"), ("horizon", "Past the horizon"),
-           ("opted_out", "Opted out"))]),
+           ("opted_out", "Opted out"), ("channel_window", "WhatsApp, past its 24-hour window"))]),
         ("Opt-outs", "People who opted out by text, and those the carrier reported (error 21610).", True,
          [("Opt-outs", one("opt_outs")), ("Carrier opt-outs", one("carrier_opt_outs"))]),
         ("Delivery", "Follow-ups and staff replies by their final status as Twilio reported it.", True,

@@ -80,7 +80,8 @@ def _publish_program(name: str, phone: str) -> int | None:
         raise FlowError([f"call back number {phone!r} is not a phone number"]) from None
     docs = published_documents()
     doc = load_yaml(docs["program.yaml"])
-    doc["program"] = {"name": name, "phone": phone}
+    doc["program"] = {**(doc.get("program") if isinstance(doc.get("program"), dict) else {}), "name": name,
+                      "phone": phone}  # its numbers stay
     docs = {**docs, "program.yaml": yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)}
     return flowdocs.publish(svc.redis, docs, g.account.email, "program name or number changed in settings",
                             svc.now(), keep_draft=True, languages=svc.languages)  # an admin's unsaved flows draft is not thrown away

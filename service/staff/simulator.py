@@ -30,7 +30,8 @@ PARTS = (("sim-transcript", "staff/_sim_transcript.html"), ("sim-state", "staff/
          ("sim-outbox", "staff/_sim_outbox.html"))
 HELD = {"not_in_group": "is not in the group it goes to", "no_consent": "has no consent to outreach on record",
         "opted_out": "has opted out", "held_by_staff": "is being texted by staff (the bot is paused)",
-        "weekly_cap": "already got the most unprompted texts a week allows"}
+        "weekly_cap": "already got the most unprompted texts a week allows",
+        "channel_window": "is on WhatsApp and last wrote more than 24 hours ago (only approved templates may go)"}
 
 
 def _number() -> str:
@@ -79,7 +80,9 @@ def _quick_words(svc) -> list[str]:
     flows = svc.flows()
     words = [flows.text(f.keyword, lang) for lang in flows.program.languages
              for f in sorted(flows.flows.values(), key=lambda f: (f.menu or 999, f.name)) if f.menu is not None]
-    commands = ["ESPAÑOL", "ENGLISH"] if len(flows.program.languages) > 1 else []
+    offered = flows.program.languages
+    order = [c for c in offered if c != flows.program.default_language] + [flows.program.default_language]
+    commands = [flows.languages[c].name.upper() for c in order if c in flows.languages] if len(offered) > 1 else []
     return list(dict.fromkeys(words)) + commands
 
 
@@ -197,7 +200,8 @@ def preview_broadcast():
     why = "is not a contact yet" if person is None else \
         "not_in_group" if b.group and b.group not in person.groups else \
         broadcast_texts.held_now(svc.redis, pk, person, svc.current_config().send_rules(),
-                                 schedule.recent_sends(followups.sent_times(svc.redis, pk), svc.now()))
+                                 schedule.recent_sends(followups.sent_times(svc.redis, pk), svc.now()), svc.now(),
+                                 templated=b.template is not None)
     if why:
         return _done(number, f"This person would not get it: {number} {HELD.get(why, why)}. They would read: {text}")
     return _done(number, f"This person would get, in {display.language(language)}: {text}")

@@ -21,7 +21,7 @@ class Status(str, Enum):
 
 
 STOPPED = (Status.CANCELED, Status.EXPIRED)
-HELD_REASONS = ("opted_out", "no_consent", "held_by_staff", "weekly_cap")
+HELD_REASONS = ("opted_out", "no_consent", "held_by_staff", "weekly_cap", "channel_window")
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class Broadcast:
     created_by: str
     counts: dict[str, int] = field(default_factory=dict)
     resend_of: str = ""
+    template: dict | None = None  # {"sid", "variables"}: sent instead where only approved templates may go
 
     @property
     def failed(self) -> dict[str, int]:
@@ -57,6 +58,7 @@ def create(pipe, b: Broadcast, due: dict[str, float], held: dict[str, int]) -> N
         "texts": json.dumps(b.texts), "group": b.group or "", "all": int(b.everyone), "send_at": b.send_at,
         "expires_at": b.expires_at or "", "status": b.status.value, "created_at": b.created_at,
         "created_by": b.created_by, "resend_of": b.resend_of, "recipients": len(due), "queued": len(due),
+        **({"template": json.dumps(b.template)} if b.template else {}),
         **{f"held:{r}": n for r, n in held.items()}})
     for start in range(0, len(due), 5000):
         chunk = dict(list(due.items())[start:start + 5000])
@@ -72,10 +74,12 @@ def get(r, bid: str) -> Broadcast | None:
     counts = {k: int(v) for k, v in h.items() if k not in FIELDS and v.lstrip("-").isdigit()}
     return Broadcast(bid, json.loads(h["texts"]), h["group"] or None, h["all"] == "1", float(h["send_at"]),
                      float(h["expires_at"]) if h["expires_at"] else None, Status(h["status"]), float(h["created_at"]),
-                     h["created_by"], counts, h.get("resend_of", ""))
+                     h["created_by"], counts, h.get("resend_of", ""),
+                     json.loads(h["template"]) if "template" in h else None)
 
 
-FIELDS = {"texts", "group", "all", "send_at", "expires_at", "status", "created_at", "created_by", "resend_of"}
+FIELDS = {"texts", "group", "all", "send_at", "expires_at", "status", "created_at", "created_by", "resend_of",
+          "template"}
 
 
 def recent(r: Redis, count: int = 50) -> list[Broadcast]:

@@ -33,6 +33,7 @@ class Contact:
     digest: str = ""
     simulated: bool = False
     ahead: int = 0  # a simulator's person: seconds their clock runs ahead of the real one (store.simclock)
+    last_message_at: float | None = None  # their latest text to us (a channel's window counts from it)
 
     @property
     def outreach_allowed(self) -> bool:
@@ -67,7 +68,8 @@ def decode(vault: Vault, pk: str, h: dict) -> Contact:
                    json.loads(vault.decrypt(text[EVIDENCE])) if EVIDENCE in text else None,
                    Consent(consent.decode()) if consent else None, OPTED_IN in text,
                    text.get(DIGEST, b"").decode(), text.get("simulated") == b"1",
-                   int(text.get(simclock.FIELD, b"0")) if text.get("simulated") == b"1" else 0)
+                   int(text.get(simclock.FIELD, b"0")) if text.get("simulated") == b"1" else 0,
+                   float(text[people.LAST_SEEN]) if people.LAST_SEEN in text else None)
 
 
 def write(pipe, vault: Vault, before: Contact | None, after: Contact, now: float, default_language: str) -> None:

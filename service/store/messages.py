@@ -46,15 +46,18 @@ class SendClaim(IntEnum):
 
 
 def create(pipe, vault: Vault, mid: str, to: str, body: str, kind: Kind, person: str, now: float,
-           simulated: bool = False, day: str = "", broadcast: str = "") -> None:
+           simulated: bool = False, day: str = "", broadcast: str = "", content: dict | None = None) -> None:
     """`simulated`: caused by the console's simulator, so it goes to the outbox, never to a phone.
     `day`: the local date its delivery is counted under in the insights (store/daily.py), if at all.
-    `broadcast`: the broadcast it belongs to (its funnel counts it; a cancel stops it at the last step)."""
+    `broadcast`: the broadcast it belongs to (its funnel counts it; a cancel stops it at the last step).
+    `content`: an approved template sent instead of the body (flows.templates; encrypted: its variables
+    may name the person's fields)."""
     pipe.hsetnx(keys.message(mid), "state", OutState.QUEUED.value)
     pipe.hset(keys.message(mid), mapping={"to": vault.encrypt(to), "body": vault.encrypt(body), "kind": kind.value,
                                           "person": person, "created_at": round(now, 3), "simulated": int(simulated),
                                           **({"day_key": keys.daily(day)} if day and not simulated else {}),
-                                          **({"bc_key": keys.broadcast(broadcast)} if broadcast else {})})
+                                          **({"bc_key": keys.broadcast(broadcast)} if broadcast else {}),
+                                          **({"content": vault.encrypt(json.dumps(content))} if content else {})})
     if person:
         pipe.sadd(keys.records(person), keys.message(mid))
 
@@ -167,6 +170,8 @@ def load(r: Redis, vault: Vault, mid: str) -> dict | None:
         return None
     rec = {k.decode(): v.decode() for k, v in raw.items()}
     rec["to"], rec["body"] = vault.decrypt(rec["to"]), vault.decrypt(rec["body"])
+    if "content" in rec:
+        rec["content"] = json.loads(vault.decrypt(rec["content"]))
     return rec
 
 

@@ -11,6 +11,7 @@ HOUR = 3600
 TRANSCRIPT_LIMIT = 250  # exchanges (a text in and our replies): about the 500 messages kept before
 CARRIER_OPT_OUT = "CARRIER_21610"  # the keyword recorded when the carrier tells us a person opted out
 LANGUAGE = "lang"  # the person's language when it is not the program's default, encrypted
+LAST_SEEN = "last_seen"  # their latest text to us (a channel's free-form window counts from it)
 OWED = "owe"  # their first answer was a crisis answer: the disclosure goes with the next ordinary one
 ECHO = "echo"  # digests of the latest texts both ways (flows.echo): an auto-responder is recognised
 FIRST_CONSENT = "consent0"  # the trail's first entry, "at|s|keyword|sid": most people never change it
@@ -29,7 +30,7 @@ def record_contact(pipe, vault: Vault, pk: str, e164: str, consent: Consent | No
     texting again need the oldest-record index (FIRST_SEEN, which finds records to trim): they join it at
     their next text, at the time of their oldest record (`oldest`: at their second text, the first's time;
     the consent trail keeps when they first wrote)."""
-    fields = {"last_seen": round(now, 3)} if touch else {}
+    fields = {LAST_SEEN: round(now, 3)} if touch else {}
     if consent is Consent.OPTED_OUT or (consent is not None and not first_contact):
         fields["consent"], fields["consent_at"] = consent.value, round(now, 3)
     elif consent is not None:  # first contact staying subscribed: never over a STOP that raced in

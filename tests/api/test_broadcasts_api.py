@@ -16,7 +16,7 @@ from workers.runtime import make_runtime
 
 EVIDENCE = {"source": "intake form", "at": "2026-11-20T10:00:00-05:00"}
 CREATED = {"id", "status", "recipients", "queued", "sent", "delivered", "undelivered", "failed", "held", "send_at"}
-HELD = {"opted_out": 0, "no_consent": 0, "held_by_staff": 0, "weekly_cap": 0}
+HELD = {"opted_out": 0, "no_consent": 0, "held_by_staff": 0, "weekly_cap": 0, "channel_window": 0}
 TEXT = {"en": "Free naloxone Saturday, 10-2.", "es": "Naloxona gratis el sabado, de 10 a 2."}
 NUMBERS = ("+16175550131", "+16175550132", "+16175550133")
 

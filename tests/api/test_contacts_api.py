@@ -18,7 +18,7 @@ from service.store.accounts import Role
 from tests.conftest import CHEAP_HASH, NOON, Phone, replies, svc_of
 
 NUMBER = "+16175550123"
-SHAPE = {"number", "language", "fields", "groups", "consent", "opted_out"}
+SHAPE = {"number", "channel", "language", "fields", "groups", "consent", "opted_out"}
 CONSENT = {"source": "intake form", "at": "2026-11-20T10:00:00-05:00"}
 FULL = {"language": "es", "fields": {"first_name": "Ana", "appointment_at": "2026-12-08T14:30:00-05:00",
                                      "discharged_on": "2026-11-24"},
@@ -75,7 +75,7 @@ def test_create_is_201_update_200_and_an_unchanged_put_200(api):
     created = api.put(body=FULL)
     assert created.status_code == 201 and created.is_json
     assert set(created.json) == SHAPE
-    assert created.json == {"number": NUMBER, "language": "es",
+    assert created.json == {"number": NUMBER, "channel": "sms", "language": "es",
                             "fields": {"appointment_at": "2026-12-08T14:30:00-05:00", "discharged_on": "2026-11-24",
                                        "first_name": "Ana"},
                             "groups": ["aftercare", "clinic-a"], "consent": CONSENT, "opted_out": False}
@@ -91,7 +91,7 @@ def test_create_is_201_update_200_and_an_unchanged_put_200(api):
 def test_an_empty_body_creates_a_bare_contact_in_the_default_language(api):
     response = api.put(body={})
     assert response.status_code == 201
-    assert response.json == {"number": NUMBER, "language": "en", "fields": {}, "groups": [], "consent": None,
+    assert response.json == {"number": NUMBER, "channel": "sms", "language": "en", "fields": {}, "groups": [], "consent": None,
                              "opted_out": False}
     assert api.put(body={}).status_code == 200
 

@@ -50,6 +50,7 @@ class Contract:
     message_path: re.Pattern
     account_path: re.Pattern  # GET Fetch Account: workers call it when they start
     account_fields: tuple[str, ...]
+    content_sid: re.Pattern  # ContentSid's pattern (an approved template: WhatsApp after its 24-hour window)
 
     @classmethod
     def load(cls, spec_path: Path = SPEC) -> "Contract":
@@ -60,7 +61,7 @@ class Contract:
         return cls(_pattern(MESSAGES_PATH, create), frozenset(body["properties"]), frozenset(body.get("required", [])),
                    _fields(spec, create, "201"), frozenset(p["name"] for p in listing["parameters"] if p["in"] == "query"),
                    _fields(spec, listing, "200"), _pattern(MESSAGE_PATH, delete), _pattern(ACCOUNT_PATH, fetch),
-                   _fields(spec, fetch, "200"))
+                   _fields(spec, fetch, "200"), re.compile(body["properties"]["ContentSid"]["pattern"]))
 
 
 @dataclass
@@ -246,10 +247,36 @@ class _Handler(BaseHTTPRequestHandler):
             return 21604, "A 'To' phone number is required."
         if not (params.get("From") or params.get("MessagingServiceSid")):
             return 21603, "A 'From' or 'MessagingServiceSid' parameter is required"
+        problem = self._content(params) or self._channels(params)
+        if problem:
+            return problem
         if not (params.get("Body") or params.get("MediaUrl") or params.get("ContentSid")):
             return 21602, "Message body is required."
         if len(params.get("Body", "")) > 1600:
             return 21617, "The concatenated message body exceeds the 1600 character limit."
+        return None
+
+    def _content(self, params: dict):
+        """A template: ContentSid as the spec's pattern says, ContentVariables (only with it) a JSON object."""
+        if "ContentSid" in params and not self.twilio.contract.content_sid.match(params["ContentSid"]):
+            return 21655, "The ContentSid is Invalid."
+        if "ContentVariables" in params:
+            if "ContentSid" not in params:
+                return 21658, "ContentVariables can only be used with a ContentSid."
+            try:
+                variables = json.loads(params["ContentVariables"])
+            except ValueError:
+                variables = None
+            if not isinstance(variables, dict) or not all(isinstance(v, str) for v in variables.values()):
+                return 21656, "The ContentVariables Parameter is invalid."
+        return None
+
+    @staticmethod
+    def _channels(params: dict):
+        """From and To on one channel: a whatsapp: address from a whatsapp: sender, a number from a number."""
+        to, from_ = params.get("To", ""), params.get("From", "")
+        if from_ and to.startswith("whatsapp:") != from_.startswith("whatsapp:"):
+            return 21910, "Invalid From and To pair. From and To should be of the same channel."
         return None
 
     def _message(self, account: str, sid: str, params: dict) -> dict:

@@ -13,7 +13,7 @@ from flows import gsm
 from flows.engine import Consent, Conversation, Policy, Texter, decide
 from flows.fields import FieldType, display
 from flows.hours import callback_eta, parse_weekly
-from flows.loader import FlowError, load_directory
+from flows.loader import FlowError, load_directory, load_documents
 from flows.matching import Intent
 from flows.reading import RULES_ONLY
 from languages import LanguageError, builtin, for_flows, load
@@ -159,6 +159,13 @@ def test_a_compliance_text_must_say_what_its_language_file_requires(tmp_path):
 
 @pytest.mark.parametrize("change, error", [
     (("  callback:\n    soon:", "  callbacks:\n    soon:"), "texts.callback is missing"),
+    (("opens: depois das {clock}", "opens: depois das {hora}"), "texts.callback.opens may only use"),
+    (("soon: em cerca de {minutes} minutos", "soon: em cerca de {minutos} minutos"), "texts.callback.soon"),
+    (("opt_out: [SAIR, PARE, DESCADASTRAR]", "opt_out: SAIR"), "keywords.opt_out must be a list of words"),
+    (("polite: [POR, FAVOR]", "polite: [POR, NO]"), "quote YES, NO"),
+    (("days: [segunda-feira, ", "days: ["), "7 days"),
+    (("to: aaaaeeioooucAAAAEEIOOOU", "to: aeiou"), "gsm.plain"),
+    (("read: folded", "read: Folded"), "crisis.read"),
     (("code: pt", "code: pt-BR"), "code must be the file's name"),
     (("  - '\\bSOBREDOSE\\b'", "  - '\\bSOBRE(DOSE'"), "crisis.phrases"),
     (("english_name: Portuguese\n", "english_name: Portuguese\nspeling: x\n"), "unknown key 'speling'"),
@@ -172,6 +179,28 @@ def test_a_broken_language_file_is_refused_naming_the_key(tmp_path, change, erro
     with pytest.raises(LanguageError) as e:
         load(folder / "languages")
     assert error in str(e.value) and "pt.yaml" in str(e.value)
+
+
+def test_a_flow_text_in_a_language_no_file_describes_is_refused():
+    sinais = (FIXTURE / "sinais.yaml").read_text(encoding="utf-8").replace("pt: SINAIS}", "pt: SINAIS, br: SINAL}")
+    documents = {p.name: p.read_text(encoding="utf-8") for p in FIXTURE.glob("*.yaml")}
+    with pytest.raises(FlowError) as e:
+        load_documents({**documents, "sinais.yaml": sinais}, LANGUAGES)
+    assert "'br' is not a language" in str(e.value)
+
+
+def test_words_are_read_as_people_write_them_whatever_case_or_accents_the_file_uses(tmp_path):
+    folder = _copy(tmp_path)
+    path = folder / "languages" / "pt.yaml"
+    text = path.read_text(encoding="utf-8").replace("opt_out: [SAIR, PARE, DESCADASTRAR]", "opt_out: [sair, SAÍDA, pare]")
+    path.write_text(text.replace("only: [meu, minha,", "only: [MEU, Minha,"), encoding="utf-8")
+    known = load(folder / "languages")
+    assert {"SAIR", "SAIDA", "PARE"} <= known["pt"].words["opt_out"] and {"meu", "minha"} <= known["pt"].only
+
+
+def test_curly_apostrophes_read_like_straight_ones_in_a_plea_for_help():
+    from understanding.phrases import seeks_emergency_help
+    assert seeks_emergency_help("narcan isn\u2019t working") and seeks_emergency_help("narcan isn't working")
 
 
 # -- the engine names no language ------------------------------------------------------------------------

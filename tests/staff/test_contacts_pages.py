@@ -287,7 +287,7 @@ Luz",,2026-12-08T14:30:00-05:00,,
 """
 
 MIXED_BAD = [
-    "row 3: number: must be a phone number, like +16175550123",
+    "row 3: number: must be a phone number, like +16175550123, or whatsapp:+16175550123",
     "row 4: language: must be one of en, es",
     "row 6: number: the same number as row 2",
     "row 7: fields.discharged_on: must be a date like 2026-12-08",
@@ -510,7 +510,7 @@ def test_the_cli_fails_when_no_row_is_good(console, tmp_path):
     result = cli(console, "contacts", "import", str(path))
     assert result.exit_code == 1
     assert result.stdout.splitlines() == ["1 rows: 0 good (0 created, 0 updated, 0 unchanged if imported), 1 bad",
-                                          "row 2: number: must be a phone number, like +16175550123"]
+                                          "row 2: number: must be a phone number, like +16175550123, or whatsapp:+16175550123"]
     latin = tmp_path / "latin.csv"
     latin.write_bytes("number,first_name\n+16175550101,José\n".encode("latin-1"))
     refused = cli(console, "contacts", "import", str(latin))

@@ -105,7 +105,7 @@ def test_counts_match_the_scripted_run(app, clock, redis, fake):
     assert oct30["crisis_resolve_minutes"] == {"15": 1}
     empty = day(data, "2026-10-31")
     assert empty["inbound"] == 0 and empty["people"] == 0 and empty["flow_starts"] == {} and empty["failed"] == {}
-    assert empty["followups_held"] == {"send_hours": 0, "weekly_cap": 0, "horizon": 0, "opted_out": 0}
+    assert empty["followups_held"] == {"send_hours": 0, "weekly_cap": 0, "horizon": 0, "opted_out": 0, "channel_window": 0}
     nov1 = day(data, "2026-11-01")  # 25 hours long: the three texts and the follow-up are all on it
     assert (nov1["inbound"], nov1["new_people"], nov1["people"]) == (3, 3, 3)
     assert nov1["flow_starts"] == {"signs": 2} and nov1["followups_sent"] == 1

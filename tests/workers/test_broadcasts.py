@@ -189,7 +189,7 @@ def test_recipients_and_every_reason_someone_is_held_back(center):
     b = c.broadcast()
     assert b.status is Status.SENDING
     assert b.counts["recipients"] == 2
-    assert b.held == {"opted_out": 1, "no_consent": 1, "held_by_staff": 1, "weekly_cap": 1}
+    assert b.held == {"opted_out": 1, "no_consent": 1, "held_by_staff": 1, "weekly_cap": 1, "channel_window": 0}
     assert set(c.due(b.id)) == {ok, opted_in}
     assert no_consent not in c.due(b.id) and stopped not in c.due(b.id) and capped not in c.due(b.id)
     c.tick()
@@ -490,7 +490,7 @@ def test_the_funnel_counts_and_resend_to_failed_targets_exactly_those(center):
     assert again.group == "clinic" and again.status is Status.SENDING
     # the carrier's STOP made them opted out: held back; the dead number stays a target (nothing goes to it)
     assert set(c.due(again.id)) == {pks[n] for n in (REJECTED, DEAD, UNDELIVERED, FAILED_LATER)}
-    assert again.held == {"opted_out": 1, "no_consent": 0, "held_by_staff": 0, "weekly_cap": 0}
+    assert again.held == {"opted_out": 1, "no_consent": 0, "held_by_staff": 0, "weekly_cap": 0, "channel_window": 0}
     c.tick()
     assert sorted(c.sent_to()) == [REJECTED, UNDELIVERED, FAILED_LATER]
     assert DELIVERED not in c.sent_to() and c.get(again.id).status is Status.SENT
@@ -694,7 +694,7 @@ class DiesAfterClaim:
     def __init__(self):
         self.calls = 0
 
-    def send(self, to, body) -> Sent:
+    def send(self, to, body, content=None) -> Sent:
         self.calls += 1
         raise SystemExit("killed")
 

@@ -1,0 +1,111 @@
+"""Webhook throughput with 20 programs configured vs 1, side by side in one run on one machine (#22).
+
+    python -m bench.programs [--programs 20] [--rounds 3] [--seconds 8] [--json bench/results/programs.json]
+
+"one": FLOWS_DIR is the shipped program, one Redis. "many": FLOWS_DIR holds N program folders (the shipped
+flows, each program.yaml with a number of its own), each with its own Redis server (REDIS_URL_<NAME>), and
+the texts are spread over the N numbers, so every text is routed by its To. Same code, same gunicorn
+(sync workers), the same closed-loop load of pre-signed webhooks; rounds alternate between the variants.
+"""
+import argparse
+import asyncio
+import json
+import shutil
+import statistics
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+
+import requests
+
+from bench.loadgen import RequestFactory, closed_loop, us_numbers
+from bench.servers import AUTH_TOKEN, ROOT, Gunicorn, service_env
+from bench.webhook_compare import BODIES
+from devtools.embedded_redis import EmbeddedRedis, free_port
+
+DEFINITIONS = ROOT / "flows" / "definitions"
+SHIPPED_BLOCK = "program:\n  name: Roaring Brook Recovery\n  phone: 855.590.9944\n"
+
+
+def program_numbers(count: int) -> list[str]:
+    return [f"+1855555{1000 + i:04d}" for i in range(count)]
+
+
+def many_programs(root: Path, count: int) -> list[str]:
+    numbers = program_numbers(count)
+    for i, number in enumerate(numbers):
+        folder = root / f"p{i:02d}"
+        shutil.copytree(DEFINITIONS, folder)
+        text = (folder / "program.yaml").read_text(encoding="utf-8")
+        assert SHIPPED_BLOCK in text
+        (folder / "program.yaml").write_text(text.replace(
+            SHIPPED_BLOCK, f"program:\n  name: Center {i}\n  phone: 855.590.9944\n  numbers: [\"{number}\"]\n"),
+            encoding="utf-8")
+    return numbers
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--programs", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    texters = us_numbers(3000)
+    rates = {"one": [], "many": []}
+    with tempfile.TemporaryDirectory(prefix="bench-programs-") as tmp, ExitStack() as stack:
+        tmp = Path(tmp)
+        servers, tos = {}, {}
+        single = EmbeddedRedis(tmp / "redis-one").start()
+        stack.callback(single.stop)
+        port = free_port()
+        servers["one"] = Gunicorn("one", "service:create_app()", args.workers,
+                                  service_env(single.url, f"http://127.0.0.1:{port}"), tmp, port).start()
+        stack.callback(servers["one"].stop)
+        tos["one"] = ["+18555909944"]
+        numbers = many_programs(tmp / "flows", args.programs)
+        urls = {}
+        for i in range(args.programs):
+            redis = EmbeddedRedis(tmp / f"redis-p{i:02d}").start()
+            stack.callback(redis.stop)
+            urls[f"REDIS_URL_P{i:02d}"] = redis.url
+        port = free_port()
+        env = service_env(urls["REDIS_URL_P00"], f"http://127.0.0.1:{port}", FLOWS_DIR=str(tmp / "flows"), **urls)
+        servers["many"] = Gunicorn("many", "service:create_app()", args.workers, env, tmp, port).start()
+        stack.callback(servers["many"].stop)
+        tos["many"] = numbers
+        for server in servers.values():
+            server.wait_ready()
+        for label, server in servers.items():  # each variant answers with its program's content (routing works)
+            for to in tos[label][:3]:
+                [probe] = RequestFactory(server.base_url + "/twilio/sms", AUTH_TOKEN, texters[-1:], ("HELP",),
+                                         [to]).make(1)
+                answer = requests.post(server.base_url + "/twilio/sms", data=probe.data, headers=probe.headers, timeout=10)
+                if "<Message>" not in answer.text:
+                    raise RuntimeError(f"{label}: a text to {to} was not answered: {answer.text[:200]}")
+        for label, server in servers.items():  # warm-up, not counted
+            factory = RequestFactory(server.base_url + "/twilio/sms", AUTH_TOKEN, texters, BODIES, tos[label])
+            asyncio.run(closed_loop(server.base_url + "/twilio/sms", factory.make(4000), args.concurrency, 2.0))
+        for round_ in range(args.rounds):
+            for label, server in servers.items():
+                factory = RequestFactory(server.base_url + "/twilio/sms", AUTH_TOKEN, texters, BODIES, tos[label])
+                result = asyncio.run(closed_loop(server.base_url + "/twilio/sms", factory.make(int(3000 * args.seconds)),
+                                                 args.concurrency, args.seconds))
+                rates[label].append(round(result.throughput, 1))
+                print(f"round {round_ + 1} {label}: {result.throughput:.0f} req/s, errors {result.tally.errors}",
+                      flush=True)
+    report = {"programs": args.programs, "one": {"rps": rates["one"], "median_rps": statistics.median(rates["one"])},
+              "many": {"rps": rates["many"], "median_rps": statistics.median(rates["many"])},
+              "ratio_many_to_one": round(statistics.median(rates["many"]) / statistics.median(rates["one"]), 3),
+              "config": {"rounds": args.rounds, "seconds": args.seconds, "concurrency": args.concurrency,
+                         "workers": args.workers}}
+    print(json.dumps(report, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,168 @@
+"""Two programs on one deployment, each a folder of FLOWS_DIR with a Redis server of its own: a text
+belongs to the program of the number it was sent to, and only ever touches that program's Redis; consent
+is per program; a number no program has gets an empty answer; a program's console and API see only its
+own people."""
+import shutil
+
+import pytest
+import yaml
+from redis import Redis
+
+from devtools.embedded_redis import EmbeddedRedis
+from flows.loader import DEFINITIONS, FlowError, load_directory
+from service import programs
+from service.config import Config, ConfigError
+from service.store import accounts, apitokens, contacts
+from tests.conftest import CHEAP_HASH, NOON, Phone, make_app, make_env, replies, svc_of
+
+NUMBER = "+16175550123"
+A_NUMBER, B_NUMBER = "+18555909944", "+18885550100"
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def second_redis(tmp_path_factory):
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis-b")).start()
+    yield server.url
+    server.stop()
+
+
+def _program(folder, name: str, numbers: list[str]) -> None:
+    shutil.copytree(DEFINITIONS, folder)
+    path = folder / "program.yaml"
+    data = path.read_text(encoding="utf-8")
+    program = yaml.safe_load(data)["program"]
+    block = f"program:\n  name: {program['name']}\n  phone: {program['phone']}\n"
+    assert block in data
+    numbers_yaml = "".join(f"    - \"{n}\"\n" for n in numbers)
+    path.write_text(data.replace(block, f"program:\n  name: {name}\n  phone: {program['phone']}\n"
+                                        f"  numbers:\n{numbers_yaml}"), encoding="utf-8")
+
+
+@pytest.fixture
+def flows_dir(tmp_path):
+    root = tmp_path / "flows"
+    _program(root / "brook", "Roaring Brook Recovery", [A_NUMBER, "whatsapp:" + A_NUMBER])
+    _program(root / "harbor", "Harbor Light Center", [B_NUMBER])
+    return root
+
+
+@pytest.fixture
+def redis_b(second_redis):
+    client = Redis.from_url(second_redis)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def env(redis_url, redis, redis_b, second_redis, flows_dir):
+    return make_env(redis_url, FLOWS_DIR=str(flows_dir), REDIS_URL_BROOK=redis_url, REDIS_URL_HARBOR=second_redis)
+
+
+@pytest.fixture
+def app(env):
+    return make_app(env)
+
+
+def text(client, to: str, body: str, number: str = NUMBER):
+    return Phone(client, number).text(body, To=to)
+
+
+def test_a_text_gets_the_program_of_the_number_it_was_sent_to_and_touches_only_its_redis(client, redis, redis_b):
+    assert "Roaring Brook Recovery" in replies(text(client, A_NUMBER, "HELP"))[0]
+    assert redis_b.dbsize() == 0
+    before = redis.dbsize()
+    assert "Harbor Light Center" in replies(text(client, B_NUMBER, "HELP"))[0]
+    assert redis.dbsize() == before and redis_b.dbsize() > 0
+
+
+def test_consent_is_per_program(app, client):
+    text(client, A_NUMBER, "SIGNS")
+    text(client, B_NUMBER, "SIGNS")
+    assert "unsubscribed" in replies(text(client, A_NUMBER, "STOP"))[0]
+    assert replies(text(client, A_NUMBER, "SIGNS")) == []  # opted out of Roaring Brook
+    assert replies(text(client, B_NUMBER, "TREATMENT"))  # still texting with Harbor Light
+    table = app.extensions[programs.TABLE]
+    brook, harbor = table["brook"], table["harbor"]
+    assert contacts.read(brook.redis, brook.vault, brook.vault.person_key(NUMBER)).consent.value == "opted_out"
+    assert contacts.read(harbor.redis, harbor.vault, harbor.vault.person_key(NUMBER)).consent.value == "subscribed"
+
+
+def test_a_whatsapp_number_of_a_program_routes_to_it(client, redis_b):
+    assert "Roaring Brook Recovery" in replies(text(client, "whatsapp:" + A_NUMBER, "HELP", "whatsapp:" + NUMBER))[0]
+    assert redis_b.dbsize() == 0
+
+
+@pytest.mark.parametrize("to", ["+18005550199", "whatsapp:" + B_NUMBER, "", "not a number"])
+def test_a_number_no_program_has_gets_an_empty_answer_and_nothing_is_written(client, redis, redis_b, to):
+    before = redis.dbsize()
+    response = text(client, to, "SIGNS")
+    assert response.status_code == 200 and replies(response) == []
+    assert redis.dbsize() == before and redis_b.dbsize() == 0
+
+
+def _staff(svc, email: str) -> None:
+    accounts.create(svc.redis, email, PASSWORD, accounts.Role.STAFF, now=NOON, method=CHEAP_HASH)
+
+
+def test_a_programs_console_sees_only_its_own_people_and_staff(env, client):
+    text(client, A_NUMBER, "SIGNS")
+    text(client, B_NUMBER, "SIGNS", number="+16175550124")
+    brook_console = make_app({**env, "PROGRAM": "brook"})
+    harbor_console = make_app({**env, "PROGRAM": "harbor"})
+    _staff(svc_of(brook_console), "dana@brook.org")
+    from tests.staff.test_staff import csrf
+    harbor = harbor_console.test_client()
+    refused = harbor.post("/staff/login", data={"email": "dana@brook.org", "password": PASSWORD,
+                                                "csrf_token": csrf(harbor)})
+    assert refused.status_code != 302  # a Brook account is not a Harbor account
+    brook = brook_console.test_client()
+    assert brook.post("/staff/login", data={"email": "dana@brook.org", "password": PASSWORD,
+                                            "csrf_token": csrf(brook)}).status_code == 302
+    harbor_person = svc_of(harbor_console).vault.person_key("+16175550124")
+    for path in (f"/staff/inbox/{harbor_person}", f"/staff/contacts/{harbor_person}"):
+        assert brook.get(path).status_code == 404
+    assert "*******0124" not in brook.get("/staff/inbox/").get_data(as_text=True)
+    assert "*******0123" in brook.get("/staff/inbox/").get_data(as_text=True)
+
+
+def test_a_programs_api_token_reads_only_its_own_contacts(env, client):
+    text(client, B_NUMBER, "SIGNS")
+    brook = make_app({**env, "PROGRAM": "brook"})
+    token, _ = apitokens.create(svc_of(brook).redis, "ehr", "tests", NOON)
+    answer = brook.test_client().get(f"/api/v1/contacts/{NUMBER}", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 404  # the person texted Harbor Light, not Roaring Brook
+    harbor = make_app({**env, "PROGRAM": "harbor"})
+    refused = harbor.test_client().get(f"/api/v1/contacts/{NUMBER}", headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 401
+
+
+def test_texts_go_from_the_programs_own_numbers(env):
+    harbor = svc_of(make_app({**env, "PROGRAM": "harbor"}))
+    brook = svc_of(make_app({**env, "PROGRAM": "brook"}))
+    assert harbor.config.twilio_from_number == B_NUMBER
+    assert (brook.config.twilio_from_number, brook.config.twilio_whatsapp_number) == (A_NUMBER, A_NUMBER)
+
+
+def test_each_program_needs_a_redis_of_its_own(env):
+    with pytest.raises(ConfigError, match="REDIS_URL_HARBOR"):
+        programs.of_process(Config.from_env({k: v for k, v in env.items() if k != "REDIS_URL_HARBOR"} | {
+            "PROGRAM": "harbor"}))
+    with pytest.raises(ConfigError, match="a Redis of its own"):
+        programs.of_process(Config.from_env({**env, "REDIS_URL_HARBOR": env["REDIS_URL_BROOK"]}))
+    with pytest.raises(ConfigError, match="not a program"):
+        programs.of_process(Config.from_env({**env, "PROGRAM": "nowhere"}))
+
+
+def test_a_program_number_must_be_e164_or_whatsapp(flows_dir):
+    path = flows_dir / "brook" / "program.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(f'"{A_NUMBER}"', '"555-1234"'), encoding="utf-8")
+    with pytest.raises(FlowError, match="numbers"):
+        load_directory(flows_dir / "brook")
+
+
+def test_one_program_in_flows_dir_itself_is_as_before(redis_url, redis):
+    assert programs.names(DEFINITIONS) == ()
+    client = make_app(make_env(redis_url)).test_client()  # any To: the one program's (as before programs)
+    assert "Roaring Brook Recovery" in replies(Phone(client).text("HELP", To="+18005550199"))[0]
