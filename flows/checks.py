@@ -201,6 +201,7 @@ def _check_flow_texts(flowset: FlowSet, flow: Flow, doc: Document) -> None:
         for language, template in step.text.items():
             text = unprompted(template, language, flowset.languages) if step.name in delayed else template
             _check_text(flowset, doc, where, text, language, step.name == flow.start, allowed, path)
+        _check_template(doc, where, step.template, allowed, ("steps", step.name, "template") if not legacy else ())
     for i, followup in enumerate(flow.followups):
         where, path = f"{flow.name} follow-up {i + 1}", ("followups", i, "text")
         for language, template in followup.text.items():
@@ -208,6 +209,19 @@ def _check_flow_texts(flowset: FlowSet, flow: Flow, doc: Document) -> None:
             if not any(w in template.upper() for w in words):
                 doc.problem(where, f"must say how to stop ({' or '.join(words)})", path)
             _check_text(flowset, doc, where, template, language, False, BASIC_PLACEHOLDERS, path)
+        _check_template(doc, where, followup.template, BASIC_PLACEHOLDERS, ("followups", i, "template"))
+
+
+def _check_template(doc: Document, where: str, template, allowed: set[str], path) -> None:
+    """A template's variables use the placeholders its text may (a typo would go out as written)."""
+    for name, value in (template.variables.items() if template else ()):
+        try:
+            unknown = set(placeholders(value)) - allowed
+        except ValueError:
+            unknown = {"{"}
+        if unknown:
+            doc.problem(where, f"template variable {name}: only {', '.join(sorted(allowed))} may be filled in "
+                               f"(not {sorted(unknown)[0]})", path + ("variables",))
 
 
 def check_journey(flowset: FlowSet, doc: Document, journey) -> None:
@@ -220,6 +234,7 @@ def check_journey(flowset: FlowSet, doc: Document, journey) -> None:
         where, path = f"{journey.name} event {i + 1}", ("events", i)
         if event.flow is not None and event.flow not in flowset.flows:
             doc.problem(where, f"flow '{event.flow}' does not exist", path + ("flow",))
+        _check_template(doc, where, event.template, allowed, path + ("template",))
         for language, template in (event.text or {}).items():
             words = flowset.languages.text(language, "how_to_stop")
             if not any(w in template.upper() for w in words):

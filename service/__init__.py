@@ -32,7 +32,7 @@ def create_app(config: Config | Mapping[str, str] | None = None, clock: Clock | 
     app.config.update(SECRET_KEY=cfg.secret_key.reveal(), MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
                       TESTING=cfg.testing, SESSION_COOKIE_SECURE=cfg.public_base_url.startswith("https://"),
                       WTF_CSRF_TIME_LIMIT=cfg.session_max_hours * 3600, SURFACE=surface)
-    app.extensions[EXTENSION] = build(cfg, clock)
+    app.extensions[EXTENSION] = build(cfg, clock, serves_all=surface == "twilio")
     if surface != "console":  # several programs: the webhook routes each text to its program's Services
         app.extensions[TABLE] = build_all(cfg, app.extensions[EXTENSION], clock)
     if surface == "twilio":  # the webhook's processes load the crisis model before their first text, not during it

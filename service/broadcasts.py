@@ -9,6 +9,7 @@ from datetime import datetime
 from flows import gsm, schedule
 from flows.checks import MAX_SEGMENTS, unprompted
 from flows.fields import YEARS
+from flows.model import placeholders
 from flows.templates import CONTENT_SID, VARIABLE
 from service import channels
 from service.contacts import GROUP, Refused
@@ -74,6 +75,14 @@ def _template(value) -> dict | None:
     if not isinstance(variables, dict) or not all(VARIABLE.match(str(k)) and isinstance(v, str) and len(v) <= 200
                                                   for k, v in variables.items()):
         raise Refused("template.variables", "must map names (like \"1\") to texts of at most 200 characters")
+    for name, text in variables.items():
+        try:
+            unknown = set(placeholders(text)) - {"program", "phone"}
+        except ValueError:
+            unknown = {"{"}
+        if unknown:
+            raise Refused(f"template.variables.{name}", "may fill in {program} and {phone} only (a broadcast is the "
+                                                        "same for everyone)")
     return {"sid": value["sid"], "variables": {str(k): v for k, v in variables.items()}}
 
 

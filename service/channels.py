@@ -66,11 +66,12 @@ def free_form_allowed(address: str, last_message_at: float | None, now: float) -
 
 def fit(decision: Decision, address: str, last_message_at: float | None, now: float) -> Decision | None:
     """An unprompted decision as this address's channel lets it go now: as it is where free-form texts may
-    go; else only its replies that have an approved template, sent as it; None when nothing may go (held)."""
+    go; else each reply as its approved template; None (held) when a reply has none: never half a chain of
+    texts, which would leave the person at a question they were never asked."""
     if not decision.replies or free_form_allowed(address, last_message_at, now):
         return replace(decision, templates=())
     templated = decision.as_templates()
-    return templated if templated.replies else None
+    return templated if len(templated.replies) == len(decision.replies) else None
 
 
 def mask(address: str) -> str:

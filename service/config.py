@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+
 from flows import closures
 from flows.hours import WeeklyHours, parse_weekly
 from flows.schedule import SendRules
@@ -19,6 +20,7 @@ PRODUCTION_SECRETS = ("SECRET_KEY", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "
 # "Twilio" signature: development needs real secrets too (make run generates them into var/dev.env).
 DEVELOPMENT_SECRETS = ("SECRET_KEY", "TWILIO_AUTH_TOKEN", "DATA_ENCRYPTION_KEY", "PHONE_HASH_KEY")
 MIN_SECRET_KEY = 16
+DEFAULT_FLOWS_DIR = Path(__file__).resolve().parent.parent / "flows" / "definitions"
 TEST_SECRET_KEY = "test-only-secret-key"
 
 
@@ -81,6 +83,7 @@ class Config:
     redis_sentinels: tuple[tuple[str, int], ...] = ()
     program: str = ""  # the program this process serves, when FLOWS_DIR holds several (service/programs.py)
     program_redis_urls: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # REDIS_URL_<PROGRAM>
+    program_numbers: tuple[str, ...] = ()  # with several programs: this program's own numbers (program.yaml)
     redis_sentinel_master: str = ""
     redis_password: Secret = field(default_factory=lambda: Secret(""))
     closures: tuple[tuple[date, str], ...] = ()  # CLOSURES: days the center is closed (holidays)
@@ -168,7 +171,7 @@ class Config:
             replies_per_hour=env.integer("REPLIES_PER_HOUR", 10),
             crisis_replies_per_hour=env.integer("CRISIS_REPLIES_PER_HOUR", 3),
             default_region=env.get("DEFAULT_REGION", "US"),
-            flows_dir=Path(env.get("FLOWS_DIR", str(Path(__file__).resolve().parent.parent / "flows" / "definitions"))),
+            flows_dir=Path(env.get("FLOWS_DIR", str(DEFAULT_FLOWS_DIR))),
             spool_dir=Path(env.get("SPOOL_DIR", str(Path(__file__).resolve().parent.parent / "var" / "spool"))),
             twilio_api_base_url=env.get("TWILIO_API_BASE_URL", "").rstrip("/"),
             twilio_messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID", ""),
@@ -209,6 +212,15 @@ def effective(base: Config, values: dict[str, str]) -> Config:
     return _apply(base, json.dumps(values, sort_keys=True)) if values else base
 
 
+def program_folders(flows_dir: Path) -> tuple[str, ...]:
+    """The programs' folders of a FLOWS_DIR holding several (service/programs.py), or () for one that is a
+    program itself."""
+    flows_dir = Path(flows_dir)
+    if (flows_dir / "program.yaml").exists() or not flows_dir.is_dir():
+        return ()
+    return tuple(sorted(d.name for d in flows_dir.iterdir() if d.is_dir() and (d / "program.yaml").exists()))
+
+
 def rq_settings(environ: Mapping[str, str] | None = None) -> dict:
     """Settings for the rq CLI (`-c workers.rq_settings`): REDIS_URL, or Sentinel when configured."""
     env = _Env(os.environ if environ is None else environ)
@@ -216,6 +228,8 @@ def rq_settings(environ: Mapping[str, str] | None = None) -> dict:
     program = env.get("PROGRAM", "").strip().upper()
     if program:  # a worker of one program of several: that program's own Redis (service/programs.py)
         return {"REDIS_URL": env.required(f"REDIS_URL_{program}")}
+    if program_folders(Path(env.get("FLOWS_DIR", str(DEFAULT_FLOWS_DIR)))):
+        raise ConfigError("FLOWS_DIR holds several programs: set PROGRAM to the one this worker serves")
     if not sentinels:
         return {"REDIS_URL": env.required("REDIS_URL")}
     return {"SENTINEL": {"INSTANCES": list(sentinels), "MASTER_NAME": env.get("REDIS_SENTINEL_MASTER", "mymaster"),

@@ -7,26 +7,28 @@ from dataclasses import replace
 from pathlib import Path
 
 from service import channels
-from service.config import Config, ConfigError
+from service.config import Config, ConfigError, program_folders
 from service.phone import InvalidNumber
 
 TABLE = "sms_outreach_programs"  # app.extensions: every program's Services by name (the webhook routes to them)
 
 
-def names(flows_dir: Path) -> tuple[str, ...]:
-    """The programs' folders, or () for a FLOWS_DIR that is one program itself."""
-    flows_dir = Path(flows_dir)
-    if (flows_dir / "program.yaml").exists() or not flows_dir.is_dir():
-        return ()
-    return tuple(sorted(d.name for d in flows_dir.iterdir() if d.is_dir() and (d / "program.yaml").exists()))
+names = program_folders  # the programs' folders, or () for a FLOWS_DIR that is one program itself
 
 
-def of_process(config: Config) -> Config:
-    """The Config of the program this process serves (PROGRAM, else the first): its folder, its Redis,
-    its spool. A FLOWS_DIR that is one program: as it is."""
+def of_process(config: Config, serves_all: bool = False) -> Config:
+    """The Config of the program this process serves (PROGRAM): its folder, its Redis, its spool. Only
+    the web process (`serves_all`: it routes every text) may leave PROGRAM unset; it starts as the first.
+    A FLOWS_DIR that is one program: as it is."""
     found = names(config.flows_dir)
     if not found:
         return config
+    if not config.program and not serves_all:
+        raise ConfigError(f"FLOWS_DIR holds several programs ({', '.join(found)}): set PROGRAM to the one "
+                          "this process serves")
+    if config.twilio_messaging_service_sid:
+        raise ConfigError("with several programs each texts from its own numbers (program.yaml numbers): "
+                          "unset TWILIO_MESSAGING_SERVICE_SID (a shared sender pool would mix the centers)")
     return config_for(config, config.program or found[0], found)
 
 
@@ -44,13 +46,26 @@ def config_for(config: Config, name: str, found: tuple[str, ...] | None = None) 
 
 
 def with_numbers(config: Config, numbers: tuple[str, ...]) -> Config:
-    """Texts go from the program's own numbers (program.yaml `numbers`), when it names them."""
-    sms = next((n for n in numbers if channels.of(n) is channels.SMS), "")
-    whatsapp = next((channels.number(n) for n in numbers if channels.of(n) is channels.WHATSAPP), "")
-    if not (sms or whatsapp) or config.twilio_messaging_service_sid:
+    """One program of several texts from its own numbers only (program.yaml `numbers`: its first SMS number,
+    its first WhatsApp address), never from the deployment's: a reply to another number would reach
+    another center, or none. A deployment of one program: as configured."""
+    if not config.program:
         return config
-    return replace(config, twilio_from_number=sms or config.twilio_from_number,
-                   twilio_whatsapp_number=whatsapp or config.twilio_whatsapp_number)
+    sms = next((n for n in numbers if channels.of(n) is channels.SMS), "")
+    if not sms:
+        raise ConfigError(f"program {config.program!r} lists no SMS number (program.yaml numbers) to text from")
+    whatsapp = next((channels.number(n) for n in numbers if channels.of(n) is channels.WHATSAPP), "")
+    return replace(config, twilio_from_number=sms, twilio_whatsapp_number=whatsapp, program_numbers=tuple(numbers))
+
+
+def check_numbers(table: dict) -> None:
+    """No number belongs to two programs: a text to it could only be routed by guessing."""
+    seen: dict[str, str] = {}
+    for name, svc in table.items():
+        for number in svc.numbers:
+            if number in seen:
+                raise ConfigError(f"{number} is a number of both {seen[number]} and {name} (program.yaml numbers)")
+            seen[number] = name
 
 
 def route(table: dict, to: str, region: str):

@@ -62,9 +62,10 @@ class Services:
         return self.policy if config is self.config else policy(config)
 
 
-def build(config: Config, clock: Clock | None = None) -> Services:
-    """Everything one program's processes share (the program this process serves: service/programs.py)."""
-    config = programs.of_process(config)
+def build(config: Config, clock: Clock | None = None, serves_all: bool = False) -> Services:
+    """Everything one program's processes share (the program this process serves: service/programs.py;
+    `serves_all`: the web process, which routes every program's texts)."""
+    config = programs.of_process(config, serves_all)
     seed = load_directory(config.flows_dir, for_flows(config.flows_dir))
     config = programs.with_numbers(config, seed.program.numbers)
     return Services(config, connect(config), Vault.from_config(config), FlowSource(seed), policy(config), Buffer(),
@@ -74,8 +75,10 @@ def build(config: Config, clock: Clock | None = None) -> Services:
 def build_all(config: Config, own: Services, clock: Clock | None = None) -> dict[str, Services]:
     """Every program's Services, by name ({} for a deployment of one program), this process's own among
     them: the webhook routes each text to its program's."""
-    return {name: own if name == own.config.program else build(programs.config_for(config, name), clock)
-            for name in programs.names(config.flows_dir)}
+    table = {name: own if name == own.config.program else build(programs.config_for(config, name), clock)
+             for name in programs.names(config.flows_dir)}
+    programs.check_numbers(table)
+    return table
 
 
 def connect(config: Config) -> Redis:

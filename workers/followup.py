@@ -67,6 +67,8 @@ def send_followup(rt: Runtime, fid: str) -> Outcome:
     plan = _prepare(rt, _person(fid), fid, rt.svc.now())
     if plan.outcome is Outcome.SENT:
         _after_commit(rt, fid, plan)
+    elif plan.outcome is Outcome.WINDOW_CLOSED and plan.callback:
+        queues.enqueue_messages(rt.svc.redis, _alert_ids(rt, fid), rt.svc.now())
     if plan.outcome is Outcome.GONE:
         rt.svc.redis.hincrby(keys.METRICS_EVENTS, "followups_gone", 1)
     return plan.outcome
@@ -129,9 +131,11 @@ def _check(rt: Runtime, r, pk: str, fid: str, now: float) -> Plan:
     if undeliverable:
         return Plan(Outcome.UNDELIVERABLE)
     number = svc.vault.decrypt(phone)
-    decision = channels.fit(decision, number, float(seen) if seen else None, now)
-    if decision is None:  # WhatsApp after its 24-hour window, and no approved template: held, counted
-        return Plan(Outcome.WINDOW_CLOSED, simulated=bool(simulated))
+    fitted = channels.fit(decision, number, float(seen) if seen else None, now)
+    if fitted is None:  # WhatsApp after its 24-hour window, and a text without an approved template
+        return Plan(Outcome.WINDOW_CLOSED, phone=number, decision=decision, simulated=bool(simulated),
+                    callback=decision.callback and open_callback is None)
+    decision = fitted
     history = tuple(int(t) for t in (sent or b"").decode().split())
     if not decision.replies:  # a silent step (action: inbox) sends nothing: no send hours, no weekly cap
         return Plan(Outcome.SENT, phone=number, decision=decision, sent=schedule.recent_sends(history, now),
@@ -185,6 +189,8 @@ def _apply(rt: Runtime, pipe, pk: str, fid: str, now: float, plan: Plan) -> None
         return
     if not timeout:  # a timeout left the due set when its job was made; a newer one there is not this one
         followups.remove(pipe, pk, fid)
+    if plan.outcome is Outcome.WINDOW_CLOSED:
+        _unreachable(rt, pipe, pk, fid, plan, now)
     if plan.outcome is not Outcome.SENT:
         return
     if plan.decision.replies:  # the weekly cap counts texts
@@ -216,6 +222,17 @@ def record_sent(rt: Runtime, pipe, pk: str, mid_of, plan: Plan, pending: tuple[s
     planning.schedule_followups(svc.current_config(), pipe, pk, plan.phone, decision.schedule, now, pending, day)
     if decision.inbox:
         attention.flag(pipe, pk, decision.inbox, now)
+
+
+def _unreachable(rt: Runtime, pipe, pk: str, fid: str, plan: Plan, now: float) -> None:
+    """A step whose text can't go (WhatsApp past its window, no approved template) still does what it does
+    for staff: a call back it asks for is queued; a question's timeout, or a step that puts them before
+    staff, puts them before staff to be called (the conversation stays where it was: nothing was asked).
+    A plain follow-up is only counted."""
+    if followups.parse_timeout(fid) is not None or plan.decision.inbox or plan.callback:
+        attention.flag(pipe, pk, "channel_window", now)
+    if plan.callback:
+        callback(rt, pipe, pk, _source(fid), plan, now)
 
 
 def _insights(rt: Runtime, pipe, pk: str, now: float, plan: Plan) -> None:

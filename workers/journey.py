@@ -148,7 +148,8 @@ def _apply(rt: Runtime, pipe, ev: EventId, eid: str, now: float, plan: Plan, con
     if plan.outcome is not Outcome.SENT:
         return
     record_sent(rt, pipe, ev.person, lambda part: message_id(eid, part), plan, plan.pending, now)
-    pipe.hset(keys.contact(ev.person), DISCLOSED, 1)
+    if not plan.decision.templates:  # an approved template carries no disclosure: the next free-form text does
+        pipe.hset(keys.contact(ev.person), DISCLOSED, 1)
     if plan.callback:
         followup_callback(rt, pipe, ev.person, source(eid), plan, now)
 

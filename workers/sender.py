@@ -85,6 +85,7 @@ class TwilioSender:
             self.client.api.base_url = config.twilio_api_base_url
         self.service_sid, self.from_number = config.twilio_messaging_service_sid, config.twilio_from_number
         self.whatsapp_number = config.twilio_whatsapp_number
+        self.own = frozenset(config.program_numbers)  # one program of several: only its texts are its own
         self.status_callback = config.public_base_url + "/twilio/status"
 
     def warm_up(self) -> bool:
@@ -122,10 +123,14 @@ class TwilioSender:
 
 
     def find(self, number: str) -> list[str]:
-        """Texts to and from the number, TwiML replies included (we never learn their sids)."""
+        """Texts to and from the number, TwiML replies included (we never learn their sids); with several
+        programs on one account, only those to or from this program's own numbers."""
         try:
-            found = self.client.messages.stream(to=number, page_size=100)
-            return [m.sid for m in found] + [m.sid for m in self.client.messages.stream(from_=number, page_size=100)]
+            sent = [m for m in self.client.messages.stream(to=number, page_size=100)
+                    if not self.own or m.from_ in self.own]
+            received = [m for m in self.client.messages.stream(from_=number, page_size=100)
+                        if not self.own or m.to in self.own]
+            return [m.sid for m in sent + received]
         except (TwilioException, requests.exceptions.RequestException) as exc:
             raise SendError(Failure.RETRY, getattr(exc, "code", None), type(exc).__name__) from None
 

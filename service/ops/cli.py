@@ -4,6 +4,7 @@ from collections import Counter
 import click
 from flask.cli import with_appcontext
 
+from service import programs
 from service.ops.health import readiness
 from service.ops.summary import summary
 from service.runtime import services
@@ -44,7 +45,8 @@ def replay_fallback():
     svc = services()
     taken = spool.take(svc.config.spool_dir, int(svc.now()))
     if not taken:
-        click.echo("nothing spooled")
+        click.echo("nothing spooled" + (f" for program {svc.config.program} (each program has its own spool: "
+                                        "run it with PROGRAM= for each)" if svc.config.program else ""))
         return
     outcomes: Counter = Counter()
     for spooled in taken:
@@ -112,7 +114,11 @@ def rotate_keys(max_batches):
         click.echo(f"left for another run: {tally.busy} people (a follow-up was being sent), {tally.changed} values "
                    f"(written meanwhile); conflicts: {tally.conflicts}. Run again.")
     elif not (tally.moved or tally.reencrypted or spooled):
-        click.echo("nothing left under older keys: they can be removed from the environment"
+        others = [n for n in programs.names(svc.config.flows_dir.parent) if n != svc.config.program] \
+            if svc.config.program else []
+        click.echo(("nothing left under older keys" + (f" in program {svc.config.program}: run it for "
+                    f"{', '.join(others)} too (PROGRAM=...) before removing them from the environment"
+                    if others else ": they can be removed from the environment"))
                    + (" (but see the note on erased people below)" if tally.remnants else ""))
     if tally.remnants:
         click.echo(f"{tally.remnants} erased people keep only an opt-out under an older person key: keep that "

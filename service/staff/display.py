@@ -46,6 +46,8 @@ LABELS = {
     "FIRST_MESSAGE": "their first text", "REVOKE_PHRASE": "a request to stop texting",
     "CARRIER_21610": "their carrier (the number blocked our texts)",
     "appointment": "they wrote about an appointment (to cancel or change it)",
+    "channel_window": "a text to them couldn't go: on WhatsApp more than 24 hours after their last message, "
+                      "with no approved template (call them)",
     "reached_safe": "we reached them and they are safe", "advised_911": "we told them to call 911 (or called it)",
     "no_answer": "we could not reach them", "other": "something else (see the note)",
     "words": "a crisis phrase in their text", "model": "how their text reads (the crisis model)",

@@ -18,7 +18,7 @@ ENCRYPTED = {
     keys.callback("*"): ("hash", ("phone", "notes")),
     keys.crisis_flag("*"): ("hash", ("phone", "body")),
     keys.unmatched("*"): ("hash", ("body",)),
-    keys.message("*"): ("hash", ("to", "body")),
+    keys.message("*"): ("hash", ("to", "body", "content")),  # content: an approved template's variables
     keys.OUTBOX: ("list", "plain"),
     keys.provider_erasure("*"): ("string", ()),
     keys.inbound("*"): ("string", "sealed"),  # a retry's answer: sealed ones only (not the pending marker)

@@ -217,6 +217,7 @@ def test_the_inbox_and_the_conversation_show_the_channel(app, wa):
     ("{variables: {'1': x}}", "template sid must be a ContentSid"),
     (f"{{sid: {TEMPLATE}, variables: [a]}}", "template variables map names"),
     (f"{{sid: {TEMPLATE}, color: red}}", "template needs sid"),
+    (f"{{sid: {TEMPLATE}, variables: {{'1': '{{frist_name}}'}}}}", "template variable 1: only"),
 ])
 def test_a_malformed_template_is_refused_by_the_loader(template, error):
     docs = {p.name: p.read_text(encoding="utf-8") for p in DEFINITIONS.glob("*.yaml")}
@@ -309,6 +310,7 @@ def test_a_broadcast_without_a_template_holds_whatsapp_people_past_their_window(
 @pytest.mark.parametrize("template, field", [
     ({"sid": "HX1"}, "template.sid"), ({"sid": BROADCAST_TEMPLATE, "variables": {"1": 2}}, "template.variables"),
     ("HX", "template"), ({"sid": BROADCAST_TEMPLATE, "lang": "en"}, "template"),
+    ({"sid": BROADCAST_TEMPLATE, "variables": {"1": "{first_name}"}}, "template.variables.1"),
 ])
 def test_a_bad_broadcast_template_is_a_422_naming_the_field(app, template, field):
     from tests.workers.test_journeys import EVIDENCE, Center
@@ -317,3 +319,47 @@ def test_a_bad_broadcast_template_is_a_422_naming_the_field(app, template, field
     response = center.client.post("/api/v1/broadcasts", json={"text": "Hi.", "group": "clinic", "template": template},
                                   headers={"Authorization": f"Bearer {center.token}"})
     assert response.status_code == 422 and response.json["field"] == field
+
+
+
+WORRIED = """\
+flow: worried
+version: 1
+menu: 10
+keyword: WORRIED
+summary: tell us how you are
+start: ask
+steps:
+  ask:
+    text: Are you safe right now? Reply YES or NO.
+    answers:
+      - match: ["YES"]
+        go: good
+      - match: ["NO"]
+        go: escalate
+    timeout: {after: 2d, go: escalate}
+  good:
+    text: Glad to hear it.
+  escalate:
+    text: Our team will call you {callback_eta}. Reply STOP to opt out.
+    action: callback
+"""
+
+
+def test_past_the_window_a_timeout_that_asks_for_a_call_back_still_queues_it_and_puts_them_before_staff(
+        tmp_path, redis_url, redis, fake, clock):
+    from service.store import attention, followups
+    flows = tmp_path / "worried"
+    shutil.copytree(DEFINITIONS, flows)
+    (flows / "worried.yaml").write_text(WORRIED)
+    app = make_app(make_env(redis_url, TWILIO_API_BASE_URL=fake.url, TWILIO_FROM_NUMBER=FROM, FLOWS_DIR=str(flows)),
+                   clock=clock)
+    svc, rt = svc_of(app), make_runtime(svc_of(app))
+    Phone(app.test_client(), WA).text("WORRIED")
+    pk = svc.vault.person_key(WA)
+    due = svc.redis.zscore(keys.FOLLOWUPS_DUE, pk)
+    assert due is not None  # the question's timeout
+    assert run_at(rt, due + 60, followups.job_arg(pk, due)) is Outcome.WINDOW_CLOSED
+    assert [r for r in fake.sent() if r.params["To"] == WA] == []  # no free-form text past the window
+    assert svc.redis.hget(keys.contact(pk), "open_callback") is not None  # staff still call them back
+    assert attention.reason_of(svc.redis, pk) == "channel_window"
