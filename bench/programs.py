@@ -4,7 +4,9 @@
 
 "one": FLOWS_DIR is the shipped program, one Redis. "many": FLOWS_DIR holds N program folders (the shipped
 flows, each program.yaml with a number of its own), each with its own Redis server (REDIS_URL_<NAME>), and
-the texts are spread over the N numbers, so every text is routed by its To. Same code, same gunicorn
+the texts are spread over the N numbers, so every text is routed by its To. "many-dbs": the same N programs,
+each on its own database of one Redis server (what the software costs, without N redis-server processes
+sharing the machine's cores). Same code, same gunicorn
 (sync workers), the same closed-loop load of pre-signed webhooks; rounds alternate between the variants.
 """
 import argparse
@@ -25,6 +27,13 @@ from devtools.embedded_redis import EmbeddedRedis, free_port
 
 DEFINITIONS = ROOT / "flows" / "definitions"
 SHIPPED_BLOCK = "program:\n  name: Roaring Brook Recovery\n  phone: 855.590.9944\n"
+
+
+class ManyDatabases(EmbeddedRedis):
+    """One redis-server with a database for each program."""
+
+    def command(self) -> list[str]:
+        return super().command() + ["--databases", "64"]
 
 
 def program_numbers(count: int) -> list[str]:
@@ -54,14 +63,14 @@ def main() -> int:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     texters = us_numbers(3000)
-    rates = {"one": [], "many": []}
+    rates = {"one": [], "many": [], "many-dbs": []}
     with tempfile.TemporaryDirectory(prefix="bench-programs-") as tmp, ExitStack() as stack:
         tmp = Path(tmp)
         servers, tos = {}, {}
         single = EmbeddedRedis(tmp / "redis-one").start()
         stack.callback(single.stop)
         port = free_port()
-        servers["one"] = Gunicorn("one", "service:create_app()", args.workers,
+        servers["one"] = Gunicorn("one", 'service:create_app(surface="twilio")', args.workers,
                                   service_env(single.url, f"http://127.0.0.1:{port}"), tmp, port).start()
         stack.callback(servers["one"].stop)
         tos["one"] = ["+18555909944"]
@@ -73,9 +82,18 @@ def main() -> int:
             urls[f"REDIS_URL_P{i:02d}"] = redis.url
         port = free_port()
         env = service_env(urls["REDIS_URL_P00"], f"http://127.0.0.1:{port}", FLOWS_DIR=str(tmp / "flows"), **urls)
-        servers["many"] = Gunicorn("many", "service:create_app()", args.workers, env, tmp, port).start()
+        servers["many"] = Gunicorn("many", 'service:create_app(surface="twilio")', args.workers, env, tmp, port).start()
         stack.callback(servers["many"].stop)
         tos["many"] = numbers
+        shared = ManyDatabases(tmp / "redis-shared").start()
+        stack.callback(shared.stop)
+        dbs = {f"REDIS_URL_P{i:02d}": shared.url.rsplit("/", 1)[0] + f"/{i}" for i in range(args.programs)}
+        port = free_port()
+        env = service_env(dbs["REDIS_URL_P00"], f"http://127.0.0.1:{port}", FLOWS_DIR=str(tmp / "flows"), **dbs)
+        servers["many-dbs"] = Gunicorn("many-dbs", 'service:create_app(surface="twilio")', args.workers, env, tmp,
+                                       port).start()
+        stack.callback(servers["many-dbs"].stop)
+        tos["many-dbs"] = numbers
         for server in servers.values():
             server.wait_ready()
         for label, server in servers.items():  # each variant answers with its program's content (routing works)
@@ -96,9 +114,10 @@ def main() -> int:
                 rates[label].append(round(result.throughput, 1))
                 print(f"round {round_ + 1} {label}: {result.throughput:.0f} req/s, errors {result.tally.errors}",
                       flush=True)
-    report = {"programs": args.programs, "one": {"rps": rates["one"], "median_rps": statistics.median(rates["one"])},
-              "many": {"rps": rates["many"], "median_rps": statistics.median(rates["many"])},
-              "ratio_many_to_one": round(statistics.median(rates["many"]) / statistics.median(rates["one"]), 3),
+    base = statistics.median(rates["one"])
+    report = {"programs": args.programs,
+              **{label: {"rps": found, "median_rps": statistics.median(found),
+                         "ratio_to_one": round(statistics.median(found) / base, 3)} for label, found in rates.items()},
               "config": {"rounds": args.rounds, "seconds": args.seconds, "concurrency": args.concurrency,
                          "workers": args.workers}}
     print(json.dumps(report, indent=2))

@@ -15,6 +15,7 @@ BASELINE = "35d4038"  # the first release
 CONVERSATIONS = "185f987"  # conversations (issue #11), before Spanish
 BEFORE_COUNTERS = "df78aec"  # the inbox (issue #13), before the insight counters
 BEFORE_PACKING = "9104bea"  # the console (issue #21), before our shared texts were stored once (issue #22)
+BEFORE_LANGUAGE_FILES = "217281a"  # before languages were files (issue #22)
 RUNS = [
     ("webhook", ["-m", "bench.webhook", "--json", str(RESULTS / "webhook.json")]),
     ("outbound", ["-m", "bench.outbound", "--json", str(RESULTS / "outbound.json"), "--workers", "32"]),
@@ -47,6 +48,11 @@ RUNS = [
                           f"planned=.{TWILIO_WEB}", "--setup", "planned=bench.outreach:preload", "--json",
                           str(RESULTS / "outreach_webhook.json")]),
     ("broadcast", ["-m", "bench.broadcast", "--workers", "20", "--json", str(RESULTS / "broadcast.json")]),
+    ("languages", ["-m", "bench.webhook_compare", "--variant", f"before={BEFORE_LANGUAGE_FILES}{TWILIO_WEB}",
+                   "--variant", f"now=.{TWILIO_WEB}", "--json", str(RESULTS / "languages.json")]),
+    ("whatsapp", ["-m", "bench.webhook_compare", "--variant", f"sms=.{TWILIO_WEB}", "--variant",
+                  f"whatsapp=.{TWILIO_WEB}", "--whatsapp-on", "whatsapp", "--json", str(RESULTS / "whatsapp.json")]),
+    ("programs", ["-m", "bench.programs", "--programs", "20", "--json", str(RESULTS / "programs.json")]),
 ]
 
 
@@ -153,6 +159,20 @@ def _later_sections() -> list[str]:
                 f"Per waiting person, above this release's record: **{conv['bytes_per_waiting_person_above_record_now']} B**;"
                 f" above the previous release's record: **{conv['bytes_per_waiting_person_above_previous_record']} B** "
                 f"(goal under {conv['goal_bytes']} B).", ""]
+    channels = [(name, _load(f"{name}.json")) for name in ("languages", "whatsapp")]
+    programs = _load("programs.json")
+    if any(found for _, found in channels) or programs:
+        out += ["## Languages as files, WhatsApp, programs: webhook throughput, side by side", "",
+                "| comparison | variants (median req/s) | ratio | goal |", "|---|---|---|---|"]
+        out += [f"| {name} | " + ", ".join(f"{label} {row['median_rps']:.0f}" for label, row in found.items()
+                                            if label != "config") +
+                f" | {list(found.values())[1]['ratio_to_first']} | >= 0.95 |" for name, found in channels if found]
+        if programs:
+            out.append(f"| {programs['programs']} programs vs 1 | " + ", ".join(
+                f"{label} {programs[label]['median_rps']:.0f}" for label in ("one", "many", "many-dbs")) +
+                f" | {programs['many']['ratio_to_one']} on {programs['programs']} Redis servers, "
+                f"{programs['many-dbs']['ratio_to_one']} on {programs['programs']} databases of one | >= 0.95 |")
+        out.append("")
     person = _load("person_memory.json")
     if person:
         out += ["## Redis per person after one SIGNS (50,000 people)", "",

@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from service import logs
 from service.clock import Clock
 from service.config import Config
-from service.programs import TABLE
+from service.programs import ROUTES, TABLE, routes
 from service.runtime import EXTENSION, build, build_all
 
 MAX_REQUEST_BYTES = 64 * 1024
@@ -34,7 +34,8 @@ def create_app(config: Config | Mapping[str, str] | None = None, clock: Clock | 
                       WTF_CSRF_TIME_LIMIT=cfg.session_max_hours * 3600, SURFACE=surface)
     app.extensions[EXTENSION] = build(cfg, clock, serves_all=surface == "twilio")
     if surface != "console":  # several programs: the webhook routes each text to its program's Services
-        app.extensions[TABLE] = build_all(cfg, app.extensions[EXTENSION], clock)
+        table = build_all(cfg, app.extensions[EXTENSION], clock)
+        app.extensions[TABLE], app.extensions[ROUTES] = table, routes(table)
     if surface == "twilio":  # the webhook's processes load the crisis model before their first text, not during it
         app.extensions[EXTENSION].reader.warm()
     _register(app, surface)

@@ -11,6 +11,7 @@ from service.config import Config, ConfigError, program_folders
 from service.phone import InvalidNumber
 
 TABLE = "sms_outreach_programs"  # app.extensions: every program's Services by name (the webhook routes to them)
+ROUTES = "sms_outreach_routes"  # app.extensions: each program number -> its program's Services
 
 
 names = program_folders  # the programs' folders, or () for a FLOWS_DIR that is one program itself
@@ -68,10 +69,14 @@ def check_numbers(table: dict) -> None:
             seen[number] = name
 
 
-def route(table: dict, to: str, region: str):
+def routes(table: dict) -> dict:
+    """Each program number -> its program's Services (numbers are unique: check_numbers)."""
+    return {number: svc for svc in table.values() for number in svc.numbers}
+
+
+def route(by_number: dict, to: str, region: str):
     """The Services of the program whose number a text was sent to (Twilio's To), or None."""
     try:
-        address = channels.parse(to, region)
+        return by_number.get(channels.parse(to, region))
     except InvalidNumber:
         return None
-    return next((svc for svc in table.values() if address in svc.numbers), None)

@@ -12,7 +12,7 @@ from twilio.request_validator import RequestValidator
 from service import channels
 from service.phone import InvalidNumber
 from service.channels import mask
-from service.programs import TABLE, route
+from service.programs import ROUTES, route
 from service.runtime import ROUTED, Services
 
 MAX_BODY_CHARS = 1600  # Twilio's own limit for one inbound message
@@ -40,11 +40,11 @@ def routed(svc: Services, field: str = "To") -> Services | None:
     to us, From for a status report on a text from us), kept in flask.g for everything after it; this
     process's own when the deployment is one program, or for the simulator's texts; None for a number no
     program has (logged)."""
-    table = current_app.extensions.get(TABLE)
+    by_number = current_app.extensions.get(ROUTES)
     address = request.form.get(field, "")
-    if not table or address == SIMULATOR:
+    if not by_number or address == SIMULATOR:
         return svc
-    found = route(table, address, svc.config.default_region)
+    found = route(by_number, address, svc.config.default_region)
     if found is None:
         log.warning("number_of_no_program", extra={"field": field, "number": mask(address)})
         return None
