@@ -363,3 +363,21 @@ def test_past_the_window_a_timeout_that_asks_for_a_call_back_still_queues_it_and
     assert [r for r in fake.sent() if r.params["To"] == WA] == []  # no free-form text past the window
     assert svc.redis.hget(keys.contact(pk), "open_callback") is not None  # staff still call them back
     assert attention.reason_of(svc.redis, pk) == "channel_window"
+
+
+def test_a_crisis_on_whatsapp_gets_the_crisis_answer_at_once_and_on_call_staff_are_texted_by_sms(
+        tmp_path, redis_url, redis, fake, clock):
+    from service.store import crises
+    staff = "+16175550100"
+    app = make_app(make_env(redis_url, TWILIO_API_BASE_URL=fake.url, TWILIO_FROM_NUMBER=FROM,
+                            STAFF_ALERT_NUMBERS=staff), clock=clock)
+    svc, rt = svc_of(app), make_runtime(svc_of(app))
+    answer = replies(Phone(app.test_client(), WA).text("se puso azul y no contesta"))[0]
+    assert "911" in answer and "988" in answer
+    pk = svc.vault.person_key(WA)
+    assert crises.open_of(svc.redis, pk)
+    [alert] = [m.decode().split(":", 2)[-1] for m in svc.redis.scan_iter(keys.message("alert_*"))]
+    assert deliver(rt, alert).value == "sent"
+    [sent] = fake.sent()
+    assert sent.params["To"] == staff and sent.params["From"] == FROM  # staff are texted by SMS, from our number
+    assert NUMBER not in sent.params["Body"] and "0123" not in sent.params["Body"]  # no number in the alert
