@@ -5,7 +5,6 @@ relative to now: a journey added for the test (FLOWS_DIR: a copy of the definiti
 document) texts 1 minute before it, and SEND_HOURS keeps the window always open."""
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from service import queues
 from service.store import apitokens, journeys, keys, messages
 from service.store.journeys import EventId
 from tests.conftest import NY, make_app, make_env, svc_of
-from tests.system.test_processes import BIN, ROOT, _wait_for
+from tests.system.test_processes import BIN, ROOT, _wait_for, stop_groups
 from workers.journey import message_id
 
 pytestmark = pytest.mark.slow
@@ -68,15 +67,7 @@ def processes(env):
         _wait_for(base + "/healthz", timeout=30)
         yield base
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(10)
+        stop_groups(procs)
 
 
 def put(base: str, token: str, appointment: float):

@@ -119,6 +119,19 @@ def _no_process_left(name: str, marker: str) -> bool:
     return not any(name in line and marker in line for line in out.splitlines())
 
 
+def stop_groups(procs, wait: float = 10) -> None:
+    """Stop processes these tests started, their whole process groups: politely, then for sure."""
+    for proc in procs:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(wait)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(wait)
+
+
 def _wait_for(url: str, timeout: float = 15) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -2,7 +2,6 @@
 one program's console, worker pool, clock and scheduler (PROGRAM=harbor), each program on a Redis server
 of its own. Harbor's reminder leaves from Harbor's number, and nothing of Harbor's reaches Brook's Redis."""
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from twilio.request_validator import RequestValidator
 from tests.conftest import AUTH_TOKEN, NY, make_env
 from tests.sms.test_programs import A_NUMBER, B_NUMBER, _program, kept
 from tests.system.test_journey_processes import EVIDENCE, LEAD, SOON
-from tests.system.test_processes import BIN, ROOT, _wait_for
+from tests.system.test_processes import BIN, ROOT, _wait_for, stop_groups
 
 pytestmark = pytest.mark.slow
 NUMBER = "+16175550123"
@@ -66,15 +65,7 @@ def processes(env):
         _wait_for(f"http://127.0.0.1:{console}/healthz", timeout=30)
         yield f"http://127.0.0.1:{web}", f"http://127.0.0.1:{console}"
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(10)
+        stop_groups(procs)
 
 
 def test_each_program_answers_from_its_own_redis_and_its_worker_texts_from_its_own_number(

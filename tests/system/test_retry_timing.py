@@ -15,6 +15,7 @@ from rq.scheduler import SCHEDULER_KEY_TEMPLATE, RQScheduler
 from service import create_app, queues
 from service.queues import RETRY
 from tests.conftest import Phone, make_env, svc_of, timeout_due_now
+from tests.system.test_processes import stop_groups
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -85,15 +86,7 @@ def test_a_follow_ups_429_is_retried_within_the_first_backoff(env, fake, redis, 
         timeout_due_now(redis, svc_of(app).vault.person_key(phone.number), time.time() - 1)
         wait_until(lambda: fake.sent(), timeout=RETRY.intervals[0] + 15)  # a minute late fails here
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(15)
+        stop_groups(procs, wait=15)
     to_phone = [r for r in fake.received if r.params.get("To") == phone.number]
     assert [r.status for r in to_phone] == [429, 201], [(r.status, round(r.at - to_phone[0].at, 1)) for r in to_phone]
     # the scheduler looks every second (registry scores are whole seconds), then a worker sends at its slot
