@@ -45,3 +45,10 @@ def parse(doc, where: str, value, path, default: str) -> Template | None:
         doc.problem(where, "template variables map names (like \"1\") to texts", path + ("variables",))
         return None
     return Template({str(k): s for k, s in sids.items()}, {str(k): str(v) for k, v in variables.items()})
+
+
+def described(content: dict) -> str:
+    """What a transcript shows for a text that went as an approved template (staff see what went, not the
+    free-form text that couldn't)."""
+    variables = ", ".join(f"{name}: {value}" for name, value in content.get("variables", {}).items())
+    return f"[approved template {content['sid']}" + (f"; {variables}]" if variables else "]")

@@ -7,6 +7,7 @@ cancel): a worker killed mid-broadcast loses nothing (its job runs again and fin
 from redis import WatchError
 
 from flows import schedule
+from flows.templates import described
 from service import broadcasts as service_broadcasts, channels, queues
 from service.phone import recipient_zones
 from service.store import broadcasts, contacts, daily, followups, inbox, keys, messages, people
@@ -116,11 +117,13 @@ def _check(rt: Runtime, r, bid: str, pk: str, mid: str):
 
     def write(pipe):
         day = "" if contact.simulated else daily.day_of(now, cfg.timezone)
+        content = None if channels.free_form_allowed(contact.number, contact.last_message_at, now) \
+            else service_broadcasts.content_of(svc.flows(), b)
         messages.create(pipe, svc.vault, mid, contact.number, text, Kind.BROADCAST, pk, now, contact.simulated, day, bid,
-                        content=None if channels.free_form_allowed(contact.number, contact.last_message_at, now)
-                        else service_broadcasts.content_of(svc.flows(), b))
-        people.record_exchange(pipe, svc.vault, pk, [("out", text, mid, f"broadcast/{bid}")], now,
-                               frozenset((text,)))  # the same for everyone it goes to: stored once
+                        content=content)
+        shown = described(content) if content else text
+        people.record_exchange(pipe, svc.vault, pk, [("out", shown, mid, f"broadcast/{bid}")], now,
+                               frozenset((shown,)))  # the same for everyone it goes to: stored once
         pipe.hset(keys.contact(pk), mapping={followups.SENT: " ".join(map(str, (*sent, int(now)))),  # the weekly cap
                                              LAST_BROADCAST: f"{bid}|{int(now)}"})
         inbox.changed(pipe)

@@ -11,6 +11,7 @@ from flows import schedule
 from flows.alerts import TEXTS, Alert
 from flows.engine import Consent, Decision, Texter, send_step
 from flows.hours import callback_due, parse_weekly
+from flows.templates import described
 from flows.schedule import SendRules, Timing
 from service import channels, planning, queues
 from service.phone import recipient_zones
@@ -210,8 +211,10 @@ def record_sent(rt: Runtime, pipe, pk: str, mid_of, plan: Plan, pending: tuple[s
         messages.create(pipe, svc.vault, mid_of(part), plan.phone, text, Kind.FOLLOWUP, pk, now, plan.simulated, today,
                         content=decision.templates[part] if decision.templates else None)
     if decision.replies:
+        shown = [described(t) if t else text for text, t in
+                 zip(decision.replies, decision.templates or (None,) * len(decision.replies))]
         people.record_exchange(pipe, svc.vault, pk, [("out", text, mid_of(part), source) for part, (text, source)
-                                                     in enumerate(zip(decision.replies, decision.sources))], now,
+                                                     in enumerate(zip(shown, decision.sources))], now,
                                svc.source.for_version(svc.redis, plan.version).shared_texts)
     inbox.changed(pipe)
     if decision.conversation_changed or decision.vars:

@@ -156,6 +156,9 @@ def test_after_24_hours_a_follow_up_with_a_template_goes_as_the_template(rt, wa,
     assert sent.params["To"] == WA and sent.params["From"] == "whatsapp:" + FROM
     assert sent.params["ContentSid"] == TEMPLATE and "Body" not in sent.params
     assert json.loads(sent.params["ContentVariables"]) == {"1": "Roaring Brook Recovery"}
+    from service.store import people
+    last = people.transcript(rt.svc.redis, rt.svc.vault, rt.svc.vault.person_key(WA))[-1]
+    assert last["body"] == f"[approved template {TEMPLATE}; 1: Roaring Brook Recovery]"  # what staff see went
 
 
 def test_a_new_message_from_the_person_opens_the_window_again(rt, wa, fake):
@@ -292,6 +295,12 @@ def test_a_broadcast_with_a_template_reaches_whatsapp_people_as_the_template_and
     assert by_to[WA]["ContentSid"] == BROADCAST_TEMPLATE and "Body" not in by_to[WA]
     assert json.loads(by_to[WA]["ContentVariables"]) == {"1": "Roaring Brook Recovery"}
     assert by_to[NUMBER]["Body"].startswith("The clinic is closed Friday.") and "ContentSid" not in by_to[NUMBER]
+    from service.store import people
+    svc = center.svc
+    [wa_entry] = [m for m in people.transcript(svc.redis, svc.vault, center.pk(WA)) if m["dir"] == "out"]
+    [sms_entry] = [m for m in people.transcript(svc.redis, svc.vault, center.pk(NUMBER)) if m["dir"] == "out"]
+    assert wa_entry["body"] == f"[approved template {BROADCAST_TEMPLATE}; 1: Roaring Brook Recovery]"
+    assert sms_entry["body"].startswith("The clinic is closed Friday.")
 
 
 def test_a_broadcast_without_a_template_holds_whatsapp_people_past_their_window(app, fake):
