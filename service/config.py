@@ -84,6 +84,7 @@ class Config:
     program: str = ""  # the program this process serves, when FLOWS_DIR holds several (service/programs.py)
     program_redis_urls: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # REDIS_URL_<PROGRAM>
     program_numbers: tuple[str, ...] = ()  # with several programs: this program's own numbers (program.yaml)
+    program_sentinel_masters: tuple[tuple[str, str], ...] = ()  # REDIS_SENTINEL_MASTER_<PROGRAM>
     redis_sentinel_master: str = ""
     redis_password: Secret = field(default_factory=lambda: Secret(""))
     closures: tuple[tuple[date, str], ...] = ()  # CLOSURES: days the center is closed (holidays)
@@ -191,6 +192,9 @@ class Config:
             program=env.get("PROGRAM", "").strip().lower(),
             program_redis_urls=tuple(sorted((name[len("REDIS_URL_"):].lower(), value) for name, value in env.items()
                                             if name.startswith("REDIS_URL_") and value)),
+            program_sentinel_masters=tuple(sorted((name[len("REDIS_SENTINEL_MASTER_"):].lower(), value.strip())
+                                                  for name, value in env.items()
+                                                  if name.startswith("REDIS_SENTINEL_MASTER_") and value.strip())),
         )
 
 
@@ -226,6 +230,9 @@ def rq_settings(environ: Mapping[str, str] | None = None) -> dict:
     env = _Env(os.environ if environ is None else environ)
     sentinels = env.sentinels("REDIS_SENTINELS")
     program = env.get("PROGRAM", "").strip().upper()
+    if program and sentinels and env.get(f"REDIS_SENTINEL_MASTER_{program}"):  # that program's primary
+        return {"SENTINEL": {"INSTANCES": list(sentinels), "MASTER_NAME": env.get(f"REDIS_SENTINEL_MASTER_{program}"),
+                             "SOCKET_TIMEOUT": 5, "DB": 0, "PASSWORD": env.get("REDIS_PASSWORD") or None}}
     if program:  # a worker of one program of several: that program's own Redis (service/programs.py)
         return {"REDIS_URL": env.required(f"REDIS_URL_{program}")}
     if program_folders(Path(env.get("FLOWS_DIR", str(DEFAULT_FLOWS_DIR)))):

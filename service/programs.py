@@ -37,13 +37,27 @@ def config_for(config: Config, name: str, found: tuple[str, ...] | None = None) 
     found = names(config.flows_dir) if found is None else found
     if name not in found:
         raise ConfigError(f"PROGRAM {name!r} is not a program in FLOWS_DIR ({', '.join(found)})")
-    urls = dict(config.program_redis_urls)
-    if name not in urls:
-        raise ConfigError(f"program {name!r} needs its own Redis: set REDIS_URL_{name.upper()}")
-    if len(set(urls[n] for n in found if n in urls)) < len([n for n in found if n in urls]):
-        raise ConfigError("each program needs a Redis of its own (two REDIS_URL_<PROGRAM> are the same)")
-    return replace(config, flows_dir=Path(config.flows_dir) / name, redis_url=urls[name], redis_sentinels=(),
-                   spool_dir=Path(config.spool_dir) / name, program=name)
+    redis = _redis_of(config)
+    if name not in redis:
+        raise ConfigError(f"program {name!r} needs its own Redis: set REDIS_URL_{name.upper()}, or "
+                          f"REDIS_SENTINEL_MASTER_{name.upper()} with REDIS_SENTINELS")
+    named = [redis[n] for n in found if n in redis]
+    if len(set(named)) < len(named):
+        raise ConfigError("each program needs a Redis of its own (two programs name the same one)")
+    kind, where = redis[name]
+    place = {"redis_sentinel_master": where, "redis_url": ""} if kind == "sentinel" else \
+        {"redis_url": where, "redis_sentinels": ()}
+    return replace(config, flows_dir=Path(config.flows_dir) / name, spool_dir=Path(config.spool_dir) / name,
+                   program=name, **place)
+
+
+def _redis_of(config: Config) -> dict[str, tuple[str, str]]:
+    """Each program's own Redis: a primary that Sentinel names (REDIS_SENTINEL_MASTER_<PROGRAM>, with
+    REDIS_SENTINELS), else a URL (REDIS_URL_<PROGRAM>: a server, or a database of one)."""
+    found = {name: ("url", url) for name, url in config.program_redis_urls}
+    if config.redis_sentinels:
+        found.update({name: ("sentinel", master) for name, master in config.program_sentinel_masters})
+    return found
 
 
 def with_numbers(config: Config, numbers: tuple[str, ...]) -> Config:

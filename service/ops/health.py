@@ -1,11 +1,12 @@
 """Liveness and readiness for load balancers, process managers and ops."""
 from datetime import datetime, timedelta, timezone
 
-from flask import Blueprint
+from flask import Blueprint, current_app
 from redis.exceptions import RedisError
 from rq import Worker
 from rq.cron import CronScheduler
 
+from service.programs import TABLE
 from service.runtime import services
 
 bp = Blueprint("health", __name__)
@@ -20,9 +21,12 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """Ready when Redis answers, a worker heartbeat is fresh and the clock (rq cron) is alive."""
+    """Ready when Redis answers, a worker heartbeat is fresh and the clock (rq cron) is alive; in the web
+    process of several programs, for every program it serves (each one's checks under "programs")."""
     checks = readiness(services().redis)
-    return {"ready": all(checks.values()), "checks": checks}, 200 if all(checks.values()) else 503
+    every = {name: readiness(svc.redis) for name, svc in (current_app.extensions.get(TABLE) or {}).items()}
+    ready = all(checks.values()) and all(all(c.values()) for c in every.values())
+    return {"ready": ready, "checks": checks, **({"programs": every} if every else {})}, 200 if ready else 503
 
 
 def readiness(redis) -> dict[str, bool]:

@@ -189,3 +189,23 @@ def test_one_program_in_flows_dir_itself_is_as_before(redis_url, redis):
     assert programs.names(DEFINITIONS) == ()
     client = make_app(make_env(redis_url)).test_client()  # any To: the one program's (as before programs)
     assert "Roaring Brook Recovery" in replies(Phone(client).text("HELP", To="+18005550199"))[0]
+
+
+def test_a_program_may_name_its_sentinel_primary_instead_of_a_url(env):
+    sentinel = {k: v for k, v in env.items() if not k.startswith("REDIS_URL")} | {
+        "REDIS_SENTINELS": "127.0.0.1:26379", "REDIS_SENTINEL_MASTER_BROOK": "brook-primary",
+        "REDIS_SENTINEL_MASTER_HARBOR": "harbor-primary", "PROGRAM": "harbor"}
+    config = programs.of_process(Config.from_env(sentinel))
+    assert (config.redis_sentinel_master, config.redis_url, config.redis_sentinels) == \
+        ("harbor-primary", "", (("127.0.0.1", 26379),))
+    with pytest.raises(ConfigError, match="REDIS_SENTINEL_MASTER_HARBOR"):
+        programs.of_process(Config.from_env({k: v for k, v in sentinel.items() if k != "REDIS_SENTINEL_MASTER_HARBOR"}))
+    with pytest.raises(ConfigError, match="name the same one"):
+        programs.of_process(Config.from_env({**sentinel, "REDIS_SENTINEL_MASTER_HARBOR": "brook-primary"}))
+
+
+def test_the_web_process_is_ready_only_when_every_program_it_serves_is(client, second_redis):
+    answer = client.get("/readyz")
+    assert set(answer.json["programs"]) == {"brook", "harbor"}
+    assert all(checks["redis"] for checks in answer.json["programs"].values())
+    assert answer.status_code == 503 and not answer.json["programs"]["harbor"]["worker"]  # no worker runs here
