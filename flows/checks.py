@@ -4,7 +4,7 @@ and texts that are short, GSM-7 in the encoding they will be sent in, with known
 from flows import gsm
 from flows.fields import FieldType
 from flows.matching import KEYWORD, fold
-from flows.model import Flow, FlowSet, Program, Step, placeholders
+from flows.model import Flow, FlowSet, Program, Step, placeholders, unknown_placeholder
 from languages import Languages, builtin
 from flows.source import Document, Problem
 
@@ -215,13 +215,10 @@ def _check_flow_texts(flowset: FlowSet, flow: Flow, doc: Document) -> None:
 def _check_template(doc: Document, where: str, template, allowed: set[str], path) -> None:
     """A template's variables use the placeholders its text may (a typo would go out as written)."""
     for name, value in (template.variables.items() if template else ()):
-        try:
-            unknown = set(placeholders(value)) - allowed
-        except ValueError:
-            unknown = {"{"}
+        unknown = unknown_placeholder(value, allowed)
         if unknown:
             doc.problem(where, f"template variable {name}: only {', '.join(sorted(allowed))} may be filled in "
-                               f"(not {sorted(unknown)[0]})", path + ("variables",))
+                               f"(not {unknown})", path + ("variables",))
 
 
 def check_journey(flowset: FlowSet, doc: Document, journey) -> None:
@@ -282,8 +279,7 @@ def unprompted(template: str, language: str, known: Languages | None = None) -> 
     """A step that goes out after a wait always says how to stop (in any language's words: texts.how_to_stop),
     else gets the language's texts.opt_out_reminder."""
     known = known or builtin()
-    words = {w for code in known.by_code for w in known.text(code, "how_to_stop")}
-    return template if any(w in template.upper() for w in words) else f"{template} {known.text(language, 'opt_out_reminder')}"
+    return template if any(w in template.upper() for w in known.how_to_stop) else f"{template} {known.text(language, 'opt_out_reminder')}"
 
 
 def _check_text(flowset: FlowSet, doc: Document, where: str, template: str, language: str, first_contact: bool,

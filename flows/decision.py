@@ -1,6 +1,6 @@
 """The engine's vocabulary: what it is told about a texter (Texter, Policy, Conversation) and what it
 decides (Decision). Plain frozen values, shared by the engine, the store and the workers."""
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum
 
@@ -111,12 +111,5 @@ class Decision:
     # an unprompted text's approved template, one per reply (None: it has none): flows.templates
     templates: tuple[dict | None, ...] = ()
 
-    def as_templates(self) -> "Decision":
-        """Where only approved templates may go (WhatsApp after its 24-hour window): the replies that have
-        one, to be sent as it; the others are held. No replies at all when none has one."""
-        keep = [i for i, t in enumerate(self.templates) if t is not None and i < len(self.replies)]
-        return replace(self, replies=tuple(self.replies[i] for i in keep),
-                       sources=tuple(self.sources[i] for i in keep if i < len(self.sources)),
-                       templates=tuple(self.templates[i] for i in keep))
     understood: bool = True  # False: nothing matched (no keyword, answer, request): staff should see it
     disclosure_owed: bool | None = None  # the disclosure still owed after this text (None: unchanged)

@@ -34,6 +34,15 @@ def placeholders(template: str) -> list[str]:
     return PLACEHOLDER.findall(template)
 
 
+def unknown_placeholder(template: str, allowed) -> str | None:
+    """The first placeholder a text uses that is not allowed ("{" for a brace that is none), or None."""
+    try:
+        unknown = set(placeholders(template)) - set(allowed)
+    except ValueError:
+        return "{"
+    return sorted(unknown)[0] if unknown else None
+
+
 def fill(template: str, values: dict[str, str]) -> str:
     """Each known {name} replaced by its value; anything else is left as written."""
     return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)

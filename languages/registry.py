@@ -66,6 +66,11 @@ class Languages:
         return self.words("opt_out") | self.words("opt_in") | self.words("help")
 
     @cached_property
+    def how_to_stop(self) -> frozenset[str]:
+        """Every language's words for how to stop (texts.how_to_stop): a text naming one says it."""
+        return frozenset(w for language in self.all for w in language.texts["how_to_stop"])
+
+    @cached_property
     def switch(self) -> dict[str, str]:
         """A language asked for by name ("ESPANOL", "SPANISH") -> its code."""
         return {word: language.code for language in self.all for word in language.words["switch"]}

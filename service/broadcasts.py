@@ -9,7 +9,7 @@ from datetime import datetime
 from flows import gsm, schedule
 from flows.checks import MAX_SEGMENTS, unprompted
 from flows.fields import YEARS
-from flows.model import placeholders
+from flows.model import unknown_placeholder
 from flows.templates import CONTENT_SID, VARIABLE
 from service import channels
 from service.contacts import GROUP, Refused
@@ -76,11 +76,7 @@ def _template(value) -> dict | None:
                                                   for k, v in variables.items()):
         raise Refused("template.variables", "must map names (like \"1\") to texts of at most 200 characters")
     for name, text in variables.items():
-        try:
-            unknown = set(placeholders(text)) - {"program", "phone"}
-        except ValueError:
-            unknown = {"{"}
-        if unknown:
+        if unknown_placeholder(text, {"program", "phone"}):
             raise Refused(f"template.variables.{name}", "may fill in {program} and {phone} only (a broadcast is the "
                                                         "same for everyone)")
     return {"sid": value["sid"], "variables": {str(k): v for k, v in variables.items()}}

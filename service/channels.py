@@ -70,8 +70,8 @@ def fit(decision: Decision, address: str, last_message_at: float | None, now: fl
     texts, which would leave the person at a question they were never asked."""
     if not decision.replies or free_form_allowed(address, last_message_at, now):
         return replace(decision, templates=())
-    templated = decision.as_templates()
-    return templated if len(templated.replies) == len(decision.replies) else None
+    complete = len(decision.templates) == len(decision.replies) and None not in decision.templates
+    return decision if complete else None
 
 
 def mask(address: str) -> str:

@@ -73,19 +73,16 @@ def with_numbers(config: Config, numbers: tuple[str, ...]) -> Config:
     return replace(config, twilio_from_number=sms, twilio_whatsapp_number=whatsapp, program_numbers=tuple(numbers))
 
 
-def check_numbers(table: dict) -> None:
-    """No number belongs to two programs: a text to it could only be routed by guessing."""
-    seen: dict[str, str] = {}
+def routes(table: dict) -> dict:
+    """Each program number -> its program's Services; a number of two programs is refused (a text to it
+    could only be routed by guessing)."""
+    found, owner = {}, {}
     for name, svc in table.items():
         for number in svc.numbers:
-            if number in seen:
-                raise ConfigError(f"{number} is a number of both {seen[number]} and {name} (program.yaml numbers)")
-            seen[number] = name
-
-
-def routes(table: dict) -> dict:
-    """Each program number -> its program's Services (numbers are unique: check_numbers)."""
-    return {number: svc for svc in table.values() for number in svc.numbers}
+            if number in owner:
+                raise ConfigError(f"{number} is a number of both {owner[number]} and {name} (program.yaml numbers)")
+            found[number], owner[number] = svc, name
+    return found
 
 
 def route(by_number: dict, to: str, region: str):

@@ -1,17 +1,15 @@
 """What every Twilio request must pass before anything is read or stored: UTF-8 form, our signature,
 well-formed fields."""
+import logging
 import re
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
-
-import logging
 
 from flask import abort, current_app, g, request
 from twilio.request_validator import RequestValidator
 
 from service import channels
 from service.phone import InvalidNumber
-from service.channels import mask
 from service.programs import ROUTES, route
 from service.runtime import ROUTED, Services
 
@@ -46,7 +44,7 @@ def routed(svc: Services, field: str = "To") -> Services | None:
         return svc
     found = route(by_number, address, svc.config.default_region)
     if found is None:
-        log.warning("number_of_no_program", extra={"field": field, "number": mask(address)})
+        log.warning("number_of_no_program", extra={"field": field, "number": channels.mask(address)})
         return None
     g.setdefault(ROUTED, found)
     return found
