@@ -253,25 +253,24 @@ def _unknown_languages(flowset: FlowSet, flow: Flow, doc: Document) -> None:
 
 
 def _missing_translations(flowset: FlowSet, flow: Flow, doc: Document) -> list[Problem]:
-    """Texts and keywords without a version in one of the program's languages: the default language's is
-    sent instead. Allowed, but staff should know."""
+    """Texts without a version in one of the program's languages. Nothing is published or
+    started with one (loader.shippable); a version live from before still loads and sends the default
+    language's text instead, and the console lists them. A keyword may be one word for every language."""
     program, name = flowset.program, flowset.languages.name
     found = []
     texts = [(f"{flow.name} step {s.name}", ("steps", s.name, "text"), s.text) for s in flow.steps.values() if s.text]
     if "reply" in doc.data:
         texts = [(f"{flow.name} reply", ("reply",), flow.reply)]
     texts += [(f"{flow.name} follow-up {i + 1}", ("followups", i, "text"), f.text) for i, f in enumerate(flow.followups)]
-    if flow.keyword:
-        texts.append((flow.name, ("keyword",), flow.keyword))
     if flow.summary:
         texts.append((f"{flow.name} summary", ("summary",), flow.summary))
     for where, path, text in texts:
         for language in program.languages:
             if language != program.default_language and not text.get(language):
-                what = {("keyword",): "keyword", ("summary",): "summary"}.get(path, "text")
+                what = "summary" if path == ("summary",) else "text"
                 found.append(Problem(doc.file, doc.line(path), where,
                                      f"no {name(language)} {what} ({language}): "
-                                     f"{name(program.default_language)} is used", path))
+                                     f"every language the program offers needs one", path))
     return found
 
 

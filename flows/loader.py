@@ -32,11 +32,20 @@ ACTIONS = ("callback", "inbox")
 PROGRAM_NUMBER = re.compile(r"^(whatsapp:)?\+[1-9][0-9]{6,14}$")  # what Twilio's To says: routing is exact
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")  # ISO 639: which ones there are is languages/'s to say
 
-__all__ = ["DEFINITIONS", "FlowError", "Problem", "load_directory", "load_documents"]
+__all__ = ["DEFINITIONS", "FlowError", "Problem", "load_directory", "load_documents", "shippable"]
 
 
 def load_directory(path: Path = DEFINITIONS, languages: Languages | None = None) -> FlowSet:
     return load_documents({p.name: p.read_text(encoding="utf-8") for p in sorted(path.glob("*.yaml"))}, languages)
+
+
+def shippable(flowset: FlowSet) -> FlowSet:
+    """A flow set that may go live: besides loading, every text in every language the program offers
+    (ship nothing half-translated). A version already live that misses some still loads, so the service
+    never stops over it; its missing texts are the warnings the console shows."""
+    if flowset.warnings:
+        raise FlowError(list(flowset.warnings))
+    return flowset
 
 
 def load_documents(documents: dict[str, str], languages: Languages | None = None) -> FlowSet:

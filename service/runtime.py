@@ -9,7 +9,7 @@ from redis import Redis
 from redis.sentinel import Sentinel
 
 from flows.engine import Policy
-from flows.loader import load_directory
+from flows.loader import load_directory, shippable
 from flows.model import FlowSet
 from flows.reading import Reader, default_reader
 from languages import Languages, for_flows
@@ -66,7 +66,7 @@ def build(config: Config, clock: Clock | None = None, serves_all: bool = False) 
     """Everything one program's processes share (the program this process serves: service/programs.py;
     `serves_all`: the web process, which routes every program's texts)."""
     config = programs.of_process(config, serves_all)
-    seed = load_directory(config.flows_dir, for_flows(config.flows_dir))
+    seed = shippable(load_directory(config.flows_dir, for_flows(config.flows_dir)))
     config = programs.with_numbers(config, seed.program.numbers)
     return Services(config, connect(config), Vault.from_config(config), FlowSource(seed), policy(config), Buffer(),
                     clock or Clock(), default_reader())

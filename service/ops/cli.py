@@ -2,15 +2,18 @@
 from collections import Counter
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
-from service import programs
+from service import channels, programs
+from service.erase import erase_person
+from service.phone import InvalidNumber
 from service.ops.health import readiness
 from service.ops.summary import summary
 from service.runtime import services
 from service.sms import spool
 from service.sms.inbound import replay
-from service.store import accounts, keys, rotation
+from service.store import accounts, erasure, keys, rotation
 from service.store.accounts import Role
 
 
@@ -61,6 +64,34 @@ def replay_fallback():
             click.echo(f"{len(unreadable)} unreadable line(s) kept in {kept}")
     click.echo("replayed " + ", ".join(f"{n} {what}" for what, n in sorted(outcomes.items())) if outcomes
                else "nothing to replay")
+
+
+@ops.command("erase")
+@click.argument("number")
+@click.option("--everywhere", is_flag=True,
+              help="Every program of this deployment, and the number's SMS and WhatsApp addresses alike.")
+@with_appcontext
+def erase(number, everywhere):
+    """Erase a person who asked to be forgotten: every record in this program (PROGRAM), or --everywhere.
+    Their texts at Twilio are deleted by a worker; an opt-out stays honoured. Audited; never echoes the number."""
+    own = services()
+    try:
+        address = channels.parse(number, own.config.default_region, strict=True)
+    except InvalidNumber as exc:
+        raise click.BadParameter(f"{exc} (E.164 like +16175550123, or whatsapp:+16175550123)",
+                                 param_hint="NUMBER") from None
+    table = (current_app.extensions.get(programs.TABLE) or {}) if everywhere else {}
+    targets = table or {own.config.program or "this program": own}
+    bare = channels.number(address)
+    addresses = [c.address(bare) for c in channels.CHANNELS] if everywhere else [address]
+    for name, svc in sorted(targets.items()):
+        found = [a for a in addresses if erasure.known(svc.redis, svc.vault.person_key(a))]
+        for a in found:
+            pk = svc.vault.person_key(a)
+            erase_person(svc, pk)
+            accounts.audit(svc.redis, "cli", "delete_person", pk, now=svc.now())
+        click.echo(f"{name}: " + (f"erased {len(found)} ({', '.join(channels.of(a).label for a in found)})"
+                                  if found else "nothing kept"))
 
 
 @click.group()

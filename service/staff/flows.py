@@ -63,17 +63,10 @@ def _texts_context(docs: dict[str, str], file: str) -> dict:
             is not False, "stale": {key.split("|", 1)[1] for key in stale if key.startswith(file + "|")}}
 
 
-def _warnings(docs: dict[str, str]) -> list:
+def problems_of(docs: dict[str, str]) -> list:
+    """What stops the draft from being published: a missing translation among them."""
     try:
         return list(load_documents(docs, services().languages).warnings)
-    except FlowError:
-        return []
-
-
-def problems_of(docs: dict[str, str]) -> list:
-    try:
-        load_documents(docs, services().languages)
-        return []
     except FlowError as exc:
         return exc.problems
 
@@ -103,8 +96,8 @@ def index():
     for item in stale:
         item["language"] = svc.languages.name(item["language"])
     return render_template("staff/flows_index.html", origin=origin, flows=flows, journeys=journeys, problems=problems,
-                           pictures=pictures, published=flowdocs.published_version(svc.redis),
-                           warnings=_warnings(docs) if not problems else [], stale=stale)
+                           pictures=pictures, published=flowdocs.published_version(svc.redis), stale=stale,
+                           languages=langs, names={code: svc.languages.name(code) for code in langs})
 
 
 @bp.post("/new")
@@ -118,7 +111,9 @@ def new():
         return redirect(url_for(".index"))
     langs = languages(docs)
     step = {"text": UNWRITTEN}
-    summary = " ".join(request.form.get("summary", "").split())[:60]
+    summary = {lang: " ".join(request.form.get("summary" if lang == langs[0] else f"summary.{lang}", "").split())[:60]
+               for lang in langs}
+    summary = summary[langs[0]] if len(langs) == 1 else {lang: line for lang, line in summary.items() if line}
     doc = {"flow": name, "version": 1, "keyword": keyword or name.upper(), **({"summary": summary} if summary else {}),
            "menu": 100, "start": "start", "steps": {"start": step}}
     docs = {**docs, f"{name}.yaml": flowforms.dump(doc)}
@@ -397,7 +392,6 @@ def _render_flow(docs: dict[str, str], origin: str, form: dict, problems: list, 
                            table=table, on_steps=on_steps,
                            elsewhere=[p for p in problems if getattr(p, "file", None) != file or p.path[:1] != ("steps",)
                                       or len(p.path) < 2 or p.path[1] not in steps],
-                           warnings=[w for w in _warnings(docs) if w.file == file] if not problems else [],
                            new_step=flowforms.NEW_STEP, **_texts_context(docs, file))
 
 

@@ -21,6 +21,11 @@ class Erased:
     simulated: bool = False
 
 
+def known(r: Redis, pk: str) -> bool:
+    """Whether anything of this person is kept (their record, their records' index, their transcript)."""
+    return bool(r.exists(keys.contact(pk), keys.records(pk), keys.transcript(pk)))
+
+
 def erase(r: Redis, vault: Vault, pk: str, now: float, keep_seconds: int,
           silent_before: float | None = None) -> Erased | None:
     """Read what the person has and delete it in one WATCHed transaction: a text that lands meanwhile

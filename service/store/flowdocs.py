@@ -5,7 +5,7 @@ from pathlib import Path
 
 from redis import Redis
 
-from flows.loader import load_documents
+from flows.loader import load_documents, shippable
 from flows.model import FlowSet
 from languages import Languages
 from service.store import keys
@@ -52,7 +52,7 @@ def documents(r: Redis, n: int) -> dict[str, str]:
 def publish(r: Redis, docs: dict[str, str], author: str, note: str, now: float, keep_draft: bool = False,
             languages: Languages | None = None) -> int:
     """Validate, then store as the next immutable version and make it current."""
-    load_documents(docs, languages)  # raises FlowError with every problem
+    shippable(load_documents(docs, languages))  # raises FlowError with every problem
     n = r.incr(keys.FLOWS_NEXT_VERSION)
     record = {"version": n, "documents": docs, "author": author, "note": note, "at": round(now, 3)}
     pipe = r.pipeline()

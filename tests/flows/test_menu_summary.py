@@ -5,7 +5,7 @@ import pytest
 from languages import builtin
 
 from flows import gsm
-from flows.loader import DEFINITIONS, load_documents
+from flows.loader import DEFINITIONS, load_documents, shippable
 from flows.source import FlowError
 
 DOCS = {p.name: p.read_text(encoding="utf-8") for p in sorted(DEFINITIONS.glob("*.yaml"))}
@@ -32,9 +32,13 @@ def test_a_flow_left_out_of_the_menu_needs_no_summary():
     assert "NALOXONE" not in flows.message("menu", "en")
 
 
-def test_a_missing_spanish_summary_is_a_warning_and_english_is_used():
+def test_a_missing_spanish_summary_is_never_shipped_but_a_live_version_from_before_still_uses_english():
     flows = load_documents({**DOCS, "naloxone.yaml": NALOXONE + "summary: free naloxone\n"})
-    assert [str(w) for w in flows.warnings] == ["naloxone.yaml:5: naloxone summary: no Spanish summary (es): English is used"]
+    missing = "naloxone.yaml:5: naloxone summary: no Spanish summary (es): every language the program offers needs one"
+    assert [str(w) for w in flows.warnings] == [missing]
+    with pytest.raises(FlowError) as refused:
+        shippable(flows)
+    assert refused.value.problems == [missing]
     assert flows.menu_text("es").endswith("NALOXONA: free naloxone.")
 
 

@@ -12,7 +12,7 @@ from flows import crisis_talk, gsm
 from flows.alerts import Alert
 from flows.engine import Consent, Conversation, Policy, Texter, decide, send_step
 from flows.hours import callback_eta, parse_weekly
-from flows.loader import DEFINITIONS, FlowError, load_documents
+from flows.loader import DEFINITIONS, FlowError, load_documents, shippable
 from flows.matching import Intent
 
 NY = ZoneInfo("America/New_York")
@@ -277,12 +277,14 @@ def test_a_timeout_goes_in_the_persons_language():
     assert d.replies == (step("signs", "nudge", ES),)
 
 
-def test_a_missing_translation_falls_back_to_the_default_language_and_the_loader_warns():
+def test_a_missing_translation_is_never_shipped_and_a_live_version_from_before_falls_back_to_the_default():
     docs = {**DOCS, "extra.yaml": "flow: extra\nkeyword: {en: EXTRA, es: EXTRAS}\nreply: Only in English.\nsummary: {en: extra, es: extra}\n"}
-    flows = load_documents(docs)
+    flows = load_documents(docs)  # a version published before translations were required still loads
     assert decide(flows, POLICY, texter(ES), "EXTRAS", NOW).replies == ("Only in English.",)
-    assert [w.message for w in flows.warnings] == ["no Spanish text (es): English is used"]
+    assert [w.message for w in flows.warnings] == ["no Spanish text (es): every language the program offers needs one"]
     assert flows.warnings[0].file == "extra.yaml" and flows.warnings[0].line == 3
+    with pytest.raises(FlowError):
+        shippable(flows)  # but nothing half-translated starts or is published
 
 
 def test_a_later_step_without_its_spanish_says_how_to_stop_in_spanish():
@@ -425,12 +427,11 @@ def test_spanish_compliance_words_are_reserved():
     assert "'AYUDA' is a reserved compliance keyword" in [p.message for p in refused.value.problems]
 
 
-def test_missing_spanish_keyword_and_texts_are_warnings_with_lines():
+def test_missing_spanish_texts_are_listed_with_lines_and_a_keyword_may_be_one_word_for_all():
     flows = load_documents({**DOCS, "extra.yaml": "flow: extra\nkeyword: EXTRA\nstart: a\nsteps:\n  a:\n    text: Hi.\nsummary: extra\n"})
     assert [str(w) for w in flows.warnings] == [
-        "extra.yaml:6: extra step a: no Spanish text (es): English is used",
-        "extra.yaml:2: extra: no Spanish keyword (es): English is used",
-        "extra.yaml:7: extra summary: no Spanish summary (es): English is used"]
+        "extra.yaml:6: extra step a: no Spanish text (es): every language the program offers needs one",
+        "extra.yaml:7: extra summary: no Spanish summary (es): every language the program offers needs one"]
 
 
 def test_a_word_in_both_languages_sets_no_language():

@@ -209,3 +209,29 @@ def test_the_web_process_is_ready_only_when_every_program_it_serves_is(client, s
     assert set(answer.json["programs"]) == {"brook", "harbor"}
     assert all(checks["redis"] for checks in answer.json["programs"].values())
     assert answer.status_code == 503 and not answer.json["programs"]["harbor"]["worker"]  # no worker runs here
+
+
+def _erase(app, *args) -> str:
+    result = app.test_cli_runner().invoke(args=["ops", "erase", *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_erasure_is_per_program_or_everywhere(app, client, redis, redis_b):
+    text(client, A_NUMBER, "SIGNS")
+    text(client, "whatsapp:" + A_NUMBER, "SIGNS", "whatsapp:" + NUMBER)
+    text(client, B_NUMBER, "SIGNS")
+    assert _erase(app, NUMBER) == "brook: erased 1 (SMS)\n"  # this process's program, the address given
+    svc = svc_of(app)
+    assert not svc.redis.exists(f"sms:contact:{svc.vault.person_key(NUMBER)}")
+    assert svc.redis.exists(f"sms:contact:{svc.vault.person_key('whatsapp:' + NUMBER)}")
+    assert replies(text(client, B_NUMBER, "TREATMENT"))  # Harbor Light still knows them
+    out = _erase(app, NUMBER, "--everywhere")
+    assert out == "brook: erased 1 (WhatsApp)\nharbor: erased 1 (SMS)\n" and NUMBER not in out
+    assert _erase(app, NUMBER, "--everywhere") == "brook: nothing kept\nharbor: nothing kept\n"
+    assert accounts.audit_log(redis)[0]["action"] == "delete_person"
+
+
+def test_erase_refuses_what_is_not_a_number(app):
+    result = app.test_cli_runner().invoke(args=["ops", "erase", "617-555"])
+    assert result.exit_code == 2 and "E.164" in result.output

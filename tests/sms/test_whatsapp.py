@@ -28,14 +28,20 @@ CHECKIN = f"""\
 flow: checkin
 version: 1
 menu: 9
-keyword: CHECKIN
-summary: a check-in from our team
-reply: Thanks for checking in with {{program}}. Reply CALL to talk.
+keyword: {{en: CHECKIN, es: CONTROL}}
+summary: {{en: a check-in from our team, es: una llamada de nuestro equipo}}
+reply:
+  en: Thanks for checking in with {{program}}. Reply CALL to talk.
+  es: Gracias por escribir a {{program}}. Responde LLAMAR para hablar.
 followups:
   - after: 2h
-    text: How are you doing today? Reply CALL to talk. Reply STOP to opt out.
+    text:
+      en: How are you doing today? Reply CALL to talk. Reply STOP to opt out.
+      es: Como estas hoy? Responde LLAMAR para hablar. Responde PARAR para no recibir mas.
   - after: 3d
-    text: Checking in from {{program}}. Reply CALL to talk. Reply STOP to opt out.
+    text:
+      en: Checking in from {{program}}. Reply CALL to talk. Reply STOP to opt out.
+      es: Te saludamos de {{program}}. Responde LLAMAR para hablar. Responde PARAR para no recibir mas.
     template:
       sid: {TEMPLATE}
       variables: {{"1": "{{program}}"}}
@@ -335,22 +341,26 @@ WORRIED = """\
 flow: worried
 version: 1
 menu: 10
-keyword: WORRIED
-summary: tell us how you are
+keyword: {en: WORRIED, es: PREOCUPADO}
+summary: {en: tell us how you are, es: dinos como estas}
 start: ask
 steps:
   ask:
-    text: Are you safe right now? Reply YES or NO.
+    text:
+      en: Are you safe right now? Reply YES or NO.
+      es: Estas a salvo ahora? Responde SI o NO.
     answers:
-      - match: ["YES"]
+      - match: {en: ["YES"], es: ["SI"]}
         go: good
-      - match: ["NO"]
+      - match: {en: ["NO"], es: ["NO"]}
         go: escalate
     timeout: {after: 2d, go: escalate}
   good:
-    text: Glad to hear it.
+    text: {en: Glad to hear it., es: Nos alegra saberlo.}
   escalate:
-    text: Our team will call you {callback_eta}. Reply STOP to opt out.
+    text:
+      en: Our team will call you {callback_eta}. Reply STOP to opt out.
+      es: Nuestro equipo te llamara {callback_eta}. Responde PARAR para no recibir mas.
     action: callback
 """
 

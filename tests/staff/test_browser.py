@@ -15,6 +15,7 @@ def test_build_a_flow_publish_it_and_walk_it_in_the_simulator(server, browser):
     page.fill("#new-flow", "checkin")
     page.fill("#new-keyword", "CHECKIN")
     page.fill("#new-summary", "a quick check-in")
+    page.fill("#new-summary-es", "un control rapido")  # the menu line in every language the program offers
     page.click("text=Create flow")
     page.fill("#new_step", "self")
     page.click("text=Add step")  # the new step opens in the panel
@@ -30,6 +31,13 @@ def test_build_a_flow_publish_it_and_walk_it_in_the_simulator(server, browser):
     page.select_option("select[name='step.0.answer.0.go']", "self")
     page.click("svg.flow-picture [data-edit='self']")
     page.fill("textarea[name='step.1.text.en']", "Glad to hear it. Reply CALL any time to talk with us.")
+    page.fill("textarea[name='step.1.text.es']", "Nos alegra. Responda LLAMAR cuando quiera hablar.")
+    page.click("text=Save draft")  # kept, but the program offers Spanish: nothing half-translated goes live
+    page.wait_for_selector("#problems")
+    assert "to fix before publishing" in page.inner_text("#problems") and "start" in page.inner_text("#problems")
+    page.click("svg.flow-picture [data-edit='start']")
+    page.fill("textarea[name='step.0.text.es']", "Como esta? Responda BIEN o MAL.")
+    page.fill("input[name='step.0.answer.0.match.es']", "BIEN")
     page.click("text=Save draft")
     page.wait_for_selector("text=Draft saved")
     assert page.locator("svg.flow-picture [data-step='self']").count() == 1  # drawn on the server

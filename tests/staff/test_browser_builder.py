@@ -54,6 +54,7 @@ def test_the_naloxone_flow_from_nothing_to_live_in_at_most_40_actions(server, br
     user.fill("#new-flow", "naloxone")
     user.fill("#new-keyword", "NALOXONE")
     user.fill("#new-summary", "free naloxone and how to use it")
+    user.fill("#new-summary-es", "naloxona gratis y como usarla")  # the program offers Spanish: its menu line too
     user.click("text=Create flow")  # the first step opens, its text a placeholder
     assert "[Write this text]" in page.input_value("textarea[name='step.0.text.en']")
     user.fill("textarea[name='step.0.text.en']", "Do you have naloxone (Narcan) at home? Reply YES or NO.")

@@ -69,7 +69,15 @@ def test_a_flow_built_from_nothing_goes_live_and_joins_the_menu(admin_app, redis
     unsaid = press(admin, "checkin", "save", **fields)  # the menu would list CHECKIN without saying what it is for
     assert unsaid.status_code == 422
     assert 'id="problem-summary">summary: the menu says what every keyword is for' in unsaid.get_data(as_text=True)
-    saved = press(admin, "checkin", "save", **fields, **{"summary.en": "a quick check-in"})
+    fields["summary.en"] = "a quick check-in"
+    english_only = press(admin, "checkin", "save", **fields)  # kept as the draft, but not shippable
+    assert english_only.status_code == 422 and "no Spanish text (es)" in english_only.get_data(as_text=True)
+    spanish = {"keyword.es": "CONTROL", "summary.es": "un control rapido",
+               "step.0.text.es": "Es sobre usted o sobre alguien que quiere? Responda YO u OTRO.",
+               "step.0.answer.0.match.es": "YO, 1", "step.0.answer.1.match.es": "OTRO, 2",
+               "step.1.text.es": "Gracias por contarnos. Responda LLAMAR y le llamamos.",
+               "step.2.text.es": "Querer a alguien que consume es duro. Responda LLAMAR para hablar."}
+    saved = press(admin, "checkin", "save", **fields, **spanish)
     assert saved.status_code == 302, saved.get_data(as_text=True)[-2000:]
     assert publish(admin).status_code == 302 and flowdocs.published_version(redis) == 1
     phone = Phone(admin_app.test_client())

@@ -31,9 +31,13 @@ def test_a_missing_translation_is_marked_and_listed(admin_app):
     admin = login(admin_app, "admin")
     press(admin, "signs", "save", **{"step.4.text.es": ""})  # self_checkin loses its Spanish
     page = admin.get("/staff/flows/edit/signs").get_data(as_text=True)
-    assert marks(page) == ["Missing Spanish translation: the English text is sent instead."]
-    assert "signs step self_checkin: no Spanish text (es): English is used" in page
-    assert "no Spanish text (es)" in admin.get("/staff/flows/").get_data(as_text=True)
+    assert marks(page) == ["Missing Spanish translation: write it before publishing (the program offers Spanish)."]
+    assert "no Spanish text (es): every language the program offers needs one" in page
+    index = admin.get("/staff/flows/").get_data(as_text=True)
+    assert "signs step self_checkin: no Spanish text (es)" in index.split("Fix these before publishing")[1]
+    admin.post("/staff/flows/publish", data={"csrf_token": admin.token, "note": "half done"})
+    assert "Can&#39;t publish: 1 problem(s)" in admin.get("/staff/flows/").get_data(as_text=True)
+    assert flowdocs.published_version(svc_of(admin_app).redis) is None  # nothing half-translated went live
 
 
 def test_a_translation_whose_english_changed_is_marked_until_it_is_edited(admin_app):
