@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from service import logs
 from service.clock import Clock
 from service.config import Config
-from service.programs import ROUTES, TABLE, routes
+from service.programs import CONSOLE, ROUTES, TABLE, console_table, routes
 from service.runtime import EXTENSION, build, build_all
 
 MAX_REQUEST_BYTES = 64 * 1024
@@ -32,10 +32,14 @@ def create_app(config: Config | Mapping[str, str] | None = None, clock: Clock | 
     app.config.update(SECRET_KEY=cfg.secret_key.reveal(), MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
                       TESTING=cfg.testing, SESSION_COOKIE_SECURE=cfg.public_base_url.startswith("https://"),
                       WTF_CSRF_TIME_LIMIT=cfg.session_max_hours * 3600, SURFACE=surface)
-    app.extensions[EXTENSION] = build(cfg, clock, serves_all=surface == "twilio")
+    app.extensions[EXTENSION] = build(cfg, clock, serves_all=surface in ("twilio", "console"))
+    table = build_all(cfg, app.extensions[EXTENSION], clock)
     if surface != "console":  # several programs: the webhook routes each text to its program's Services
-        table = build_all(cfg, app.extensions[EXTENSION], clock)
         app.extensions[TABLE], app.extensions[ROUTES] = table, routes(table)
+    if surface != "twilio":  # a console without PROGRAM: each staff member works in the program they chose
+        app.extensions[CONSOLE] = console_table(cfg, table)
+    if surface == "console":  # its /readyz: every program it serves
+        app.extensions[TABLE] = app.extensions[CONSOLE]
     if surface == "twilio":  # the webhook's processes load the crisis model before their first text, not during it
         app.extensions[EXTENSION].reader.warm()
     _register(app, surface)
@@ -63,7 +67,7 @@ def _register(app: Flask, surface: str) -> None:
         for bp in api.BLUEPRINTS:  # the API: bearer tokens, no cookies, no CSRF
             csrf.exempt(bp)
             app.register_blueprint(bp)
-        dashboard.mount(app, app.extensions[EXTENSION].config, csrf)
+        dashboard.mount(app, [svc.config for svc in (app.extensions[CONSOLE] or {"": app.extensions[EXTENSION]}).values()], csrf)
         app.after_request(headers.secure)
         display.register(app)
     app.cli.add_command(cli.ops)

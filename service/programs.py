@@ -12,6 +12,8 @@ from service.phone import InvalidNumber
 
 TABLE = "sms_outreach_programs"  # app.extensions: every program's Services by name (the webhook routes to them)
 ROUTES = "sms_outreach_routes"  # app.extensions: each program number -> its program's Services
+CONSOLE = "sms_outreach_console"  # app.extensions: the programs a console started without PROGRAM offers at
+# sign-in, by name ({} when it serves one program): each request goes to the program its session names
 
 
 names = program_folders  # the programs' folders, or () for a FLOWS_DIR that is one program itself
@@ -19,14 +21,15 @@ names = program_folders  # the programs' folders, or () for a FLOWS_DIR that is 
 
 def of_process(config: Config, serves_all: bool = False) -> Config:
     """The Config of the program this process serves (PROGRAM): its folder, its Redis, its spool. Only
-    the web process (`serves_all`: it routes every text) may leave PROGRAM unset; it starts as the first.
+    the web and console processes (`serves_all`: they route every text, and every staff member to the
+    program they signed in to) may leave PROGRAM unset; they start as the first.
     A FLOWS_DIR that is one program: as it is."""
     found = names(config.flows_dir)
     if not found:
         return config
     if not config.program and not serves_all:
         raise ConfigError(f"FLOWS_DIR holds several programs ({', '.join(found)}): set PROGRAM to the one "
-                          "this process serves")
+                          "this process serves (only the web and console processes serve them all)")
     if config.twilio_messaging_service_sid:
         raise ConfigError("with several programs each texts from its own numbers (program.yaml numbers): "
                           "unset TWILIO_MESSAGING_SERVICE_SID (a shared sender pool would mix the centers)")
@@ -91,3 +94,14 @@ def route(by_number: dict, to: str, region: str):
         return by_number.get(channels.parse(to, region))
     except InvalidNumber:
         return None
+
+
+def console_table(config: Config, table: dict) -> dict:
+    """What a console offers at sign-in: every program when it was started without PROGRAM and FLOWS_DIR
+    holds several, else nothing to choose (the one program it serves)."""
+    return table if table and not config.program else {}
+
+
+def display_name(svc) -> str:
+    """A program as staff know it: its program.yaml name."""
+    return svc.source.seed.program.name

@@ -97,7 +97,16 @@ def policy(config: Config) -> Policy:
                   config.crisis_replies_per_hour, config.conversation_hours, on_call=bool(config.staff_alert_numbers))
 
 
+def route_to(svc: Services, instead: bool = False) -> None:
+    """This request belongs to that program (a Twilio request by its number, a console request by its
+    session, an API request by its token; `instead`: a sign-in, whichever session came with it):
+    services() answers its Services from here on."""
+    if instead:
+        g.pop(ROUTED, None)
+    g.setdefault(ROUTED, svc)
+
+
 def services() -> Services:
-    """The running app's Services (inside a request or an app context): those of the program a Twilio
-    request was routed to, else this process's program's."""
+    """The running app's Services (inside a request or an app context): those of the program the request
+    was routed to, else this process's program's."""
     return g.get(ROUTED) or current_app.extensions[EXTENSION]

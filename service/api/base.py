@@ -2,11 +2,12 @@
 audit of each call, and reading a JSON body."""
 from functools import wraps
 
-from flask import g, jsonify, request
+from flask import current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from service.contacts import Refused
-from service.runtime import services
+from service.programs import CONSOLE
+from service.runtime import route_to, services
 from service.store import accounts, apitokens
 
 
@@ -19,16 +20,27 @@ class Problem(Exception):
 def token_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
-        svc = services()
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
-        record = apitokens.check(svc.redis, token.strip(), svc.now()) if scheme.lower() == "bearer" else None
+        record = _checked(token.strip()) if scheme.lower() == "bearer" else None
         if record is None:
             raise Problem(401, "Authorization: a valid Bearer token is required (a missing, wrong or revoked "
                                "token opens nothing)")
         g.api_token = record
         return view(*args, **kwargs)
     return wrapper
+
+
+def _checked(token: str):
+    """The token's record, and the request routed to its program: on a console of several programs, the
+    program whose Redis knows the token (each program's tokens are its own), else this process's."""
+    choosable = current_app.extensions.get(CONSOLE) or {}
+    for svc in (choosable.values() if choosable else (services(),)):
+        record = apitokens.check(svc.redis, token, svc.now())
+        if record is not None:
+            route_to(svc)
+            return record
+    return None
 
 
 def audit(action: str, detail: str = "") -> None:

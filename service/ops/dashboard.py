@@ -17,11 +17,12 @@ log = logging.getLogger(__name__)
 ACTIONS = re.compile(r"/(requeue|delete|empty|compact)(/|$)")
 
 
-def mount(app, config: Config, csrf) -> None:
+def mount(app, configs: list[Config], csrf) -> None:
+    """`configs`: the programs the console serves, each one of the dashboard's instances (ops see all)."""
     import rq_dashboard
 
     app.config.from_object(rq_dashboard.default_settings)
-    app.config["RQ_DASHBOARD_REDIS_URL"] = dashboard_url(config)
+    app.config["RQ_DASHBOARD_REDIS_URL"] = tuple(dashboard_url(config) for config in configs)
     rq_dashboard.web.setup_rq_connection(app)
     app.register_blueprint(rq_dashboard.blueprint, url_prefix="/staff/rq")
     csrf.exempt(rq_dashboard.blueprint)

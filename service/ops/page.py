@@ -1,11 +1,12 @@
 """The Ops page (ops role): readiness, queues, workers, failed jobs, follow-ups by day."""
 from datetime import datetime, timedelta
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
 
 from service.ops import jobs
 from service.ops.health import readiness
 from service.ops.summary import summary
+from service.programs import CONSOLE, display_name
 from service.runtime import services
 from service.staff.auth import require
 from service.store import accounts, followups
@@ -21,7 +22,15 @@ def page():
     svc = services()
     r = svc.redis
     return render_template("staff/ops.html", checks=readiness(r), summary=summary(r), workers=jobs.workers(r),
-                           failed=jobs.failed_jobs(r), by_day=pending_by_day(svc))
+                           failed=jobs.failed_jobs(r), by_day=pending_by_day(svc), every=every_program())
+
+
+def every_program() -> list[dict]:
+    """On a console of several programs, ops see every program's health and queues (counts only, never a
+    person); the rest of the page is the program signed in to."""
+    choosable = current_app.extensions.get(CONSOLE) or {}
+    return [{"name": display_name(other), "ready": all(readiness(other.redis).values()), "summary": summary(other.redis)}
+            for _, other in sorted(choosable.items())]
 
 
 @bp.post("/ops/jobs/<job_id>/<action>")

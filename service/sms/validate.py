@@ -5,13 +5,13 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
-from flask import abort, current_app, g, request
+from flask import abort, current_app, request
 from twilio.request_validator import RequestValidator
 
 from service import channels
 from service.phone import InvalidNumber
 from service.programs import ROUTES, route
-from service.runtime import ROUTED, Services
+from service.runtime import Services, route_to
 
 MAX_BODY_CHARS = 1600  # Twilio's own limit for one inbound message
 SID = re.compile(r"^[A-Za-z0-9]{2,64}$")
@@ -46,7 +46,7 @@ def routed(svc: Services, field: str = "To") -> Services | None:
     if found is None:
         log.warning("number_of_no_program", extra={"field": field, "number": channels.mask(address)})
         return None
-    g.setdefault(ROUTED, found)
+    route_to(found)
     return found
 
 

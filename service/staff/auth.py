@@ -8,7 +8,8 @@ from functools import wraps
 from flask import (Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request, session,
                    url_for)
 
-from service.runtime import services
+from service.programs import CONSOLE, display_name
+from service.runtime import route_to, services
 from service.staff.sessions import rotate
 from service.store import accounts, logins
 from service.store.accounts import Account, LoginRefused, Role
@@ -51,6 +52,13 @@ def login():
     if not _same_token():
         flash("The sign-in form expired or was not sent from this console; please try again.")
         return _login_page(400)
+    choosable = current_app.extensions.get(CONSOLE) or {}
+    if choosable:  # a console of several programs: the account, its role and its session are the program's
+        chosen = choosable.get(request.form.get("program", ""))
+        if chosen is None:
+            flash("Choose the program you work in.")
+            return _login_page(400)
+        route_to(chosen, instead=True)
     svc, address = services(), request.remote_addr or "unknown"
     email, password = request.form.get("email", "")[:254], request.form.get("password", "")[:1024]
     wait = logins.wait(svc.redis, address, email, svc.now())
@@ -74,8 +82,11 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    """Also how a member of several programs switches: sign out, then sign in to the other program."""
+    program = services().config.program if current_app.extensions.get(CONSOLE) and session else ""
     session.clear()  # the session ends in Redis too: a copy of the cookie opens nothing afterwards
-    return redirect(url_for("auth.login"))
+    switch = request.form.get("switch") == "1"
+    return redirect(url_for("auth.login", **({"program": program} if program and not switch else {})))
 
 
 @bp.get("/")
@@ -89,7 +100,11 @@ def home():
 
 def _login_page(status: int):
     token = secrets.token_urlsafe(24)
-    response = make_response(render_template("staff/login.html", login_token=token), status)
+    choosable = current_app.extensions.get(CONSOLE) or {}
+    offered = [(name, display_name(svc)) for name, svc in sorted(choosable.items())]
+    chosen = request.values.get("program", "")
+    response = make_response(render_template("staff/login.html", login_token=token, programs=offered,
+                                             chosen=chosen if chosen in choosable else ""), status)
     response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="Strict", path=url_for("auth.login"),
                         secure=request.is_secure or current_app.config.get("SESSION_COOKIE_SECURE", False))
     return response

@@ -2,10 +2,11 @@
 the last hour ("12 min ago"); a person's language ("Spanish (es)"); and a text's live segment counter."""
 from datetime import datetime
 
-from flask import Flask
+from flask import Flask, current_app
 
 from flows import gsm
 from service import planning
+from service.programs import CONSOLE, display_name
 from service.runtime import services
 from service.store import crises, keys, people
 
@@ -101,6 +102,11 @@ def iso(timestamp) -> str:
     return datetime.fromtimestamp(float(timestamp), services().config.timezone).isoformat(timespec="seconds")
 
 
+def console_program() -> str:
+    """The program a console of several programs is working in, as its staff know it ("": one program)."""
+    return display_name(services()) if current_app.extensions.get(CONSOLE) else ""
+
+
 def register(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")  # the nav builds its lists with {% do %}
     app.add_template_filter(when, "when")
@@ -110,6 +116,7 @@ def register(app: Flask) -> None:
     app.add_template_global(open_crises, "open_crises")
     app.add_template_global(on_call, "on_call")
     app.add_template_global(setup_left, "setup_left")
+    app.add_template_global(console_program, "console_program")
     app.add_template_filter(label, "label")
 
 

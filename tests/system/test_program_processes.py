@@ -1,6 +1,6 @@
-"""Two programs through real processes: one `web` gunicorn serving both (each text routed by its To), and
-one program's console, worker pool, clock and scheduler (PROGRAM=harbor), each program on a Redis server
-of its own. Harbor's reminder leaves from Harbor's number, and nothing of Harbor's reaches Brook's Redis."""
+"""Two programs through real processes: one `web` gunicorn serving both (each text routed by its To), one
+console gunicorn serving both (staff choose at sign-in, API tokens route to their program), and one
+program's worker pool, clock and scheduler (PROGRAM=harbor), each program on a Redis server of its own. Harbor's reminder leaves from Harbor's number, and nothing of Harbor's reaches Brook's Redis."""
 import os
 import subprocess
 import sys
@@ -52,7 +52,7 @@ def processes(env):
         ([str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{web}", "--workers", "1", 'service:create_app(surface="twilio")'],
          {**full, "PUBLIC_BASE_URL": f"http://127.0.0.1:{web}"}),
         ([str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{console}", "--workers", "1",
-          'service:create_app(surface="console")'], harbor),
+          'service:create_app(surface="console")'], full),  # no PROGRAM: staff choose at sign-in, tokens route
         ([str(BIN / "rq"), "worker-pool", "-c", "workers.rq_settings", "-w", "workers.worker.Worker", "-n", "1",
           *queues.ALL], harbor),
         ([str(BIN / "rq"), "cron", "-c", "workers.rq_settings", "workers/cron.py"], harbor),
@@ -86,7 +86,9 @@ def test_each_program_answers_from_its_own_redis_and_its_worker_texts_from_its_o
     put = requests.put(f"{console}/api/v1/contacts/{other}", json={"fields": {"appointment_at": value},
                                                                     "consent": EVIDENCE},
                        headers={"Authorization": f"Bearer {token}"}, timeout=10)
-    assert put.status_code == 201, put.text
+    assert put.status_code == 201, put.text  # the console serves both programs: the token names Harbor Light
+    login = requests.get(f"{console}/staff/login", timeout=10).text
+    assert 'value="brook">Roaring Brook Recovery<' in login and 'value="harbor">Harbor Light Center<' in login
     deadline = time.time() + LEAD + 40
     while time.time() < deadline and not [r for r in fake.sent() if r.params["To"] == other]:
         time.sleep(0.2)

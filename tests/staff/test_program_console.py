@@ -1,0 +1,162 @@
+"""One console for several programs: started without PROGRAM, it asks at sign-in which program the staff
+member works in; the account, its role, its session and everything it sees are that program's (an account
+may be in several, with a role in each, and switches by signing in again); API tokens route to their own
+program; ops see every program's health and queues."""
+import re
+
+import pytest
+
+from service import create_app
+from service.store import accounts, apitokens
+from tests.conftest import CHEAP_HASH, NOON, ManualClock, svc_of
+from tests.sms.test_programs import (A_NUMBER, B_NUMBER, NUMBER, PASSWORD, env, flows_dir, redis_b,  # noqa: F401
+                                     second_redis, text)
+
+OTHER = "+16175550124"
+
+
+@pytest.fixture
+def web(env):  # noqa: F811 - the fixture
+    return create_app({k: v for k, v in env.items() if k != "PROGRAM"}, clock=ManualClock(NOON), surface="twilio")
+
+
+@pytest.fixture
+def console(env):  # noqa: F811 - the fixture
+    return create_app({k: v for k, v in env.items() if k != "PROGRAM"}, clock=ManualClock(NOON), surface="console")
+
+
+def program(console, name):
+    from service.programs import CONSOLE
+    return console.extensions[CONSOLE][name]
+
+
+def account(console, name: str, email: str, role=accounts.Role.STAFF) -> None:
+    svc = program(console, name)
+    accounts.create(svc.redis, email, PASSWORD, role, now=NOON, method=CHEAP_HASH)
+
+
+def _login_token(client, query: str = "") -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get("/staff/login" + query).get_data(as_text=True)).group(1)
+
+
+def sign_in(client, name: str, email: str):
+    return client.post("/staff/login", data={"email": email, "password": PASSWORD, "program": name,
+                                             "csrf_token": _login_token(client)})
+
+
+@pytest.fixture
+def people(web):
+    """One person texting Brook, another texting Harbor Light."""
+    phone = web.test_client()
+    text(phone, A_NUMBER, "SIGNS")
+    text(phone, B_NUMBER, "SIGNS", number=OTHER)
+
+
+def test_sign_in_asks_for_the_program_by_its_name(console):
+    page = console.test_client().get("/staff/login").get_data(as_text=True)
+    assert '<option value="brook">Roaring Brook Recovery</option>' in page
+    assert '<option value="harbor">Harbor Light Center</option>' in page
+    chosen = console.test_client().get("/staff/login?program=harbor").get_data(as_text=True)
+    assert '<option value="harbor" selected>' in chosen
+
+
+def test_an_account_signs_in_only_to_its_own_program(console):
+    account(console, "brook", "dana@brook.org")
+    client = console.test_client()
+    assert sign_in(client, "harbor", "dana@brook.org").status_code == 401
+    assert sign_in(client, "", "dana@brook.org").status_code == 400  # no program chosen: nothing tried
+    assert sign_in(client, "elsewhere", "dana@brook.org").status_code == 400
+    assert sign_in(client, "brook", "dana@brook.org").status_code == 302
+    assert 'id="program-name">Roaring Brook Recovery<' in client.get("/staff/inbox/").get_data(as_text=True)
+
+
+def test_staff_see_only_the_program_signed_in_to_and_get_404_for_the_others_people(console, people):
+    account(console, "brook", "dana@brook.org")
+    client = console.test_client()
+    sign_in(client, "brook", "dana@brook.org")
+    inbox = client.get("/staff/inbox/").get_data(as_text=True)
+    assert "*******0123" in inbox and "*******0124" not in inbox
+    harbor_person = program(console, "harbor").vault.person_key(OTHER)
+    for path in (f"/staff/inbox/{harbor_person}", f"/staff/contacts/{harbor_person}"):
+        assert client.get(path).status_code == 404, path
+    brook_person = program(console, "brook").vault.person_key(NUMBER)
+    assert client.get(f"/staff/inbox/{brook_person}").status_code == 200
+
+
+def test_an_account_in_two_programs_has_a_role_in_each_and_switches_by_signing_in_again(console, people):
+    account(console, "brook", "sam@center.org", accounts.Role.ADMIN)
+    account(console, "harbor", "sam@center.org", accounts.Role.STAFF)
+    client = console.test_client()
+    sign_in(client, "brook", "sam@center.org")
+    assert client.get("/staff/settings/").status_code == 200  # an admin at Brook
+    page = client.get("/staff/inbox/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert "Switch program" in page
+    switched = client.post("/staff/logout", data={"csrf_token": token, "switch": "1"})
+    assert switched.status_code == 302 and switched.location.endswith("/staff/login")
+    assert client.get("/staff/inbox/").status_code == 302  # signed out of Brook
+    sign_in(client, "harbor", "sam@center.org")
+    assert client.get("/staff/settings/").status_code == 403  # staff, not admin, at Harbor Light
+    inbox = client.get("/staff/inbox/").get_data(as_text=True)
+    assert "*******0124" in inbox and "*******0123" not in inbox
+    assert 'id="program-name">Harbor Light Center<' in inbox
+
+
+def test_a_session_opens_only_in_the_redis_its_cookie_names(console):
+    account(console, "brook", "dana@brook.org")
+    account(console, "harbor", "dana@brook.org")
+    client = console.test_client()
+    sign_in(client, "brook", "dana@brook.org")
+    value = client.get_cookie("session").value
+    assert value.startswith("brook.")
+    client.set_cookie("session", "harbor." + value.split(".", 1)[1])  # Brook's token, said to be Harbor's
+    assert client.get("/staff/inbox/").status_code == 302  # nobody: Harbor's Redis never issued it
+    client.set_cookie("session", value.split(".", 1)[1])  # no program at all
+    assert client.get("/staff/inbox/").status_code == 302
+
+
+def test_signing_in_to_another_program_ends_the_first_session(console):
+    account(console, "brook", "dana@brook.org")
+    account(console, "harbor", "dana@brook.org")
+    client = console.test_client()
+    sign_in(client, "brook", "dana@brook.org")
+    first = client.get_cookie("session").value
+    sign_in(client, "harbor", "dana@brook.org")
+    copy = console.test_client()
+    copy.set_cookie("session", first)
+    assert copy.get("/staff/inbox/").status_code == 302  # the Brook session ended in Brook's Redis
+
+
+def test_an_api_token_reaches_its_own_program_only(console, people):
+    token, _ = apitokens.create(program(console, "harbor").redis, "ehr", "tests", NOON)
+    api = console.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert api.get(f"/api/v1/contacts/{OTHER}", headers=headers).status_code in (200, 404)
+    assert api.get(f"/api/v1/contacts/{NUMBER}", headers=headers).status_code == 404  # Brook's texter
+    made = api.put(f"/api/v1/contacts/{NUMBER}", json={"consent": {"source": "intake form", "at": "2026-12-01T10:00:00-05:00"}}, headers=headers)
+    assert made.status_code in (200, 201), made.get_data(as_text=True)
+    assert program(console, "harbor").redis.exists(f"sms:contact:{program(console, 'harbor').vault.person_key(NUMBER)}")
+    brook = program(console, "brook")
+    assert accounts.audit_log(brook.redis) == [] or all(e["who"] != "api:ehr" for e in accounts.audit_log(brook.redis))
+    assert api.get(f"/api/v1/contacts/{NUMBER}", headers={"Authorization": "Bearer sk_nope"}).status_code == 401
+
+
+def test_ops_see_every_programs_health_and_queues(console):
+    account(console, "harbor", "ops@center.org", accounts.Role.OPS)
+    client = console.test_client()
+    sign_in(client, "harbor", "ops@center.org")
+    page = client.get("/staff/ops").get_data(as_text=True)
+    table = page.split('id="every-program"')[1].split("</table>")[0]
+    assert "Roaring Brook Recovery" in table and "Harbor Light Center" in table
+    assert client.get("/staff/rq/0/data/queues.json").status_code == 200
+    assert client.get("/staff/rq/1/data/queues.json").status_code == 200  # both programs' RQ
+
+
+def test_a_console_given_program_serves_that_program_alone(env):  # noqa: F811 - the fixture
+    one = create_app(env, clock=ManualClock(NOON), surface="console")  # PROGRAM=brook
+    assert 'name="program"' not in one.test_client().get("/staff/login").get_data(as_text=True)
+    accounts.create(svc_of(one).redis, "dana@brook.org", PASSWORD, accounts.Role.STAFF, now=NOON, method=CHEAP_HASH)
+    client = one.test_client()
+    assert client.post("/staff/login", data={"email": "dana@brook.org", "password": PASSWORD,
+                                             "csrf_token": _login_token(client)}).status_code == 302
+    assert not client.get_cookie("session").value.startswith("brook.")
