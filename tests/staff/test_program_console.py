@@ -160,3 +160,43 @@ def test_a_console_given_program_serves_that_program_alone(env):  # noqa: F811 -
     assert client.post("/staff/login", data={"email": "dana@brook.org", "password": PASSWORD,
                                              "csrf_token": _login_token(client)}).status_code == 302
     assert not client.get_cookie("session").value.startswith("brook.")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [1280, 390])
+def test_in_a_browser_a_member_of_two_programs_signs_in_to_one_and_switches(console, people, width):
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from devtools.embedded_redis import free_port
+    from tests.staff.browser import HAVE_CHROMIUM, chromium
+    if not HAVE_CHROMIUM:
+        pytest.skip("no Chromium on this machine")
+    account(console, "brook", "sam@center.org")
+    account(console, "harbor", "sam@center.org")
+    port = free_port()
+    httpd = make_server("127.0.0.1", port, console, threaded=True)
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    try:
+        with chromium() as browser:
+            page = browser.new_page(viewport={"width": width, "height": 844})
+            page.goto(f"http://127.0.0.1:{port}/staff/")
+            page.select_option("select[name=program]", label="Harbor Light Center")
+            page.fill("input[name=email]", "sam@center.org")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_selector("#program-name")
+            assert page.inner_text("#program-name") == "Harbor Light Center"
+            assert "*******0124" in page.inner_text("main") and "*******0123" not in page.inner_text("main")
+            page.click("nav summary")
+            page.click("text=Switch program")
+            page.select_option("select[name=program]", label="Roaring Brook Recovery")
+            page.fill("input[name=email]", "sam@center.org")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_selector("#program-name >> text=Roaring Brook Recovery")
+            assert "*******0123" in page.inner_text("main") and "*******0124" not in page.inner_text("main")
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+    finally:
+        httpd.shutdown()
