@@ -102,11 +102,18 @@ def test_an_account_in_two_programs_has_a_role_in_each_and_switches_by_signing_i
     assert 'id="program-name">Harbor Light Center<' in inbox
 
 
-def test_a_session_opens_only_in_the_redis_its_cookie_names(console):
+@pytest.fixture
+def in_both(console):
+    """A member of both programs, signed in to Brook."""
     account(console, "brook", "dana@brook.org")
     account(console, "harbor", "dana@brook.org")
     client = console.test_client()
     sign_in(client, "brook", "dana@brook.org")
+    return client
+
+
+def test_a_session_opens_only_in_the_redis_its_cookie_names(in_both):
+    client = in_both
     value = client.get_cookie("session").value
     assert value.startswith("brook.")
     client.set_cookie("session", "harbor." + value.split(".", 1)[1])  # Brook's token, said to be Harbor's
@@ -115,11 +122,8 @@ def test_a_session_opens_only_in_the_redis_its_cookie_names(console):
     assert client.get("/staff/inbox/").status_code == 302
 
 
-def test_signing_in_to_another_program_ends_the_first_session(console):
-    account(console, "brook", "dana@brook.org")
-    account(console, "harbor", "dana@brook.org")
-    client = console.test_client()
-    sign_in(client, "brook", "dana@brook.org")
+def test_signing_in_to_another_program_ends_the_first_session(console, in_both):
+    client = in_both
     first = client.get_cookie("session").value
     sign_in(client, "harbor", "dana@brook.org")
     copy = console.test_client()
