@@ -3,6 +3,7 @@ audit of each call, and reading a JSON body."""
 from functools import wraps
 
 from flask import current_app, g, jsonify, request
+from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
 from service.contacts import Refused
@@ -35,11 +36,21 @@ def _checked(token: str):
     """The token's record, and the request routed to its program: on a console of several programs, the
     program whose Redis knows the token (each program's tokens are its own), else this process's."""
     choosable = current_app.extensions.get(CONSOLE) or {}
-    for svc in (choosable.values() if choosable else (services(),)):
-        record = apitokens.check(svc.redis, token, svc.now())
+    if not choosable:
+        svc = services()
+        return apitokens.check(svc.redis, token, svc.now())
+    unreachable = False
+    for svc in choosable.values():
+        try:
+            record = apitokens.check(svc.redis, token, svc.now())
+        except RedisError:  # one program's outage: the others' tokens still work
+            unreachable = True
+            continue
         if record is not None:
-            route_to(svc)
+            route_to(svc, instead=True)  # the token decides, whatever session cookie came along
             return record
+    if unreachable:
+        raise Problem(503, "Authorization: the token could not be checked now (a program's store is down); retry")
     return None
 
 

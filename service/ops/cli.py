@@ -85,11 +85,13 @@ def erase(number, everywhere):
     bare = channels.number(address)
     addresses = [c.address(bare) for c in channels.CHANNELS] if everywhere else [address]
     for name, svc in sorted(targets.items()):
-        found = [a for a in addresses if erasure.known(svc.redis, svc.vault.person_key(a))]
-        for a in found:
-            pk = svc.vault.person_key(a)
-            erase_person(svc, pk)
-            accounts.audit(svc.redis, "cli", "delete_person", pk, now=svc.now())
+        found = []
+        for a in addresses:  # under the newest person key, and older ones while a key rotation is unfinished
+            kept = [pk for pk in (svc.vault.person_key(a), *svc.vault.older_person_keys(a)) if erasure.known(svc.redis, pk)]
+            for pk in kept:
+                erase_person(svc, pk)
+                accounts.audit(svc.redis, "cli", "delete_person", pk, now=svc.now())
+            found += [a] if kept else []
         click.echo(f"{name}: " + (f"erased {len(found)} ({', '.join(channels.of(a).label for a in found)})"
                                   if found else "nothing kept"))
 

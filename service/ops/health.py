@@ -21,12 +21,17 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """Ready when Redis answers, a worker heartbeat is fresh and the clock (rq cron) is alive; in the web
-    process of several programs, for every program it serves (each one's checks under "programs")."""
-    checks = readiness(services().redis)
+    """Ready when Redis answers, a worker heartbeat is fresh and the clock (rq cron) is alive. A web or
+    console process of several programs shows each program's checks under "programs" and names those not
+    ready; it answers 503 only when none is: one center's outage must not take the process (and every
+    other center's texts and inbox) out of the load balancer. That center's texts go to the fallback URL."""
     every = {name: readiness(svc.redis) for name, svc in (current_app.extensions.get(TABLE) or {}).items()}
-    ready = all(checks.values()) and all(all(c.values()) for c in every.values())
-    return {"ready": ready, "checks": checks, **({"programs": every} if every else {})}, 200 if ready else 503
+    if not every:
+        checks = readiness(services().redis)
+        return {"ready": all(checks.values()), "checks": checks}, 200 if all(checks.values()) else 503
+    down = sorted(name for name, c in every.items() if not all(c.values()))
+    return ({"ready": not down, "not_ready": down, "programs": every},
+            503 if len(down) == len(every) else 200)
 
 
 def readiness(redis) -> dict[str, bool]:

@@ -2,6 +2,7 @@
 from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
+from redis.exceptions import RedisError
 
 from service.ops import jobs
 from service.ops.health import readiness
@@ -28,9 +29,14 @@ def page():
 def every_program() -> list[dict]:
     """On a console of several programs, ops see every program's health and queues (counts only, never a
     person); the rest of the page is the program signed in to."""
-    choosable = current_app.extensions.get(CONSOLE) or {}
-    return [{"name": display_name(other), "ready": all(readiness(other.redis).values()), "summary": summary(other.redis)}
-            for _, other in sorted(choosable.items())]
+    return [_row(other) for _, other in sorted((current_app.extensions.get(CONSOLE) or {}).items())]
+
+
+def _row(svc) -> dict:
+    try:
+        return {"name": display_name(svc), "ready": all(readiness(svc.redis).values()), "summary": summary(svc.redis)}
+    except RedisError:  # its Redis went away between the checks: the other programs' rows still show
+        return {"name": display_name(svc), "ready": False, "summary": None}
 
 
 @bp.post("/ops/jobs/<job_id>/<action>")

@@ -64,9 +64,19 @@ def _texts_context(docs: dict[str, str], file: str) -> dict:
 
 
 def problems_of(docs: dict[str, str]) -> list:
-    """What stops the draft from being published: a missing translation among them."""
+    """What stops the draft from being published: what stops it from loading, else a missing translation."""
     try:
         return list(load_documents(docs, services().languages).warnings)
+    except FlowError as exc:
+        return exc.problems
+
+
+def load_problems(docs: dict[str, str]) -> list:
+    """What stops the documents from loading at all (a missing translation does not: a draft may lack one
+    while it is written, and is drawn, compared and taught meanwhile; only publishing needs every one)."""
+    try:
+        load_documents(docs, services().languages)
+        return []
     except FlowError as exc:
         return exc.problems
 
@@ -87,9 +97,10 @@ def index():
     docs, origin = working()
     problems = problems_of(docs)
     documents = {name: _flow_doc(docs, name) for name in sorted(docs) if name != "program.yaml"}
+    broken = load_problems(docs) if problems else []
     flows = {name: doc for name, doc in documents.items() if "journey" not in doc}
     journeys = {name: doc for name, doc in documents.items() if "journey" in doc}
-    pictures = _pictures(docs) if not problems else {}
+    pictures = _pictures(docs) if not broken else {}
     langs = languages(docs)
     stale = [dict(zip(("file", "path", "language"), key.split("|")), source=svc.languages.name(langs[0]))
              for key in sorted(translations.outdated(docs, flowdocs.translation_stamps(svc.redis), langs))]
@@ -260,7 +271,7 @@ def draft_diff():
     """What publishing the draft would change, against the live version."""
     svc = services()
     docs, origin = working()
-    if problems_of(docs):
+    if load_problems(docs):
         flash("Fix the draft's problems first: then its changes can be compared.")
         flow = request.args.get("flow", "")
         return redirect(url_for(".edit", name=flow) if f"{flow}.yaml" in docs else url_for(".index"))
@@ -280,8 +291,13 @@ def rollback(n):
         docs = flowdocs.documents(svc.redis, n)
     except KeyError as exc:
         abort(404, str(exc))
-    new = flowdocs.publish(svc.redis, docs, g.account.email, svc.vault.encrypt(f"rollback to version {n}"), svc.now(),
-                           keep_draft=True, languages=svc.languages)
+    try:
+        new = flowdocs.publish(svc.redis, docs, g.account.email, svc.vault.encrypt(f"rollback to version {n}"),
+                               svc.now(), keep_draft=True, languages=svc.languages)
+    except FlowError as refused:  # e.g. from before a language was offered: nothing half-translated goes live
+        flash(f"Version {n} can't go live again: {'; '.join(map(str, refused.problems[:5]))}"
+              + (f" (and {len(refused.problems) - 5} more)" if len(refused.problems) > 5 else ""))
+        return redirect(url_for(".history"))
     accounts.audit(svc.redis, g.account.email, "rollback_flows", f"version {n} republished as {new}", now=svc.now())
     _journeys_changed(svc, new)
     flash(f"Version {n} is live again, as version {new}.")
@@ -312,7 +328,7 @@ def import_():
     docs, starts, problems = flowyaml.parse(text)
     if not problems and "program.yaml" not in docs:
         problems = ["the export has no program.yaml document"]
-    problems = problems or flowyaml.located(problems_of(docs), starts)
+    problems = problems or flowyaml.located(load_problems(docs), starts)  # publishing needs every translation
     if problems:
         return render_template("staff/flows_import.html", text=text, problems=problems), 422
     save_draft(docs, "import_flows")

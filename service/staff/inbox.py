@@ -34,7 +34,7 @@ def index():
         version = inbox.version(svc.redis)
         if request.headers.get("If-None-Match") == f'"{version}"':
             return _live(None, version)
-        key = (search, chosen, number, g.account.email if chosen == "mine" else "")
+        key = (svc.config.program, search, chosen, number, g.account.email if chosen == "mine" else "")
         fragments = _fragments()
         cached = fragments.get(key)
         if not cached or svc.now() >= cached[0]:
@@ -59,7 +59,7 @@ def _live(html: str | None, version: int) -> Response:
 
 
 def _fragments() -> dict:
-    """Rendered inbox lists of this process, by view (the version changes with every text in a surge, so
+    """Rendered inbox lists of this process, by program and view (the version changes with every text in a surge, so
     a list is reused for a second: live pages stay within 2 s of the truth, and twenty open inboxes cost
     one rendering a second, not twenty)."""
     return current_app.extensions.setdefault("inbox_fragments", {})

@@ -46,7 +46,7 @@ def edit(name):
         return render_template("staff/journey_edit.html", name=name, text=docs[file], origin=origin, problems=[])
     text = request.form.get("text", "")[:MAX_DOC]
     changed = {**docs, file: text}
-    problems = [p.message if getattr(p, "file", "") == file else str(p) for p in flow_pages.problems_of(changed)]
+    problems = [p.message if getattr(p, "file", "") == file else str(p) for p in flow_pages.load_problems(changed)]
     if problems:
         return render_template("staff/journey_edit.html", name=name, text=text, origin=origin, problems=problems), 422
     flow_pages.save_draft(changed, "edit_journey")

@@ -84,7 +84,8 @@ def _publish_program(name: str, phone: str) -> int | None:
                       "phone": phone}  # its numbers stay
     docs = {**docs, "program.yaml": yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)}
     return flowdocs.publish(svc.redis, docs, g.account.email, "program name or number changed in settings",
-                            svc.now(), keep_draft=True, languages=svc.languages)  # an admin's unsaved flows draft is not thrown away
+                            svc.now(), keep_draft=True, languages=svc.languages,  # an admin's unsaved draft is kept
+                            every_language=False)  # a version live from before translations were required
 
 
 def published_documents() -> dict[str, str]:

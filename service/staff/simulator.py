@@ -119,15 +119,15 @@ def send():
 
 def _webhook():
     """An app that serves Twilio's webhook: this one, or (in the console process, which does not) one
-    built once beside it on the same config and clock."""
+    built once beside it on the same config and clock, per program (a console may serve several)."""
     if current_app.config["SURFACE"] != "console":
         return current_app
-    hook = current_app.extensions.get(WEBHOOK)
-    if hook is None:
+    svc = services()
+    hooks = current_app.extensions.setdefault(WEBHOOK, {})
+    if svc.config.program not in hooks:
         from service import create_app
-        svc = services()
-        hook = current_app.extensions[WEBHOOK] = create_app(svc.config, svc.clock, surface="twilio")
-    return hook
+        hooks[svc.config.program] = create_app(svc.config, svc.clock, surface="twilio")
+    return hooks[svc.config.program]
 
 
 @bp.post("/advance")

@@ -67,7 +67,7 @@ def teach(uid):
     except ValueError as refused:
         flash(f"Not added: {refused}")
         return redirect(url_for(".index"))
-    problems = flow_pages.problems_of(changed)
+    problems = flow_pages.load_problems(changed)  # publishing checks the translations
     if problems:
         flash(f"Not added: {problems[0].message}")
         return redirect(url_for(".index"))

@@ -22,8 +22,9 @@ class Erased:
 
 
 def known(r: Redis, pk: str) -> bool:
-    """Whether anything of this person is kept (their record, their records' index, their transcript)."""
-    return bool(r.exists(keys.contact(pk), keys.records(pk), keys.transcript(pk)))
+    """Whether anything of this person is kept beyond what erasure keeps (an opt-out and its trail): their
+    number, their records' index or their transcript."""
+    return bool(r.hexists(keys.contact(pk), "phone") or r.exists(keys.records(pk), keys.transcript(pk)))
 
 
 def erase(r: Redis, vault: Vault, pk: str, now: float, keep_seconds: int,

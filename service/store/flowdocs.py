@@ -50,9 +50,12 @@ def documents(r: Redis, n: int) -> dict[str, str]:
 
 
 def publish(r: Redis, docs: dict[str, str], author: str, note: str, now: float, keep_draft: bool = False,
-            languages: Languages | None = None) -> int:
-    """Validate, then store as the next immutable version and make it current."""
-    shippable(load_documents(docs, languages))  # raises FlowError with every problem
+            languages: Languages | None = None, every_language: bool = True) -> int:
+    """Validate, then store as the next immutable version and make it current. `every_language=False`:
+    the live documents with only the program's name or number changed (Settings), which adds no gap."""
+    flowset = load_documents(docs, languages)  # raises FlowError with every problem
+    if every_language:
+        shippable(flowset)
     n = r.incr(keys.FLOWS_NEXT_VERSION)
     record = {"version": n, "documents": docs, "author": author, "note": note, "at": round(now, 3)}
     pipe = r.pipeline()

@@ -235,3 +235,34 @@ def test_erasure_is_per_program_or_everywhere(app, client, redis, redis_b):
 def test_erase_refuses_what_is_not_a_number(app):
     result = app.test_cli_runner().invoke(args=["ops", "erase", "617-555"])
     assert result.exit_code == 2 and "E.164" in result.output
+
+
+def test_one_programs_outage_does_not_take_the_web_process_away_from_the_others(client, redis):
+    from rq import Queue, Worker
+    from rq.cron import CronScheduler
+    worker = Worker([Queue("default", connection=redis)], connection=redis)  # Brook's worker and clock are alive
+    worker.register_birth()
+    worker.heartbeat()
+    clock = CronScheduler(connection=redis)
+    clock.register_birth()
+    clock.heartbeat()
+    answer = client.get("/readyz")
+    assert answer.status_code == 200  # Harbor's texts go to the fallback URL; Brook's are answered
+    assert answer.json["ready"] is False and answer.json["not_ready"] == ["harbor"]
+    assert all(answer.json["programs"]["brook"].values())
+
+
+def test_erasing_an_opted_out_person_twice_finds_nothing_the_second_time(app, client):
+    text(client, A_NUMBER, "SIGNS")
+    text(client, A_NUMBER, "STOP")
+    assert _erase(app, NUMBER) == "brook: erased 1 (SMS)\n"
+    assert _erase(app, NUMBER) == "brook: nothing kept\n"  # only the opt-out is kept, and it stays honoured
+    assert replies(text(client, A_NUMBER, "SIGNS")) == []
+
+
+def test_erase_finds_a_person_still_under_an_older_phone_hash_key(env, client):
+    text(client, A_NUMBER, "SIGNS")  # under the key of `env`
+    rotated = make_app({**env, "PHONE_HASH_KEY": "a-newer-key," + env["PHONE_HASH_KEY"]})
+    assert _erase(rotated, NUMBER) == "brook: erased 1 (SMS)\n"  # before rotate-keys has moved them
+    svc = svc_of(rotated)
+    assert not svc.redis.exists(f"sms:transcript:{svc.vault.older_person_keys(NUMBER)[0]}")

@@ -13,6 +13,7 @@ from tests.sms.test_programs import (A_NUMBER, B_NUMBER, NUMBER, PASSWORD, env, 
                                      second_redis, text)
 
 OTHER = "+16175550124"
+SIMULATED = "+16175550100"  # the simulator's default fictional number
 
 
 @pytest.fixture
@@ -204,3 +205,53 @@ def test_in_a_browser_a_member_of_two_programs_signs_in_to_one_and_switches(cons
             assert page.evaluate("document.documentElement.scrollWidth") <= width
     finally:
         httpd.shutdown()
+
+
+def test_an_api_token_decides_the_program_even_beside_another_programs_session(console, people, in_both):
+    token, _ = apitokens.create(program(console, "harbor").redis, "ehr", "tests", NOON)
+    client = in_both  # signed in to Brook in the same client
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get(f"/api/v1/contacts/{NUMBER}", headers=headers).status_code == 404  # Brook's texter, not Harbor's
+    made = client.put(f"/api/v1/contacts/{NUMBER}", json={"consent": {"source": "intake form",
+                                                                       "at": "2026-12-01T10:00:00-05:00"}},
+                      headers=headers)
+    assert made.status_code == 201
+    harbor, brook = program(console, "harbor"), program(console, "brook")
+    assert [e["who"] for e in accounts.audit_log(harbor.redis)][:1] == ["api:ehr"]
+    assert all(e["who"] != "api:ehr" for e in accounts.audit_log(brook.redis))
+
+
+def test_the_live_inbox_and_the_simulator_are_each_programs_own(console, people):
+    account(console, "brook", "dana@brook.org")
+    account(console, "harbor", "lee@harbor.org")
+    brook, harbor = console.test_client(), console.test_client()
+    sign_in(brook, "brook", "dana@brook.org")
+    sign_in(harbor, "harbor", "lee@harbor.org")
+    assert "*******0123" in brook.get("/staff/inbox/?fragment=1").get_data(as_text=True)
+    rows = harbor.get("/staff/inbox/?fragment=1").get_data(as_text=True)  # within the same second
+    assert "*******0124" in rows and "*******0123" not in rows
+    for client, name, title in ((brook, "brook", "Roaring Brook Recovery"), (harbor, "harbor", "Harbor Light Center")):
+        page = client.get("/staff/simulator/").get_data(as_text=True)  # each program's simulator, its own program
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        assert client.post("/staff/simulator/send", data={"csrf_token": token, "body": "HELP"}).status_code == 302
+        assert title in client.get("/staff/simulator/").get_data(as_text=True)
+        svc = program(console, name)
+        assert svc.redis.exists(f"sms:transcript:{svc.vault.person_key(SIMULATED)}")
+
+
+def test_one_programs_outage_leaves_the_others_api_and_ops_working(env, redis):  # noqa: F811 - the fixture
+    from devtools.embedded_redis import free_port
+    down = {k: v for k, v in env.items() if k != "PROGRAM"}
+    down["REDIS_URL_HARBOR"] = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    console = create_app(down, clock=ManualClock(NOON), surface="console")
+    brook = program(console, "brook")
+    token, _ = apitokens.create(brook.redis, "ehr", "tests", NOON)
+    api = console.test_client()
+    assert api.get(f"/api/v1/contacts/{NUMBER}", headers={"Authorization": f"Bearer {token}"}).status_code == 404
+    unknown = api.get(f"/api/v1/contacts/{NUMBER}", headers={"Authorization": "Bearer sk_x_y"})
+    assert unknown.status_code == 503 and unknown.json["error"].startswith("Authorization:")  # maybe Harbor's: retry
+    account(console, "brook", "ops@center.org", accounts.Role.OPS)
+    client = console.test_client()
+    sign_in(client, "brook", "ops@center.org")
+    page = client.get("/staff/ops").get_data(as_text=True)
+    assert "its Redis does not answer" in page and "Roaring Brook Recovery" in page

@@ -109,3 +109,45 @@ def test_a_published_spanish_edit_is_live(admin_app):
     assert publish(admin).status_code == 302
     assert replies(Phone(admin_app.test_client()).text("SEÑALES"))[1] == \
         "¿Es sobre usted o sobre otra persona? Responda YO u OTRO."
+
+
+def _without_spanish(docs: dict[str, str]) -> dict[str, str]:
+    """The documents with the Spanish of TREATMENT's answer removed."""
+    import yaml
+    doc = yaml.safe_load(docs["treatment.yaml"])
+    del doc["reply"]["es"]
+    return {**docs, "treatment.yaml": yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)}
+
+
+def test_a_version_live_from_before_translations_were_required_keeps_working(admin_app):
+    from service.staff.settings_page import published_documents
+    svc = svc_of(admin_app)
+    admin = login(admin_app, "admin")
+    with admin_app.test_request_context():
+        docs = published_documents()
+    half = _without_spanish(docs)
+    flowdocs.publish(svc.redis, half, "an older release", "", svc.now(), every_language=False)  # as it could then
+    assert flowdocs.published_version(svc.redis) == 1
+    phone = Phone(admin_app.test_client())
+    assert replies(phone.text("TRATAMIENTO"))  # live, and the missing Spanish text goes out in English
+    saved = admin.post("/staff/settings/", data={"csrf_token": admin.token, "program": "Roaring Brook Recovery",
+                                                 "phone": "855.590.0000"})
+    assert saved.status_code in (200, 302) and flowdocs.published_version(svc.redis) == 2  # Settings still work
+    flowdocs.publish(svc.redis, docs, "admin", "", svc.now())  # complete again: version 3
+    refused = admin.post("/staff/flows/rollback/1", data={"csrf_token": admin.token})
+    assert refused.status_code == 302 and flowdocs.published_version(svc.redis) == 3  # not back to half
+    assert "Version 1 can&#39;t go live again: treatment.yaml" in admin.get("/staff/flows/history").get_data(as_text=True)
+
+
+def test_a_half_translated_export_imports_as_a_draft_that_cannot_be_published(admin_app):
+    svc = svc_of(admin_app)
+    admin = login(admin_app, "admin")
+    from service.staff import flowyaml
+    from service.staff.settings_page import published_documents
+    with admin_app.test_request_context():
+        half = flowyaml.export(_without_spanish(published_documents()))
+    assert admin.post("/staff/flows/import", data={"csrf_token": admin.token, "text": half}).status_code == 302
+    index = admin.get("/staff/flows/").get_data(as_text=True)
+    assert "no Spanish text (es)" in index and '<svg' in index  # listed to fix; the pictures still drawn
+    publish(admin)
+    assert flowdocs.published_version(svc.redis) is None
