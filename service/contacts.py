@@ -13,6 +13,7 @@ from redis import WatchError
 from flows.fields import FieldType, parse
 from service import channels, journey_planning
 from service.phone import InvalidNumber
+from service.rekeying import current_key
 from service.runtime import Services
 from service.store import contacts, daily, keys
 from service.store.contacts import Contact
@@ -136,7 +137,7 @@ def merged(svc: Services, before: Contact | None, pk: str, e164: str, change: Ch
 
 def apply(svc: Services, e164: str, change: Change, now: float) -> tuple[Outcome, Contact]:
     """One contact set, its journeys replanned, atomically (WATCHed: a text landing meanwhile retries)."""
-    pk, flowset = svc.vault.person_key(e164), svc.flows()
+    pk, flowset = current_key(svc, e164), svc.flows()
     config = svc.current_config()
     with svc.redis.pipeline() as pipe:
         while True:

@@ -8,6 +8,7 @@ from flows.engine import Consent
 from service import channels, contacts as contact_rules
 from service.api.base import Problem, audit, json_body, register_errors, token_required
 from service.erase import erase_person
+from service.rekeying import current_key
 from service.runtime import services
 from service.store import contacts
 from service.store.contacts import Contact
@@ -43,7 +44,7 @@ def put(number):
 @token_required
 def get(number):
     svc = services()
-    pk = svc.vault.person_key(_number(number))
+    pk = current_key(svc, _number(number))
     contact = contacts.read(svc.redis, svc.vault, pk)
     audit("api_get_contact", pk)
     if contact is None:
@@ -55,7 +56,7 @@ def get(number):
 @token_required
 def delete(number):
     svc = services()
-    pk = svc.vault.person_key(_number(number))
+    pk = current_key(svc, _number(number))
     if contacts.read(svc.redis, svc.vault, pk) is None:
         audit("api_delete_contact", f"{pk} absent")
         raise Problem(404, "number: no contact with this number")

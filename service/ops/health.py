@@ -38,11 +38,11 @@ def readiness(redis) -> dict[str, bool]:
     """Heartbeats are compared with the machine's real time: RQ writes them with it."""
     try:
         redis.ping()
-    except RedisError:
+        workers = Worker.all(connection=redis)
+        clocks = CronScheduler.all(connection=redis)
+    except RedisError:  # down, or gone between the ping and the reads
         return {"redis": False, "worker": False, "clock": False}
     now = datetime.now(timezone.utc)
-    workers = Worker.all(connection=redis)
-    clocks = CronScheduler.all(connection=redis)
     return {
         "redis": True,
         "worker": any(w.last_heartbeat and now - _aware(w.last_heartbeat) < WORKER_FRESH for w in workers),

@@ -1,11 +1,14 @@
-"""/metrics for Prometheus: a bearer token (METRICS_TOKEN) or a signed-in ops account."""
+"""/metrics for Prometheus: a bearer token (METRICS_TOKEN) or a signed-in ops account. A process serving
+several programs exports one program a scrape: `/metrics?program=<name>` (one scrape job per program,
+its name as a target label), else the program of the ops sign-in, else the first."""
 import hmac
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, current_app, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 from service.ops.summary import summary
+from service.programs import TABLE
 from service.runtime import services
 from service.staff.auth import current_account
 from service.store import metrics
@@ -19,6 +22,11 @@ def scrape():
     svc = services()
     if not _authorized(svc):
         abort(401, "metrics need 'Authorization: Bearer <METRICS_TOKEN>' or an ops sign-in")
+    if request.args.get("program"):
+        table = current_app.extensions.get(TABLE) or {}
+        if request.args["program"] not in table:
+            abort(404, f"program: not one this process serves ({', '.join(sorted(table)) or 'it serves one'})")
+        svc = table[request.args["program"]]
     registry = CollectorRegistry(auto_describe=False)
     registry.register(RedisCollector(svc))
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

@@ -63,7 +63,7 @@ def fallback_replies(svc: Services, body: str, person: str) -> tuple[str, ...]:
     if decision.intent is Intent.OPT_OUT:
         return decision.replies
     if decision.crisis:
-        return decision.replies if _crisis_budget.take(person, now) else ()
-    if not _budget.take(person, now):
+        return decision.replies if _crisis_budget.take(f"{svc.config.program}|{person}", now) else ()
+    if not _budget.take(f"{svc.config.program}|{person}", now):  # each program's budget its own
         return ()
     return decision.replies if decision.intent in (Intent.OPT_IN, Intent.HELP) else (flows.render(SAFE_REPLY),)

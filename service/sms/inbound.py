@@ -11,12 +11,13 @@ from flows.engine import Consent, Decision, decide, replayed
 from flows.hours import callback_due
 from flows.matching import Intent
 from service import planning, queues
+from service.rekeying import move_to_newest
 from service.config import Config
 from service.runtime import Services
 from service.sms.twiml import render
 from service.sms.validate import InboundSms
 from service.store import (attention, broadcasts, callbacks, contacts, conversations, crises, daily, erasure, inbound, inbox,
-                           journeys, keys, messages, people, rotation, unmatched)
+                           journeys, keys, messages, people, unmatched)
 from service.store.batch import Batch
 
 log = logging.getLogger("service.inbound")
@@ -116,16 +117,7 @@ def process(svc: Services, msg: InboundSms, pk: str, now: float, state: inbound.
 def _moved_in(svc: Services, msg: InboundSms, pk: str, now: float) -> inbound.State | None:
     """While PHONE_HASH_KEY is being rotated, someone new under the newest key may be known under an older
     one: they move over now (their consent above all), and their state is read again."""
-    for old in svc.vault.older_person_keys(msg.e164):
-        outcome = "retry"
-        for _ in range(3):  # "retry": a record of theirs was added while moving: read again
-            if (outcome := rotation.rekey(svc.redis, old, pk, now)) != "retry":
-                break
-        if outcome == "moved":
-            rotation.move_groups(svc.redis, svc.vault, old, pk)
-            log.info("person_rekeyed", extra={"person": pk})
-            return inbound.read_state(svc.redis, svc.vault, pk, now)
-    return None
+    return inbound.read_state(svc.redis, svc.vault, pk, now) if move_to_newest(svc, msg.e164, pk, now) else None
 
 
 def _save(svc: Services, config: Config, flows, pipe, msg: InboundSms, pk: str, now: float, state: inbound.State,

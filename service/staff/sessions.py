@@ -7,6 +7,7 @@ token is only ever looked up in the Redis its cookie names, so a cookie edited t
 opens nothing there."""
 from flask import g
 from flask.sessions import SessionInterface, SessionMixin
+from redis.exceptions import RedisError
 from werkzeug.datastructures import CallbackDict
 
 from service.programs import CONSOLE
@@ -39,7 +40,12 @@ class RedisSessions(SessionInterface):
         svc = choosable.get(program) if choosable else app.extensions[EXTENSION]
         if svc is None or not token:
             return ServerSession()
-        data = sessions.load(svc.redis, token, svc.now(), _limits(svc.config))
+        try:
+            data = sessions.load(svc.redis, token, svc.now(), _limits(svc.config))
+        except RedisError:
+            if not choosable:
+                raise  # the console's one program is down: its error page says so
+            data = None  # that program is down: sign in to another meanwhile (this one opens nothing)
         if data is None:
             return ServerSession()
         route_to(svc)

@@ -78,14 +78,21 @@ def _publish_program(name: str, phone: str) -> int | None:
         to_e164(phone, svc.config.default_region, strict=True)
     except InvalidNumber:
         raise FlowError([f"call back number {phone!r} is not a phone number"]) from None
-    docs = published_documents()
+    docs = _renamed(published_documents(), name, phone)
+    version = flowdocs.publish(svc.redis, docs, g.account.email, "program name or number changed in settings",
+                               svc.now(), keep_draft=True, languages=svc.languages,  # an admin's unsaved draft is kept
+                               every_language=False)  # a version live from before translations were required
+    kept = flowdocs.draft(svc.redis)
+    if kept and "program.yaml" in kept["documents"]:  # ... with the new name and number: publishing it keeps them
+        flowdocs.save_draft(svc.redis, _renamed(kept["documents"], name, phone), kept["author"], kept["at"])
+    return version
+
+
+def _renamed(docs: dict[str, str], name: str, phone: str) -> dict[str, str]:
     doc = load_yaml(docs["program.yaml"])
     doc["program"] = {**(doc.get("program") if isinstance(doc.get("program"), dict) else {}), "name": name,
                       "phone": phone}  # its numbers stay
-    docs = {**docs, "program.yaml": yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)}
-    return flowdocs.publish(svc.redis, docs, g.account.email, "program name or number changed in settings",
-                            svc.now(), keep_draft=True, languages=svc.languages,  # an admin's unsaved draft is kept
-                            every_language=False)  # a version live from before translations were required
+    return {**docs, "program.yaml": yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)}
 
 
 def published_documents() -> dict[str, str]:

@@ -204,7 +204,7 @@ def test_a_program_may_name_its_sentinel_primary_instead_of_a_url(env):
         programs.of_process(Config.from_env({**sentinel, "REDIS_SENTINEL_MASTER_HARBOR": "brook-primary"}))
 
 
-def test_the_web_process_is_ready_only_when_every_program_it_serves_is(client, second_redis):
+def test_the_web_process_shows_every_programs_readiness_and_is_not_ready_when_none_is(client, second_redis):
     answer = client.get("/readyz")
     assert set(answer.json["programs"]) == {"brook", "harbor"}
     assert all(checks["redis"] for checks in answer.json["programs"].values())
@@ -266,3 +266,29 @@ def test_erase_finds_a_person_still_under_an_older_phone_hash_key(env, client):
     assert _erase(rotated, NUMBER) == "brook: erased 1 (SMS)\n"  # before rotate-keys has moved them
     svc = svc_of(rotated)
     assert not svc.redis.exists(f"sms:transcript:{svc.vault.older_person_keys(NUMBER)[0]}")
+
+
+def test_metrics_are_scraped_per_program(env, client, redis_b):
+    from service import create_app
+    from tests.conftest import ManualClock
+    web = create_app({**{k: v for k, v in env.items() if k != "PROGRAM"}, "METRICS_TOKEN": "m-token-1234567890"},
+                     clock=ManualClock(NOON), surface="twilio")
+    text(web.test_client(), B_NUMBER, "CALL")  # no other test here texts CALL (earlier apps' counts may land late)
+    auth = {"Authorization": "Bearer m-token-1234567890"}
+    scrape = web.test_client().get("/metrics?program=harbor", headers=auth)
+    assert scrape.status_code == 200 and 'sms_replies_total{flow="call"} 1.0' in scrape.get_data(as_text=True)
+    brook = web.test_client().get("/metrics?program=brook", headers=auth).get_data(as_text=True)
+    assert "sms_replies_total" in brook and 'sms_replies_total{flow="call"}' not in brook
+    assert web.test_client().get("/metrics?program=elsewhere", headers=auth).status_code == 404
+
+
+def test_the_api_erases_a_person_still_under_an_older_phone_hash_key(env, client):
+    text(client, A_NUMBER, "SIGNS")
+    rotated = make_app({**env, "PHONE_HASH_KEY": "a-newer-key," + env["PHONE_HASH_KEY"]})
+    svc = svc_of(rotated)
+    token, _ = apitokens.create(svc.redis, "ehr", "tests", NOON)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert rotated.test_client().get(f"/api/v1/contacts/{NUMBER}", headers=headers).status_code == 200  # moved
+    assert rotated.test_client().delete(f"/api/v1/contacts/{NUMBER}", headers=headers).status_code == 204
+    old = svc.vault.older_person_keys(NUMBER)[0]
+    assert not svc.redis.exists(f"sms:transcript:{old}", f"sms:transcript:{svc.vault.person_key(NUMBER)}")

@@ -239,19 +239,25 @@ def test_the_live_inbox_and_the_simulator_are_each_programs_own(console, people)
         assert svc.redis.exists(f"sms:transcript:{svc.vault.person_key(SIMULATED)}")
 
 
-def test_one_programs_outage_leaves_the_others_api_and_ops_working(env, redis):  # noqa: F811 - the fixture
+def test_one_programs_outage_leaves_the_others_api_sign_in_and_ops_working(env, redis):  # noqa: F811 - the fixture
     from devtools.embedded_redis import free_port
     down = {k: v for k, v in env.items() if k != "PROGRAM"}
-    down["REDIS_URL_HARBOR"] = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    down["REDIS_URL_BROOK"] = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there; Brook is looked at first
+    down["REDIS_URL_HARBOR"] = env["REDIS_URL_BROOK"]
     console = create_app(down, clock=ManualClock(NOON), surface="console")
-    brook = program(console, "brook")
-    token, _ = apitokens.create(brook.redis, "ehr", "tests", NOON)
+    harbor = program(console, "harbor")
+    token, _ = apitokens.create(harbor.redis, "ehr", "tests", NOON)
     api = console.test_client()
     assert api.get(f"/api/v1/contacts/{NUMBER}", headers={"Authorization": f"Bearer {token}"}).status_code == 404
     unknown = api.get(f"/api/v1/contacts/{NUMBER}", headers={"Authorization": "Bearer sk_x_y"})
-    assert unknown.status_code == 503 and unknown.json["error"].startswith("Authorization:")  # maybe Harbor's: retry
-    account(console, "brook", "ops@center.org", accounts.Role.OPS)
+    assert unknown.status_code == 503 and unknown.json["error"].startswith("Authorization:")  # maybe Brook's: retry
+    account(console, "harbor", "ops@center.org", accounts.Role.OPS)
     client = console.test_client()
-    sign_in(client, "brook", "ops@center.org")
+    client.set_cookie("session", "brook.a-token-of-the-program-that-is-down")
+    assert client.get("/staff/login").status_code == 200  # not a 500: sign in to another program meanwhile
+    assert sign_in(client, "harbor", "ops@center.org").status_code == 302
     page = client.get("/staff/ops").get_data(as_text=True)
-    assert "its Redis does not answer" in page and "Roaring Brook Recovery" in page
+    assert "its Redis does not answer" in page and "Harbor Light Center" in page
+    ready = client.get("/readyz")  # Brook's Redis down, and no worker runs for either here
+    assert ready.status_code == 503 and ready.json["not_ready"] == ["brook", "harbor"]
+    assert ready.json["programs"]["brook"]["redis"] is False and ready.json["programs"]["harbor"]["redis"] is True

@@ -151,3 +151,15 @@ def test_a_half_translated_export_imports_as_a_draft_that_cannot_be_published(ad
     assert "no Spanish text (es)" in index and '<svg' in index  # listed to fix; the pictures still drawn
     publish(admin)
     assert flowdocs.published_version(svc.redis) is None
+
+
+def test_a_settings_change_of_name_and_number_reaches_the_kept_draft_too(admin_app):
+    svc = svc_of(admin_app)
+    admin = login(admin_app, "admin")
+    press(admin, "signs", "save", **{"step.1.text.en": "Is this about you, or someone you love? Reply ME or OTHER."})
+    admin.post("/staff/settings/", data={"csrf_token": admin.token, "program": "Brook Recovery",
+                                         "phone": "855.590.0000"})
+    assert "Brook Recovery" in flowdocs.draft(svc.redis)["documents"]["program.yaml"]
+    press(admin, "signs", "save", **{"step.1.text.es": "¿Es sobre usted o sobre alguien querido? Responda YO u OTRO."})
+    publish(admin)  # the draft goes live: the new name and number stay
+    assert "855.590.0000" in replies(Phone(admin_app.test_client()).text("HELP"))[0]
