@@ -85,6 +85,7 @@ class Config:
     program_redis_urls: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # REDIS_URL_<PROGRAM>
     program_numbers: tuple[str, ...] = ()  # with several programs: this program's own numbers (program.yaml)
     program_sentinel_masters: tuple[tuple[str, str], ...] = ()  # REDIS_SENTINEL_MASTER_<PROGRAM>
+    program_timezones: tuple[tuple[str, ZoneInfo], ...] = ()  # CENTER_TIMEZONE_<PROGRAM>: a center's own zone
     redis_sentinel_master: str = ""
     redis_password: Secret = field(default_factory=lambda: Secret(""))
     closures: tuple[tuple[date, str], ...] = ()  # CLOSURES: days the center is closed (holidays)
@@ -195,6 +196,9 @@ class Config:
             program_sentinel_masters=tuple(sorted((name[len("REDIS_SENTINEL_MASTER_"):].lower(), value.strip())
                                                   for name, value in env.items()
                                                   if name.startswith("REDIS_SENTINEL_MASTER_") and value.strip())),
+            program_timezones=tuple(sorted((name[len("CENTER_TIMEZONE_"):].lower(), env.zone(name, ""))
+                                           for name, value in env.items()
+                                           if name.startswith("CENTER_TIMEZONE_") and value.strip())),
         )
 
 

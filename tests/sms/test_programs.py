@@ -292,3 +292,17 @@ def test_the_api_erases_a_person_still_under_an_older_phone_hash_key(env, client
     assert rotated.test_client().delete(f"/api/v1/contacts/{NUMBER}", headers=headers).status_code == 204
     old = svc.vault.older_person_keys(NUMBER)[0]
     assert not svc.redis.exists(f"sms:transcript:{old}", f"sms:transcript:{svc.vault.person_key(NUMBER)}")
+
+
+def test_each_center_may_keep_its_own_time_zone(env, redis_b):
+    from datetime import datetime, timezone
+    from service import create_app
+    from tests.conftest import ManualClock
+    nine_thirty_eastern = datetime(2026, 11, 25, 14, 30, tzinfo=timezone.utc).timestamp()  # a Wednesday
+    web = create_app({**{k: v for k, v in env.items() if k != "PROGRAM"}, "CENTER_TIMEZONE_HARBOR": "America/Los_Angeles"},
+                     clock=ManualClock(nine_thirty_eastern), surface="twilio")
+    phone = web.test_client()
+    brook, harbor = replies(text(phone, A_NUMBER, "CALL"))[0], replies(text(phone, B_NUMBER, "CALL", "+16175550124"))[0]
+    assert "PST" not in brook and "after 9:00 AM PST today" in harbor  # Brook is open (9:30 AM ET); Harbor at 9 its time
+    with pytest.raises(ConfigError, match="CENTER_TIMEZONE_HARBOUR names no program"):
+        programs.config_for(Config.from_env({**env, "CENTER_TIMEZONE_HARBOUR": "Europe/London"}), "brook")
