@@ -306,3 +306,18 @@ def test_each_center_may_keep_its_own_time_zone(env, redis_b):
     assert "PST" not in brook and "after 9:00 AM PST today" in harbor  # Brook is open (9:30 AM ET); Harbor at 9 its time
     with pytest.raises(ConfigError, match="CENTER_TIMEZONE_HARBOUR names no program"):
         programs.config_for(Config.from_env({**env, "CENTER_TIMEZONE_HARBOUR": "Europe/London"}), "brook")
+
+
+def test_a_crisis_pages_the_on_call_staff_of_its_own_program(env, client, redis, redis_b):
+    from service.store import settings
+    settings.replace(redis, {"STAFF_ALERT_NUMBERS": "+16175550100"})  # Brook's on-call, set in its console
+    settings.replace(redis_b, {"STAFF_ALERT_NUMBERS": "+16175550199"})  # Harbor Light's
+    answer = replies(text(client, B_NUMBER, "my brother took something and wont wake up"))
+    assert "call 911" in answer[0]
+    harbor = programs.config_for(Config.from_env(env), "harbor")
+    from service.privacy import Vault
+    vault = Vault.from_config(harbor)
+    alerts = [redis_b.hgetall(k) for k in redis_b.scan_iter("sms:out:alert_*")]
+    assert [vault.decrypt(a[b"to"]) for a in alerts] == ["+16175550199"]
+    assert vault.decrypt(alerts[0][b"body"]).startswith("URGENT Harbor Light Center:")
+    assert not list(redis.scan_iter("sms:out:alert_*"))  # Brook's on-call is not paged for Harbor's texter
