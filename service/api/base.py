@@ -7,6 +7,7 @@ from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
 from service.contacts import Refused
+from service import breaker
 from service.programs import CONSOLE
 from service.runtime import route_to, services
 from service.store import accounts, apitokens
@@ -41,9 +42,13 @@ def _checked(token: str):
         return apitokens.check(svc.redis, token, svc.now())
     unreachable = False
     for svc in choosable.values():
+        if breaker.is_open(svc):  # failed a moment ago: not waited on again yet
+            unreachable = True
+            continue
         try:
             record = apitokens.check(svc.redis, token, svc.now())
         except RedisError:  # one program's outage: the others' tokens still work
+            breaker.trip(svc)
             unreachable = True
             continue
         if record is not None:

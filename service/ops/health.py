@@ -6,6 +6,7 @@ from redis.exceptions import RedisError
 from rq import Worker
 from rq.cron import CronScheduler
 
+from service import breaker
 from service.programs import TABLE
 from service.runtime import services
 
@@ -25,13 +26,23 @@ def readyz():
     console process of several programs shows each program's checks under "programs" and names those not
     ready; it answers 503 only when none is: one center's outage must not take the process (and every
     other center's texts and inbox) out of the load balancer. That center's texts go to the fallback URL."""
-    every = {name: readiness(svc.redis) for name, svc in (current_app.extensions.get(TABLE) or {}).items()}
+    every = {name: _checked(svc) for name, svc in (current_app.extensions.get(TABLE) or {}).items()}
     if not every:
         checks = readiness(services().redis)
         return {"ready": all(checks.values()), "checks": checks}, 200 if all(checks.values()) else 503
     down = sorted(name for name, c in every.items() if not all(c.values()))
     return ({"ready": not down, "not_ready": down, "programs": every},
             503 if len(down) == len(every) else 200)
+
+
+def _checked(svc) -> dict[str, bool]:
+    """One program's readiness; a Redis that just failed is not waited on again for a moment."""
+    if breaker.is_open(svc):
+        return {"redis": False, "worker": False, "clock": False}
+    checks = readiness(svc.redis)
+    if not checks["redis"]:
+        breaker.trip(svc)
+    return checks
 
 
 def readiness(redis) -> dict[str, bool]:

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
 from redis.exceptions import RedisError
 
+from service import breaker
 from service.ops import jobs
 from service.ops.health import readiness
 from service.ops.summary import summary
@@ -33,10 +34,14 @@ def every_program() -> list[dict]:
 
 
 def _row(svc) -> dict:
+    down = {"name": display_name(svc), "ready": False, "summary": None}
+    if breaker.is_open(svc):  # failed a moment ago: not waited on again yet
+        return down
     try:
         return {"name": display_name(svc), "ready": all(readiness(svc.redis).values()), "summary": summary(svc.redis)}
-    except RedisError:  # its Redis went away between the checks: the other programs' rows still show
-        return {"name": display_name(svc), "ready": False, "summary": None}
+    except RedisError:  # the other programs' rows still show
+        breaker.trip(svc)
+        return down
 
 
 @bp.post("/ops/jobs/<job_id>/<action>")

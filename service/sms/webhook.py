@@ -4,6 +4,7 @@ import time
 from flask import Blueprint, Response, abort, g, request
 from redis.exceptions import RedisError
 
+from service import breaker
 from service.runtime import services
 from service.sms.inbound import handle
 from service.sms.twiml import render
@@ -11,10 +12,6 @@ from service.sms.validate import SID, check_signature, parse_inbound, require_ut
 from service.store import messages, metrics
 
 bp = Blueprint("sms", __name__, url_prefix="/twilio")
-# After Redis fails, answer 503 at once for a moment instead of each request waiting out the connect
-# timeout: in a surge, sync workers stay free and Twilio moves to the fallback URL quickly.
-BREAKER_SECONDS = 2.0
-_redis_down_until: dict[int, float] = {}
 
 
 @bp.post("/sms")
@@ -28,12 +25,12 @@ def inbound_sms():
         g.outcome = "unrouted"
         return Response(render(()), mimetype="application/xml")
     msg = parse_inbound(svc)
-    if time.monotonic() < _redis_down_until.get(id(svc), 0.0):
+    if breaker.is_open(svc):
         abort(503, "storage unavailable; Twilio will use the fallback URL")  # don't wait on it again yet
     try:
         handled = handle(svc, msg)
     except RedisError:
-        _redis_down_until[id(svc)] = time.monotonic() + BREAKER_SECONDS
+        breaker.trip(svc)
         abort(503, "storage unavailable; Twilio will use the fallback URL")
     g.outcome = "answered" if handled.decision else "duplicate"
     return Response(handled.twiml, mimetype="application/xml")

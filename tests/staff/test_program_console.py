@@ -263,3 +263,48 @@ def test_one_programs_outage_leaves_the_others_api_sign_in_and_ops_working(env, 
     ready = client.get("/readyz")  # Brook's Redis down, and no worker runs for either here
     assert ready.status_code == 503 and ready.json["not_ready"] == ["brook", "harbor"]
     assert ready.json["programs"]["brook"]["redis"] is False and ready.json["programs"]["harbor"]["redis"] is True
+
+
+class Silent:
+    """A TCP port that takes connections and never answers: a hung Redis. Counts the connections."""
+
+    def __init__(self):
+        import socket
+        import threading
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port, self.accepted, self.held = self.sock.getsockname()[1], 0, []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            self.held.append(conn)
+
+    def close(self):
+        for conn in self.held:
+            conn.close()
+        self.sock.close()
+
+
+def test_a_hung_programs_redis_is_not_waited_on_again_at_once(env, redis):  # noqa: F811 - the fixture
+    hung = Silent()
+    try:
+        config = {k: v for k, v in env.items() if k != "PROGRAM"}
+        config.update(REDIS_URL_BROOK=f"redis://127.0.0.1:{hung.port}/0", REDIS_URL_HARBOR=env["REDIS_URL_BROOK"])
+        console = create_app(config, clock=ManualClock(NOON), surface="console")
+        token, _ = apitokens.create(program(console, "harbor").redis, "ehr", "tests", NOON)
+        api, headers = console.test_client(), {"Authorization": f"Bearer {token}"}
+        assert api.get(f"/api/v1/contacts/{NUMBER}", headers=headers).status_code == 404  # waited out Brook once
+        tried = hung.accepted
+        assert tried >= 1
+        assert api.get(f"/api/v1/contacts/{NUMBER}", headers=headers).status_code == 404
+        assert api.get("/readyz").json["programs"]["brook"]["redis"] is False
+        assert hung.accepted == tried  # Brook was skipped: no new connection, no second wait
+    finally:
+        hung.close()
