@@ -86,6 +86,7 @@ class Config:
     program_numbers: tuple[str, ...] = ()  # with several programs: this program's own numbers (program.yaml)
     program_sentinel_masters: tuple[tuple[str, str], ...] = ()  # REDIS_SENTINEL_MASTER_<PROGRAM>
     program_timezones: tuple[tuple[str, ZoneInfo], ...] = ()  # CENTER_TIMEZONE_<PROGRAM>: a center's own zone
+    program_alert_numbers: tuple[tuple[str, tuple[str, ...]], ...] = ()  # STAFF_ALERT_NUMBERS_<PROGRAM>
     redis_sentinel_master: str = ""
     redis_password: Secret = field(default_factory=lambda: Secret(""))
     closures: tuple[tuple[date, str], ...] = ()  # CLOSURES: days the center is closed (holidays)
@@ -199,6 +200,10 @@ class Config:
             program_timezones=tuple(sorted((name[len("CENTER_TIMEZONE_"):].lower(), env.zone(name, ""))
                                            for name, value in env.items()
                                            if name.startswith("CENTER_TIMEZONE_") and value.strip())),
+            program_alert_numbers=tuple(sorted((name[len("STAFF_ALERT_NUMBERS_"):].lower(),
+                                                env.numbers(name, env.get("DEFAULT_REGION", "US")))
+                                               for name, value in env.items()
+                                               if name.startswith("STAFF_ALERT_NUMBERS_") and value.strip())),
         )
 
 

@@ -44,18 +44,21 @@ def config_for(config: Config, name: str, found: tuple[str, ...] | None = None) 
     if name not in redis:
         raise ConfigError(f"program {name!r} needs its own Redis: set REDIS_URL_{name.upper()}, or "
                           f"REDIS_SENTINEL_MASTER_{name.upper()} with REDIS_SENTINELS")
-    strays = sorted({n for n, _ in config.program_timezones} - set(found))
-    if strays:
-        raise ConfigError(f"CENTER_TIMEZONE_{strays[0].upper()} names no program in FLOWS_DIR ({', '.join(found)})")
+    for setting, values in (("CENTER_TIMEZONE", config.program_timezones),
+                            ("STAFF_ALERT_NUMBERS", config.program_alert_numbers)):
+        strays = sorted({n for n, _ in values} - set(found))
+        if strays:
+            raise ConfigError(f"{setting}_{strays[0].upper()} names no program in FLOWS_DIR ({', '.join(found)})")
     named = [redis[n] for n in found if n in redis]
     if len(set(named)) < len(named):
         raise ConfigError("each program needs a Redis of its own (two programs name the same one)")
     kind, where = redis[name]
     place = {"redis_sentinel_master": where, "redis_url": ""} if kind == "sentinel" else \
         {"redis_url": where, "redis_sentinels": ()}
-    zone = dict(config.program_timezones).get(name, config.timezone)  # a center's own, else the deployment's
+    own = {"timezone": dict(config.program_timezones).get(name, config.timezone),  # a center's own, else the
+           "staff_alert_numbers": dict(config.program_alert_numbers).get(name, config.staff_alert_numbers)}  # deployment's
     return replace(config, flows_dir=Path(config.flows_dir) / name, spool_dir=Path(config.spool_dir) / name,
-                   program=name, timezone=zone, **place)
+                   program=name, **own, **place)
 
 
 def _redis_of(config: Config) -> dict[str, tuple[str, str]]:

@@ -321,3 +321,20 @@ def test_a_crisis_pages_the_on_call_staff_of_its_own_program(env, client, redis,
     assert [vault.decrypt(a[b"to"]) for a in alerts] == ["+16175550199"]
     assert vault.decrypt(alerts[0][b"body"]).startswith("URGENT Harbor Light Center:")
     assert not list(redis.scan_iter("sms:out:alert_*"))  # Brook's on-call is not paged for Harbor's texter
+
+
+def test_each_program_may_have_its_own_on_call_numbers_from_the_environment(env, redis, redis_b):
+    from service import create_app
+    from service.privacy import Vault
+    from tests.conftest import ManualClock
+    deployment = {**{k: v for k, v in env.items() if k != "PROGRAM"}, "STAFF_ALERT_NUMBERS": "+16175550100",
+                  "STAFF_ALERT_NUMBERS_HARBOR": "+16175550199"}
+    phone = create_app(deployment, clock=ManualClock(NOON), surface="twilio").test_client()
+    text(phone, B_NUMBER, "he turned blue and isnt breathing")
+    text(phone, A_NUMBER, "he turned blue and isnt breathing", "+16175550124")
+    vault = Vault.from_config(Config.from_env(deployment))
+    paged = {name: sorted(vault.decrypt(r.hget(k, "to")) for k in r.scan_iter("sms:out:alert_*"))
+             for name, r in (("brook", redis), ("harbor", redis_b))}
+    assert paged == {"brook": ["+16175550100"], "harbor": ["+16175550199"]}
+    with pytest.raises(ConfigError, match="STAFF_ALERT_NUMBERS_HARBOUR names no program"):
+        programs.config_for(Config.from_env({**env, "STAFF_ALERT_NUMBERS_HARBOUR": "+16175550199"}), "brook")
