@@ -7,7 +7,9 @@ from functools import wraps
 
 from flask import (Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request, session,
                    url_for)
+from redis.exceptions import RedisError
 
+from service import breaker
 from service.programs import CONSOLE, display_name
 from service.runtime import route_to, services
 from service.staff.sessions import rotate
@@ -61,19 +63,22 @@ def login():
         route_to(chosen, instead=True)
     svc, address = services(), request.remote_addr or "unknown"
     email, password = request.form.get("email", "")[:254], request.form.get("password", "")[:1024]
-    wait = logins.wait(svc.redis, address, email, svc.now())
+    throttles = _throttles(svc, choosable)
+    wait = max(logins.wait(r, address, email, svc.now()) for r in throttles)
     if wait > 0:  # decided before any password hashing: a flood of guesses costs us nothing
         flash(f"Too many attempts. Try again in {math.ceil(wait)} seconds.")
         return _login_page(429)
     try:
         account = accounts.authenticate(svc.redis, email, password)
     except LoginRefused:
-        if logins.failed(svc.redis, address, email, svc.now()) == logins.ATTACK_FAILURES:
+        lately = [logins.failed(r, address, email, svc.now()) for r in throttles][0]  # the chosen program's first
+        if lately == logins.ATTACK_FAILURES:
             accounts.audit(svc.redis, "", "sign_in_failures", f"{logins.ATTACK_FAILURES} failed sign-ins for one "
                            "email within an hour", now=svc.now())
         flash("Wrong email or password.")
         return _login_page(401)
-    logins.succeeded(svc.redis, address, email)
+    for r in throttles:
+        logins.succeeded(r, address, email)
     session.clear()
     session["staff"] = account.email
     rotate(session)
@@ -96,6 +101,22 @@ def home():
     if g.account.may(Role.ADMIN) and setup_left():  # a new center: the first-run checklist first
         return redirect(url_for("setup.page"))
     return redirect(url_for("inbox.index" if g.account.may(Role.STAFF) else "ops.page"))
+
+
+def _throttles(svc, choosable: dict) -> list:
+    """Where sign-in failures are counted: the chosen program's Redis first, and on a console of several
+    programs every other one it can reach too, so picking another program in the form buys an address no
+    more tries (the counts are digests of the address and email, never a person's data)."""
+    reachable = [svc.redis]
+    for other in choosable.values():
+        if other is svc or breaker.is_open(other):
+            continue
+        try:
+            other.redis.ping()
+            reachable.append(other.redis)
+        except RedisError:  # that program is down: its count waits, the sign-in does not
+            breaker.trip(other)
+    return reachable
 
 
 def _login_page(status: int):

@@ -308,3 +308,14 @@ def test_a_hung_programs_redis_is_not_waited_on_again_at_once(env, redis):  # no
         assert hung.accepted == tried  # Brook was skipped: no new connection, no second wait
     finally:
         hung.close()
+
+
+def test_choosing_another_program_buys_an_address_no_more_sign_in_tries(console):
+    account(console, "harbor", "lee@harbor.org")
+    client = console.test_client()
+    tries = []
+    for i in range(8):  # wrong passwords, alternating the program chosen
+        tries.append(client.post("/staff/login", data={"email": "lee@harbor.org", "password": "wrong password!",
+                                                       "program": ("brook", "harbor")[i % 2],
+                                                       "csrf_token": _login_token(client)}).status_code)
+    assert tries[:5] == [401] * 5 and 429 in tries[5:]  # five free tries in all, not five per program
