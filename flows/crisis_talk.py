@@ -3,18 +3,22 @@ while it stays open (until staff resolve it) every text gets a short, calm answe
 to do now, and that our team knows when on-call staff were told: news that help is there or things are
 better is thanked (and what to do if it gets worse); a request to be called is a call back; a keyword
 gets its answer (once, no follow-ups); never a menu or a keyword prompt, and never silence, except to an
-echo (flows.echo)."""
+echo (flows.echo): our own words back, or the same text a third time unless it reads as a crisis."""
 from dataclasses import replace
 from datetime import datetime
 
 from flows.decision import Consent, Decision, Policy, Silence, Texter
-from flows.echo import is_echo
+from flows.echo import is_echo, is_ours
 from flows.matching import Intent, Match, words
 from flows.model import FlowSet
 from flows.steps import start
 from understanding.phrases import is_update
 
 FULL, SHORT, CALL, UPDATE = "crisis", "crisis_again", "crisis_call", "crisis_update"
+# A frightened person sends the same plea again and again: a text with a crisis phrase or a plea for
+# emergency help is answered each time, up to this many times the hour's crisis reply budget (repetition
+# is a machine's sign, so the model's reading alone is not enough, and a machine can't loop for long)
+REPEATED_PLEA_BUDGET = 2
 
 
 def text(flows: FlowSet, policy: Policy, texter: Texter, name: str) -> str:
@@ -40,11 +44,18 @@ def opened(flows: FlowSet, policy: Policy, texter: Texter, m: Match) -> Decision
                     sources=("crisis",) * len(replies))
 
 
+def _repeated_plea(policy: Policy, texter: Texter, body: str, plea: bool) -> bool:
+    """The same plea again from a person, not our own words back, within the hour's budget."""
+    return plea and not is_ours(texter.recent, body) and \
+        texter.crisis_replies_last_hour < REPEATED_PLEA_BUDGET * policy.crisis_replies_per_hour
+
+
 def ongoing(flows: FlowSet, policy: Policy, texter: Texter, body: str, m: Match, crisis: bool,
-            now: datetime) -> Decision:
-    """Any text of a person whose crisis is open (STOP is answered before this)."""
+            now: datetime, plea: bool = False) -> Decision:
+    """Any text of a person whose crisis is open (STOP is answered before this). `plea`: the text has a
+    crisis phrase or asks for emergency help."""
     keyword = m.word if m.intent in (Intent.FLOW, Intent.HELP, Intent.OPT_IN) else ""
-    if is_echo(texter.recent, body):
+    if is_echo(texter.recent, body) and not _repeated_plea(policy, texter, body, plea):
         return Decision(m.intent, keyword=keyword, consent=texter.consent, crisis=True, silence=Silence.ECHO)
     if texter.consent is Consent.OPTED_OUT and not crisis:  # their STOP holds: only crisis texts are answered
         return Decision(m.intent, keyword=keyword, consent=texter.consent, crisis=True, silence=Silence.OPTED_OUT)

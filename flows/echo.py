@@ -15,10 +15,18 @@ def digest(text: str) -> str:
 
 def is_echo(recent: tuple[str, ...], body: str) -> bool:
     """Our own words back, or the same long text a third time in a row."""
+    return is_ours(recent, body) or is_repeated(recent, body)
+
+
+def is_ours(recent: tuple[str, ...], body: str) -> bool:
+    """One of our latest replies, sent back to us."""
+    return digest(body) in [r[2:] for r in recent if r.startswith("o:")]
+
+
+def is_repeated(recent: tuple[str, ...], body: str) -> bool:
+    """The same long text a third time in a row (a canned auto-reply, or a person sending it again)."""
     d = digest(body)
-    ours = [r[2:] for r in recent if r.startswith("o:")]
-    theirs = [r[2:] for r in recent if r.startswith("i:")]
-    return d in ours or (len(normalize(body)) >= MIN_CANNED and theirs[-2:] == [d, d])
+    return len(normalize(body)) >= MIN_CANNED and [r[2:] for r in recent if r.startswith("i:")][-2:] == [d, d]
 
 
 def remember(recent: tuple[str, ...], body: str, replies: tuple[str, ...]) -> tuple[str, ...]:

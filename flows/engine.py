@@ -140,7 +140,7 @@ def _decide(flows: FlowSet, policy: Policy, texter: Texter, body: str, m: Match,
         return _ended(_opt_out(flows, policy, texter, m.word, bool(crisis), crisis_reply), texter)
     if texter.crisis_open and m.intent is not Intent.OPT_IN:
         return _ended(crisis_talk.ongoing(flows, policy, replace(texter, conversation=None), body, m, bool(crisis),
-                                          now), texter)
+                                          now, plea=bool(crisis.by_rule) or crisis.seeking), texter)
     if m.intent in (Intent.OPT_IN, Intent.HELP):
         return _compliance(flows, policy, texter, m, bool(crisis), crisis_reply)
     if texter.consent is Consent.OPTED_OUT:  # no texts; but a phone call they ask for is not a text

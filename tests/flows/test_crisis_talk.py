@@ -204,3 +204,12 @@ def test_a_longer_start_still_re_subscribes_in_a_crisis():
     opted_out = Texter(first_contact=False, consent=Consent.OPTED_OUT)
     d = converse(["my son wont wake up", "START please"], texter=opted_out)[1]
     assert d.consent_changed and d.consent is Consent.SUBSCRIBED
+
+
+def test_a_frightened_person_sending_the_same_plea_again_is_answered_each_time():
+    plea = "hes not breathing please help"
+    ds = converse([plea] * 6)
+    assert all(d.replies and "911" in d.replies[0] and d.silence is None for d in ds)
+    budget = crisis_talk.REPEATED_PLEA_BUDGET * POLICY.crisis_replies_per_hour
+    more = converse([plea] * (budget + 2))  # a machine repeating one can't loop for long
+    assert [bool(d.replies) for d in more] == [True] * budget + [False] * 2

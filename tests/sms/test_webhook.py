@@ -123,6 +123,16 @@ def test_an_echoing_auto_responder_in_an_open_crisis_is_recognised_not_counted(p
     assert replies(phone.text("still not breathing"))  # the person again: answered
 
 
+def test_a_parent_sending_the_same_plea_again_and_again_is_answered_every_time(phone):
+    answers = [replies(phone.text("hes not breathing please help")) for _ in range(5)]
+    assert all(a and "911" in a[0] for a in answers)  # the same words in a panic are a person, not a machine
+
+
+def test_ayuda_alone_gets_the_help_text_with_the_crisis_line_in_spanish(phone):
+    [answer] = replies(phone.text("ayuda"))
+    assert "911" in answer and "988 y marque 2" in answer and "PARAR" in answer
+
+
 def test_numbers_and_bodies_never_in_clear(phone, redis):
     phone.text("CALL my number is secret-body-text")
     dump = b"".join(k + b"".join(_values(redis, k)) for k in redis.keys("*"))
