@@ -3,6 +3,8 @@ again: in a surge the webhook's sync workers stay free (Twilio moves to the fall
 process serving several programs keeps answering for the others (API tokens, the Ops page, /readyz)."""
 import time
 
+from redis.exceptions import RedisError
+
 SECONDS = 2.0
 _down_until: dict[int, float] = {}  # id(Services) -> monotonic time until which its Redis is skipped
 
@@ -14,3 +16,15 @@ def is_open(svc) -> bool:
 
 def trip(svc) -> None:
     _down_until[id(svc)] = time.monotonic() + SECONDS
+
+
+def guarded(svc, read, down):
+    """`read()` on this program's Redis, or `down` when it failed a moment ago or fails now (then it is
+    skipped for a moment)."""
+    if is_open(svc):
+        return down
+    try:
+        return read()
+    except RedisError:
+        trip(svc)
+        return down

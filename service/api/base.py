@@ -3,7 +3,6 @@ audit of each call, and reading a JSON body."""
 from functools import wraps
 
 from flask import current_app, g, jsonify, request
-from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
 from service.contacts import Refused
@@ -33,6 +32,9 @@ def token_required(view):
     return wrapper
 
 
+DOWN = object()  # a program whose Redis could not be asked
+
+
 def _checked(token: str):
     """The token's record, and the request routed to its program: on a console of several programs, the
     program whose Redis knows the token (each program's tokens are its own), else this process's."""
@@ -42,13 +44,8 @@ def _checked(token: str):
         return apitokens.check(svc.redis, token, svc.now())
     unreachable = False
     for svc in choosable.values():
-        if breaker.is_open(svc):  # failed a moment ago: not waited on again yet
-            unreachable = True
-            continue
-        try:
-            record = apitokens.check(svc.redis, token, svc.now())
-        except RedisError:  # one program's outage: the others' tokens still work
-            breaker.trip(svc)
+        record = breaker.guarded(svc, lambda: apitokens.check(svc.redis, token, svc.now()), DOWN)
+        if record is DOWN:  # one program's outage: the others' tokens still work
             unreachable = True
             continue
         if record is not None:

@@ -2,7 +2,6 @@
 from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
-from redis.exceptions import RedisError
 
 from service import breaker
 from service.ops import jobs
@@ -34,14 +33,10 @@ def every_program() -> list[dict]:
 
 
 def _row(svc) -> dict:
-    down = {"name": display_name(svc), "ready": False, "summary": None}
-    if breaker.is_open(svc):  # failed a moment ago: not waited on again yet
-        return down
-    try:
-        return {"name": display_name(svc), "ready": all(readiness(svc.redis).values()), "summary": summary(svc.redis)}
-    except RedisError:  # the other programs' rows still show
-        breaker.trip(svc)
-        return down
+    """One program's row; one whose Redis is down shows so, and the other programs' rows still show."""
+    return breaker.guarded(svc, lambda: {"name": display_name(svc), "ready": all(readiness(svc.redis).values()),
+                                         "summary": summary(svc.redis)},
+                           {"name": display_name(svc), "ready": False, "summary": None})
 
 
 @bp.post("/ops/jobs/<job_id>/<action>")

@@ -7,7 +7,6 @@ from functools import wraps
 
 from flask import (Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request, session,
                    url_for)
-from redis.exceptions import RedisError
 
 from service import breaker
 from service.programs import CONSOLE, display_name
@@ -107,16 +106,8 @@ def _throttles(svc, choosable: dict) -> list:
     """Where sign-in failures are counted: the chosen program's Redis first, and on a console of several
     programs every other one it can reach too, so picking another program in the form buys an address no
     more tries (the counts are digests of the address and email, never a person's data)."""
-    reachable = [svc.redis]
-    for other in choosable.values():
-        if other is svc or breaker.is_open(other):
-            continue
-        try:
-            other.redis.ping()
-            reachable.append(other.redis)
-        except RedisError:  # that program is down: its count waits, the sign-in does not
-            breaker.trip(other)
-    return reachable
+    others = [p for p in choosable.values() if p is not svc]  # one that is down: its count waits, the sign-in not
+    return [svc.redis, *(p.redis for p in others if breaker.guarded(p, p.redis.ping, False))]
 
 
 def _login_page(status: int):
