@@ -192,18 +192,11 @@ class Config:
             proxy_hops=env.integer("PROXY_HOPS", 0, minimum=0, maximum=5),
             closures=env.closures("CLOSURES"),
             program=env.get("PROGRAM", "").strip().lower(),
-            program_redis_urls=tuple(sorted((name[len("REDIS_URL_"):].lower(), value) for name, value in env.items()
-                                            if name.startswith("REDIS_URL_") and value)),
-            program_sentinel_masters=tuple(sorted((name[len("REDIS_SENTINEL_MASTER_"):].lower(), value.strip())
-                                                  for name, value in env.items()
-                                                  if name.startswith("REDIS_SENTINEL_MASTER_") and value.strip())),
-            program_timezones=tuple(sorted((name[len("CENTER_TIMEZONE_"):].lower(), env.zone(name, ""))
-                                           for name, value in env.items()
-                                           if name.startswith("CENTER_TIMEZONE_") and value.strip())),
-            program_alert_numbers=tuple(sorted((name[len("STAFF_ALERT_NUMBERS_"):].lower(),
-                                                env.numbers(name, env.get("DEFAULT_REGION", "US")))
-                                               for name, value in env.items()
-                                               if name.startswith("STAFF_ALERT_NUMBERS_") and value.strip())),
+            program_redis_urls=env.per_program("REDIS_URL_", env.get),
+            program_sentinel_masters=env.per_program("REDIS_SENTINEL_MASTER_", env.get),
+            program_timezones=env.per_program("CENTER_TIMEZONE_", lambda name: env.zone(name, "")),
+            program_alert_numbers=env.per_program("STAFF_ALERT_NUMBERS_",
+                                                  lambda name: env.numbers(name, env.get("DEFAULT_REGION", "US"))),
         )
 
 
@@ -260,8 +253,11 @@ class _Env:
         value = self._environ.get(name, "")
         return value.strip() if value and value.strip() else default
 
-    def items(self):
-        return self._environ.items()
+    def per_program(self, prefix: str, read) -> tuple:
+        """(program, read(name)) for every set variable named prefix + a program ("REDIS_URL_HARBOR"), by
+        program (lower case, as its folder)."""
+        return tuple(sorted((name[len(prefix):].lower(), read(name)) for name, value in self._environ.items()
+                            if name.startswith(prefix) and value.strip()))
 
     def required(self, name: str) -> str:
         value = self.get(name)
