@@ -7,7 +7,7 @@ from flask import Blueprint, jsonify
 from flows.engine import Consent
 from service import channels, contacts as contact_rules
 from service.api.base import Problem, audit, json_body, register_errors, token_required
-from service.erase import erase_person
+from service.erase import erase_address, erase_person
 from service.rekeying import current_key
 from service.runtime import services
 from service.store import contacts
@@ -56,10 +56,12 @@ def get(number):
 @token_required
 def delete(number):
     svc = services()
-    pk = current_key(svc, _number(number))
+    address = _number(number)
+    pk = current_key(svc, address)
     if contacts.read(svc.redis, svc.vault, pk) is None:
         audit("api_delete_contact", f"{pk} absent")
         raise Problem(404, "number: no contact with this number")
     erase_person(svc, pk)
+    erase_address(svc, address)  # anything of theirs still under an older key (a rotation's conflict)
     audit("api_delete_contact", pk)
     return "", 204

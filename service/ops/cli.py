@@ -6,14 +6,14 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from service import channels, programs
-from service.erase import erase_person
+from service.erase import erase_address
 from service.phone import InvalidNumber
 from service.ops.health import readiness
 from service.ops.summary import summary
 from service.runtime import services
 from service.sms import spool
 from service.sms.inbound import replay
-from service.store import accounts, erasure, keys, rotation
+from service.store import accounts, keys, rotation
 from service.store.accounts import Role
 
 
@@ -86,12 +86,11 @@ def erase(number, everywhere):
     addresses = [c.address(bare) for c in channels.CHANNELS] if everywhere else [address]
     for name, svc in sorted(targets.items()):
         found = []
-        for a in addresses:  # under the newest person key, and older ones while a key rotation is unfinished
-            kept = [pk for pk in (svc.vault.person_key(a), *svc.vault.older_person_keys(a)) if erasure.known(svc.redis, pk)]
-            for pk in kept:
-                erase_person(svc, pk)
+        for a in addresses:
+            erased = erase_address(svc, a)
+            for pk in erased:
                 accounts.audit(svc.redis, "cli", "delete_person", pk, now=svc.now())
-            found += [a] if kept else []
+            found += [a] if erased else []
         click.echo(f"{name}: " + (f"erased {len(found)} ({', '.join(channels.of(a).label for a in found)})"
                                   if found else "nothing kept"))
 
