@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 from flows.decision import Decision
 
-from service.phone import InvalidNumber, mask as mask_number, to_e164
+from service.phone import InvalidNumber, bare, mask as mask_number, to_e164
 
 
 @dataclass(frozen=True)
@@ -32,9 +32,7 @@ def of(address: str) -> Channel:
     return next(c for c in CHANNELS if address.startswith(c.scheme))
 
 
-def number(address: str) -> str:
-    """The E.164 number inside an address (time zones, masking and the simulator go by it)."""
-    return address[len(of(address).scheme):]
+number = bare  # the E.164 number inside an address (time zones, masking, dialling go by it): service/phone.py
 
 
 def parse(raw: str, region: str, strict: bool = False) -> str:

@@ -5,7 +5,7 @@ from datetime import datetime
 from flask import Flask, current_app
 
 from flows import gsm
-from service import planning
+from service import channels, planning
 from service.programs import CONSOLE, display_name
 from service.runtime import services
 from service.store import crises, keys, people
@@ -118,6 +118,7 @@ def register(app: Flask) -> None:
     app.add_template_global(setup_left, "setup_left")
     app.add_template_global(console_program, "console_program")
     app.add_template_filter(label, "label")
+    app.add_template_filter(channels.number, "dialled")  # a tel: link dials the number, whatever the channel
 
 
 def segment_counter(sent: str, typed: str) -> dict:
