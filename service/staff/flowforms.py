@@ -268,6 +268,12 @@ def dump(doc: dict) -> str:
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
 
 
+def named(doc: dict, name: str, phone: str) -> dict:
+    """The program document with this name and call back number (its numbers and the rest stay)."""
+    info = doc.get("program") if isinstance(doc.get("program"), dict) else {}
+    return {**doc, "program": {**info, "name": name, "phone": phone}}
+
+
 def program_to_form(doc: dict, languages: list[str], messages: tuple[str, ...]) -> dict:
     default = languages[0]
     info = doc.get("program") if isinstance(doc.get("program"), dict) else {}
@@ -280,9 +286,7 @@ def program_from_request(values, doc: dict, languages: list[str], messages: tupl
                          optional: tuple[str, ...] = ()) -> dict:
     """The program document with the posted name, phone and messages (an optional message left empty is
     left out: the built-in text is sent)."""
-    doc = dict(doc)
-    doc["program"] = {**(doc.get("program") if isinstance(doc.get("program"), dict) else {}),  # numbers stay
-                      "name": values.get("program.name", "").strip(), "phone": values.get("program.phone", "").strip()}
+    doc = named(doc, values.get("program.name", "").strip(), values.get("program.phone", "").strip())
     texts = {m: _one_or_many({lang: values.get(f"msg.{m}.{lang}", "") for lang in languages}, languages[0])
              for m in messages}
     doc["messages"] = {m: t for m, t in texts.items() if t or m not in optional}

@@ -1,16 +1,15 @@
 """Settings (admin): hours, closures, caps and on-call numbers, over the environment's defaults; audited."""
 from datetime import datetime
 
-import yaml
-
-from flows.source import load_yaml
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from flows import closures
+from flows.source import load_yaml
 from flows.loader import FlowError
 from service.config import ConfigError, validate_overrides
 from service.phone import InvalidNumber, to_e164
 from service.runtime import services
+from service.staff import flowforms
 from service.staff.auth import require
 from service.store import accounts, flowdocs, settings, setup
 from service.store.accounts import Role
@@ -89,10 +88,7 @@ def _publish_program(name: str, phone: str) -> int | None:
 
 
 def _renamed(docs: dict[str, str], name: str, phone: str) -> dict[str, str]:
-    doc = load_yaml(docs["program.yaml"])
-    doc["program"] = {**(doc.get("program") if isinstance(doc.get("program"), dict) else {}), "name": name,
-                      "phone": phone}  # its numbers stay
-    return {**docs, "program.yaml": yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)}
+    return {**docs, "program.yaml": flowforms.dump(flowforms.named(load_yaml(docs["program.yaml"]), name, phone))}
 
 
 def published_documents() -> dict[str, str]:
