@@ -152,6 +152,12 @@ class FlowSet:
         """The text in a language, else in the program's default language."""
         return text.get(language) or text[self.program.default_language]
 
+    def filled(self, part, language: str, fill) -> tuple[str, dict | None]:
+        """A step's, follow-up's or journey event's text in the person's language and, when it names one,
+        its approved template as Twilio is sent it, both filled by `fill` (flows.templates)."""
+        content = part.template.content(language, self.program.default_language, fill) if part.template else None
+        return fill(self.text(part.text, language)), content
+
     def render(self, template: str, **extra: str) -> str:
         """A text as it is sent: placeholders filled, and Spanish without the accents GSM-7 lacks (unless
         the program says otherwise)."""

@@ -56,10 +56,7 @@ def send_step(flows: FlowSet, policy: Policy, texter: Texter, flow_name: str, re
         if ref >= len(flow.followups):
             return None
         followup = flow.followups[ref]
-        fill = lambda t: flows.render(t, language=texter.language)  # noqa: E731
-        text = fill(flows.text(followup.text, texter.language))
-        template = followup.template.content(texter.language, flows.program.default_language, fill) \
-            if followup.template else None
+        text, template = flows.filled(followup, texter.language, lambda t: flows.render(t, language=texter.language))
         return Decision(Intent.FLOW, (text,), flow.name, sources=(f"{flow.name}/followup-{ref + 1}",),
                         templates=(template,))
     ref = flow.current(ref)
@@ -84,11 +81,10 @@ def walk_from(flows: FlowSet, policy: Policy, texter: Texter, flow: Flow, name: 
     for _ in range(MAX_CHAIN):
         step = flow.steps[name]
         if step.text:  # a silent step (action: inbox) sends nothing
-            fill = _filler(flows, policy, texter, step, now)
-            walk.texts.append(fill(flows.text(step.text, texter.language)))
+            text, template = flows.filled(step, texter.language, _filler(flows, policy, texter, step, now))
+            walk.texts.append(text)
             walk.sources.append(f"{flow.name}/{step.name}")
-            walk.templates.append(step.template.content(texter.language, flows.program.default_language, fill)
-                                  if step.template else None)
+            walk.templates.append(template)
         walk.events.append(StepEvent(Event.REACHED, flow.name, step.name))
         walk.vars.update(step.set)
         walk.callback |= step.action == "callback"

@@ -117,11 +117,8 @@ def _decision(rt: Runtime, flows, journey, ev: EventId, contact, zones, kind, no
             for name, value in contact.fields.items() if name in flows.program.fields}
     event = journey.events[ev.event]
     if event.text is not None:
-        fill = lambda t: flows.render(t, language=contact.language,  # noqa: E731
-                                      **{name: said.get(name, "") for name in flows.program.fields})
-        text = fill(flows.text(event.text, contact.language))
-        template = event.template.content(contact.language, flows.program.default_language, fill) \
-            if event.template else None
+        text, template = flows.filled(event, contact.language, lambda t: flows.render(
+            t, language=contact.language, **{name: said.get(name, "") for name in flows.program.fields}))
         return Decision(Intent.FLOW, (unprompted(text, language, flows.languages),),
                         sources=(f"{journey.name}/event-{ev.event + 1}",), templates=(template,))
     flow = flows.flows.get(event.flow)
