@@ -34,12 +34,12 @@ def create_app(config: Config | Mapping[str, str] | None = None, clock: Clock | 
                       WTF_CSRF_TIME_LIMIT=cfg.session_max_hours * 3600, SURFACE=surface)
     app.extensions[EXTENSION] = build(cfg, clock, serves_all=surface in ("twilio", "console"))
     table = build_all(cfg, app.extensions[EXTENSION], clock)
+    chosen = console_table(cfg, table)  # a console without PROGRAM: each staff member works in the one they chose
+    app.extensions[TABLE] = chosen if surface == "console" else table  # every program this process serves
     if surface != "console":  # several programs: the webhook routes each text to its program's Services
-        app.extensions[TABLE], app.extensions[ROUTES] = table, routes(table)
-    if surface != "twilio":  # a console without PROGRAM: each staff member works in the program they chose
-        app.extensions[CONSOLE] = console_table(cfg, table)
-    if surface == "console":  # its /readyz: every program it serves
-        app.extensions[TABLE] = app.extensions[CONSOLE]
+        app.extensions[ROUTES] = routes(table)
+    if surface != "twilio":
+        app.extensions[CONSOLE] = chosen
     if surface == "twilio":  # the webhook's processes load the crisis model before their first text, not during it
         app.extensions[EXTENSION].reader.warm()
     _register(app, surface)
