@@ -12,7 +12,6 @@
    broadcast, and 20 crisis texts: the time from each text to its staff alert at the fake (p99 <= 10 s)."""
 import argparse
 import asyncio
-import json
 import os
 import signal
 import subprocess
@@ -26,6 +25,7 @@ from redis import Redis
 from bench.loadgen import RequestFactory, open_loop, percentile, us_numbers
 from bench.outbound import BIN, ROOT, SID, TOKEN, busiest_second, wait_for_workers
 from bench.outreach import env_for
+from bench.report import emit
 from bench.servers import Gunicorn
 from devtools.embedded_redis import EmbeddedRedis, free_port
 from service.store import keys
@@ -163,9 +163,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "broadcast.json")
     args = parser.parse_args()
     report = run(args.recipients, args.rate, args.workers)
-    print(json.dumps(report, indent=2))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2) + "\n")
+    emit(report, args.json)
     return 0
 
 

@@ -10,7 +10,6 @@ days). Then asks the signed-in console for insights.json?days=N through Flask's 
 check, reads, JSON), N = 7, 30, 90, and reports the latency (p50, p95, max). Goal: days=90 under 50 ms.
 """
 import argparse
-import json
 import random
 import statistics
 import tempfile
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from redis import Redis
 
+from bench.report import emit
 from devtools.embedded_redis import EmbeddedRedis
 from service import create_app
 from service.clock import ManualClock
@@ -107,9 +107,7 @@ def main() -> int:
                       **{f"days_{n}": measure(client, n, args.requests) for n in (7, 30, 90)}, "goal_ms_days_90": 50}
         finally:
             server.stop()
-    print(json.dumps(result, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    emit(result, args.json)
     return 0
 
 

@@ -14,7 +14,6 @@ Webhook throughput with N planned events vs none: `python -m bench.webhook_compa
 empty=.@service:create_app(surface='twilio') --variant planned=.@service:create_app(surface='twilio')
 --setup planned=bench.outreach:preload`."""
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from redis import Redis
 
 from bench.loadgen import us_numbers
 from bench.outbound import BIN, ROOT, SID, TOKEN, busiest_second, wait_for_workers
+from bench.report import emit
 from devtools.embedded_redis import EmbeddedRedis
 from service.store import keys
 from tests.fakes.twilio_api import FakeTwilio
@@ -195,9 +195,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "outreach.json")
     args = parser.parse_args()
     report = {"import_and_plan": import_and_plan(args.contacts), "delivery": delivery(args.due)}
-    print(json.dumps(report, indent=2))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2) + "\n")
+    emit(report, args.json)
     return 0
 
 

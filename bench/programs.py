@@ -11,7 +11,6 @@ sharing the machine's cores). Same code, same gunicorn
 """
 import argparse
 import asyncio
-import json
 import shutil
 import statistics
 import tempfile
@@ -21,6 +20,7 @@ from pathlib import Path
 import requests
 
 from bench.loadgen import RequestFactory, closed_loop, us_numbers
+from bench.report import emit
 from bench.servers import AUTH_TOKEN, ROOT, Gunicorn, service_env
 from bench.webhook_compare import BODIES
 from devtools.embedded_redis import EmbeddedRedis, free_port
@@ -120,9 +120,7 @@ def main() -> int:
                          "ratio_to_one": round(statistics.median(found) / base, 3)} for label, found in rates.items()},
               "config": {"rounds": args.rounds, "seconds": args.seconds, "concurrency": args.concurrency,
                          "workers": args.workers}}
-    print(json.dumps(report, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    emit(report, args.json)
     return 0
 
 

@@ -16,7 +16,6 @@ named by `--pollers-on`: the console runs in its own process, as in the Procfile
 import argparse
 import asyncio
 import importlib
-import json
 import re
 import statistics
 import subprocess
@@ -28,6 +27,7 @@ from pathlib import Path
 import aiohttp
 
 from bench.loadgen import RequestFactory, closed_loop, us_numbers
+from bench.report import emit
 from bench.servers import AUTH_TOKEN, ROOT, Gunicorn, service_env
 from devtools.embedded_redis import EmbeddedRedis, free_port
 
@@ -204,9 +204,7 @@ def main() -> int:
                       **({"pollers": consoles[label]} if label in consoles else {})} for label, rev in variants}
     report["config"] = {"whatsapp_on": args.whatsapp_on, "rounds": args.rounds, "seconds": args.seconds, "concurrency": args.concurrency,
                         "workers": args.workers, "pollers": args.pollers, "bodies": bodies}
-    print(json.dumps(report, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    emit(report, args.json)
     return 0
 
 
