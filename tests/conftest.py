@@ -47,12 +47,17 @@ def redis_url(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture
-def redis(redis_url):
-    client = Redis.from_url(redis_url)
+def emptied(url: str):
+    """A client of the Redis at `url`, emptied first (a fixture's body: yields it, closes it after)."""
+    client = Redis.from_url(url)
     client.flushdb()
     yield client
     client.close()
+
+
+@pytest.fixture
+def redis(redis_url):
+    yield from emptied(redis_url)
 
 
 def make_env(redis_url: str, **overrides) -> dict[str, str]:

@@ -6,14 +6,13 @@ import shutil
 
 import pytest
 import yaml
-from redis import Redis
 
 from devtools.embedded_redis import EmbeddedRedis
 from flows.loader import DEFINITIONS, FlowError, load_directory
 from service import programs
 from service.config import Config, ConfigError
 from service.store import accounts, apitokens, contacts
-from tests.conftest import CHEAP_HASH, NOON, Phone, make_app, make_env, replies, svc_of
+from tests.conftest import CHEAP_HASH, NOON, Phone, emptied, make_app, make_env, replies, svc_of
 
 NUMBER = "+16175550123"
 A_NUMBER, B_NUMBER = "+18555909944", "+18885550100"
@@ -49,10 +48,7 @@ def flows_dir(tmp_path):
 
 @pytest.fixture
 def redis_b(second_redis):
-    client = Redis.from_url(second_redis)
-    client.flushdb()
-    yield client
-    client.close()
+    yield from emptied(second_redis)
 
 
 @pytest.fixture
