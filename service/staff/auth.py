@@ -70,7 +70,9 @@ def login():
     try:
         account = accounts.authenticate(svc.redis, email, password)
     except LoginRefused:
-        lately = [logins.failed(r, address, email, svc.now()) for r in throttles][0]  # the chosen program's first
+        lately = logins.failed(svc.redis, address, email, svc.now())  # the chosen program's count tells of an attack
+        for other in throttles[1:]:
+            logins.failed(other, address, email, svc.now())
         if lately == logins.ATTACK_FAILURES:
             accounts.audit(svc.redis, "", "sign_in_failures", f"{logins.ATTACK_FAILURES} failed sign-ins for one "
                            "email within an hour", now=svc.now())
