@@ -123,7 +123,7 @@ def run(recipients: int, rate: int, workers: int) -> dict:
             os.kill(procs[2].pid, signal.SIGKILL)  # a worker dies mid-broadcast
             deadline = time.time() + recipients / rate * 2 + 300
             while time.time() < deadline:
-                state = r.hget(keys.broadcast(bid), "status")
+                state = r.hget(keys.of(r).broadcast(bid), "status")
                 if state in (b"sent",) and len([x for x in fake.sent() if x.params["To"] != ON_CALL]) >= recipients:
                     break
                 time.sleep(2)

@@ -35,7 +35,7 @@ def populate_contacts(r: Redis, token: str, pks: list[str], now: float) -> None:
     for start in range(0, len(pks), BATCH):
         pipe = r.pipeline(transaction=False)
         for pk in pks[start:start + BATCH]:
-            pipe.hset(keys.contact(pk), mapping={"consent": "subscribed", "phone": token, "first_seen": int(now),
+            pipe.hset(keys.of(r).contact(pk), mapping={"consent": "subscribed", "phone": token, "first_seen": int(now),
                                                  "last_seen": round(now, 3)})
         pipe.execute()
 

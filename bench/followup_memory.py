@@ -74,7 +74,7 @@ def measure(pending: int) -> dict:
             people = pending // len(PER_PERSON)
             t0 = time.time()
             before, after = populate(r, cfg, vault, people, t0)
-            assert r.zcard(keys.FOLLOWUPS_DUE) == pending
+            assert r.zcard(keys.of(r).FOLLOWUPS_DUE) == pending
             cancels = cancel_times(r, vault, people)
             return {"pending": pending, "bytes_per_followup": round((after - before) / pending, 1),
                     "total_mb": round(after / 2**20, 1), "cancel_ms_p50": round(statistics.median(cancels), 3),

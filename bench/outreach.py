@@ -78,13 +78,13 @@ def import_and_plan(count: int) -> dict:
             preview_s, preview = timed(flask, env)
             import_s, imported = timed(flask + ["--commit"], env)
             again_s, again = timed(flask + ["--commit"], env)
-            events = r.zcard(keys.JOURNEYS_DUE)
+            events = r.zcard(keys.of(r).JOURNEYS_DUE)
             with_events = used(r)
             lists = [k for k in r.scan_iter(match="sms:contact:*", count=1000)]
             pipe = r.pipeline(transaction=False)
             for k in lists:
                 pipe.hdel(k, "jrn")
-            pipe.delete(keys.JOURNEYS_DUE)
+            pipe.delete(keys.of(r).JOURNEYS_DUE)
             pipe.execute()
             without = used(r)
             code = ("from workers.runtime import make_runtime; from service.runtime import build; from service.config "
@@ -145,7 +145,7 @@ def delivery(count: int, rate: int = 100, workers: int = 20, latency: float = 0.
                     f.write(f"{n},bench,2026-11-20T10:00:00-05:00,{at.isoformat()}\n")
             subprocess.run([str(BIN / "flask"), "contacts", "import", str(path), "--commit"], cwd=ROOT, env=env,
                            check=True, capture_output=True)
-            due = {m.decode(): s for m, s in r.zrange(keys.JOURNEYS_DUE, 0, -1, withscores=True)}
+            due = {m.decode(): s for m, s in r.zrange(keys.of(r).JOURNEYS_DUE, 0, -1, withscores=True)}
             deadline = time.time() + 60 + count / rate * 2 + 120
             while len(fake.sent()) < count and time.time() < deadline:
                 time.sleep(1)

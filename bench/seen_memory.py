@@ -41,7 +41,7 @@ def seen_markers(pipe, sid: str) -> None:
 
 
 def claim_keys(pipe, sid: str) -> None:
-    pipe.set(keys.inbound(sid), "", ex=365 * DAY)
+    pipe.set(keys.of(pipe).inbound(sid), "", ex=365 * DAY)
 
 
 def main() -> int:

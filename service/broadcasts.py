@@ -52,7 +52,7 @@ def request_from(data, svc: Services, now: float) -> Request:
         raise Refused("group", "name one group, or say \"all\": true (everyone with consent)")
     if group is not None and (not isinstance(group, str) or not GROUP.match(group.strip().lower())):
         raise Refused("group", "must be a group name (lower-case letters, digits, - and _)")
-    if group is not None and not svc.redis.exists(keys.group(group.strip().lower())):
+    if group is not None and not svc.redis.exists(keys.of(svc.redis).group(group.strip().lower())):
         raise Refused("group", "no contact is in this group")  # a typo would otherwise "send" to nobody
     send_at = _moment(data.get("send_at"), "send_at") if data.get("send_at") is not None else now
     expires_at = _moment(data.get("expires_at"), "expires_at") if data.get("expires_at") is not None else None
@@ -127,7 +127,7 @@ def plan(svc: Services, req: Request, bid: str, now: float, candidates=None) -> 
         pks = people[start:start + BATCH]
         pipe = r.pipeline(transaction=False)
         for pk in pks:
-            pipe.hmget(keys.contact(pk), "phone", "consent", contacts.EVIDENCE, contacts.OPTED_IN, holds.FIELD,
+            pipe.hmget(keys.of(r).contact(pk), "phone", "consent", contacts.EVIDENCE, contacts.OPTED_IN, holds.FIELD,
                        followups.SENT, "simulated", LAST_SEEN)
         for pk, fields in zip(pks, pipe.execute()):
             reason = _held(fields, rules, now)
@@ -147,7 +147,7 @@ def plan(svc: Services, req: Request, bid: str, now: float, candidates=None) -> 
 def _audience(r, req: Request) -> list[str]:
     if req.group:
         return list(contacts.members(r, req.group))
-    return [pk.decode() for pk in r.zrange(keys.CONTACTS, 0, -1)]
+    return [pk.decode() for pk in r.zrange(keys.of(r).CONTACTS, 0, -1)]
 
 
 def _held(fields, rules, now: float) -> str:
@@ -229,7 +229,7 @@ def held_now(r, pk: str, contact, rules, recent: tuple[int, ...], now: float, te
     now (WhatsApp after its 24-hour window) when the broadcast has none (`templated`: it has one)."""
     if not contact.outreach_allowed:
         return "opted_out" if contact.consent and contact.consent.value == "opted_out" else "no_consent"
-    if r.hget(keys.contact(pk), holds.FIELD) is not None:
+    if r.hget(keys.of(r).contact(pk), holds.FIELD) is not None:
         return "held_by_staff"
     if len(recent) >= rules.per_week:
         return "weekly_cap"

@@ -104,7 +104,7 @@ def _batch(svc: Services, rows, commit: bool) -> dict[str, int]:
         while True:
             try:
                 if commit:
-                    pipe.watch(*(keys.contact(pk) for pk in pks))
+                    pipe.watch(*(keys.of(r).contact(pk) for pk in pks))
                 before = contacts.read_batch(r, svc.vault, pks)
                 counts, writes = {"created": 0, "updated": 0, "unchanged": 0}, []
                 for (_, e164, change), pk in zip(rows, pks):

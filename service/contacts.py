@@ -142,9 +142,9 @@ def apply(svc: Services, e164: str, change: Change, now: float) -> tuple[Outcome
     with svc.redis.pipeline() as pipe:
         while True:
             try:
-                pipe.watch(keys.contact(pk))
+                pipe.watch(keys.of(pipe).contact(pk))
                 before = contacts.read(pipe, svc.vault, pk)
-                after = merged(svc, before, pk, e164, change, None if before else pipe.hgetall(keys.contact(pk)))
+                after = merged(svc, before, pk, e164, change, None if before else pipe.hgetall(keys.of(pipe).contact(pk)))
                 if before is not None and before.digest == after.digest:
                     return Outcome.UNCHANGED, before
                 planned_before = journey_planning.planned_ids(pipe, pk)

@@ -40,7 +40,7 @@ class Recipient:
 
 def recipient(svc: Services, pk: str) -> Recipient | None:
     phone, consent, undeliverable, simulated, seen = svc.redis.hmget(
-        keys.contact(pk), "phone", "consent", "undeliverable", "simulated", people.LAST_SEEN)
+        keys.of(svc.redis).contact(pk), "phone", "consent", "undeliverable", "simulated", people.LAST_SEEN)
     if phone is None:
         return None
     return Recipient(svc.vault.decrypt(phone), (consent or b"subscribed").decode(), undeliverable is not None,
@@ -69,7 +69,7 @@ def outside_hours(svc: Services, pk: str, person: Recipient) -> str | None:
         return None
     now, config = svc.now(), svc.current_config()
     zones = recipient_zones(person.phone, config.timezone)
-    last = svc.redis.zscore(keys.RECENT, pk) or 0
+    last = svc.redis.zscore(keys.of(svc.redis).RECENT, pk) or 0
     if schedule.in_window(config.send_rules(), zones, now) or now - last < JUST_WROTE:
         return None
     return datetime.fromtimestamp(now, zones[0]).strftime("%I:%M %p %Z").lstrip("0")
@@ -99,7 +99,7 @@ def reply(svc: Services, pk: str, who: str, text: str, nonce: str) -> str:
         people.record_exchange(pipe, svc.vault, pk, [("out", text, mid, f"staff:{who}")], now)
         holds.take(pipe, pk, who, now)
         queues.promise(pipe, "send_reply", mid, now)  # a crash before the job exists: the sweeper enqueues it
-    written = _while_present(svc, pk, write, unless=keys.message(mid))
+    written = _while_present(svc, pk, write, unless=keys.of(svc.redis).message(mid))
     if written is None:
         raise ReplyRefused(why_not(None))
     if written:  # not a second click on the same form
@@ -113,12 +113,12 @@ def _while_present(svc: Services, pk: str, write, unless: str = "", refresh_hold
     erasure landing meanwhile is never undone by a staff action. False when the key `unless` names
     exists already (that write was done); None when the person is gone. With `refresh_hold`: a hold on
     them, read inside the transaction, counts this as its latest action (a hand back meanwhile wins)."""
-    watched = [keys.contact(pk), *([unless] if unless else [])]
+    watched = [keys.of(svc.redis).contact(pk), *([unless] if unless else [])]
     with svc.redis.pipeline() as pipe:
         while True:
             try:
                 pipe.watch(*watched)
-                if not pipe.hexists(keys.contact(pk), "phone"):
+                if not pipe.hexists(keys.of(pipe).contact(pk), "phone"):
                     return None
                 if unless and pipe.exists(unless):
                     return False
@@ -169,8 +169,8 @@ def hand_back(svc: Services, pk: str, who: str, action: str = "hand_back", idle_
     with r.pipeline() as pipe:
         while True:
             try:
-                pipe.watch(keys.contact(pk), keys.HOLDS)
-                action_at = pipe.zscore(keys.HOLDS, pk)
+                pipe.watch(keys.of(r).contact(pk), keys.of(r).HOLDS)
+                action_at = pipe.zscore(keys.of(r).HOLDS, pk)
                 if action_at is None or (idle_before is not None and action_at > idle_before):
                     return False
                 if holder is not None and holds.holder(pipe, pk) != holder:

@@ -30,7 +30,7 @@ def waiting(r, flows: FlowSet, pk: str, with_journeys: bool = False) -> list[Wai
     due = followups.due_times(r, fids)
     found = [Waiting("followup", fid, step.flow, step.step, due.get(fid))
              for fid, step in ((fid, FollowUpId.parse(fid)) for fid in fids)]
-    conversation = conversations.decode(r.hget(keys.contact(pk), conversations.FIELD))
+    conversation = conversations.decode(r.hget(keys.of(r).contact(pk), conversations.FIELD))
     timeout = followups.timeout_of(r, pk)
     flow = flows.flows.get(conversation.flow) if conversation else None
     step = flow.step(conversation.step) if flow else None

@@ -1,7 +1,8 @@
 """Programs: the centers one deployment serves. A program is a folder of FLOWS_DIR (its program.yaml with
-the numbers it texts from, its flows, journeys and languages) with a Redis of its own (REDIS_URL_<NAME>),
-so everything about its people, staff, tokens and queues is apart from every other program's: a text
-belongs to the program of the number it was sent to. A FLOWS_DIR holding a program.yaml itself is the one
+the numbers it texts from, its flows, journeys and languages). Its people, staff, tokens and queues are
+apart from every other program's: under keys and queue names that carry it, in the deployment's Redis or
+in one of its own (REDIS_URL_<NAME>, or a Sentinel primary), so programs spread over several primaries as a
+deployment grows. A text belongs to the program of the number it was sent to. A FLOWS_DIR holding a program.yaml itself is the one
 program of a deployment, as before programs existed."""
 from dataclasses import replace
 from pathlib import Path
@@ -41,18 +42,12 @@ def config_for(config: Config, name: str, found: tuple[str, ...] | None = None) 
     if name not in found:
         raise ConfigError(f"PROGRAM {name!r} is not a program in FLOWS_DIR ({', '.join(found)})")
     redis = _redis_of(config)
-    if name not in redis:
-        raise ConfigError(f"program {name!r} needs its own Redis: set REDIS_URL_{name.upper()}, or "
-                          f"REDIS_SENTINEL_MASTER_{name.upper()} with REDIS_SENTINELS")
     for setting, values in (("CENTER_TIMEZONE", config.program_timezones),
                             ("STAFF_ALERT_NUMBERS", config.program_alert_numbers)):
         strays = sorted({n for n, _ in values} - set(found))
         if strays:
             raise ConfigError(f"{setting}_{strays[0].upper()} names no program in FLOWS_DIR ({', '.join(found)})")
-    named = [redis[n] for n in found if n in redis]
-    if len(set(named)) < len(named):
-        raise ConfigError("each program needs a Redis of its own (two programs name the same one)")
-    kind, where = redis[name]
+    kind, where = redis.get(name) or _shared(config)
     place = {"redis_sentinel_master": where, "redis_url": ""} if kind == "sentinel" else \
         {"redis_url": where, "redis_sentinels": ()}
     own = {"timezone": dict(config.program_timezones).get(name, config.timezone),  # a center's own, else the
@@ -61,9 +56,15 @@ def config_for(config: Config, name: str, found: tuple[str, ...] | None = None) 
                    program=name, **own, **place)
 
 
+def _shared(config: Config) -> tuple[str, str]:
+    """The deployment's Redis (REDIS_URL, or REDIS_SENTINEL_MASTER): programs without their own share it,
+    each under its own keys (store/keys.py) and queues (service/queues.py)."""
+    return ("sentinel", config.redis_sentinel_master) if config.redis_sentinels else ("url", config.redis_url)
+
+
 def _redis_of(config: Config) -> dict[str, tuple[str, str]]:
-    """Each program's own Redis: a primary that Sentinel names (REDIS_SENTINEL_MASTER_<PROGRAM>, with
-    REDIS_SENTINELS), else a URL (REDIS_URL_<PROGRAM>: a server, or a database of one)."""
+    """The programs with a Redis of their own: a primary that Sentinel names (REDIS_SENTINEL_MASTER_<PROGRAM>,
+    with REDIS_SENTINELS), else a URL (REDIS_URL_<PROGRAM>: a server, or a database of one)."""
     found = {name: ("url", url) for name, url in config.program_redis_urls}
     if config.redis_sentinels:
         found.update({name: ("sentinel", master) for name, master in config.program_sentinel_masters})

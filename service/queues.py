@@ -4,7 +4,10 @@ the workers' code.
 
 Every send job is written in a ledger (`sms:jobs:pending`) before it is enqueued and leaves it when it
 has run: the clock's sweeper re-enqueues one that RQ lost (a crash between the ledger and the queue,
-or a job handed to a worker that died)."""
+or a job handed to a worker that died).
+
+Queues and job ids carry their program ("harbor.replies", "harbor-send-reply-..."), as every key does:
+programs sharing one Redis never take each other's jobs, and a worker serves its own program's queues."""
 from redis import Redis
 from rq import Queue, Retry
 
@@ -13,6 +16,7 @@ from service.store import keys
 SCHEDULE, ALERTS, REPLIES, FOLLOWUPS, BULK, MAINTENANCE = ("schedule", "alerts", "replies", "followups", "bulk",
                                                            "maintenance")
 ALL = (SCHEDULE, ALERTS, REPLIES, FOLLOWUPS, BULK, MAINTENANCE)  # a worker takes from the first that has work
+# (each a lane's name: a program's queue is named program + "." + lane)
 RETRY = Retry(max=5, interval=[2, 4, 8, 16, 32])
 FAILURE_TTL = 30 * 86400
 CHUNK = 100  # jobs per pipeline when enqueueing many
@@ -25,9 +29,28 @@ SEND_JOBS = {  # name -> (queue, job id prefix, how long a result is kept)
 }
 
 
-def job_id(name: str, arg: str) -> str:
+def named(program: str, lane: str) -> str:
+    """A program's queue in a lane."""
+    return f"{program or keys.DEFAULT}.{lane}"
+
+
+def names(program: str) -> list[str]:
+    """A program's queues, in priority order (what its workers and scheduler serve)."""
+    return [named(program, lane) for lane in ALL]
+
+
+def queue(r: Redis, lane: str) -> Queue:
+    """The queue in `lane` of the program `r` serves (its connection names it: store/keys.py)."""
+    return Queue(named(keys.program_of(r), lane), connection=r)
+
+
+def job_id(r: Redis, name: str, arg: str) -> str:
     """RQ allows letters, digits, "_" and "-": a follow-up id's ":" and a timeout's "." become "_"."""
-    return SEND_JOBS[name][1] + arg.replace(":", "_").replace(".", "_").replace("@", "")
+    return _owned(r, SEND_JOBS[name][1] + arg.replace(":", "_").replace(".", "_").replace("@", ""))
+
+
+def _owned(r: Redis, job: str) -> str:
+    return f"{keys.program_of(r)}-{job}"
 
 
 def ledger_entry(name: str, arg: str) -> str:
@@ -37,17 +60,17 @@ def ledger_entry(name: str, arg: str) -> str:
 def promise(pipe, name: str, arg: str, now: float) -> None:
     """The ledger entry written with the record the job will send (same transaction): a crash before the
     job is enqueued leaves it to the sweeper, never lost."""
-    pipe.zadd(keys.JOBS_PENDING, {ledger_entry(name, arg): now})
+    pipe.zadd(keys.of(pipe).JOBS_PENDING, {ledger_entry(name, arg): now})
 
 
 def enqueue_sends(r: Redis, name: str, args: list[str], now: float) -> None:
     """Send jobs by name, one per id (a job id per id: twice is harmless), ledger first."""
-    queue, _, result_ttl = SEND_JOBS[name]
-    q = Queue(queue, connection=r)
+    lane, _, result_ttl = SEND_JOBS[name]
+    q = queue(r, lane)
     for start in range(0, len(args), CHUNK):  # one pipeline per chunk, not a round trip per job
         chunk = args[start:start + CHUNK]
-        r.zadd(keys.JOBS_PENDING, {ledger_entry(name, a): now for a in chunk})
-        q.enqueue_many([Queue.prepare_data(f"workers.jobs.{name}", (a,), job_id=job_id(name, a), retry=RETRY,
+        r.zadd(keys.of(r).JOBS_PENDING, {ledger_entry(name, a): now for a in chunk})
+        q.enqueue_many([Queue.prepare_data(f"workers.jobs.{name}", (a,), job_id=job_id(r, name, a), retry=RETRY,
                                            result_ttl=result_ttl, failure_ttl=FAILURE_TTL) for a in chunk])
 
 
@@ -77,27 +100,27 @@ def enqueue_broadcast(r: Redis, args: list[str], now: float) -> None:
 
 def enqueue_replan(r: Redis, pk: str) -> None:
     """Plan a person's journey events again from what stands now (after a START, a resolved crisis)."""
-    Queue(MAINTENANCE, connection=r).enqueue("workers.jobs.replan_journeys", pk, job_id="replan-" + pk.replace(
-        "-", "_"), retry=RETRY, result_ttl=0, failure_ttl=FAILURE_TTL)
+    queue(r, MAINTENANCE).enqueue("workers.jobs.replan_journeys", pk, job_id=_owned(r, "replan-" + pk.replace(
+        "-", "_")), retry=RETRY, result_ttl=0, failure_ttl=FAILURE_TTL)
 
 
 def enqueue_replan_everyone(r: Redis, version: int) -> None:
     """After a publish: every contact's journeys from the new version (one job per version)."""
-    Queue(MAINTENANCE, connection=r).enqueue("workers.jobs.replan_everyone", job_id=f"replan-everyone-{version}",
-                                             retry=RETRY, result_ttl=3600, failure_ttl=FAILURE_TTL, job_timeout=3600)
+    queue(r, MAINTENANCE).enqueue("workers.jobs.replan_everyone", job_id=_owned(r, f"replan-everyone-{version}"),
+                                  retry=RETRY, result_ttl=3600, failure_ttl=FAILURE_TTL, job_timeout=3600)
 
 
 def ran(r: Redis, name: str, arg: str) -> None:
     """The job ran to an outcome: nothing left for the sweeper to watch."""
-    r.zrem(keys.JOBS_PENDING, ledger_entry(name, arg))
+    r.zrem(keys.of(r).JOBS_PENDING, ledger_entry(name, arg))
 
 
 def enqueue_provider_erasure(r: Redis, work_id: str) -> None:
     """Delete an erased person's texts at Twilio (the work item says which, encrypted)."""
-    Queue(MAINTENANCE, connection=r).enqueue("workers.jobs.erase_at_provider", work_id,
-                                             job_id="erase-at-provider-" + work_id, retry=RETRY,
-                                             result_ttl=0, failure_ttl=FAILURE_TTL)
+    queue(r, MAINTENANCE).enqueue("workers.jobs.erase_at_provider", work_id,
+                                  job_id=_owned(r, "erase-at-provider-" + work_id), retry=RETRY,
+                                  result_ttl=0, failure_ttl=FAILURE_TTL)
 
 
-def waiting(r: Redis, name: str) -> int:
-    return Queue(name, connection=r).count
+def waiting(r: Redis, lane: str) -> int:
+    return queue(r, lane).count

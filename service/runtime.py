@@ -17,7 +17,7 @@ from service import config as settings_config, programs
 from service.clock import Clock
 from service.config import Config
 from service.privacy import Vault
-from service.store import settings
+from service.store import keys, settings
 from service.store.flowdocs import FlowSource
 from service.store.metrics import Buffer
 
@@ -85,11 +85,12 @@ def connect(config: Config) -> Redis:
     With Sentinel the client asks the sentinels for the current primary and follows a failover.
     """
     timeouts = {"socket_timeout": 2, "socket_connect_timeout": 1}
+    named = {"client_name": keys.client_name(config.program)}  # the program the keys carry (store/keys.py)
     if config.redis_sentinels:
         sentinel = Sentinel(list(config.redis_sentinels), sentinel_kwargs=timeouts, **timeouts)
         return sentinel.master_for(config.redis_sentinel_master, health_check_interval=30,
-                                   password=config.redis_password.reveal() or None, **timeouts)
-    return Redis.from_url(config.redis_url, health_check_interval=30, **timeouts)
+                                   password=config.redis_password.reveal() or None, **timeouts, **named)
+    return Redis.from_url(config.redis_url, health_check_interval=30, **timeouts, **named)
 
 
 def policy(config: Config) -> Policy:

@@ -66,9 +66,9 @@ def advance(svc: Services, pk: str, number: str, seconds: int) -> list[Pending]:
     with svc.redis.pipeline() as pipe:
         while True:
             try:
-                pipe.watch(keys.contact(pk))
+                pipe.watch(keys.of(pipe).contact(pk))
                 now, items = svc.now(), pending(svc, pk, number)
-                conversation = conversations.decode(pipe.hget(keys.contact(pk), conversations.FIELD))
+                conversation = conversations.decode(pipe.hget(keys.of(pipe).contact(pk), conversations.FIELD))
                 sent = followups.sent_times(pipe, pk)
                 due = {p.id: max(now, p.due - seconds) for p in items}
                 timeout = next((p for p in items if p.kind == "timeout"), None)

@@ -17,6 +17,7 @@ from twilio.request_validator import RequestValidator
 from devtools.embedded_redis import EmbeddedRedis
 from service import create_app
 from service.clock import ManualClock
+from service.store import keys
 
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 BASE_URL = "https://sms.example.org"
@@ -47,9 +48,10 @@ def redis_url(tmp_path_factory):
     server.stop()
 
 
-def emptied(url: str):
-    """A client of the Redis at `url`, emptied first (a fixture's body: yields it, closes it after)."""
-    client = Redis.from_url(url)
+def emptied(url: str, program: str = ""):
+    """A client of the Redis at `url`, emptied first (a fixture's body: yields it, closes it after), named
+    for `program` as the service names its connections (its keys are that program's: store/keys.py)."""
+    client = Redis.from_url(url, client_name=keys.client_name(program))
     client.flushdb()
     yield client
     client.close()
@@ -155,7 +157,7 @@ def timeout_due_now(redis, pk: str, now: float) -> None:
     """As if the person had been asked their question a day ago and its timeout fell due now (for tests
     on the real clock, which cannot wait a day)."""
     from service.store import conversations, followups, keys
-    waiting = conversations.decode(redis.hget(keys.contact(pk), conversations.FIELD))
-    redis.hset(keys.contact(pk), conversations.FIELD,
+    waiting = conversations.decode(redis.hget(keys.of(redis).contact(pk), conversations.FIELD))
+    redis.hset(keys.of(redis).contact(pk), conversations.FIELD,
                conversations.encode(type(waiting)(waiting.flow, waiting.step, now - 86400, waiting.misses)))
     followups.set_timeout(redis, pk, now)

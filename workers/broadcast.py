@@ -86,7 +86,7 @@ def _prepare(rt: Runtime, bid: str, pk: str, mid: str) -> str:
     with svc.redis.pipeline() as pipe:
         while True:
             try:
-                pipe.watch(keys.contact(pk))
+                pipe.watch(keys.of(pipe).contact(pk))
                 outcome, write = _check(rt, pipe, bid, pk, mid)
                 pipe.multi()
                 write(pipe)
@@ -124,7 +124,7 @@ def _check(rt: Runtime, r, bid: str, pk: str, mid: str):
         shown = described(content) if content else text
         people.record_exchange(pipe, svc.vault, pk, [("out", shown, mid, f"broadcast/{bid}")], now,
                                frozenset((shown,)))  # the same for everyone it goes to: stored once
-        pipe.hset(keys.contact(pk), mapping={followups.SENT: " ".join(map(str, (*sent, int(now)))),  # the weekly cap
+        pipe.hset(keys.of(pipe).contact(pk), mapping={followups.SENT: " ".join(map(str, (*sent, int(now)))),  # the weekly cap
                                              LAST_BROADCAST: f"{bid}|{int(now)}"})
         inbox.changed(pipe)
     return "queued", write

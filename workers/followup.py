@@ -71,7 +71,7 @@ def send_followup(rt: Runtime, fid: str) -> Outcome:
     elif plan.outcome is Outcome.WINDOW_CLOSED and plan.callback:
         queues.enqueue_messages(rt.svc.redis, _alert_ids(rt, fid), rt.svc.now())
     if plan.outcome is Outcome.GONE:
-        rt.svc.redis.hincrby(keys.METRICS_EVENTS, "followups_gone", 1)
+        rt.svc.redis.hincrby(keys.of(rt.svc.redis).METRICS_EVENTS, "followups_gone", 1)
     return plan.outcome
 
 
@@ -95,7 +95,7 @@ def _person(fid: str) -> str:
 
 def _prepare(rt: Runtime, pk: str, fid: str, now: float) -> Plan:
     """Check and hand over in one WATCHed transaction, so a STOP landing meanwhile wins."""
-    key = keys.contact(pk)
+    key = keys.of(rt.svc.redis).contact(pk)
     with rt.svc.redis.pipeline() as pipe:
         while True:
             try:
@@ -113,7 +113,7 @@ def _check(rt: Runtime, r, pk: str, fid: str, now: float) -> Plan:
     svc = rt.svc
     cfg = svc.current_config()
     consent, pending, undeliverable, sent, phone, simulated, conversation, open_callback, language, held_by, seen = \
-        r.hmget(keys.contact(pk), *FIELDS)
+        r.hmget(keys.of(r).contact(pk), *FIELDS)
     pending = tuple((pending or b"").decode().split())
     version = flowdocs.published_version(r)
     flows = svc.source.for_version(r, version)
@@ -195,7 +195,7 @@ def _apply(rt: Runtime, pipe, pk: str, fid: str, now: float, plan: Plan) -> None
     if plan.outcome is not Outcome.SENT:
         return
     if plan.decision.replies:  # the weekly cap counts texts
-        pipe.hset(keys.contact(pk), followups.SENT, " ".join(map(str, (*plan.sent, int(now)))))
+        pipe.hset(keys.of(pipe).contact(pk), followups.SENT, " ".join(map(str, (*plan.sent, int(now)))))
     record_sent(rt, pipe, pk, lambda part: message_id(fid, part), plan, tuple(p for p in plan.pending if p != fid), now)
     if plan.callback:
         callback(rt, pipe, pk, _source(fid), plan, now)

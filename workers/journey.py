@@ -56,7 +56,7 @@ def _prepare(rt: Runtime, ev: EventId, eid: str, now: float) -> Plan:
     with rt.svc.redis.pipeline() as pipe:
         while True:
             try:
-                pipe.watch(keys.contact(ev.person))
+                pipe.watch(keys.of(pipe).contact(ev.person))
                 existing = journey_planning.planned_ids(pipe, ev.person)
                 plan, contact = _check(rt, pipe, ev, eid, existing, now)
                 pipe.multi()
@@ -83,9 +83,9 @@ def _check(rt: Runtime, r, ev: EventId, eid: str, existing: dict, now: float):
         return Plan(Outcome.SUPERSEDED), contact  # replanned from what stands now (in _apply)
     if not contact.outreach_allowed or (journey.group and journey.group not in contact.groups):
         return Plan(Outcome.OPTED_OUT), contact
-    if r.hget(keys.contact(ev.person), holds.FIELD) is not None or crises.open_of(r, ev.person):
+    if r.hget(keys.of(r).contact(ev.person), holds.FIELD) is not None or crises.open_of(r, ev.person):
         return Plan(Outcome.HELD, now + RECHECK_SECONDS), contact
-    if r.hget(keys.contact(ev.person), "undeliverable") is not None:
+    if r.hget(keys.of(r).contact(ev.person), "undeliverable") is not None:
         return Plan(Outcome.UNDELIVERABLE), contact
     when = fields.moment(kind, value, zones[0]).timestamp()
     if journey.events[ev.event].offset.total_seconds() < 0 and now >= when:
@@ -99,7 +99,7 @@ def _check(rt: Runtime, r, ev: EventId, eid: str, existing: dict, now: float):
     decision = _decision(rt, flows, journey, ev, contact, zones, kind, now, cfg)
     if decision is None:
         return Plan(Outcome.GONE), contact
-    if contact.consent is None and r.hget(keys.contact(ev.person), DISCLOSED) is None and decision.replies:
+    if contact.consent is None and r.hget(keys.of(r).contact(ev.person), DISCLOSED) is None and decision.replies:
         # the first text to someone who never texted us says who we are, what it costs and how to stop
         first = decision.replies[0] + "\n\n" + flows.message("disclosure", contact.language)
         decision = replace(decision, replies=(first, *decision.replies[1:]))
@@ -108,7 +108,7 @@ def _check(rt: Runtime, r, ev: EventId, eid: str, existing: dict, now: float):
         return Plan(Outcome.WINDOW_CLOSED), contact
     return Plan(Outcome.SENT, phone=contact.number, decision=decision, simulated=contact.simulated,
                 version=flowdocs.published_version(r) or 0, pending=followups.pending_of(r, ev.person),
-                callback=decision.callback and r.hget(keys.contact(ev.person), "open_callback") is None), contact
+                callback=decision.callback and r.hget(keys.of(r).contact(ev.person), "open_callback") is None), contact
 
 
 def _decision(rt: Runtime, flows, journey, ev: EventId, contact, zones, kind, now: float, cfg) -> Decision | None:
@@ -124,7 +124,7 @@ def _decision(rt: Runtime, flows, journey, ev: EventId, contact, zones, kind, no
     flow = flows.flows.get(event.flow)
     if flow is None:
         return None
-    conversation = conversations.decode(rt.svc.redis.hget(keys.contact(ev.person), conversations.FIELD))
+    conversation = conversations.decode(rt.svc.redis.hget(keys.of(rt.svc.redis).contact(ev.person), conversations.FIELD))
     texter = Texter(first_contact=False, language=contact.language, fields=said, conversation=conversation)
     return send_step(flows, rt.svc.policy_for(cfg), texter, flow.name, flow.start, datetime.fromtimestamp(now, cfg.timezone))
 
@@ -146,7 +146,7 @@ def _apply(rt: Runtime, pipe, ev: EventId, eid: str, now: float, plan: Plan, con
         return
     record_sent(rt, pipe, ev.person, lambda part: message_id(eid, part), plan, plan.pending, now)
     if not plan.decision.templates:  # an approved template carries no disclosure: the next free-form text does
-        pipe.hset(keys.contact(ev.person), DISCLOSED, 1)
+        pipe.hset(keys.of(pipe).contact(ev.person), DISCLOSED, 1)
     if plan.callback:
         followup_callback(rt, pipe, ev.person, source(eid), plan, now)
 
@@ -157,7 +157,7 @@ def replan(rt: Runtime, pk: str) -> int:
     with svc.redis.pipeline() as pipe:
         while True:
             try:
-                pipe.watch(keys.contact(pk))
+                pipe.watch(keys.of(pipe).contact(pk))
                 contact = contacts.read(pipe, svc.vault, pk)
                 if contact is None:
                     return 0
@@ -191,7 +191,7 @@ def _replan_batch(rt: Runtime, pks: list[str]) -> int:
     with svc.redis.pipeline() as pipe:
         while True:
             try:
-                pipe.watch(*(keys.contact(pk) for pk in pks))
+                pipe.watch(*(keys.of(pipe).contact(pk) for pk in pks))
                 found = contacts.read_batch(svc.redis, svc.vault, pks)
                 pipe.multi()
                 count = sum(journey_planning.replan_into(pipe, flows, cfg, contact, existing, now,

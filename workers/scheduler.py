@@ -41,7 +41,9 @@ def main() -> None:
     logs.configure()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     # under workers.supervise, every restart has the same name: the locks a killed predecessor left are its own
-    scheduler = Scheduler(queues.ALL, connection=connection(rq_settings()), name=os.environ.get(INSTANCE) or None)
+    settings = rq_settings()
+    scheduler = Scheduler(queues.names(settings["PROGRAM"]), connection=connection(settings),
+                          name=os.environ.get(INSTANCE) or None)
     scheduler.acquire_locks()
     scheduler.work()  # until SIGTERM/SIGINT; exits on a Redis error, and workers.supervise restarts it
 

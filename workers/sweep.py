@@ -3,7 +3,6 @@ copy to on-call staff beats a lost crisis alert (texters' messages are never res
 send jobs RQ lost are enqueued again (their jobs re-read everything and send at most once)."""
 import logging
 
-from rq import Queue
 from rq.job import Job, JobStatus
 
 from service import queues
@@ -42,11 +41,11 @@ def sweep_jobs(rt: Runtime) -> list[str]:
     a worker that died in that instant: a BLPOP answered to a socket being closed), is enqueued again.
     Jobs are idempotent. Three or four round trips whatever the backlog."""
     r, now = rt.svc.redis, rt.svc.now()
-    entries = [e.decode().split("|", 1) for e in r.zrangebyscore(keys.JOBS_PENDING, "-inf", now - LOST_AFTER,
+    entries = [e.decode().split("|", 1) for e in r.zrangebyscore(keys.of(r).JOBS_PENDING, "-inf", now - LOST_AFTER,
                                                                   start=0, num=2000)]
     if not entries:
         return []
-    jobs = Job.fetch_many([queues.job_id(name, arg) for name, arg in entries], connection=r)
+    jobs = Job.fetch_many([queues.job_id(r, name, arg) for name, arg in entries], connection=r)
     waiting = _waiting_ids(r)
     lost = []
     for (name, arg), job in zip(entries, jobs):
@@ -64,8 +63,8 @@ def _waiting_ids(r) -> set[str]:
     """Every job id in the send queues' lists (and their intermediate lists, where RQ moves a job it pops
     from a single queue)."""
     ids: set[str] = set()
-    for name in {queue for queue, _, _ in queues.SEND_JOBS.values()}:
-        queue = Queue(name, connection=r)
+    for lane in {lane for lane, _, _ in queues.SEND_JOBS.values()}:
+        queue = queues.queue(r, lane)
         ids.update(queue.get_job_ids())
         ids.update(queue.intermediate_queue.get_job_ids())
     return ids

@@ -125,10 +125,10 @@ def rotate_keys(max_batches):
     reports nothing left, the older keys can be removed from the environment."""
     svc = services()
     r, tally, batches = svc.redis, rotation.Tally(), 0
-    in_flight = {e.decode().split("|", 1)[1] for e in r.zrange(keys.JOBS_PENDING, 0, -1)}
+    in_flight = {e.decode().split("|", 1)[1] for e in r.zrange(keys.of(r).JOBS_PENDING, 0, -1)}
     phases = [("people", lambda c: rotation.rekey_batch(r, svc.vault, c, in_flight, tally, svc.now()))] + [
         (pattern, lambda c, p=pattern: rotation.reencrypt_batch(r, svc.vault, p, c, tally))
-        for pattern in rotation.ENCRYPTED]
+        for pattern in rotation.encrypted(keys.of(r))]
     for phase, step in phases:
         cursor = rotation.saved_cursor(r, phase)
         while True:

@@ -8,6 +8,7 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry
 
 from service import queues
+from service.store import keys
 
 
 def workers(r: Redis) -> list[dict]:
@@ -19,11 +20,11 @@ def workers(r: Redis) -> list[dict]:
 
 def failed_jobs(r: Redis, limit: int = 50) -> list[dict]:
     rows = []
-    for name in queues.ALL:
-        registry = FailedJobRegistry(queue=Queue(name, connection=r))
+    for lane in queues.ALL:
+        registry = FailedJobRegistry(queue=queues.queue(r, lane))
         for job in Job.fetch_many(registry.get_job_ids(0, limit - 1), connection=r):
             if job is not None:
-                rows.append({"id": job.id, "queue": name, "call": job.func_name, "args": job.args,
+                rows.append({"id": job.id, "queue": lane, "call": job.func_name, "args": job.args,
                              "error": (job.latest_result().exc_string or "").strip().splitlines()[-1:]
                              if job.latest_result() else []})
     return rows
@@ -33,6 +34,8 @@ def act_on_failed(r: Redis, job_id: str, action: str) -> bool:
     try:
         job = Job.fetch(job_id, connection=r)
     except NoSuchJobError:
+        return False
+    if job.origin not in queues.names(keys.program_of(r)):  # another program's, sharing this Redis
         return False
     registry = FailedJobRegistry(queue=Queue(job.origin, connection=r))
     if job_id not in registry.get_job_ids():

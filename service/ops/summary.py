@@ -2,7 +2,6 @@
 from dataclasses import dataclass
 
 from redis import Redis
-from rq import Queue
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
 from service import queues
@@ -29,9 +28,9 @@ class Summary:
 
 def queue_rows(r: Redis) -> tuple[QueueRow, ...]:
     rows = []
-    for name in queues.ALL:
-        q = Queue(name, connection=r)
-        rows.append(QueueRow(name, q.count, FailedJobRegistry(queue=q).count, ScheduledJobRegistry(queue=q).count))
+    for lane in queues.ALL:
+        q = queues.queue(r, lane)
+        rows.append(QueueRow(lane, q.count, FailedJobRegistry(queue=q).count, ScheduledJobRegistry(queue=q).count))
     return tuple(rows)
 
 

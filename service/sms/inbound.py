@@ -93,7 +93,7 @@ def process(svc: Services, msg: InboundSms, pk: str, now: float, state: inbound.
         local = datetime.fromtimestamp(now, config.timezone)
         decision = adjust(decide(flows, svc.policy_for(config), state.texter, msg.body, local, svc.reader), state)
         twiml = render(decision.replies)
-        pipe = Batch(r, guard=inbound.guard(pk, state))  # one atomic script call: see service/store/batch.py
+        pipe = Batch(r, guard=inbound.guard(r, pk, state))  # one atomic script call: see service/store/batch.py
         _save(svc, config, flows, pipe, msg, pk, now, state, decision, stale)
         alert_ids = _alert(svc, config, flows, pipe, msg, decision, now)
         inbound.finish_inbound(pipe, svc.vault, msg.sid, _sourced(decision), now, flows.shared_texts)
@@ -245,9 +245,9 @@ def _count(svc: Services, pipe, pk: str, ids: list[str], now: float, decision: D
 
 def _observe(svc: Services, decision: Decision) -> None:
     """The process' metrics, once the write applied (not for a pass the guard refused)."""
-    svc.counters.add(keys.METRICS_REPLIES, decision.flow or decision.intent.value)
+    svc.counters.add(keys.of(svc.redis).METRICS_REPLIES, decision.flow or decision.intent.value)
     if decision.consent_changed and decision.consent is Consent.OPTED_OUT:
-        svc.counters.add(keys.METRICS_EVENTS, "opt_outs")
+        svc.counters.add(keys.of(svc.redis).METRICS_EVENTS, "opt_outs")
 
 
 def _await_twin(svc: Services, sid: str) -> str:

@@ -156,7 +156,7 @@ def resolve(flag_id):
     note = request.form.get("note", "").strip()[:MAX_NOTE]
     if result is CrisisOutcome.OTHER and not note:
         return _render_queue(errors={flag_id: "Say what happened in the note."}, status=422)
-    person = svc.redis.hget(keys.crisis_flag(flag_id), "person")
+    person = svc.redis.hget(keys.of(svc.redis).crisis_flag(flag_id), "person")
     if not crises.resolve(svc.redis, flag_id, g.account.email, svc.now(), svc.config.retention_seconds, result):
         if person is None:
             abort(404, "no such open crisis message")

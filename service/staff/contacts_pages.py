@@ -51,7 +51,7 @@ def _listing(svc, search: str, group: str, number: int) -> tuple[list[str], int]
     if search:
         pipe = r.pipeline(transaction=False)
         for pk in ordered:
-            pipe.hget(keys.contact(pk), "phone")
+            pipe.hget(keys.of(r).contact(pk), "phone")
         ordered = [pk for pk, phone in zip(ordered, pipe.execute()) if phone and svc.vault.decrypt(phone).endswith(search)]
     return ordered[(number - 1) * PAGE:number * PAGE], len(ordered)
 
@@ -131,7 +131,7 @@ def import_preview():
                                error="Choose a CSV file saved as UTF-8 (from a spreadsheet: CSV UTF-8)."), 422
     report = contact_import.run(svc, text, commit=False)
     iid = secrets.token_urlsafe(16)
-    svc.redis.set(keys.contact_import(iid), svc.vault.encrypt(text), ex=UPLOAD_TTL)
+    svc.redis.set(keys.of(svc.redis).contact_import(iid), svc.vault.encrypt(text), ex=UPLOAD_TTL)
     return render_template("staff/contacts_import.html", report=report, iid=iid, declared=svc.flows().program.fields,
                            name=upload.filename)
 
@@ -152,7 +152,7 @@ def _read_upload(upload) -> str | None:
 @require(Role.ADMIN)
 def import_commit(iid):
     svc = services()
-    token = svc.redis.getdel(keys.contact_import(iid))
+    token = svc.redis.getdel(keys.of(svc.redis).contact_import(iid))
     if token is None:
         flash("That preview expired (an hour) or was imported already: upload the file again.")
         return redirect(url_for(".import_form"))

@@ -32,7 +32,7 @@ def clock(timestamp) -> str:
 
 def language_of(svc, pk: str) -> str:
     """The language a person is texted in: the program's default unless they chose another."""
-    return language(people.language_of(svc.vault, svc.redis.hget(keys.contact(pk), people.LANGUAGE)))
+    return language(people.language_of(svc.vault, svc.redis.hget(keys.of(svc.redis).contact(pk), people.LANGUAGE)))
 
 
 def language(code: str) -> str:

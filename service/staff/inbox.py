@@ -130,7 +130,7 @@ def changes():
 @require(Role.STAFF)
 def conversation(pk):
     svc = services()
-    if not svc.redis.exists(keys.contact(pk)):
+    if not svc.redis.exists(keys.of(svc.redis).contact(pk)):
         abort(404, "no such person (or their data was deleted)")
     if request.args.get("fragment"):
         g.passive = True
@@ -159,9 +159,9 @@ def _render(pk: str, template: str, status: int = 200, **extra):
                "language": display.language_of(svc, pk), "holder": holds.holder(svc.redis, pk),
                "history": people.consent_history(svc.redis, pk), "notes": notes.of(svc.redis, svc.vault, pk),
                "pending": display.pending_steps(svc, pk), "refusal": handoff.why_not(person, svc.now()),
-               "conversation": conversations.decode(svc.redis.hget(keys.contact(pk), conversations.FIELD)),
+               "conversation": conversations.decode(svc.redis.hget(keys.of(svc.redis).contact(pk), conversations.FIELD)),
                "crises": crises.of_person(svc.redis, svc.vault, pk), "outcomes": OUTCOMES,
-               "simulated": svc.redis.hget(keys.contact(pk), "simulated") == b"1",
+               "simulated": svc.redis.hget(keys.of(svc.redis).contact(pk), "simulated") == b"1",
                "attention": attention.reason_of(svc.redis, pk),
                "callback": _open_callback(svc, pk), "nonce": secrets.token_hex(16),
                "version": inbox.version(svc.redis), "language_code": _language_code(svc, pk),
@@ -170,12 +170,12 @@ def _render(pk: str, template: str, status: int = 200, **extra):
 
 
 def _language_code(svc, pk: str) -> str:
-    return people.language_of(svc.vault, svc.redis.hget(keys.contact(pk), people.LANGUAGE)) \
+    return people.language_of(svc.vault, svc.redis.hget(keys.of(svc.redis).contact(pk), people.LANGUAGE)) \
         or svc.flows().program.default_language
 
 
 def _open_callback(svc, pk: str):
-    value = svc.redis.hget(keys.contact(pk), "open_callback")
+    value = svc.redis.hget(keys.of(svc.redis).contact(pk), "open_callback")
     return callbacks.get(svc.redis, svc.vault, value.decode()) if value else None
 
 
@@ -184,7 +184,7 @@ def _delivery(svc, ids: list[str]) -> dict[str, dict]:
     ids = [i for i in ids if "/" not in i]  # "SM.../0": answered in TwiML, Twilio reports nothing back
     pipe = svc.redis.pipeline(transaction=False)
     for mid in ids:
-        pipe.hmget(keys.message(mid), "state", "status", "error_code")
+        pipe.hmget(keys.of(pipe).message(mid), "state", "status", "error_code")
     out = {}
     for mid, (state, status, code) in zip(ids, pipe.execute()):
         if state:
@@ -273,7 +273,7 @@ def note(pk):
 
 
 def _exists(svc, pk: str) -> None:
-    if not svc.redis.exists(keys.contact(pk)):
+    if not svc.redis.exists(keys.of(svc.redis).contact(pk)):
         abort(404, "no such person (or their data was deleted)")
 
 

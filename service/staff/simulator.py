@@ -68,7 +68,7 @@ def _context(svc, number: str) -> dict:
     return {"number": number, "transcript": people.transcript(svc.redis, svc.vault, pk),
             "outbox": [m for m in outbox.read(svc.redis, svc.vault) if m["to"] == number],
             "pending": simulated_time.pending(svc, pk, number),
-            "conversation": conversations.decode(svc.redis.hget(keys.contact(pk), conversations.FIELD)),
+            "conversation": conversations.decode(svc.redis.hget(keys.of(svc.redis).contact(pk), conversations.FIELD)),
             "remembered": conversations.variables(svc.redis, svc.vault, pk),
             "language": display.language_of(svc, pk), "contact": contacts.read(svc.redis, svc.vault, pk),
             "their_now": svc.now() + ahead, "zone": zone, "local": simulated_time.local, "local_input": local_input,

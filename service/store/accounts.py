@@ -51,23 +51,23 @@ def create(r: Redis, email: str, password: str, role: Role, *, now: float,
     """Create an account, or reset one (new password and role, enabled again). `method` is werkzeug's
     hash method: the default everywhere but in tests, which make many accounts at a lower cost."""
     email = _email(email)
-    r.hset(keys.account(email), mapping={"email": email, "role": role.value, "created_at": int(now),
+    r.hset(keys.of(r).account(email), mapping={"email": email, "role": role.value, "created_at": int(now),
                                          "password": _hash(password, method), "disabled": ""})
     sessions.end_all(r, email)  # a reset ends whatever sessions the old password opened
     return Account(email, role)
 
 
 def set_password(r: Redis, email: str, password: str) -> None:
-    r.hset(keys.account(email), "password", _hash(password))
+    r.hset(keys.of(r).account(email), "password", _hash(password))
     sessions.end_all(r, email)
 
 
 def set_role(r: Redis, email: str, role: Role) -> None:
-    r.hset(keys.account(email), "role", role.value)
+    r.hset(keys.of(r).account(email), "role", role.value)
 
 
 def set_disabled(r: Redis, email: str, disabled: bool) -> None:
-    r.hset(keys.account(email), "disabled", "1" if disabled else "")
+    r.hset(keys.of(r).account(email), "disabled", "1" if disabled else "")
     if disabled:
         sessions.end_all(r, email)
 
@@ -94,12 +94,12 @@ def _hash(password: str, method: str = HASH_METHOD) -> str:
 
 
 def exists(r: Redis, email: str) -> bool:
-    return bool(r.exists(keys.account(_normal(email))))
+    return bool(r.exists(keys.of(r).account(_normal(email))))
 
 
 def listing(r: Redis) -> list[dict]:
     """Every account (disabled ones too), by email: what the accounts page shows."""
-    found = sorted(k.decode() for k in r.scan_iter(match=keys.account("*"), count=500))
+    found = sorted(k.decode() for k in r.scan_iter(match=keys.of(r).account("*"), count=500))
     pipe = r.pipeline(transaction=False)
     for key in found:
         pipe.hmget(key, "email", "role", "disabled", "created_at")
@@ -108,18 +108,18 @@ def listing(r: Redis) -> list[dict]:
 
 
 def check_password(r: Redis, email: str, password: str) -> bool:
-    stored = r.hget(keys.account(email), "password")
+    stored = r.hget(keys.of(r).account(email), "password")
     return bool(stored) and check_password_hash(stored.decode(), password)
 
 
 def get(r: Redis, email: str) -> Account | None:
     """An enabled account (a disabled one is as good as gone)."""
-    email_value, role, disabled = r.hmget(keys.account(email), "email", "role", "disabled")
+    email_value, role, disabled = r.hmget(keys.of(r).account(email), "email", "role", "disabled")
     return Account(email_value.decode(), Role(role.decode())) if email_value and not disabled else None
 
 
 def authenticate(r: Redis, email: str, password: str) -> Account:
-    stored = r.hget(keys.account(email), "password")
+    stored = r.hget(keys.of(r).account(email), "password")
     if not stored:
         check_password_hash(_dummy_hash(), password)  # same work as a real check: timing doesn't reveal accounts
     account = get(r, email)
@@ -132,19 +132,19 @@ def audit(r: Redis, who: str, action: str, detail: str = "", *, now: float) -> N
     """Who did what, when: flows changes, reveals of numbers, exports and deletions."""
     entry = json.dumps({"at": round(now, 3), "who": who, "action": action, "detail": detail})
     pipe = r.pipeline()
-    pipe.lpush(keys.AUDIT, entry)
-    pipe.ltrim(keys.AUDIT, 0, AUDIT_LIMIT - 1)
+    pipe.lpush(keys.of(r).AUDIT, entry)
+    pipe.ltrim(keys.of(r).AUDIT, 0, AUDIT_LIMIT - 1)
     pipe.execute()
 
 
 def audit_log(r: Redis, limit: int = 200) -> list[dict]:
-    return [json.loads(e) for e in r.lrange(keys.AUDIT, 0, limit - 1)]
+    return [json.loads(e) for e in r.lrange(keys.of(r).AUDIT, 0, limit - 1)]
 
 
 def trim_audit(r: Redis, cutoff: float) -> int:
     """Drop audit entries older than `cutoff` (the newest are at the head)."""
     dropped = 0
-    while (last := r.lindex(keys.AUDIT, -1)) is not None and json.loads(last)["at"] < cutoff:
-        r.rpop(keys.AUDIT)
+    while (last := r.lindex(keys.of(r).AUDIT, -1)) is not None and json.loads(last)["at"] < cutoff:
+        r.rpop(keys.of(r).AUDIT)
         dropped += 1
     return dropped

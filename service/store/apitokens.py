@@ -33,8 +33,8 @@ def create(r: Redis, name: str, who: str, now: float) -> tuple[str, Token]:
     token = f"{PREFIX}{tid}_{secrets.token_urlsafe(32)}"
     record = Token(tid, name.strip()[:80], round(now, 3), who)
     pipe = r.pipeline()
-    pipe.hset(keys.API_TOKENS, tid, json.dumps(record.__dict__))
-    pipe.set(keys.api_token(_digest(token)), tid)
+    pipe.hset(keys.of(r).API_TOKENS, tid, json.dumps(record.__dict__))
+    pipe.set(keys.of(r).api_token(_digest(token)), tid)
     pipe.execute()
     return token, record
 
@@ -43,27 +43,27 @@ def check(r: Redis, token: str, now: float) -> Token | None:
     """The token's record when it is one of ours and not disabled (its last use is noted)."""
     if not token.startswith(PREFIX) or len(token) > 200:
         return None
-    tid = r.get(keys.api_token(_digest(token)))
+    tid = r.get(keys.of(r).api_token(_digest(token)))
     record = get(r, tid.decode()) if tid else None
     if record is None or record.disabled:
         return None
     if now - record.last_used > 60:  # noted at most once a minute
-        r.hset(keys.API_TOKENS, record.id, json.dumps({**record.__dict__, "last_used": round(now, 3)}))
+        r.hset(keys.of(r).API_TOKENS, record.id, json.dumps({**record.__dict__, "last_used": round(now, 3)}))
     return record
 
 
 def get(r: Redis, tid: str) -> Token | None:
-    raw = r.hget(keys.API_TOKENS, tid)
+    raw = r.hget(keys.of(r).API_TOKENS, tid)
     return Token(**json.loads(raw)) if raw else None
 
 
 def all_tokens(r: Redis) -> list[Token]:
-    return sorted((Token(**json.loads(v)) for v in r.hvals(keys.API_TOKENS)), key=lambda t: -t.created_at)
+    return sorted((Token(**json.loads(v)) for v in r.hvals(keys.of(r).API_TOKENS)), key=lambda t: -t.created_at)
 
 
 def disable(r: Redis, tid: str) -> bool:
     record = get(r, tid)
     if record is None or record.disabled:
         return False
-    r.hset(keys.API_TOKENS, tid, json.dumps({**record.__dict__, "disabled": True}))
+    r.hset(keys.of(r).API_TOKENS, tid, json.dumps({**record.__dict__, "disabled": True}))
     return True

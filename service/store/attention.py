@@ -9,24 +9,24 @@ FIELD = "attn"  # contact field: "flow/step" that asked for a person
 
 
 def flag(pipe, pk: str, reason: str, now: float) -> None:
-    pipe.hset(keys.contact(pk), FIELD, reason)
-    pipe.zadd(keys.ATTENTION, {pk: now})
-    pipe.incr(keys.INBOX_VERSION)
+    pipe.hset(keys.of(pipe).contact(pk), FIELD, reason)
+    pipe.zadd(keys.of(pipe).ATTENTION, {pk: now})
+    pipe.incr(keys.of(pipe).INBOX_VERSION)
 
 
 def done(r: Redis, pk: str) -> bool:
     pipe = r.pipeline()
-    pipe.hdel(keys.contact(pk), FIELD)
-    pipe.zrem(keys.ATTENTION, pk)
-    pipe.incr(keys.INBOX_VERSION)
+    pipe.hdel(keys.of(r).contact(pk), FIELD)
+    pipe.zrem(keys.of(r).ATTENTION, pk)
+    pipe.incr(keys.of(r).INBOX_VERSION)
     return bool(pipe.execute()[1])
 
 
 def waiting(r: Redis, limit: int = 200) -> list[tuple[str, float]]:
     """(person key, since), oldest first."""
-    return [(pk.decode(), since) for pk, since in r.zrange(keys.ATTENTION, 0, limit - 1, withscores=True)]
+    return [(pk.decode(), since) for pk, since in r.zrange(keys.of(r).ATTENTION, 0, limit - 1, withscores=True)]
 
 
 def reason_of(r: Redis, pk: str) -> str:
-    value = r.hget(keys.contact(pk), FIELD)
+    value = r.hget(keys.of(r).contact(pk), FIELD)
     return value.decode() if value else ""

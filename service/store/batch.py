@@ -29,6 +29,11 @@ class Batch:
     def __len__(self) -> int:
         return len(self._args)
 
+    @property
+    def connection_pool(self):
+        """Its client's, as a pipeline's: the program its keys carry (store/keys.py)."""
+        return self._redis.connection_pool
+
     def _key(self, key: str) -> int:
         return self._keys.setdefault(key, len(self._keys) + 1)
 

@@ -54,7 +54,7 @@ def new_id() -> str:
 
 def create(pipe, b: Broadcast, due: dict[str, float], held: dict[str, int]) -> None:
     """The broadcast and its recipients' queue, in one transaction."""
-    pipe.hset(keys.broadcast(b.id), mapping={
+    pipe.hset(keys.of(pipe).broadcast(b.id), mapping={
         "texts": json.dumps(b.texts), "group": b.group or "", "all": int(b.everyone), "send_at": b.send_at,
         "expires_at": b.expires_at or "", "status": b.status.value, "created_at": b.created_at,
         "created_by": b.created_by, "resend_of": b.resend_of, "recipients": len(due), "queued": len(due),
@@ -62,13 +62,13 @@ def create(pipe, b: Broadcast, due: dict[str, float], held: dict[str, int]) -> N
         **{f"held:{r}": n for r, n in held.items()}})
     for start in range(0, len(due), 5000):
         chunk = dict(list(due.items())[start:start + 5000])
-        pipe.zadd(keys.broadcast_due(b.id), chunk)
-    pipe.zadd(keys.BROADCASTS, {b.id: b.created_at})
-    pipe.sadd(keys.BROADCASTS_ACTIVE, b.id)
+        pipe.zadd(keys.of(pipe).broadcast_due(b.id), chunk)
+    pipe.zadd(keys.of(pipe).BROADCASTS, {b.id: b.created_at})
+    pipe.sadd(keys.of(pipe).BROADCASTS_ACTIVE, b.id)
 
 
 def get(r, bid: str) -> Broadcast | None:
-    h = {k.decode(): v.decode() for k, v in r.hgetall(keys.broadcast(bid)).items()}
+    h = {k.decode(): v.decode() for k, v in r.hgetall(keys.of(r).broadcast(bid)).items()}
     if not h or "texts" not in h:
         return None
     counts = {k: int(v) for k, v in h.items() if k not in FIELDS and v.lstrip("-").isdigit()}
@@ -83,17 +83,17 @@ FIELDS = {"texts", "group", "all", "send_at", "expires_at", "status", "created_a
 
 
 def recent(r: Redis, count: int = 50) -> list[Broadcast]:
-    return [b for b in (get(r, i.decode()) for i in r.zrevrange(keys.BROADCASTS, 0, count - 1)) if b]
+    return [b for b in (get(r, i.decode()) for i in r.zrevrange(keys.of(r).BROADCASTS, 0, count - 1)) if b]
 
 
 def active(r: Redis) -> list[str]:
-    return sorted(i.decode() for i in r.smembers(keys.BROADCASTS_ACTIVE))
+    return sorted(i.decode() for i in r.smembers(keys.of(r).BROADCASTS_ACTIVE))
 
 
 def take_due(r: Redis, bid: str, now: float, limit: int) -> list[tuple[str, float]]:
     if limit <= 0:
         return []
-    return [(m.decode(), s) for m, s in r.zrangebyscore(keys.broadcast_due(bid), "-inf", now, start=0, num=limit,
+    return [(m.decode(), s) for m, s in r.zrangebyscore(keys.of(r).broadcast_due(bid), "-inf", now, start=0, num=limit,
                                                          withscores=True)]
 
 
@@ -101,57 +101,57 @@ def hand_over(r: Redis, bid: str, taken: list[tuple[str, float]], now: float) ->
     """Recipients about to get jobs: into the in-flight set first (a job can finish, and count its outcome
     by taking them out, the moment it is enqueued)."""
     if taken:
-        r.zadd(keys.broadcast_inflight(bid), {pk: now for pk, _ in taken})
+        r.zadd(keys.of(r).broadcast_inflight(bid), {pk: now for pk, _ in taken})
 
 
 def remove_dispatched(r: Redis, bid: str, taken: list[tuple[str, float]]) -> None:
     """Recipients whose jobs exist: out of the queue (a crash before this hands them over again: their
     jobs have fixed ids and send at most once)."""
     if taken:
-        r.zrem(keys.broadcast_due(bid), *(pk for pk, _ in taken))
+        r.zrem(keys.of(r).broadcast_due(bid), *(pk for pk, _ in taken))
 
 
 def outcome(pipe, bid: str, pk: str, *fields: str) -> None:
     """A recipient's outcome without a message record (held, skipped), counted once (see the script)."""
-    scripts.run(pipe, "broadcast_outcome", [keys.broadcast_inflight(bid), keys.broadcast(bid)], [pk, *fields])
+    scripts.run(pipe, "broadcast_outcome", [keys.of(pipe).broadcast_inflight(bid), keys.of(pipe).broadcast(bid)], [pk, *fields])
 
 
 def in_flight(r: Redis, bid: str) -> int:
-    return r.zcard(keys.broadcast_inflight(bid))
+    return r.zcard(keys.of(r).broadcast_inflight(bid))
 
 
 def waiting(r: Redis, bid: str) -> int:
-    return r.zcard(keys.broadcast_due(bid))
+    return r.zcard(keys.of(r).broadcast_due(bid))
 
 
 def defer(pipe, bid: str, pk: str, due: float) -> None:
     """Back in the queue until their send hours open (no outcome yet)."""
-    pipe.zadd(keys.broadcast_due(bid), {pk: due})
-    pipe.zrem(keys.broadcast_inflight(bid), pk)
+    pipe.zadd(keys.of(pipe).broadcast_due(bid), {pk: due})
+    pipe.zrem(keys.of(pipe).broadcast_inflight(bid), pk)
 
 
 def count(pipe, bid: str, what: str, n: int = 1) -> None:
-    pipe.hincrby(keys.broadcast(bid), what, n)
+    pipe.hincrby(keys.of(pipe).broadcast(bid), what, n)
 
 
 def set_status(pipe, bid: str, status: Status) -> None:
-    pipe.hset(keys.broadcast(bid), "status", status.value)
+    pipe.hset(keys.of(pipe).broadcast(bid), "status", status.value)
     if status in (Status.SENT, *STOPPED):
-        pipe.srem(keys.BROADCASTS_ACTIVE, bid)
+        pipe.srem(keys.of(pipe).BROADCASTS_ACTIVE, bid)
 
 
 def stop(r: Redis, bid: str, status: Status, now: float) -> int:
     """Canceled or expired: the recipients still queued are dropped (and counted); returns how many."""
     pipe = r.pipeline()
-    pipe.zcard(keys.broadcast_due(bid))
-    pipe.delete(keys.broadcast_due(bid))
+    pipe.zcard(keys.of(r).broadcast_due(bid))
+    pipe.delete(keys.of(r).broadcast_due(bid))
     set_status(pipe, bid, status)
-    pipe.hset(keys.broadcast(bid), f"{status.value}_at", round(now, 3))
+    pipe.hset(keys.of(r).broadcast(bid), f"{status.value}_at", round(now, 3))
     dropped = pipe.execute()[0]
     if dropped:
-        r.hincrby(keys.broadcast(bid), status.value, dropped)
+        r.hincrby(keys.of(r).broadcast(bid), status.value, dropped)
     return dropped
 
 
 def failed_people(r: Redis, bid: str) -> set[str]:
-    return {pk.decode() for pk in r.smembers(keys.broadcast_failed(bid))}
+    return {pk.decode() for pk in r.smembers(keys.of(r).broadcast_failed(bid))}

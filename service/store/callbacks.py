@@ -42,30 +42,30 @@ def request(pipe, vault: Vault, pk: str, e164: str, sid: str, now: float, crisis
     simulator's people);
     `promised_at`: when the texter was told a person would call by."""
     callback_id = sid
-    pipe.hset(keys.callback(callback_id), mapping={
+    pipe.hset(keys.of(pipe).callback(callback_id), mapping={
         "person": pk, "phone": vault.encrypt(e164), "state": CallbackState.WAITING.value,
         "created_at": round(now, 3), "sid": sid, "crisis": int(crisis), "simulated": int(simulated),
         **({"day": day} if day and not simulated else {}),
         **({"promised_at": round(promised_at, 3)} if promised_at else {})})
     if day and not simulated:
         daily.counts(pipe, day, {"callbacks_requested": 1, **({f"callback_hour:{hour}": 1} if hour is not None else {})})
-    pipe.zadd(waiting_index(simulated), {callback_id: now})
-    pipe.hset(keys.contact(pk), "open_callback", callback_id)
-    pipe.sadd(keys.records(pk), keys.callback(callback_id))
+    pipe.zadd(waiting_index(pipe, simulated), {callback_id: now})
+    pipe.hset(keys.of(pipe).contact(pk), "open_callback", callback_id)
+    pipe.sadd(keys.of(pipe).records(pk), keys.of(pipe).callback(callback_id))
     return callback_id
 
 
-def waiting_index(simulated: bool = False) -> str:
-    return keys.CALLBACKS_WAITING_TEST if simulated else keys.CALLBACKS_WAITING
+def waiting_index(r, simulated: bool = False) -> str:
+    return keys.of(r).CALLBACKS_WAITING_TEST if simulated else keys.of(r).CALLBACKS_WAITING
 
 
 def waiting(r: Redis, vault: Vault, limit: int = 200, simulated: bool = False) -> list[Callback]:
-    ids = [i.decode() for i in r.zrange(waiting_index(simulated), 0, limit - 1)]
+    ids = [i.decode() for i in r.zrange(waiting_index(r, simulated), 0, limit - 1)]
     return [cb for cb in (get(r, vault, i) for i in ids) if cb]
 
 
 def get(r, vault: Vault, callback_id: str) -> Callback | None:
-    h = {k.decode(): v.decode() for k, v in r.hgetall(keys.callback(callback_id)).items()}
+    h = {k.decode(): v.decode() for k, v in r.hgetall(keys.of(r).callback(callback_id)).items()}
     if not h:
         return None
     notes = json.loads(vault.decrypt(h["notes"])) if h.get("notes") else []
@@ -76,10 +76,10 @@ def get(r, vault: Vault, callback_id: str) -> Callback | None:
 
 def claim_callback(r: Redis, callback_id: str, who: str, now: float) -> bool:
     """First staff member to claim gets it; others see who has it."""
-    claimed = bool(scripts.run(r, "claim_callback", [keys.callback(callback_id)],
+    claimed = bool(scripts.run(r, "claim_callback", [keys.of(r).callback(callback_id)],
                                [CallbackState.WAITING.value, CallbackState.CLAIMED.value, who, now]))
     if claimed:
-        r.incr(keys.INBOX_VERSION)
+        r.incr(keys.of(r).INBOX_VERSION)
     return claimed
 
 
@@ -92,7 +92,7 @@ def record_outcome(r: Redis, vault: Vault, callback_id: str, who: str, outcome: 
     with r.pipeline() as pipe:
         while True:
             try:
-                pipe.watch(keys.callback(callback_id))
+                pipe.watch(keys.of(r).callback(callback_id))
                 return _record_outcome(pipe, vault, callback_id, who, outcome, note, now, keep_seconds)
             except WatchError:
                 continue
@@ -105,9 +105,9 @@ def _record_outcome(pipe, vault: Vault, callback_id: str, who: str, outcome: Cal
         raise KeyError(callback_id)
     if cb.state is not CallbackState.CLAIMED or cb.claimed_by != who:
         return False
-    day, promised_at = pipe.hmget(keys.callback(callback_id), "day", "promised_at")
-    pipe.watch(keys.contact(cb.person))  # watched before it is read: a newer request meanwhile retries
-    open_now = pipe.hget(keys.contact(cb.person), "open_callback")
+    day, promised_at = pipe.hmget(keys.of(pipe).callback(callback_id), "day", "promised_at")
+    pipe.watch(keys.of(pipe).contact(cb.person))  # watched before it is read: a newer request meanwhile retries
+    open_now = pipe.hget(keys.of(pipe).contact(cb.person), "open_callback")
     notes = [*cb.notes, {"at": round(now, 3), "who": who, "outcome": outcome.value, "note": note}]
     pipe.multi()
     if day:  # the insights: how fast a first call was tried, and whether they were reached in time
@@ -120,17 +120,17 @@ def _record_outcome(pipe, vault: Vault, callback_id: str, who: str, outcome: Cal
             if promised_at and now <= float(promised_at):
                 daily.count(pipe, day, "callbacks_reached_in_time")
     state = outcome if outcome in CLOSING else CallbackState.WAITING
-    pipe.hset(keys.callback(callback_id), mapping={"state": state.value, "claimed_by": "", "attempts": cb.attempts + 1,
+    pipe.hset(keys.of(pipe).callback(callback_id), mapping={"state": state.value, "claimed_by": "", "attempts": cb.attempts + 1,
                                                    "notes": vault.encrypt(json.dumps(notes))})  # staff write names
-    pipe.incr(keys.INBOX_VERSION)
+    pipe.incr(keys.of(pipe).INBOX_VERSION)
     if outcome in CLOSING:
-        pipe.hset(keys.callback(callback_id), "closed_at", round(now, 3))
-        pipe.expire(keys.callback(callback_id), keep_seconds)
-        pipe.zadd(keys.CALLBACKS_CLOSED, {callback_id: now})
-        pipe.zrem(waiting_index(cb.simulated), callback_id)
-        pipe.srem(keys.CALLBACKS_ESCALATED, callback_id)
+        pipe.hset(keys.of(pipe).callback(callback_id), "closed_at", round(now, 3))
+        pipe.expire(keys.of(pipe).callback(callback_id), keep_seconds)
+        pipe.zadd(keys.of(pipe).CALLBACKS_CLOSED, {callback_id: now})
+        pipe.zrem(waiting_index(pipe, cb.simulated), callback_id)
+        pipe.srem(keys.of(pipe).CALLBACKS_ESCALATED, callback_id)
         if open_now == callback_id.encode():  # never the pointer to a newer request of theirs
-            pipe.hdel(keys.contact(cb.person), "open_callback")
+            pipe.hdel(keys.of(pipe).contact(cb.person), "open_callback")
     pipe.execute()
     return True
 
@@ -140,13 +140,13 @@ def release_claim(r: Redis, callback_id: str, who: str) -> bool:
     with r.pipeline() as pipe:
         while True:
             try:
-                pipe.watch(keys.callback(callback_id))
-                state, claimed_by = pipe.hmget(keys.callback(callback_id), "state", "claimed_by")
+                pipe.watch(keys.of(r).callback(callback_id))
+                state, claimed_by = pipe.hmget(keys.of(r).callback(callback_id), "state", "claimed_by")
                 if state != CallbackState.CLAIMED.value.encode() or (claimed_by or b"").decode() != who:
                     return False
                 pipe.multi()
-                pipe.hset(keys.callback(callback_id), mapping={"state": CallbackState.WAITING.value, "claimed_by": ""})
-                pipe.incr(keys.INBOX_VERSION)
+                pipe.hset(keys.of(r).callback(callback_id), mapping={"state": CallbackState.WAITING.value, "claimed_by": ""})
+                pipe.incr(keys.of(r).INBOX_VERSION)
                 pipe.execute()
                 return True
             except WatchError:
@@ -155,31 +155,31 @@ def release_claim(r: Redis, callback_id: str, who: str) -> bool:
 
 def closed_since(r: Redis, vault: Vault, since: float, limit: int = 200) -> list[Callback]:
     """Closed call backs, newest first (their records expire with the retention period)."""
-    ids = [i.decode() for i in r.zrevrangebyscore(keys.CALLBACKS_CLOSED, "+inf", since, start=0, num=limit)]
+    ids = [i.decode() for i in r.zrevrangebyscore(keys.of(r).CALLBACKS_CLOSED, "+inf", since, start=0, num=limit)]
     return [cb for cb in (get(r, vault, i) for i in ids) if cb]
 
 
 def forget_closed_before(r: Redis, cutoff: float) -> int:
-    return r.zremrangebyscore(keys.CALLBACKS_CLOSED, "-inf", cutoff)
+    return r.zremrangebyscore(keys.of(r).CALLBACKS_CLOSED, "-inf", cutoff)
 
 
 def overdue_unclaimed(r: Redis, now: float, after_seconds: int) -> list[str]:
     """Waiting (not claimed), older than `after_seconds`, not yet escalated."""
-    ids = [i.decode() for i in r.zrangebyscore(keys.CALLBACKS_WAITING, "-inf", now - after_seconds)]
-    return [i for i in ids if r.hget(keys.callback(i), "state") == CallbackState.WAITING.value.encode()
-            and not r.sismember(keys.CALLBACKS_ESCALATED, i)]
+    ids = [i.decode() for i in r.zrangebyscore(keys.of(r).CALLBACKS_WAITING, "-inf", now - after_seconds)]
+    return [i for i in ids if r.hget(keys.of(r).callback(i), "state") == CallbackState.WAITING.value.encode()
+            and not r.sismember(keys.of(r).CALLBACKS_ESCALATED, i)]
 
 
 def mark_escalated(r: Redis, callback_id: str) -> bool:
     """True the first time: once per request, even with two clocks."""
-    return bool(r.sadd(keys.CALLBACKS_ESCALATED, callback_id))
+    return bool(r.sadd(keys.of(r).CALLBACKS_ESCALATED, callback_id))
 
 
 def counts(r: Redis) -> dict:
     """Open call backs (with the oldest request time) and open crisis flags."""
     pipe = r.pipeline(transaction=False)
-    pipe.zcard(keys.CALLBACKS_WAITING)
-    pipe.zrange(keys.CALLBACKS_WAITING, 0, 0, withscores=True)
-    pipe.zcard(keys.CRISIS_OPEN)  # the crises' count rides along: one round trip for the header
+    pipe.zcard(keys.of(r).CALLBACKS_WAITING)
+    pipe.zrange(keys.of(r).CALLBACKS_WAITING, 0, 0, withscores=True)
+    pipe.zcard(keys.of(r).CRISIS_OPEN)  # the crises' count rides along: one round trip for the header
     waiting_count, oldest, flags = pipe.execute()
     return {"waiting": waiting_count, "oldest": oldest[0][1] if oldest else None, "crisis": flags}

@@ -44,7 +44,7 @@ class Contact:
 
 def read(r, vault: Vault, pk: str) -> Contact | None:
     """None when there is no such person (or only an erased person's consent trail)."""
-    h = r.hgetall(keys.contact(pk))
+    h = r.hgetall(keys.of(r).contact(pk))
     if not h or b"phone" not in h:
         return None
     return decode(vault, pk, h)
@@ -75,14 +75,14 @@ def decode(vault: Vault, pk: str, h: dict) -> Contact:
 def write(pipe, vault: Vault, before: Contact | None, after: Contact, now: float, default_language: str) -> None:
     """Write what changed between `before` (None: a new contact) and `after`; the caller WATCHes the
     contact. Consent itself is never written here: only the person's own texts change it."""
-    key, pk = keys.contact(after.pk), after.pk
+    key, pk = keys.of(pipe).contact(after.pk), after.pk
     if before is None:
         pipe.hset(key, "phone", vault.seal(after.number))
         pipe.hsetnx(key, "first_seen", int(now))
-        pipe.zadd(keys.FIRST_SEEN, {pk: now})
+        pipe.zadd(keys.of(pipe).FIRST_SEEN, {pk: now})
     else:  # someone who texted once joins the retention index now (the center keeps them from the silent
         # sweep): at 0, so the next sweep trims what is older than the period and places them at what is left
-        pipe.zadd(keys.FIRST_SEEN, {pk: 0}, nx=True)
+        pipe.zadd(keys.of(pipe).FIRST_SEEN, {pk: 0}, nx=True)
     old = before.fields if before else {}
     gone = [FIELD_PREFIX + name for name in old if name not in after.fields]
     if gone:
@@ -96,19 +96,19 @@ def write(pipe, vault: Vault, before: Contact | None, after: Contact, now: float
     if after.language != (before.language if before else ""):
         people.record_language(pipe, vault, pk, after.language or default_language, default_language)
     pipe.hset(key, DIGEST, after.digest)
-    pipe.zadd(keys.CONTACTS, {pk: now})
-    pipe.incr(keys.INBOX_VERSION)
+    pipe.zadd(keys.of(pipe).CONTACTS, {pk: now})
+    pipe.incr(keys.of(pipe).INBOX_VERSION)
 
 
 def _groups(pipe, vault: Vault, key: str, pk: str, before: tuple[str, ...], after: tuple[str, ...]) -> None:
     if set(before) == set(after):
         return
     for name in set(before) - set(after):
-        pipe.srem(keys.group(name), pk)
-        pipe.hincrby(keys.GROUPS, name, -1)
+        pipe.srem(keys.of(pipe).group(name), pk)
+        pipe.hincrby(keys.of(pipe).GROUPS, name, -1)
     for name in set(after) - set(before):
-        pipe.sadd(keys.group(name), pk)
-        pipe.hincrby(keys.GROUPS, name, 1)
+        pipe.sadd(keys.of(pipe).group(name), pk)
+        pipe.hincrby(keys.of(pipe).GROUPS, name, 1)
     if after:
         pipe.hset(key, GROUPS, vault.encrypt(json.dumps(sorted(after))))
     else:
@@ -120,39 +120,39 @@ def read_batch(r: Redis, vault: Vault, pks: list[str]) -> dict[str, tuple]:
     worker), in two round trips."""
     pipe = r.pipeline(transaction=False)
     for pk in pks:
-        pipe.hgetall(keys.contact(pk))
+        pipe.hgetall(keys.of(r).contact(pk))
     raw = dict(zip(pks, pipe.execute()))
     found = {pk: (decode(vault, pk, h) if h and b"phone" in h else None,
                   tuple((h or {}).get(JOURNEYS_FIELD, b"").decode().split())) for pk, h in raw.items()}
     ids = [eid for _, planned in found.values() for eid in planned]
-    due = dict(zip(ids, r.zmscore(keys.JOURNEYS_DUE, ids))) if ids else {}
+    due = dict(zip(ids, r.zmscore(keys.of(r).JOURNEYS_DUE, ids))) if ids else {}
     return {pk: (contact, {eid: due.get(eid) or 0.0 for eid in planned}, raw[pk])
             for pk, (contact, planned) in found.items()}
 
 
 def members(r: Redis, group: str) -> set[str]:
-    return {pk.decode() for pk in r.smembers(keys.group(group))}
+    return {pk.decode() for pk in r.smembers(keys.of(r).group(group))}
 
 
 def group_sizes(r: Redis) -> dict[str, int]:
-    return {k.decode(): int(v) for k, v in r.hgetall(keys.GROUPS).items() if int(v) > 0}
+    return {k.decode(): int(v) for k, v in r.hgetall(keys.of(r).GROUPS).items() if int(v) > 0}
 
 
 def known(r: Redis, start: int = 0, count: int = 50) -> tuple[list[str], int]:
     """Person keys of contacts, most recently changed first, and how many there are."""
-    return [pk.decode() for pk in r.zrevrange(keys.CONTACTS, start, start + count - 1)], r.zcard(keys.CONTACTS)
+    return [pk.decode() for pk in r.zrevrange(keys.of(r).CONTACTS, start, start + count - 1)], r.zcard(keys.of(r).CONTACTS)
 
 
 def unchanged_since(r: Redis, cutoff: float, limit: int) -> list[str]:
     """Contacts whose data nobody changed since `cutoff` (the retention sweep looks at them)."""
-    return [pk.decode() for pk in r.zrangebyscore(keys.CONTACTS, "-inf", f"({cutoff}", start=0, num=limit)]
+    return [pk.decode() for pk in r.zrangebyscore(keys.of(r).CONTACTS, "-inf", f"({cutoff}", start=0, num=limit)]
 
 
 def record_opt_in(pipe, pk: str, now: float) -> None:
     """They texted START/YES themselves: consent to outreach by text (until a STOP); a contact now."""
-    pipe.hset(keys.contact(pk), OPTED_IN, 1)
-    pipe.zadd(keys.CONTACTS, {pk: now})
+    pipe.hset(keys.of(pipe).contact(pk), OPTED_IN, 1)
+    pipe.zadd(keys.of(pipe).CONTACTS, {pk: now})
 
 
 def forget_opt_in(pipe, pk: str) -> None:
-    pipe.hdel(keys.contact(pk), OPTED_IN)
+    pipe.hdel(keys.of(pipe).contact(pk), OPTED_IN)

@@ -25,23 +25,23 @@ def decode(value: bytes | str | None) -> Conversation | None:
 
 def save(pipe, vault: Vault, pk: str, conversation: Conversation | None, variables: dict[str, str]) -> None:
     if conversation is None:
-        pipe.hdel(keys.contact(pk), FIELD)
+        pipe.hdel(keys.of(pipe).contact(pk), FIELD)
     else:
-        pipe.hset(keys.contact(pk), FIELD, encode(conversation))
+        pipe.hset(keys.of(pipe).contact(pk), FIELD, encode(conversation))
     if variables:
-        pipe.hset(keys.contact(pk), mapping={VAR_PREFIX + k: vault.encrypt(v) for k, v in variables.items()})
+        pipe.hset(keys.of(pipe).contact(pk), mapping={VAR_PREFIX + k: vault.encrypt(v) for k, v in variables.items()})
 
 
 def variables(r: Redis, vault: Vault, pk: str) -> dict[str, str]:
-    return {k.decode()[len(VAR_PREFIX):]: vault.decrypt(v) for k, v in r.hgetall(keys.contact(pk)).items()
+    return {k.decode()[len(VAR_PREFIX):]: vault.decrypt(v) for k, v in r.hgetall(keys.of(r).contact(pk)).items()
             if k.startswith(VAR_PREFIX.encode())}
 
 
 def count(pipe, version: int, pk: str, events: tuple[StepEvent, ...]) -> None:
     for event in events:
-        pipe.hincrby(keys.flow_results(version, event.flow), _field(event), 1)
+        pipe.hincrby(keys.of(pipe).flow_results(version, event.flow), _field(event), 1)
         if event.kind is Event.REACHED:
-            pipe.pfadd(keys.flow_reach(version, event.flow, event.step), pk)
+            pipe.pfadd(keys.of(pipe).flow_reach(version, event.flow, event.step), pk)
 
 
 def _field(event: StepEvent) -> str:
@@ -53,9 +53,9 @@ def _field(event: StepEvent) -> str:
 def results(r: Redis, version: int, flow: str, steps: list[str]) -> dict:
     """{"reached:<step>": times, "people:<step>": people, "answer:<step>:<i>": n, ...} for one flow version."""
     pipe = r.pipeline(transaction=False)
-    pipe.hgetall(keys.flow_results(version, flow))
+    pipe.hgetall(keys.of(r).flow_results(version, flow))
     for step in steps:
-        pipe.pfcount(keys.flow_reach(version, flow, step))
+        pipe.pfcount(keys.of(r).flow_reach(version, flow, step))
     counts, *people = pipe.execute()
     out = {k.decode(): int(v) for k, v in counts.items()}
     out.update({f"people:{step}": n for step, n in zip(steps, people)})

@@ -38,34 +38,34 @@ class Crisis:
     why: str = ""  # "words" (a crisis phrase) or "model" (the classifier)
 
 
-def open_index(simulated: bool = False) -> str:
-    return keys.CRISIS_OPEN_TEST if simulated else keys.CRISIS_OPEN
+def open_index(r, simulated: bool = False) -> str:
+    return keys.of(r).CRISIS_OPEN_TEST if simulated else keys.of(r).CRISIS_OPEN
 
 
 def open_crisis(pipe, vault: Vault, pk: str, e164: str, sid: str, body: str, now: float, day: str = "",
                 simulated: bool = False, why: str = "", hour: int | None = None) -> str:
     """A new crisis (the webhook's atomic write); `day` (and the local `hour`) count it in the insights
     (never a simulated one)."""
-    pipe.hset(keys.crisis_flag(sid), mapping={
+    pipe.hset(keys.of(pipe).crisis_flag(sid), mapping={
         "person": pk, "phone": vault.encrypt(e164), "body": vault.encrypt(body), "created_at": round(now, 3),
         "last_at": round(now, 3), "texts": 1, "sid": sid, "simulated": int(simulated), "why": why,
         **({"day": day} if day and not simulated else {})})
     if day and not simulated:
         daily.counts(pipe, day, {"crisis_flags": 1, **({f"crisis_hour:{hour}": 1} if hour is not None else {})})
-    pipe.zadd(open_index(simulated), {sid: now})
-    pipe.hset(keys.contact(pk), FIELD, sid)
-    pipe.sadd(keys.records(pk), keys.crisis_flag(sid))
+    pipe.zadd(open_index(pipe, simulated), {sid: now})
+    pipe.hset(keys.of(pipe).contact(pk), FIELD, sid)
+    pipe.sadd(keys.of(pipe).records(pk), keys.of(pipe).crisis_flag(sid))
     return sid
 
 
 def another_text(pipe, flag_id: str, now: float) -> None:
     """A text of a person whose crisis is open: the crisis is updated (and open inboxes redraw)."""
-    pipe.hincrby(keys.crisis_flag(flag_id), "texts", 1)
-    pipe.hset(keys.crisis_flag(flag_id), "last_at", round(now, 3))
+    pipe.hincrby(keys.of(pipe).crisis_flag(flag_id), "texts", 1)
+    pipe.hset(keys.of(pipe).crisis_flag(flag_id), "last_at", round(now, 3))
 
 
 def get(r, vault: Vault, flag_id: str) -> Crisis | None:
-    h = {k.decode(): v.decode() for k, v in r.hgetall(keys.crisis_flag(flag_id)).items()}
+    h = {k.decode(): v.decode() for k, v in r.hgetall(keys.of(r).crisis_flag(flag_id)).items()}
     if not h:
         return None
     return Crisis(flag_id, h["person"], vault.decrypt(h["body"]), float(h["created_at"]), int(h.get("texts", 1)),
@@ -75,45 +75,45 @@ def get(r, vault: Vault, flag_id: str) -> Crisis | None:
 
 def open_crises(r: Redis, vault: Vault, simulated: bool = False) -> list[Crisis]:
     """Open crises, oldest first."""
-    ids = [i.decode() for i in r.zrange(open_index(simulated), 0, -1)]
+    ids = [i.decode() for i in r.zrange(open_index(r, simulated), 0, -1)]
     return [c for c in (get(r, vault, i) for i in ids) if c]
 
 
 def of_person(r: Redis, vault: Vault, pk: str) -> list[Crisis]:
     """Every crisis of a person still kept (open and resolved), newest first."""
-    prefix = keys.crisis_flag("")
-    ids = [k.decode()[len(prefix):] for k in r.smembers(keys.records(pk)) if k.decode().startswith(prefix)]
+    prefix = keys.of(r).crisis_flag("")
+    ids = [k.decode()[len(prefix):] for k in r.smembers(keys.of(r).records(pk)) if k.decode().startswith(prefix)]
     return sorted((c for c in (get(r, vault, i) for i in ids) if c), key=lambda c: -c.created_at)
 
 
 def open_of(r: Redis, pk: str) -> str | None:
-    value = r.hget(keys.contact(pk), FIELD)
+    value = r.hget(keys.of(r).contact(pk), FIELD)
     return value.decode() if value else None
 
 
 def people_in_crisis(r: Redis) -> set[str]:
     """Person keys with an open (real) crisis."""
-    ids = r.zrange(keys.CRISIS_OPEN, 0, -1)
+    ids = r.zrange(keys.of(r).CRISIS_OPEN, 0, -1)
     pipe = r.pipeline(transaction=False)
     for flag_id in ids:
-        pipe.hget(keys.crisis_flag(flag_id.decode()), "person")
+        pipe.hget(keys.of(r).crisis_flag(flag_id.decode()), "person")
     return {p.decode() for p in pipe.execute() if p}
 
 
 def count_open(r: Redis) -> int:
-    return r.zcard(keys.CRISIS_OPEN)
+    return r.zcard(keys.of(r).CRISIS_OPEN)
 
 
 def claim(r: Redis, flag_id: str, who: str, now: float) -> bool:
     """The first staff member to claim an open crisis owns it; others see who does."""
     return _change(r, flag_id, lambda h: not h.get(b"claimed_by"), lambda pipe, h, _: pipe.hset(
-        keys.crisis_flag(flag_id), mapping={"claimed_by": who, "claimed_at": round(now, 3)}))
+        keys.of(r).crisis_flag(flag_id), mapping={"claimed_by": who, "claimed_at": round(now, 3)}))
 
 
 def release(r: Redis, flag_id: str, who: str) -> bool:
     """Only the owner's own claim: back to unclaimed."""
     return _change(r, flag_id, lambda h: h.get(b"claimed_by", b"").decode() == who,
-                   lambda pipe, h, _: pipe.hdel(keys.crisis_flag(flag_id), "claimed_by", "claimed_at"))
+                   lambda pipe, h, _: pipe.hdel(keys.of(r).crisis_flag(flag_id), "claimed_by", "claimed_at"))
 
 
 def resolve(r: Redis, flag_id: str, who: str, now: float, keep_seconds: int, outcome: CrisisOutcome) -> bool:
@@ -123,19 +123,19 @@ def resolve(r: Redis, flag_id: str, who: str, now: float, keep_seconds: int, out
         if day:
             daily.minutes(pipe, day.decode(), "crisis_resolve", now - float(h[b"created_at"]))
             daily.count(pipe, day.decode(), f"crisis_outcome:{outcome.value}")
-        pipe.zrem(open_index(h.get(b"simulated") == b"1"), flag_id)
-        pipe.hset(keys.crisis_flag(flag_id), mapping={"resolved_by": who, "resolved_at": round(now, 3),
+        pipe.zrem(open_index(pipe, h.get(b"simulated") == b"1"), flag_id)
+        pipe.hset(keys.of(pipe).crisis_flag(flag_id), mapping={"resolved_by": who, "resolved_at": round(now, 3),
                                                       "outcome": outcome.value, "claimed_by": who})
-        pipe.expire(keys.crisis_flag(flag_id), keep_seconds)
+        pipe.expire(keys.of(pipe).crisis_flag(flag_id), keep_seconds)
         if open_now == flag_id.encode():  # never a newer crisis of theirs
-            pipe.hdel(keys.contact(h[b"person"].decode()), FIELD)
+            pipe.hdel(keys.of(pipe).contact(h[b"person"].decode()), FIELD)
     return _change(r, flag_id, lambda h: h.get(b"claimed_by", b"").decode() in ("", who), resolved, person=True)
 
 
 def _change(r: Redis, flag_id: str, allowed, write, person: bool = False) -> bool:
     """A change to an open crisis that still exists, WATCHed (an erasure or a colleague meanwhile wins);
     `write(pipe, record, the person's open crisis id if person)`."""
-    key = keys.crisis_flag(flag_id)
+    key = keys.of(r).crisis_flag(flag_id)
     with r.pipeline() as pipe:
         while True:
             try:
@@ -145,11 +145,11 @@ def _change(r: Redis, flag_id: str, allowed, write, person: bool = False) -> boo
                     return False
                 open_now = None
                 if person:
-                    pipe.watch(keys.contact(h[b"person"].decode()))
-                    open_now = pipe.hget(keys.contact(h[b"person"].decode()), FIELD)
+                    pipe.watch(keys.of(r).contact(h[b"person"].decode()))
+                    open_now = pipe.hget(keys.of(r).contact(h[b"person"].decode()), FIELD)
                 pipe.multi()
                 write(pipe, h, open_now)
-                pipe.incr(keys.INBOX_VERSION)
+                pipe.incr(keys.of(r).INBOX_VERSION)
                 pipe.execute()
                 return True
             except WatchError:
@@ -158,13 +158,13 @@ def _change(r: Redis, flag_id: str, allowed, write, person: bool = False) -> boo
 
 def overdue_unclaimed(r: Redis, now: float, after_seconds: int) -> list[str]:
     """Open real crises nobody claimed for `after_seconds`, not yet escalated."""
-    ids = [i.decode() for i in r.zrangebyscore(keys.CRISIS_OPEN, "-inf", now - after_seconds)]
+    ids = [i.decode() for i in r.zrangebyscore(keys.of(r).CRISIS_OPEN, "-inf", now - after_seconds)]
     pipe = r.pipeline(transaction=False)
     for i in ids:
-        pipe.hmget(keys.crisis_flag(i), "claimed_by", "escalated")
+        pipe.hmget(keys.of(r).crisis_flag(i), "claimed_by", "escalated")
     return [i for i, (owner, escalated) in zip(ids, pipe.execute()) if not owner and not escalated]
 
 
 def mark_escalated(r: Redis, flag_id: str) -> bool:
     """True the first time: once per crisis, even with two clocks."""
-    return bool(r.hsetnx(keys.crisis_flag(flag_id), "escalated", 1))
+    return bool(r.hsetnx(keys.of(r).crisis_flag(flag_id), "escalated", 1))

@@ -28,22 +28,22 @@ def hour_of(moment: float, zone: ZoneInfo) -> int:
 
 
 def count(pipe, day: str, field: str, n: int = 1) -> None:
-    pipe.hincrby(keys.daily(day), field, n)
-    pipe.expire(keys.daily(day), TTL)
+    pipe.hincrby(keys.of(pipe).daily(day), field, n)
+    pipe.expire(keys.of(pipe).daily(day), TTL)
 
 
 def counts(pipe, day: str, fields: dict[str, int]) -> None:
     """Several counters of one day, with one expiry."""
     for field, n in fields.items():
-        pipe.hincrby(keys.daily(day), field, n)
-    pipe.expire(keys.daily(day), TTL)
+        pipe.hincrby(keys.of(pipe).daily(day), field, n)
+    pipe.expire(keys.of(pipe).daily(day), TTL)
 
 
 def person(pipe, day: str, which: str, pk: str, keep_seconds: int = TTL) -> None:
     """`which`: "people" (texted us) or "texted" (got a text from us). A sketch is made of person keys, so
     it is kept no longer than the retention period (`keep_seconds`), whatever the counters' time."""
-    pipe.pfadd(keys.daily_people(day, which), pk)
-    pipe.expire(keys.daily_people(day, which), min(TTL, keep_seconds))
+    pipe.pfadd(keys.of(pipe).daily_people(day, which), pk)
+    pipe.expire(keys.of(pipe).daily_people(day, which), min(TTL, keep_seconds))
 
 
 def minutes(pipe, day: str, name: str, seconds: float) -> None:
@@ -56,11 +56,11 @@ def read(r: Redis, days: list[date], languages: tuple[str, ...] = ()) -> list[di
     """Each day's counters, its two people counts and its people per language, in one round trip."""
     pipe = r.pipeline(transaction=False)
     for d in days:
-        pipe.hgetall(keys.daily(d.isoformat()))
-        pipe.pfcount(keys.daily_people(d.isoformat(), "people"))
-        pipe.pfcount(keys.daily_people(d.isoformat(), "texted"))
+        pipe.hgetall(keys.of(r).daily(d.isoformat()))
+        pipe.pfcount(keys.of(r).daily_people(d.isoformat(), "people"))
+        pipe.pfcount(keys.of(r).daily_people(d.isoformat(), "texted"))
         for language in languages:
-            pipe.pfcount(keys.daily_people(d.isoformat(), f"people:{language}"))
+            pipe.pfcount(keys.of(r).daily_people(d.isoformat(), f"people:{language}"))
     found, width = pipe.execute(), 3 + len(languages)
     out = []
     for i, d in enumerate(days):

@@ -24,7 +24,7 @@ class Erased:
 def known(r: Redis, pk: str) -> bool:
     """Whether anything of this person is kept beyond what erasure keeps (an opt-out and its trail): their
     number, their records' index or their transcript."""
-    return bool(r.hexists(keys.contact(pk), "phone") or r.exists(keys.records(pk), keys.transcript(pk)))
+    return bool(r.hexists(keys.of(r).contact(pk), "phone") or r.exists(keys.of(r).records(pk), keys.of(r).transcript(pk)))
 
 
 def erase(r: Redis, vault: Vault, pk: str, now: float, keep_seconds: int,
@@ -35,9 +35,9 @@ def erase(r: Redis, vault: Vault, pk: str, now: float, keep_seconds: int,
     with r.pipeline() as pipe:
         while True:
             try:
-                pipe.watch(keys.contact(pk), keys.records(pk), keys.transcript(pk))
-                if silent_before is not None and max(pipe.zscore(keys.RECENT, pk) or 0,
-                                                     pipe.zscore(keys.CONTACTS, pk) or 0) >= silent_before:
+                pipe.watch(keys.of(r).contact(pk), keys.of(r).records(pk), keys.of(r).transcript(pk))
+                if silent_before is not None and max(pipe.zscore(keys.of(r).RECENT, pk) or 0,
+                                                     pipe.zscore(keys.of(r).CONTACTS, pk) or 0) >= silent_before:
                     return None  # texted, or the center updated what it knows of them, since
                 erased = _erase_watched(pipe, vault, pk, now, keep_seconds)
                 break
@@ -49,10 +49,10 @@ def erase(r: Redis, vault: Vault, pk: str, now: float, keep_seconds: int,
 
 
 def _erase_watched(pipe, vault: Vault, pk: str, now: float, keep_seconds: int) -> Erased:
-    contact = {k.decode(): v for k, v in pipe.hgetall(keys.contact(pk)).items()}
+    contact = {k.decode(): v for k, v in pipe.hgetall(keys.of(pipe).contact(pk)).items()}
     number = vault.decrypt(contact["phone"]) if "phone" in contact else None
     inbound_sids = _inbound_sids(pipe, vault, pk)
-    records = [k.decode() for k in pipe.smembers(keys.records(pk))]
+    records = [k.decode() for k in pipe.smembers(keys.of(pipe).records(pk))]
     sent_sids = _provider_sids(pipe, records)
     trail = people.consent_history(pipe, pk)
     pending = tuple(contact.get("followups", b"").decode().split())
@@ -62,12 +62,12 @@ def _erase_watched(pipe, vault: Vault, pk: str, now: float, keep_seconds: int) -
     followups.cancel_all(pipe, pk, pending)
     journeys.cancel_all(pipe, pk, planned)
     for name in groups:  # the group indexes hold person keys: theirs goes
-        pipe.srem(keys.group(name), pk)
-        pipe.hincrby(keys.GROUPS, name, -1)
+        pipe.srem(keys.of(pipe).group(name), pk)
+        pipe.hincrby(keys.of(pipe).GROUPS, name, -1)
     _delete_records(pipe, pk, records, inbound_sids, sent_sids)
     _keep_consent_only(pipe, pk, contact, trail)
-    pipe.set(keys.tombstone(pk), round(now, 3), ex=keep_seconds)
-    pipe.incr(keys.INBOX_VERSION)  # open inboxes drop them at their next poll
+    pipe.set(keys.of(pipe).tombstone(pk), round(now, 3), ex=keep_seconds)
+    pipe.incr(keys.of(pipe).INBOX_VERSION)  # open inboxes drop them at their next poll
     pipe.execute()
     provider = tuple(s for s in (*inbound_sids, *sent_sids) if s.startswith(SID_PREFIXES) and "sim" not in s)
     return Erased(number, provider, contact.get("simulated") == b"1")
@@ -76,11 +76,11 @@ def _erase_watched(pipe, vault: Vault, pk: str, now: float, keep_seconds: int) -
 def hand_over(r: Redis, vault: Vault, work_id: str, erased: Erased, keep_seconds: int) -> None:
     """What is left to delete at Twilio, kept encrypted (it names the number) until a worker has done it."""
     work = {"number": erased.number, "sids": list(erased.provider_sids), "simulated": erased.simulated}
-    r.set(keys.provider_erasure(work_id), vault.encrypt(json.dumps(work)), ex=keep_seconds)
+    r.set(keys.of(r).provider_erasure(work_id), vault.encrypt(json.dumps(work)), ex=keep_seconds)
 
 
 def provider_work(r: Redis, vault: Vault, work_id: str) -> Erased | None:
-    raw = r.get(keys.provider_erasure(work_id))
+    raw = r.get(keys.of(r).provider_erasure(work_id))
     if raw is None:
         return None
     work = json.loads(vault.decrypt(raw))
@@ -88,17 +88,17 @@ def provider_work(r: Redis, vault: Vault, work_id: str) -> Erased | None:
 
 
 def provider_work_done(r: Redis, work_id: str) -> None:
-    r.delete(keys.provider_erasure(work_id))
+    r.delete(keys.of(r).provider_erasure(work_id))
 
 
 def erased_since(r: Redis, pk: str, at: float) -> bool:
     """True when the person was erased at or after `at`: a message from before must not bring them back."""
-    value = r.get(keys.tombstone(pk))
+    value = r.get(keys.of(r).tombstone(pk))
     return value is not None and float(value) >= at
 
 
 def _inbound_sids(r, vault: Vault, pk: str) -> list[str]:
-    return [m["sid"] for raw in r.lrange(keys.transcript(pk), 0, -1) for m in people.decode_entry(vault, raw)
+    return [m["sid"] for raw in r.lrange(keys.of(r).transcript(pk), 0, -1) for m in people.decode_entry(vault, raw)
             if m.get("dir") == "in"]
 
 
@@ -108,26 +108,26 @@ def _provider_sids(r, records: list[str]) -> list[str]:
 
 def _delete_records(pipe, pk: str, records: list[str], inbound_sids: list[str], sent_sids: list[str]) -> None:
     ids = [k.rsplit(":", 1)[1] for k in records]
-    pipe.delete(keys.transcript(pk), keys.replies(pk), keys.replies(pk, True), keys.records(pk), keys.notes(pk),
-                *records, *(keys.inbound(s) for s in inbound_sids), *(keys.provider_sid(s) for s in sent_sids))
-    for queue in (keys.CALLBACKS_WAITING, keys.CALLBACKS_WAITING_TEST, keys.CALLBACKS_CLOSED, keys.CRISIS_OPEN,
-                  keys.CRISIS_OPEN_TEST, keys.ALERTS_PENDING, keys.RECENT, keys.FIRST_SEEN, keys.HOLDS, keys.UNMATCHED,
-                  keys.CONTACTS, keys.ATTENTION):
+    pipe.delete(keys.of(pipe).transcript(pk), keys.of(pipe).replies(pk), keys.of(pipe).replies(pk, True), keys.of(pipe).records(pk), keys.of(pipe).notes(pk),
+                *records, *(keys.of(pipe).inbound(s) for s in inbound_sids), *(keys.of(pipe).provider_sid(s) for s in sent_sids))
+    for queue in (keys.of(pipe).CALLBACKS_WAITING, keys.of(pipe).CALLBACKS_WAITING_TEST, keys.of(pipe).CALLBACKS_CLOSED, keys.of(pipe).CRISIS_OPEN,
+                  keys.of(pipe).CRISIS_OPEN_TEST, keys.of(pipe).ALERTS_PENDING, keys.of(pipe).RECENT, keys.of(pipe).FIRST_SEEN, keys.of(pipe).HOLDS, keys.of(pipe).UNMATCHED,
+                  keys.of(pipe).CONTACTS, keys.of(pipe).ATTENTION):
         pipe.zrem(queue, pk, *ids)
     if ids:
-        pipe.srem(keys.CALLBACKS_ESCALATED, *ids)
+        pipe.srem(keys.of(pipe).CALLBACKS_ESCALATED, *ids)
 
 
 def _keep_consent_only(pipe, pk: str, contact: dict, trail: list[dict]) -> None:
     """An opted-out person stays opted out (a later text must not be taken as a first contact that
     subscribes them); the trail keeps when, which state and which word, never which message."""
-    pipe.delete(keys.contact(pk))
+    pipe.delete(keys.of(pipe).contact(pk))
     if contact.get("consent") == Consent.OPTED_OUT.value.encode():
-        pipe.hset(keys.contact(pk), mapping={"consent": Consent.OPTED_OUT.value,
+        pipe.hset(keys.of(pipe).contact(pk), mapping={"consent": Consent.OPTED_OUT.value,
                                              "consent_at": contact.get("consent_at", b"0").decode(),
                                              # a text read before the erasure decides again (inbound.guard)
                                              inbound.REVISION: int(contact.get(inbound.REVISION, b"0")) + 1})
-    pipe.delete(keys.consent_log(pk))
+    pipe.delete(keys.of(pipe).consent_log(pk))
     if trail:
-        pipe.rpush(keys.consent_log(pk), *(json.dumps({k: v for k, v in e.items() if k != "sid"}) for e in trail))
+        pipe.rpush(keys.of(pipe).consent_log(pk), *(json.dumps({k: v for k, v in e.items() if k != "sid"}) for e in trail))
 

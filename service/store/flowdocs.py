@@ -43,7 +43,7 @@ class FlowSource:
 
 
 def documents(r: Redis, n: int) -> dict[str, str]:
-    raw = r.get(keys.flows_version(n))
+    raw = r.get(keys.of(r).flows_version(n))
     if raw is None:
         raise KeyError(f"flow version {n} does not exist")
     return json.loads(raw)["documents"]
@@ -56,50 +56,50 @@ def publish(r: Redis, docs: dict[str, str], author: str, note: str, now: float, 
     flowset = load_documents(docs, languages)  # raises FlowError with every problem
     if every_language:
         shippable(flowset)
-    n = r.incr(keys.FLOWS_NEXT_VERSION)
+    n = r.incr(keys.of(r).FLOWS_NEXT_VERSION)
     record = {"version": n, "documents": docs, "author": author, "note": note, "at": round(now, 3)}
     pipe = r.pipeline()
-    pipe.set(keys.flows_version(n), json.dumps(record))
-    pipe.set(keys.FLOWS_PUBLISHED, n)
+    pipe.set(keys.of(r).flows_version(n), json.dumps(record))
+    pipe.set(keys.of(r).FLOWS_PUBLISHED, n)
     if not keep_draft:
-        pipe.delete(keys.FLOWS_DRAFT)
+        pipe.delete(keys.of(r).FLOWS_DRAFT)
     pipe.execute()
     return n
 
 
 def history(r: Redis) -> list[dict]:
-    latest = int(r.get(keys.FLOWS_NEXT_VERSION) or 0)
+    latest = int(r.get(keys.of(r).FLOWS_NEXT_VERSION) or 0)
     pipe = r.pipeline(transaction=False)
     for n in range(latest, 0, -1):
-        pipe.get(keys.flows_version(n))
+        pipe.get(keys.of(r).flows_version(n))
     return [{k: v for k, v in json.loads(raw).items() if k != "documents"} for raw in pipe.execute() if raw]
 
 
 def published_version(r: Redis) -> int | None:
-    value = r.get(keys.FLOWS_PUBLISHED)
+    value = r.get(keys.of(r).FLOWS_PUBLISHED)
     return int(value) if value else None
 
 
 def save_draft(r: Redis, docs: dict[str, str], author: str, now: float) -> None:
-    r.set(keys.FLOWS_DRAFT, json.dumps({"documents": docs, "author": author, "at": round(now, 3)}))
+    r.set(keys.of(r).FLOWS_DRAFT, json.dumps({"documents": docs, "author": author, "at": round(now, 3)}))
 
 
 def discard_draft(r: Redis) -> None:
-    r.delete(keys.FLOWS_DRAFT)
+    r.delete(keys.of(r).FLOWS_DRAFT)
 
 
 def draft(r: Redis) -> dict | None:
-    raw = r.get(keys.FLOWS_DRAFT)
+    raw = r.get(keys.of(r).FLOWS_DRAFT)
     return json.loads(raw) if raw else None
 
 
 def translation_stamps(r: Redis) -> dict[str, str]:
-    return {k.decode(): v.decode() for k, v in r.hgetall(keys.FLOWS_TRANSLATIONS).items()}
+    return {k.decode(): v.decode() for k, v in r.hgetall(keys.of(r).FLOWS_TRANSLATIONS).items()}
 
 
 def save_translation_stamps(r: Redis, stamps: dict[str, str]) -> None:
     pipe = r.pipeline()  # MULTI: readers see the old stamps or the new ones
-    pipe.delete(keys.FLOWS_TRANSLATIONS)
+    pipe.delete(keys.of(r).FLOWS_TRANSLATIONS)
     if stamps:
-        pipe.hset(keys.FLOWS_TRANSLATIONS, mapping=stamps)
+        pipe.hset(keys.of(r).FLOWS_TRANSLATIONS, mapping=stamps)
     pipe.execute()

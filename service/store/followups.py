@@ -38,24 +38,24 @@ class FollowUpId:
 def add(pipe, pk: str, due: dict[str, float], keep: tuple[str, ...] = ()) -> None:
     """Schedule ids at their due times; with `keep`, the person's other pending ids stay listed."""
     if due:
-        pipe.zadd(keys.FOLLOWUPS_DUE, due)
-        pipe.hset(keys.contact(pk), FIELD, " ".join((*keep, *due)))
+        pipe.zadd(keys.of(pipe).FOLLOWUPS_DUE, due)
+        pipe.hset(keys.of(pipe).contact(pk), FIELD, " ".join((*keep, *due)))
 
 
 def cancel(pipe, pk: str, pending: tuple[str, ...], keep: tuple[str, ...] = ()) -> None:
     """Drop pending ids; `keep` are the ones that stay listed."""
     dropped = [fid for fid in pending if fid not in keep]
     if dropped:
-        pipe.zrem(keys.FOLLOWUPS_DUE, *dropped)
+        pipe.zrem(keys.of(pipe).FOLLOWUPS_DUE, *dropped)
     if keep:
-        pipe.hset(keys.contact(pk), FIELD, " ".join(keep))
+        pipe.hset(keys.of(pipe).contact(pk), FIELD, " ".join(keep))
     else:
-        pipe.hdel(keys.contact(pk), FIELD)
+        pipe.hdel(keys.of(pipe).contact(pk), FIELD)
 
 
 def sent_times(r, pk: str) -> tuple[int, ...]:
     """When their recent unprompted texts (follow-ups, journey events, broadcasts) went out."""
-    return parse_sent(r.hget(keys.contact(pk), SENT))
+    return parse_sent(r.hget(keys.of(r).contact(pk), SENT))
 
 
 def parse_sent(raw: bytes | None) -> tuple[int, ...]:
@@ -64,20 +64,20 @@ def parse_sent(raw: bytes | None) -> tuple[int, ...]:
 
 
 def defer(pipe, fid: str, due: float) -> None:
-    pipe.zadd(keys.FOLLOWUPS_DUE, {fid: due})
+    pipe.zadd(keys.of(pipe).FOLLOWUPS_DUE, {fid: due})
 
 
 def set_timeout(pipe, pk: str, due: float) -> None:
     """The person's question times out at `due` (replacing any earlier timeout of theirs)."""
-    pipe.zadd(keys.FOLLOWUPS_DUE, {pk: due})
+    pipe.zadd(keys.of(pipe).FOLLOWUPS_DUE, {pk: due})
 
 
 def clear_timeout(pipe, pk: str) -> None:
-    pipe.zrem(keys.FOLLOWUPS_DUE, pk)
+    pipe.zrem(keys.of(pipe).FOLLOWUPS_DUE, pk)
 
 
 def timeout_of(r: Redis, pk: str) -> float | None:
-    return r.zscore(keys.FOLLOWUPS_DUE, pk)
+    return r.zscore(keys.of(r).FOLLOWUPS_DUE, pk)
 
 
 def everything_pending(r: Redis, pk: str) -> tuple[str, ...]:
@@ -106,18 +106,18 @@ def parse_timeout(arg: str) -> tuple[str, int] | None:
 
 
 def pending_of(r: Redis, pk: str) -> tuple[str, ...]:
-    value = r.hget(keys.contact(pk), FIELD)
+    value = r.hget(keys.of(r).contact(pk), FIELD)
     return tuple(value.decode().split()) if value else ()
 
 
 def due_times(r: Redis, fids: tuple[str, ...]) -> dict[str, float]:
-    scores = r.zmscore(keys.FOLLOWUPS_DUE, list(fids)) if fids else []
+    scores = r.zmscore(keys.of(r).FOLLOWUPS_DUE, list(fids)) if fids else []
     return {fid: s for fid, s in zip(fids, scores) if s is not None}
 
 
 def take_due(r: Redis, now: float, limit: int) -> list[tuple[str, float]]:
     """Due (id, due time), oldest first, without removing them: they leave the set once their job exists."""
-    found = r.zrangebyscore(keys.FOLLOWUPS_DUE, "-inf", now, start=0, num=limit, withscores=True)
+    found = r.zrangebyscore(keys.of(r).FOLLOWUPS_DUE, "-inf", now, start=0, num=limit, withscores=True)
     return [(m.decode(), s) for m, s in found]
 
 
@@ -125,28 +125,28 @@ def remove_dispatched(r: Redis, taken: list[tuple[str, float]]) -> int:
     """Remove ids whose due time is still what was taken: one a fast worker already deferred (re-added
     with a later time) stays scheduled."""
     args = [x for fid, score in taken for x in (fid, repr(score))]
-    return scripts.run(r, "remove_if_unchanged", [keys.FOLLOWUPS_DUE], args) if args else 0
+    return scripts.run(r, "remove_if_unchanged", [keys.of(r).FOLLOWUPS_DUE], args) if args else 0
 
 
 def remove(pipe, pk: str, fid: str) -> None:
     """Drop one id from the due set and from its person's list (pipe is WATCHing the contact)."""
-    pipe.zrem(keys.FOLLOWUPS_DUE, fid)
-    scripts.run(pipe, "remove_from_list", [keys.contact(pk)], [FIELD, fid])
+    pipe.zrem(keys.of(pipe).FOLLOWUPS_DUE, fid)
+    scripts.run(pipe, "remove_from_list", [keys.of(pipe).contact(pk)], [FIELD, fid])
 
 
 def count(r: Redis) -> int:
-    return r.zcard(keys.FOLLOWUPS_DUE)
+    return r.zcard(keys.of(r).FOLLOWUPS_DUE)
 
 
 def oldest_due(r: Redis) -> float | None:
-    first = r.zrange(keys.FOLLOWUPS_DUE, 0, 0, withscores=True)
+    first = r.zrange(keys.of(r).FOLLOWUPS_DUE, 0, 0, withscores=True)
     return first[0][1] if first else None
 
 
 def count_between(r: Redis, bounds: list[tuple[str | float, str | float]]) -> list[int]:
     pipe = r.pipeline(transaction=False)
     for low, high in bounds:
-        pipe.zcount(keys.FOLLOWUPS_DUE, low, high)
+        pipe.zcount(keys.of(r).FOLLOWUPS_DUE, low, high)
     return pipe.execute()
 
 

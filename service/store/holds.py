@@ -17,21 +17,21 @@ RECHECK_SECONDS = 600  # a follow-up or timeout due while held looks again this 
 
 def take(pipe, pk: str, who: str, now: float) -> None:
     """`who` holds the conversation from now (taking it from anyone else); also every later action."""
-    pipe.hset(keys.contact(pk), FIELD, who)
-    pipe.hsetnx(keys.contact(pk), SINCE, round(now, 3))
-    pipe.zadd(keys.HOLDS, {pk: now})
-    pipe.incr(keys.INBOX_VERSION)
+    pipe.hset(keys.of(pipe).contact(pk), FIELD, who)
+    pipe.hsetnx(keys.of(pipe).contact(pk), SINCE, round(now, 3))
+    pipe.zadd(keys.of(pipe).HOLDS, {pk: now})
+    pipe.incr(keys.of(pipe).INBOX_VERSION)
 
 
 def release(pipe, pk: str) -> None:
-    pipe.hdel(keys.contact(pk), FIELD, SINCE, PAUSED)
-    pipe.zrem(keys.HOLDS, pk)
-    pipe.incr(keys.INBOX_VERSION)
+    pipe.hdel(keys.of(pipe).contact(pk), FIELD, SINCE, PAUSED)
+    pipe.zrem(keys.of(pipe).HOLDS, pk)
+    pipe.incr(keys.of(pipe).INBOX_VERSION)
 
 
 def paused(r, pk: str) -> tuple[float | None, dict[str, float]]:
     """When the hold began, and what came due while held (with when it was due)."""
-    since, waiting = r.hmget(keys.contact(pk), SINCE, PAUSED)
+    since, waiting = r.hmget(keys.of(r).contact(pk), SINCE, PAUSED)
     return (float(since) if since else None), (json.loads(waiting) if waiting else {})
 
 
@@ -39,18 +39,18 @@ def pause(pipe, pk: str, waiting: dict[str, float], item: str, due: float) -> No
     """Note when `item` came due during the hold (the first time only), so a hand back resumes it with the
     time it had left when the hold began."""
     if item not in waiting:
-        pipe.hset(keys.contact(pk), PAUSED, json.dumps({**waiting, item: round(due, 3)}))
+        pipe.hset(keys.of(pipe).contact(pk), PAUSED, json.dumps({**waiting, item: round(due, 3)}))
 
 
 def holder(r: Redis, pk: str) -> str:
-    value = r.hget(keys.contact(pk), FIELD)
+    value = r.hget(keys.of(r).contact(pk), FIELD)
     return value.decode() if value else ""
 
 
 def idle_since(r: Redis, cutoff: float, limit: int = 500) -> list[str]:
     """Holds whose latest staff action is older than `cutoff`."""
-    return [m.decode() for m in r.zrangebyscore(keys.HOLDS, "-inf", cutoff, start=0, num=limit)]
+    return [m.decode() for m in r.zrangebyscore(keys.of(r).HOLDS, "-inf", cutoff, start=0, num=limit)]
 
 
 def held(r: Redis) -> dict[str, float]:
-    return {m.decode(): s for m, s in r.zrange(keys.HOLDS, 0, -1, withscores=True)}
+    return {m.decode(): s for m, s in r.zrange(keys.of(r).HOLDS, 0, -1, withscores=True)}

@@ -49,9 +49,9 @@ class State:
 def open_inbound(r: Redis, vault: Vault, sid: str, pk: str, now: float) -> tuple[InboundClaim, State]:
     """Claim the MessageSid and read everything the engine needs, in one round trip."""
     pipe = r.pipeline(transaction=False)
-    pipe.set(keys.inbound(sid), "", nx=True, ex=PENDING_TTL)
-    pipe.get(keys.inbound(sid))
-    pipe.hexists(*seen_field(sid))
+    pipe.set(keys.of(r).inbound(sid), "", nx=True, ex=PENDING_TTL)
+    pipe.get(keys.of(r).inbound(sid))
+    pipe.hexists(*seen_field(pipe, sid))
     fresh, answer, seen, *read = _read_state(pipe, pk, now).execute()
     claim = InboundClaim(bool(fresh), None if fresh else _answer(r, vault, answer), bool(seen))
     return claim, _state(vault, *read)
@@ -63,14 +63,14 @@ def read_state(r: Redis, vault: Vault, pk: str, now: float) -> State:
 
 
 def _read_state(pipe, pk: str, now: float):
-    pipe.get(keys.FLOWS_PUBLISHED)
-    pipe.hgetall(keys.SETTINGS)
-    pipe.hmget(keys.contact(pk), "consent", "followups", "phone", "undeliverable", "open_callback", "last_seen",
+    pipe.get(keys.of(pipe).FLOWS_PUBLISHED)
+    pipe.hgetall(keys.of(pipe).SETTINGS)
+    pipe.hmget(keys.of(pipe).contact(pk), "consent", "followups", "phone", "undeliverable", "open_callback", "last_seen",
                "consent_at", conversations.FIELD, people.LANGUAGE, holds.FIELD, REVISION, crises.FIELD,
                people.OWED, people.ECHO, "simulated", journeys.FIELD, LAST_BROADCAST, "first_seen")
     for crisis in (False, True):
-        pipe.zcount(keys.replies(pk, crisis), now - HOUR, "+inf")
-    pipe.exists(keys.consent_log(pk))
+        pipe.zcount(keys.of(pipe).replies(pk, crisis), now - HOUR, "+inf")
+    pipe.exists(keys.of(pipe).consent_log(pk))
     return pipe
 
 
@@ -96,7 +96,7 @@ def _state(vault: Vault, version, tuned, contact, replies, crisis_replies, trail
 
 def answer_of(r: Redis, vault: Vault, sid: str) -> tuple[str, ...] | str | None:
     """What we answered (None: not yet, or too long ago)."""
-    return _answer(r, vault, r.get(keys.inbound(sid)))
+    return _answer(r, vault, r.get(keys.of(r).inbound(sid)))
 
 
 def _answer(r: Redis, vault: Vault, value: bytes | None) -> tuple[str, ...] | str | None:
@@ -114,13 +114,13 @@ def _answer(r: Redis, vault: Vault, value: bytes | None) -> tuple[str, ...] | st
                  if not isinstance(i, dict) or found[i["r"]] is not texts.MISSING)
 
 
-def guard(pk: str, state: State) -> tuple[str, str, bytes | None]:
+def guard(r, pk: str, state: State) -> tuple[str, str, bytes | None]:
     """A write of this text applies only if no other text of the person was handled since `state`."""
-    return keys.contact(pk), REVISION, state.revision
+    return keys.of(r).contact(pk), REVISION, state.revision
 
 
 def bump(pipe, pk: str) -> None:
-    pipe.hincrby(keys.contact(pk), REVISION, 1)
+    pipe.hincrby(keys.of(pipe).contact(pk), REVISION, 1)
 
 
 def finish_inbound(pipe, vault: Vault, sid: str, replies: list[tuple[str, str]], now: float,
@@ -128,15 +128,15 @@ def finish_inbound(pipe, vault: Vault, sid: str, replies: list[tuple[str, str]],
     """The answer a retry of this MessageSid gets, for two days: our replies ((text, source) each), a
     shared text by its reference (store/texts.py, as the transcript names it), the rest sealed with it."""
     items = [{"r": texts.keep(pipe, text, source)} if text in shared else text for text, source in replies]
-    pipe.set(keys.inbound(sid), vault.seal(json.dumps(items, separators=(",", ":"), ensure_ascii=False)),
+    pipe.set(keys.of(pipe).inbound(sid), vault.seal(json.dumps(items, separators=(",", ":"), ensure_ascii=False)),
              ex=ANSWER_TTL)
-    key, digest = seen_field(sid)
+    key, digest = seen_field(pipe, sid)
     pipe.hset(key, digest, int(now // DAY))
 
 
-def seen_field(sid: str) -> tuple[str, bytes]:
+def seen_field(r, sid: str) -> tuple[str, bytes]:
     digest = hashlib.sha256(sid.encode()).digest()
-    return keys.seen(digest[:2].hex()), digest[2:10]
+    return keys.of(r).seen(digest[:2].hex()), digest[2:10]
 
 
 def forget_seen_before(r: Redis, cutoff: float) -> int:
@@ -144,11 +144,11 @@ def forget_seen_before(r: Redis, cutoff: float) -> int:
     one script each (a missing bucket costs the server a lookup; Redis is never held for long)."""
     first_kept, dropped = int(cutoff // DAY), 0
     for start in range(0, 65536, SEEN_BATCH):
-        buckets = [keys.seen(f"{b:04x}") for b in range(start, start + SEEN_BATCH)]
+        buckets = [keys.of(r).seen(f"{b:04x}") for b in range(start, start + SEEN_BATCH)]
         dropped += scripts.run(r, "forget_seen", buckets, [first_kept])
     return dropped
 
 
 def release_inbound(r: Redis, sid: str) -> None:
     """Give a claim back when handling failed, so Twilio's retry is processed afresh."""
-    r.delete(keys.inbound(sid))
+    r.delete(keys.of(r).inbound(sid))

@@ -29,22 +29,22 @@ class Row:
 
 def arrived(pipe, pk: str) -> None:
     """A message from the person: one more unread, and open inboxes refresh."""
-    pipe.hincrby(keys.contact(pk), UNREAD, 1)
-    pipe.incr(keys.INBOX_VERSION)
+    pipe.hincrby(keys.of(pipe).contact(pk), UNREAD, 1)
+    pipe.incr(keys.of(pipe).INBOX_VERSION)
 
 
 def changed(pipe) -> None:
-    pipe.incr(keys.INBOX_VERSION)
+    pipe.incr(keys.of(pipe).INBOX_VERSION)
 
 
 def version(r: Redis) -> int:
-    return int(r.get(keys.INBOX_VERSION) or 0)
+    return int(r.get(keys.of(r).INBOX_VERSION) or 0)
 
 
 def opened(r: Redis, pk: str) -> None:
     """A staff member opened the conversation: nothing unread (open inboxes refresh only if there was)."""
-    if r.hdel(keys.contact(pk), UNREAD):
-        r.incr(keys.INBOX_VERSION)
+    if r.hdel(keys.of(r).contact(pk), UNREAD):
+        r.incr(keys.of(r).INBOX_VERSION)
 
 
 def page(r: Redis, vault: Vault, start: int, count: int, only: set[str] | None = None,
@@ -53,19 +53,19 @@ def page(r: Redis, vault: Vault, start: int, count: int, only: set[str] | None =
     the `skip` ones), and the number of people in the list."""
     if only is not None:
         people_ = sorted(only - (skip or set()))
-        scores = r.zmscore(keys.RECENT, people_) if people_ else []
+        scores = r.zmscore(keys.of(r).RECENT, people_) if people_ else []
         ranked = sorted(((pk, s) for pk, s in zip(people_, scores) if s is not None), key=lambda x: -x[1])
         return rows(r, vault, ranked[start:start + count]), len(ranked)
-    total = r.zcard(keys.RECENT)
+    total = r.zcard(keys.of(r).RECENT)
     if not skip:
-        found = r.zrevrange(keys.RECENT, start, start + count - 1, withscores=True)
+        found = r.zrevrange(keys.of(r).RECENT, start, start + count - 1, withscores=True)
         return rows(r, vault, [(pk.decode(), score) for pk, score in found]), total
     # everyone but a few (the held ones): their ranks are known, so the page is one range read
-    skipped = sorted(rank for rank in (r.zrevrank(keys.RECENT, pk) for pk in skip) if rank is not None)
+    skipped = sorted(rank for rank in (r.zrevrank(keys.of(r).RECENT, pk) for pk in skip) if rank is not None)
     first = start  # the rank, in the whole list, of the page's first row
     for rank in skipped:
         first += rank <= first
-    found = [(pk.decode(), s) for pk, s in r.zrevrange(keys.RECENT, first, first + count + len(skipped) - 1,
+    found = [(pk.decode(), s) for pk, s in r.zrevrange(keys.of(r).RECENT, first, first + count + len(skipped) - 1,
                                                        withscores=True) if pk.decode() not in skip]
     return rows(r, vault, found[:count]), total - len(skipped)
 
@@ -73,9 +73,9 @@ def page(r: Redis, vault: Vault, start: int, count: int, only: set[str] | None =
 def rows(r: Redis, vault: Vault, found: list[tuple[str, float]]) -> list[Row]:
     pipe = r.pipeline(transaction=False)
     for pk, _ in found:
-        pipe.hmget(keys.contact(pk), "phone", UNREAD, "consent", people.LANGUAGE, holds.FIELD, "open_callback",
+        pipe.hmget(keys.of(r).contact(pk), "phone", UNREAD, "consent", people.LANGUAGE, holds.FIELD, "open_callback",
                    "simulated")
-        pipe.lrange(keys.transcript(pk), -PREVIEW_LOOKBACK, -1)
+        pipe.lrange(keys.of(r).transcript(pk), -PREVIEW_LOOKBACK, -1)
     read = pipe.execute()
     crisis_people = crises.people_in_crisis(r)
     out = []
@@ -105,8 +105,8 @@ def _previews(r: Redis, vault: Vault, lasts: list[list[bytes]]) -> list[dict | N
 def everyone_matching(r: Redis, vault: Vault, last4: str, limit: int = 2000) -> set[str]:
     """Person keys whose number ends with these digits, among the latest `limit` people (numbers are
     encrypted: searching decrypts them, so it is bounded)."""
-    found = r.zrevrange(keys.RECENT, 0, limit - 1)
+    found = r.zrevrange(keys.of(r).RECENT, 0, limit - 1)
     pipe = r.pipeline(transaction=False)
     for pk in found:
-        pipe.hget(keys.contact(pk.decode()), "phone")
+        pipe.hget(keys.of(r).contact(pk.decode()), "phone")
     return {pk.decode() for pk, phone in zip(found, pipe.execute()) if phone and vault.decrypt(phone).endswith(last4)}

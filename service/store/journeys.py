@@ -33,7 +33,7 @@ class EventId:
 
 
 def planned_of(r, pk: str) -> tuple[str, ...]:
-    value = r.hget(keys.contact(pk), FIELD)
+    value = r.hget(keys.of(r).contact(pk), FIELD)
     return tuple(value.decode().split()) if value else ()
 
 
@@ -41,15 +41,15 @@ def replace_plan(pipe, pk: str, before: tuple[str, ...], after: dict[str, float]
     """The person's planned events become `after` ({id: due}); ids in both keep their place."""
     dropped = [i for i in before if i not in after]
     if dropped:
-        pipe.zrem(keys.JOURNEYS_DUE, *dropped)
+        pipe.zrem(keys.of(pipe).JOURNEYS_DUE, *dropped)
     new = {i: due for i, due in after.items() if i not in before}
     if new:
-        pipe.zadd(keys.JOURNEYS_DUE, new)
+        pipe.zadd(keys.of(pipe).JOURNEYS_DUE, new)
     if set(after) != set(before):
         if after:
-            pipe.hset(keys.contact(pk), FIELD, " ".join(sorted(after)))
+            pipe.hset(keys.of(pipe).contact(pk), FIELD, " ".join(sorted(after)))
         else:
-            pipe.hdel(keys.contact(pk), FIELD)
+            pipe.hdel(keys.of(pipe).contact(pk), FIELD)
 
 
 def cancel_all(pipe, pk: str, planned: tuple[str, ...]) -> None:
@@ -57,17 +57,17 @@ def cancel_all(pipe, pk: str, planned: tuple[str, ...]) -> None:
 
 
 def defer(pipe, eid: str, due: float) -> None:
-    pipe.zadd(keys.JOURNEYS_DUE, {eid: due})
+    pipe.zadd(keys.of(pipe).JOURNEYS_DUE, {eid: due})
 
 
 def done(pipe, pk: str, eid: str) -> None:
     """Sent, superseded or dropped: out of the due set and the person's list (pipe WATCHes the contact)."""
-    pipe.zrem(keys.JOURNEYS_DUE, eid)
-    scripts.run(pipe, "remove_from_list", [keys.contact(pk)], [FIELD, eid])
+    pipe.zrem(keys.of(pipe).JOURNEYS_DUE, eid)
+    scripts.run(pipe, "remove_from_list", [keys.of(pipe).contact(pk)], [FIELD, eid])
 
 
 def due_times(r: Redis, ids: tuple[str, ...]) -> dict[str, float]:
-    scores = r.zmscore(keys.JOURNEYS_DUE, list(ids)) if ids else []
+    scores = r.zmscore(keys.of(r).JOURNEYS_DUE, list(ids)) if ids else []
     return {i: s for i, s in zip(ids, scores) if s is not None}
 
 
@@ -75,23 +75,23 @@ def take_due(r: Redis, now: float, limit: int) -> list[tuple[str, float]]:
     """Due (id, due time), oldest first, left in the set until their jobs exist."""
     if limit <= 0:
         return []
-    found = r.zrangebyscore(keys.JOURNEYS_DUE, "-inf", now, start=0, num=limit, withscores=True)
+    found = r.zrangebyscore(keys.of(r).JOURNEYS_DUE, "-inf", now, start=0, num=limit, withscores=True)
     return [(m.decode(), s) for m, s in found]
 
 
 def remove_dispatched(r: Redis, taken: list[tuple[str, float]]) -> int:
     args = [x for eid, score in taken for x in (eid, repr(score))]
-    return scripts.run(r, "remove_if_unchanged", [keys.JOURNEYS_DUE], args) if args else 0
+    return scripts.run(r, "remove_if_unchanged", [keys.of(r).JOURNEYS_DUE], args) if args else 0
 
 
 def count(r: Redis) -> int:
-    return r.zcard(keys.JOURNEYS_DUE)
+    return r.zcard(keys.of(r).JOURNEYS_DUE)
 
 
 def pending_by_journey(r: Redis, limit: int = 500_000) -> dict[str, int]:
     """How many events each journey has planned (a bounded scan of the due set: an admin's page)."""
     counts: dict[str, int] = {}
-    for i, (member, _) in enumerate(r.zscan_iter(keys.JOURNEYS_DUE, count=1000)):
+    for i, (member, _) in enumerate(r.zscan_iter(keys.of(r).JOURNEYS_DUE, count=1000)):
         if i >= limit:
             break
         name = member.decode().split(":")[1][1:].rsplit(".", 1)[0]

@@ -52,14 +52,14 @@ def create(pipe, vault: Vault, mid: str, to: str, body: str, kind: Kind, person:
     `broadcast`: the broadcast it belongs to (its funnel counts it; a cancel stops it at the last step).
     `content`: an approved template sent instead of the body (flows.templates; encrypted: its variables
     may name the person's fields)."""
-    pipe.hsetnx(keys.message(mid), "state", OutState.QUEUED.value)
-    pipe.hset(keys.message(mid), mapping={"to": vault.encrypt(to), "body": vault.encrypt(body), "kind": kind.value,
+    pipe.hsetnx(keys.of(pipe).message(mid), "state", OutState.QUEUED.value)
+    pipe.hset(keys.of(pipe).message(mid), mapping={"to": vault.encrypt(to), "body": vault.encrypt(body), "kind": kind.value,
                                           "person": person, "created_at": round(now, 3), "simulated": int(simulated),
-                                          **({"day_key": keys.daily(day)} if day and not simulated else {}),
-                                          **({"bc_key": keys.broadcast(broadcast)} if broadcast else {}),
+                                          **({"day_key": keys.of(pipe).daily(day)} if day and not simulated else {}),
+                                          **({"bc_key": keys.of(pipe).broadcast(broadcast)} if broadcast else {}),
                                           **({"content": vault.encrypt(json.dumps(content))} if content else {})})
     if person:
-        pipe.sadd(keys.records(person), keys.message(mid))
+        pipe.sadd(keys.of(pipe).records(person), keys.of(pipe).message(mid))
 
 
 def create_alerts(pipe, vault: Vault, source_id: str, numbers: tuple[str, ...], body: str, now: float,
@@ -70,9 +70,9 @@ def create_alerts(pipe, vault: Vault, source_id: str, numbers: tuple[str, ...], 
     for mid, number in zip(mids, numbers):
         create(pipe, vault, mid, number, body, Kind.ALERT, "", now, simulated)
         if about:
-            pipe.sadd(keys.records(about), keys.message(mid))
+            pipe.sadd(keys.of(pipe).records(about), keys.of(pipe).message(mid))
     if mids:
-        pipe.zadd(keys.ALERTS_PENDING, {mid: now for mid in mids})
+        pipe.zadd(keys.of(pipe).ALERTS_PENDING, {mid: now for mid in mids})
     return mids
 
 
@@ -80,11 +80,11 @@ LINK_RETRIES = 5  # a record naming other keys than just read: read again (it ne
 
 
 def exists(r: Redis, mid: str) -> bool:
-    return bool(r.exists(keys.message(mid)))
+    return bool(r.exists(keys.of(r).message(mid)))
 
 
 def state_of(r: Redis, mid: str) -> OutState | None:
-    value = r.hget(keys.message(mid), "state")
+    value = r.hget(keys.of(r).message(mid), "state")
     return OutState(value.decode()) if value else None
 
 
@@ -92,10 +92,10 @@ def claim(r: Redis, mid: str, now: float, person: str = "") -> SendClaim:
     """queued -> sending, atomically: of two racing workers only one may call the provider, and never
     for someone who opted out (then queued -> skipped; the caller records the outcome with finish) or
     was erased (then the record is deleted)."""
-    message = keys.message(mid)
+    message = keys.of(r).message(mid)
     args = [OutState.QUEUED.value, OutState.SENDING.value, OutState.SKIPPED.value, Consent.OPTED_OUT.value, now]
     return SendClaim(_declaring(lambda: scripts.run(
-        r, "claim_send", [message, _linked(r, message)[2]] + ([keys.contact(person)] if person else []), args),
+        r, "claim_send", [message, _linked(r, message)[2]] + ([keys.of(r).contact(person)] if person else []), args),
         f"message {mid} being claimed"))
 
 
@@ -110,7 +110,7 @@ def release(r: Redis, mid: str) -> bool:
 
 
 def _move(r: Redis, mid: str, from_: OutState, to: OutState) -> bool:
-    return bool(scripts.run(r, "move_state", [keys.message(mid)], [from_.value, to.value]))
+    return bool(scripts.run(r, "move_state", [keys.of(r).message(mid)], [from_.value, to.value]))
 
 
 def finish(r: Redis, mid: str, state: OutState, keep_seconds: int, provider_sid: str = "",
@@ -118,9 +118,9 @@ def finish(r: Redis, mid: str, state: OutState, keep_seconds: int, provider_sid:
     """Record a send's outcome (and adopt any status callback that beat it); False when the record was
     erased meanwhile, which stays erased. The finished record is kept `keep_seconds` (the retention)."""
     code_text = "" if code is None else str(code)
-    message = keys.message(mid)
-    fixed = [message, keys.METRICS_OUTBOUND, keys.ALERTS_PENDING, keys.provider_sid(provider_sid),
-             keys.early_status(provider_sid), keys.INBOX_VERSION]
+    message = keys.of(r).message(mid)
+    fixed = [message, keys.of(r).METRICS_OUTBOUND, keys.of(r).ALERTS_PENDING, keys.of(r).provider_sid(provider_sid),
+             keys.of(r).early_status(provider_sid), keys.of(r).INBOX_VERSION]
     args = [state.value, provider_sid, code_text, f"{state.value}|{code_text}", mid, PROVIDER_TTL,
             json.dumps(STATUS_RANK), keep_seconds, DAILY_TTL]
     return bool(_declaring(lambda: scripts.run(r, "finish_send", fixed + _linked(r, message), args),
@@ -133,13 +133,13 @@ def advance_status(r: Redis, provider_sid: str, status: str, error_code: str) ->
     A callback can beat our own bookkeeping of the send; it waits under the provider sid until finish()
     adopts it into the message (or expires unclaimed after a week).
     """
-    early = keys.early_status(provider_sid)
+    early = keys.of(r).early_status(provider_sid)
 
     def attempt():
-        mid = (r.get(keys.provider_sid(provider_sid)) or b"").decode()
-        target = keys.message(mid) if mid else early
+        mid = (r.get(keys.of(r).provider_sid(provider_sid)) or b"").decode()
+        target = keys.of(r).message(mid) if mid else early
         day, _, bc, _, failed = _linked(r, target) if mid else (target,) * 5
-        return scripts.run(r, "advance_status", [keys.provider_sid(provider_sid), early, keys.INBOX_VERSION, target,
+        return scripts.run(r, "advance_status", [keys.of(r).provider_sid(provider_sid), early, keys.of(r).INBOX_VERSION, target,
                                                  day, bc, failed],
                            [status, error_code, json.dumps(STATUS_RANK), EARLY_TTL, mid, DAILY_TTL])
     return bool(_declaring(attempt, f"status of {provider_sid}"))
@@ -165,7 +165,7 @@ def _linked(r: Redis, message: str) -> list[str]:
 
 
 def load(r: Redis, vault: Vault, mid: str) -> dict | None:
-    raw = r.hgetall(keys.message(mid))
+    raw = r.hgetall(keys.of(r).message(mid))
     if not raw:
         return None
     rec = {k.decode(): v.decode() for k, v in raw.items()}
@@ -177,12 +177,12 @@ def load(r: Redis, vault: Vault, mid: str) -> dict | None:
 
 def stranded_alerts(r: Redis, before: float) -> list[tuple[str, OutState | None, float]]:
     """Staff alerts created before `before` and not final: (id, state, claimed at)."""
-    mids = [m.decode() for m in r.zrangebyscore(keys.ALERTS_PENDING, "-inf", before)]
+    mids = [m.decode() for m in r.zrangebyscore(keys.of(r).ALERTS_PENDING, "-inf", before)]
     pipe = r.pipeline(transaction=False)
     for mid in mids:
-        pipe.hmget(keys.message(mid), "state", "claimed_at")
+        pipe.hmget(keys.of(r).message(mid), "state", "claimed_at")
     return [(mid, OutState(s.decode()) if s else None, float(c or 0)) for mid, (s, c) in zip(mids, pipe.execute())]
 
 
 def forget_alert(r: Redis, mid: str) -> None:
-    r.zrem(keys.ALERTS_PENDING, mid)
+    r.zrem(keys.of(r).ALERTS_PENDING, mid)

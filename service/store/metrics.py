@@ -13,6 +13,7 @@ from redis.exceptions import RedisError
 
 from service.store import keys
 
+LATENCY = ""  # the latency histogram's hash, named at flush by the Redis it goes to
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
@@ -34,7 +35,7 @@ class Buffer:
 
     def observe(self, seconds: float) -> None:
         with self._lock:
-            self._counts[(keys.METRICS_LATENCY, str(bisect.bisect_left(BUCKETS, seconds)))] += 1
+            self._counts[(LATENCY, str(bisect.bisect_left(BUCKETS, seconds)))] += 1
             self._latency_sum += seconds
 
     def bind(self, redis: Redis) -> None:
@@ -53,10 +54,11 @@ class Buffer:
             if not counts:
                 return
             pipe = (redis or self._redis).pipeline(transaction=False)
+            named = keys.of(pipe)
             for (key, field), amount in counts.items():
-                pipe.hincrby(key, field, amount)
+                pipe.hincrby(key or named.METRICS_LATENCY, field, amount)
             if latency:
-                pipe.hincrbyfloat(keys.METRICS_LATENCY, "sum", latency)
+                pipe.hincrbyfloat(named.METRICS_LATENCY, "sum", latency)
             try:
                 pipe.execute()
             except RedisError:
@@ -79,19 +81,20 @@ class Buffer:
 
 
 def observe_webhook(buffer: Buffer, r: Redis, outcome: str, seconds: float) -> None:
-    buffer.add(keys.METRICS_WEBHOOK, outcome)
+    buffer.add(keys.of(r).METRICS_WEBHOOK, outcome)
     buffer.observe(seconds)
     buffer.bind(r)
 
 
 def count_status(r: Redis, status: str, code: str) -> None:
-    r.hincrby(keys.METRICS_STATUS, f"{status}|{code}", 1)
+    r.hincrby(keys.of(r).METRICS_STATUS, f"{status}|{code}", 1)
 
 
 def read(r: Redis) -> dict[str, dict[str, str]]:
     """Every counter hash, decoded."""
-    names = {"webhook": keys.METRICS_WEBHOOK, "latency": keys.METRICS_LATENCY, "replies": keys.METRICS_REPLIES,
-             "events": keys.METRICS_EVENTS, "outbound": keys.METRICS_OUTBOUND, "status": keys.METRICS_STATUS}
+    k = keys.of(r)
+    names = {"webhook": k.METRICS_WEBHOOK, "latency": k.METRICS_LATENCY, "replies": k.METRICS_REPLIES,
+             "events": k.METRICS_EVENTS, "outbound": k.METRICS_OUTBOUND, "status": k.METRICS_STATUS}
     pipe = r.pipeline(transaction=False)
     for key in names.values():
         pipe.hgetall(key)

@@ -13,11 +13,11 @@ MAX_NOTES = 500
 def add(pipe, vault: Vault, pk: str, who: str, text: str, now: float, about: str = "") -> None:
     """Stored as "time:token", like transcript entries: the retention sweep trims without decrypting."""
     entry = {"at": round(now, 3), "who": who, "text": text, **({"about": about} if about else {})}
-    pipe.rpush(keys.notes(pk), f"{int(now)}:{vault.encrypt(json.dumps(entry))}")
-    pipe.ltrim(keys.notes(pk), -MAX_NOTES, -1)
+    pipe.rpush(keys.of(pipe).notes(pk), f"{int(now)}:{vault.encrypt(json.dumps(entry))}")
+    pipe.ltrim(keys.of(pipe).notes(pk), -MAX_NOTES, -1)
 
 
 def of(r: Redis, vault: Vault, pk: str) -> list[dict]:
     """Oldest first."""
     return [json.loads(vault.decrypt(raw.split(b":", 1)[1] if b":" in raw else raw))
-            for raw in r.lrange(keys.notes(pk), 0, -1)]
+            for raw in r.lrange(keys.of(r).notes(pk), 0, -1)]

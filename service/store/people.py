@@ -34,38 +34,38 @@ def record_contact(pipe, vault: Vault, pk: str, e164: str, consent: Consent | No
     if consent is Consent.OPTED_OUT or (consent is not None and not first_contact):
         fields["consent"], fields["consent_at"] = consent.value, round(now, 3)
     elif consent is not None:  # first contact staying subscribed: never over a STOP that raced in
-        pipe.hsetnx(keys.contact(pk), "consent", consent.value)
+        pipe.hsetnx(keys.of(pipe).contact(pk), "consent", consent.value)
     if has_phone and not first_contact:  # texting again: records older than the period get trimmed
-        pipe.zadd(keys.FIRST_SEEN, {pk: min(oldest or now, now)}, nx=True)
+        pipe.zadd(keys.of(pipe).FIRST_SEEN, {pk: min(oldest or now, now)}, nx=True)
     elif not touch:  # new (or back) by a stale replay, so not in RECENT: the sweep must still find them
-        pipe.zadd(keys.FIRST_SEEN, {pk: now}, nx=True)
+        pipe.zadd(keys.of(pipe).FIRST_SEEN, {pk: now}, nx=True)
     if not has_phone:  # first contact, or back after an erasure: only a new text brings the number back
         fields["phone"] = vault.seal(e164)
     if simulated:  # the console's simulator: this person's texts go to the outbox, never to a phone
         fields["simulated"] = 1
     if fields:
-        pipe.hset(keys.contact(pk), mapping=fields)
+        pipe.hset(keys.of(pipe).contact(pk), mapping=fields)
     if touch:
-        pipe.zadd(keys.RECENT, {pk: now})
+        pipe.zadd(keys.of(pipe).RECENT, {pk: now})
     if undeliverable:
-        pipe.hdel(keys.contact(pk), "undeliverable")  # they just texted us: the number works
+        pipe.hdel(keys.of(pipe).contact(pk), "undeliverable")  # they just texted us: the number works
 
 
 def is_simulated(r, pk: str) -> bool:
-    return r.hget(keys.contact(pk), "simulated") == b"1"
+    return r.hget(keys.of(r).contact(pk), "simulated") == b"1"
 
 
 def mark_simulated(r, pk: str) -> None:
     """A simulator's person: whatever reaches them goes to the outbox, never to a phone."""
-    r.hset(keys.contact(pk), "simulated", 1)
+    r.hset(keys.of(r).contact(pk), "simulated", 1)
 
 
 def record_language(pipe, vault: Vault, pk: str, language: str, default: str) -> None:
     """The language the person's texts are in; not stored for the program's default language."""
     if language == default:
-        pipe.hdel(keys.contact(pk), LANGUAGE)
+        pipe.hdel(keys.of(pipe).contact(pk), LANGUAGE)
     else:
-        pipe.hset(keys.contact(pk), LANGUAGE, vault.encrypt(language))
+        pipe.hset(keys.of(pipe).contact(pk), LANGUAGE, vault.encrypt(language))
 
 
 def language_of(vault: Vault, token: bytes | None) -> str:
@@ -74,7 +74,7 @@ def language_of(vault: Vault, token: bytes | None) -> str:
 
 
 def consent_of(r: Redis, pk: str) -> Consent:
-    value = r.hget(keys.contact(pk), "consent")
+    value = r.hget(keys.of(r).contact(pk), "consent")
     return Consent(value.decode()) if value else Consent.SUBSCRIBED
 
 
@@ -85,16 +85,16 @@ def record_consent(pipe, pk: str, consent: Consent, keyword: str, sid: str, now:
     costs ~170 bytes and most people never change their consent."""
     packed = f"{int(now)}|{consent.value[0]}|{keyword}|{sid}"
     if first and len(packed.encode()) <= PACKED:
-        pipe.hset(keys.contact(pk), FIRST_CONSENT, packed)
+        pipe.hset(keys.of(pipe).contact(pk), FIRST_CONSENT, packed)
         return
     entry = {"at": round(now, 3), "state": consent.value, "keyword": keyword, "sid": sid}
-    pipe.rpush(keys.consent_log(pk), json.dumps(entry))
+    pipe.rpush(keys.of(pipe).consent_log(pk), json.dumps(entry))
 
 
 def consent_history(r, pk: str) -> list[dict]:
     """The whole trail, oldest first (`r` may be a pipeline in WATCH mode: it reads at once)."""
-    first = r.hget(keys.contact(pk), FIRST_CONSENT)
-    return ([first_consent(first)] if first else []) + [json.loads(e) for e in r.lrange(keys.consent_log(pk), 0, -1)]
+    first = r.hget(keys.of(r).contact(pk), FIRST_CONSENT)
+    return ([first_consent(first)] if first else []) + [json.loads(e) for e in r.lrange(keys.of(r).consent_log(pk), 0, -1)]
 
 
 def first_consent(raw: bytes) -> dict:
@@ -115,7 +115,7 @@ def carrier_opt_out(r: Redis, pk: str, mid: str, now: float, day: str = "") -> N
         daily.count(pipe, day, "carrier_opt_outs")
         if pending:
             daily.count(pipe, day, "followups_held:opted_out", len(pending))
-    pipe.hset(keys.contact(pk), mapping={"consent": Consent.OPTED_OUT.value, "consent_at": round(now, 3)})
+    pipe.hset(keys.of(r).contact(pk), mapping={"consent": Consent.OPTED_OUT.value, "consent_at": round(now, 3)})
     record_consent(pipe, pk, Consent.OPTED_OUT, CARRIER_OPT_OUT, mid, now)
     followups.cancel_all(pipe, pk, pending)
     pipe.execute()
@@ -125,7 +125,7 @@ def mark_undeliverable(r: Redis, pk: str, now: float) -> None:
     """Not a mobile number, or not reachable: no more follow-ups until they text us again."""
     pending = followups.pending_of(r, pk)
     pipe = r.pipeline()
-    pipe.hset(keys.contact(pk), "undeliverable", int(now))
+    pipe.hset(keys.of(r).contact(pk), "undeliverable", int(now))
     followups.cancel_all(pipe, pk, pending)
     pipe.execute()
 
@@ -150,13 +150,13 @@ def record_exchange(pipe, vault: Vault, pk: str, messages: list[tuple], now: flo
         ref = texts.keep(pipe, m[1], source) if m[1] in shared else None
         entry.append(ref if ref and usual else [{"r": ref} if ref else m[1], "" if ref else source, None if usual else m[2]])
     token = vault.seal(json.dumps(entry, separators=(",", ":"), ensure_ascii=False))
-    pipe.rpush(keys.transcript(pk), f"{round(now, 3)}:".encode() + token)  # the time outside: retention needs no decrypting
-    pipe.ltrim(keys.transcript(pk), -TRANSCRIPT_LIMIT, -1)
+    pipe.rpush(keys.of(pipe).transcript(pk), f"{round(now, 3)}:".encode() + token)  # the time outside: retention needs no decrypting
+    pipe.ltrim(keys.of(pipe).transcript(pk), -TRANSCRIPT_LIMIT, -1)
 
 
 def transcript(r: Redis, vault: Vault, pk: str) -> list[dict]:
     """Every message, oldest first."""
-    messages = read_entries(r, vault, r.lrange(keys.transcript(pk), 0, -1))
+    messages = read_entries(r, vault, r.lrange(keys.of(r).transcript(pk), 0, -1))
     return sorted(messages, key=lambda m: m["at"])  # a message replayed after an outage joins at its own time
 
 
@@ -207,23 +207,23 @@ def entry_time(raw: bytes) -> float | None:
 
 
 def count_replies(pipe, pk: str, ids: list[str], now: float, crisis: bool) -> None:
-    key = keys.replies(pk, crisis)
+    key = keys.of(pipe).replies(pk, crisis)
     pipe.zadd(key, {i: now for i in ids})
     pipe.zremrangebyscore(key, "-inf", now - HOUR)
     pipe.expire(key, HOUR + 60)
 
 
 def phone_of(r: Redis, vault: Vault, pk: str) -> str | None:
-    value = r.hget(keys.contact(pk), "phone")
+    value = r.hget(keys.of(r).contact(pk), "phone")
     return vault.decrypt(value) if value else None
 
 
 def recent(r: Redis, vault: Vault, limit: int = 100) -> list[dict]:
     """Newest conversations first, with what the list page shows (the number decrypted for masking)."""
-    people = r.zrevrange(keys.RECENT, 0, limit - 1, withscores=True)
+    people = r.zrevrange(keys.of(r).RECENT, 0, limit - 1, withscores=True)
     pipe = r.pipeline(transaction=False)
     for pk, _ in people:
-        pipe.hmget(keys.contact(pk.decode()), "phone", "consent")
+        pipe.hmget(keys.of(r).contact(pk.decode()), "phone", "consent")
     rows = []
     for (pk, seen), (phone, consent) in zip(people, pipe.execute()):
         if phone:
@@ -234,38 +234,38 @@ def recent(r: Redis, vault: Vault, limit: int = 100) -> list[dict]:
 
 def silent_since(r: Redis, cutoff: float, limit: int) -> list[str]:
     """People whose last message is older than `cutoff` (the retention sweep erases them)."""
-    return [pk.decode() for pk in r.zrangebyscore(keys.RECENT, "-inf", f"({cutoff}", start=0, num=limit)]
+    return [pk.decode() for pk in r.zrangebyscore(keys.of(r).RECENT, "-inf", f"({cutoff}", start=0, num=limit)]
 
 
 def kept_since(r: Redis, cutoff: float, limit: int) -> list[str]:
     """People holding records older than `cutoff`."""
-    return [pk.decode() for pk in r.zrangebyscore(keys.FIRST_SEEN, "-inf", f"({cutoff}", start=0, num=limit)]
+    return [pk.decode() for pk in r.zrangebyscore(keys.of(r).FIRST_SEEN, "-inf", f"({cutoff}", start=0, num=limit)]
 
 
 def trim_before(r: Redis, pk: str, cutoff: float) -> int:
     """Drop transcript exchanges and staff notes older than `cutoff` and the MessageSids of older consent
     changes; the person's place in the index moves to their oldest record left. Returns how many
     exchanges and notes went."""
-    head = r.lrange(keys.transcript(pk), 0, TRANSCRIPT_LIMIT)
+    head = r.lrange(keys.of(r).transcript(pk), 0, TRANSCRIPT_LIMIT)
     old = sum(1 for _ in _while_older(head, cutoff))
-    staff_notes = r.lrange(keys.notes(pk), 0, -1)
+    staff_notes = r.lrange(keys.of(r).notes(pk), 0, -1)
     old_notes = sum(1 for _ in _while_older(staff_notes, cutoff))
-    trail = [json.loads(e) for e in r.lrange(keys.consent_log(pk), 0, -1)]
-    first = r.hget(keys.contact(pk), FIRST_CONSENT)
+    trail = [json.loads(e) for e in r.lrange(keys.of(r).consent_log(pk), 0, -1)]
+    first = r.hget(keys.of(r).contact(pk), FIRST_CONSENT)
     entry = first_consent(first) if first else None
     pipe = r.pipeline()
     if entry and entry["at"] < cutoff and "sid" in entry:  # swapped, so never recreating an erased record
-        scripts.run(pipe, "swap_value", [keys.contact(pk)], ["hash", FIRST_CONSENT, first, without_sid(entry)])
+        scripts.run(pipe, "swap_value", [keys.of(r).contact(pk)], ["hash", FIRST_CONSENT, first, without_sid(entry)])
     if old:
-        pipe.ltrim(keys.transcript(pk), old, -1)
+        pipe.ltrim(keys.of(r).transcript(pk), old, -1)
     if old_notes:
-        pipe.ltrim(keys.notes(pk), old_notes, -1)
+        pipe.ltrim(keys.of(r).notes(pk), old_notes, -1)
     for i, entry in enumerate(trail):
         if entry["at"] < cutoff and "sid" in entry:
-            pipe.lset(keys.consent_log(pk), i, json.dumps({k: v for k, v in entry.items() if k != "sid"}))
+            pipe.lset(keys.of(r).consent_log(pk), i, json.dumps({k: v for k, v in entry.items() if k != "sid"}))
     left = [t for t in (entry_time(head[old]) if old < len(head) else None,
                         entry_time(staff_notes[old_notes]) if old_notes < len(staff_notes) else None) if t is not None]
-    pipe.zadd(keys.FIRST_SEEN, {pk: min(left) if left else cutoff})
+    pipe.zadd(keys.of(r).FIRST_SEEN, {pk: min(left) if left else cutoff})
     pipe.execute()
     return old + old_notes
 
@@ -280,10 +280,10 @@ def _while_older(entries: list[bytes], cutoff: float):
 
 def record_disclosure(pipe, pk: str, owed: bool) -> None:
     if owed:
-        pipe.hset(keys.contact(pk), OWED, 1)
+        pipe.hset(keys.of(pipe).contact(pk), OWED, 1)
     else:
-        pipe.hdel(keys.contact(pk), OWED)
+        pipe.hdel(keys.of(pipe).contact(pk), OWED)
 
 
 def record_recent(pipe, pk: str, digests: tuple[str, ...]) -> None:
-    pipe.hset(keys.contact(pk), ECHO, " ".join(digests))
+    pipe.hset(keys.of(pipe).contact(pk), ECHO, " ".join(digests))

@@ -20,4 +20,4 @@ class RateLimiter:
 
     def reserve(self) -> float:
         """Seconds to wait before starting the send; negative when no slot exists within the horizon."""
-        return float(scripts.run(self._redis, "reserve_send_slot", [keys.RATE_LIMIT], [repr(self.interval), self.horizon]))
+        return float(scripts.run(self._redis, "reserve_send_slot", [keys.of(self._redis).RATE_LIMIT], [repr(self.interval), self.horizon]))

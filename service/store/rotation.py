@@ -9,22 +9,25 @@ from redis import Redis
 from service.privacy import RAW, Vault
 from service.store import contacts, conversations, followups, holds, journeys, keys, people, scripts
 
-# Where encrypted values live: key pattern -> how they are held (hash fields, list items, the value).
-ENCRYPTED = {
-    keys.contact("*"): ("hash", ("phone", people.LANGUAGE, conversations.VAR_PREFIX + "*", contacts.FIELD_PREFIX + "*",
-                                 contacts.GROUPS, contacts.EVIDENCE)),  # "*": any var:<name>, any f:<field>
-    keys.transcript("*"): ("list", "transcript"),
-    keys.notes("*"): ("list", "transcript"),  # "time:token" entries, like the transcript's
-    keys.callback("*"): ("hash", ("phone", "notes")),
-    keys.crisis_flag("*"): ("hash", ("phone", "body")),
-    keys.unmatched("*"): ("hash", ("body",)),
-    keys.message("*"): ("hash", ("to", "body", "content")),  # content: an approved template's variables
-    keys.OUTBOX: ("list", "plain"),
-    keys.provider_erasure("*"): ("string", ()),
-    keys.inbound("*"): ("string", "sealed"),  # a retry's answer: sealed ones only (not the pending marker)
-}
-PROGRESS = "sms:rotation:progress"  # phase -> SCAN cursor of an unfinished run
 BATCH = 500
+
+
+def encrypted(k: keys.Keys) -> dict:
+    """Where a program's encrypted values live: key pattern -> how they are held (hash fields, list items,
+    the value)."""
+    return {
+        k.contact("*"): ("hash", ("phone", people.LANGUAGE, conversations.VAR_PREFIX + "*", contacts.FIELD_PREFIX + "*",
+                                 contacts.GROUPS, contacts.EVIDENCE)),  # "*": any var:<name>, any f:<field>
+        k.transcript("*"): ("list", "transcript"),
+        k.notes("*"): ("list", "transcript"),  # "time:token" entries, like the transcript's
+        k.callback("*"): ("hash", ("phone", "notes")),
+        k.crisis_flag("*"): ("hash", ("phone", "body")),
+        k.unmatched("*"): ("hash", ("body",)),
+        k.message("*"): ("hash", ("to", "body", "content")),  # content: an approved template's variables
+        k.OUTBOX: ("list", "plain"),
+        k.provider_erasure("*"): ("string", ()),
+        k.inbound("*"): ("string", "sealed"),  # a retry's answer: sealed ones only (not the pending marker)
+    }
 
 
 @dataclass
@@ -39,20 +42,20 @@ class Tally:
 
 
 def saved_cursor(r: Redis, phase: str) -> int:
-    value = r.hget(PROGRESS, phase)
+    value = r.hget(keys.of(r).ROTATION_PROGRESS, phase)
     return int(value) if value else 0
 
 
 def save_cursor(r: Redis, phase: str, cursor: int) -> None:
     if cursor:
-        r.hset(PROGRESS, phase, cursor)
+        r.hset(keys.of(r).ROTATION_PROGRESS, phase, cursor)
     else:
-        r.hdel(PROGRESS, phase)
+        r.hdel(keys.of(r).ROTATION_PROGRESS, phase)
 
 
 def rekey_batch(r: Redis, vault: Vault, cursor: int, in_flight: set[str], tally: Tally, now: float) -> int:
     """Move a batch of people to their newest person key; returns the next cursor (0: done)."""
-    cursor, found = r.scan(cursor, match=keys.contact("*"), count=BATCH)
+    cursor, found = r.scan(cursor, match=keys.of(r).contact("*"), count=BATCH)
     pipe = r.pipeline(transaction=False)
     for key in found:
         pipe.hget(key, "phone")
@@ -68,7 +71,7 @@ def rekey_batch(r: Redis, vault: Vault, cursor: int, in_flight: set[str], tally:
             moves.append((pk, new))
     pipe = r.pipeline(transaction=False)
     for old, _ in moves:
-        pipe.smembers(keys.records(old))
+        pipe.smembers(keys.of(r).records(old))
     records = pipe.execute()
     for (old, new), theirs in zip(moves, records):
         rekey(pipe, old, new, now, [m.decode() for m in theirs])
@@ -87,31 +90,31 @@ def rekey(client, old: str, new: str, now: float, records: list[str] | None = No
     since `records` was read); on a pipeline, queued, with `records` read by the caller. The person's
     records (call backs, crisis flags, texts out) are declared to the script, which touches no other key."""
     if records is None:
-        records = [m.decode() for m in client.smembers(keys.records(old))]
-    pair = [f(pk) for pk in (old, new) for f in (keys.contact, keys.transcript, keys.consent_log, keys.records,
-                                                 keys.replies, lambda p: keys.replies(p, True), keys.tombstone,
-                                                 keys.notes)]
-    result = scripts.run(client, "rekey_person", [*pair, keys.RECENT, keys.FIRST_SEEN, keys.FOLLOWUPS_DUE, keys.HOLDS,
-                                                  keys.CONTACTS, keys.ATTENTION, keys.JOURNEYS_DUE, *records],
+        records = [m.decode() for m in client.smembers(keys.of(client).records(old))]
+    pair = [f(pk) for pk in (old, new) for f in (keys.of(client).contact, keys.of(client).transcript, keys.of(client).consent_log, keys.of(client).records,
+                                                 keys.of(client).replies, lambda p: keys.of(client).replies(p, True), keys.of(client).tombstone,
+                                                 keys.of(client).notes)]
+    result = scripts.run(client, "rekey_person", [*pair, keys.of(client).RECENT, keys.of(client).FIRST_SEEN, keys.of(client).FOLLOWUPS_DUE, keys.of(client).HOLDS,
+                                                  keys.of(client).CONTACTS, keys.of(client).ATTENTION, keys.of(client).JOURNEYS_DUE, *records],
                          [old, new, followups.FIELD, now, holds.PAUSED, journeys.FIELD])
     return result.decode() if isinstance(result, bytes) else result
 
 
 def move_groups(r: Redis, vault: Vault, old: str, new: str) -> None:
     """The group indexes hold person keys: a moved person's memberships move too."""
-    token = r.hget(keys.contact(new), contacts.GROUPS)
+    token = r.hget(keys.of(r).contact(new), contacts.GROUPS)
     if token is None:
         return
     pipe = r.pipeline()
     for name in json.loads(vault.decrypt(token)):
-        pipe.srem(keys.group(name), old)
-        pipe.sadd(keys.group(name), new)
+        pipe.srem(keys.of(r).group(name), old)
+        pipe.sadd(keys.of(r).group(name), new)
     pipe.execute()
 
 
 def reencrypt_batch(r: Redis, vault: Vault, pattern: str, cursor: int, tally: Tally) -> int:
     """Re-encrypt a batch of one pattern's values with the newest key; returns the next cursor."""
-    kind, what = ENCRYPTED[pattern]
+    kind, what = encrypted(keys.of(r))[pattern]
     if "*" in pattern:
         cursor, found = r.scan(cursor, match=pattern, count=BATCH)
     else:

@@ -29,7 +29,7 @@ def create(r: Redis, data: dict, now: float, limits: Limits) -> str:
 
 
 def save(r: Redis, token: str, data: dict, now: float, limits: Limits, created: float | None = None) -> None:
-    key, email = keys.session(_id(token)), data.get("staff", "")
+    key, email = keys.of(r).session(_id(token)), data.get("staff", "")
     pipe = r.pipeline()
     fields = {"data": json.dumps(data), "seen": round(now, 3), "email": email}
     if created is not None:
@@ -37,14 +37,14 @@ def save(r: Redis, token: str, data: dict, now: float, limits: Limits, created: 
     pipe.hset(key, mapping=fields)
     pipe.expire(key, limits.idle_seconds + 60)
     if email:
-        pipe.sadd(keys.account_sessions(email), _id(token))
-        pipe.expire(keys.account_sessions(email), limits.max_seconds + 60)
+        pipe.sadd(keys.of(r).account_sessions(email), _id(token))
+        pipe.expire(keys.of(r).account_sessions(email), limits.max_seconds + 60)
     pipe.execute()
 
 
 def load(r: Redis, token: str, now: float, limits: Limits) -> dict | None:
     """The session's data, or None when it does not exist, sat idle too long or is too old."""
-    raw = r.hmget(keys.session(_id(token)), "data", "seen", "created")
+    raw = r.hmget(keys.of(r).session(_id(token)), "data", "seen", "created")
     if raw[0] is None:
         return None
     data, seen, created = json.loads(raw[0]), float(raw[1]), float(raw[2] or 0)
@@ -55,21 +55,21 @@ def load(r: Redis, token: str, now: float, limits: Limits) -> dict | None:
 
 
 def end(r: Redis, token: str) -> None:
-    key = keys.session(_id(token))
+    key = keys.of(r).session(_id(token))
     email = r.hget(key, "email")
     pipe = r.pipeline()
     pipe.delete(key)
     if email:
-        pipe.srem(keys.account_sessions(email.decode()), _id(token))
+        pipe.srem(keys.of(r).account_sessions(email.decode()), _id(token))
     pipe.execute()
 
 
 def end_all(r: Redis, email: str) -> int:
     """Every session of an account (logout everywhere, password change, account disabled)."""
-    ids = [i.decode() for i in r.smembers(keys.account_sessions(email))]
+    ids = [i.decode() for i in r.smembers(keys.of(r).account_sessions(email))]
     pipe = r.pipeline()
     for sid in ids:
-        pipe.delete(keys.session(sid))
-    pipe.delete(keys.account_sessions(email))
+        pipe.delete(keys.of(r).session(sid))
+    pipe.delete(keys.of(r).account_sessions(email))
     pipe.execute()
     return len(ids)

@@ -5,12 +5,12 @@ from service.store import keys
 
 
 def overrides(r: Redis) -> dict[str, str]:
-    return {k.decode(): v.decode() for k, v in r.hgetall(keys.SETTINGS).items()}
+    return {k.decode(): v.decode() for k, v in r.hgetall(keys.of(r).SETTINGS).items()}
 
 
 def replace(r: Redis, values: dict[str, str]) -> None:
     pipe = r.pipeline()
-    pipe.delete(keys.SETTINGS)
+    pipe.delete(keys.of(r).SETTINGS)
     if values:
-        pipe.hset(keys.SETTINGS, mapping=values)
+        pipe.hset(keys.of(r).SETTINGS, mapping=values)
     pipe.execute()

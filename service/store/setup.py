@@ -8,12 +8,12 @@ STEPS = ("settings", "simulator")  # what only a person can confirm; the rest is
 
 
 def mark(r, step: str, now: float) -> None:
-    r.hsetnx(keys.SETUP, step, round(now, 3))
+    r.hsetnx(keys.of(r).SETUP, step, round(now, 3))
 
 
 def done(r: Redis) -> set[str]:
-    return {k.decode() for k in r.hkeys(keys.SETUP)}
+    return {k.decode() for k in r.hkeys(keys.of(r).SETUP)}
 
 
 def dismiss(r: Redis, now: float) -> None:
-    r.hset(keys.SETUP, "dismissed", round(now, 3))
+    r.hset(keys.of(r).SETUP, "dismissed", round(now, 3))

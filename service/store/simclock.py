@@ -6,7 +6,7 @@ FIELD = "sim_ahead"  # contact field: seconds the simulator moved this fictional
 
 
 def ahead(r, pk: str) -> int:
-    value = r.hget(keys.contact(pk), FIELD)
+    value = r.hget(keys.of(r).contact(pk), FIELD)
     return int(value) if value else 0
 
 
@@ -15,12 +15,12 @@ def move(pipe, pk: str, seconds: int, followups_due: dict[str, float], timeout_d
     """Their clock `seconds` ahead: the new due times of what is still waiting (XX: an item a worker took
     meanwhile is not put back), and their recent sends as long ago on their clock (the weekly cap)."""
     if followups_due:
-        pipe.zadd(keys.FOLLOWUPS_DUE, followups_due, xx=True)
+        pipe.zadd(keys.of(pipe).FOLLOWUPS_DUE, followups_due, xx=True)
     if timeout_due is not None:
-        pipe.zadd(keys.FOLLOWUPS_DUE, {pk: timeout_due}, xx=True)
+        pipe.zadd(keys.of(pipe).FOLLOWUPS_DUE, {pk: timeout_due}, xx=True)
     if events_due:
-        pipe.zadd(keys.JOURNEYS_DUE, events_due, xx=True)
+        pipe.zadd(keys.of(pipe).JOURNEYS_DUE, events_due, xx=True)
     if sent is not None:
-        pipe.hset(keys.contact(pk), followups.SENT, sent)
-    pipe.hincrby(keys.contact(pk), FIELD, int(seconds))
+        pipe.hset(keys.of(pipe).contact(pk), followups.SENT, sent)
+    pipe.hincrby(keys.of(pipe).contact(pk), FIELD, int(seconds))
 

@@ -24,7 +24,7 @@ def keep(pipe, text: str, source: str = "") -> str:
     never a newline), stored under it unless it already is."""
     stored = f"{source}\n{text}"
     ref = digest(stored)
-    pipe.hsetnx(keys.TEXTS, ref, stored)
+    pipe.hsetnx(keys.of(pipe).TEXTS, ref, stored)
     return ref
 
 
@@ -34,4 +34,4 @@ def bodies(r: Redis, refs: set[str]) -> dict[str, tuple[str, str]]:
         return {}
     ordered = sorted(refs)
     return {ref: tuple(value.decode().split("\n", 1)) if value is not None else MISSING
-            for ref, value in zip(ordered, r.hmget(keys.TEXTS, ordered))}
+            for ref, value in zip(ordered, r.hmget(keys.of(r).TEXTS, ordered))}

@@ -28,30 +28,30 @@ class Unmatched:
 def keep(pipe, vault: Vault, uid: str, pk: str, body: str, language: str, now: float, day: str,
          simulated: bool = False) -> None:
     """In the webhook's atomic write. `day`: counted there too (never the simulator's texts)."""
-    pipe.hset(keys.unmatched(uid), mapping={"person": pk, "body": vault.encrypt(body[:MAX_BODY]), "lang": language,
+    pipe.hset(keys.of(pipe).unmatched(uid), mapping={"person": pk, "body": vault.encrypt(body[:MAX_BODY]), "lang": language,
                                             "at": round(now, 3), "day": day, "simulated": int(simulated)})
-    pipe.zadd(keys.UNMATCHED, {uid: now})
-    pipe.sadd(keys.records(pk), keys.unmatched(uid))
+    pipe.zadd(keys.of(pipe).UNMATCHED, {uid: now})
+    pipe.sadd(keys.of(pipe).records(pk), keys.of(pipe).unmatched(uid))
     if day and not simulated:
         daily.counts(pipe, day, {"not_understood": 1, f"not_understood_lang:{language}": 1})
 
 
 def recent(r: Redis, vault: Vault, start: int = 0, count: int = 50, include_test: bool = False) -> tuple[list[Unmatched], int]:
     """Newest first, and how many are kept."""
-    ids = [i.decode() for i in r.zrevrange(keys.UNMATCHED, start, start + count - 1)]
+    ids = [i.decode() for i in r.zrevrange(keys.of(r).UNMATCHED, start, start + count - 1)]
     pipe = r.pipeline(transaction=False)
     for uid in ids:
-        pipe.hgetall(keys.unmatched(uid))
+        pipe.hgetall(keys.of(r).unmatched(uid))
     rows = []
     for uid, h in zip(ids, pipe.execute()):
         if not h or (h.get(b"simulated") == b"1" and not include_test):
             continue
         rows.append(_row(vault, uid, {k.decode(): v for k, v in h.items()}))
-    return rows, r.zcard(keys.UNMATCHED)
+    return rows, r.zcard(keys.of(r).UNMATCHED)
 
 
 def get(r: Redis, vault: Vault, uid: str) -> Unmatched | None:
-    h = {k.decode(): v for k, v in r.hgetall(keys.unmatched(uid)).items()}
+    h = {k.decode(): v for k, v in r.hgetall(keys.of(r).unmatched(uid)).items()}
     return _row(vault, uid, h) if h else None
 
 
@@ -63,20 +63,20 @@ def _row(vault: Vault, uid: str, h: dict) -> Unmatched:
 
 def taught(r: Redis, uid: str, what: str) -> bool:
     """An admin made it an alias or an answer (shown on the row); False when it is gone."""
-    if not r.exists(keys.unmatched(uid)):
+    if not r.exists(keys.of(r).unmatched(uid)):
         return False
-    r.hset(keys.unmatched(uid), "taught", what[:120])
+    r.hset(keys.of(r).unmatched(uid), "taught", what[:120])
     return True
 
 
 def forget_before(r: Redis, cutoff: float) -> int:
     """The retention sweep: older ones go, and beyond LIMIT the oldest go."""
-    old = [i.decode() for i in r.zrangebyscore(keys.UNMATCHED, "-inf", f"({cutoff}")]
-    extra = max(0, r.zcard(keys.UNMATCHED) - len(old) - LIMIT)
-    old += [i.decode() for i in r.zrange(keys.UNMATCHED, len(old), len(old) + extra - 1)] if extra else []
+    old = [i.decode() for i in r.zrangebyscore(keys.of(r).UNMATCHED, "-inf", f"({cutoff}")]
+    extra = max(0, r.zcard(keys.of(r).UNMATCHED) - len(old) - LIMIT)
+    old += [i.decode() for i in r.zrange(keys.of(r).UNMATCHED, len(old), len(old) + extra - 1)] if extra else []
     if old:
         pipe = r.pipeline()
-        pipe.delete(*(keys.unmatched(i) for i in old))
-        pipe.zrem(keys.UNMATCHED, *old)
+        pipe.delete(*(keys.of(r).unmatched(i) for i in old))
+        pipe.zrem(keys.of(r).UNMATCHED, *old)
         pipe.execute()
     return len(old)

@@ -77,7 +77,7 @@ def run_workers(app, rounds: int = 2) -> None:
     rt = make_runtime(svc_of(app))
     for _ in range(rounds):
         broadcast.dispatch(rt)
-        queue = Queue(queues.BULK, connection=rt.svc.redis)
+        queue = queues.queue(rt.svc.redis, queues.BULK)
         for job in queue.jobs:
             queue.remove(job.id)
             broadcast.send(rt, job.args[0])
@@ -99,7 +99,7 @@ def test_post_is_201_with_the_plan_and_get_reads_the_same(api, clinic, redis):
     assert body["send_at"] == "2026-11-25T12:00:00-05:00"
     got = api.get(body["id"])
     assert got.status_code == 200 and got.json == body
-    assert redis.sismember(keys.BROADCASTS_ACTIVE, body["id"])
+    assert redis.sismember(keys.of(redis).BROADCASTS_ACTIVE, body["id"])
 
 
 def test_a_scheduled_broadcast_with_an_expiry(api, clinic):
@@ -196,7 +196,7 @@ def test_every_call_is_audited(api, clinic, redis):
                                     "Bearer {token}x"])
 def test_without_a_valid_token_every_call_is_401(client, api, clinic, token, redis, header):
     bid = api.create({"text": TEXT, "group": "clinic"}).json["id"]
-    before = redis.hgetall(keys.broadcast(bid))
+    before = redis.hgetall(keys.of(redis).broadcast(bid))
     headers = {} if header is None else {"Authorization": header.format(token=token)}
     for response in (client.post("/api/v1/broadcasts", json={"text": TEXT, "group": "clinic"}, headers=headers),
                      client.get(f"/api/v1/broadcasts/{bid}", headers=headers),
@@ -204,14 +204,14 @@ def test_without_a_valid_token_every_call_is_401(client, api, clinic, token, red
                      client.post(f"/api/v1/broadcasts/{bid}/cancel", headers=headers),
                      client.post(f"/api/v1/broadcasts/{bid}/resend-failed", headers=headers)):
         assert response.status_code == 401 and response.is_json and "Bearer token" in response.json["error"]
-    assert redis.zcard(keys.BROADCASTS) == 1 and redis.hgetall(keys.broadcast(bid)) == before
+    assert redis.zcard(keys.of(redis).BROADCASTS) == 1 and redis.hgetall(keys.of(redis).broadcast(bid)) == before
 
 
 def test_a_revoked_token_opens_nothing(api, clinic, redis):
     [record] = apitokens.all_tokens(redis)
     apitokens.disable(redis, record.id)
     assert api.create({"text": TEXT, "group": "clinic"}).status_code == 401
-    assert redis.zcard(keys.BROADCASTS) == 0
+    assert redis.zcard(keys.of(redis).BROADCASTS) == 0
 
 
 # -- refusals: 422 naming the field, never a 500 -----------------------------------------------------------
@@ -294,7 +294,7 @@ BAD = [
 @pytest.mark.parametrize("request_kw, field, says", BAD)
 def test_a_bad_request_is_422_naming_the_field_and_makes_nothing(api, clinic, redis, request_kw, field, says):
     assert_refused(api.create(**request_kw), field, says)
-    assert redis.zcard(keys.BROADCASTS) == 0 and redis.scard(keys.BROADCASTS_ACTIVE) == 0
+    assert redis.zcard(keys.of(redis).BROADCASTS) == 0 and redis.scard(keys.of(redis).BROADCASTS_ACTIVE) == 0
 
 
 def test_a_body_over_the_limit_is_refused_as_json(api, clinic):

@@ -99,10 +99,10 @@ def test_an_empty_body_creates_a_bare_contact_in_the_default_language(api):
 def test_an_unchanged_put_writes_nothing(app, api, clock, redis):
     api.put(body=FULL)
     clock.advance(3600)
-    before = redis.hgetall(keys.contact(pk_of(app)))
+    before = redis.hgetall(keys.of(redis).contact(pk_of(app)))
     assert api.put(body=FULL).status_code == 200
-    assert redis.hgetall(keys.contact(pk_of(app))) == before
-    assert redis.zscore(keys.CONTACTS, pk_of(app)) == NOON  # its data did not change since
+    assert redis.hgetall(keys.of(redis).contact(pk_of(app))) == before
+    assert redis.zscore(keys.of(redis).CONTACTS, pk_of(app)) == NOON  # its data did not change since
 
 
 @pytest.mark.parametrize("path", ["+16175550123", "%2B16175550123", "6175550123", "(617)%20555-0123",
@@ -177,7 +177,7 @@ def test_without_a_valid_token_every_call_is_401(app, client, redis, token, head
     for response in (client.put(api_base, json=FULL, headers=headers), client.get(api_base, headers=headers),
                      client.delete(api_base, headers=headers)):
         assert response.status_code == 401 and response.is_json and "Bearer token" in response.json["error"]
-    assert not redis.exists(keys.contact(pk_of(app)))
+    assert not redis.exists(keys.of(redis).contact(pk_of(app)))
     assert accounts.audit_log(redis) == []
 
 
@@ -191,7 +191,7 @@ def test_a_disabled_token_opens_nothing(app, api, redis, token):
     [record] = apitokens.all_tokens(redis)
     assert apitokens.disable(redis, record.id) and not apitokens.disable(redis, record.id)
     assert api.get().status_code == 401 and api.put(body=FULL).status_code == 401
-    assert api.delete().status_code == 401 and redis.exists(keys.contact(pk_of(app)))
+    assert api.delete().status_code == 401 and redis.exists(keys.of(redis).contact(pk_of(app)))
 
 
 def test_a_token_revoked_on_the_accounts_page_opens_nothing(app, api, redis, token):
@@ -247,7 +247,7 @@ def test_only_a_digest_of_the_token_is_stored(app, api, redis, token):
         elif kind == b"zset":
             stored += redis.zrange(key, 0, -1)
     assert stored and not any(secret in value for value in stored)
-    assert redis.exists(keys.api_token(hashlib.sha256(secret).hexdigest()))
+    assert redis.exists(keys.of(redis).api_token(hashlib.sha256(secret).hexdigest()))
     [record] = apitokens.all_tokens(redis)
     assert record.name == "EHR" and token.startswith(f"sk_{record.id}_")
     assert record.last_used == NOON  # the use is noted
@@ -329,7 +329,7 @@ BAD_BODIES = [
 @pytest.mark.parametrize("request_kw, field, says", BAD_BODIES)
 def test_a_bad_body_is_422_naming_the_field_and_writes_nothing(app, api, redis, request_kw, field, says):
     assert_refused(api.put(**request_kw), field, says)
-    assert not redis.exists(keys.contact(pk_of(app)))
+    assert not redis.exists(keys.of(redis).contact(pk_of(app)))
     assert api.get().status_code == 404
 
 
@@ -464,20 +464,20 @@ def test_delete_is_204_then_everything_of_theirs_is_gone(app, api, redis):
     assert other.status_code == 201
     pk, other_pk = pk_of(app), pk_of(app, "+16175550124")
     planned = journeys.planned_of(redis, pk)
-    assert planned and all(redis.zscore(keys.JOURNEYS_DUE, eid) for eid in planned)
+    assert planned and all(redis.zscore(keys.of(redis).JOURNEYS_DUE, eid) for eid in planned)
     assert pk in contacts.members(redis, "clinic-a")
 
     response = api.delete()
     assert response.status_code == 204 and response.data == b""
     assert api.get().status_code == 404
-    assert not redis.exists(keys.contact(pk))
+    assert not redis.exists(keys.of(redis).contact(pk))
     assert pk not in contacts.members(redis, "clinic-a") and pk not in contacts.members(redis, "aftercare")
     assert contacts.group_sizes(redis) == {"clinic-a": 1}
-    assert not [m for m in redis.zrange(keys.JOURNEYS_DUE, 0, -1) if m.decode().startswith(pk + ":")]
-    assert redis.zscore(keys.CONTACTS, pk) is None
+    assert not [m for m in redis.zrange(keys.of(redis).JOURNEYS_DUE, 0, -1) if m.decode().startswith(pk + ":")]
+    assert redis.zscore(keys.of(redis).CONTACTS, pk) is None
     left = {k.decode() for k in redis.scan_iter(f"*{pk}*")}  # besides the work of erasing Twilio's copies:
-    assert {k for k in left if not k.startswith(("sms:erasure:", "rq:job:erase-at-provider-"))} == \
-        {keys.tombstone(pk)}
+    assert {k for k in left if not k.startswith(("sms:{main}:erasure:", "rq:job:main-erase-at-provider-"))} == \
+        {keys.of(redis).tombstone(pk)}
     # the other contact is untouched
     assert api.get("+16175550124").json == other.json and other_pk in contacts.members(redis, "clinic-a")
     assert journeys.planned_of(redis, other_pk)
@@ -487,10 +487,10 @@ def test_delete_is_204_then_everything_of_theirs_is_gone(app, api, redis):
 def test_delete_of_a_texter_hands_their_texts_to_the_erasure_worker(app, api, redis):
     Phone(app.test_client()).text("SIGNS")
     pk = pk_of(app)
-    assert redis.exists(keys.transcript(pk))
+    assert redis.exists(keys.of(redis).transcript(pk))
     assert api.delete().status_code == 204
-    assert not redis.exists(keys.transcript(pk)) and api.get().status_code == 404
-    assert [k.decode() for k in redis.keys("sms:erasure:*")]  # Twilio's copies: a worker's job
+    assert not redis.exists(keys.of(redis).transcript(pk)) and api.get().status_code == 404
+    assert [k.decode() for k in redis.keys("sms:{main}:erasure:*")]  # Twilio's copies: a worker's job
 
 
 def test_a_contact_can_be_set_again_after_deletion(api):
@@ -541,7 +541,7 @@ def test_a_number_that_sent_stop_stays_opted_out_whatever_put_says(app, api, red
     assert_refused(api.put(body={"opted_out": False}), "opted_out")
     assert api.put(body={"consent": CONSENT, "language": "en"}).json["opted_out"] is True
     assert api.get().json["opted_out"] is True
-    assert redis.hget(keys.contact(pk), "consent") == b"opted_out"
+    assert redis.hget(keys.of(redis).contact(pk), "consent") == b"opted_out"
 
 
 def test_only_their_own_start_resubscribes_them(app, api, redis):
@@ -593,6 +593,6 @@ def test_consent_and_a_date_plan_the_journeys_and_a_new_date_replans_them(app, a
     api.put(body={"fields": {"appointment_at": "2026-12-10T15:00:00-05:00"}})
     second = journeys.planned_of(redis, pk)
     assert len(second) == 2 and not set(first) & set(second)
-    assert not any(redis.zscore(keys.JOURNEYS_DUE, e) for e in first)
+    assert not any(redis.zscore(keys.of(redis).JOURNEYS_DUE, e) for e in first)
     api.put(body={"fields": {"appointment_at": None}})
-    assert journeys.planned_of(redis, pk) == () and redis.zcard(keys.JOURNEYS_DUE) == 0
+    assert journeys.planned_of(redis, pk) == () and redis.zcard(keys.of(redis).JOURNEYS_DUE) == 0

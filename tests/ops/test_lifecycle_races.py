@@ -2,8 +2,8 @@
 import json
 
 from cryptography.fernet import Fernet
-from rq import Queue
 
+from service import queues
 from service.erase import erase_person
 from service.privacy import Vault
 from service.store import erasure, followups, keys, people, rotation
@@ -32,8 +32,8 @@ def test_a_staff_alert_never_depends_on_the_texters_consent_after_rotation(redis
     phone.text("STOP")  # while the crisis alert is still queued
     after = app_for(redis_url, clock, tmp_path, DATA_ENCRYPTION_KEY=f"{NEW},{OLD}", PHONE_HASH_KEY="new,old")
     after.test_cli_runner().invoke(args=["ops", "rotate-keys"])
-    [alert] = [k.decode().split(":", 2)[2] for k in redis.keys("sms:out:alert_*")]
-    assert redis.hget(keys.message(alert), "person") == b""
+    [alert] = [k.decode().split(":", 3)[3] for k in redis.keys("sms:{main}:out:alert_*")]
+    assert redis.hget(keys.of(redis).message(alert), "person") == b""
     assert deliver(make_runtime(svc_of(after)), alert) is OutState.SENT
 
 
@@ -42,13 +42,13 @@ def test_a_followup_whose_job_waits_during_a_move_still_goes_out(redis_url, redi
     Phone(before.test_client()).text("TREATMENT")
     clock.advance(DAY + 4000)
     assert dispatch_due(make_runtime(svc_of(before))) == 1
-    [job] = Queue("followups", connection=redis).jobs
+    [job] = queues.queue(redis, queues.FOLLOWUPS).jobs
     after = app_for(redis_url, clock, tmp_path, PHONE_HASH_KEY="new,old", DATA_ENCRYPTION_KEY=OLD)
     Phone(after.test_client()).text("thanks")  # moves the person to the new key
     rt = make_runtime(svc_of(after))
     assert send_followup(rt, job.args[0]).value == "superseded"  # the old id finds nobody...
     assert dispatch_due(rt) == 1  # ...the new one is due at once
-    [fresh] = [j for j in Queue("followups", connection=redis).jobs if j.args[0] != job.args[0]]
+    [fresh] = [j for j in queues.queue(redis, queues.FOLLOWUPS).jobs if j.args[0] != job.args[0]]
     assert send_followup(rt, fresh.args[0]).value == "sent"
 
 
@@ -64,8 +64,8 @@ def test_a_text_that_lands_during_an_erasure_is_erased_too(redis_url, redis, clo
         return real(r, records)
     monkeypatch.setattr(erasure, "_provider_sids", meanwhile)
     erase_person(svc, svc.vault.person_key(phone.number))
-    assert not redis.keys("sms:callback:*") and not redis.keys("sms:crisis-flag:*") and not redis.keys("sms:out:*")
-    assert redis.zcard(keys.CALLBACKS_WAITING) == 0 and redis.zcard(keys.CRISIS_OPEN) == 0
+    assert not redis.keys("sms:{main}:callback:*") and not redis.keys("sms:{main}:crisis-flag:*") and not redis.keys("sms:{main}:out:*")
+    assert redis.zcard(keys.of(redis).CALLBACKS_WAITING) == 0 and redis.zcard(keys.of(redis).CRISIS_OPEN) == 0
 
 
 def test_retention_never_erases_someone_who_texts_while_it_runs(redis_url, redis, clock, tmp_path, monkeypatch):
@@ -82,7 +82,7 @@ def test_retention_never_erases_someone_who_texts_while_it_runs(redis_url, redis
         return found
     monkeypatch.setattr(people, "silent_since", silent_then_text)
     assert retention.sweep(make_runtime(svc))["erased"] == 0
-    assert redis.keys("sms:out:alert_*") and redis.zcard(keys.CRISIS_OPEN) == 1
+    assert redis.keys("sms:{main}:out:alert_*") and redis.zcard(keys.of(redis).CRISIS_OPEN) == 1
 
 
 def test_the_simulators_call_backs_and_crises_stay_out_of_the_real_queues(redis_url, redis, clock, tmp_path):
@@ -95,12 +95,12 @@ def test_the_simulators_call_backs_and_crises_stay_out_of_the_real_queues(redis_
     staff.post("/staff/simulator/send?number=%2B16175550111", data={"csrf_token": staff.token, "body": "CALL"})
     staff.post("/staff/simulator/send?number=%2B16175550112", data={"csrf_token": staff.token,
                                                                      "body": "he is not breathing"})
-    assert redis.zcard(keys.CALLBACKS_WAITING) == 0 and redis.zcard(keys.CALLBACKS_WAITING_TEST) == 1
-    assert redis.zcard(keys.CRISIS_OPEN) == 0 and redis.zcard(keys.CRISIS_OPEN_TEST) == 1
+    assert redis.zcard(keys.of(redis).CALLBACKS_WAITING) == 0 and redis.zcard(keys.of(redis).CALLBACKS_WAITING_TEST) == 1
+    assert redis.zcard(keys.of(redis).CRISIS_OPEN) == 0 and redis.zcard(keys.of(redis).CRISIS_OPEN_TEST) == 1
     assert "0 open crises" in staff.get("/staff/callbacks").get_data(as_text=True)
     clock.advance(16 * 60)
     assert escalate(make_runtime(svc_of(app))) == []  # nobody is paged for a test
-    for key in redis.keys("sms:out:alert_*"):
+    for key in redis.keys("sms:{main}:out:alert_*"):
         assert redis.hget(key, "simulated") == b"1"
 
 
@@ -130,8 +130,8 @@ def test_a_spool_line_from_the_previous_release_is_stale_news_at_the_files_time(
     os.utime(spool, (clock.now() - 600, clock.now() - 600))
     assert "1 stale" in app.test_cli_runner().invoke(args=["ops", "replay-fallback"]).output
     pk = svc.vault.person_key("+16175550123")
-    assert redis.zscore(keys.CALLBACKS_WAITING, "SM" + "e" * 32) == clock.now() - 600  # the call back still queued
-    assert retention.sweep(make_runtime(svc))["erased"] == 0 and redis.zcard(keys.CALLBACKS_WAITING) == 1
+    assert redis.zscore(keys.of(redis).CALLBACKS_WAITING, "SM" + "e" * 32) == clock.now() - 600  # the call back still queued
+    assert retention.sweep(make_runtime(svc))["erased"] == 0 and redis.zcard(keys.of(redis).CALLBACKS_WAITING) == 1
     assert followups.pending_of(redis, pk) == ()
 
 
@@ -147,7 +147,7 @@ def test_rotation_says_when_values_changed_under_it_and_a_second_run_finishes(re
 
     def texting_meanwhile(vault, key, kind, what, values, tally):
         out = real(vault, key, kind, what, values, tally)
-        if key.startswith("sms:transcript:") and not texted:
+        if key.startswith("sms:{main}:transcript:") and not texted:
             texted.append(Phone(after.test_client()).text("one more"))
             redis.lpop(key)  # as LTRIM does at the 250-exchange limit: every index shifts
         return out
@@ -160,5 +160,5 @@ def test_rotation_says_when_values_changed_under_it_and_a_second_run_finishes(re
     assert "nothing left under older keys" in last
     only_new = Vault([NEW.encode()], [b"test-phone-hash-key"])
     pk = svc_of(after).vault.person_key(phone.number)
-    for raw in redis.lrange(keys.transcript(pk), 0, -1):
+    for raw in redis.lrange(keys.of(redis).transcript(pk), 0, -1):
         only_new.decrypt(people.entry_token(raw))

@@ -3,8 +3,8 @@ import time
 
 import pytest
 from redis import Redis
-from rq import Queue
 
+from service import queues
 from tests.conftest import Phone, make_env, new_sid, post_signed, replies, svc_of, make_app
 
 
@@ -54,7 +54,7 @@ def test_fallback_answers_without_redis_and_spools(tmp_path, redis_url, redis):
 def test_ops_status_prints_the_summary(app, phone, redis):
     phone.text("CALL")
     phone.text("TREATMENT")
-    Queue("alerts", connection=redis).enqueue("workers.jobs.send_message", "x")
+    queues.queue(redis, queues.ALERTS).enqueue("workers.jobs.send_message", "x")
     output = app.test_cli_runner().invoke(args=["ops", "status"]).output
     assert "redis      ok" in output and "worker     NOT READY" in output
     assert "queue alerts     queued=1" in output
@@ -93,7 +93,7 @@ def test_replay_survives_an_unreadable_line_and_an_interrupted_run(tmp_path, red
     (tmp_path / "fallback.replaying-1").write_text("\n".join(lines) + "\n")  # left by an interrupted replay
     output = app.test_cli_runner().invoke(args=["ops", "replay-fallback"]).output
     assert "replayed 2 stale" in output and "1 unreadable line(s) kept in" in output  # undated: never news
-    assert redis.zcard("sms:callbacks:waiting") == 1
+    assert redis.zcard("sms:{main}:callbacks:waiting") == 1
     kept = tmp_path / "fallback.unreadable-1"
     assert kept.read_text() == "garbage\n" and kept.stat().st_mode & 0o777 == 0o600
     assert not (tmp_path / "fallback.replaying-1").exists()  # replayed: deleted

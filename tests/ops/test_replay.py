@@ -1,9 +1,9 @@
 """Replaying the fallback spool: messages apply as of when they were received, never over newer news,
 and never bring back a person whose data was erased."""
 import pytest
-from rq import Queue
 
 from devtools.embedded_redis import free_port
+from service import queues
 from service.store import followups, keys, people
 from tests.conftest import CHEAP_HASH, Phone, make_app, make_env, new_sid, post_signed, replies, svc_of
 
@@ -106,8 +106,8 @@ def test_a_crisis_from_the_outage_reaches_staff(apps, redis):
     down, up = apps
     assert "988" in during_outage(down, "my brother overdosed")[0]
     replay(up)
-    assert redis.zcard(keys.CRISIS_OPEN) == 1
-    assert [j.args[0] for j in Queue("alerts", connection=redis).jobs][0].startswith("alert_")
+    assert redis.zcard(keys.of(redis).CRISIS_OPEN) == 1
+    assert [j.args[0] for j in queues.queue(redis, queues.ALERTS).jobs][0].startswith("alert_")
 
 
 def test_replay_never_brings_an_erased_person_back(apps, redis, clock):
@@ -124,9 +124,9 @@ def test_replay_never_brings_an_erased_person_back(apps, redis, clock):
     clock.advance(60)
     assert "1 erased" in replay(up)
     pk = pk_of(up)
-    assert redis.hget(keys.contact(pk), "phone") is None and not redis.exists(keys.transcript(pk))
-    assert followups.pending_of(redis, pk) == () and redis.zcard(keys.FOLLOWUPS_DUE) == 0
-    assert redis.exists(keys.tombstone(pk))
+    assert redis.hget(keys.of(redis).contact(pk), "phone") is None and not redis.exists(keys.of(redis).transcript(pk))
+    assert followups.pending_of(redis, pk) == () and redis.zcard(keys.of(redis).FOLLOWUPS_DUE) == 0
+    assert redis.exists(keys.of(redis).tombstone(pk))
 
 
 def test_the_spool_is_private_and_gone_after_replay(apps, tmp_path):

@@ -51,15 +51,15 @@ def test_rotation_at_ten_thousand_people(redis_url, redis, clock, tmp_path):
     assert "run again to resume" in rotate(after, "--max-batches", "5")  # interrupted...
     rotate(after)  # ...and resumed
     only_new = Vault([NEW_DATA.encode()], [NEW_HASH.encode()])
-    contacts = redis.keys("sms:contact:*")
+    contacts = redis.keys("sms:{main}:contact:*")
     assert len(contacts) == PEOPLE + 1
     for i in range(0, PEOPLE, 997):
         pk = only_new.person_key(number(i))
         assert people.phone_of(redis, only_new, pk) == number(i)  # found by the new key, read with the new key
         assert people.transcript(redis, only_new, pk)[0]["body"] == "SIGNS"
-    moved = [FollowUpId.parse(m.decode()) for m in redis.zrange(keys.FOLLOWUPS_DUE, 0, -1)]
+    moved = [FollowUpId.parse(m.decode()) for m in redis.zrange(keys.of(redis).FOLLOWUPS_DUE, 0, -1)]
     assert {f.person for f in moved} == {only_new.person_key(number(i)) for i in range(0, PEOPLE, 10)}
-    for pattern in ("sms:callback:*", "sms:crisis-flag:*", "sms:out:*"):
+    for pattern in ("sms:{main}:callback:*", "sms:{main}:crisis-flag:*", "sms:{main}:out:*"):
         for key in redis.keys(pattern):
             for field in (b"phone", b"to", b"body", b"notes"):
                 value = redis.hget(key, field)
@@ -125,7 +125,7 @@ def test_a_hold_rotated_meanwhile_still_resumes_with_the_time_left(redis_url, re
     after = app_with(redis_url, clock, f"{NEW_DATA},{OLD_DATA}", f"{NEW_HASH},{OLD_HASH}", tmp_path)
     rotate(after)
     new_pk = svc_of(after).vault.person_key(phone.number)
-    assert int(redis.hget(keys.contact(new_pk), "rev")) == 2  # one text, one move: a text read before it retries
+    assert int(redis.hget(keys.of(redis).contact(new_pk), "rev")) == 2  # one text, one move: a text read before it retries
     clock.advance(5 * 3600)
     assert handoff.hand_back(svc_of(after), new_pk, "staff@center.org")
     assert followups.timeout_of(redis, new_pk) == clock.now() + left
@@ -136,8 +136,8 @@ def test_values_the_previous_release_sealed_as_fernet_tokens_are_rewritten(redis
     phone.text("TREATMENT")
     pk = svc_of(app).vault.person_key(phone.number)
     legacy = Fernet(NEW_DATA.encode()).encrypt(phone.number.encode())  # as the previous release wrote it
-    redis.hset(keys.contact(pk), "phone", legacy)
+    redis.hset(keys.of(redis).contact(pk), "phone", legacy)
     assert people.phone_of(redis, svc_of(app).vault, pk) == phone.number  # still read
     rotate(app)
-    sealed = redis.hget(keys.contact(pk), "phone").decode()
+    sealed = redis.hget(keys.of(redis).contact(pk), "phone").decode()
     assert sealed.startswith("~") and people.phone_of(redis, svc_of(app).vault, pk) == phone.number

@@ -9,7 +9,7 @@ from tests.conftest import replies, svc_of
 
 
 def _plain_entries(redis, vault, pk: str) -> list[str]:
-    return [vault.decrypt(people.entry_token(raw)) for raw in redis.lrange(keys.transcript(pk), 0, -1)]
+    return [vault.decrypt(people.entry_token(raw)) for raw in redis.lrange(keys.of(redis).transcript(pk), 0, -1)]
 
 
 def test_our_answers_are_stored_once_and_read_back_exactly(phone, redis, app):
@@ -22,9 +22,9 @@ def test_our_answers_are_stored_once_and_read_back_exactly(phone, redis, app):
     assert [m["body"] for m in transcript] == ["SIGNS", *sent]
     assert [m.get("src") for m in transcript] == [None, "signs/signs", "signs/ask"]
     assert transcript[1]["sid"].endswith("/0") and transcript[2]["sid"].endswith("/1")
-    assert redis.hlen(keys.TEXTS) == 2
+    assert redis.hlen(keys.of(redis).TEXTS) == 2
     phone2_sent = replies(phone.text("signs"))  # the same text again: no new copy
-    assert "constricted" in phone2_sent[0] and redis.hlen(keys.TEXTS) == 3  # without the disclosure now
+    assert "constricted" in phone2_sent[0] and redis.hlen(keys.of(redis).TEXTS) == 3  # without the disclosure now
 
 
 def test_a_text_with_a_time_in_it_stays_in_the_persons_transcript(phone, redis, app):
@@ -34,12 +34,12 @@ def test_a_text_with_a_time_in_it_stays_in_the_persons_transcript(phone, redis, 
     [entry] = _plain_entries(redis, vault, pk)
     assert sent in json.loads(entry)[1][0]  # the whole body, encrypted with the rest of their entry
     assert people.transcript(redis, vault, pk)[1]["body"] == sent
-    assert redis.hlen(keys.TEXTS) == 0
+    assert redis.hlen(keys.of(redis).TEXTS) == 0
 
 
 def test_what_the_person_wrote_is_never_shared(phone, redis, app):
     phone.text("my son took something, what are the signs")
-    assert not any(b"my son" in v for v in redis.hvals(keys.TEXTS))
+    assert not any(b"my son" in v for v in redis.hvals(keys.of(redis).TEXTS))
 
 
 def test_entries_written_by_earlier_releases_still_read(redis, app):
@@ -48,7 +48,7 @@ def test_entries_written_by_earlier_releases_still_read(redis, app):
     first = {"at": 100.5, "dir": "in", "sid": "SM1", "body": "hello"}
     listed = [{"at": 200.25, "dir": "in", "sid": "SM2", "body": "SIGNS"},
               {"at": 200.25, "dir": "out", "sid": "SM2/0", "body": "Signs are...", "src": "signs/signs"}]
-    redis.rpush(keys.transcript(pk), vault.encrypt(json.dumps(first)), f"200:{vault.encrypt(json.dumps(listed))}")
+    redis.rpush(keys.of(redis).transcript(pk), vault.encrypt(json.dumps(first)), f"200:{vault.encrypt(json.dumps(listed))}")
     assert people.transcript(redis, vault, pk) == [first, *listed]
 
 
@@ -58,7 +58,7 @@ def test_a_missing_shared_text_reads_as_such_not_an_error(redis, app):
     people.record_exchange(batch, vault, "missingtextperson000", [("in", "hi", "SM9"), ("out", "Hello!", "SM9/0", "menu")],
                            1000.0, frozenset({"Hello!"}))
     batch.execute()
-    redis.delete(keys.TEXTS)
+    redis.delete(keys.of(redis).TEXTS)
     out = people.transcript(redis, vault, "missingtextperson000")[1]
     assert out["body"] == texts.MISSING[1] and out["sid"] == "SM9/0"
 
@@ -78,26 +78,26 @@ def test_unusual_reply_ids_and_sources_are_kept(redis, app):
 def test_the_first_consent_sits_in_the_contact_record(phone, redis, app):
     phone.text("hello")
     pk = svc_of(app).vault.person_key(phone.number)
-    assert not redis.exists(keys.consent_log(pk))
+    assert not redis.exists(keys.of(redis).consent_log(pk))
     [first] = people.consent_history(redis, pk)
     assert (first["state"], first["keyword"]) == ("subscribed", "FIRST_MESSAGE") and first["sid"].startswith("SM")
     phone.text("STOP")
     assert [(h["state"], h["keyword"]) for h in people.consent_history(redis, pk)] == [
         ("subscribed", "FIRST_MESSAGE"), ("opted_out", "STOP")]
-    assert redis.object("encoding", keys.contact(pk)) in (b"ziplist", b"listpack")  # still the compact hash
+    assert redis.object("encoding", keys.of(redis).contact(pk)) in (b"ziplist", b"listpack")  # still the compact hash
 
 
 def test_retention_index_holds_people_texting_again_at_their_oldest_record(phone, redis, app, clock):
     phone.text("hello")
     pk = svc_of(app).vault.person_key(phone.number)
-    first = float(redis.zscore(keys.RECENT, pk))
-    assert redis.zscore(keys.FIRST_SEEN, pk) is None  # erased when silent: RECENT finds them
+    first = float(redis.zscore(keys.of(redis).RECENT, pk))
+    assert redis.zscore(keys.of(redis).FIRST_SEEN, pk) is None  # erased when silent: RECENT finds them
     clock.advance(3600)
     phone.text("SIGNS")
-    assert int(redis.zscore(keys.FIRST_SEEN, pk)) == int(first)
+    assert int(redis.zscore(keys.of(redis).FIRST_SEEN, pk)) == int(first)
     clock.advance(3600)
     phone.text("TREATMENT")
-    assert int(redis.zscore(keys.FIRST_SEEN, pk)) == int(first)  # never moved forward by a later text
+    assert int(redis.zscore(keys.of(redis).FIRST_SEEN, pk)) == int(first)  # never moved forward by a later text
 
 
 def test_someone_who_texted_once_and_is_then_kept_by_the_center_is_trimmed_in_time(phone, redis, app, clock):
@@ -110,7 +110,7 @@ def test_someone_who_texted_once_and_is_then_kept_by_the_center_is_trimmed_in_ti
     pipe = redis.pipeline()
     contacts.write(pipe, svc.vault, before, replace(before, groups=("aftercare",)), clock.now(), "en")
     pipe.execute()
-    assert redis.zscore(keys.FIRST_SEEN, pk) == 0  # the next sweep looks at them, whatever their age
+    assert redis.zscore(keys.of(pipe).FIRST_SEEN, pk) == 0  # the next sweep looks at them, whatever their age
     assert people.kept_since(redis, clock.now(), 10) == [pk]
     clock.advance(10)
     assert people.trim_before(redis, pk, clock.now()) == 1 and people.transcript(redis, svc.vault, pk) == []
@@ -133,13 +133,13 @@ def test_the_answer_kept_for_twilios_retries_is_references_and_sealed_text(phone
     from tests.conftest import new_sid
     sid = new_sid()
     first = phone.text("SIGNS", sid=sid)
-    stored = redis.get(keys.inbound(sid))
+    stored = redis.get(keys.of(redis).inbound(sid))
     assert b"constricted" not in stored and len(stored) < 120  # two references, sealed: not the TwiML
     again = phone.text("SIGNS", sid=sid)
     assert again.data == first.data
     call = new_sid()
     answered = phone.text("CALL", sid=call)
-    assert b"call you back" not in redis.get(keys.inbound(call))  # a text with a time in it: sealed
+    assert b"call you back" not in redis.get(keys.of(redis).inbound(call))  # a text with a time in it: sealed
     assert phone.text("CALL", sid=call).data == answered.data
 
 
@@ -147,7 +147,7 @@ def test_an_answer_stored_by_the_previous_release_is_given_back_as_it_was(phone,
     from tests.conftest import new_sid
     sid = new_sid()
     twiml = '<?xml version="1.0" encoding="UTF-8"?><Response><Message>Earlier answer</Message></Response>'
-    redis.set(keys.inbound(sid), twiml)
+    redis.set(keys.of(redis).inbound(sid), twiml)
     assert phone.text("SIGNS", sid=sid).data.decode() == twiml
 
 
@@ -185,12 +185,12 @@ def test_a_retry_after_the_keys_were_rotated_gets_the_same_answer(redis_url, red
     before = make_app(make_env(redis_url, DATA_ENCRYPTION_KEY=old, SPOOL_DIR=str(tmp_path)), clock)
     sid, pending = new_sid(), new_sid()
     first = Phone(before.test_client()).text("CALL", sid=sid)
-    redis.set(keys.inbound(pending), "", ex=30)  # a text being answered right now: left alone
+    redis.set(keys.of(redis).inbound(pending), "", ex=30)  # a text being answered right now: left alone
     rotating = make_app(make_env(redis_url, DATA_ENCRYPTION_KEY=f"{new},{old}", SPOOL_DIR=str(tmp_path)), clock)
     rotating.test_cli_runner().invoke(args=["ops", "rotate-keys"])
     after = make_app(make_env(redis_url, DATA_ENCRYPTION_KEY=new, SPOOL_DIR=str(tmp_path)), clock)
     assert Phone(after.test_client()).text("CALL", sid=sid).data == first.data
-    assert redis.get(keys.inbound(pending)) == b""
+    assert redis.get(keys.of(redis).inbound(pending)) == b""
 
 
 def test_an_answer_sealed_under_a_retired_key_is_not_sent_again(redis, app):
@@ -198,7 +198,7 @@ def test_an_answer_sealed_under_a_retired_key_is_not_sent_again(redis, app):
     from service.privacy import Vault
     from tests.conftest import Phone, new_sid
     sid = new_sid()
-    redis.set(keys.inbound(sid), Vault([Fernet.generate_key()], [b"h"]).seal('["Hello"]'))
+    redis.set(keys.of(redis).inbound(sid), Vault([Fernet.generate_key()], [b"h"]).seal('["Hello"]'))
     assert replies(Phone(app.test_client()).text("SIGNS", sid=sid)) == []
 
 
@@ -206,7 +206,7 @@ def test_a_retry_never_texts_a_placeholder_for_a_lost_shared_text(phone, redis):
     from tests.conftest import new_sid
     sid = new_sid()
     phone.text("SIGNS", sid=sid)
-    redis.delete(keys.TEXTS)
+    redis.delete(keys.of(redis).TEXTS)
     assert replies(phone.text("SIGNS", sid=sid)) == []
 
 
@@ -234,7 +234,7 @@ def test_a_new_person_known_only_from_a_stale_replay_is_still_swept(redis, app, 
     msg = InboundSms(new_sid(), "+16175550199", "what are the signs", received_at=NOON - 100, undated=True)
     handling.replay(svc, msg)
     pk = svc.vault.person_key("+16175550199")
-    assert redis.zscore(keys.RECENT, pk) is not None or redis.zscore(keys.FIRST_SEEN, pk) is not None
+    assert redis.zscore(keys.of(redis).RECENT, pk) is not None or redis.zscore(keys.of(redis).FIRST_SEEN, pk) is not None
 
 
 def test_odd_entries_read_back(redis, app):
@@ -243,7 +243,7 @@ def test_odd_entries_read_back(redis, app):
     people.record_exchange(batch, vault, "oddentriesperson0000", [("out", "x", "", "menu")], 1000.0)
     people.record_exchange(batch, vault, "oddentriesperson0000", [("in", "hi", "SM7"), ("out", "y", "", "menu")], 1001.0)
     batch.execute()
-    redis.rpush(keys.transcript("oddentriesperson0000"), b"1002:" + vault.seal("[]"))
+    redis.rpush(keys.of(redis).transcript("oddentriesperson0000"), b"1002:" + vault.seal("[]"))
     assert [(m["sid"], m["body"]) for m in people.transcript(redis, vault, "oddentriesperson0000")] == [
         ("", "x"), ("SM7", "hi"), ("", "y")]
 

@@ -11,7 +11,7 @@ from devtools.embedded_redis import EmbeddedRedis
 from flows.loader import DEFINITIONS, FlowError, load_directory
 from service import programs
 from service.config import Config, ConfigError
-from service.store import accounts, apitokens, contacts
+from service.store import accounts, apitokens, contacts, keys
 from tests.conftest import CHEAP_HASH, NOON, Phone, emptied, make_app, make_env, replies, svc_of
 
 NUMBER = "+16175550123"
@@ -47,8 +47,15 @@ def flows_dir(tmp_path):
 
 
 @pytest.fixture
+def redis(redis_url):
+    """Brook's Redis (the suite's own server), with a client named for Brook as the service names it."""
+    yield from emptied(redis_url, "brook")
+
+
+@pytest.fixture
 def redis_b(second_redis):
-    yield from emptied(second_redis)
+    """Harbor Light's Redis: a second server."""
+    yield from emptied(second_redis, "harbor")
 
 
 @pytest.fixture
@@ -64,7 +71,7 @@ def app(env):
 
 def kept(r) -> int:
     """What a Redis holds about people and their texts (an earlier test app's metrics flush may land late)."""
-    return sum(1 for k in r.scan_iter() if not k.startswith(b"sms:metrics:"))
+    return sum(1 for k in r.scan_iter() if b":metrics:" not in k)
 
 
 def text(client, to: str, body: str, number: str = NUMBER):
@@ -147,12 +154,15 @@ def test_texts_go_from_the_programs_own_numbers(env):
     assert (brook.config.twilio_from_number, brook.config.twilio_whatsapp_number) == (A_NUMBER, A_NUMBER)
 
 
-def test_each_program_needs_a_redis_of_its_own(env):
-    with pytest.raises(ConfigError, match="REDIS_URL_HARBOR"):
-        programs.of_process(Config.from_env({k: v for k, v in env.items() if k != "REDIS_URL_HARBOR"} | {
-            "PROGRAM": "harbor"}))
-    with pytest.raises(ConfigError, match="a Redis of its own"):
-        programs.of_process(Config.from_env({**env, "REDIS_URL_HARBOR": env["REDIS_URL_BROOK"]}))
+def test_a_program_without_a_redis_of_its_own_shares_the_deployments(env):
+    shared = {k: v for k, v in env.items() if k != "REDIS_URL_HARBOR"}
+    harbor = programs.of_process(Config.from_env({**shared, "PROGRAM": "harbor"}))
+    assert harbor.redis_url == env["REDIS_URL"] and harbor.program == "harbor"
+    both = programs.of_process(Config.from_env({**env, "REDIS_URL_HARBOR": env["REDIS_URL_BROOK"]}))
+    assert both.redis_url == env["REDIS_URL_BROOK"]  # two programs may name one Redis: their keys say whose
+    from service.config import rq_settings
+    assert rq_settings({**shared, "PROGRAM": "harbor"}) == {"PROGRAM": "harbor", "REDIS_URL": env["REDIS_URL"]}
+    assert rq_settings({**env, "PROGRAM": "harbor"})["REDIS_URL"] == env["REDIS_URL_HARBOR"]
     with pytest.raises(ConfigError, match="not a program"):
         programs.of_process(Config.from_env({**env, "PROGRAM": "nowhere"}))
 
@@ -167,7 +177,7 @@ def test_only_the_web_process_may_serve_every_program_and_numbers_are_each_progr
     from service.config import rq_settings
     with pytest.raises(ConfigError, match="set PROGRAM"):
         rq_settings(unset)
-    assert rq_settings(env) == {"REDIS_URL": env["REDIS_URL_BROOK"]}
+    assert rq_settings(env) == {"PROGRAM": "brook", "REDIS_URL": env["REDIS_URL_BROOK"]}
     path = flows_dir / "harbor" / "program.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace(B_NUMBER, A_NUMBER), encoding="utf-8")
     with pytest.raises(ConfigError, match="a number of both brook and harbor"):
@@ -194,10 +204,10 @@ def test_a_program_may_name_its_sentinel_primary_instead_of_a_url(env):
     config = programs.of_process(Config.from_env(sentinel))
     assert (config.redis_sentinel_master, config.redis_url, config.redis_sentinels) == \
         ("harbor-primary", "", (("127.0.0.1", 26379),))
-    with pytest.raises(ConfigError, match="REDIS_SENTINEL_MASTER_HARBOR"):
-        programs.of_process(Config.from_env({k: v for k, v in sentinel.items() if k != "REDIS_SENTINEL_MASTER_HARBOR"}))
-    with pytest.raises(ConfigError, match="name the same one"):
-        programs.of_process(Config.from_env({**sentinel, "REDIS_SENTINEL_MASTER_HARBOR": "brook-primary"}))
+    without = {k: v for k, v in sentinel.items() if k != "REDIS_SENTINEL_MASTER_HARBOR"}  # the deployment's primary
+    assert programs.of_process(Config.from_env(without)).redis_sentinel_master == "mymaster"
+    shared = programs.of_process(Config.from_env({**sentinel, "REDIS_SENTINEL_MASTER_HARBOR": "brook-primary"}))
+    assert shared.redis_sentinel_master == "brook-primary"  # beside Brook, under keys and queues of its own
 
 
 def test_the_web_process_shows_every_programs_readiness_and_is_not_ready_when_none_is(client, second_redis):
@@ -219,8 +229,8 @@ def test_erasure_is_per_program_or_everywhere(app, client, redis, redis_b):
     text(client, B_NUMBER, "SIGNS")
     assert _erase(app, NUMBER) == "brook: erased 1 (SMS)\n"  # this process's program, the address given
     svc = svc_of(app)
-    assert not svc.redis.exists(f"sms:contact:{svc.vault.person_key(NUMBER)}")
-    assert svc.redis.exists(f"sms:contact:{svc.vault.person_key('whatsapp:' + NUMBER)}")
+    assert not svc.redis.exists(keys.of(svc.redis).contact(svc.vault.person_key(NUMBER)))
+    assert svc.redis.exists(keys.of(svc.redis).contact(svc.vault.person_key('whatsapp:' + NUMBER)))
     assert replies(text(client, B_NUMBER, "TREATMENT"))  # Harbor Light still knows them
     out = _erase(app, NUMBER, "--everywhere")
     assert out == "brook: erased 1 (WhatsApp)\nharbor: erased 1 (SMS)\n" and NUMBER not in out
@@ -261,7 +271,7 @@ def test_erase_finds_a_person_still_under_an_older_phone_hash_key(env, client):
     rotated = make_app({**env, "PHONE_HASH_KEY": "a-newer-key," + env["PHONE_HASH_KEY"]})
     assert _erase(rotated, NUMBER) == "brook: erased 1 (SMS)\n"  # before rotate-keys has moved them
     svc = svc_of(rotated)
-    assert not svc.redis.exists(f"sms:transcript:{svc.vault.older_person_keys(NUMBER)[0]}")
+    assert not svc.redis.exists(keys.of(svc.redis).transcript(svc.vault.older_person_keys(NUMBER)[0]))
 
 
 def test_metrics_are_scraped_per_program(env, client, redis_b):
@@ -287,7 +297,7 @@ def test_the_api_erases_a_person_still_under_an_older_phone_hash_key(env, client
     assert rotated.test_client().get(f"/api/v1/contacts/{NUMBER}", headers=headers).status_code == 200  # moved
     assert rotated.test_client().delete(f"/api/v1/contacts/{NUMBER}", headers=headers).status_code == 204
     old = svc.vault.older_person_keys(NUMBER)[0]
-    assert not svc.redis.exists(f"sms:transcript:{old}", f"sms:transcript:{svc.vault.person_key(NUMBER)}")
+    assert not svc.redis.exists(keys.of(svc.redis).transcript(old), keys.of(svc.redis).transcript(svc.vault.person_key(NUMBER)))
 
 
 def test_each_center_may_keep_its_own_time_zone(env, redis_b):
@@ -313,10 +323,10 @@ def test_a_crisis_pages_the_on_call_staff_of_its_own_program(env, client, redis,
     harbor = programs.config_for(Config.from_env(env), "harbor")
     from service.privacy import Vault
     vault = Vault.from_config(harbor)
-    alerts = [redis_b.hgetall(k) for k in redis_b.scan_iter("sms:out:alert_*")]
+    alerts = [redis_b.hgetall(k) for k in redis_b.scan_iter(keys.of(redis_b).message("alert_*"))]
     assert [vault.decrypt(a[b"to"]) for a in alerts] == ["+16175550199"]
     assert vault.decrypt(alerts[0][b"body"]).startswith("URGENT Harbor Light Center:")
-    assert not list(redis.scan_iter("sms:out:alert_*"))  # Brook's on-call is not paged for Harbor's texter
+    assert not list(redis.scan_iter(keys.of(redis).message("alert_*")))  # Brook's on-call is not paged for Harbor's texter
 
 
 def test_each_program_may_have_its_own_on_call_numbers_from_the_environment(env, redis, redis_b):
@@ -329,7 +339,7 @@ def test_each_program_may_have_its_own_on_call_numbers_from_the_environment(env,
     text(phone, B_NUMBER, "he turned blue and isnt breathing")
     text(phone, A_NUMBER, "he turned blue and isnt breathing", "+16175550124")
     vault = Vault.from_config(Config.from_env(deployment))
-    paged = {name: sorted(vault.decrypt(r.hget(k, "to")) for k in r.scan_iter("sms:out:alert_*"))
+    paged = {name: sorted(vault.decrypt(r.hget(k, "to")) for k in r.scan_iter(keys.of(r).message("alert_*")))
              for name, r in (("brook", redis), ("harbor", redis_b))}
     assert paged == {"brook": ["+16175550100"], "harbor": ["+16175550199"]}
     with pytest.raises(ConfigError, match="STAFF_ALERT_NUMBERS_HARBOUR names no program"):

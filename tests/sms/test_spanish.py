@@ -21,18 +21,18 @@ def test_senales_answers_in_spanish_and_the_language_is_stored_encrypted(app, ph
     [first, ask] = replies(phone.text("SEÑALES"))
     assert first.startswith("Señales de dependencia de la heroina") and "Pueden aplicarse tarifas" in first
     assert ask.startswith("¿Es sobre usted")
-    stored = redis.hget(keys.contact(pk_of(app, phone)), people.LANGUAGE)
+    stored = redis.hget(keys.of(redis).contact(pk_of(app, phone)), people.LANGUAGE)
     assert stored and b"es" != stored and stored.startswith(b"~")  # sealed like every personal datum
     assert people.language_of(svc_of(app).vault, stored) == "es"
 
 
 def test_the_default_language_is_not_stored(app, phone, redis):
     phone.text("SIGNS")
-    assert redis.hget(keys.contact(pk_of(app, phone)), people.LANGUAGE) is None
+    assert redis.hget(keys.of(redis).contact(pk_of(app, phone)), people.LANGUAGE) is None
     phone.text("ESPAÑOL")
-    assert redis.hget(keys.contact(pk_of(app, phone)), people.LANGUAGE) is not None
+    assert redis.hget(keys.of(redis).contact(pk_of(app, phone)), people.LANGUAGE) is not None
     assert replies(phone.text("ENGLISH")) == ["OK, we'll text you in English from now on. Para español, responda ESPAÑOL."]
-    assert redis.hget(keys.contact(pk_of(app, phone)), people.LANGUAGE) is None
+    assert redis.hget(keys.of(redis).contact(pk_of(app, phone)), people.LANGUAGE) is None
 
 
 def test_later_texts_follow_the_stored_language(app, phone):
@@ -62,7 +62,7 @@ def test_a_spanish_crisis_gets_the_spanish_answer_and_alerts_staff_in_english(re
     app = make_app(make_env(redis_url, STAFF_ALERT_NUMBERS="+16175550100"), clock)
     [crisis] = replies(Phone(app.test_client()).text("mi hermano tuvo una sobredosis y no respira"))
     assert "llame al 911" in crisis and "llame al 988 y marque 2" in crisis
-    alerts = [redis.hgetall(k) for k in redis.keys("sms:out:alert_*")]
+    alerts = [redis.hgetall(k) for k in redis.keys("sms:{main}:out:alert_*")]
     assert alerts and all(svc_of(app).vault.decrypt(a[b"body"]).startswith("URGENT") for a in alerts)
 
 
@@ -89,7 +89,7 @@ def test_erasure_takes_the_language_with_the_rest(app, phone, redis):
     from service.erase import erase_person
     phone.text("SEÑALES")
     assert erase_person(svc_of(app), pk_of(app, phone))
-    assert redis.hget(keys.contact(pk_of(app, phone)), people.LANGUAGE) is None
+    assert redis.hget(keys.of(redis).contact(pk_of(app, phone)), people.LANGUAGE) is None
 
 
 def test_two_people_keep_their_own_languages(app, client):

@@ -7,7 +7,7 @@ from tests.conftest import Phone, new_sid, post_signed, replies, sign, svc_of
 
 def stored_keys(redis) -> set[str]:
     """Everything stored except operational counters (a refusal is counted, never its content)."""
-    return {k.decode() for k in redis.keys("*") if not k.startswith(b"sms:metrics:")}
+    return {k.decode() for k in redis.keys("*") if not k.startswith(b"sms:{main}:metrics:")}
 
 
 def test_healthz(client):
@@ -36,7 +36,7 @@ def test_call_records_callback_once_and_promises_a_time(phone, redis, app):
     text = replies(phone.text("CALL"))[0]
     assert "call you back" in text and "911" in text
     phone.text("call me please")
-    assert redis.zcard("sms:callbacks:waiting") == 1
+    assert redis.zcard("sms:{main}:callbacks:waiting") == 1
 
 
 def test_mms_without_text_gets_menu(phone):
@@ -52,9 +52,9 @@ def test_duplicate_sid_same_answer_no_double_state(phone, redis):
     a = phone.text("CALL", sid=sid)
     b = phone.text("CALL", sid=sid)
     assert a.data == b.data
-    assert redis.zcard("sms:callbacks:waiting") == 1
-    pk = next(iter(redis.keys("sms:transcript:*"))).decode().split(":")[-1]
-    assert redis.llen(store_keys.transcript(pk)) == 1  # one exchange...
+    assert redis.zcard("sms:{main}:callbacks:waiting") == 1
+    pk = next(iter(redis.keys("sms:{main}:transcript:*"))).decode().split(":")[-1]
+    assert redis.llen(store_keys.of(redis).transcript(pk)) == 1  # one exchange...
     vault = svc_of(phone.client.application).vault
     assert [m["dir"] for m in people.transcript(redis, vault, pk)] == ["in", "out"]  # ...one in, one out
 
@@ -93,8 +93,8 @@ def test_only_start_words_resubscribe(phone):
 def test_crisis_gets_911_and_988_and_is_flagged(phone, redis):
     [text] = replies(phone.text("CALL my son overdosed and is not breathing"))
     assert "911" in text and "988" in text
-    assert redis.zcard("sms:crisis:open") == 1
-    assert redis.zcard("sms:callbacks:waiting") == 1
+    assert redis.zcard("sms:{main}:crisis:open") == 1
+    assert redis.zcard("sms:{main}:callbacks:waiting") == 1
 
 
 def test_crisis_answered_even_when_opted_out(phone):
@@ -202,7 +202,7 @@ def test_unknown_form_keys_are_accepted(phone):
 def test_national_format_number_normalized(client, redis, app):
     Phone(client, "(617) 555-0123").text("SIGNS")
     Phone(client, "+1 617 555 0123").text("SIGNS")
-    assert len(redis.keys("sms:contact:*")) == 1
+    assert len(redis.keys("sms:{main}:contact:*")) == 1
 
 
 def test_logs_never_show_number_or_body(phone, caplog):
@@ -265,7 +265,7 @@ def test_log_lines_are_json_with_message_sid(phone, caplog):
 def test_call_from_an_opted_out_number_is_queued_without_a_text(phone, redis):
     phone.text("STOP")
     assert replies(phone.text("CALL")) == []
-    assert redis.zcard("sms:callbacks:waiting") == 1
+    assert redis.zcard("sms:{main}:callbacks:waiting") == 1
 
 
 def test_a_crisis_text_without_a_keyword_cancels_the_gentle_followups(phone, redis, app):
@@ -275,7 +275,7 @@ def test_a_crisis_text_without_a_keyword_cancels_the_gentle_followups(phone, red
     assert len(followups.pending_of(redis, pk)) == 2
     [answer] = replies(phone.text("my son overdosed and he is not breathing"))
     assert "911" in answer and "988" in answer
-    assert followups.pending_of(redis, pk) == () and redis.zcard("sms:followups:due") == 0
+    assert followups.pending_of(redis, pk) == () and redis.zcard("sms:{main}:followups:due") == 0
 
 
 def test_a_captured_request_replayed_after_its_answer_expired_is_refused(phone, redis, app, clock):
@@ -284,7 +284,7 @@ def test_a_captured_request_replayed_after_its_answer_expired_is_refused(phone, 
     sid = new_sid()
     assert replies(phone.text("START", sid=sid))
     phone.text("STOP")
-    redis.delete(f"sms:inbound:{sid}")  # two days later the stored answer has expired
+    redis.delete(f"sms:{{main}}:inbound:{sid}")  # two days later the stored answer has expired
     clock.advance(3 * 86400)
     again = phone.text("START", sid=sid)  # the same signed request, captured and sent again
     assert again.status_code == 200 and replies(again) == []

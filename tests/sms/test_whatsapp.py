@@ -79,7 +79,7 @@ def rt(app):
 
 def followup_ids(rt) -> list[str]:
     pk = rt.svc.vault.person_key(WA)
-    return sorted(m.decode() for m in rt.svc.redis.zrange(keys.FOLLOWUPS_DUE, 0, -1) if m.decode().startswith(pk))
+    return sorted(m.decode() for m in rt.svc.redis.zrange(keys.of(rt.svc.redis).FOLLOWUPS_DUE, 0, -1) if m.decode().startswith(pk))
 
 
 def run_at(rt, moment: float, fid: str) -> Outcome:
@@ -150,7 +150,7 @@ def test_after_24_hours_a_follow_up_without_a_template_is_held_and_counted(rt, w
     assert run_at(rt, NOON + DAY + 2 * HOUR, first) is Outcome.WINDOW_CLOSED
     assert fake.sent() == []
     day = daily.day_of(NOON + DAY + 2 * HOUR, NY)
-    assert rt.svc.redis.hget(keys.daily(day), "followups_held:channel_window") == b"1"
+    assert rt.svc.redis.hget(keys.of(rt.svc.redis).daily(day), "followups_held:channel_window") == b"1"
     assert followup_ids(rt) == [followup_ids(rt)[0]] and first not in followup_ids(rt)  # dropped, not retried
 
 
@@ -179,7 +179,7 @@ def test_a_new_message_from_the_person_opens_the_window_again(rt, wa, fake):
 def test_sms_follow_ups_have_no_window(rt, client, fake):
     Phone(client, NUMBER).text("CHECKIN")
     pk = rt.svc.vault.person_key(NUMBER)
-    first = sorted(m.decode() for m in rt.svc.redis.zrange(keys.FOLLOWUPS_DUE, 0, -1) if m.decode().startswith(pk))[0]
+    first = sorted(m.decode() for m in rt.svc.redis.zrange(keys.of(rt.svc.redis).FOLLOWUPS_DUE, 0, -1) if m.decode().startswith(pk))[0]
     assert run_at(rt, NOON + DAY + 2 * HOUR, first) is Outcome.SENT
     assert fake.sent()[0].params["From"] == FROM and fake.sent()[0].params["Body"]
 
@@ -277,7 +277,7 @@ def test_a_reminder_to_a_whatsapp_contact_goes_as_its_template_and_a_flow_withou
     assert len(fake.sent()) == 1  # the confirmation question has no template: held
     assert center.outcome_of(str(confirm)) == [Outcome.WINDOW_CLOSED]
     day = daily.day_of(CONFIRM_AT, NY)
-    assert center.r.hget(keys.daily(day), "journey_events:window_closed") == b"1"
+    assert center.r.hget(keys.of(center.r).daily(day), "journey_events:window_closed") == b"1"
 
 
 # -- broadcasts ------------------------------------------------------------------------------------------------
@@ -376,11 +376,11 @@ def test_past_the_window_a_timeout_that_asks_for_a_call_back_still_queues_it_and
     svc, rt = svc_of(app), make_runtime(svc_of(app))
     Phone(app.test_client(), WA).text("WORRIED")
     pk = svc.vault.person_key(WA)
-    due = svc.redis.zscore(keys.FOLLOWUPS_DUE, pk)
+    due = svc.redis.zscore(keys.of(redis).FOLLOWUPS_DUE, pk)
     assert due is not None  # the question's timeout
     assert run_at(rt, due + 60, followups.job_arg(pk, due)) is Outcome.WINDOW_CLOSED
     assert [r for r in fake.sent() if r.params["To"] == WA] == []  # no free-form text past the window
-    assert svc.redis.hget(keys.contact(pk), "open_callback") is not None  # staff still call them back
+    assert svc.redis.hget(keys.of(redis).contact(pk), "open_callback") is not None  # staff still call them back
     assert attention.reason_of(svc.redis, pk) == "channel_window"
 
 
@@ -395,7 +395,7 @@ def test_a_crisis_on_whatsapp_gets_the_crisis_answer_at_once_and_on_call_staff_a
     assert "911" in answer and "988" in answer
     pk = svc.vault.person_key(WA)
     assert crises.open_of(svc.redis, pk)
-    [alert] = [m.decode().split(":", 2)[-1] for m in svc.redis.scan_iter(keys.message("alert_*"))]
+    [alert] = [m.decode().split(":", 3)[-1] for m in svc.redis.scan_iter(keys.of(redis).message("alert_*"))]
     assert deliver(rt, alert).value == "sent"
     [sent] = fake.sent()
     assert sent.params["To"] == staff and sent.params["From"] == FROM  # staff are texted by SMS, from our number

@@ -7,7 +7,6 @@ import html
 import re
 
 import pytest
-from rq import Queue
 
 from service import handoff, queues
 from service.store import accounts, broadcasts, keys
@@ -60,7 +59,7 @@ def run_workers(app) -> None:
     rt = make_runtime(svc_of(app))
     for _ in range(2):
         broadcast.dispatch(rt)
-        queue = Queue(queues.BULK, connection=rt.svc.redis)
+        queue = queues.queue(rt.svc.redis, queues.BULK)
         for job in queue.jobs:
             queue.remove(job.id)
             broadcast.send(rt, job.args[0])
@@ -103,10 +102,10 @@ def test_preview_shows_the_exact_counts_and_writes_nothing(console, redis):
     page = text_of(response)
     assert "Open house Friday at 5." in page  # the form keeps what was written
     assert '<option value="clinic" selected>' in page
-    assert redis.zcard(keys.BROADCASTS) == 0 and redis.scard(keys.BROADCASTS_ACTIVE) == 0
+    assert redis.zcard(keys.of(redis).BROADCASTS) == 0 and redis.scard(keys.of(redis).BROADCASTS_ACTIVE) == 0
     everyone = words(staff.post("/staff/broadcasts/new", data=form(staff, audience="all")))
     assert "3 people will get it." in everyone  # the alumni too
-    assert redis.zcard(keys.BROADCASTS) == 0
+    assert redis.zcard(keys.of(redis).BROADCASTS) == 0
 
 
 def test_send_creates_it_and_shows_its_page(console, redis, fake):
@@ -174,7 +173,7 @@ def test_a_bad_form_is_422_with_the_field_marked_and_nothing_sent(console, redis
         if field in ("text.en", "group"):
             marked = 'id="text-en"' if field == "text.en" else 'id="audience"'
             assert re.search(marked + r'[^>]*aria-invalid="true"', page), page
-    assert redis.zcard(keys.BROADCASTS) == 0
+    assert redis.zcard(keys.of(redis).BROADCASTS) == 0
 
 
 # -- a broadcast's page: Cancel and Resend to failed -----------------------------------------------------
@@ -253,7 +252,7 @@ def test_every_post_needs_the_csrf_token(console, redis):
     assert staff.post("/staff/broadcasts/new", data=bad).status_code == 400
     assert staff.post(f"/staff/broadcasts/{bid}/cancel").status_code == 400
     assert staff.post(f"/staff/broadcasts/{bid}/resend-failed").status_code == 400
-    assert redis.zcard(keys.BROADCASTS) == 1 and broadcasts.get(redis, bid).status is Status.SENDING
+    assert redis.zcard(keys.of(redis).BROADCASTS) == 1 and broadcasts.get(redis, bid).status is Status.SENDING
 
 
 # -- who may do what ---------------------------------------------------------------------------------------
@@ -273,7 +272,7 @@ def test_admins_send_too(console, redis):
 def test_ops_can_only_look(console, redis):
     staff = login(console, "staff")
     bid = staff.post("/staff/broadcasts/new", data=form(staff, action="send")).location.rsplit("/", 1)[1]
-    before = redis.hgetall(keys.broadcast(bid))
+    before = redis.hgetall(keys.of(redis).broadcast(bid))
     ops = login(console, "ops")
     listing = ops.get("/staff/broadcasts/")
     assert listing.status_code == 200 and f"/staff/broadcasts/{bid}" in listing.get_data(as_text=True)
@@ -286,7 +285,7 @@ def test_ops_can_only_look(console, redis):
     assert ops.post("/staff/broadcasts/new", data=form(ops, action="send")).status_code == 403
     assert ops.post(f"/staff/broadcasts/{bid}/cancel", data={"csrf_token": ops.token}).status_code == 403
     assert ops.post(f"/staff/broadcasts/{bid}/resend-failed", data={"csrf_token": ops.token}).status_code == 403
-    assert redis.zcard(keys.BROADCASTS) == 1 and redis.hgetall(keys.broadcast(bid)) == before
+    assert redis.zcard(keys.of(redis).BROADCASTS) == 1 and redis.hgetall(keys.of(redis).broadcast(bid)) == before
     assert all(e["who"] != "ops@center.org" for e in accounts.audit_log(redis)
                if e["action"] in ("create_broadcast", "cancel_broadcast", "resend_failed"))
 
@@ -296,7 +295,7 @@ def test_anonymous_visitors_go_to_the_login_page(console, redis):
     for path in ("/staff/broadcasts/", "/staff/broadcasts/new", "/staff/broadcasts/bnope"):
         response = client.get(path)
         assert response.status_code == 302 and "/staff/login" in response.location
-    assert redis.zcard(keys.BROADCASTS) == 0
+    assert redis.zcard(keys.of(redis).BROADCASTS) == 0
 
 
 # -- in a real browser, at desktop and phone widths (slow: run with -m slow; CI must have Chromium) ----------

@@ -4,8 +4,8 @@ text to resolve, a call back from claim to release to close, accounts, and every
 import re
 
 import pytest
-from rq import Queue
 
+from service import queues
 from service.store import accounts, callbacks
 from tests.conftest import Phone, replies, svc_of
 from tests.staff.browser import MARKS, browser, console, sign_in  # noqa: F401 (a fixture)
@@ -66,7 +66,7 @@ def test_a_text_appears_live_and_a_reply_reaches_twilio(server, browser, clock, 
     page.get_by_role("button", name="Send", exact=True).click()
     expect(page.locator("#holder")).to_contain_text("Held by staff@center.org")
     rt = make_runtime(svc_of(server.app))
-    for job in Queue("replies", connection=redis).jobs:  # the worker's part
+    for job in queues.queue(redis, queues.REPLIES).jobs:  # the worker's part
         deliver(rt, *job.args)
     [sent] = fake.sent()
     assert sent.params["To"] == TEXTER and sent.params["Body"].startswith("Hi, this is Maria")
@@ -113,7 +113,7 @@ def test_a_crisis_from_the_text_to_resolved(server, browser, clock, redis):
     page.get_by_label("Note for the resolution").fill("Stayed on the line until EMS arrived")
     page.get_by_role("button", name="Resolve").click()
     expect(page.locator("#crisis-count")).to_have_text("0 open crises")
-    assert redis.zcard("sms:crisis:open") == 0
+    assert redis.zcard("sms:{main}:crisis:open") == 0
     assert [e["action"] for e in accounts.audit_log(redis)][:2] == ["resolve_crisis", "reveal_number"]
 
 

@@ -4,8 +4,8 @@ plays the clock's tick and a worker, on a wide screen and on a phone."""
 import threading
 
 import pytest
-from rq import Queue
 
+from service import queues
 from tests.conftest import svc_of
 from tests.staff.browser import MARKS, browser, server, sign_in  # noqa: F401 (fixtures)
 
@@ -27,7 +27,7 @@ def workers(server, redis, clock):
     def run():
         while not stop.wait(0.05):
             if dispatch_due(rt):
-                for job in Queue("followups", connection=redis).jobs:
+                for job in queues.queue(redis, queues.FOLLOWUPS).jobs:
                     (send_event if job.func_name.endswith("send_journey") else send_followup)(rt, job.args[0])
                     job.delete()
     thread = threading.Thread(target=run, daemon=True)

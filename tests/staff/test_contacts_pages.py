@@ -241,7 +241,7 @@ def test_a_bad_value_is_refused_with_422_naming_the_field(console, redis, values
     number = "+16175550123"
     put(console, number, {"fields": {"first_name": "Ana"}, "groups": ["clinic-a"]})
     pk = pk_of(console, number)
-    before = redis.hgetall(keys.contact(pk))
+    before = redis.hgetall(keys.of(redis).contact(pk))
     staff = login(console, "staff")
     response = staff.post(f"/staff/contacts/{pk}", data={"csrf_token": staff.token, **form(
         **{"field.first_name": "Bea", "groups": "clinic-b", **values})})
@@ -253,7 +253,7 @@ def test_a_bad_value_is_refused_with_422_naming_the_field(console, redis, values
         assert re.search(rf'name="field\.{name}"[^>]*aria-invalid="true"', page)
     elif field == "groups":
         assert re.search(r'id="groups"[^>]*aria-invalid="true"', page)
-    assert redis.hgetall(keys.contact(pk)) == before  # nothing of it written
+    assert redis.hgetall(keys.of(redis).contact(pk)) == before  # nothing of it written
 
 
 def test_editing_needs_the_csrf_token(console):
@@ -324,8 +324,8 @@ def test_the_preview_counts_and_lists_every_bad_row_by_its_spreadsheet_row(conso
     assert "Nothing is written until you import." in page
     assert 'data-confirm="Import the 3 good rows? The bad rows are left out."' in markup
     # nothing written: no contact, no group, no journey
-    assert not redis.keys("sms:contact:*") and redis.zcard(keys.CONTACTS) == 0
-    assert not redis.keys("sms:group:*") and redis.zcard(keys.JOURNEYS_DUE) == 0
+    assert not redis.keys("sms:{main}:contact:*") and redis.zcard(keys.of(redis).CONTACTS) == 0
+    assert not redis.keys("sms:{main}:group:*") and redis.zcard(keys.of(redis).JOURNEYS_DUE) == 0
     assert listed(text_of(login(console, "staff").get("/staff/contacts/"))) == []
 
 
@@ -347,16 +347,16 @@ def test_import_writes_the_good_rows_and_the_same_file_again_changes_nothing(con
     assert bea.language == "es" and bea.evidence is None and journeys.planned_of(redis, bea.pk) == ()
     assert contacts.read(redis, vault, pk_of(console, "+16175550110")).language == "es"
     assert contacts.read(redis, vault, pk_of(console, "+16175550104")) is None  # a bad row: left out
-    assert redis.zcard(keys.CONTACTS) == 3 and contacts.group_sizes(redis) == {"clinic-a": 2, "aftercare": 1}
+    assert redis.zcard(keys.of(redis).CONTACTS) == 3 and contacts.group_sizes(redis) == {"clinic-a": 2, "aftercare": 1}
     assert accounts.audit_log(redis)[0]["action"] == "import_contacts"
     assert accounts.audit_log(redis)[0]["detail"] == "3 created, 0 updated, 0 unchanged"
 
-    before = {k: redis.hgetall(k) for k in redis.keys("sms:contact:*")}
+    before = {k: redis.hgetall(k) for k in redis.keys("sms:{main}:contact:*")}
     again = upload(admin, MIXED)
     assert "10 rows: 3 good (0 would be created, 0 updated, 3 unchanged) and 7 bad" in words(again)
     second = admin.post(f"/staff/contacts/import/{import_id(again)}", data={"csrf_token": admin.token})
     assert "0 created, 0 updated, 3 unchanged" in text_of(second)
-    assert {k: redis.hgetall(k) for k in redis.keys("sms:contact:*")} == before
+    assert {k: redis.hgetall(k) for k in redis.keys("sms:{main}:contact:*")} == before
 
 
 def test_an_import_updates_what_changed(console, redis):
@@ -390,7 +390,7 @@ def test_a_number_that_sent_stop_stays_opted_out_after_an_import(console, redis)
     admin.post(f"/staff/contacts/import/{import_id(preview)}", data={"csrf_token": admin.token})
     ana = contacts.read(redis, svc_of(console).vault, pk_of(console, "+16175550101"))
     assert ana.evidence == CONSENT and not ana.outreach_allowed and journeys.planned_of(redis, ana.pk) == ()
-    assert redis.hget(keys.contact(ana.pk), "consent") == b"opted_out"
+    assert redis.hget(keys.of(redis).contact(ana.pk), "consent") == b"opted_out"
 
 
 @pytest.mark.parametrize("text, why", [
@@ -403,7 +403,7 @@ def test_a_bad_header_is_row_1(console, redis, text, why):
     admin = login(console, "admin")
     page = text_of(upload(admin, text))
     assert bad_rows(page) == [why]
-    assert not redis.keys("sms:contact:*")
+    assert not redis.keys("sms:{main}:contact:*")
 
 
 def test_a_file_with_a_bad_header_has_nothing_to_import(console, tmp_path):
@@ -476,7 +476,7 @@ def test_the_cli_previews_the_same_lines_and_writes_nothing(console, redis, tmp_
     assert result.stdout.splitlines() == ["10 rows: 3 good (3 created, 0 updated, 0 unchanged if imported), 7 bad",
                                           *MIXED_BAD]
     assert "Nothing written: run again with --commit" in result.stderr
-    assert not redis.keys("sms:contact:*") and redis.zcard(keys.CONTACTS) == 0
+    assert not redis.keys("sms:{main}:contact:*") and redis.zcard(keys.of(redis).CONTACTS) == 0
 
 
 def test_the_cli_commits_and_the_same_file_again_changes_nothing(console, redis, tmp_path):
@@ -485,7 +485,7 @@ def test_the_cli_commits_and_the_same_file_again_changes_nothing(console, redis,
     first = cli(console, "contacts", "import", str(path), "--commit")
     assert first.exit_code == 0, first.output
     assert first.stdout.splitlines() == ["3 created, 0 updated, 0 unchanged", *MIXED_BAD]
-    assert redis.zcard(keys.CONTACTS) == 3
+    assert redis.zcard(keys.of(redis).CONTACTS) == 3
     assert len(journeys.planned_of(redis, pk_of(console, "+16175550101"))) == 3
     assert accounts.audit_log(redis)[0]["who"] == "cli" and accounts.audit_log(redis)[0]["action"] == "import_contacts"
     again = cli(console, "contacts", "import", str(path), "--commit")
@@ -525,7 +525,7 @@ def test_flask_api_token_create_prints_a_token_that_works_on_the_api(console, re
     assert token.startswith("sk_")
     [record] = apitokens.all_tokens(redis)
     assert (record.name, record.created_by, record.disabled) == ("EHR", "cli", False)
-    assert token.encode() not in b"".join(redis.hvals(keys.API_TOKENS))
+    assert token.encode() not in b"".join(redis.hvals(keys.of(redis).API_TOKENS))
     client = console.test_client()
     response = client.put("/api/v1/contacts/+16175550123", json={"groups": ["a"]},
                           headers={"Authorization": f"Bearer {token}"})

@@ -7,8 +7,8 @@ import re
 from datetime import datetime
 
 import pytest
-from rq import Queue
 
+from service import queues
 from service.store import accounts, callbacks, crises, keys, notes
 from service.store.accounts import Role
 from tests.conftest import CHEAP_HASH, NOON, NY, Phone, make_app, make_env, replies, svc_of
@@ -47,7 +47,7 @@ def pk_of(app, number: str) -> str:
 
 
 def alert_keys(redis) -> set[str]:
-    return {k.decode() for k in redis.keys("sms:out:alert_*")}
+    return {k.decode() for k in redis.keys("sms:{main}:out:alert_*")}
 
 
 def text(page) -> str:
@@ -70,11 +70,11 @@ def test_a_crisis_text_opens_one_crisis_and_later_texts_update_it(paged, redis, 
     first = replies(phone.text("my friend overdosed"))
     assert len(first) == 1 and "911" in first[0] and TOLD in first[0]
     crisis = only_crisis(paged)
-    assert redis.zrange(keys.CRISIS_OPEN, 0, -1) == [crisis.id.encode()]
-    assert redis.hget(keys.contact(pk_of(paged, phone.number)), crises.FIELD) == crisis.id.encode()
+    assert redis.zrange(keys.of(redis).CRISIS_OPEN, 0, -1) == [crisis.id.encode()]
+    assert redis.hget(keys.of(redis).contact(pk_of(paged, phone.number)), crises.FIELD) == crisis.id.encode()
     assert crisis.person == pk_of(paged, phone.number) and crisis.body == "my friend overdosed"
     assert crisis.texts == 1 and crisis.why == "words" and not crisis.claimed_by and not crisis.simulated
-    assert alert_keys(redis) == {f"sms:out:alert_{crisis.id}_0"}  # one on-call number, one alert record
+    assert alert_keys(redis) == {f"sms:{{main}}:out:alert_{crisis.id}_0"}  # one on-call number, one alert record
     clock.advance(120)
     later = replies(phone.text("he is still not breathing"))
     assert later and "911" in later[0]  # never silence
@@ -83,8 +83,8 @@ def test_a_crisis_text_opens_one_crisis_and_later_texts_update_it(paged, redis, 
     again = only_crisis(paged)  # still the one crisis
     assert again.id == crisis.id and again.texts == 3 and again.last_at == pytest.approx(NOON + 240)
     assert again.body == "my friend overdosed"  # the text that opened it
-    assert redis.zcard(keys.CRISIS_OPEN) == 1
-    assert alert_keys(redis) == {f"sms:out:alert_{crisis.id}_0"}  # on-call told once, not per text
+    assert redis.zcard(keys.of(redis).CRISIS_OPEN) == 1
+    assert alert_keys(redis) == {f"sms:{{main}}:out:alert_{crisis.id}_0"}  # on-call told once, not per text
 
 
 def test_two_people_in_crisis_are_two_crises(paged, redis):
@@ -98,9 +98,9 @@ def test_two_people_in_crisis_are_two_crises(paged, redis):
 def test_without_on_call_numbers_a_crisis_pages_no_one_and_says_nothing_of_it(app, redis):
     reply = replies(Phone(app.test_client()).text("my friend overdosed"))
     assert reply and "911" in reply[0] and TOLD not in reply[0] and "on-call" not in reply[0]
-    assert redis.zcard(keys.CRISIS_OPEN) == 1  # it is open, on the console
-    assert alert_keys(redis) == set() and redis.zcard(keys.ALERTS_PENDING) == 0
-    assert Queue("alerts", connection=redis).count == 0
+    assert redis.zcard(keys.of(redis).CRISIS_OPEN) == 1  # it is open, on the console
+    assert alert_keys(redis) == set() and redis.zcard(keys.of(redis).ALERTS_PENDING) == 0
+    assert queues.queue(redis, queues.ALERTS).count == 0
 
 
 # -- the banner --------------------------------------------------------------------------------------------
@@ -185,7 +185,7 @@ def test_only_the_owner_releases_and_then_anyone_may_claim(app, redis):
     assert again.status_code == 409  # not theirs any more
     assert colleague.post(f"/staff/crises/{crisis.id}/claim", data={"csrf_token": colleague.token}).status_code == 302
     assert crises.get(redis, svc_of(app).vault, crisis.id).claimed_by == COLLEAGUE
-    assert redis.zcard(keys.CRISIS_OPEN) == 1  # still open throughout
+    assert redis.zcard(keys.of(redis).CRISIS_OPEN) == 1  # still open throughout
 
 
 @pytest.mark.parametrize("form, says", [
@@ -200,7 +200,7 @@ def test_resolving_needs_an_outcome_and_other_needs_a_note(app, redis, form, say
     staff = login(app)
     refused = staff.post(f"/staff/crises/{crisis.id}/resolve", data={"csrf_token": staff.token, **form})
     assert refused.status_code == 422 and f"Not resolved: {says}" in text(refused)
-    assert redis.zcard(keys.CRISIS_OPEN) == 1 and not crises.get(redis, svc_of(app).vault, crisis.id).resolved_at
+    assert redis.zcard(keys.of(redis).CRISIS_OPEN) == 1 and not crises.get(redis, svc_of(app).vault, crisis.id).resolved_at
     assert "resolve_crisis" not in actions(redis)
 
 
@@ -212,7 +212,7 @@ def test_a_colleague_cannot_resolve_a_crisis_someone_owns(app, redis):
     refused = colleague.post(f"/staff/crises/{crisis.id}/resolve",
                              data={"csrf_token": colleague.token, "outcome": "reached_safe"})
     assert refused.status_code == 409 and f"{OWNER} owns it" in text(refused)
-    assert redis.zcard(keys.CRISIS_OPEN) == 1 and "resolve_crisis" not in actions(redis)
+    assert redis.zcard(keys.of(redis).CRISIS_OPEN) == 1 and "resolve_crisis" not in actions(redis)
 
 
 def test_anyone_may_resolve_a_crisis_nobody_owns(app, redis):
@@ -221,7 +221,7 @@ def test_anyone_may_resolve_a_crisis_nobody_owns(app, redis):
     colleague = login(app, "staff2")
     done = colleague.post(f"/staff/crises/{crisis.id}/resolve",
                           data={"csrf_token": colleague.token, "outcome": "no_answer"})
-    assert done.status_code == 302 and redis.zcard(keys.CRISIS_OPEN) == 0
+    assert done.status_code == 302 and redis.zcard(keys.of(redis).CRISIS_OPEN) == 0
     resolved = crises.get(redis, svc_of(app).vault, crisis.id)
     assert (resolved.resolved_by, resolved.outcome, resolved.resolved_at) == (COLLEAGUE, "no_answer", NOON)
 
@@ -231,7 +231,7 @@ def test_resolving_lets_the_bot_answer_as_usual_and_the_page_keeps_the_history(a
     phone.text("my friend overdosed")
     crisis, person = only_crisis(app), pk_of(app, phone.number)
     during = replies(phone.text("SIGNS"))  # asked for during the crisis: its information, no question waiting
-    assert len(during) == 1 and "constricted" in during[0] and redis.hget(keys.contact(pk_of(app, phone.number)),
+    assert len(during) == 1 and "constricted" in during[0] and redis.hget(keys.of(redis).contact(pk_of(app, phone.number)),
                                                                            "conv") is None
     staff = login(app)
     staff.post(f"/staff/crises/{crisis.id}/claim", data={"csrf_token": staff.token})
@@ -239,8 +239,8 @@ def test_resolving_lets_the_bot_answer_as_usual_and_the_page_keeps_the_history(a
     done = staff.post(f"/staff/crises/{crisis.id}/resolve",
                       data={"csrf_token": staff.token, "outcome": "reached_safe", "note": "Spoke with her, all okay"})
     assert done.status_code == 302 and done.location.endswith(f"/staff/inbox/{person}#crisis")
-    assert redis.zcard(keys.CRISIS_OPEN) == 0
-    assert redis.hget(keys.contact(person), crises.FIELD) is None  # their open crisis is cleared
+    assert redis.zcard(keys.of(redis).CRISIS_OPEN) == 0
+    assert redis.hget(keys.of(redis).contact(person), crises.FIELD) is None  # their open crisis is cleared
     assert accounts.audit_log(redis)[0] | {"at": 0} == {"at": 0, "who": OWNER, "action": "resolve_crisis",
                                                        "detail": f"{crisis.id} reached_safe"}
     assert notes.of(redis, svc_of(app).vault, person)[-1]["text"] == "Spoke with her, all okay"
@@ -351,8 +351,8 @@ def test_the_simulators_people_are_marked_test_and_never_enter_the_real_queues(r
                                                      "body": "my friend overdosed"})
     assert sent.status_code == 302
     staff.post("/staff/simulator/send", data={"csrf_token": staff.token, "number": "+16175550178", "body": "CALL"})
-    assert redis.zcard(keys.CRISIS_OPEN) == 0 and redis.zcard(keys.CRISIS_OPEN_TEST) == 1
-    assert redis.zcard(keys.CALLBACKS_WAITING) == 0 and redis.zcard(keys.CALLBACKS_WAITING_TEST) == 1
+    assert redis.zcard(keys.of(redis).CRISIS_OPEN) == 0 and redis.zcard(keys.of(redis).CRISIS_OPEN_TEST) == 1
+    assert redis.zcard(keys.of(redis).CALLBACKS_WAITING) == 0 and redis.zcard(keys.of(redis).CALLBACKS_WAITING_TEST) == 1
     assert crises.open_crises(redis, svc_of(app).vault) == []
     assert callbacks.waiting(redis, svc_of(app).vault) == []
     [simulated] = crises.open_crises(redis, svc_of(app).vault, simulated=True)
@@ -383,7 +383,7 @@ def test_a_simulated_crisis_is_not_counted_in_the_insights_even_when_resolved(ap
     [simulated] = crises.open_crises(redis, svc_of(app).vault, simulated=True)
     done = staff.post(f"/staff/crises/{simulated.id}/resolve", data={"csrf_token": staff.token,
                                                                      "outcome": "reached_safe"})
-    assert done.status_code == 302 and redis.zcard(keys.CRISIS_OPEN_TEST) == 0
+    assert done.status_code == 302 and redis.zcard(keys.of(redis).CRISIS_OPEN_TEST) == 0
     day = staff.get("/staff/insights.json?days=1").json["days"][-1]
     assert day["crisis_flags"] == 0 and sum(day["crisis_outcomes"].values()) == 0
 
@@ -415,19 +415,19 @@ def test_an_unclaimed_crisis_pages_on_call_again_once_after_ten_minutes_at_any_h
     Phone(paged.test_client()).text("my friend overdosed")
     crisis = only_crisis(paged)
     rt = make_runtime(svc_of(paged))
-    alerts = Queue("alerts", connection=redis)
+    alerts = queues.queue(redis, queues.ALERTS)
     before, alerts_before = alerts.count, alert_keys(redis)
     clock.advance(CRISIS_UNCLAIMED_SECONDS - 1)
     assert escalate(rt) == []  # not yet
     clock.advance(1)
     assert escalate(rt) == [crisis.id]
-    assert alert_keys(redis) - alerts_before == {f"sms:out:alert_crisis_esc_{crisis.id}_0"}
+    assert alert_keys(redis) - alerts_before == {f"sms:{{main}}:out:alert_crisis_esc_{crisis.id}_0"}
     assert alerts.count == before + 1
     clock.advance(60)
     assert escalate(rt) == []  # never twice
     clock.advance(3600)
     assert escalate(rt) == [] and alerts.count == before + 1
-    assert redis.zcard(keys.CRISIS_OPEN) == 1  # escalation resolves nothing
+    assert redis.zcard(keys.of(redis).CRISIS_OPEN) == 1  # escalation resolves nothing
 
 
 def test_a_claimed_crisis_never_escalates(paged, redis, clock):
@@ -467,8 +467,8 @@ def test_later_texts_do_not_restart_the_escalation_clock_or_page_again(paged, re
     phone.text("is anyone there")
     clock.advance(CRISIS_UNCLAIMED_SECONDS)
     assert escalate(rt) == []
-    assert {k for k in alert_keys(redis)} == {f"sms:out:alert_{crisis.id}_0",
-                                                f"sms:out:alert_crisis_esc_{crisis.id}_0"}
+    assert {k for k in alert_keys(redis)} == {f"sms:{{main}}:out:alert_{crisis.id}_0",
+                                                f"sms:{{main}}:out:alert_crisis_esc_{crisis.id}_0"}
 
 
 def test_the_conversation_page_shows_how_many_texts_came_since(app, clock):

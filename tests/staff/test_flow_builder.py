@@ -5,8 +5,8 @@ import io
 import re
 
 import pytest
-from rq import Queue
 
+from service import queues
 from service.store import accounts, flowdocs, followups, outbox
 from service.store.accounts import Role
 from tests.conftest import CHEAP_HASH, NOON, Phone, make_app, make_env, replies, svc_of
@@ -161,7 +161,7 @@ def test_the_publish_note_is_encrypted(admin_app, redis):
     admin = login(admin_app, "admin")
     press(admin, "treatment", "save")
     publish(admin, note="changed after talking to Maria")
-    assert b"Maria" not in redis.get("sms:flows:version:1")
+    assert b"Maria" not in redis.get("sms:{main}:flows:version:1")
     assert "changed after talking to Maria" in admin.get("/staff/flows/history").get_data(as_text=True)
 
 
@@ -221,7 +221,7 @@ def test_jump_to_next_step_fires_a_waiting_question_s_timeout(admin_app, redis, 
     rt = make_runtime(svc_of(admin_app))
     clock.advance(1)  # a timeout fires after its question was asked: a second later at the soonest
     assert dispatch_due(rt) == 1
-    [arg] = [job.args[0] for job in Queue("followups", connection=redis).jobs]
+    [arg] = [job.args[0] for job in queues.queue(redis, queues.FOLLOWUPS).jobs]
     send_followup(rt, arg)
     assert "Thinking of you" in outbox.read(redis, svc_of(admin_app).vault)[-1]["body"]
 

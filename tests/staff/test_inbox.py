@@ -7,9 +7,8 @@ import re
 from datetime import datetime
 
 import pytest
-from rq import Queue
 
-from service import handoff
+from service import handoff, queues
 from service.store import accounts, callbacks, crises, followups, holds, inbox, keys, notes
 from service.store.accounts import Role
 from tests.conftest import CHEAP_HASH, NOON, NY, Phone, make_app, make_env, replies, svc_of
@@ -47,7 +46,7 @@ def send(staff, app, number, text, **extra):
 def run_reply_jobs(app):
     """What a worker does with the replies lane (workers.jobs.send_reply, on this test's runtime)."""
     rt = make_runtime(svc_of(app))
-    for job in Queue("replies", connection=svc_of(app).redis).jobs:
+    for job in queues.queue(svc_of(app).redis, queues.REPLIES).jobs:
         assert job.func_name == "workers.jobs.send_reply"
         deliver(rt, *job.args)
 
@@ -127,7 +126,7 @@ def test_the_conversation_page_has_everything_with_readable_times(app, clock, re
     staff = login(app)
     person = pk(app, phone.number)
     staff.post(f"/staff/inbox/{person}/note", data={"csrf_token": staff.token, "note": "Mother, prefers evenings"})
-    assert b"prefers evenings" not in b"".join(redis.lrange(keys.notes(person), 0, -1))  # encrypted
+    assert b"prefers evenings" not in b"".join(redis.lrange(keys.of(redis).notes(person), 0, -1))  # encrypted
     page = staff.get(f"/staff/inbox/{person}").get_data(as_text=True)
     assert "Treatment works" in page and "bot: treatment/reply" in page
     assert "Wed Nov 25, 12:00 PM" in page or "just now" in page
@@ -135,7 +134,7 @@ def test_the_conversation_page_has_everything_with_readable_times(app, clock, re
     assert "Wed Nov 25, 12:00 PM: subscribed, by TREATMENT" in page or "just now: subscribed, by TREATMENT" in page
     assert "staff@center.org, just now:</span> Mother, prefers evenings" in page
     assert "Language: <strong id=\"language\">English (en)</strong>" in page
-    assert redis.hget(keys.contact(person), inbox.UNREAD) is None  # opened: read
+    assert redis.hget(keys.of(redis).contact(person), inbox.UNREAD) is None  # opened: read
 
 
 def test_a_follow_up_shows_in_the_transcript_with_its_delivery_status(app, clock, redis, fake):
@@ -158,7 +157,7 @@ def test_open_pages_redraw_when_a_delivery_status_arrives_and_when_someone_is_er
     phone.text("hello")
     person = pk(app, phone.number)
     mid = handoff.reply(svc_of(app), person, "staff@center.org", "We are here", "ab" * 8)
-    version = lambda: int(redis.get(keys.INBOX_VERSION) or 0)  # noqa: E731
+    version = lambda: int(redis.get(keys.of(redis).INBOX_VERSION) or 0)  # noqa: E731
     before = version()
     deliver(make_runtime(svc_of(app)), mid)
     assert version() > before  # sent
@@ -178,7 +177,7 @@ def test_a_reply_goes_through_the_outbound_pipeline_to_twilio_and_holds_the_conv
     staff = login(app)
     sent = send(staff, app, phone.number, "Hi, this is Maria from the center. How can I help?")
     assert sent.status_code == 302
-    assert Queue("replies", connection=redis).count == 1  # its own lane, above follow-ups
+    assert queues.queue(redis, queues.REPLIES).count == 1  # its own lane, above follow-ups
     run_reply_jobs(app)
     [got] = fake.sent()
     assert got.params["To"] == phone.number and got.params["Body"].startswith("Hi, this is Maria")
@@ -208,14 +207,14 @@ def test_replies_to_people_who_cant_be_texted_are_refused_clearly(app, redis, ho
     if how == "STOP":
         phone.text("STOP")
     else:
-        redis.hset(keys.contact(pk(app, phone.number)), "undeliverable", 1)
+        redis.hset(keys.of(redis).contact(pk(app, phone.number)), "undeliverable", 1)
     staff = login(app)
     page = staff.get(f"/staff/inbox/{pk(app, phone.number)}").get_data(as_text=True)
     assert reason in html.unescape(page) and 'id="reply-text"' not in page
     refused = staff.post(f"/staff/inbox/{pk(app, phone.number)}/reply",
                          data={"csrf_token": staff.token, "text": "Hi", "nonce": "ab" * 8})
     assert refused.status_code == 422 and reason in html.unescape(refused.get_data(as_text=True))
-    assert not redis.keys("sms:out:reply_*")
+    assert not redis.keys("sms:{main}:out:reply_*")
 
 
 def test_a_consent_change_after_queueing_wins_at_send_time(app, redis, fake):
@@ -224,7 +223,7 @@ def test_a_consent_change_after_queueing_wins_at_send_time(app, redis, fake):
     send(login(app), app, phone.number, "Hi there")
     phone.text("STOP")
     run_reply_jobs(app)
-    assert fake.sent() == [] and redis.hget(keys.message(redis.keys("sms:out:reply_*")[0].decode()[8:]), "state") \
+    assert fake.sent() == [] and redis.hget(keys.of(redis).message(redis.keys("sms:{main}:out:reply_*")[0].decode().rsplit(":", 1)[1]), "state") \
         == b"skipped"
 
 
@@ -236,10 +235,10 @@ def test_a_cold_text_at_night_asks_first_but_an_answer_does_not(app, clock, redi
     asked = send(staff, app, phone.number, "Checking on you")
     page = html.unescape(asked.get_data(as_text=True))
     assert asked.status_code == 200 and "It is 3:00 AM EST for them" in page and "Send anyway" in page
-    assert not redis.keys("sms:out:reply_*")
+    assert not redis.keys("sms:{main}:out:reply_*")
     confirmed = staff.post(f"/staff/inbox/{pk(app, phone.number)}/reply", data={
         "csrf_token": staff.token, "text": "Checking on you", "nonce": nonce(page), "confirm": "late"})
-    assert confirmed.status_code == 302 and len(redis.keys("sms:out:reply_*")) == 1
+    assert confirmed.status_code == 302 and len(redis.keys("sms:{main}:out:reply_*")) == 1
     phone.text("are you there?")  # they write at 3 a.m.: an answer needs no confirmation
     assert send(staff, app, phone.number, "Yes, I'm here").status_code == 302
 
@@ -272,8 +271,8 @@ def test_while_held_the_bot_answers_only_compliance_and_crisis(app, redis):
     assert holds.holder(redis, person) == "staff@center.org"
     assert replies(phone.text("me")) == []  # an answer to the bot's question: staff answer now
     assert replies(phone.text("TREATMENT")) == []
-    assert redis.hget(keys.contact(person), "conv").startswith(b"signs|ask|")  # nothing moved
-    assert int(redis.hget(keys.contact(person), inbox.UNREAD)) == 3  # nobody opened it since SIGNS
+    assert redis.hget(keys.of(redis).contact(person), "conv").startswith(b"signs|ask|")  # nothing moved
+    assert int(redis.hget(keys.of(redis).contact(person), inbox.UNREAD)) == 3  # nobody opened it since SIGNS
     assert replies(phone.text("HELP"))[0].startswith("Roaring Brook Recovery: info")
     assert "911" in replies(phone.text("my brother overdosed"))[0]
     crises.resolve(redis, crises.open_of(redis, person), "staff@center.org", 0, 86400, crises.CrisisOutcome.REACHED_SAFE)
@@ -333,7 +332,7 @@ def test_a_hand_back_resumes_a_question_with_the_time_it_had_left(app, clock, re
     clock.advance(HOUR)
     assert handoff.hand_back(svc_of(app), person, "staff@center.org")
     assert followups.timeout_of(redis, person) == clock.now() + left
-    assert not redis.hexists(keys.contact(person), holds.PAUSED)
+    assert not redis.hexists(keys.of(redis).contact(person), holds.PAUSED)
 
 
 def test_a_stale_hand_back_never_releases_a_colleagues_hold(app, redis):
@@ -421,8 +420,8 @@ def test_a_crisis_and_a_call_back_of_one_person_are_one_card_resolved_with_an_ou
     assert other.status_code == 422 and "Say what happened in the note." in other.get_data(as_text=True)
     done = staff.post(f"/staff/crisis/{flag.id}/resolve",
                       data={"csrf_token": staff.token, "outcome": "advised_911", "note": "Told them to call 911"})
-    assert done.status_code == 302 and redis.zcard(keys.CRISIS_OPEN) == 0
-    assert redis.hget(keys.crisis_flag(flag.id), "outcome") == b"advised_911"
+    assert done.status_code == 302 and redis.zcard(keys.of(redis).CRISIS_OPEN) == 0
+    assert redis.hget(keys.of(redis).crisis_flag(flag.id), "outcome") == b"advised_911"
     assert notes.of(redis, svc_of(app).vault, pk(app, phone.number))[-1]["text"] == "Told them to call 911"
     assert "0 open crises" in staff.get("/staff/inbox/").get_data(as_text=True)
 
@@ -498,7 +497,7 @@ def test_an_outcome_is_recorded_once_and_only_by_the_claimer(app, redis, clock):
     phone.text("CALL")
     assert len(callbacks.waiting(redis, svc_of(app).vault)) == 1  # still one open request, not two
     day = datetime.fromtimestamp(NOON, NY).date().isoformat()
-    assert int(redis.hget(keys.daily(day), "callbacks_reached") or 0) == 1
+    assert int(redis.hget(keys.of(redis).daily(day), "callbacks_reached") or 0) == 1
 
 # -- accounts ---------------------------------------------------------------------------------------------
 
@@ -553,12 +552,12 @@ def test_addresses_the_console_could_not_manage_are_refused(app, email):
 
 
 def test_an_account_made_under_the_older_address_rule_can_still_be_disabled(app, redis):
-    redis.hset(keys.account("jane&co@center.org"), mapping={"email": "jane&co@center.org", "role": "staff",
+    redis.hset(keys.of(redis).account("jane&co@center.org"), mapping={"email": "jane&co@center.org", "role": "staff",
                                                             "created_at": 0, "password": "x", "disabled": ""})
     admin = login(app, "admin")
     assert admin.post("/staff/accounts/jane&co@center.org/disable",
                       data={"csrf_token": admin.token}).status_code in (200, 302)
-    assert redis.hget(keys.account("jane&co@center.org"), "disabled") == b"1"
+    assert redis.hget(keys.of(redis).account("jane&co@center.org"), "disabled") == b"1"
 
 def test_everyone_can_change_their_own_password(app):
     staff = login(app)
@@ -683,8 +682,8 @@ def test_staff_actions_never_bring_back_an_erased_person(app, redis):
         handoff.reply(svc_of(app), person, "staff@center.org", "Hi", "12" * 8)
     assert not handoff.take_over(svc_of(app), person, "staff@center.org")
     assert not handoff.add_note(svc_of(app), person, "staff@center.org", "note")
-    assert not redis.exists(keys.transcript(person)) and not redis.exists(keys.notes(person))
-    assert redis.hget(keys.contact(person), holds.FIELD) is None and redis.zscore(keys.HOLDS, person) is None
+    assert not redis.exists(keys.of(redis).transcript(person)) and not redis.exists(keys.of(redis).notes(person))
+    assert redis.hget(keys.of(redis).contact(person), holds.FIELD) is None and redis.zscore(keys.of(redis).HOLDS, person) is None
 
 
 def test_a_double_submitted_reply_is_counted_and_recorded_once(app, redis, fake):
@@ -693,7 +692,7 @@ def test_a_double_submitted_reply_is_counted_and_recorded_once(app, redis, fake)
     person = pk(app, phone.number)
     for _ in range(2):
         handoff.reply(svc_of(app), person, "staff@center.org", "Hello there", "34" * 8)
-    day = redis.hgetall("sms:daily:2026-11-25")
+    day = redis.hgetall("sms:{main}:daily:2026-11-25")
     assert int(day[b"staff_replies"]) == 1
     assert [m["body"] for m in people_transcript(app, person)].count("Hello there") == 1
 

@@ -7,10 +7,10 @@ import re
 import pytest
 
 from service import create_app
-from service.store import accounts, apitokens
+from service.store import accounts, apitokens, keys
 from tests.conftest import CHEAP_HASH, NOON, ManualClock, svc_of
-from tests.sms.test_programs import (A_NUMBER, B_NUMBER, NUMBER, PASSWORD, env, flows_dir, redis_b,  # noqa: F401
-                                     second_redis, text)
+from tests.sms.test_programs import (A_NUMBER, B_NUMBER, NUMBER, PASSWORD, env, flows_dir, redis,  # noqa: F401
+                                     redis_b, second_redis, text)
 
 OTHER = "+16175550124"
 SIMULATED = "+16175550100"  # the simulator's default fictional number
@@ -140,7 +140,8 @@ def test_an_api_token_reaches_its_own_program_only(console, people):
     assert api.get(f"/api/v1/contacts/{NUMBER}", headers=headers).status_code == 404  # Brook's texter
     made = api.put(f"/api/v1/contacts/{NUMBER}", json={"consent": {"source": "intake form", "at": "2026-12-01T10:00:00-05:00"}}, headers=headers)
     assert made.status_code in (200, 201), made.get_data(as_text=True)
-    assert program(console, "harbor").redis.exists(f"sms:contact:{program(console, 'harbor').vault.person_key(NUMBER)}")
+    harbor = program(console, "harbor")
+    assert harbor.redis.exists(keys.of(harbor.redis).contact(harbor.vault.person_key(NUMBER)))
     brook = program(console, "brook")
     assert accounts.audit_log(brook.redis) == [] or all(e["who"] != "api:ehr" for e in accounts.audit_log(brook.redis))
     assert api.get(f"/api/v1/contacts/{NUMBER}", headers={"Authorization": "Bearer sk_nope"}).status_code == 401
@@ -238,7 +239,7 @@ def test_the_live_inbox_and_the_simulator_are_each_programs_own(console, people)
         assert client.post("/staff/simulator/send", data={"csrf_token": token, "body": "HELP"}).status_code == 302
         assert title in client.get("/staff/simulator/").get_data(as_text=True)
         svc = program(console, name)
-        assert svc.redis.exists(f"sms:transcript:{svc.vault.person_key(SIMULATED)}")
+        assert svc.redis.exists(keys.of(svc.redis).transcript(svc.vault.person_key(SIMULATED)))
 
 
 def test_one_programs_outage_leaves_the_others_api_sign_in_and_ops_working(env, redis):  # noqa: F811 - the fixture

@@ -1,10 +1,9 @@
 """Sessions kept server-side, sign-in throttling without a lock attackers control, security headers,
 the console apart from Twilio's endpoints, and a read-only RQ dashboard."""
 import pytest
-from rq import Queue
 from rq.registry import FailedJobRegistry
 
-from service import create_app
+from service import create_app, queues
 from service.store import accounts, logins
 from service.store.accounts import Role
 from tests.conftest import CHEAP_HASH, NOON, make_env
@@ -40,7 +39,7 @@ def test_the_cookie_holds_a_random_token_and_redis_only_its_digest(console, redi
     staff = login(console)
     token = staff.get_cookie("session").value
     assert "staff@center.org" not in token and len(token) >= 40
-    assert not any(token.encode() in k for k in redis.keys("sms:session:*"))
+    assert not any(token.encode() in k for k in redis.keys("sms:{main}:session:*"))
 
 
 def test_sign_in_gets_a_new_token(console):
@@ -54,11 +53,11 @@ def test_sign_in_gets_a_new_token(console):
 
 
 def test_an_anonymous_visit_to_the_sign_in_page_stores_no_session(console, redis):
-    before = set(redis.keys("sms:session:*"))
+    before = set(redis.keys("sms:{main}:session:*"))
     client = console.test_client()
     for _ in range(5):
         assert client.get("/staff/login").status_code == 200
-    assert client.get_cookie("session") is None and set(redis.keys("sms:session:*")) == before
+    assert client.get_cookie("session") is None and set(redis.keys("sms:{main}:session:*")) == before
     assert client.get_cookie("login_csrf", path="/staff/login") is not None  # the form's token, in a cookie
 
 
@@ -161,7 +160,7 @@ def test_every_console_page_carries_security_headers(console, redis):
     from tests.conftest import Phone
     Phone(console.test_client()).text("SIGNS")
     admin = login(console, "admin")
-    pk = next(iter(redis.zrange("sms:contacts:recent", 0, 0))).decode()
+    pk = next(iter(redis.zrange("sms:{main}:contacts:recent", 0, 0))).decode()
     for path in ("/staff/login", "/staff/callbacks", f"/staff/people/{pk}", "/staff/flows/", "/staff/ops"):
         headers = admin.get(path).headers
         assert "script-src 'self'" in headers["Content-Security-Policy"]
@@ -193,7 +192,7 @@ def test_the_webhook_process_serves_no_console_and_the_console_no_webhook(redis_
 # -- the RQ dashboard, read-only ------------------------------------------------------------------------------
 
 def failed_job(redis, description_arg="x"):
-    queue = Queue("alerts", connection=redis)
+    queue = queues.queue(redis, queues.ALERTS)
     job = queue.enqueue("workers.jobs.send_message", description_arg, job_id="broken1")
     job.set_status("failed")
     FailedJobRegistry(queue=queue).add(job, exc_string="Traceback...\nValueError: <img src=x onerror=alert(1)>")

@@ -3,8 +3,8 @@ timeout or a journey event falls due in front of staff; each pending step says w
 real person; the page refreshes its parts without a reload; a contact with fields and a broadcast preview."""
 import json
 
-from rq import Queue
 
+from service import queues
 from service.store import broadcasts, followups, journeys, outbox, simclock
 from tests.conftest import svc_of
 from tests.staff.test_flow_builder import admin_app  # noqa: F401 (fixture)
@@ -31,7 +31,7 @@ def _work(app, redis):
     """What the clock's tick and a worker do within a second."""
     rt = make_runtime(svc_of(app))
     handed = dispatch_due(rt)
-    for job in Queue("followups", connection=redis).jobs:
+    for job in queues.queue(redis, queues.FOLLOWUPS).jobs:
         (send_event if job.func_name.endswith("send_journey") else send_followup)(rt, job.args[0])
         job.delete()
     return handed
@@ -228,9 +228,9 @@ def test_the_weekly_cap_counts_on_their_clock(admin_app, redis, clock):
     staff = login(admin_app, "staff")
     _text(staff, "SIGNS")
     pk = svc_of(admin_app).vault.person_key(NUMBER)
-    redis.hset(f"sms:contact:{pk}", "followups_sent", " ".join(str(int(svc_of(admin_app).now()) - i) for i in range(3)))
+    redis.hset(f"sms:{{main}}:contact:{pk}", "followups_sent", " ".join(str(int(svc_of(admin_app).now()) - i) for i in range(3)))
     _advance(staff, "day")
-    sent = [int(t) for t in redis.hget(f"sms:contact:{pk}", "followups_sent").split()]
+    sent = [int(t) for t in redis.hget(f"sms:{{main}}:contact:{pk}", "followups_sent").split()]
     assert all(t <= svc_of(admin_app).now() - 86400 for t in sent)
 
 

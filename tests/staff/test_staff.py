@@ -4,6 +4,7 @@ import re
 import pytest
 from rq import Queue
 
+from service import queues
 from service.store import accounts, callbacks, flowdocs as flowstore, keys, people
 from service.store.accounts import Role
 from tests.conftest import CHEAP_HASH, NOON, Phone, make_env, replies, svc_of
@@ -79,7 +80,7 @@ def test_callback_claim_outcome_and_audited_reveal(staff_app, redis):
     assert "Claimed by staff@center.org" in client.get("/staff/callbacks").get_data(as_text=True)
     client.post(f"/staff/callbacks/{cb.id}/outcome", data={"csrf_token": client.token, "outcome": "reached",
                                                           "note": "talked"})
-    assert redis.zcard(keys.CALLBACKS_WAITING) == 0
+    assert redis.zcard(keys.of(redis).CALLBACKS_WAITING) == 0
 
 
 def test_no_answer_returns_to_the_queue(staff_app, redis):
@@ -111,18 +112,18 @@ def test_person_page_export_and_delete(staff_app, redis):
     exported = admin.post(f"/staff/people/{pk}/export", data={"csrf_token": admin.token})
     assert exported.status_code == 200 and exported.json["phone"] == phone.number
     admin.post(f"/staff/people/{pk}/delete", data={"csrf_token": admin.token})
-    assert not redis.exists(f"sms:transcript:{pk}") and not redis.hget(f"sms:contact:{pk}", "phone")
-    assert redis.zcard(keys.CALLBACKS_WAITING) == 0 and redis.zcard(keys.CRISIS_OPEN) == 0
-    assert not redis.keys("sms:callback:*") and not redis.keys("sms:crisis-flag:*")
-    assert not redis.keys("sms:inbound:*") and not redis.exists(f"sms:contact:{pk}")
+    assert not redis.exists(f"sms:{{main}}:transcript:{pk}") and not redis.hget(f"sms:{{main}}:contact:{pk}", "phone")
+    assert redis.zcard(keys.of(redis).CALLBACKS_WAITING) == 0 and redis.zcard(keys.of(redis).CRISIS_OPEN) == 0
+    assert not redis.keys("sms:{main}:callback:*") and not redis.keys("sms:{main}:crisis-flag:*")
+    assert not redis.keys("sms:{main}:inbound:*") and not redis.exists(f"sms:{{main}}:contact:{pk}")
     trail = people.consent_history(redis, pk)  # when and which word, as a carrier audit needs; no MessageSid
     assert trail and all("sid" not in entry for entry in trail)
-    [work] = [k.decode().split(":")[-1] for k in redis.keys("sms:erasure:*")]  # Twilio's copies: a worker's job
-    assert Queue("maintenance", connection=redis).job_ids == [f"erase-at-provider-{work}"]
+    [work] = [k.decode().split(":")[-1] for k in redis.keys("sms:{main}:erasure:*")]  # Twilio's copies: a worker's job
+    assert queues.queue(redis, queues.MAINTENANCE).job_ids == [f"main-erase-at-provider-{work}"]
     from workers.erasure import erase_at_provider
     from workers.runtime import make_runtime
     erase_at_provider(make_runtime(svc_of(staff_app)), work)
-    assert {k.decode() for k in redis.keys(f"sms:*{pk}*")} == {f"sms:consent:{pk}", f"sms:erased:{pk}"}
+    assert {k.decode() for k in redis.keys(f"sms:{{main}}:*{pk}*")} == {f"sms:{{main}}:consent:{pk}", f"sms:{{main}}:erased:{pk}"}
     assert [e["action"] for e in accounts.audit_log(redis)][:3] == ["delete_person", "export_person",
                                                                      "view_conversation"]
 
@@ -151,7 +152,7 @@ def test_unclaimed_callback_escalates_once_in_business_hours(redis_url, redis, c
     app = create_app(make_env(redis_url, STAFF_ALERT_NUMBERS="+16175550100"), clock=clock)
     Phone(app.test_client()).text("CALL")  # Wednesday noon
     rt = make_runtime(svc_of(app))
-    alerts_queue = Queue("alerts", connection=redis)
+    alerts_queue = queues.queue(redis, queues.ALERTS)
     before = alerts_queue.count
     clock.set(datetime(2026, 11, 28, 12, 0, tzinfo=ZoneInfo("America/New_York")).timestamp())
     assert escalate(rt) == []  # Saturday: nobody is in to call back
@@ -166,7 +167,7 @@ def test_ops_page_shows_failed_jobs_and_requeues_them(staff_app, redis):
     from rq import Queue
     from rq.registry import FailedJobRegistry
     Phone(staff_app.test_client()).text("SIGNS")
-    queue = Queue("alerts", connection=redis)
+    queue = queues.queue(redis, queues.ALERTS)
     job = queue.enqueue("workers.jobs.send_message", "no-such-message-module-error", job_id="broken1")
     job.set_status("failed")
     FailedJobRegistry(queue=queue).add(job, exc_string="Traceback...\nValueError: boom")
@@ -194,7 +195,7 @@ def test_settings_change_the_flood_limit_and_are_validated(staff_app, redis):
     assert accounts.audit_log(redis)[0]["action"] == "save_settings"
     from rq import Queue
     Phone(staff_app.test_client(), "+16175550155").text("CALL")
-    assert Queue("alerts", connection=redis).count == 1  # the on-call number from the console
+    assert queues.queue(redis, queues.ALERTS).count == 1  # the on-call number from the console
 
 
 def test_rq_dashboard_is_behind_the_ops_role(staff_app):
@@ -270,7 +271,7 @@ def test_call_back_notes_are_encrypted_at_rest(staff_app, redis):
     note = "Left voicemail for Maria at 617-555-0123, call after 6"
     staff.post(f"/staff/callbacks/{cb.id}/outcome", data={"csrf_token": staff.token, "outcome": "no_answer",
                                                          "note": note})
-    raw = b"".join(v for v in redis.hgetall(keys.callback(cb.id)).values())
+    raw = b"".join(v for v in redis.hgetall(keys.of(redis).callback(cb.id)).values())
     assert b"Maria" not in raw and b"voicemail" not in raw
     [again] = callbacks.waiting(redis, svc_of(staff_app).vault)
     assert again.notes[0]["note"] == note
@@ -292,7 +293,7 @@ def test_a_simulated_crisis_pages_no_real_staff_and_texts_no_phone(redis_url, re
     assert "pages nobody" in page
     staff.post("/staff/simulator/send", data={"csrf_token": staff.token, "body": "my friend overdosed"})
     rt = make_runtime(svc_of(app))
-    for job in Queue("alerts", connection=redis).jobs:
+    for job in queues.queue(redis, queues.ALERTS).jobs:
         deliver(rt, job.args[0])
     assert fake.received == []  # Twilio never heard of it
     assert [m["to"] for m in outbox.read(redis, svc_of(app).vault)] == ["+16175559999"]

@@ -57,11 +57,11 @@ def test_a_text_that_matched_nothing_is_kept_encrypted_and_listed(app, redis, cl
     [row] = kept(app)
     assert row.body == "banana bread recipe" and row.person == svc_of(app).vault.person_key(phone.number)
     assert row.day == TODAY and row.at == NOON and not row.taught and not row.simulated
-    assert redis.zrange(keys.UNMATCHED, 0, -1) == [row.id.encode()]
-    raw = redis.hgetall(keys.unmatched(row.id))
+    assert redis.zrange(keys.of(redis).UNMATCHED, 0, -1) == [row.id.encode()]
+    raw = redis.hgetall(keys.of(redis).unmatched(row.id))
     assert raw and not any(b"banana" in v for v in raw.values())  # encrypted at rest
-    assert not any(b"banana" in v for v in redis.lrange(keys.transcript(row.person), 0, -1))
-    assert keys.unmatched(row.id).encode() in redis.smembers(keys.records(row.person))  # erased with them
+    assert not any(b"banana" in v for v in redis.lrange(keys.of(redis).transcript(row.person), 0, -1))
+    assert keys.of(redis).unmatched(row.id).encode() in redis.smembers(keys.of(redis).records(row.person))  # erased with them
     clock.advance(60)
     Phone(app.test_client(), "+16175550124").text("what is the weather like")
     staff = login(app)
@@ -87,7 +87,7 @@ def test_what_people_text_is_escaped_on_the_page(app):
 ])
 def test_understood_texts_are_not_kept(app, redis, body):
     assert replies(Phone(app.test_client()).text(body)) is not None
-    assert kept(app) == [] and redis.zcard(keys.UNMATCHED) == 0
+    assert kept(app) == [] and redis.zcard(keys.of(redis).UNMATCHED) == 0
     assert today(login(app))["not_understood"] == 0
 
 
@@ -111,7 +111,7 @@ def test_opting_out_and_back_in_is_not_kept(app):
 def test_a_crisis_text_is_never_kept_even_when_it_matches_nothing_else(app, redis):
     phone = Phone(app.test_client())
     phone.text("she took too many pills and won't wake up")
-    assert redis.zcard(keys.CRISIS_OPEN) == 1 and kept(app) == []
+    assert redis.zcard(keys.of(redis).CRISIS_OPEN) == 1 and kept(app) == []
 
 
 def test_the_simulators_texts_are_neither_listed_nor_counted(app, redis):
@@ -293,8 +293,8 @@ def test_erasing_the_person_removes_their_unmatched_texts(app, redis, clock):
     ids = {r.body: r.id for r in kept(app)}
     assert erase_person(svc_of(app), svc_of(app).vault.person_key(gone.number))
     assert [r.body for r in kept(app)] == ["what time do you open"]
-    assert not redis.exists(keys.unmatched(ids["green giraffes"]), keys.unmatched(ids["wrong number sorry"]))
-    assert redis.zrange(keys.UNMATCHED, 0, -1) == [ids["what time do you open"].encode()]
+    assert not redis.exists(keys.of(redis).unmatched(ids["green giraffes"]), keys.of(redis).unmatched(ids["wrong number sorry"]))
+    assert redis.zrange(keys.of(redis).UNMATCHED, 0, -1) == [ids["what time do you open"].encode()]
     page = page_of(login(app).get("/staff/unmatched/"))
     assert "green giraffes" not in page and "what time do you open" in page and "1 kept" in page
     assert today(login(app))["not_understood"] == 3  # counts only, never who: they stay

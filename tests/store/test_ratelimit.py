@@ -1,16 +1,16 @@
 """The shared rate limiter: paced reservations never put more than the cap into any window."""
 import threading
 
-from service.store.keys import RATE_LIMIT as KEY
+from service.store import keys
 from service.store.ratelimit import RateLimiter
 
 
 def reserved_starts(redis, limiter, count):
-    """The exact start times the limiter reserved (it keeps the latest under KEY)."""
+    """The exact start times the limiter reserved (it keeps the latest under its RATE_LIMIT key)."""
     starts = []
     for _ in range(count):
         limiter.reserve()
-        starts.append(float(redis.get(KEY)))
+        starts.append(float(redis.get(keys.of(redis).RATE_LIMIT)))
     return starts
 
 
@@ -36,7 +36,7 @@ def test_concurrent_reservations_from_many_threads(redis):
     for t in threads:
         t.join()
     assert len(waits) == 30 and len(set(round(w, 4) for w in waits)) == 30  # every slot distinct
-    assert redis.exists(KEY)
+    assert redis.exists(keys.of(redis).RATE_LIMIT)
 
 
 def test_no_slot_within_horizon_is_refused(redis):

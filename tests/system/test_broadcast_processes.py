@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from rq import Queue, Worker
+from rq import Worker
 from rq.registry import StartedJobRegistry
 
 from devtools.embedded_redis import free_port
@@ -148,7 +148,7 @@ def test_a_worker_killed_mid_broadcast_sends_nothing_twice_and_the_broadcast_fin
 
     bid = center.broadcast()
     assert wait_until(lambda: held in fake.in_flight, 60), len(fake.sent())
-    job_id = queues.job_id("send_broadcast", f"{bid}:{center.pk(held)}")
+    job_id = queues.job_id(redis, "send_broadcast", f"{bid}:{center.pk(held)}")
     [sending] = [w for w in Worker.all(connection=redis) if w.get_current_job_id() == job_id]
     [victim] = [p for p in workers if p.pid == sending.pid]  # one of ours
     processes.kill(victim)
@@ -161,7 +161,7 @@ def test_a_worker_killed_mid_broadcast_sends_nothing_twice_and_the_broadcast_fin
 
     # RQ finds the dead worker's job abandoned once its heartbeat has run out (90 s; looked for every 10
     # minutes by default): here only that one job's moment comes now, and RQ retries it (a retry is left)
-    registry = StartedJobRegistry(queue=Queue(queues.BULK, connection=redis))
+    registry = StartedJobRegistry(queue=queues.queue(redis, queues.BULK))
     [(entry, deadline)] = [(m.decode(), s) for m, s in redis.zrange(registry.key, 0, -1, withscores=True)
                            if m.decode().startswith(job_id)]
     registry.cleanup(timestamp=deadline)
@@ -179,7 +179,7 @@ def test_a_worker_killed_mid_broadcast_sends_nothing_twice_and_the_broadcast_fin
     assert final["status"] == "sent" and final["recipients"] == RECIPIENTS and final["queued"] == 0
     assert final["sent"] == RECIPIENTS - 1  # all but the killed one, whose outcome is unknown
     assert messages.state_of(redis, mid).value == "unknown"
-    assert redis.hget(keys.broadcast(bid), "out:unknown") == b"1"
+    assert redis.hget(keys.of(redis).broadcast(bid), "out:unknown") == b"1"
     assert time.monotonic() - killed_at >= 30  # never marked before its claim was 30 s old
 
 
@@ -209,7 +209,7 @@ def test_after_cancel_returns_nothing_new_reaches_twilio(env, processes, fake, r
     assert wait_until(lambda: center.view(bid)["queued"] == 0, 20), center.view(bid)
     final = center.view(bid)
     assert final["status"] == "canceled" and final["sent"] == len(fake.sent()) == after_2s
-    counts = {k.decode(): int(v) for k, v in redis.hgetall(keys.broadcast(bid)).items()
+    counts = {k.decode(): int(v) for k, v in redis.hgetall(keys.of(redis).broadcast(bid)).items()
               if k.decode().startswith("out:") or k.decode() == "canceled"}
     assert sum(counts.values()) == RECIPIENTS  # every recipient accounted for: sent, skipped, or dropped
     assert len(fake.received) == after_2s

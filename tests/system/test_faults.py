@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 from redis import Redis
-from rq import Queue
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
-from service import create_app
+from service import create_app, queues
 from service.store import callbacks as cbstore, followups, keys, messages as outbound, people
 from service.store.messages import Kind
 from devtools.embedded_redis import EmbeddedRedis
@@ -80,7 +79,7 @@ def test_worker_killed_mid_send_never_sends_twice(redis_url, redis):
         outbound.create(pipe, vault, "kill1", "+16175550177", "hello", Kind.ALERT, "", 0)
         pipe.execute()
         fake.hang.add("+16175550177")  # Twilio receives the request and is slow to answer
-        queue = Queue("alerts", connection=redis)
+        queue = queues.queue(redis, queues.ALERTS)
         job = queue.enqueue("workers.jobs.send_message", "kill1", job_id="msg-kill1")
         worker = subprocess.Popen([str(BIN / "rq"), "worker", "--url", redis_url, "--worker-class",
                                    "rq.worker.SimpleWorker", "alerts"], cwd=ROOT, env={**os.environ, **env},
@@ -117,8 +116,8 @@ def test_redis_killed_and_restarted_keeps_consent_callbacks_and_followups(tmp_pa
         r = Redis.from_url(server.url)
         assert people.consent_of(r, vault.person_key(stopper.number)).value == "opted_out"
         assert people.consent_history(r, vault.person_key(stopper.number))[0]["keyword"] == "STOP"
-        assert r.zcard(keys.CALLBACKS_WAITING) == 1
-        assert len(followups.pending_of(r, vault.person_key(caller.number))) == 2 and r.zcard(keys.FOLLOWUPS_DUE) == 2
+        assert r.zcard(keys.of(r).CALLBACKS_WAITING) == 1
+        assert len(followups.pending_of(r, vault.person_key(caller.number))) == 2 and r.zcard(keys.of(r).FOLLOWUPS_DUE) == 2
         fresh = make_app(make_env(server.url, DATA_ENCRYPTION_KEY=svc_of(app)
                                     .config.data_encryption_key.reveal()))
         [cb] = cbstore.waiting(r, svc_of(fresh).vault)

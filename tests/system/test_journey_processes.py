@@ -97,7 +97,7 @@ def test_a_put_through_the_console_becomes_the_reminder_at_twilio_on_time(env, p
     event = EventId.parse(eid)
     assert (event.journey, event.event, event.stamp) == ("soon", 0, appointment)
     due = appointment - LEAD
-    assert redis.zscore(keys.JOURNEYS_DUE, eid) == due  # the window is always open: no jitter
+    assert redis.zscore(keys.of(redis).JOURNEYS_DUE, eid) == due  # the window is always open: no jitter
 
     [sent] = wait_for_texts(fake, NUMBER, 1, due + 30)
     assert sent.wall >= due - 0.5, (sent.wall, due)  # never before it is due...
@@ -112,7 +112,7 @@ def test_a_put_through_the_console_becomes_the_reminder_at_twilio_on_time(env, p
         time.sleep(0.1)
     record = messages.load(redis, vault, message_id(eid))
     assert record["state"] == "sent" and record["provider_sid"] == sent.sid
-    assert journeys.planned_of(redis, vault.person_key(NUMBER)) == () and redis.zcard(keys.JOURNEYS_DUE) == 0
+    assert journeys.planned_of(redis, vault.person_key(NUMBER)) == () and redis.zcard(keys.of(redis).JOURNEYS_DUE) == 0
     time.sleep(2)
     assert len(texts_to(fake, NUMBER)) == 1  # once
 
@@ -127,11 +127,11 @@ def test_a_date_moved_before_its_text_went_is_only_texted_for_the_new_date(env, 
     assert put(processes, token, moved).status_code == 200
     [new] = journeys.planned_of(redis, pk)
     assert EventId.parse(new).stamp == moved and new != old
-    assert redis.zscore(keys.JOURNEYS_DUE, old) is None
+    assert redis.zscore(keys.of(redis).JOURNEYS_DUE, old) is None
 
     [sent] = wait_for_texts(fake, NUMBER, 1, moved - LEAD + 30)
     assert sent.wall >= moved - LEAD - 0.5
     time.sleep(3)  # nothing else comes
     assert len(texts_to(fake, NUMBER)) == 1
-    assert redis.exists(keys.message(message_id(new))) and not redis.exists(keys.message(message_id(old)))
+    assert redis.exists(keys.of(redis).message(message_id(new))) and not redis.exists(keys.of(redis).message(message_id(old)))
 

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from rq import Queue
 
-from service import create_app
+from service import create_app, queues
 from service.store import followups, keys
 from devtools.embedded_redis import free_port
 from tests.conftest import BASE_URL, Phone, make_env, new_sid, sign, svc_of, timeout_due_now
@@ -39,7 +38,7 @@ def test_worker_process_sends_staff_alert_and_followup(env, fake, redis):
     phone.text("CALL")
     phone.text("SIGNS")
     timeout_due_now(redis, svc_of(app).vault.person_key(phone.number), time.time() - 1)  # SIGNS' question times out
-    Queue("schedule", connection=redis).enqueue("workers.jobs.dispatch_due")
+    queues.queue(redis, queues.SCHEDULE).enqueue("workers.jobs.dispatch_due")
     result = run_worker(env)
     assert result.returncode == 0, result.stderr[-2000:]
     bodies = {r.params["To"]: r.params["Body"] for r in fake.sent()}
@@ -53,19 +52,19 @@ def test_cron_clock_drains_due_followups(env, fake, redis):
     phone = Phone(app.test_client())
     phone.text("TREATMENT")
     for fid in followups.pending_of(redis, svc_of(app).vault.person_key(phone.number)):
-        redis.zadd(keys.FOLLOWUPS_DUE, {fid: time.time() - 1})
+        redis.zadd(keys.of(redis).FOLLOWUPS_DUE, {fid: time.time() - 1})
     clock = subprocess.Popen([str(BIN / "rq"), "cron", "--url", env["REDIS_URL"], "workers/cron.py"], cwd=ROOT,
                              env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 20
-        while not Queue("schedule", connection=redis).count and time.monotonic() < deadline:
+        while not queues.queue(redis, queues.SCHEDULE).count and time.monotonic() < deadline:
             time.sleep(0.2)
     finally:
         clock.terminate()
         clock.wait(10)
     result = run_worker(env)  # runs the clock's ticks, then the send jobs they enqueued
     assert result.returncode == 0, result.stderr[-2000:]
-    assert redis.zcard(keys.FOLLOWUPS_DUE) == 0
+    assert redis.zcard(keys.of(redis).FOLLOWUPS_DUE) == 0
     # the weekly cap and the horizon allow both treatment follow-ups today
     assert len([r for r in fake.sent() if r.params["To"] == phone.number]) == 2
 
@@ -149,7 +148,7 @@ def test_global_rate_cap_holds_across_worker_processes(env, fake, redis):
     env = {**env, "SEND_RATE_PER_SECOND": "10"}
     app = create_app(env)
     vault = svc_of(app).vault
-    queue = Queue("alerts", connection=redis)
+    queue = queues.queue(redis, queues.ALERTS)
     pipe = redis.pipeline()
     for i in range(35):
         outbound.create(pipe, vault, f"rate{i}", f"+1617555{i:04d}", "rate test", Kind.ALERT, "", 0)
@@ -177,7 +176,7 @@ def test_transient_twilio_error_is_retried_by_rq(env, fake, redis):
     outbound.create(pipe, svc_of(app).vault, "retry1", "+16175550199", "hi", Kind.ALERT, "", 0)
     pipe.execute()
     fake.fail("+16175550199", 503)
-    job = Queue("alerts", connection=redis).enqueue("workers.jobs.send_message", "retry1", job_id="msg-retry1",
+    job = queues.queue(redis, queues.ALERTS).enqueue("workers.jobs.send_message", "retry1", job_id="msg-retry1",
                                                       retry=RETRY)
     run_worker(env, "alerts")
     job.refresh()
@@ -186,7 +185,7 @@ def test_transient_twilio_error_is_retried_by_rq(env, fake, redis):
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # its own process
     try:
         deadline = time.monotonic() + RETRY.intervals[0] + 10
-        while Queue("alerts", connection=redis).count == 0 and time.monotonic() < deadline:
+        while queues.queue(redis, queues.ALERTS).count == 0 and time.monotonic() < deadline:
             time.sleep(0.2)
     finally:
         scheduler.terminate()
@@ -250,7 +249,7 @@ def test_a_conversation_branch_walks_through_the_workers_to_twilio(env, fake, re
             timeout_due_now(redis, pk, time.time() - 1)
         else:
             [fid] = [f for f in followups.pending_of(redis, pk) if f.split(":")[2] == step]
-            redis.zadd(keys.FOLLOWUPS_DUE, {fid: time.time() - 1})  # as if the wait were over
+            redis.zadd(keys.of(redis).FOLLOWUPS_DUE, {fid: time.time() - 1})  # as if the wait were over
         deadline = time.monotonic() + 30
         while not any(needle in r.params["Body"] for r in fake.sent()) and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -273,7 +272,7 @@ def test_a_spanish_follow_up_goes_through_a_worker_process_to_twilio(env, fake, 
     phone = Phone(app.test_client(), "+16175550133")
     assert "¿Es sobre usted" in phone.text("SEÑALES").get_data(as_text=True)
     timeout_due_now(redis, svc_of(app).vault.person_key(phone.number), time.time() - 1)
-    Queue("schedule", connection=redis).enqueue("workers.jobs.dispatch_due")
+    queues.queue(redis, queues.SCHEDULE).enqueue("workers.jobs.dispatch_due")
     result = run_worker(env)
     assert result.returncode == 0, result.stderr[-2000:]
     [sent] = [r.params for r in fake.sent()]

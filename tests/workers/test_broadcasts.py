@@ -11,7 +11,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
@@ -91,7 +90,7 @@ class Center:
 
     def due(self, bid: str) -> dict[str, float]:
         """Person key -> when due, of the recipients not yet handed to a worker."""
-        return {m.decode(): s for m, s in self.r.zrange(keys.broadcast_due(bid), 0, -1, withscores=True)}
+        return {m.decode(): s for m, s in self.r.zrange(keys.of(self.r).broadcast_due(bid), 0, -1, withscores=True)}
 
     # -- time and the workers ---------------------------------------------------------------------------
     @property
@@ -116,10 +115,10 @@ class Center:
         return total
 
     def jobs(self) -> list[str]:
-        return [job.args[0] for job in Queue(queues.BULK, connection=self.r).jobs]
+        return [job.args[0] for job in queues.queue(self.r, queues.BULK).jobs]
 
     def run_jobs(self) -> None:
-        queue = Queue(queues.BULK, connection=self.r)
+        queue = queues.queue(self.r, queues.BULK)
         for job_id in queue.job_ids:
             queue.remove(job_id)
             try:
@@ -401,7 +400,7 @@ def test_after_cancel_nothing_more_reaches_twilio(center):
     c.dispatch()  # six jobs in RQ, one recipient waiting for Hawaii's morning
     assert len(c.jobs()) == 6 and set(c.due(b.id)) == {hawaii}
     # two of the six go out before the cancel
-    queue = Queue(queues.BULK, connection=c.r)
+    queue = queues.queue(c.r, queues.BULK)
     for job_id in queue.job_ids[:2]:
         job = Job.fetch(job_id, connection=c.r)
         broadcast.send(c.rt, job.args[0])
@@ -614,7 +613,7 @@ def test_someone_erased_while_their_send_waits_for_its_slot_does_not_hold_the_br
     c.dispatch()
 
     def erase_then_sleep(seconds):
-        if c.r.exists(keys.contact(c.pk(BOSTON))):  # once (a late wake-up takes another slot)
+        if c.r.exists(keys.of(c.r).contact(c.pk(BOSTON))):  # once (a late wake-up takes another slot)
             c.erase(BOSTON)  # lands after the job wrote its record, before its claim
         time.sleep(seconds)
     monkeypatch.setattr(delivery, "_sleep", erase_then_sleep)
@@ -774,10 +773,10 @@ def test_sent_in_the_bulk_lane_below_everything_else(center):
     b = c.broadcast()
     c.dispatch()
     assert queues.ALL.index(queues.BULK) == len(queues.ALL) - 2  # only housekeeping below it
-    [job] = Queue(queues.BULK, connection=c.r).jobs
+    [job] = queues.queue(c.r, queues.BULK).jobs
     assert job.func_name == "workers.jobs.send_broadcast" and job.args[0] == f"{b.id}:{c.pk(BOSTON)}"
     for other in (queues.ALERTS, queues.REPLIES, queues.FOLLOWUPS):
-        assert Queue(other, connection=c.r).count == 0
+        assert queues.queue(c.r, other).count == 0
 
 
 def test_the_tick_hands_over_only_ten_seconds_of_sending(redis_url, redis, fake):

@@ -18,7 +18,7 @@ def twilio_app(redis_url, redis, fake, clock):
 
 
 def work_id(redis) -> str:
-    [key] = redis.keys("sms:erasure:*")
+    [key] = redis.keys("sms:{main}:erasure:*")
     return key.decode().split(":")[-1]
 
 
@@ -32,14 +32,14 @@ def test_erasing_a_person_deletes_their_texts_at_twilio(twilio_app, fake, redis,
     fake.add_inbound("SM" + "c" * 32, "+16175550999", CENTER, "someone else")
     pk = svc.vault.person_key(phone.number)
     clock.advance(86400)
-    [fid, _] = svc.redis.hget(keys.contact(pk), "followups").decode().split()
+    [fid, _] = svc.redis.hget(keys.of(redis).contact(pk), "followups").decode().split()
     send_followup(rt, fid)  # a follow-up through Twilio's API: we know its sid
     assert len(fake.sent()) == 1
     erase_person(svc, pk)
     assert erase_at_provider(rt, work_id(redis)) == 3
     assert sorted(fake.deleted) == sorted([inbound_sid, "SM" + "b" * 32, fake.sent()[0].sid])
     assert list(fake.messages) == ["SM" + "c" * 32]  # nobody else's
-    assert not redis.keys("sms:erasure:*")
+    assert not redis.keys("sms:{main}:erasure:*")
     assert erase_at_provider(rt, "gone") == 0  # a second run finds nothing to do
 
 
@@ -53,7 +53,7 @@ def test_a_message_twilio_is_still_sending_is_deleted_on_a_retry(twilio_app, fak
     rt = make_runtime(svc)
     with pytest.raises(RetryLater):
         erase_at_provider(rt, work_id(redis))
-    assert redis.keys("sms:erasure:*") and sid in fake.messages  # kept for RQ's retry
+    assert redis.keys("sms:{main}:erasure:*") and sid in fake.messages  # kept for RQ's retry
     assert erase_at_provider(rt, work_id(redis)) == 1 and fake.deleted == [sid]
 
 

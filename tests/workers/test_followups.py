@@ -3,8 +3,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from rq import Queue
 
+from service import queues
 from service.store import followups, keys, messages, outbox as outbox_store
 from service.store.followups import FollowUpId
 from tests.conftest import NOON, NY, svc_of
@@ -35,7 +35,7 @@ def pending(rt, phone) -> list[FollowUpId]:
 
 
 def due_scores(rt) -> dict[str, float]:
-    return {m.decode(): s for m, s in rt.svc.redis.zrange(keys.FOLLOWUPS_DUE, 0, -1, withscores=True)}
+    return {m.decode(): s for m, s in rt.svc.redis.zrange(keys.of(rt.svc.redis).FOLLOWUPS_DUE, 0, -1, withscores=True)}
 
 
 def test_treatment_schedules_its_followups_in_send_hours(rt, phone):
@@ -115,7 +115,7 @@ def test_dispatch_moves_only_due_ids_into_rq(rt, phone, redis):
     phone.text("TREATMENT")
     first, second = sorted(due_scores(rt).items(), key=lambda kv: kv[1])
     assert dispatch_due(at(rt, first[1])) == 1
-    queue = Queue("followups", connection=redis)
+    queue = queues.queue(redis, queues.FOLLOWUPS)
     assert queue.count == 1 and queue.jobs[0].args == (first[0],)
     assert list(due_scores(rt)) == [second[0]]
     assert dispatch_due(at(rt, first[1])) == 0
@@ -126,13 +126,13 @@ def test_memory_per_pending_followup_is_small(redis):
     people = [f"{i:020d}" for i in range(10000)]
     pipe = redis.pipeline(transaction=False)
     for pk in people:
-        pipe.hset(f"sms:contact:{pk}", mapping={"consent": "subscribed", "phone": "x" * 100, "last_seen": 1764000000})
+        pipe.hset(f"sms:{{main}}:contact:{pk}", mapping={"consent": "subscribed", "phone": "x" * 100, "last_seen": 1764000000})
     pipe.execute()
     before = redis.info("memory")["used_memory"]
     for pk in people:
         ids = [str(FollowUpId(pk, "signs", step, 1764000000)) for step in (0, 1)]
-        pipe.zadd(keys.FOLLOWUPS_DUE, {fid: 1764000000 + i for i, fid in enumerate(ids)})
-        pipe.hset(f"sms:contact:{pk}", followups.FIELD, " ".join(ids))
+        pipe.zadd(keys.of(pipe).FOLLOWUPS_DUE, {fid: 1764000000 + i for i, fid in enumerate(ids)})
+        pipe.hset(f"sms:{{main}}:contact:{pk}", followups.FIELD, " ".join(ids))
     pipe.execute()
     per = (redis.info("memory")["used_memory"] - before) / (2 * len(people))
     assert per < 300, per
@@ -152,7 +152,7 @@ def test_requeued_followup_is_not_sent_at_night(rt, phone):
     fid = str(pending(rt, phone)[0])
     assert send_followup(at(rt, NOON + DAY), fid) is Outcome.SENT  # record created and sent
     mid = message_id(fid)
-    rt.svc.redis.hset(keys.message(mid), "state", "queued")  # as if a failed job were requeued
+    rt.svc.redis.hset(keys.of(rt.svc.redis).message(mid), "state", "queued")  # as if a failed job were requeued
     night = datetime(2026, 11, 27, 2, 0, tzinfo=NY).timestamp()
     assert send_followup(at(rt, night), fid) is Outcome.HANDED_OVER
     assert messages.load(rt.svc.redis, rt.svc.vault, mid)["state"] == "skipped"
@@ -163,9 +163,9 @@ def test_dispatch_keeps_an_id_a_worker_deferred_meanwhile(rt, phone, redis):
     phone.text("TREATMENT")
     taken = followups.take_due(redis, 10**10, 10)
     fid = taken[0][0]
-    redis.zadd(keys.FOLLOWUPS_DUE, {fid: taken[0][1] + 3600})  # a worker deferred it before the tick removed it
+    redis.zadd(keys.of(redis).FOLLOWUPS_DUE, {fid: taken[0][1] + 3600})  # a worker deferred it before the tick removed it
     assert followups.remove_dispatched(redis, taken) == 1  # only the other one, unchanged, is removed
-    assert redis.zscore(keys.FOLLOWUPS_DUE, fid) == taken[0][1] + 3600
+    assert redis.zscore(keys.of(redis).FOLLOWUPS_DUE, fid) == taken[0][1] + 3600
 
 
 def test_toll_free_number_falls_back_to_the_center_zone_in_summer(rt, redis):
@@ -201,14 +201,14 @@ def test_followups_pending_from_before_conversations_go_out_or_are_dropped_and_c
     number = "+16175550123"
     pk = vault.person_key(number)
     old = [f"{pk}:signs:0:{_b36(int(now))}", f"{pk}:signs:1:{_b36(int(now))}", f"{pk}:treatment:0:{_b36(int(now))}"]
-    redis.hset(keys.contact(pk), mapping={"consent": "subscribed", "phone": vault.encrypt(number),
+    redis.hset(keys.of(redis).contact(pk), mapping={"consent": "subscribed", "phone": vault.encrypt(number),
                                           "first_seen": int(now), "last_seen": int(now), "followups": " ".join(old)})
-    redis.zadd(keys.FOLLOWUPS_DUE, {fid: now + DAY for fid in old})
+    redis.zadd(keys.of(redis).FOLLOWUPS_DUE, {fid: now + DAY for fid in old})
     at(rt, NOON)
     assert [send_followup(rt, fid) for fid in old] == [Outcome.GONE, Outcome.GONE, Outcome.SENT]
     [sent] = outbox(redis, vault)
     assert "detox" in sent["body"]  # the text TREATMENT's first follow-up had, and has
-    assert redis.hget(keys.METRICS_EVENTS, "followups_gone") == b"2"
-    assert redis.zcard(keys.FOLLOWUPS_DUE) == 0 and followups.pending_of(redis, pk) == ()
+    assert redis.hget(keys.of(redis).METRICS_EVENTS, "followups_gone") == b"2"
+    assert redis.zcard(keys.of(redis).FOLLOWUPS_DUE) == 0 and followups.pending_of(redis, pk) == ()
     text = app.test_client().get("/metrics", headers={"Authorization": "Bearer x"})
     assert text.status_code == 401  # counted for Prometheus too (see tests/ops)

@@ -9,7 +9,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
@@ -88,7 +87,7 @@ class Center:
         return [EventId.parse(eid) for eid in sorted(planned, key=lambda e: planned[e] or 0)]
 
     def due_set(self) -> dict[str, float]:
-        return {m.decode(): s for m, s in self.r.zrange(keys.JOURNEYS_DUE, 0, -1, withscores=True)}
+        return {m.decode(): s for m, s in self.r.zrange(keys.of(self.r).JOURNEYS_DUE, 0, -1, withscores=True)}
 
     # -- time and the workers -----------------------------------------------------------------------------
     @property
@@ -102,7 +101,7 @@ class Center:
     def dispatch(self) -> int:
         """The clock's tick: due events into RQ (noted: a job that exists may run again, late)."""
         moved = dispatch_due(self.rt)
-        self.dispatched.update(a for job in Queue(queues.FOLLOWUPS, connection=self.r).jobs for a in job.args)
+        self.dispatched.update(a for job in queues.queue(self.r, queues.FOLLOWUPS).jobs for a in job.args)
         return moved
 
     def tick(self) -> int:
@@ -117,7 +116,7 @@ class Center:
         for _ in range(50):
             ran = False
             for name in (queues.ALERTS, queues.REPLIES, queues.FOLLOWUPS, queues.MAINTENANCE):
-                queue = Queue(name, connection=self.r)
+                queue = queues.queue(self.r, name)
                 for job_id in queue.job_ids:
                     queue.remove(job_id)
                     try:
@@ -152,8 +151,8 @@ class Center:
         """Move the clock forward to `moment`, stopping at every due follow-up or journey event on the way
         (as the clock's tick each second would), running what falls due."""
         for _ in range(500):
-            first = self.r.zrange(keys.JOURNEYS_DUE, 0, 0, withscores=True) + \
-                self.r.zrange(keys.FOLLOWUPS_DUE, 0, 0, withscores=True)
+            first = self.r.zrange(keys.of(self.r).JOURNEYS_DUE, 0, 0, withscores=True) + \
+                self.r.zrange(keys.of(self.r).FOLLOWUPS_DUE, 0, 0, withscores=True)
             due = min((s for _, s in first), default=None)
             if due is None or due > moment:
                 break
@@ -277,7 +276,7 @@ def test_no_answer_reaches_the_inbox_even_when_the_weeks_follow_ups_are_used_up(
     center.run_until(confirm_at + 3600)
     assert any("Reply C to confirm" in b for b in center.sent_to(NUMBER))
     assert attention.reason_of(center.r, center.pk(NUMBER)) == "confirm/no_answer"
-    assert len(center.r.hget(keys.contact(center.pk(NUMBER)), "followups_sent").split()) == 1  # not counted
+    assert len(center.r.hget(keys.of(redis).contact(center.pk(NUMBER)), "followups_sent").split()) == 1  # not counted
 
 
 def test_no_answer_reaches_the_inbox_after_the_send_window_closes(center, fake):
@@ -294,7 +293,7 @@ def test_a_silent_inbox_step_uses_none_of_the_weeks_follow_ups(center):
     center.run_until(CONFIRM_AT + 3600)
     pk = center.pk(NUMBER)
     assert attention.reason_of(center.r, pk) == "confirm/no_answer"
-    assert center.r.hget(keys.contact(pk), "followups_sent") is None
+    assert center.r.hget(keys.of(center.r).contact(pk), "followups_sent") is None
 
 
 # -- the aftercare journey ------------------------------------------------------------------------------------
@@ -377,7 +376,7 @@ def test_an_old_dates_job_already_queued_is_superseded(center, fake):
     [old_reminder, _] = center.events(NUMBER)
     center.at(REMINDER_AT)
     assert dispatch_due(center.rt) == 1  # its job is in RQ...
-    [job] = Queue("followups", connection=center.r).jobs
+    [job] = queues.queue(center.r, queues.FOLLOWUPS).jobs
     assert job.args == (str(old_reminder),)
     center.appointment(NUMBER, NEW_APPOINTMENT)  # ...when the date moves
     new = center.planned(NUMBER)
@@ -396,8 +395,8 @@ def test_an_old_dates_event_still_listed_is_recognised_by_its_stamp(center, fake
     center.appointment(NUMBER, NEW_APPOINTMENT)
     new = center.planned(NUMBER)
     pk, eid = center.pk(NUMBER), str(old_reminder)
-    center.r.hset(keys.contact(pk), journeys.FIELD, " ".join(sorted([eid, *new])))
-    center.r.zadd(keys.JOURNEYS_DUE, {eid: REMINDER_AT})
+    center.r.hset(keys.of(center.r).contact(pk), journeys.FIELD, " ".join(sorted([eid, *new])))
+    center.r.zadd(keys.of(center.r).JOURNEYS_DUE, {eid: REMINDER_AT})
     center.at(REMINDER_AT)
     assert send_event(center.rt, eid) is Outcome.SUPERSEDED
     assert fake.sent() == [] and center.planned(NUMBER) == new
@@ -464,7 +463,7 @@ def test_the_worker_itself_checks_the_group(group_app, fake):
     [outpatient] = [str(e) for e in center.events(NUMBER) if e.journey == "outpatient"]
     planned = center.planned(NUMBER)
     center.put(NUMBER, {"groups": []})
-    center.r.hset(keys.contact(center.pk(NUMBER)), journeys.FIELD, " ".join(sorted(planned)))
+    center.r.hset(keys.of(center.r).contact(center.pk(NUMBER)), journeys.FIELD, " ".join(sorted(planned)))
     center.at(planned[outpatient])
     assert send_event(center.rt, outpatient) is Outcome.OPTED_OUT
     assert fake.sent() == [] and outpatient not in center.planned(NUMBER)
@@ -498,7 +497,7 @@ def test_stop_cancels_the_plan_and_a_queued_job(center, fake):
     # even an id of the current date left planned by a racing write is refused by the worker's own check
     pk = center.pk(NUMBER)
     eid = str(EventId(pk, "appointment", 1, 0, int(datetime.fromisoformat(NEW_APPOINTMENT).timestamp())))
-    center.r.hset(keys.contact(pk), journeys.FIELD, eid)
+    center.r.hset(keys.of(center.r).contact(pk), journeys.FIELD, eid)
     assert send_event(center.rt, eid) is Outcome.OPTED_OUT
     assert center.sent_to(NUMBER) == [] and center.planned(NUMBER) == {}
 
@@ -543,7 +542,7 @@ def test_erasure_cancels_the_plan_and_a_queued_job(center, fake):
     center.run_jobs()
     assert center.outcome_of(str(reminder)) == [Outcome.SUPERSEDED]
     assert contacts.read(center.r, center.svc.vault, pk) is None  # nothing written back for them
-    assert center.r.hget(keys.contact(pk), "phone") is None and center.r.hget(keys.contact(pk), journeys.FIELD) is None
+    assert center.r.hget(keys.of(center.r).contact(pk), "phone") is None and center.r.hget(keys.of(center.r).contact(pk), journeys.FIELD) is None
     center.run_until(CONFIRM_AT + DAY)
     assert center.sent_to(NUMBER) == []
 
@@ -604,8 +603,8 @@ def test_the_worker_checks_consent_evidence_at_send_time(center, fake):
     center.put(NUMBER, {"fields": {"appointment_at": APPOINTMENT}})
     pk = center.pk(NUMBER)
     eid = str(EventId(pk, "appointment", 1, 0, int(datetime.fromisoformat(APPOINTMENT).timestamp())))
-    center.r.hset(keys.contact(pk), journeys.FIELD, eid)
-    center.r.zadd(keys.JOURNEYS_DUE, {eid: REMINDER_AT})
+    center.r.hset(keys.of(center.r).contact(pk), journeys.FIELD, eid)
+    center.r.zadd(keys.of(center.r).JOURNEYS_DUE, {eid: REMINDER_AT})
     center.run_until(REMINDER_AT)
     assert center.outcome_of(eid) == [Outcome.OPTED_OUT]
     assert fake.sent() == [] and center.planned(NUMBER) == {}
@@ -737,7 +736,7 @@ def test_journey_texts_dont_count_against_the_weekly_cap(redis_url, redis, fake,
                      ("treatment", Outcome.SENT),  # Thursday noon: the week's one follow-up, the reminder not counted
                      ("@appointment.1", Outcome.SENT)]  # Friday 12:30: the cap is used, a journey text still goes
     pk = center.pk(NUMBER)
-    assert len(center.r.hget(keys.contact(pk), "followups_sent").split()) == 1
+    assert len(center.r.hget(keys.of(redis).contact(pk), "followups_sent").split()) == 1
     center.run_until(datetime(2026, 11, 29, 12, 0, tzinfo=NY).timestamp())
     assert ("treatment", Outcome.DEFERRED) in [(e.split(":")[1], o) for e, o in center.outcomes if ":" in e]
 
@@ -747,7 +746,7 @@ def test_the_first_outreach_text_carries_the_disclosure_once(center, fake):
     center.run_until(CONFIRM_AT)
     reminder, confirm = center.sent_to(NUMBER)
     assert reminder.endswith("\n\n" + DISCLOSURE["en"]) and DISCLOSURE["en"] not in confirm
-    assert center.r.hget(keys.contact(center.pk(NUMBER)), DISCLOSED) == b"1"
+    assert center.r.hget(keys.of(center.r).contact(center.pk(NUMBER)), DISCLOSED) == b"1"
 
 
 def test_a_confirmation_as_the_first_outreach_carries_the_disclosure(center, fake):
@@ -771,7 +770,7 @@ def test_someone_who_texted_us_gets_no_disclosure_in_outreach(center, fake):
 # -- the tick --------------------------------------------------------------------------------------------------
 
 def queued(center) -> list[str]:
-    return [job.args[0] for job in Queue("followups", connection=center.r).jobs]
+    return [job.args[0] for job in queues.queue(center.r, queues.FOLLOWUPS).jobs]
 
 
 def test_due_events_go_to_rq_in_due_order_only_when_due(center):

@@ -2,8 +2,8 @@
 import time
 
 import pytest
-from rq import Queue
 
+from service import queues
 from service.store import followups, keys, messages as outbound, people
 from service.store.messages import Kind, OutState, SendClaim
 from tests.conftest import ACCOUNT_SID, Phone, make_env, post_signed, svc_of, make_app
@@ -91,7 +91,7 @@ def test_bad_numbers_marked_undeliverable(rt, fake, twilio_app, code):
     pk = rt.svc.vault.person_key(TO)
     fake.fail(TO, 400, code)
     assert deliver(rt, queue_message(rt, person=pk)) is OutState.UNDELIVERABLE
-    assert rt.svc.redis.hget(keys.contact(pk), "undeliverable")
+    assert rt.svc.redis.hget(keys.of(rt.svc.redis).contact(pk), "undeliverable")
     assert followups.everything_pending(rt.svc.redis, pk) == ()
 
 
@@ -124,7 +124,7 @@ def test_opted_out_person_is_skipped_at_send_time(rt, fake, twilio_app):
 
 def test_call_alerts_on_call_staff_without_personal_details(twilio_app, rt, fake, redis):
     Phone(twilio_app.test_client(), TO).text("CALL")
-    jobs = Queue("alerts", connection=redis).jobs
+    jobs = queues.queue(redis, queues.ALERTS).jobs
     assert len(jobs) == 2
     for job in jobs:
         deliver(rt, job.args[0])
@@ -137,10 +137,10 @@ def test_crisis_alert_is_urgent_and_repeat_call_adds_none(twilio_app, redis):
     phone = Phone(twilio_app.test_client(), TO)
     phone.text("CALL")
     phone.text("CALL again please")
-    assert Queue("alerts", connection=redis).count == 2
+    assert queues.queue(redis, queues.ALERTS).count == 2
     phone.text("he overdosed")
     bodies = [outbound.load(redis, svc_of(twilio_app).vault, j.args[0])["body"]
-              for j in Queue("alerts", connection=redis).jobs]
+              for j in queues.queue(redis, queues.ALERTS).jobs]
     assert sum("URGENT" in b for b in bodies) == 2
 
 
@@ -192,11 +192,11 @@ def create_alerts(rt, source_id):
 def test_alert_left_unqueued_by_a_crash_is_swept(twilio_app, rt, fake, redis, clock):
     from workers.sweep import sweep_alerts
     mids = create_alerts(rt, "SMcrash")  # then the process died before queueing them
-    assert Queue("alerts", connection=redis).count == 0
+    assert queues.queue(redis, queues.ALERTS).count == 0
     assert sweep_alerts(rt) == []  # too young: its own process may still queue it
     clock.advance(120)
     assert sorted(sweep_alerts(rt)) == sorted(mids)
-    for job in Queue("alerts", connection=redis).jobs:
+    for job in queues.queue(redis, queues.ALERTS).jobs:
         deliver(rt, job.args[0])
     assert len(fake.sent()) == 2 and sweep_alerts(rt) == []
 
@@ -265,16 +265,16 @@ def test_no_slot_within_the_horizon_holds_nothing_and_retries_later(rt, fake):
 
 
 def test_claim_refuses_a_person_who_opted_out_or_was_erased_and_a_message_already_taken(rt, redis):
-    redis.hset(keys.contact("pk1"), mapping={"consent": "opted_out", "phone": "x"})
+    redis.hset(keys.of(redis).contact("pk1"), mapping={"consent": "opted_out", "phone": "x"})
     mid = queue_message(rt, "m-out", person="pk1")
     claimed = outbound.claim(redis, mid, rt.svc.now(), "pk1")
     assert claimed is SendClaim.REFUSED and not claimed
     assert outbound.load(redis, rt.svc.vault, mid)["state"] == "skipped"
     erased = queue_message(rt, "m-erased", person="pk-gone")  # created while the erasure ran: no contact
     assert outbound.claim(redis, erased, rt.svc.now(), "pk-gone") is SendClaim.REFUSED
-    assert not redis.exists(keys.message(erased))  # the number and text go too
-    assert outbound.finish(redis, erased, OutState.SKIPPED, 86400) is False and not redis.exists(keys.message(erased))
-    redis.hset(keys.contact("pk2"), "phone", "x")
+    assert not redis.exists(keys.of(redis).message(erased))  # the number and text go too
+    assert outbound.finish(redis, erased, OutState.SKIPPED, 86400) is False and not redis.exists(keys.of(redis).message(erased))
+    redis.hset(keys.of(redis).contact("pk2"), "phone", "x")
     other = queue_message(rt, "m-ok", person="pk2")
     assert outbound.claim(redis, other, rt.svc.now(), "pk2") is SendClaim.CLAIMED
     assert outbound.claim(redis, other, rt.svc.now(), "pk2") is SendClaim.TAKEN
@@ -283,9 +283,9 @@ def test_claim_refuses_a_person_who_opted_out_or_was_erased_and_a_message_alread
 def test_an_erasure_during_the_provider_call_is_not_undone(rt, fake, redis):
     mid = queue_message(rt)
     assert outbound.claim(redis, mid, rt.svc.now())
-    redis.delete(keys.message(mid))  # staff erased the person while Twilio answered
+    redis.delete(keys.of(redis).message(mid))  # staff erased the person while Twilio answered
     assert outbound.finish(redis, mid, OutState.SENT, 86400, "SMgone") is False
-    assert not redis.exists(keys.message(mid)) and not redis.exists(keys.provider_sid("SMgone"))
+    assert not redis.exists(keys.of(redis).message(mid)) and not redis.exists(keys.of(redis).provider_sid("SMgone"))
 
 
 def test_a_staff_alert_stalled_after_its_claim_is_sent_again_by_the_sweeper(twilio_app, rt, fake, redis, clock):
@@ -304,9 +304,9 @@ def test_a_staff_alert_stalled_after_its_claim_is_sent_again_by_the_sweeper(twil
 def test_release_never_recreates_an_erased_record(rt, redis):
     mid = queue_message(rt)
     assert outbound.claim(redis, mid, rt.svc.now())
-    redis.delete(keys.message(mid))  # erased while the call was in flight
+    redis.delete(keys.of(redis).message(mid))  # erased while the call was in flight
     outbound.release(redis, mid)
-    assert not redis.exists(keys.message(mid))
+    assert not redis.exists(keys.of(redis).message(mid))
 
 
 def test_a_twin_job_cannot_mark_a_sent_message_skipped(rt, fake, redis):
@@ -334,11 +334,11 @@ def test_a_callback_that_beats_our_record_of_the_send_is_adopted(twilio_app, rt,
     mid = queue_message(rt)
     assert outbound.claim(redis, mid, rt.svc.now())
     assert status(client, "SMearly1", "delivered").status_code == 204  # before finish()
-    assert redis.exists(keys.early_status("SMearly1"))
+    assert redis.exists(keys.of(redis).early_status("SMearly1"))
     outbound.finish(redis, mid, OutState.SENT, 86400, "SMearly1")
     rec = outbound.load(redis, rt.svc.vault, mid)
     assert (rec["state"], rec["status"]) == ("sent", "delivered")
-    assert not redis.exists(keys.early_status("SMearly1"))
+    assert not redis.exists(keys.of(redis).early_status("SMearly1"))
     assert status(client, "SMearly1", "sent").status_code == 204  # late and behind: changes nothing
     assert outbound.load(redis, rt.svc.vault, mid)["status"] == "delivered"
 

@@ -20,7 +20,7 @@ def test_people_silent_for_the_retention_period_are_erased(redis_url, redis, clo
     assert sweep(rt)["erased"] == 1
     vault = svc_of(app).vault
     gone, kept = vault.person_key(old.number), vault.person_key(recent.number)
-    assert not redis.exists(keys.transcript(gone)) and people.phone_of(redis, vault, gone) is None
+    assert not redis.exists(keys.of(redis).transcript(gone)) and people.phone_of(redis, vault, gone) is None
     assert people.consent_of(redis, gone).value == "opted_out"  # still opted out: no texts on return
     assert people.phone_of(redis, vault, kept) == recent.number
     assert replies(old.text("TREATMENT")) == []
@@ -38,7 +38,7 @@ def test_long_conversations_lose_only_what_is_older_than_the_period(redis_url, r
     messages = people.transcript(redis, svc_of(app).vault, pk)
     assert [m["body"] for m in messages if m["dir"] == "in"] == ["TREATMENT"]
     assert all("sid" not in e for e in people.consent_history(redis, pk))  # older than 30 days: no MessageSid
-    assert redis.zscore(keys.FIRST_SEEN, pk) == clock.now()  # not looked at again until that exchange ages
+    assert redis.zscore(keys.of(redis).FIRST_SEEN, pk) == clock.now()  # not looked at again until that exchange ages
 
 
 def test_finished_records_expire_after_the_period(redis_url, redis, clock):
@@ -47,12 +47,12 @@ def test_finished_records_expire_after_the_period(redis_url, redis, clock):
     accounts.create(redis, "staff@center.org", PASSWORD, Role.STAFF, now=NOON, method=CHEAP_HASH)
     Phone(app.test_client()).text("CALL he overdosed")
     staff = login(app)
-    [cb] = [k.decode().split(":")[-1] for k in redis.keys("sms:callback:*")]
+    [cb] = [k.decode().split(":")[-1] for k in redis.keys("sms:{main}:callback:*")]
     staff.post(f"/staff/callbacks/{cb}/claim", data={"csrf_token": staff.token})
     staff.post(f"/staff/callbacks/{cb}/outcome", data={"csrf_token": staff.token, "outcome": "reached"})
     staff.post(f"/staff/crisis/{cb}/resolve", data={"csrf_token": staff.token, "outcome": "advised_911"})
-    assert 29 * DAY < redis.ttl(keys.callback(cb)) <= 30 * DAY
-    assert 29 * DAY < redis.ttl(keys.crisis_flag(cb)) <= 30 * DAY
+    assert 29 * DAY < redis.ttl(keys.of(redis).callback(cb)) <= 30 * DAY
+    assert 29 * DAY < redis.ttl(keys.of(redis).crisis_flag(cb)) <= 30 * DAY
 
 
 def test_old_audit_entries_go(redis_url, redis, clock):
@@ -83,7 +83,7 @@ def test_old_staff_notes_and_closed_call_backs_go(redis_url, redis, clock):
     clock.advance(15 * DAY)
     sweep(make_runtime(svc))
     assert [n["text"] for n in notes.of(redis, svc.vault, pk)] == ["a recent note"]
-    assert redis.zcard(keys.CALLBACKS_CLOSED) == 0
+    assert redis.zcard(keys.of(redis).CALLBACKS_CLOSED) == 0
 
 
 def test_seen_message_sids_are_forgotten_after_the_period_and_not_before(redis_url, redis, clock):
@@ -95,6 +95,6 @@ def test_seen_message_sids_are_forgotten_after_the_period_and_not_before(redis_u
     phone.text("SIGNS", sid="SM" + "2" * 32)
     clock.advance(11 * DAY)
     sweep(make_runtime(svc_of(app)))
-    (old_key, old_field), (new_key, new_field) = (inbound.seen_field("SM" + d * 32) for d in "12")
+    (old_key, old_field), (new_key, new_field) = (inbound.seen_field(svc_of(app).redis, "SM" + d * 32) for d in "12")
     assert not redis.hexists(old_key, old_field) and redis.hexists(new_key, new_field)
     assert inbound.forget_seen_before(redis, clock.now() - 30 * DAY) == 0  # a second sweep finds nothing

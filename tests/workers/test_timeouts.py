@@ -4,8 +4,8 @@ erasure."""
 from datetime import datetime
 
 import pytest
-from rq import Queue
 
+from service import queues
 from service.erase import erase_person
 from service.store import conversations, followups, keys, messages, outbox
 from tests.conftest import NOON, NY, svc_of
@@ -34,21 +34,21 @@ def dispatched(rt, at: float) -> list[str]:
     """The dispatcher's tick at `at`: the job arguments it queued."""
     rt.svc.clock.set(at)
     dispatch_due(rt)
-    return [job.args[0] for job in Queue("followups", connection=rt.svc.redis).jobs]
+    return [job.args[0] for job in queues.queue(rt.svc.redis, queues.FOLLOWUPS).jobs]
 
 
 def conversation(rt, pk):
-    return conversations.decode(rt.svc.redis.hget(keys.contact(pk), conversations.FIELD))
+    return conversations.decode(rt.svc.redis.hget(keys.of(rt.svc.redis).contact(pk), conversations.FIELD))
 
 
 def test_a_waiting_question_is_its_person_key_in_the_due_set_and_nothing_on_the_record(rt, phone):
     phone.text("SIGNS")
     pk = pk_of(rt, phone)
-    assert [m.decode() for m in rt.svc.redis.zrange(keys.FOLLOWUPS_DUE, 0, -1)] == [pk]
-    assert rt.svc.redis.hget(keys.contact(pk), followups.FIELD) is None
+    assert [m.decode() for m in rt.svc.redis.zrange(keys.of(rt.svc.redis).FOLLOWUPS_DUE, 0, -1)] == [pk]
+    assert rt.svc.redis.hget(keys.of(rt.svc.redis).contact(pk), followups.FIELD) is None
     due = followups.timeout_of(rt.svc.redis, pk)
     assert due >= NOON + DAY and 9 <= datetime.fromtimestamp(due, NY).hour < 20
-    assert rt.svc.redis.object("encoding", keys.contact(pk)) in (b"ziplist", b"listpack")  # Redis' compact hash
+    assert rt.svc.redis.object("encoding", keys.of(rt.svc.redis).contact(pk)) in (b"ziplist", b"listpack")  # Redis' compact hash
 
 
 def test_the_timeout_sends_its_step_once_and_they_still_wait_at_the_question(rt, phone):
@@ -69,9 +69,9 @@ def test_a_retry_after_a_crash_between_commit_and_delivery_delivers_what_was_wri
     phone.text("SIGNS")
     pk = pk_of(rt, phone)
     [arg] = dispatched(rt, followups.timeout_of(rt.svc.redis, pk))
-    rt.svc.redis.hset(keys.contact(pk), "undeliverable", 1)  # first run: nothing written...
+    rt.svc.redis.hset(keys.of(rt.svc.redis).contact(pk), "undeliverable", 1)  # first run: nothing written...
     assert send_followup(rt, arg) is Outcome.UNDELIVERABLE and sent(rt) == []
-    rt.svc.redis.hdel(keys.contact(pk), "undeliverable")
+    rt.svc.redis.hdel(keys.of(rt.svc.redis).contact(pk), "undeliverable")
     assert send_followup(rt, arg) is Outcome.SENT  # ...so the retry decides afresh
     assert messages.exists(rt.svc.redis, message_id(arg))
 
@@ -101,7 +101,7 @@ def test_a_timeout_whose_step_was_edited_away_is_superseded(rt, phone, redis):
     phone.text("SIGNS")
     pk = pk_of(rt, phone)
     [arg] = dispatched(rt, followups.timeout_of(redis, pk))
-    redis.hset(keys.contact(pk), conversations.FIELD, "signs|no_such_step|%d|0" % NOON)
+    redis.hset(keys.of(redis).contact(pk), conversations.FIELD, "signs|no_such_step|%d|0" % NOON)
     assert send_followup(rt, arg) is Outcome.SUPERSEDED and sent(rt) == []
 
 
