@@ -31,7 +31,7 @@ from bench.webhook_compare import checkout, remove_checkout
 from devtools.embedded_redis import EmbeddedRedis, free_port
 
 GOAL = 1000
-TOKEN = re.compile(r"[A-Za-z0-9_-]{20,}|\d{6,}|SM[0-9a-f]{32}|(?<=^sms:seen:)[0-9a-f]{4}$")
+TOKEN = re.compile(r"[A-Za-z0-9_-]{20,}|\d{6,}|SM[0-9a-f]{32}|(?<=:seen:)[0-9a-f]{4}$")
 
 
 def family(key: bytes) -> str:

@@ -10,6 +10,9 @@ Queues and job ids carry their program ("harbor.replies", "harbor-send-reply-...
 programs sharing one Redis never take each other's jobs, and a worker serves its own program's queues."""
 from redis import Redis
 from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+from rq.registry import ScheduledJobRegistry
 
 from service.store import keys
 
@@ -124,3 +127,28 @@ def enqueue_provider_erasure(r: Redis, work_id: str) -> None:
 
 def waiting(r: Redis, lane: str) -> int:
     return queue(r, lane).count
+
+
+def adopt_legacy(r: Redis) -> int:
+    """Jobs a release before programs left in its queues (named by lane alone), queued or waiting for a
+    retry, moved to this program's queues in the same lane (`flask ops migrate-keys`): none is lost."""
+    moved = 0
+    for lane in ALL:
+        old, new = Queue(lane, connection=r), queue(r, lane)
+        for job in old.jobs:
+            old.remove(job)
+            new.enqueue_job(job)
+            moved += 1
+        waiting_retry = ScheduledJobRegistry(queue=old)
+        for job_id in waiting_retry.get_job_ids():
+            try:
+                when, job = waiting_retry.get_scheduled_time(job_id), Job.fetch(job_id, connection=r)
+            except NoSuchJobError:  # expired meanwhile: nothing to run
+                waiting_retry.remove(job_id)
+                continue
+            waiting_retry.remove(job)
+            job.origin = new.name
+            job.save()
+            ScheduledJobRegistry(queue=new).schedule(job, when)
+            moved += 1
+    return moved

@@ -68,6 +68,7 @@ def _prepare(rt: Runtime, ev: EventId, eid: str, now: float) -> Plan:
 
 
 def _check(rt: Runtime, r, ev: EventId, eid: str, existing: dict, now: float):
+    k = keys.of(r)
     svc = rt.svc
     cfg = svc.current_config()
     contact = contacts.read(r, svc.vault, ev.person)
@@ -83,9 +84,9 @@ def _check(rt: Runtime, r, ev: EventId, eid: str, existing: dict, now: float):
         return Plan(Outcome.SUPERSEDED), contact  # replanned from what stands now (in _apply)
     if not contact.outreach_allowed or (journey.group and journey.group not in contact.groups):
         return Plan(Outcome.OPTED_OUT), contact
-    if r.hget(keys.of(r).contact(ev.person), holds.FIELD) is not None or crises.open_of(r, ev.person):
+    if r.hget(k.contact(ev.person), holds.FIELD) is not None or crises.open_of(r, ev.person):
         return Plan(Outcome.HELD, now + RECHECK_SECONDS), contact
-    if r.hget(keys.of(r).contact(ev.person), "undeliverable") is not None:
+    if r.hget(k.contact(ev.person), "undeliverable") is not None:
         return Plan(Outcome.UNDELIVERABLE), contact
     when = fields.moment(kind, value, zones[0]).timestamp()
     if journey.events[ev.event].offset.total_seconds() < 0 and now >= when:
@@ -99,7 +100,7 @@ def _check(rt: Runtime, r, ev: EventId, eid: str, existing: dict, now: float):
     decision = _decision(rt, flows, journey, ev, contact, zones, kind, now, cfg)
     if decision is None:
         return Plan(Outcome.GONE), contact
-    if contact.consent is None and r.hget(keys.of(r).contact(ev.person), DISCLOSED) is None and decision.replies:
+    if contact.consent is None and r.hget(k.contact(ev.person), DISCLOSED) is None and decision.replies:
         # the first text to someone who never texted us says who we are, what it costs and how to stop
         first = decision.replies[0] + "\n\n" + flows.message("disclosure", contact.language)
         decision = replace(decision, replies=(first, *decision.replies[1:]))
@@ -108,7 +109,7 @@ def _check(rt: Runtime, r, ev: EventId, eid: str, existing: dict, now: float):
         return Plan(Outcome.WINDOW_CLOSED), contact
     return Plan(Outcome.SENT, phone=contact.number, decision=decision, simulated=contact.simulated,
                 version=flowdocs.published_version(r) or 0, pending=followups.pending_of(r, ev.person),
-                callback=decision.callback and r.hget(keys.of(r).contact(ev.person), "open_callback") is None), contact
+                callback=decision.callback and r.hget(k.contact(ev.person), "open_callback") is None), contact
 
 
 def _decision(rt: Runtime, flows, journey, ev: EventId, contact, zones, kind, now: float, cfg) -> Decision | None:

@@ -5,7 +5,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from service import channels, programs
+from service import channels, programs, queues
 from service.erase import erase_address
 from service.phone import InvalidNumber
 from service.ops.health import readiness
@@ -13,7 +13,7 @@ from service.ops.summary import summary
 from service.runtime import services
 from service.sms import spool
 from service.sms.inbound import replay
-from service.store import accounts, keys, rotation
+from service.store import accounts, keys, legacy, rotation
 from service.store.accounts import Role
 
 
@@ -114,6 +114,32 @@ def create_staff(email, role, password):
         raise click.BadParameter(str(exc)) from None
     accounts.audit(svc.redis, "cli", "create_staff", f"{account.email} as {account.role.value}", now=svc.now())
     click.echo(f"created {account.email} ({account.role.value})")
+
+
+@ops.command("migrate-keys")
+@with_appcontext
+def migrate_keys():
+    """Move what a release before programs kept (keys `sms:...`, its queued jobs) under the program this
+    process serves (PROGRAM; `sms:{main}:...` for a FLOWS_DIR that is one program). Run it once after the
+    upgrade, before the web and workers start: until it has, /readyz says "keys": false, since the new
+    release would not see who said STOP. Safe to run again; a key the new release already wrote is never
+    overwritten (it is listed: a person to look at)."""
+    svc = services()
+    r, cursor, moved, clashes = svc.redis, 0, 0, []
+    while True:
+        cursor, done, left = legacy.move_batch(r, cursor)
+        moved, clashes = moved + done, clashes + left
+        if not cursor:
+            break
+    jobs = queues.adopt_legacy(r)
+    click.echo(f"keys moved under program {keys.program_of(r)}: {moved}; queued jobs moved: {jobs}")
+    if clashes:
+        click.echo(f"{len(clashes)} kept under their old names: the new release already wrote the same key "
+                   "(a person who texted after the upgrade and before this ran). Compare them by hand:")
+        for key in clashes[:50]:
+            click.echo(f"  {key}")
+    elif legacy.left(r):
+        click.echo("old keys are still being written: is a process of the previous release running?")
 
 
 @ops.command("rotate-keys")

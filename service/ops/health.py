@@ -6,9 +6,10 @@ from redis.exceptions import RedisError
 from rq import Worker
 from rq.cron import CronScheduler
 
-from service import breaker
+from service import breaker, queues
 from service.programs import TABLE
 from service.runtime import services
+from service.store import keys, legacy
 
 bp = Blueprint("health", __name__)
 WORKER_FRESH = timedelta(seconds=420)  # RQ's default worker TTL: an idle worker heartbeats this often
@@ -38,7 +39,7 @@ def readyz():
 def _checked(svc) -> dict[str, bool]:
     """One program's readiness; a Redis that just failed is not waited on again for a moment."""
     if breaker.is_open(svc):
-        return {"redis": False, "worker": False, "clock": False}
+        return {"redis": False, "worker": False, "clock": False, "keys": False}
     checks = readiness(svc.redis)
     if not checks["redis"]:
         breaker.trip(svc)
@@ -46,18 +47,24 @@ def _checked(svc) -> dict[str, bool]:
 
 
 def readiness(redis) -> dict[str, bool]:
-    """Heartbeats are compared with the machine's real time: RQ writes them with it."""
+    """Heartbeats are compared with the machine's real time: RQ writes them with it. Only a worker taking
+    from this program's queues, and a clock feeding them, count (programs may share a Redis). "keys": no
+    data of a release before programs is left unmoved (`flask ops migrate-keys`): until it is moved, this
+    release would not see who said STOP."""
+    own = set(queues.names(keys.program_of(redis)))
     try:
         redis.ping()
-        workers = Worker.all(connection=redis)
-        clocks = CronScheduler.all(connection=redis)
+        workers = [w for w in Worker.all(connection=redis) if own & set(w.queue_names())]
+        clocks = [c for c in CronScheduler.all(connection=redis) if own & {j.queue_name for j in c.get_jobs()}]
+        unmoved = legacy.left(redis)
     except RedisError:  # down, or gone between the ping and the reads
-        return {"redis": False, "worker": False, "clock": False}
+        return {"redis": False, "worker": False, "clock": False, "keys": False}
     now = datetime.now(timezone.utc)
     return {
         "redis": True,
         "worker": any(w.last_heartbeat and now - _aware(w.last_heartbeat) < WORKER_FRESH for w in workers),
         "clock": any(c.last_heartbeat and now - _aware(c.last_heartbeat) < CLOCK_FRESH for c in clocks),
+        "keys": not unmoved,
     }
 
 

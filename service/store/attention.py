@@ -9,16 +9,18 @@ FIELD = "attn"  # contact field: "flow/step" that asked for a person
 
 
 def flag(pipe, pk: str, reason: str, now: float) -> None:
-    pipe.hset(keys.of(pipe).contact(pk), FIELD, reason)
-    pipe.zadd(keys.of(pipe).ATTENTION, {pk: now})
-    pipe.incr(keys.of(pipe).INBOX_VERSION)
+    k = keys.of(pipe)
+    pipe.hset(k.contact(pk), FIELD, reason)
+    pipe.zadd(k.ATTENTION, {pk: now})
+    pipe.incr(k.INBOX_VERSION)
 
 
 def done(r: Redis, pk: str) -> bool:
+    k = keys.of(r)
     pipe = r.pipeline()
-    pipe.hdel(keys.of(r).contact(pk), FIELD)
-    pipe.zrem(keys.of(r).ATTENTION, pk)
-    pipe.incr(keys.of(r).INBOX_VERSION)
+    pipe.hdel(k.contact(pk), FIELD)
+    pipe.zrem(k.ATTENTION, pk)
+    pipe.incr(k.INBOX_VERSION)
     return bool(pipe.execute()[1])
 
 

@@ -54,7 +54,8 @@ def new_id() -> str:
 
 def create(pipe, b: Broadcast, due: dict[str, float], held: dict[str, int]) -> None:
     """The broadcast and its recipients' queue, in one transaction."""
-    pipe.hset(keys.of(pipe).broadcast(b.id), mapping={
+    k = keys.of(pipe)
+    pipe.hset(k.broadcast(b.id), mapping={
         "texts": json.dumps(b.texts), "group": b.group or "", "all": int(b.everyone), "send_at": b.send_at,
         "expires_at": b.expires_at or "", "status": b.status.value, "created_at": b.created_at,
         "created_by": b.created_by, "resend_of": b.resend_of, "recipients": len(due), "queued": len(due),
@@ -62,9 +63,9 @@ def create(pipe, b: Broadcast, due: dict[str, float], held: dict[str, int]) -> N
         **{f"held:{r}": n for r, n in held.items()}})
     for start in range(0, len(due), 5000):
         chunk = dict(list(due.items())[start:start + 5000])
-        pipe.zadd(keys.of(pipe).broadcast_due(b.id), chunk)
-    pipe.zadd(keys.of(pipe).BROADCASTS, {b.id: b.created_at})
-    pipe.sadd(keys.of(pipe).BROADCASTS_ACTIVE, b.id)
+        pipe.zadd(k.broadcast_due(b.id), chunk)
+    pipe.zadd(k.BROADCASTS, {b.id: b.created_at})
+    pipe.sadd(k.BROADCASTS_ACTIVE, b.id)
 
 
 def get(r, bid: str) -> Broadcast | None:
@@ -142,14 +143,15 @@ def set_status(pipe, bid: str, status: Status) -> None:
 
 def stop(r: Redis, bid: str, status: Status, now: float) -> int:
     """Canceled or expired: the recipients still queued are dropped (and counted); returns how many."""
+    k = keys.of(r)
     pipe = r.pipeline()
-    pipe.zcard(keys.of(r).broadcast_due(bid))
-    pipe.delete(keys.of(r).broadcast_due(bid))
+    pipe.zcard(k.broadcast_due(bid))
+    pipe.delete(k.broadcast_due(bid))
     set_status(pipe, bid, status)
-    pipe.hset(keys.of(r).broadcast(bid), f"{status.value}_at", round(now, 3))
+    pipe.hset(k.broadcast(bid), f"{status.value}_at", round(now, 3))
     dropped = pipe.execute()[0]
     if dropped:
-        r.hincrby(keys.of(r).broadcast(bid), status.value, dropped)
+        r.hincrby(k.broadcast(bid), status.value, dropped)
     return dropped
 
 

@@ -41,8 +41,9 @@ def request(pipe, vault: Vault, pk: str, e164: str, sid: str, now: float, crisis
     """`day` and `hour`: the local date and hour it is counted under in the insights (none for the
     simulator's people);
     `promised_at`: when the texter was told a person would call by."""
+    k = keys.of(pipe)
     callback_id = sid
-    pipe.hset(keys.of(pipe).callback(callback_id), mapping={
+    pipe.hset(k.callback(callback_id), mapping={
         "person": pk, "phone": vault.encrypt(e164), "state": CallbackState.WAITING.value,
         "created_at": round(now, 3), "sid": sid, "crisis": int(crisis), "simulated": int(simulated),
         **({"day": day} if day and not simulated else {}),
@@ -50,8 +51,8 @@ def request(pipe, vault: Vault, pk: str, e164: str, sid: str, now: float, crisis
     if day and not simulated:
         daily.counts(pipe, day, {"callbacks_requested": 1, **({f"callback_hour:{hour}": 1} if hour is not None else {})})
     pipe.zadd(waiting_index(pipe, simulated), {callback_id: now})
-    pipe.hset(keys.of(pipe).contact(pk), "open_callback", callback_id)
-    pipe.sadd(keys.of(pipe).records(pk), keys.of(pipe).callback(callback_id))
+    pipe.hset(k.contact(pk), "open_callback", callback_id)
+    pipe.sadd(k.records(pk), k.callback(callback_id))
     return callback_id
 
 
@@ -100,14 +101,15 @@ def record_outcome(r: Redis, vault: Vault, callback_id: str, who: str, outcome: 
 
 def _record_outcome(pipe, vault: Vault, callback_id: str, who: str, outcome: CallbackState, note: str, now: float,
                     keep_seconds: int) -> bool:
+    k = keys.of(pipe)
     cb = get(pipe, vault, callback_id)
     if cb is None:
         raise KeyError(callback_id)
     if cb.state is not CallbackState.CLAIMED or cb.claimed_by != who:
         return False
-    day, promised_at = pipe.hmget(keys.of(pipe).callback(callback_id), "day", "promised_at")
-    pipe.watch(keys.of(pipe).contact(cb.person))  # watched before it is read: a newer request meanwhile retries
-    open_now = pipe.hget(keys.of(pipe).contact(cb.person), "open_callback")
+    day, promised_at = pipe.hmget(k.callback(callback_id), "day", "promised_at")
+    pipe.watch(k.contact(cb.person))  # watched before it is read: a newer request meanwhile retries
+    open_now = pipe.hget(k.contact(cb.person), "open_callback")
     notes = [*cb.notes, {"at": round(now, 3), "who": who, "outcome": outcome.value, "note": note}]
     pipe.multi()
     if day:  # the insights: how fast a first call was tried, and whether they were reached in time
@@ -120,33 +122,34 @@ def _record_outcome(pipe, vault: Vault, callback_id: str, who: str, outcome: Cal
             if promised_at and now <= float(promised_at):
                 daily.count(pipe, day, "callbacks_reached_in_time")
     state = outcome if outcome in CLOSING else CallbackState.WAITING
-    pipe.hset(keys.of(pipe).callback(callback_id), mapping={"state": state.value, "claimed_by": "", "attempts": cb.attempts + 1,
+    pipe.hset(k.callback(callback_id), mapping={"state": state.value, "claimed_by": "", "attempts": cb.attempts + 1,
                                                    "notes": vault.encrypt(json.dumps(notes))})  # staff write names
-    pipe.incr(keys.of(pipe).INBOX_VERSION)
+    pipe.incr(k.INBOX_VERSION)
     if outcome in CLOSING:
-        pipe.hset(keys.of(pipe).callback(callback_id), "closed_at", round(now, 3))
-        pipe.expire(keys.of(pipe).callback(callback_id), keep_seconds)
-        pipe.zadd(keys.of(pipe).CALLBACKS_CLOSED, {callback_id: now})
+        pipe.hset(k.callback(callback_id), "closed_at", round(now, 3))
+        pipe.expire(k.callback(callback_id), keep_seconds)
+        pipe.zadd(k.CALLBACKS_CLOSED, {callback_id: now})
         pipe.zrem(waiting_index(pipe, cb.simulated), callback_id)
-        pipe.srem(keys.of(pipe).CALLBACKS_ESCALATED, callback_id)
+        pipe.srem(k.CALLBACKS_ESCALATED, callback_id)
         if open_now == callback_id.encode():  # never the pointer to a newer request of theirs
-            pipe.hdel(keys.of(pipe).contact(cb.person), "open_callback")
+            pipe.hdel(k.contact(cb.person), "open_callback")
     pipe.execute()
     return True
 
 
 def release_claim(r: Redis, callback_id: str, who: str) -> bool:
     """A claim given up: back to waiting, for anyone (only the claimer's own claim)."""
+    k = keys.of(r)
     with r.pipeline() as pipe:
         while True:
             try:
-                pipe.watch(keys.of(r).callback(callback_id))
-                state, claimed_by = pipe.hmget(keys.of(r).callback(callback_id), "state", "claimed_by")
+                pipe.watch(k.callback(callback_id))
+                state, claimed_by = pipe.hmget(k.callback(callback_id), "state", "claimed_by")
                 if state != CallbackState.CLAIMED.value.encode() or (claimed_by or b"").decode() != who:
                     return False
                 pipe.multi()
-                pipe.hset(keys.of(r).callback(callback_id), mapping={"state": CallbackState.WAITING.value, "claimed_by": ""})
-                pipe.incr(keys.of(r).INBOX_VERSION)
+                pipe.hset(k.callback(callback_id), mapping={"state": CallbackState.WAITING.value, "claimed_by": ""})
+                pipe.incr(k.INBOX_VERSION)
                 pipe.execute()
                 return True
             except WatchError:
@@ -165,9 +168,10 @@ def forget_closed_before(r: Redis, cutoff: float) -> int:
 
 def overdue_unclaimed(r: Redis, now: float, after_seconds: int) -> list[str]:
     """Waiting (not claimed), older than `after_seconds`, not yet escalated."""
-    ids = [i.decode() for i in r.zrangebyscore(keys.of(r).CALLBACKS_WAITING, "-inf", now - after_seconds)]
-    return [i for i in ids if r.hget(keys.of(r).callback(i), "state") == CallbackState.WAITING.value.encode()
-            and not r.sismember(keys.of(r).CALLBACKS_ESCALATED, i)]
+    k = keys.of(r)
+    ids = [i.decode() for i in r.zrangebyscore(k.CALLBACKS_WAITING, "-inf", now - after_seconds)]
+    return [i for i in ids if r.hget(k.callback(i), "state") == CallbackState.WAITING.value.encode()
+            and not r.sismember(k.CALLBACKS_ESCALATED, i)]
 
 
 def mark_escalated(r: Redis, callback_id: str) -> bool:
@@ -177,9 +181,10 @@ def mark_escalated(r: Redis, callback_id: str) -> bool:
 
 def counts(r: Redis) -> dict:
     """Open call backs (with the oldest request time) and open crisis flags."""
+    k = keys.of(r)
     pipe = r.pipeline(transaction=False)
-    pipe.zcard(keys.of(r).CALLBACKS_WAITING)
-    pipe.zrange(keys.of(r).CALLBACKS_WAITING, 0, 0, withscores=True)
-    pipe.zcard(keys.of(r).CRISIS_OPEN)  # the crises' count rides along: one round trip for the header
+    pipe.zcard(k.CALLBACKS_WAITING)
+    pipe.zrange(k.CALLBACKS_WAITING, 0, 0, withscores=True)
+    pipe.zcard(k.CRISIS_OPEN)  # the crises' count rides along: one round trip for the header
     waiting_count, oldest, flags = pipe.execute()
     return {"waiting": waiting_count, "oldest": oldest[0][1] if oldest else None, "crisis": flags}

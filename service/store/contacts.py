@@ -75,14 +75,15 @@ def decode(vault: Vault, pk: str, h: dict) -> Contact:
 def write(pipe, vault: Vault, before: Contact | None, after: Contact, now: float, default_language: str) -> None:
     """Write what changed between `before` (None: a new contact) and `after`; the caller WATCHes the
     contact. Consent itself is never written here: only the person's own texts change it."""
-    key, pk = keys.of(pipe).contact(after.pk), after.pk
+    k = keys.of(pipe)
+    key, pk = k.contact(after.pk), after.pk
     if before is None:
         pipe.hset(key, "phone", vault.seal(after.number))
         pipe.hsetnx(key, "first_seen", int(now))
-        pipe.zadd(keys.of(pipe).FIRST_SEEN, {pk: now})
+        pipe.zadd(k.FIRST_SEEN, {pk: now})
     else:  # someone who texted once joins the retention index now (the center keeps them from the silent
         # sweep): at 0, so the next sweep trims what is older than the period and places them at what is left
-        pipe.zadd(keys.of(pipe).FIRST_SEEN, {pk: 0}, nx=True)
+        pipe.zadd(k.FIRST_SEEN, {pk: 0}, nx=True)
     old = before.fields if before else {}
     gone = [FIELD_PREFIX + name for name in old if name not in after.fields]
     if gone:
@@ -96,19 +97,20 @@ def write(pipe, vault: Vault, before: Contact | None, after: Contact, now: float
     if after.language != (before.language if before else ""):
         people.record_language(pipe, vault, pk, after.language or default_language, default_language)
     pipe.hset(key, DIGEST, after.digest)
-    pipe.zadd(keys.of(pipe).CONTACTS, {pk: now})
-    pipe.incr(keys.of(pipe).INBOX_VERSION)
+    pipe.zadd(k.CONTACTS, {pk: now})
+    pipe.incr(k.INBOX_VERSION)
 
 
 def _groups(pipe, vault: Vault, key: str, pk: str, before: tuple[str, ...], after: tuple[str, ...]) -> None:
+    k = keys.of(pipe)
     if set(before) == set(after):
         return
     for name in set(before) - set(after):
-        pipe.srem(keys.of(pipe).group(name), pk)
-        pipe.hincrby(keys.of(pipe).GROUPS, name, -1)
+        pipe.srem(k.group(name), pk)
+        pipe.hincrby(k.GROUPS, name, -1)
     for name in set(after) - set(before):
-        pipe.sadd(keys.of(pipe).group(name), pk)
-        pipe.hincrby(keys.of(pipe).GROUPS, name, 1)
+        pipe.sadd(k.group(name), pk)
+        pipe.hincrby(k.GROUPS, name, 1)
     if after:
         pipe.hset(key, GROUPS, vault.encrypt(json.dumps(sorted(after))))
     else:

@@ -46,15 +46,16 @@ def open_crisis(pipe, vault: Vault, pk: str, e164: str, sid: str, body: str, now
                 simulated: bool = False, why: str = "", hour: int | None = None) -> str:
     """A new crisis (the webhook's atomic write); `day` (and the local `hour`) count it in the insights
     (never a simulated one)."""
-    pipe.hset(keys.of(pipe).crisis_flag(sid), mapping={
+    k = keys.of(pipe)
+    pipe.hset(k.crisis_flag(sid), mapping={
         "person": pk, "phone": vault.encrypt(e164), "body": vault.encrypt(body), "created_at": round(now, 3),
         "last_at": round(now, 3), "texts": 1, "sid": sid, "simulated": int(simulated), "why": why,
         **({"day": day} if day and not simulated else {})})
     if day and not simulated:
         daily.counts(pipe, day, {"crisis_flags": 1, **({f"crisis_hour:{hour}": 1} if hour is not None else {})})
     pipe.zadd(open_index(pipe, simulated), {sid: now})
-    pipe.hset(keys.of(pipe).contact(pk), FIELD, sid)
-    pipe.sadd(keys.of(pipe).records(pk), keys.of(pipe).crisis_flag(sid))
+    pipe.hset(k.contact(pk), FIELD, sid)
+    pipe.sadd(k.records(pk), k.crisis_flag(sid))
     return sid
 
 
@@ -119,23 +120,25 @@ def release(r: Redis, flag_id: str, who: str) -> bool:
 def resolve(r: Redis, flag_id: str, who: str, now: float, keep_seconds: int, outcome: CrisisOutcome) -> bool:
     """By its owner, or by anyone while nobody owns it; never an erased or already resolved one."""
     def resolved(pipe, h: dict, open_now: bytes | None) -> None:
+        k = keys.of(pipe)
         day = h.get(b"day")
         if day:
             daily.minutes(pipe, day.decode(), "crisis_resolve", now - float(h[b"created_at"]))
             daily.count(pipe, day.decode(), f"crisis_outcome:{outcome.value}")
         pipe.zrem(open_index(pipe, h.get(b"simulated") == b"1"), flag_id)
-        pipe.hset(keys.of(pipe).crisis_flag(flag_id), mapping={"resolved_by": who, "resolved_at": round(now, 3),
+        pipe.hset(k.crisis_flag(flag_id), mapping={"resolved_by": who, "resolved_at": round(now, 3),
                                                       "outcome": outcome.value, "claimed_by": who})
-        pipe.expire(keys.of(pipe).crisis_flag(flag_id), keep_seconds)
+        pipe.expire(k.crisis_flag(flag_id), keep_seconds)
         if open_now == flag_id.encode():  # never a newer crisis of theirs
-            pipe.hdel(keys.of(pipe).contact(h[b"person"].decode()), FIELD)
+            pipe.hdel(k.contact(h[b"person"].decode()), FIELD)
     return _change(r, flag_id, lambda h: h.get(b"claimed_by", b"").decode() in ("", who), resolved, person=True)
 
 
 def _change(r: Redis, flag_id: str, allowed, write, person: bool = False) -> bool:
     """A change to an open crisis that still exists, WATCHed (an erasure or a colleague meanwhile wins);
     `write(pipe, record, the person's open crisis id if person)`."""
-    key = keys.of(r).crisis_flag(flag_id)
+    k = keys.of(r)
+    key = k.crisis_flag(flag_id)
     with r.pipeline() as pipe:
         while True:
             try:
@@ -145,11 +148,11 @@ def _change(r: Redis, flag_id: str, allowed, write, person: bool = False) -> boo
                     return False
                 open_now = None
                 if person:
-                    pipe.watch(keys.of(r).contact(h[b"person"].decode()))
-                    open_now = pipe.hget(keys.of(r).contact(h[b"person"].decode()), FIELD)
+                    pipe.watch(k.contact(h[b"person"].decode()))
+                    open_now = pipe.hget(k.contact(h[b"person"].decode()), FIELD)
                 pipe.multi()
                 write(pipe, h, open_now)
-                pipe.incr(keys.of(r).INBOX_VERSION)
+                pipe.incr(k.INBOX_VERSION)
                 pipe.execute()
                 return True
             except WatchError:

@@ -24,7 +24,8 @@ class Erased:
 def known(r: Redis, pk: str) -> bool:
     """Whether anything of this person is kept beyond what erasure keeps (an opt-out and its trail): their
     number, their records' index or their transcript."""
-    return bool(r.hexists(keys.of(r).contact(pk), "phone") or r.exists(keys.of(r).records(pk), keys.of(r).transcript(pk)))
+    k = keys.of(r)
+    return bool(r.hexists(k.contact(pk), "phone") or r.exists(k.records(pk), k.transcript(pk)))
 
 
 def erase(r: Redis, vault: Vault, pk: str, now: float, keep_seconds: int,
@@ -32,12 +33,13 @@ def erase(r: Redis, vault: Vault, pk: str, now: float, keep_seconds: int,
     """Read what the person has and delete it in one WATCHed transaction: a text that lands meanwhile
     (its call back, crisis flag, alert) makes it start over, so nothing written during it survives
     unlisted. With `silent_before`, only someone still silent since then is erased (else None)."""
+    k = keys.of(r)
     with r.pipeline() as pipe:
         while True:
             try:
-                pipe.watch(keys.of(r).contact(pk), keys.of(r).records(pk), keys.of(r).transcript(pk))
-                if silent_before is not None and max(pipe.zscore(keys.of(r).RECENT, pk) or 0,
-                                                     pipe.zscore(keys.of(r).CONTACTS, pk) or 0) >= silent_before:
+                pipe.watch(k.contact(pk), k.records(pk), k.transcript(pk))
+                if silent_before is not None and max(pipe.zscore(k.RECENT, pk) or 0,
+                                                     pipe.zscore(k.CONTACTS, pk) or 0) >= silent_before:
                     return None  # texted, or the center updated what it knows of them, since
                 erased = _erase_watched(pipe, vault, pk, now, keep_seconds)
                 break

@@ -53,16 +53,17 @@ def publish(r: Redis, docs: dict[str, str], author: str, note: str, now: float, 
             languages: Languages | None = None, every_language: bool = True) -> int:
     """Validate, then store as the next immutable version and make it current. `every_language=False`:
     the live documents with only the program's name or number changed (Settings), which adds no gap."""
+    k = keys.of(r)
     flowset = load_documents(docs, languages)  # raises FlowError with every problem
     if every_language:
         shippable(flowset)
-    n = r.incr(keys.of(r).FLOWS_NEXT_VERSION)
+    n = r.incr(k.FLOWS_NEXT_VERSION)
     record = {"version": n, "documents": docs, "author": author, "note": note, "at": round(now, 3)}
     pipe = r.pipeline()
-    pipe.set(keys.of(r).flows_version(n), json.dumps(record))
-    pipe.set(keys.of(r).FLOWS_PUBLISHED, n)
+    pipe.set(k.flows_version(n), json.dumps(record))
+    pipe.set(k.FLOWS_PUBLISHED, n)
     if not keep_draft:
-        pipe.delete(keys.of(r).FLOWS_DRAFT)
+        pipe.delete(k.FLOWS_DRAFT)
     pipe.execute()
     return n
 

@@ -44,13 +44,14 @@ def add(pipe, pk: str, due: dict[str, float], keep: tuple[str, ...] = ()) -> Non
 
 def cancel(pipe, pk: str, pending: tuple[str, ...], keep: tuple[str, ...] = ()) -> None:
     """Drop pending ids; `keep` are the ones that stay listed."""
+    k = keys.of(pipe)
     dropped = [fid for fid in pending if fid not in keep]
     if dropped:
-        pipe.zrem(keys.of(pipe).FOLLOWUPS_DUE, *dropped)
+        pipe.zrem(k.FOLLOWUPS_DUE, *dropped)
     if keep:
-        pipe.hset(keys.of(pipe).contact(pk), FIELD, " ".join(keep))
+        pipe.hset(k.contact(pk), FIELD, " ".join(keep))
     else:
-        pipe.hdel(keys.of(pipe).contact(pk), FIELD)
+        pipe.hdel(k.contact(pk), FIELD)
 
 
 def sent_times(r, pk: str) -> tuple[int, ...]:

@@ -17,16 +17,18 @@ RECHECK_SECONDS = 600  # a follow-up or timeout due while held looks again this 
 
 def take(pipe, pk: str, who: str, now: float) -> None:
     """`who` holds the conversation from now (taking it from anyone else); also every later action."""
-    pipe.hset(keys.of(pipe).contact(pk), FIELD, who)
-    pipe.hsetnx(keys.of(pipe).contact(pk), SINCE, round(now, 3))
-    pipe.zadd(keys.of(pipe).HOLDS, {pk: now})
-    pipe.incr(keys.of(pipe).INBOX_VERSION)
+    k = keys.of(pipe)
+    pipe.hset(k.contact(pk), FIELD, who)
+    pipe.hsetnx(k.contact(pk), SINCE, round(now, 3))
+    pipe.zadd(k.HOLDS, {pk: now})
+    pipe.incr(k.INBOX_VERSION)
 
 
 def release(pipe, pk: str) -> None:
-    pipe.hdel(keys.of(pipe).contact(pk), FIELD, SINCE, PAUSED)
-    pipe.zrem(keys.of(pipe).HOLDS, pk)
-    pipe.incr(keys.of(pipe).INBOX_VERSION)
+    k = keys.of(pipe)
+    pipe.hdel(k.contact(pk), FIELD, SINCE, PAUSED)
+    pipe.zrem(k.HOLDS, pk)
+    pipe.incr(k.INBOX_VERSION)
 
 
 def paused(r, pk: str) -> tuple[float | None, dict[str, float]]:

@@ -63,14 +63,15 @@ def read_state(r: Redis, vault: Vault, pk: str, now: float) -> State:
 
 
 def _read_state(pipe, pk: str, now: float):
-    pipe.get(keys.of(pipe).FLOWS_PUBLISHED)
-    pipe.hgetall(keys.of(pipe).SETTINGS)
-    pipe.hmget(keys.of(pipe).contact(pk), "consent", "followups", "phone", "undeliverable", "open_callback", "last_seen",
+    k = keys.of(pipe)
+    pipe.get(k.FLOWS_PUBLISHED)
+    pipe.hgetall(k.SETTINGS)
+    pipe.hmget(k.contact(pk), "consent", "followups", "phone", "undeliverable", "open_callback", "last_seen",
                "consent_at", conversations.FIELD, people.LANGUAGE, holds.FIELD, REVISION, crises.FIELD,
                people.OWED, people.ECHO, "simulated", journeys.FIELD, LAST_BROADCAST, "first_seen")
     for crisis in (False, True):
-        pipe.zcount(keys.of(pipe).replies(pk, crisis), now - HOUR, "+inf")
-    pipe.exists(keys.of(pipe).consent_log(pk))
+        pipe.zcount(k.replies(pk, crisis), now - HOUR, "+inf")
+    pipe.exists(k.consent_log(pk))
     return pipe
 
 

@@ -51,21 +51,22 @@ def page(r: Redis, vault: Vault, start: int, count: int, only: set[str] | None =
          skip: set[str] | None = None) -> tuple[list[Row], int]:
     """Rows start..start+count of everyone by latest message (or of `only` those person keys; without
     the `skip` ones), and the number of people in the list."""
+    k = keys.of(r)
     if only is not None:
         people_ = sorted(only - (skip or set()))
-        scores = r.zmscore(keys.of(r).RECENT, people_) if people_ else []
+        scores = r.zmscore(k.RECENT, people_) if people_ else []
         ranked = sorted(((pk, s) for pk, s in zip(people_, scores) if s is not None), key=lambda x: -x[1])
         return rows(r, vault, ranked[start:start + count]), len(ranked)
-    total = r.zcard(keys.of(r).RECENT)
+    total = r.zcard(k.RECENT)
     if not skip:
-        found = r.zrevrange(keys.of(r).RECENT, start, start + count - 1, withscores=True)
+        found = r.zrevrange(k.RECENT, start, start + count - 1, withscores=True)
         return rows(r, vault, [(pk.decode(), score) for pk, score in found]), total
     # everyone but a few (the held ones): their ranks are known, so the page is one range read
-    skipped = sorted(rank for rank in (r.zrevrank(keys.of(r).RECENT, pk) for pk in skip) if rank is not None)
+    skipped = sorted(rank for rank in (r.zrevrank(k.RECENT, pk) for pk in skip) if rank is not None)
     first = start  # the rank, in the whole list, of the page's first row
     for rank in skipped:
         first += rank <= first
-    found = [(pk.decode(), s) for pk, s in r.zrevrange(keys.of(r).RECENT, first, first + count + len(skipped) - 1,
+    found = [(pk.decode(), s) for pk, s in r.zrevrange(k.RECENT, first, first + count + len(skipped) - 1,
                                                        withscores=True) if pk.decode() not in skip]
     return rows(r, vault, found[:count]), total - len(skipped)
 

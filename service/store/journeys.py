@@ -39,17 +39,18 @@ def planned_of(r, pk: str) -> tuple[str, ...]:
 
 def replace_plan(pipe, pk: str, before: tuple[str, ...], after: dict[str, float]) -> None:
     """The person's planned events become `after` ({id: due}); ids in both keep their place."""
+    k = keys.of(pipe)
     dropped = [i for i in before if i not in after]
     if dropped:
-        pipe.zrem(keys.of(pipe).JOURNEYS_DUE, *dropped)
+        pipe.zrem(k.JOURNEYS_DUE, *dropped)
     new = {i: due for i, due in after.items() if i not in before}
     if new:
-        pipe.zadd(keys.of(pipe).JOURNEYS_DUE, new)
+        pipe.zadd(k.JOURNEYS_DUE, new)
     if set(after) != set(before):
         if after:
-            pipe.hset(keys.of(pipe).contact(pk), FIELD, " ".join(sorted(after)))
+            pipe.hset(k.contact(pk), FIELD, " ".join(sorted(after)))
         else:
-            pipe.hdel(keys.of(pipe).contact(pk), FIELD)
+            pipe.hdel(k.contact(pk), FIELD)
 
 
 def cancel_all(pipe, pk: str, planned: tuple[str, ...]) -> None:

@@ -52,27 +52,29 @@ def create(pipe, vault: Vault, mid: str, to: str, body: str, kind: Kind, person:
     `broadcast`: the broadcast it belongs to (its funnel counts it; a cancel stops it at the last step).
     `content`: an approved template sent instead of the body (flows.templates; encrypted: its variables
     may name the person's fields)."""
-    pipe.hsetnx(keys.of(pipe).message(mid), "state", OutState.QUEUED.value)
-    pipe.hset(keys.of(pipe).message(mid), mapping={"to": vault.encrypt(to), "body": vault.encrypt(body), "kind": kind.value,
+    k = keys.of(pipe)
+    pipe.hsetnx(k.message(mid), "state", OutState.QUEUED.value)
+    pipe.hset(k.message(mid), mapping={"to": vault.encrypt(to), "body": vault.encrypt(body), "kind": kind.value,
                                           "person": person, "created_at": round(now, 3), "simulated": int(simulated),
-                                          **({"day_key": keys.of(pipe).daily(day)} if day and not simulated else {}),
-                                          **({"bc_key": keys.of(pipe).broadcast(broadcast)} if broadcast else {}),
+                                          **({"day_key": k.daily(day)} if day and not simulated else {}),
+                                          **({"bc_key": k.broadcast(broadcast)} if broadcast else {}),
                                           **({"content": vault.encrypt(json.dumps(content))} if content else {})})
     if person:
-        pipe.sadd(keys.of(pipe).records(person), keys.of(pipe).message(mid))
+        pipe.sadd(k.records(person), k.message(mid))
 
 
 def create_alerts(pipe, vault: Vault, source_id: str, numbers: tuple[str, ...], body: str, now: float,
                   simulated: bool = False, about: str = "") -> list[str]:
     """One record per on-call number; ids derive from what caused the alert, so a retry adds none.
     `about`: the person whose message caused it (their erasure removes it too)."""
+    k = keys.of(pipe)
     mids = [f"alert_{source_id}_{i}" for i in range(len(numbers))]
     for mid, number in zip(mids, numbers):
         create(pipe, vault, mid, number, body, Kind.ALERT, "", now, simulated)
         if about:
-            pipe.sadd(keys.of(pipe).records(about), keys.of(pipe).message(mid))
+            pipe.sadd(k.records(about), k.message(mid))
     if mids:
-        pipe.zadd(keys.of(pipe).ALERTS_PENDING, {mid: now for mid in mids})
+        pipe.zadd(k.ALERTS_PENDING, {mid: now for mid in mids})
     return mids
 
 
@@ -117,10 +119,11 @@ def finish(r: Redis, mid: str, state: OutState, keep_seconds: int, provider_sid:
            code: int | None = None) -> bool:
     """Record a send's outcome (and adopt any status callback that beat it); False when the record was
     erased meanwhile, which stays erased. The finished record is kept `keep_seconds` (the retention)."""
+    k = keys.of(r)
     code_text = "" if code is None else str(code)
-    message = keys.of(r).message(mid)
-    fixed = [message, keys.of(r).METRICS_OUTBOUND, keys.of(r).ALERTS_PENDING, keys.of(r).provider_sid(provider_sid),
-             keys.of(r).early_status(provider_sid), keys.of(r).INBOX_VERSION]
+    message = k.message(mid)
+    fixed = [message, k.METRICS_OUTBOUND, k.ALERTS_PENDING, k.provider_sid(provider_sid),
+             k.early_status(provider_sid), k.INBOX_VERSION]
     args = [state.value, provider_sid, code_text, f"{state.value}|{code_text}", mid, PROVIDER_TTL,
             json.dumps(STATUS_RANK), keep_seconds, DAILY_TTL]
     return bool(_declaring(lambda: scripts.run(r, "finish_send", fixed + _linked(r, message), args),
@@ -133,13 +136,14 @@ def advance_status(r: Redis, provider_sid: str, status: str, error_code: str) ->
     A callback can beat our own bookkeeping of the send; it waits under the provider sid until finish()
     adopts it into the message (or expires unclaimed after a week).
     """
-    early = keys.of(r).early_status(provider_sid)
+    k = keys.of(r)
+    early = k.early_status(provider_sid)
 
     def attempt():
-        mid = (r.get(keys.of(r).provider_sid(provider_sid)) or b"").decode()
-        target = keys.of(r).message(mid) if mid else early
+        mid = (r.get(k.provider_sid(provider_sid)) or b"").decode()
+        target = k.message(mid) if mid else early
         day, _, bc, _, failed = _linked(r, target) if mid else (target,) * 5
-        return scripts.run(r, "advance_status", [keys.of(r).provider_sid(provider_sid), early, keys.of(r).INBOX_VERSION, target,
+        return scripts.run(r, "advance_status", [k.provider_sid(provider_sid), early, k.INBOX_VERSION, target,
                                                  day, bc, failed],
                            [status, error_code, json.dumps(STATUS_RANK), EARLY_TTL, mid, DAILY_TTL])
     return bool(_declaring(attempt, f"status of {provider_sid}"))

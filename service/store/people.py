@@ -30,25 +30,26 @@ def record_contact(pipe, vault: Vault, pk: str, e164: str, consent: Consent | No
     texting again need the oldest-record index (FIRST_SEEN, which finds records to trim): they join it at
     their next text, at the time of their oldest record (`oldest`: at their second text, the first's time;
     the consent trail keeps when they first wrote)."""
+    k = keys.of(pipe)
     fields = {LAST_SEEN: round(now, 3)} if touch else {}
     if consent is Consent.OPTED_OUT or (consent is not None and not first_contact):
         fields["consent"], fields["consent_at"] = consent.value, round(now, 3)
     elif consent is not None:  # first contact staying subscribed: never over a STOP that raced in
-        pipe.hsetnx(keys.of(pipe).contact(pk), "consent", consent.value)
+        pipe.hsetnx(k.contact(pk), "consent", consent.value)
     if has_phone and not first_contact:  # texting again: records older than the period get trimmed
-        pipe.zadd(keys.of(pipe).FIRST_SEEN, {pk: min(oldest or now, now)}, nx=True)
+        pipe.zadd(k.FIRST_SEEN, {pk: min(oldest or now, now)}, nx=True)
     elif not touch:  # new (or back) by a stale replay, so not in RECENT: the sweep must still find them
-        pipe.zadd(keys.of(pipe).FIRST_SEEN, {pk: now}, nx=True)
+        pipe.zadd(k.FIRST_SEEN, {pk: now}, nx=True)
     if not has_phone:  # first contact, or back after an erasure: only a new text brings the number back
         fields["phone"] = vault.seal(e164)
     if simulated:  # the console's simulator: this person's texts go to the outbox, never to a phone
         fields["simulated"] = 1
     if fields:
-        pipe.hset(keys.of(pipe).contact(pk), mapping=fields)
+        pipe.hset(k.contact(pk), mapping=fields)
     if touch:
-        pipe.zadd(keys.of(pipe).RECENT, {pk: now})
+        pipe.zadd(k.RECENT, {pk: now})
     if undeliverable:
-        pipe.hdel(keys.of(pipe).contact(pk), "undeliverable")  # they just texted us: the number works
+        pipe.hdel(k.contact(pk), "undeliverable")  # they just texted us: the number works
 
 
 def is_simulated(r, pk: str) -> bool:

@@ -89,26 +89,28 @@ def rekey(client, old: str, new: str, now: float, records: list[str] | None = No
     """On a client, the outcome ('moved', 'absent', 'conflict', 'retry': the person's records changed
     since `records` was read); on a pipeline, queued, with `records` read by the caller. The person's
     records (call backs, crisis flags, texts out) are declared to the script, which touches no other key."""
+    k = keys.of(client)
     if records is None:
-        records = [m.decode() for m in client.smembers(keys.of(client).records(old))]
-    pair = [f(pk) for pk in (old, new) for f in (keys.of(client).contact, keys.of(client).transcript, keys.of(client).consent_log, keys.of(client).records,
-                                                 keys.of(client).replies, lambda p: keys.of(client).replies(p, True), keys.of(client).tombstone,
-                                                 keys.of(client).notes)]
-    result = scripts.run(client, "rekey_person", [*pair, keys.of(client).RECENT, keys.of(client).FIRST_SEEN, keys.of(client).FOLLOWUPS_DUE, keys.of(client).HOLDS,
-                                                  keys.of(client).CONTACTS, keys.of(client).ATTENTION, keys.of(client).JOURNEYS_DUE, *records],
+        records = [m.decode() for m in client.smembers(k.records(old))]
+    pair = [f(pk) for pk in (old, new) for f in (k.contact, k.transcript, k.consent_log, k.records,
+                                                 k.replies, lambda p: k.replies(p, True), k.tombstone,
+                                                 k.notes)]
+    result = scripts.run(client, "rekey_person", [*pair, k.RECENT, k.FIRST_SEEN, k.FOLLOWUPS_DUE, k.HOLDS,
+                                                  k.CONTACTS, k.ATTENTION, k.JOURNEYS_DUE, *records],
                          [old, new, followups.FIELD, now, holds.PAUSED, journeys.FIELD])
     return result.decode() if isinstance(result, bytes) else result
 
 
 def move_groups(r: Redis, vault: Vault, old: str, new: str) -> None:
     """The group indexes hold person keys: a moved person's memberships move too."""
-    token = r.hget(keys.of(r).contact(new), contacts.GROUPS)
+    k = keys.of(r)
+    token = r.hget(k.contact(new), contacts.GROUPS)
     if token is None:
         return
     pipe = r.pipeline()
     for name in json.loads(vault.decrypt(token)):
-        pipe.srem(keys.of(r).group(name), old)
-        pipe.sadd(keys.of(r).group(name), new)
+        pipe.srem(k.group(name), old)
+        pipe.sadd(k.group(name), new)
     pipe.execute()
 
 

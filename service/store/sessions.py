@@ -29,7 +29,8 @@ def create(r: Redis, data: dict, now: float, limits: Limits) -> str:
 
 
 def save(r: Redis, token: str, data: dict, now: float, limits: Limits, created: float | None = None) -> None:
-    key, email = keys.of(r).session(_id(token)), data.get("staff", "")
+    k = keys.of(r)
+    key, email = k.session(_id(token)), data.get("staff", "")
     pipe = r.pipeline()
     fields = {"data": json.dumps(data), "seen": round(now, 3), "email": email}
     if created is not None:
@@ -37,8 +38,8 @@ def save(r: Redis, token: str, data: dict, now: float, limits: Limits, created: 
     pipe.hset(key, mapping=fields)
     pipe.expire(key, limits.idle_seconds + 60)
     if email:
-        pipe.sadd(keys.of(r).account_sessions(email), _id(token))
-        pipe.expire(keys.of(r).account_sessions(email), limits.max_seconds + 60)
+        pipe.sadd(k.account_sessions(email), _id(token))
+        pipe.expire(k.account_sessions(email), limits.max_seconds + 60)
     pipe.execute()
 
 
@@ -66,10 +67,11 @@ def end(r: Redis, token: str) -> None:
 
 def end_all(r: Redis, email: str) -> int:
     """Every session of an account (logout everywhere, password change, account disabled)."""
-    ids = [i.decode() for i in r.smembers(keys.of(r).account_sessions(email))]
+    k = keys.of(r)
+    ids = [i.decode() for i in r.smembers(k.account_sessions(email))]
     pipe = r.pipeline()
     for sid in ids:
-        pipe.delete(keys.of(r).session(sid))
-    pipe.delete(keys.of(r).account_sessions(email))
+        pipe.delete(k.session(sid))
+    pipe.delete(k.account_sessions(email))
     pipe.execute()
     return len(ids)

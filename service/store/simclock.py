@@ -14,13 +14,14 @@ def move(pipe, pk: str, seconds: int, followups_due: dict[str, float], timeout_d
          events_due: dict[str, float], sent: str | None) -> None:
     """Their clock `seconds` ahead: the new due times of what is still waiting (XX: an item a worker took
     meanwhile is not put back), and their recent sends as long ago on their clock (the weekly cap)."""
+    k = keys.of(pipe)
     if followups_due:
-        pipe.zadd(keys.of(pipe).FOLLOWUPS_DUE, followups_due, xx=True)
+        pipe.zadd(k.FOLLOWUPS_DUE, followups_due, xx=True)
     if timeout_due is not None:
-        pipe.zadd(keys.of(pipe).FOLLOWUPS_DUE, {pk: timeout_due}, xx=True)
+        pipe.zadd(k.FOLLOWUPS_DUE, {pk: timeout_due}, xx=True)
     if events_due:
-        pipe.zadd(keys.of(pipe).JOURNEYS_DUE, events_due, xx=True)
+        pipe.zadd(k.JOURNEYS_DUE, events_due, xx=True)
     if sent is not None:
-        pipe.hset(keys.of(pipe).contact(pk), followups.SENT, sent)
-    pipe.hincrby(keys.of(pipe).contact(pk), FIELD, int(seconds))
+        pipe.hset(k.contact(pk), followups.SENT, sent)
+    pipe.hincrby(k.contact(pk), FIELD, int(seconds))
 

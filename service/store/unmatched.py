@@ -28,10 +28,11 @@ class Unmatched:
 def keep(pipe, vault: Vault, uid: str, pk: str, body: str, language: str, now: float, day: str,
          simulated: bool = False) -> None:
     """In the webhook's atomic write. `day`: counted there too (never the simulator's texts)."""
-    pipe.hset(keys.of(pipe).unmatched(uid), mapping={"person": pk, "body": vault.encrypt(body[:MAX_BODY]), "lang": language,
+    k = keys.of(pipe)
+    pipe.hset(k.unmatched(uid), mapping={"person": pk, "body": vault.encrypt(body[:MAX_BODY]), "lang": language,
                                             "at": round(now, 3), "day": day, "simulated": int(simulated)})
-    pipe.zadd(keys.of(pipe).UNMATCHED, {uid: now})
-    pipe.sadd(keys.of(pipe).records(pk), keys.of(pipe).unmatched(uid))
+    pipe.zadd(k.UNMATCHED, {uid: now})
+    pipe.sadd(k.records(pk), k.unmatched(uid))
     if day and not simulated:
         daily.counts(pipe, day, {"not_understood": 1, f"not_understood_lang:{language}": 1})
 
@@ -71,12 +72,13 @@ def taught(r: Redis, uid: str, what: str) -> bool:
 
 def forget_before(r: Redis, cutoff: float) -> int:
     """The retention sweep: older ones go, and beyond LIMIT the oldest go."""
-    old = [i.decode() for i in r.zrangebyscore(keys.of(r).UNMATCHED, "-inf", f"({cutoff}")]
-    extra = max(0, r.zcard(keys.of(r).UNMATCHED) - len(old) - LIMIT)
-    old += [i.decode() for i in r.zrange(keys.of(r).UNMATCHED, len(old), len(old) + extra - 1)] if extra else []
+    k = keys.of(r)
+    old = [i.decode() for i in r.zrangebyscore(k.UNMATCHED, "-inf", f"({cutoff}")]
+    extra = max(0, r.zcard(k.UNMATCHED) - len(old) - LIMIT)
+    old += [i.decode() for i in r.zrange(k.UNMATCHED, len(old), len(old) + extra - 1)] if extra else []
     if old:
         pipe = r.pipeline()
-        pipe.delete(*(keys.of(r).unmatched(i) for i in old))
-        pipe.zrem(keys.of(r).UNMATCHED, *old)
+        pipe.delete(*(k.unmatched(i) for i in old))
+        pipe.zrem(k.UNMATCHED, *old)
         pipe.execute()
     return len(old)

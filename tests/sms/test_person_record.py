@@ -157,14 +157,14 @@ def test_the_webhooks_commit_touches_only_the_keys_it_declares(redis):
     source = scripts.source("apply_batch")
     calls = re.findall(r"redis\.call\(([^,]+),\s*([^,)]+)", source)
     assert calls and all(key.strip().startswith("KEYS[") for _, key in calls)
-    batch = Batch(redis, guard=("sms:test:a", "rev", None))
-    batch.hset("sms:test:a", "x", 1)
-    batch.zadd("sms:test:b", {"m": 1}, nx=True)
-    batch.incr("sms:test:c")
-    assert batch.execute() and redis.hget("sms:test:a", "x") == b"1" and redis.get("sms:test:c") == b"1"
-    refused = Batch(redis, guard=("sms:test:a", "x", b"2"))
-    refused.incr("sms:test:c")
-    assert not refused.execute() and redis.get("sms:test:c") == b"1"
+    batch = Batch(redis, guard=("sms:{test}:a", "rev", None))
+    batch.hset("sms:{test}:a", "x", 1)
+    batch.zadd("sms:{test}:b", {"m": 1}, nx=True)
+    batch.incr("sms:{test}:c")
+    assert batch.execute() and redis.hget("sms:{test}:a", "x") == b"1" and redis.get("sms:{test}:c") == b"1"
+    refused = Batch(redis, guard=("sms:{test}:a", "x", b"2"))
+    refused.incr("sms:{test}:c")
+    assert not refused.execute() and redis.get("sms:{test}:c") == b"1"
 
 
 def test_a_script_touching_a_key_it_did_not_declare_is_refused(redis):
@@ -172,10 +172,19 @@ def test_a_script_touching_a_key_it_did_not_declare_is_refused(redis):
     from redis.exceptions import ResponseError
     from service.store import scripts
     assert scripts._checking[0]  # the suite runs every script with the guard
-    redis.hset("sms:test:record", "bc_key", "sms:test:elsewhere")
+    redis.hset("sms:{test}:record", "bc_key", "sms:{test}:elsewhere")
     probe = redis.register_script(scripts.CHECK + "return checked__('HGET', redis.call('HGET', KEYS[1], 'bc_key'), 'x')")
-    with pytest.raises(ResponseError, match="undeclared key sms:test:elsewhere"):
-        probe(keys=["sms:test:record"])
+    with pytest.raises(ResponseError, match=r"undeclared key sms:\{test\}:elsewhere"):
+        probe(keys=["sms:{test}:record"])
+
+
+def test_a_script_whose_keys_would_not_share_a_cluster_slot_is_refused(redis):
+    import pytest
+    from service.store import keys, scripts
+    assert scripts.slot_of("sms:{harbor}:contact:x") == "harbor" == scripts.slot_of(b"sms:{harbor}:texts")
+    assert scripts.slot_of("sms:{}:x") == "sms:{}:x" and scripts.slot_of("plain") == "plain"  # no tag: the key
+    with pytest.raises(ValueError, match="do not share a hash tag"):
+        scripts.run(redis, "reserve_send_slot", [keys.named("harbor").RATE_LIMIT, keys.named("brook").contact("x")])
 
 
 def test_a_retry_after_the_keys_were_rotated_gets_the_same_answer(redis_url, redis, clock, tmp_path):

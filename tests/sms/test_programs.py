@@ -244,12 +244,15 @@ def test_erase_refuses_what_is_not_a_number(app):
 
 
 def test_one_programs_outage_does_not_take_the_web_process_away_from_the_others(client, redis):
-    from rq import Queue, Worker
+    from rq import Worker
     from rq.cron import CronScheduler
-    worker = Worker([Queue("default", connection=redis)], connection=redis)  # Brook's worker and clock are alive
+    from service import queues
+    from workers.jobs import dispatch_due
+    worker = Worker([queues.queue(redis, queues.ALERTS)], connection=redis)  # Brook's worker and clock are alive
     worker.register_birth()
     worker.heartbeat()
     clock = CronScheduler(connection=redis)
+    clock.register(dispatch_due, queues.named("brook", queues.SCHEDULE), interval=1)
     clock.register_birth()
     clock.heartbeat()
     answer = client.get("/readyz")

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.slow
 
-WORKER = [str(BIN / "rq"), "worker", "-c", "workers.rq_settings", "-w", "workers.worker.Worker", *queues.ALL]
+WORKER = [str(BIN / "rq"), "worker", "-c", "workers.rq_settings", "-w", "workers.worker.Worker"]
 CLOCK = [str(BIN / "rq"), "cron", "-c", "workers.rq_settings", "workers/cron.py"]
 SCHEDULER = [sys.executable, "-m", "workers.scheduler"]
 EVIDENCE = {"source": "intake form, signed", "at": "2026-01-05T10:00:00-05:00"}

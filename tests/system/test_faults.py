@@ -31,8 +31,7 @@ def wait_until(predicate, timeout=15.0):
     return False
 
 
-WORKERS = [str(BIN / "rq"), "worker-pool", "-c", "workers.rq_settings", "-w", "workers.worker.Worker", "-n", "1",
-           "schedule", "alerts", "replies", "followups", "bulk", "maintenance"]  # as in the Procfile
+WORKERS = [str(BIN / "rq"), "worker-pool", "-c", "workers.rq_settings", "-w", "workers.worker.Worker", "-n", "1"]  # as in the Procfile
 CLOCK = [str(BIN / "rq"), "cron", "-c", "workers.rq_settings", "workers/cron.py"]
 
 
@@ -82,7 +81,7 @@ def test_worker_killed_mid_send_never_sends_twice(redis_url, redis):
         queue = queues.queue(redis, queues.ALERTS)
         job = queue.enqueue("workers.jobs.send_message", "kill1", job_id="msg-kill1")
         worker = subprocess.Popen([str(BIN / "rq"), "worker", "--url", redis_url, "--worker-class",
-                                   "rq.worker.SimpleWorker", "alerts"], cwd=ROOT, env={**os.environ, **env},
+                                   "rq.worker.SimpleWorker", queues.named("", queues.ALERTS)], cwd=ROOT, env={**os.environ, **env},
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         assert wait_until(lambda: fake.in_flight == ["+16175550177"])
         worker.send_signal(signal.SIGKILL)
@@ -93,7 +92,7 @@ def test_worker_killed_mid_send_never_sends_twice(redis_url, redis):
         fake.hang.clear()
         FailedJobRegistry(queue=queue).requeue(job.id)  # what an operator's "requeue" does
         subprocess.run([str(BIN / "rq"), "worker", "--burst", "--url", redis_url, "--worker-class",
-                        "rq.worker.SimpleWorker", "alerts"], cwd=ROOT, env={**os.environ, **env}, timeout=60,
+                        "rq.worker.SimpleWorker", queues.named("", queues.ALERTS)], cwd=ROOT, env={**os.environ, **env}, timeout=60,
                        capture_output=True)
         assert fake.in_flight == ["+16175550177"]  # the retry did not call Twilio again
         assert outbound.load(redis, vault, "kill1")["state"] == "sending"  # "may have gone out": never resent

@@ -15,7 +15,6 @@ import requests
 
 from devtools.embedded_redis import free_port
 from flows.loader import DEFINITIONS
-from service import queues
 from service.store import apitokens, journeys, keys, messages
 from service.store.journeys import EventId
 from tests.conftest import NY, make_app, make_env, svc_of
@@ -55,8 +54,7 @@ def processes(env):
     full_env = {**os.environ, **env}
     commands = [
         [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "1", 'service:create_app(surface="console")'],
-        [str(BIN / "rq"), "worker-pool", "-c", "workers.rq_settings", "-w", "workers.worker.Worker", "-n", "2",
-         *queues.ALL],
+        [str(BIN / "rq"), "worker-pool", "-c", "workers.rq_settings", "-w", "workers.worker.Worker", "-n", "2"],
         [str(BIN / "rq"), "cron", "-c", "workers.rq_settings", "workers/cron.py"],
         [sys.executable, "-m", "workers.scheduler"],
     ]

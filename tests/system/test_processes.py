@@ -26,9 +26,10 @@ def env(redis_url, redis, fake):
                     SEND_HOURS="Mon-Sun 00:00-24:00")
 
 
-def run_worker(env, *queues, timeout=60):
+def run_worker(env, *lanes, timeout=60):
     cmd = [str(BIN / "rq"), "worker", "--burst", "--with-scheduler", "--url", env["REDIS_URL"],
-           "--worker-class", "workers.worker.Worker", *(queues or ("schedule", "alerts", "replies", "followups"))]
+           "--worker-class", "workers.worker.Worker",
+           *(queues.named("", lane) for lane in (lanes or (queues.SCHEDULE, queues.ALERTS, queues.REPLIES, queues.FOLLOWUPS)))]
     return subprocess.run(cmd, cwd=ROOT, env={**os.environ, **env}, timeout=timeout, capture_output=True, text=True)
 
 
@@ -157,7 +158,7 @@ def test_global_rate_cap_holds_across_worker_processes(env, fake, redis):
         queue.enqueue("workers.jobs.send_message", f"rate{i}", job_id=f"msg-rate{i}")
     workers = [subprocess.Popen(
         [str(BIN / "rq"), "worker", "--burst", "--url", env["REDIS_URL"], "--worker-class", "rq.worker.SimpleWorker",
-         "alerts"], cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+         queues.named("", queues.ALERTS)], cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(3)]
     for w in workers:
         w.wait(timeout=60)
@@ -200,7 +201,7 @@ def test_readyz_turns_ready_with_a_worker_and_the_clock(env, redis):
     client = app.test_client()
     full_env = {**os.environ, **env}
     procs = [subprocess.Popen([str(BIN / "rq"), "worker", "--url", env["REDIS_URL"], "--with-scheduler",
-                               "--worker-class", "rq.worker.SimpleWorker", "schedule"], cwd=ROOT, env=full_env,
+                               "--worker-class", "rq.worker.SimpleWorker", queues.named("", queues.SCHEDULE)], cwd=ROOT, env=full_env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
              subprocess.Popen([str(BIN / "rq"), "cron", "--url", env["REDIS_URL"], "workers/cron.py"], cwd=ROOT,
                               env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
@@ -238,7 +239,7 @@ def test_a_conversation_branch_walks_through_the_workers_to_twilio(env, fake, re
     assert "Reply ME or OTHER" in first.get_data(as_text=True)
     full_env = {**os.environ, **env}
     procs = [subprocess.Popen([str(BIN / "rq"), "worker-pool", "-c", "workers.rq_settings", "-w",
-                               "workers.worker.Worker", "-n", "2", "schedule", "alerts", "replies", "followups", "bulk", "maintenance"],
+                               "workers.worker.Worker", "-n", "2"],  # its program's queues, as in the Procfile
                               cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True),
              subprocess.Popen([str(BIN / "rq"), "cron", "-c", "workers.rq_settings", "workers/cron.py"], cwd=ROOT,

@@ -12,7 +12,6 @@ import requests
 from redis import Redis
 
 from devtools.embedded_redis import EmbeddedRedis, free_port
-from service import queues
 from service.store import apitokens
 from twilio.request_validator import RequestValidator
 
@@ -53,8 +52,7 @@ def processes(env):
          {**full, "PUBLIC_BASE_URL": f"http://127.0.0.1:{web}"}),
         ([str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{console}", "--workers", "1",
           'service:create_app(surface="console")'], full),  # no PROGRAM: staff choose at sign-in, tokens route
-        ([str(BIN / "rq"), "worker-pool", "-c", "workers.rq_settings", "-w", "workers.worker.Worker", "-n", "1",
-          *queues.ALL], harbor),
+        ([str(BIN / "rq"), "worker-pool", "-c", "workers.rq_settings", "-w", "workers.worker.Worker", "-n", "1"], harbor),
         ([str(BIN / "rq"), "cron", "-c", "workers.rq_settings", "workers/cron.py"], harbor),
         ([sys.executable, "-m", "workers.scheduler"], harbor),
     ]

@@ -65,7 +65,7 @@ def test_each_program_on_its_own_sentinel_primary(sentinels, tmp_path):
     settings = rq_settings({**env, "PROGRAM": "harbor"})
     assert settings["SENTINEL"]["MASTER_NAME"] == "harbor"
     worker = subprocess.Popen([str(BIN / "rq"), "worker-pool", "-c", "workers.rq_settings", "-w",
-                               "workers.worker.Worker", "-n", "1", *queues.ALL], cwd=ROOT,
+                               "workers.worker.Worker", "-n", "1"], cwd=ROOT,
                               env={**os.environ, **env, "PROGRAM": "harbor"}, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, start_new_session=True)
     try:

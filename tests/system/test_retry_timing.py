@@ -19,11 +19,10 @@ from tests.system.test_processes import stop_groups
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-WORKERS = [str(BIN / "rq"), "worker-pool", "-c", "workers.rq_settings", "-w", "workers.worker.Worker", "-n", "2",
-           "schedule", "alerts", "replies", "followups", "bulk", "maintenance"]
+WORKERS = [str(BIN / "rq"), "worker-pool", "-c", "workers.rq_settings", "-w", "workers.worker.Worker", "-n", "2"]
 CLOCK = [str(BIN / "rq"), "cron", "-c", "workers.rq_settings", "workers/cron.py"]
 SCHEDULER = [sys.executable, "-m", "workers.supervise", sys.executable, "-m", "workers.scheduler"]  # as in the Procfile
-LOCK = RQScheduler.get_locking_key(queues.FOLLOWUPS)
+LOCK = RQScheduler.get_locking_key(queues.named("", queues.FOLLOWUPS))
 pytestmark = pytest.mark.slow
 
 

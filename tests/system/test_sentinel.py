@@ -77,7 +77,7 @@ def test_failover_keeps_webhook_and_worker_going(cluster):
     app = create_app(env)
     svc = svc_of(app)
     worker = subprocess.Popen([str(BIN / "rq"), "worker-pool", "-c", "workers.rq_settings", "-w",
-                               "workers.worker.Worker", "-n", "1", "alerts"], cwd=ROOT,  # as in the Procfile
+                               "workers.worker.Worker", "-n", "1"], cwd=ROOT,  # as in the Procfile
                               env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)
     try:
