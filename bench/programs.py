@@ -6,7 +6,8 @@
 flows, each program.yaml with a number of its own), each with its own Redis server (REDIS_URL_<NAME>), and
 the texts are spread over the N numbers, so every text is routed by its To. "many-dbs": the same N programs,
 each on its own database of one Redis server (what the software costs, without N redis-server processes
-sharing the machine's cores). Same code, same gunicorn
+sharing the machine's cores). "many-shared": the same N programs in one database of one Redis, kept apart
+by their keys' names alone (`sms:{p07}:...`, no REDIS_URL_<NAME>). Same code, same gunicorn
 (sync workers), the same closed-loop load of pre-signed webhooks; rounds alternate between the variants.
 """
 import argparse
@@ -63,7 +64,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     texters = us_numbers(3000)
-    rates = {"one": [], "many": [], "many-dbs": []}
+    rates = {"one": [], "many": [], "many-dbs": [], "many-shared": []}
     with tempfile.TemporaryDirectory(prefix="bench-programs-") as tmp, ExitStack() as stack:
         tmp = Path(tmp)
         servers, tos = {}, {}
@@ -94,6 +95,14 @@ def main() -> int:
                                        port).start()
         stack.callback(servers["many-dbs"].stop)
         tos["many-dbs"] = numbers
+        one_db = EmbeddedRedis(tmp / "redis-one-db").start()
+        stack.callback(one_db.stop)
+        port = free_port()
+        env = service_env(one_db.url, f"http://127.0.0.1:{port}", FLOWS_DIR=str(tmp / "flows"))
+        servers["many-shared"] = Gunicorn("many-shared", 'service:create_app(surface="twilio")', args.workers, env,
+                                          tmp, port).start()
+        stack.callback(servers["many-shared"].stop)
+        tos["many-shared"] = numbers
         for server in servers.values():
             server.wait_ready()
         for label, server in servers.items():  # each variant answers with its program's content (routing works)

@@ -45,9 +45,13 @@ def ensure_dev_admin(url: str, env: dict[str, str]) -> tuple[str, str]:
     """A development admin, so the console and simulator work right after `make run` (never in production)."""
     from redis import Redis
 
-    from service.store import accounts
+    from service import queues
+    from service.store import accounts, keys, legacy
     email, password = "admin@localhost", env["DEV_ADMIN_PASSWORD"]
-    r = Redis.from_url(url)
+    r = Redis.from_url(url, client_name=keys.client_name(""))  # the one program of the default FLOWS_DIR
+    if legacy.left(r):  # var/redis from a release before programs: `flask ops migrate-keys`, done for you
+        legacy.move_all(r)
+        queues.adopt_legacy(r)
     if accounts.get(r, email) is None:
         accounts.create(r, email, password, accounts.Role.ADMIN, now=time.time())
     return email, password

@@ -124,13 +124,8 @@ def migrate_keys():
     upgrade, before the web and workers start: until it has, /readyz says "keys": false, since the new
     release would not see who said STOP. Safe to run again; a key the new release already wrote is never
     overwritten (it is listed: a person to look at)."""
-    svc = services()
-    r, cursor, moved, clashes = svc.redis, 0, 0, []
-    while True:
-        cursor, done, left = legacy.move_batch(r, cursor)
-        moved, clashes = moved + done, clashes + left
-        if not cursor:
-            break
+    r = services().redis
+    moved, clashes = legacy.move_all(r)
     jobs = queues.adopt_legacy(r)
     click.echo(f"keys moved under program {keys.program_of(r)}: {moved}; queued jobs moved: {jobs}")
     if clashes:

@@ -24,12 +24,13 @@ def decode(value: bytes | str | None) -> Conversation | None:
 
 
 def save(pipe, vault: Vault, pk: str, conversation: Conversation | None, variables: dict[str, str]) -> None:
+    ks = keys.of(pipe)
     if conversation is None:
-        pipe.hdel(keys.of(pipe).contact(pk), FIELD)
+        pipe.hdel(ks.contact(pk), FIELD)
     else:
-        pipe.hset(keys.of(pipe).contact(pk), FIELD, encode(conversation))
+        pipe.hset(ks.contact(pk), FIELD, encode(conversation))
     if variables:
-        pipe.hset(keys.of(pipe).contact(pk), mapping={VAR_PREFIX + k: vault.encrypt(v) for k, v in variables.items()})
+        pipe.hset(ks.contact(pk), mapping={VAR_PREFIX + k: vault.encrypt(v) for k, v in variables.items()})
 
 
 def variables(r: Redis, vault: Vault, pk: str) -> dict[str, str]:

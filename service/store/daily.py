@@ -54,13 +54,14 @@ def minutes(pipe, day: str, name: str, seconds: float) -> None:
 
 def read(r: Redis, days: list[date], languages: tuple[str, ...] = ()) -> list[dict]:
     """Each day's counters, its two people counts and its people per language, in one round trip."""
+    ks = keys.of(r)
     pipe = r.pipeline(transaction=False)
     for d in days:
-        pipe.hgetall(keys.of(r).daily(d.isoformat()))
-        pipe.pfcount(keys.of(r).daily_people(d.isoformat(), "people"))
-        pipe.pfcount(keys.of(r).daily_people(d.isoformat(), "texted"))
+        pipe.hgetall(ks.daily(d.isoformat()))
+        pipe.pfcount(ks.daily_people(d.isoformat(), "people"))
+        pipe.pfcount(ks.daily_people(d.isoformat(), "texted"))
         for language in languages:
-            pipe.pfcount(keys.of(r).daily_people(d.isoformat(), f"people:{language}"))
+            pipe.pfcount(ks.daily_people(d.isoformat(), f"people:{language}"))
     found, width = pipe.execute(), 3 + len(languages)
     out = []
     for i, d in enumerate(days):

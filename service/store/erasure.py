@@ -51,10 +51,11 @@ def erase(r: Redis, vault: Vault, pk: str, now: float, keep_seconds: int,
 
 
 def _erase_watched(pipe, vault: Vault, pk: str, now: float, keep_seconds: int) -> Erased:
-    contact = {k.decode(): v for k, v in pipe.hgetall(keys.of(pipe).contact(pk)).items()}
+    ks = keys.of(pipe)
+    contact = {k.decode(): v for k, v in pipe.hgetall(ks.contact(pk)).items()}
     number = vault.decrypt(contact["phone"]) if "phone" in contact else None
     inbound_sids = _inbound_sids(pipe, vault, pk)
-    records = [k.decode() for k in pipe.smembers(keys.of(pipe).records(pk))]
+    records = [k.decode() for k in pipe.smembers(ks.records(pk))]
     sent_sids = _provider_sids(pipe, records)
     trail = people.consent_history(pipe, pk)
     pending = tuple(contact.get("followups", b"").decode().split())
@@ -64,12 +65,12 @@ def _erase_watched(pipe, vault: Vault, pk: str, now: float, keep_seconds: int) -
     followups.cancel_all(pipe, pk, pending)
     journeys.cancel_all(pipe, pk, planned)
     for name in groups:  # the group indexes hold person keys: theirs goes
-        pipe.srem(keys.of(pipe).group(name), pk)
-        pipe.hincrby(keys.of(pipe).GROUPS, name, -1)
+        pipe.srem(ks.group(name), pk)
+        pipe.hincrby(ks.GROUPS, name, -1)
     _delete_records(pipe, pk, records, inbound_sids, sent_sids)
     _keep_consent_only(pipe, pk, contact, trail)
-    pipe.set(keys.of(pipe).tombstone(pk), round(now, 3), ex=keep_seconds)
-    pipe.incr(keys.of(pipe).INBOX_VERSION)  # open inboxes drop them at their next poll
+    pipe.set(ks.tombstone(pk), round(now, 3), ex=keep_seconds)
+    pipe.incr(ks.INBOX_VERSION)  # open inboxes drop them at their next poll
     pipe.execute()
     provider = tuple(s for s in (*inbound_sids, *sent_sids) if s.startswith(SID_PREFIXES) and "sim" not in s)
     return Erased(number, provider, contact.get("simulated") == b"1")
@@ -109,27 +110,29 @@ def _provider_sids(r, records: list[str]) -> list[str]:
 
 
 def _delete_records(pipe, pk: str, records: list[str], inbound_sids: list[str], sent_sids: list[str]) -> None:
+    ks = keys.of(pipe)
     ids = [k.rsplit(":", 1)[1] for k in records]
-    pipe.delete(keys.of(pipe).transcript(pk), keys.of(pipe).replies(pk), keys.of(pipe).replies(pk, True), keys.of(pipe).records(pk), keys.of(pipe).notes(pk),
-                *records, *(keys.of(pipe).inbound(s) for s in inbound_sids), *(keys.of(pipe).provider_sid(s) for s in sent_sids))
-    for queue in (keys.of(pipe).CALLBACKS_WAITING, keys.of(pipe).CALLBACKS_WAITING_TEST, keys.of(pipe).CALLBACKS_CLOSED, keys.of(pipe).CRISIS_OPEN,
-                  keys.of(pipe).CRISIS_OPEN_TEST, keys.of(pipe).ALERTS_PENDING, keys.of(pipe).RECENT, keys.of(pipe).FIRST_SEEN, keys.of(pipe).HOLDS, keys.of(pipe).UNMATCHED,
-                  keys.of(pipe).CONTACTS, keys.of(pipe).ATTENTION):
+    pipe.delete(ks.transcript(pk), ks.replies(pk), ks.replies(pk, True), ks.records(pk), ks.notes(pk),
+                *records, *(ks.inbound(s) for s in inbound_sids), *(ks.provider_sid(s) for s in sent_sids))
+    for queue in (ks.CALLBACKS_WAITING, ks.CALLBACKS_WAITING_TEST, ks.CALLBACKS_CLOSED, ks.CRISIS_OPEN,
+                  ks.CRISIS_OPEN_TEST, ks.ALERTS_PENDING, ks.RECENT, ks.FIRST_SEEN, ks.HOLDS, ks.UNMATCHED,
+                  ks.CONTACTS, ks.ATTENTION):
         pipe.zrem(queue, pk, *ids)
     if ids:
-        pipe.srem(keys.of(pipe).CALLBACKS_ESCALATED, *ids)
+        pipe.srem(ks.CALLBACKS_ESCALATED, *ids)
 
 
 def _keep_consent_only(pipe, pk: str, contact: dict, trail: list[dict]) -> None:
     """An opted-out person stays opted out (a later text must not be taken as a first contact that
     subscribes them); the trail keeps when, which state and which word, never which message."""
-    pipe.delete(keys.of(pipe).contact(pk))
+    ks = keys.of(pipe)
+    pipe.delete(ks.contact(pk))
     if contact.get("consent") == Consent.OPTED_OUT.value.encode():
-        pipe.hset(keys.of(pipe).contact(pk), mapping={"consent": Consent.OPTED_OUT.value,
+        pipe.hset(ks.contact(pk), mapping={"consent": Consent.OPTED_OUT.value,
                                              "consent_at": contact.get("consent_at", b"0").decode(),
                                              # a text read before the erasure decides again (inbound.guard)
                                              inbound.REVISION: int(contact.get(inbound.REVISION, b"0")) + 1})
-    pipe.delete(keys.of(pipe).consent_log(pk))
+    pipe.delete(ks.consent_log(pk))
     if trail:
-        pipe.rpush(keys.of(pipe).consent_log(pk), *(json.dumps({k: v for k, v in e.items() if k != "sid"}) for e in trail))
+        pipe.rpush(ks.consent_log(pk), *(json.dumps({k: v for k, v in e.items() if k != "sid"}) for e in trail))
 

@@ -30,60 +30,62 @@ def named(program: str) -> "Keys":
     return Keys(program)
 
 
-LEGACY = "sms:"  # keys of releases before programs: `flask ops migrate-keys` moves them under their program
-
-
 class Keys:
     """One program's key names."""
 
     def __init__(self, program: str):
         self.program = program
         self.prefix = p = f"sms:{{{program}}}:"
-        self.pattern = p + "*"  # every key of this program (SCAN MATCH: braces are literal there)
-        # people: one hash per person, with the records that hang off it
+        # people: one hash per person (contact), with the records that hang off it
         self.RECENT = p + "contacts:recent"  # person key -> last message time, for the console's conversation list
         self.FIRST_SEEN = p + "contacts:oldest"  # person key -> time of their oldest kept record: the retention sweep's index
         self.TEXTS = p + "texts"  # digest -> a text sent alike to many (the program's own, a broadcast's): transcripts name it
+        # jobs and follow-ups
         self.JOBS_PENDING = p + "jobs:pending"  # "job|id" -> when enqueued: send jobs that have not run yet (service/queues.py)
-        # follow-ups
         self.FOLLOWUPS_DUE = p + "followups:due"  # compact follow-up ids by due time
-        # conversations: results per flow version (counts, and people as HyperLogLog sketches)
+        # outbound messages
         self.ALERTS_PENDING = p + "alerts:pending"  # staff alerts not yet final, by creation time: the sweeper's index
         self.OUTBOX = p + "outbox"  # development and simulator: texts recorded instead of sent
         self.RATE_LIMIT = p + "ratelimit:outbound"
+        # call backs and crisis flags
         self.CALLBACKS_WAITING = p + "callbacks:waiting"  # open requests (waiting or claimed), by request time
         self.CALLBACKS_WAITING_TEST = p + "callbacks:waiting:test"  # the simulator's: never in the real queue or counts
         self.CALLBACKS_ESCALATED = p + "callbacks:escalated"
         self.CRISIS_OPEN = p + "crisis:open"  # open crises (store/crises.py), by when they opened
         self.CRISIS_OPEN_TEST = p + "crisis:open:test"  # the simulator's
         self.CALLBACKS_CLOSED = p + "callbacks:closed"  # closed requests by closing time (their records expire by TTL)
-        # contacts the center knows (store/contacts.py) and their journeys (store/journeys.py)
+        # contacts the center knows (store/contacts.py), their groups and their journeys (store/journeys.py)
         self.CONTACTS = p + "contacts:known"  # person key -> when their contact data last changed (list, retention)
         self.JOURNEYS_DUE = p + "journeys:due"  # planned journey event ids by due time
         self.GROUPS = p + "groups"  # group name -> how many people are in it
-        # API tokens (store/apitokens.py)
+        # API tokens (store/apitokens.py) and broadcasts (store/broadcasts.py)
         self.API_TOKENS = p + "api-tokens"  # token id -> its record (name, digest, who made it, when, disabled)
         self.BROADCASTS = p + "broadcasts"  # broadcast id -> when it was made
         self.BROADCASTS_ACTIVE = p + "broadcasts:active"  # ids scheduled or sending: the dispatcher's round
+        # the staff inbox: people staff should look at (an `action: inbox` step), texts the bot did not
+        # understand (store/unmatched.py: id -> when it arrived), conversations staff took over
         self.ATTENTION = p + "attention"
-        # texts the bot did not understand (store/unmatched.py)
-        self.UNMATCHED = p + "unmatched"  # id -> when it arrived
-        self.HOLDS = p + "holds"  # person key -> time of the holder's latest action: conversations staff took over
+        self.UNMATCHED = p + "unmatched"
+        self.HOLDS = p + "holds"  # person key -> time of the holder's latest action
         self.INBOX_VERSION = p + "inbox:version"  # bumped by every change an open inbox shows: its pages poll it
+        # flow documents and settings
         self.FLOWS_PUBLISHED = p + "flows:published"
         self.FLOWS_DRAFT = p + "flows:draft"
         self.FLOWS_NEXT_VERSION = p + "flows:next-version"
         self.FLOWS_TRANSLATIONS = p + "flows:translations"  # "file|path|language" -> stamp (service/staff/translations.py)
         self.SETTINGS = p + "settings"
         self.SETUP = p + "setup"  # the first run's checklist: step -> when an admin did it (store/setup.py)
+        # staff
         self.AUDIT = p + "audit"
+        # metrics: Prometheus counters kept in Redis, shared by every process
         self.METRICS_WEBHOOK = p + "metrics:webhook"
         self.METRICS_LATENCY = p + "metrics:latency"
         self.METRICS_REPLIES = p + "metrics:replies"
         self.METRICS_EVENTS = p + "metrics:events"
         self.METRICS_OUTBOUND = p + "metrics:outbound"
         self.METRICS_STATUS = p + "metrics:status"
-        self.ROTATION_PROGRESS = p + "rotation:progress"  # phase -> SCAN cursor of an unfinished key rotation
+        # key rotation (store/rotation.py)
+        self.ROTATION_PROGRESS = p + "rotation:progress"  # phase -> SCAN cursor of an unfinished run
 
     def contact(self, pk: str) -> str:
         return f"{self.prefix}contact:{pk}"
@@ -124,6 +126,7 @@ class Keys:
         hashes (~20 bytes a message): a captured, signed request replayed later is refused."""
         return f"{self.prefix}seen:{bucket}"
 
+    # conversations: results per flow version (counts, and people as HyperLogLog sketches)
     def flow_results(self, version: int, flow: str) -> str:
         return f"{self.prefix}results:{version}:{flow}"
 
@@ -142,7 +145,7 @@ class Keys:
         """Status callbacks that arrived before our record of the send (holds only statuses)."""
         return f"{self.prefix}out-early:{sid}"
 
-    # call backs and crisis flags
+    # contacts, API tokens, imports
     def group(self, name: str) -> str:
         """The person keys in a group (a group's name is the center's word, never personal)."""
         return f"{self.prefix}group:{name}"
@@ -173,7 +176,7 @@ class Keys:
         """Its recipients whose text failed or was undelivered (person keys): resend to the failed."""
         return f"{self.prefix}bc:{bid}:failed"
 
-    # people staff should look at (an `action: inbox` step), by when they were put there
+    # texts the bot did not understand
     def unmatched(self, uid: str) -> str:
         return f"{self.prefix}unmatched:{uid}"
 
@@ -184,7 +187,7 @@ class Keys:
     def daily_people(self, day: str, which: str) -> str:
         return f"{self.prefix}daily:{day}:{which}"
 
-    # the staff inbox
+    # call backs and crisis flags
     def callback(self, callback_id: str) -> str:
         return f"{self.prefix}callback:{callback_id}"
 
@@ -209,5 +212,3 @@ class Keys:
     def login_failures(self, kind: str, who: str) -> str:
         """Recent failed sign-ins per client address or per email (a digest: attackers choose the text)."""
         return f"{self.prefix}login-failures:{kind}:{who}"
-
-    # metrics: Prometheus counters kept in Redis, shared by every process

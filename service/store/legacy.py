@@ -19,6 +19,16 @@ def left(r: Redis) -> bool:
     return bool(r.exists(*MARKERS))
 
 
+def move_all(r: Redis) -> tuple[int, list[str]]:
+    """Every old key moved (how many), and those a key of the new name kept in place (listed)."""
+    cursor, moved, clashes = 0, 0, []
+    while True:
+        cursor, done, left_in_place = move_batch(r, cursor)
+        moved, clashes = moved + done, clashes + left_in_place
+        if not cursor:
+            return moved, clashes
+
+
 def move_batch(r: Redis, cursor: int) -> tuple[int, int, list[str]]:
     """Rename a batch of old keys to their program's names (RENAMENX: never over a key the new release
     wrote); returns the next cursor (0: done), how many moved, and the keys left because a key of the new

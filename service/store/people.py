@@ -247,26 +247,27 @@ def trim_before(r: Redis, pk: str, cutoff: float) -> int:
     """Drop transcript exchanges and staff notes older than `cutoff` and the MessageSids of older consent
     changes; the person's place in the index moves to their oldest record left. Returns how many
     exchanges and notes went."""
-    head = r.lrange(keys.of(r).transcript(pk), 0, TRANSCRIPT_LIMIT)
+    ks = keys.of(r)
+    head = r.lrange(ks.transcript(pk), 0, TRANSCRIPT_LIMIT)
     old = sum(1 for _ in _while_older(head, cutoff))
-    staff_notes = r.lrange(keys.of(r).notes(pk), 0, -1)
+    staff_notes = r.lrange(ks.notes(pk), 0, -1)
     old_notes = sum(1 for _ in _while_older(staff_notes, cutoff))
-    trail = [json.loads(e) for e in r.lrange(keys.of(r).consent_log(pk), 0, -1)]
-    first = r.hget(keys.of(r).contact(pk), FIRST_CONSENT)
+    trail = [json.loads(e) for e in r.lrange(ks.consent_log(pk), 0, -1)]
+    first = r.hget(ks.contact(pk), FIRST_CONSENT)
     entry = first_consent(first) if first else None
     pipe = r.pipeline()
     if entry and entry["at"] < cutoff and "sid" in entry:  # swapped, so never recreating an erased record
-        scripts.run(pipe, "swap_value", [keys.of(r).contact(pk)], ["hash", FIRST_CONSENT, first, without_sid(entry)])
+        scripts.run(pipe, "swap_value", [ks.contact(pk)], ["hash", FIRST_CONSENT, first, without_sid(entry)])
     if old:
-        pipe.ltrim(keys.of(r).transcript(pk), old, -1)
+        pipe.ltrim(ks.transcript(pk), old, -1)
     if old_notes:
-        pipe.ltrim(keys.of(r).notes(pk), old_notes, -1)
+        pipe.ltrim(ks.notes(pk), old_notes, -1)
     for i, entry in enumerate(trail):
         if entry["at"] < cutoff and "sid" in entry:
-            pipe.lset(keys.of(r).consent_log(pk), i, json.dumps({k: v for k, v in entry.items() if k != "sid"}))
+            pipe.lset(ks.consent_log(pk), i, json.dumps({k: v for k, v in entry.items() if k != "sid"}))
     left = [t for t in (entry_time(head[old]) if old < len(head) else None,
                         entry_time(staff_notes[old_notes]) if old_notes < len(staff_notes) else None) if t is not None]
-    pipe.zadd(keys.of(r).FIRST_SEEN, {pk: min(left) if left else cutoff})
+    pipe.zadd(ks.FIRST_SEEN, {pk: min(left) if left else cutoff})
     pipe.execute()
     return old + old_notes
 

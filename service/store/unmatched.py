@@ -39,16 +39,17 @@ def keep(pipe, vault: Vault, uid: str, pk: str, body: str, language: str, now: f
 
 def recent(r: Redis, vault: Vault, start: int = 0, count: int = 50, include_test: bool = False) -> tuple[list[Unmatched], int]:
     """Newest first, and how many are kept."""
-    ids = [i.decode() for i in r.zrevrange(keys.of(r).UNMATCHED, start, start + count - 1)]
+    ks = keys.of(r)
+    ids = [i.decode() for i in r.zrevrange(ks.UNMATCHED, start, start + count - 1)]
     pipe = r.pipeline(transaction=False)
     for uid in ids:
-        pipe.hgetall(keys.of(r).unmatched(uid))
+        pipe.hgetall(ks.unmatched(uid))
     rows = []
     for uid, h in zip(ids, pipe.execute()):
         if not h or (h.get(b"simulated") == b"1" and not include_test):
             continue
         rows.append(_row(vault, uid, {k.decode(): v for k, v in h.items()}))
-    return rows, r.zcard(keys.of(r).UNMATCHED)
+    return rows, r.zcard(ks.UNMATCHED)
 
 
 def get(r: Redis, vault: Vault, uid: str) -> Unmatched | None:

@@ -11,7 +11,7 @@ from tests.conftest import Phone, make_env, new_sid, post_signed, replies, svc_o
 def test_readyz_needs_a_worker_and_the_clock(client):
     response = client.get("/readyz")
     assert response.status_code == 503
-    assert response.json["checks"] == {"redis": True, "worker": False, "clock": False}
+    assert response.json["checks"] == {"redis": True, "worker": False, "clock": False, "keys": True}
 
 
 def test_readyz_and_sms_with_redis_down(tmp_path):

@@ -128,3 +128,10 @@ def test_a_worker_or_clock_of_another_program_does_not_make_this_one_ready(redis
     assert readiness(harbor.redis)["worker"] is True
     assert readiness(brook.redis)["worker"] is False  # Harbor's worker never takes Brook's jobs
     worker.register_death()
+
+
+def test_a_program_folder_whose_name_could_not_tag_its_keys_is_refused(env, flows_dir):  # noqa: F811 - the fixture
+    from service.config import Config, ConfigError
+    (flows_dir / "brook").rename(flows_dir / "Brook{1}")
+    with pytest.raises(ConfigError, match="Brook"):
+        programs.of_process(Config.from_env({**env, "PROGRAM": "harbor"}))

@@ -209,7 +209,8 @@ def test_readyz_turns_ready_with_a_worker_and_the_clock(env, redis):
         deadline = time.monotonic() + 20
         while client.get("/readyz").status_code != 200 and time.monotonic() < deadline:
             time.sleep(0.3)
-        assert client.get("/readyz").json == {"ready": True, "checks": {"redis": True, "worker": True, "clock": True}}
+        assert client.get("/readyz").json == {"ready": True, "checks": {"redis": True, "worker": True, "clock": True,
+                                                                       "keys": True}}
     finally:
         for p in procs:
             p.terminate()

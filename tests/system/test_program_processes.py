@@ -12,7 +12,7 @@ import requests
 from redis import Redis
 
 from devtools.embedded_redis import EmbeddedRedis, free_port
-from service.store import apitokens
+from service.store import apitokens, keys
 from twilio.request_validator import RequestValidator
 
 from tests.conftest import AUTH_TOKEN, NY, make_env
@@ -69,7 +69,7 @@ def processes(env):
 def test_each_program_answers_from_its_own_redis_and_its_worker_texts_from_its_own_number(
         processes, fake, redis, harbor_redis):
     web, console = processes
-    harbor = Redis.from_url(harbor_redis)
+    harbor = Redis.from_url(harbor_redis, client_name=keys.client_name("harbor"))  # as the service names it
     params = {"MessageSid": "SM" + "1" * 32, "AccountSid": "AC" + "0" * 32, "From": NUMBER, "To": B_NUMBER,
               "Body": "HELP", "NumMedia": "0"}
     signature = RequestValidator(AUTH_TOKEN).compute_signature(web + "/twilio/sms", params)
