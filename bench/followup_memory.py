@@ -39,7 +39,7 @@ def populate(r: Redis, cfg: Config, vault: Vault, people: int, now: float) -> tu
     for start in range(0, people, 10_000):
         pipe = r.pipeline(transaction=False)
         for i in range(start, min(start + 10_000, people)):
-            pipe.hset(f"sms:contact:{vault.person_key(number(i))}", mapping={
+            pipe.hset(keys.of(r).contact(vault.person_key(number(i))), mapping={
                 "consent": "subscribed", "phone": phone_token, "first_seen": int(now), "last_seen": int(now)})
         pipe.execute()
     before = r.info("memory")["used_memory"]

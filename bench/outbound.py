@@ -23,6 +23,7 @@ from redis import Redis
 from flows.engine import ScheduledFollowUp
 from service.planning import schedule_followups
 from service.config import Config
+from service.store import keys
 from devtools.embedded_redis import EmbeddedRedis
 from service.privacy import Vault
 from tests.fakes.twilio_api import FakeTwilio
@@ -55,7 +56,7 @@ def schedule_due_now(r: Redis, env: dict, count: int, first: int) -> None:
     for i in range(first, first + count):
         e164 = f"+1617{i:07d}"
         pk = vault.person_key(e164)
-        pipe.hset(f"sms:contact:{pk}", mapping={"consent": "subscribed", "phone": vault.encrypt(e164)})
+        pipe.hset(keys.of(r).contact(pk), mapping={"consent": "subscribed", "phone": vault.encrypt(e164)})
         schedule_followups(cfg, pipe, pk, e164, item, now - 60)
     pipe.execute()
 

@@ -80,7 +80,7 @@ def import_and_plan(count: int) -> dict:
             again_s, again = timed(flask + ["--commit"], env)
             events = r.zcard(keys.of(r).JOURNEYS_DUE)
             with_events = used(r)
-            lists = [k for k in r.scan_iter(match="sms:contact:*", count=1000)]
+            lists = [k for k in r.scan_iter(match=keys.of(r).contact("*"), count=1000)]
             pipe = r.pipeline(transaction=False)
             for k in lists:
                 pipe.hdel(k, "jrn")

@@ -11,7 +11,7 @@ from service import logs
 from service.clock import Clock
 from service.config import Config
 from service.programs import CONSOLE, ROUTES, TABLE, console_table, routes
-from service.runtime import EXTENSION, build, build_all
+from service.runtime import EXTENSION, build, build_all, refuse_unmoved
 
 MAX_REQUEST_BYTES = 64 * 1024
 # What one process serves. The Procfile runs Twilio's endpoints ("twilio", the `web` process) apart
@@ -40,6 +40,8 @@ def create_app(config: Config | Mapping[str, str] | None = None, clock: Clock | 
         app.extensions[ROUTES] = routes(table)
     if surface != "twilio":
         app.extensions[CONSOLE] = chosen
+    if surface in ("twilio", "console"):  # the Procfile's web processes (the flask CLI migrates: it starts anyway)
+        refuse_unmoved(list(table.values()) or [app.extensions[EXTENSION]])
     if surface == "twilio":  # the webhook's processes load the crisis model before their first text, not during it
         app.extensions[EXTENSION].reader.warm()
     _register(app, surface)

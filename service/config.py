@@ -234,8 +234,16 @@ def rq_settings(environ: Mapping[str, str] | None = None) -> dict:
     env = _Env(os.environ if environ is None else environ)
     sentinels = env.sentinels("REDIS_SENTINELS")
     program = env.get("PROGRAM", "").strip().lower()
-    if not program and program_folders(Path(env.get("FLOWS_DIR", str(DEFAULT_FLOWS_DIR)))):
+    found = program_folders(Path(env.get("FLOWS_DIR", str(DEFAULT_FLOWS_DIR))))
+    if not program and found:
         raise ConfigError("FLOWS_DIR holds several programs: set PROGRAM to the one this worker serves")
+    if program and program not in found:
+        raise ConfigError(f"PROGRAM={program} is not a program in FLOWS_DIR ({', '.join(found) or 'one program itself: unset PROGRAM'})")
+    strays = sorted({n for prefix in ("REDIS_URL_", "REDIS_SENTINEL_MASTER_")
+                     for n, _ in env.per_program(prefix, env.get)} - set(found))
+    if strays:
+        raise ConfigError(f"REDIS_URL_{strays[0].upper()} or REDIS_SENTINEL_MASTER_{strays[0].upper()} names no "
+                          "program in FLOWS_DIR")
     own = f"_{program.upper()}" if program else ""
     if own and sentinels and env.get(f"REDIS_SENTINEL_MASTER{own}"):  # that program's primary
         return {"PROGRAM": program, "SENTINEL": _sentinel(env, sentinels, env.get(f"REDIS_SENTINEL_MASTER{own}"))}

@@ -28,6 +28,9 @@ def of_process(config: Config, serves_all: bool = False) -> Config:
     program they signed in to) may leave PROGRAM unset; they start as the first.
     A FLOWS_DIR that is one program: as it is."""
     found = names(config.flows_dir)
+    if not found and config.program and Path(config.flows_dir).name != config.program:  # (not one of several)
+        raise ConfigError(f"PROGRAM={config.program} names a program, but FLOWS_DIR is one program itself: unset "
+                          "PROGRAM (its queues and keys would not be the ones the web process uses)")
     if not found:
         return config
     if not config.program and not serves_all:
@@ -49,7 +52,9 @@ def config_for(config: Config, name: str, found: tuple[str, ...] | None = None) 
         raise ConfigError(f"PROGRAM {name!r} is not a program in FLOWS_DIR ({', '.join(found)})")
     redis = _redis_of(config)
     for setting, values in (("CENTER_TIMEZONE", config.program_timezones),
-                            ("STAFF_ALERT_NUMBERS", config.program_alert_numbers)):
+                            ("STAFF_ALERT_NUMBERS", config.program_alert_numbers),
+                            ("REDIS_URL", config.program_redis_urls),  # a typo would share the deployment's
+                            ("REDIS_SENTINEL_MASTER", config.program_sentinel_masters)):
         strays = sorted({n for n, _ in values} - set(found))
         if strays:
             raise ConfigError(f"{setting}_{strays[0].upper()} names no program in FLOWS_DIR ({', '.join(found)})")

@@ -12,7 +12,7 @@ from redis import Redis
 from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
-from rq.registry import ScheduledJobRegistry
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
 from service.store import keys
 
@@ -130,8 +130,10 @@ def waiting(r: Redis, lane: str) -> int:
 
 
 def adopt_legacy(r: Redis) -> int:
-    """Jobs a release before programs left in its queues (named by lane alone), queued or waiting for a
-    retry, moved to this program's queues in the same lane (`flask ops migrate-keys`): none is lost."""
+    """Jobs a release before programs left in its queues (named by lane alone), moved to this program's
+    queue in the same lane (`flask ops migrate-keys`): queued ones, those waiting for a retry, and failed
+    ones (ops requeue or delete them from the Ops page). Run with every process of that release stopped:
+    none is running then."""
     moved = 0
     for lane in ALL:
         old, new = Queue(lane, connection=r), queue(r, lane)
@@ -139,16 +141,26 @@ def adopt_legacy(r: Redis) -> int:
             old.remove(job)
             new.enqueue_job(job)
             moved += 1
-        waiting_retry = ScheduledJobRegistry(queue=old)
-        for job_id in waiting_retry.get_job_ids():
-            try:
-                when, job = waiting_retry.get_scheduled_time(job_id), Job.fetch(job_id, connection=r)
-            except NoSuchJobError:  # expired meanwhile: nothing to run
-                waiting_retry.remove(job_id)
-                continue
-            waiting_retry.remove(job)
-            job.origin = new.name
-            job.save()
-            ScheduledJobRegistry(queue=new).schedule(job, when)
-            moved += 1
+        moved += _move_registered(r, ScheduledJobRegistry(queue=old), new,
+                                  lambda job, when: ScheduledJobRegistry(queue=new).schedule(job, when))
+        moved += _move_registered(r, FailedJobRegistry(queue=old), new,
+                                  lambda job, _: FailedJobRegistry(queue=new).add(job, ttl=FAILURE_TTL))
+    return moved
+
+
+def _move_registered(r: Redis, registry, new: Queue, add) -> int:
+    """A registry's jobs (waiting for a retry, or failed) given to `new`'s registry of the same kind."""
+    moved = 0
+    for job_id in registry.get_job_ids():
+        try:
+            job = Job.fetch(job_id, connection=r)
+            when = registry.get_scheduled_time(job_id) if isinstance(registry, ScheduledJobRegistry) else None
+        except NoSuchJobError:  # expired meanwhile: nothing to run
+            registry.remove(job_id)
+            continue
+        registry.remove(job)
+        job.origin = new.name
+        job.save()
+        add(job, when)
+        moved += 1
     return moved

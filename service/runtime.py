@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from flask import current_app, g
 from redis import Redis
+from redis.exceptions import RedisError
 from redis.sentinel import Sentinel
 
 from flows.engine import Policy
@@ -15,9 +16,9 @@ from flows.reading import Reader, default_reader
 from languages import Languages, for_flows
 from service import config as settings_config, programs
 from service.clock import Clock
-from service.config import Config
+from service.config import Config, ConfigError
 from service.privacy import Vault
-from service.store import keys, settings
+from service.store import keys, legacy, settings
 from service.store.flowdocs import FlowSource
 from service.store.metrics import Buffer
 
@@ -79,6 +80,20 @@ def build_all(config: Config, own: Services, clock: Clock | None = None) -> dict
             for name in programs.names(config.flows_dir)}
 
 
+def refuse_unmoved(every: list[Services]) -> None:
+    """A process that texts or acts on people does not start while a Redis still holds a release's data
+    from before programs under its old names: it would see nobody, not even who said STOP (`flask ops
+    migrate-keys` moves it). A Redis that does not answer now is checked by /readyz later."""
+    for svc in every:
+        try:
+            unmoved = legacy.left(svc.redis)
+        except RedisError:
+            continue
+        if unmoved:
+            raise ConfigError(f"the Redis of program {keys.program_of(svc.redis)} holds data of the release before "
+                              "programs under its old names: run `flask ops migrate-keys` (with that PROGRAM) first")
+
+
 def connect(config: Config) -> Redis:
     """Short timeouts: with Redis down the webhook must answer 503 fast so Twilio uses the fallback URL.
 
@@ -90,7 +105,11 @@ def connect(config: Config) -> Redis:
         sentinel = Sentinel(list(config.redis_sentinels), sentinel_kwargs=timeouts, **timeouts)
         return sentinel.master_for(config.redis_sentinel_master, health_check_interval=30,
                                    password=config.redis_password.reveal() or None, **timeouts, **named)
-    return Redis.from_url(config.redis_url, health_check_interval=30, **timeouts, **named)
+    client = Redis.from_url(config.redis_url, health_check_interval=30, **timeouts, **named)
+    if keys.program_of(client) != (config.program or keys.DEFAULT):  # the URL's own ?client_name= won
+        raise ConfigError("REDIS_URL sets client_name: leave it out (the service names each program's connection "
+                          "for the program, and its keys follow that name)")
+    return client
 
 
 def policy(config: Config) -> Policy:

@@ -4,7 +4,7 @@ from functools import cache
 
 from service import logs
 from service.config import Config
-from service.runtime import Services, build
+from service.runtime import Services, build, refuse_unmoved
 from service.store.ratelimit import RateLimiter
 from workers.sender import OutboxSender, Sender, make_sender
 
@@ -30,4 +30,6 @@ def make_runtime(svc: Services, sender: Sender | None = None) -> Runtime:
 @cache
 def current() -> Runtime:
     logs.configure()
-    return make_runtime(build(Config.from_env()))
+    svc = build(Config.from_env())
+    refuse_unmoved([svc])
+    return make_runtime(svc)

@@ -2,6 +2,7 @@
 from collections import Counter
 
 import click
+import yaml
 from flask import current_app
 from flask.cli import with_appcontext
 
@@ -117,24 +118,43 @@ def create_staff(email, role, password):
 
 
 @ops.command("migrate-keys")
+@click.option("--force", is_flag=True, help="Move the data even though its published flows name another program.")
 @with_appcontext
-def migrate_keys():
+def migrate_keys(force):
     """Move what a release before programs kept (keys `sms:...`, its queued jobs) under the program this
     process serves (PROGRAM; `sms:{main}:...` for a FLOWS_DIR that is one program). Run it once after the
     upgrade, before the web and workers start: until it has, /readyz says "keys": false, since the new
     release would not see who said STOP. Safe to run again; a key the new release already wrote is never
     overwritten (it is listed: a person to look at)."""
-    r = services().redis
-    moved, clashes = legacy.move_all(r)
+    svc = services()
+    r = svc.redis
+    theirs = _program_named(legacy.published_documents(r))
+    if svc.config.program and theirs and theirs != programs.display_name(svc) and not force:
+        raise click.ClickException(f"the old data's published flows are {theirs!r}'s, and PROGRAM={svc.config.program} "
+                                   f"is {programs.display_name(svc)!r}: run it with that program's PROGRAM (or --force "
+                                   "if the center was renamed)")
+    tally = legacy.move_all(r)
     jobs = queues.adopt_legacy(r)
-    click.echo(f"keys moved under program {keys.program_of(r)}: {moved}; queued jobs moved: {jobs}")
-    if clashes:
-        click.echo(f"{len(clashes)} kept under their old names: the new release already wrote the same key "
-                   "(a person who texted after the upgrade and before this ran). Compare them by hand:")
-        for key in clashes[:50]:
+    click.echo(f"keys moved under program {keys.program_of(r)}: {tally.moved}; merged into keys this release had "
+               f"written: {tally.merged}; key names inside values renamed: {tally.relinked}; jobs moved: {jobs}")
+    if tally.dropped:
+        click.echo("an unfinished key rotation was forgotten: run `flask ops rotate-keys` again")
+    if tally.kept:
+        click.echo(f"{len(tally.kept)} single values kept under their old names (this release wrote the same key "
+                   "meanwhile, and its value was kept): compare them by hand:")
+        for key in tally.kept[:50]:
             click.echo(f"  {key}")
-    elif legacy.left(r):
+    if legacy.left(r):
         click.echo("old keys are still being written: is a process of the previous release running?")
+
+
+def _program_named(docs: dict[str, str]) -> str:
+    """The program name in a set of flow files (program.yaml), or ""."""
+    try:
+        program = (yaml.safe_load(docs.get("program.yaml") or "") or {}).get("program") or {}
+    except yaml.YAMLError:
+        return ""
+    return str(program.get("name") or "") if isinstance(program, dict) else ""
 
 
 @ops.command("rotate-keys")

@@ -12,10 +12,12 @@ from service.store import keys
 
 
 def workers(r: Redis) -> list[dict]:
-    """Each worker; its last heartbeat as epoch seconds (RQ keeps naive UTC datetimes)."""
+    """Each worker of this program (taking from its queues: programs may share a Redis); its last heartbeat
+    as epoch seconds (RQ keeps naive UTC datetimes)."""
+    own = set(queues.names(keys.program_of(r)))
     return [{"name": w.name, "state": w.get_state(), "job": w.get_current_job_id() or "",
              "heartbeat": w.last_heartbeat.replace(tzinfo=timezone.utc).timestamp() if w.last_heartbeat else None}
-            for w in Worker.all(connection=r)]
+            for w in Worker.all(connection=r) if own & set(w.queue_names())]
 
 
 def failed_jobs(r: Redis, limit: int = 50) -> list[dict]:

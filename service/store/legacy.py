@@ -1,17 +1,33 @@
 """Data of a release before programs (keys named `sms:...` without their program), moved under the program
-that owns it: `flask ops migrate-keys`, once, before the new release serves texts."""
+that owns it: `flask ops migrate-keys`, once, before the new release serves texts (it refuses to until then:
+service/legacy_gate.py)."""
+import json
+from dataclasses import dataclass, field
+
 from redis import Redis
 
 from service.store import keys
 
-LEGACY = "sms:"
+LEGACY = b"sms:"
 BATCH = 1000
-# indexes every deployment of the old release had once it served anyone: their presence says data is unmoved
-MARKERS = ("sms:contacts:recent", "sms:contacts:known", "sms:settings", "sms:flows:published", "sms:api-tokens")
+# indexes every deployment of the old release had once it served anyone (sorted sets and hashes, which a
+# clash merges, so none can stay behind): their presence says data is unmoved
+MARKERS = ("sms:contacts:recent", "sms:contacts:known", "sms:settings", "sms:api-tokens")
+DROPPED = (b"sms:rotation:progress",)  # SCAN cursors of an unfinished key rotation: meaningless under new names
+LINKS = ("day_key", "bc_key")  # fields of a sent text's record naming other keys (store/messages.py)
+
+
+@dataclass
+class Tally:
+    moved: int = 0
+    merged: int = 0  # an index the new release had written too: the old entries added to it
+    relinked: int = 0  # values naming keys (a person's records, a text's day and broadcast) renamed too
+    kept: list[str] = field(default_factory=list)  # a value the new release wrote too: the old one kept, listed
+    dropped: int = 0
 
 
 def is_legacy(key: bytes) -> bool:
-    return key.startswith(LEGACY.encode()) and not key.startswith(b"sms:{")
+    return key.startswith(LEGACY) and not key.startswith(b"sms:{")
 
 
 def left(r: Redis) -> bool:
@@ -19,27 +35,88 @@ def left(r: Redis) -> bool:
     return bool(r.exists(*MARKERS))
 
 
-def move_all(r: Redis) -> tuple[int, list[str]]:
-    """Every old key moved (how many), and those a key of the new name kept in place (listed)."""
-    cursor, moved, clashes = 0, 0, []
+def published_documents(r: Redis) -> dict[str, str]:
+    """The flow files the old release had published ({} when none): they name the program it served."""
+    version = r.get(LEGACY + b"flows:published")
+    raw = r.get(LEGACY + b"flows:version:" + version) if version else None
+    return json.loads(raw).get("documents", {}) if raw else {}
+
+
+def renamed(r: Redis, key: bytes) -> bytes:
+    return keys.of(r).prefix.encode() + key[len(LEGACY):] if is_legacy(key) else key
+
+
+def move_all(r: Redis) -> Tally:
+    tally, cursor = Tally(), 0
     while True:
-        cursor, done, left_in_place = move_batch(r, cursor)
-        moved, clashes = moved + done, clashes + left_in_place
+        cursor = move_batch(r, cursor, tally)
         if not cursor:
-            return moved, clashes
+            break
+    while True:
+        cursor = relink_batch(r, cursor, tally)
+        if not cursor:
+            return tally
 
 
-def move_batch(r: Redis, cursor: int) -> tuple[int, int, list[str]]:
+def move_batch(r: Redis, cursor: int, tally: Tally) -> int:
     """Rename a batch of old keys to their program's names (RENAMENX: never over a key the new release
-    wrote); returns the next cursor (0: done), how many moved, and the keys left because a key of the new
-    name exists."""
-    cursor, found = r.scan(cursor, match=LEGACY + "*", count=BATCH)
+    wrote; such a clash is merged or listed); returns the next cursor (0: done)."""
+    cursor, found = r.scan(cursor, match=b"sms:*", count=BATCH)
     old = [k for k in found if is_legacy(k)]
-    prefix = keys.of(r).prefix.encode()
+    dropped = [k for k in old if k in DROPPED]
+    if dropped:
+        tally.dropped += r.delete(*dropped)
+    old = [k for k in old if k not in DROPPED]
     pipe = r.pipeline(transaction=False)
     for key in old:
-        pipe.renamenx(key, prefix + key[len(LEGACY):])
-    results = pipe.execute(raise_on_error=False)
-    moved = sum(1 for res in results if res is True or res == 1)
-    clashes = [k.decode() for k, res in zip(old, results) if res is False or res == 0]
-    return cursor, moved, clashes
+        pipe.renamenx(key, renamed(r, key))
+    for key, result in zip(old, pipe.execute()):
+        if result:
+            tally.moved += 1
+        else:
+            _merge(r, key, renamed(r, key), tally)
+    return cursor
+
+
+def _merge(r: Redis, old: bytes, new: bytes, tally: Tally) -> None:
+    """An index or record both releases wrote: the old entries join the new ones (the newer value wins a
+    field both have); a single value (a string) stays where it is, listed for a person to look at."""
+    kind = r.type(old).decode()
+    if kind == "zset":
+        r.zunionstore(new, [new, old], aggregate="MAX")
+    elif kind == "set":
+        r.sunionstore(new, [new, old])
+    elif kind == "hash":
+        pipe = r.pipeline()
+        for name, value in r.hgetall(old).items():
+            pipe.hsetnx(new, name, value)
+        pipe.execute()
+    elif kind == "list":
+        r.lpush(new, *reversed(r.lrange(old, 0, -1)))  # the old entries came first
+    else:
+        tally.kept.append(old.decode())
+        return
+    r.delete(old)
+    tally.merged += 1
+
+
+def relink_batch(r: Redis, cursor: int, tally: Tally) -> int:
+    """Values that name keys, renamed like the keys: a person's records (erasure deletes what they list)
+    and a sent text's day and broadcast (its outcome is counted there, a canceled broadcast stops it)."""
+    k = keys.of(r)
+    cursor, found = r.scan(cursor, match=k.prefix.encode() + b"*", count=BATCH)
+    for key in found:
+        if key.startswith(k.records("").encode()):
+            old = [m for m in r.smembers(key) if is_legacy(m)]
+            if old:
+                pipe = r.pipeline()
+                pipe.srem(key, *old)
+                pipe.sadd(key, *(renamed(r, m) for m in old))
+                pipe.execute()
+                tally.relinked += len(old)
+        elif key.startswith(k.message("").encode()) and r.type(key) == b"hash":
+            links = {f: v for f, v in zip(LINKS, r.hmget(key, *LINKS)) if v and is_legacy(v)}
+            if links:
+                r.hset(key, mapping={f: renamed(r, v) for f, v in links.items()})
+                tally.relinked += len(links)
+    return cursor

@@ -11,15 +11,26 @@ NUMBER = "+16175550123"
 
 
 def as_previous_release(r) -> None:
-    """Put the data back as the previous release named it: `sms:{main}:x` -> `sms:x`, and its jobs into
+    """Put the data back as the previous release named it: `sms:{main}:x` -> `sms:x`, in key names and in
+    the values that name keys (a person's records, a sent text's day and broadcast), and its jobs into
     queues named by lane alone."""
+    def old(name: bytes) -> bytes:
+        return name.replace(b"sms:{main}:", b"sms:", 1)
     for key in list(r.scan_iter(match="sms:{main}:*")):
-        r.rename(key, b"sms:" + key[len(b"sms:{main}:"):])
+        if key.startswith(b"sms:{main}:records:"):
+            members = r.smembers(key)
+            r.delete(key)
+            r.sadd(key, *(old(m) for m in members))
+        elif key.startswith(b"sms:{main}:out:") and r.type(key) == b"hash":
+            links = {f: old(v) for f, v in zip(legacy.LINKS, r.hmget(key, *legacy.LINKS)) if v}
+            if links:
+                r.hset(key, mapping=links)
+        r.rename(key, old(key))
     for lane in queues.ALL:
-        new, old = queues.queue(r, lane), Queue(lane, connection=r)
+        new, bare = queues.queue(r, lane), Queue(lane, connection=r)
         for job in new.jobs:
             new.remove(job)
-            old.enqueue_job(job)
+            bare.enqueue_job(job)
 
 
 def ours(r) -> set[bytes]:
@@ -46,7 +57,7 @@ def test_old_keys_and_jobs_move_under_the_program_and_a_stop_is_still_honoured(r
     pk = svc.vault.person_key(NUMBER)
     assert contacts.read(svc.redis, svc.vault, pk) is None  # what the new release would see unmigrated
     out = migrate(app)
-    assert "queued jobs moved: 1" in out
+    assert "jobs moved: 1" in out and "key names inside values renamed: 0" not in out
     assert ours(redis) == before
     assert readiness(svc.redis)["keys"] is True
     assert contacts.read(svc.redis, svc.vault, pk).consent.value == "opted_out"
@@ -55,22 +66,55 @@ def test_old_keys_and_jobs_move_under_the_program_and_a_stop_is_still_honoured(r
     assert job.func_name == "workers.jobs.send_message" and job.origin == "main.alerts"
     assert Queue(queues.ALERTS, connection=redis).count == 0
     again = migrate(app)  # safe to run again
-    assert "queued jobs moved: 0" in again and not legacy.left(redis)
+    assert "keys moved under program main: 0" in again and "jobs moved: 0" in again and not legacy.left(redis)
 
 
-def test_a_key_the_new_release_already_wrote_is_never_overwritten_but_listed(redis, redis_url):
+def test_the_web_and_workers_do_not_start_before_the_migration(redis, redis_url):
+    import pytest
+    from service import create_app
+    from service.config import ConfigError
+    env = make_env(redis_url)
+    app = make_app(env)
+    Phone(app.test_client(), NUMBER).text("STOP")
+    as_previous_release(redis)
+    for surface in ("twilio", "console"):
+        with pytest.raises(ConfigError, match="migrate-keys"):
+            create_app(env, surface=surface)
+    migrate(app)  # the flask CLI's app starts anyway: it is what migrates
+    create_app(env, surface="twilio")
+
+
+def test_an_erasure_after_the_migration_leaves_nothing_of_the_person(redis, redis_url):
+    app = make_app(make_env(redis_url, STAFF_ALERT_NUMBERS="+16175550100"))
+    svc = svc_of(app)
+    phone = Phone(app.test_client(), NUMBER)
+    phone.text("CALL")  # a call back, in the person's records
+    phone.text("he turned blue and isnt breathing")  # a crisis flag and a staff alert, in the records too
+    as_previous_release(redis)
+    migrate(app)
+    pk = svc.vault.person_key(NUMBER)
+    records = {m.decode() for m in redis.smembers(keys.of(svc.redis).records(pk))}
+    assert records and all(m.startswith("sms:{main}:") for m in records)
+    result = app.test_cli_runner().invoke(args=["ops", "erase", NUMBER])
+    assert result.exit_code == 0, result.output
+    assert not [k for k in redis.scan_iter() if k.startswith((b"sms:{main}:callback:", b"sms:{main}:crisis-flag:"))]
+    assert not any(redis.exists(m) for m in records)
+
+
+def test_an_index_both_releases_wrote_is_merged_and_a_single_value_kept_and_listed(redis, redis_url):
     app = make_app(make_env(redis_url))
     svc = svc_of(app)
     Phone(app.test_client(), NUMBER).text("SIGNS")
     as_previous_release(redis)
-    Phone(app.test_client(), NUMBER).text("TREATMENT")  # texted after the upgrade, before the migration
-    pk = svc.vault.person_key(NUMBER)
-    written = redis.hgetall(keys.of(svc.redis).contact(pk))
+    Phone(app.test_client(), "+16175550124").text("SIGNS")  # written after the upgrade, before the migration
+    redis.set("sms:texts-probe", "old")
+    redis.set("sms:{main}:texts-probe", "new")
     out = migrate(app)
-    assert f"sms:contact:{pk}" in out and "Compare them by hand" in out
-    assert redis.hgetall(keys.of(svc.redis).contact(pk)) == written  # the newer record kept as it was
-    assert redis.exists(f"sms:contact:{pk}")  # and the older one kept for a person to look at
-    assert NUMBER not in out  # person keys only, never a number
+    recent = {m.decode() for m in redis.zrange(keys.of(svc.redis).RECENT, 0, -1)}
+    assert recent == {svc.vault.person_key(NUMBER), svc.vault.person_key("+16175550124")}  # both, merged
+    assert not legacy.left(redis) and "sms:texts-probe" in out and "compare them by hand" in out
+    assert redis.get("sms:{main}:texts-probe") == b"new" and redis.get("sms:texts-probe") == b"old"
+    assert NUMBER not in out  # person keys at most, never a number
 
 
 def test_a_program_of_several_takes_the_old_data_of_its_redis(redis, redis_url, tmp_path):
@@ -83,3 +127,22 @@ def test_a_program_of_several_takes_the_old_data_of_its_redis(redis, redis_url, 
     assert "keys moved under program harbor: 1" in migrate(harbor)
     assert redis.hget("sms:{harbor}:settings", "BUSINESS_HOURS") == b"Mon-Fri 08:00-16:00"
     assert not redis.exists("sms:{brook}:settings")
+
+
+def test_the_old_data_of_one_center_is_not_handed_to_another(redis, redis_url, tmp_path):
+    from tests.sms.test_programs import A_NUMBER, B_NUMBER, _program
+    root = tmp_path / "flows"
+    _program(root / "brook", "Roaring Brook Recovery", [A_NUMBER])
+    _program(root / "harbor", "Harbor Light Center", [B_NUMBER])
+    before = make_app(make_env(redis_url, FLOWS_DIR=str(root / "harbor")))  # the old release served Harbor Light
+    from service.store import flowdocs
+    from service.store.flowdocs import seed_documents
+    flowdocs.publish(svc_of(before).redis, seed_documents(root / "harbor"), "admin", "", 0)
+    as_previous_release(redis)
+    brook = make_app(make_env(redis_url, FLOWS_DIR=str(root), PROGRAM="brook"))
+    refused = brook.test_cli_runner().invoke(args=["ops", "migrate-keys"])
+    assert refused.exit_code != 0 and "Harbor Light Center" in refused.output, refused.output
+    assert redis.exists("sms:flows:published") and not redis.exists("sms:{brook}:flows:published")
+    harbor = make_app(make_env(redis_url, FLOWS_DIR=str(root), PROGRAM="harbor"))
+    migrate(harbor)
+    assert redis.exists("sms:{harbor}:flows:published")

@@ -135,3 +135,29 @@ def test_a_program_folder_whose_name_could_not_tag_its_keys_is_refused(env, flow
     (flows_dir / "brook").rename(flows_dir / "Brook{1}")
     with pytest.raises(ConfigError, match="Brook"):
         programs.of_process(Config.from_env({**env, "PROGRAM": "harbor"}))
+
+
+def test_what_would_mix_programs_keys_is_refused_at_start(env, redis_url, tmp_path):
+    from service.config import Config, ConfigError, rq_settings
+    with pytest.raises(ConfigError, match="client_name"):  # the URL's name would win over the program's
+        make_app({**env, "REDIS_URL": redis_url + "?client_name=dashboard"})
+    with pytest.raises(ConfigError, match="REDIS_URL_HARBOUR"):  # a typo would put Harbor on the shared Redis
+        programs.of_process(Config.from_env({**env, "REDIS_URL_HARBOUR": redis_url}))
+    with pytest.raises(ConfigError, match="names no program"):
+        rq_settings({**env, "REDIS_URL_HARBOUR": redis_url})
+    one = make_env(redis_url, PROGRAM="harbor")  # the shipped FLOWS_DIR is one program: its name is not harbor
+    with pytest.raises(ConfigError, match="unset PROGRAM"):
+        make_app(one)
+    with pytest.raises(ConfigError, match="unset PROGRAM"):
+        rq_settings(one)
+
+
+def test_the_ops_page_lists_only_this_programs_workers(both):
+    from rq import Worker
+    from service.ops import jobs
+    brook, harbor = both
+    worker = Worker([queues.queue(harbor.redis, queues.ALERTS)], connection=harbor.redis, name="harbor-w1")
+    worker.register_birth()
+    assert [w["name"] for w in jobs.workers(harbor.redis)] == ["harbor-w1"]
+    assert jobs.workers(brook.redis) == []
+    worker.register_death()
