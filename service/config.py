@@ -154,6 +154,9 @@ class Config:
                 raise ConfigError(f"development needs {', '.join(missing)} set (make run generates them)")
         if app_env != "test" and len(env.get("SECRET_KEY")) < MIN_SECRET_KEY:
             raise ConfigError(f"SECRET_KEY must have at least {MIN_SECRET_KEY} characters")
+        if env.get("PROGRAM") and not program_folders(Path(env.get("FLOWS_DIR", str(DEFAULT_FLOWS_DIR)))):
+            raise ConfigError(f"PROGRAM={env.get('PROGRAM')} names a program, but FLOWS_DIR is one program itself: "
+                              "unset PROGRAM (its queues and keys would not be the ones the other processes use)")
         return cls(
             app_env=app_env,
             redis_url=env.get("REDIS_URL") if env.get("REDIS_SENTINELS") else env.required("REDIS_URL"),

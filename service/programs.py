@@ -11,6 +11,7 @@ from pathlib import Path
 from service import channels
 from service.config import Config, ConfigError, program_folders
 from service.phone import InvalidNumber
+from service.store.keys import DEFAULT
 
 TABLE = "sms_outreach_programs"  # app.extensions: every program's Services by name (the webhook routes to them)
 ROUTES = "sms_outreach_routes"  # app.extensions: each program number -> its program's Services
@@ -28,9 +29,6 @@ def of_process(config: Config, serves_all: bool = False) -> Config:
     program they signed in to) may leave PROGRAM unset; they start as the first.
     A FLOWS_DIR that is one program: as it is."""
     found = names(config.flows_dir)
-    if not found and config.program and Path(config.flows_dir).name != config.program:  # (not one of several)
-        raise ConfigError(f"PROGRAM={config.program} names a program, but FLOWS_DIR is one program itself: unset "
-                          "PROGRAM (its queues and keys would not be the ones the web process uses)")
     if not found:
         return config
     if not config.program and not serves_all:
@@ -44,10 +42,11 @@ def of_process(config: Config, serves_all: bool = False) -> Config:
 
 def config_for(config: Config, name: str, found: tuple[str, ...] | None = None) -> Config:
     found = names(config.flows_dir) if found is None else found
-    strange = next((n for n in found if not NAME.fullmatch(n)), None)
+    strange = next((n for n in found if not NAME.fullmatch(n) or n == DEFAULT), None)
     if strange is not None:
         raise ConfigError(f"program folder {strange!r} in FLOWS_DIR: name it with lower-case letters, digits and "
-                          "'_' (it names the program's keys, queues and <NAME>_<PROGRAM> variables)")
+                          "'_' (it names the program's keys, queues and <NAME>_<PROGRAM> variables), and not "
+                          f"{DEFAULT!r} (the name of a FLOWS_DIR that is one program)")
     if name not in found:
         raise ConfigError(f"PROGRAM {name!r} is not a program in FLOWS_DIR ({', '.join(found)})")
     redis = _redis_of(config)

@@ -130,13 +130,15 @@ def waiting(r: Redis, lane: str) -> int:
 
 
 def adopt_legacy(r: Redis) -> int:
-    """Jobs a release before programs left in its queues (named by lane alone), moved to this program's
-    queue in the same lane (`flask ops migrate-keys`): queued ones, those waiting for a retry, and failed
-    ones (ops requeue or delete them from the Ops page). Run with every process of that release stopped:
-    none is running then."""
+    """Jobs another layout left in its queues (a release before programs: named by lane alone; a
+    deployment of one program split into folders: "main.<lane>"), moved to this program's queue in the
+    same lane (`flask ops migrate-keys`): queued ones, those waiting for a retry, and failed ones (ops
+    requeue or delete them from the Ops page). Run with that layout's processes stopped: none is running."""
     moved = 0
-    for lane in ALL:
-        old, new = Queue(lane, connection=r), queue(r, lane)
+    for lane, name in ((lane, name) for lane in ALL for name in (lane, named(keys.DEFAULT, lane))):
+        old, new = Queue(name, connection=r), queue(r, lane)
+        if old.name == new.name:
+            continue
         for job in old.jobs:
             old.remove(job)
             new.enqueue_job(job)

@@ -128,11 +128,13 @@ def migrate_keys(force):
     overwritten (it is listed: a person to look at)."""
     svc = services()
     r = svc.redis
-    theirs = _program_named(legacy.published_documents(r))
-    if svc.config.program and theirs and theirs != programs.display_name(svc) and not force:
-        raise click.ClickException(f"the old data's published flows are {theirs!r}'s, and PROGRAM={svc.config.program} "
-                                   f"is {programs.display_name(svc)!r}: run it with that program's PROGRAM (or --force "
-                                   "if the center was renamed)")
+    theirs, ours = _program_named(legacy.published_documents(r)), programs.display_name(svc)
+    if svc.config.program and (theirs or legacy.left(r)) and theirs != ours and not force:  # whose is it?
+        raise click.ClickException(
+            f"the old data's published flows are {theirs!r}'s, and PROGRAM={svc.config.program} is {ours!r}: run it "
+            "with that program's PROGRAM (or --force if the center was renamed)" if theirs else
+            f"nothing in the old data says whose it is (no flows were published from the console): if it is "
+            f"{ours!r}'s (PROGRAM={svc.config.program}), run it again with --force")
     tally = legacy.move_all(r)
     jobs = queues.adopt_legacy(r)
     click.echo(f"keys moved under program {keys.program_of(r)}: {tally.moved}; merged into keys this release had "

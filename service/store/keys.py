@@ -87,8 +87,12 @@ class Keys:
         # key rotation (store/rotation.py)
         self.ROTATION_PROGRESS = p + "rotation:progress"  # phase -> SCAN cursor of an unfinished run
 
+    # The two keys every person keeps have one-letter families: a key of up to 36 characters costs Redis
+    # 16 bytes less than a longer one (its allocation's size class), and a program's name of up to 7
+    # letters leaves "sms:{name}:p:" + a 20-character person key within that (1 KB a person in all).
     def contact(self, pk: str) -> str:
-        return f"{self.prefix}contact:{pk}"
+        """The person: consent, number (encrypted), language, conversation, follow-ups, contact data."""
+        return f"{self.prefix}p:{pk}"
 
     def records(self, pk: str) -> str:
         """Every other key holding this person's data (call backs, crisis flags, outbound texts): erasure
@@ -99,7 +103,7 @@ class Keys:
         return f"{self.prefix}consent:{pk}"
 
     def transcript(self, pk: str) -> str:
-        return f"{self.prefix}transcript:{pk}"
+        return f"{self.prefix}t:{pk}"
 
     def tombstone(self, pk: str) -> str:
         """When a person's data was erased (the person key only, never the number)."""

@@ -1,6 +1,8 @@
-"""Data of a release before programs (keys named `sms:...` without their program), moved under the program
-that owns it: `flask ops migrate-keys`, once, before the new release serves texts (it refuses to until then:
-service/legacy_gate.py)."""
+"""Data kept under another layout's names, moved under the program that owns it (`flask ops migrate-keys`),
+before this release serves texts (its processes refuse to start until then: runtime.refuse_unmoved):
+- a release before programs: keys `sms:...` without a program (and its `contact:`/`transcript:` families);
+- a deployment of one program split into program folders: keys `sms:{main}:...` (keys.DEFAULT), which
+  the one program's processes wrote, now a named program's."""
 import json
 from dataclasses import dataclass, field
 
@@ -8,42 +10,66 @@ from redis import Redis
 
 from service.store import keys
 
-LEGACY = b"sms:"
+UNTAGGED = b"sms:"
 BATCH = 1000
-# indexes every deployment of the old release had once it served anyone (sorted sets and hashes, which a
-# clash merges, so none can stay behind): their presence says data is unmoved
-MARKERS = ("sms:contacts:recent", "sms:contacts:known", "sms:settings", "sms:api-tokens")
-DROPPED = (b"sms:rotation:progress",)  # SCAN cursors of an unfinished key rotation: meaningless under new names
+FAMILIES = ((b"contact:", b"p:"), (b"transcript:", b"t:"))  # the release before programs' names (store/keys.py)
+DROPPED = (b"rotation:progress",)  # SCAN cursors of an unfinished key rotation: meaningless under new names
 LINKS = ("day_key", "bc_key")  # fields of a sent text's record naming other keys (store/messages.py)
 
 
 @dataclass
 class Tally:
     moved: int = 0
-    merged: int = 0  # an index the new release had written too: the old entries added to it
+    merged: int = 0  # an index the new layout had written too: the old entries added to it
     relinked: int = 0  # values naming keys (a person's records, a text's day and broadcast) renamed too
-    kept: list[str] = field(default_factory=list)  # a value the new release wrote too: the old one kept, listed
+    kept: list[str] = field(default_factory=list)  # a value both wrote: the newer kept, the older listed
     dropped: int = 0
 
 
-def is_legacy(key: bytes) -> bool:
-    return key.startswith(LEGACY) and not key.startswith(b"sms:{")
+def _sources(r) -> tuple[bytes, ...]:
+    """The prefixes of data this program takes over: untagged keys, and the one-program layout's."""
+    own = keys.program_of(r)
+    return (UNTAGGED,) if own == keys.DEFAULT else (UNTAGGED, keys.named(keys.DEFAULT).prefix.encode())
+
+
+def _source_of(r, key: bytes) -> bytes | None:
+    tagged = keys.named(keys.DEFAULT).prefix.encode()
+    if key.startswith(tagged):
+        return tagged if tagged in _sources(r) else None
+    return UNTAGGED if key.startswith(UNTAGGED) and not key.startswith(b"sms:{") else None
+
+
+def is_legacy(r, key: bytes) -> bool:
+    return _source_of(r, key) is not None
 
 
 def left(r: Redis) -> bool:
-    """Whether the old release's data is still under its old names (one EXISTS)."""
-    return bool(r.exists(*MARKERS))
+    """Whether another layout's data is still under its old names (one EXISTS): indexes every deployment
+    had once it served anyone (sorted sets and hashes, which a clash merges, so none can stay behind)."""
+    markers = [s + name for s in _sources(r) for name in (b"contacts:recent", b"contacts:known", b"settings",
+                                                          b"api-tokens")]
+    return bool(r.exists(*markers))
 
 
 def published_documents(r: Redis) -> dict[str, str]:
-    """The flow files the old release had published ({} when none): they name the program it served."""
-    version = r.get(LEGACY + b"flows:published")
-    raw = r.get(LEGACY + b"flows:version:" + version) if version else None
-    return json.loads(raw).get("documents", {}) if raw else {}
+    """The flow files the old layout had published ({} when none): they name the program it served."""
+    for source in _sources(r):
+        version = r.get(source + b"flows:published")
+        raw = r.get(source + b"flows:version:" + version) if version else None
+        if raw:
+            return json.loads(raw).get("documents", {})
+    return {}
 
 
 def renamed(r: Redis, key: bytes) -> bytes:
-    return keys.of(r).prefix.encode() + key[len(LEGACY):] if is_legacy(key) else key
+    source = _source_of(r, key)
+    if source is None:
+        return key
+    rest = key[len(source):]
+    for old, new in FAMILIES if source == UNTAGGED else ():
+        if rest.startswith(old):
+            rest = new + rest[len(old):]
+    return keys.of(r).prefix.encode() + rest
 
 
 def move_all(r: Redis) -> Tally:
@@ -59,14 +85,14 @@ def move_all(r: Redis) -> Tally:
 
 
 def move_batch(r: Redis, cursor: int, tally: Tally) -> int:
-    """Rename a batch of old keys to their program's names (RENAMENX: never over a key the new release
+    """Rename a batch of old keys to their program's names (RENAMENX: never over a key the new layout
     wrote; such a clash is merged or listed); returns the next cursor (0: done)."""
     cursor, found = r.scan(cursor, match=b"sms:*", count=BATCH)
-    old = [k for k in found if is_legacy(k)]
-    dropped = [k for k in old if k in DROPPED]
+    old = [k for k in found if is_legacy(r, k)]
+    dropped = [k for k in old if k[len(_source_of(r, k)):] in DROPPED]
     if dropped:
         tally.dropped += r.delete(*dropped)
-    old = [k for k in old if k not in DROPPED]
+    old = [k for k in old if k not in dropped]
     pipe = r.pipeline(transaction=False)
     for key in old:
         pipe.renamenx(key, renamed(r, key))
@@ -79,7 +105,7 @@ def move_batch(r: Redis, cursor: int, tally: Tally) -> int:
 
 
 def _merge(r: Redis, old: bytes, new: bytes, tally: Tally) -> None:
-    """An index or record both releases wrote: the old entries join the new ones (the newer value wins a
+    """An index or record both layouts wrote: the old entries join the new ones (the newer value wins a
     field both have); a single value (a string) stays where it is, listed for a person to look at."""
     kind = r.type(old).decode()
     if kind == "zset":
@@ -107,7 +133,7 @@ def relink_batch(r: Redis, cursor: int, tally: Tally) -> int:
     cursor, found = r.scan(cursor, match=k.prefix.encode() + b"*", count=BATCH)
     for key in found:
         if key.startswith(k.records("").encode()):
-            old = [m for m in r.smembers(key) if is_legacy(m)]
+            old = [m for m in r.smembers(key) if is_legacy(r, m)]
             if old:
                 pipe = r.pipeline()
                 pipe.srem(key, *old)
@@ -115,7 +141,7 @@ def relink_batch(r: Redis, cursor: int, tally: Tally) -> int:
                 pipe.execute()
                 tally.relinked += len(old)
         elif key.startswith(k.message("").encode()) and r.type(key) == b"hash":
-            links = {f: v for f, v in zip(LINKS, r.hmget(key, *LINKS)) if v and is_legacy(v)}
+            links = {f: v for f, v in zip(LINKS, r.hmget(key, *LINKS)) if v and is_legacy(r, v)}
             if links:
                 r.hset(key, mapping={f: renamed(r, v) for f, v in links.items()})
                 tally.relinked += len(links)

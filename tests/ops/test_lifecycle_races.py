@@ -147,7 +147,7 @@ def test_rotation_says_when_values_changed_under_it_and_a_second_run_finishes(re
 
     def texting_meanwhile(vault, key, kind, what, values, tally):
         out = real(vault, key, kind, what, values, tally)
-        if key.startswith("sms:{main}:transcript:") and not texted:
+        if key.startswith("sms:{main}:t:") and not texted:
             texted.append(Phone(after.test_client()).text("one more"))
             redis.lpop(key)  # as LTRIM does at the 250-exchange limit: every index shifts
         return out

@@ -117,16 +117,48 @@ def test_an_index_both_releases_wrote_is_merged_and_a_single_value_kept_and_list
     assert NUMBER not in out  # person keys at most, never a number
 
 
-def test_a_program_of_several_takes_the_old_data_of_its_redis(redis, redis_url, tmp_path):
+def test_a_program_of_several_takes_the_old_data_of_its_redis_once_told_it_is_its_own(redis, redis_url, tmp_path):
     from tests.sms.test_programs import A_NUMBER, B_NUMBER, _program
     root = tmp_path / "flows"
     _program(root / "brook", "Roaring Brook Recovery", [A_NUMBER])
     _program(root / "harbor", "Harbor Light Center", [B_NUMBER])
     redis.hset("sms:settings", "BUSINESS_HOURS", "Mon-Fri 08:00-16:00")  # the previous release's Harbor data
     harbor = make_app(make_env(redis_url, FLOWS_DIR=str(root), PROGRAM="harbor"))
-    assert "keys moved under program harbor: 1" in migrate(harbor)
+    refused = harbor.test_cli_runner().invoke(args=["ops", "migrate-keys"])
+    assert refused.exit_code != 0 and "--force" in refused.output  # nothing published says whose it is
+    assert redis.exists("sms:settings")
+    forced = harbor.test_cli_runner().invoke(args=["ops", "migrate-keys", "--force"])
+    assert forced.exit_code == 0 and "keys moved under program harbor: 1" in forced.output
     assert redis.hget("sms:{harbor}:settings", "BUSINESS_HOURS") == b"Mon-Fri 08:00-16:00"
     assert not redis.exists("sms:{brook}:settings")
+
+
+def test_one_program_split_into_folders_takes_its_data_and_jobs_with_it(redis, redis_url, tmp_path):
+    import pytest
+    from service import create_app
+    from service.config import ConfigError
+    from tests.sms.test_programs import A_NUMBER, B_NUMBER, _program
+    root = tmp_path / "flows"
+    _program(root / "brook", "Roaring Brook Recovery", [A_NUMBER])
+    one = make_app(make_env(redis_url, FLOWS_DIR=str(root / "brook"), STAFF_ALERT_NUMBERS="+16175550100"))
+    phone = Phone(one.test_client(), NUMBER)
+    phone.text("SIGNS", To=A_NUMBER)
+    phone.text("STOP", To=A_NUMBER)
+    Phone(one.test_client(), "+16175550124").text("he turned blue and isnt breathing", To=A_NUMBER)
+    assert queues.queue(svc_of(one).redis, queues.ALERTS).name == "main.alerts"
+    _program(root / "harbor", "Harbor Light Center", [B_NUMBER])  # a second center: the first moves to brook/
+    env = make_env(redis_url, FLOWS_DIR=str(root), STAFF_ALERT_NUMBERS="+16175550100")
+    with pytest.raises(ConfigError, match="migrate-keys"):
+        create_app(env, surface="twilio")  # it would not see who said STOP to Brook
+    brook = make_app({**env, "PROGRAM": "brook"})
+    out = brook.test_cli_runner().invoke(args=["ops", "migrate-keys", "--force"])
+    assert out.exit_code == 0 and "jobs moved: 1" in out.output, out.output
+    assert not [k for k in redis.scan_iter(match="sms:{main}:*") if b":metrics:" not in k]
+    web = create_app(env, surface="twilio")
+    assert Phone(web.test_client(), NUMBER).text("SIGNS", To=A_NUMBER).data.count(b"<Message>") == 0  # still STOPped
+    brook_svc = svc_of(brook)
+    [job] = queues.queue(brook_svc.redis, queues.ALERTS).jobs
+    assert job.origin == "brook.alerts"
 
 
 def test_the_old_data_of_one_center_is_not_handed_to_another(redis, redis_url, tmp_path):

@@ -51,7 +51,7 @@ def test_rotation_at_ten_thousand_people(redis_url, redis, clock, tmp_path):
     assert "run again to resume" in rotate(after, "--max-batches", "5")  # interrupted...
     rotate(after)  # ...and resumed
     only_new = Vault([NEW_DATA.encode()], [NEW_HASH.encode()])
-    contacts = redis.keys("sms:{main}:contact:*")
+    contacts = redis.keys("sms:{main}:p:*")
     assert len(contacts) == PEOPLE + 1
     for i in range(0, PEOPLE, 997):
         pk = only_new.person_key(number(i))

@@ -9,4 +9,4 @@ def test_cancel_my_appointment_reaches_staff_and_keeps_the_person_subscribed(pho
     assert "Our team will reach out about your appointment" in answer
     pk = svc_of(app).vault.person_key(phone.number)
     assert attention.reason_of(redis, pk) == "appointment"
-    assert redis.hget(f"sms:{{main}}:contact:{pk}", "consent") == b"subscribed"
+    assert redis.hget(f"sms:{{main}}:p:{pk}", "consent") == b"subscribed"

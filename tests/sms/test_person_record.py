@@ -181,7 +181,7 @@ def test_a_script_touching_a_key_it_did_not_declare_is_refused(redis):
 def test_a_script_whose_keys_would_not_share_a_cluster_slot_is_refused(redis):
     import pytest
     from service.store import keys, scripts
-    assert scripts.slot_of("sms:{harbor}:contact:x") == "harbor" == scripts.slot_of(b"sms:{harbor}:texts")
+    assert scripts.slot_of("sms:{harbor}:p:x") == "harbor" == scripts.slot_of(b"sms:{harbor}:texts")
     assert scripts.slot_of("sms:{}:x") == "sms:{}:x" and scripts.slot_of("plain") == "plain"  # no tag: the key
     with pytest.raises(ValueError, match="do not share a hash tag"):
         scripts.run(redis, "reserve_send_slot", [keys.named("harbor").RATE_LIMIT, keys.named("brook").contact("x")])

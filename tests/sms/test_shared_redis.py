@@ -145,6 +145,8 @@ def test_what_would_mix_programs_keys_is_refused_at_start(env, redis_url, tmp_pa
         programs.of_process(Config.from_env({**env, "REDIS_URL_HARBOUR": redis_url}))
     with pytest.raises(ConfigError, match="names no program"):
         rq_settings({**env, "REDIS_URL_HARBOUR": redis_url})
+    with pytest.raises(ConfigError, match="unset PROGRAM"):  # a program's folder as the FLOWS_DIR: its workers
+        make_app({**env, "FLOWS_DIR": env["FLOWS_DIR"] + "/brook", "PROGRAM": "brook"})  # could not run
     one = make_env(redis_url, PROGRAM="harbor")  # the shipped FLOWS_DIR is one program: its name is not harbor
     with pytest.raises(ConfigError, match="unset PROGRAM"):
         make_app(one)

@@ -53,7 +53,7 @@ def test_duplicate_sid_same_answer_no_double_state(phone, redis):
     b = phone.text("CALL", sid=sid)
     assert a.data == b.data
     assert redis.zcard("sms:{main}:callbacks:waiting") == 1
-    pk = next(iter(redis.keys("sms:{main}:transcript:*"))).decode().split(":")[-1]
+    pk = next(iter(redis.keys("sms:{main}:t:*"))).decode().split(":")[-1]
     assert redis.llen(store_keys.of(redis).transcript(pk)) == 1  # one exchange...
     vault = svc_of(phone.client.application).vault
     assert [m["dir"] for m in people.transcript(redis, vault, pk)] == ["in", "out"]  # ...one in, one out
@@ -202,7 +202,7 @@ def test_unknown_form_keys_are_accepted(phone):
 def test_national_format_number_normalized(client, redis, app):
     Phone(client, "(617) 555-0123").text("SIGNS")
     Phone(client, "+1 617 555 0123").text("SIGNS")
-    assert len(redis.keys("sms:{main}:contact:*")) == 1
+    assert len(redis.keys("sms:{main}:p:*")) == 1
 
 
 def test_logs_never_show_number_or_body(phone, caplog):

@@ -324,7 +324,7 @@ def test_the_preview_counts_and_lists_every_bad_row_by_its_spreadsheet_row(conso
     assert "Nothing is written until you import." in page
     assert 'data-confirm="Import the 3 good rows? The bad rows are left out."' in markup
     # nothing written: no contact, no group, no journey
-    assert not redis.keys("sms:{main}:contact:*") and redis.zcard(keys.of(redis).CONTACTS) == 0
+    assert not redis.keys("sms:{main}:p:*") and redis.zcard(keys.of(redis).CONTACTS) == 0
     assert not redis.keys("sms:{main}:group:*") and redis.zcard(keys.of(redis).JOURNEYS_DUE) == 0
     assert listed(text_of(login(console, "staff").get("/staff/contacts/"))) == []
 
@@ -351,12 +351,12 @@ def test_import_writes_the_good_rows_and_the_same_file_again_changes_nothing(con
     assert accounts.audit_log(redis)[0]["action"] == "import_contacts"
     assert accounts.audit_log(redis)[0]["detail"] == "3 created, 0 updated, 0 unchanged"
 
-    before = {k: redis.hgetall(k) for k in redis.keys("sms:{main}:contact:*")}
+    before = {k: redis.hgetall(k) for k in redis.keys("sms:{main}:p:*")}
     again = upload(admin, MIXED)
     assert "10 rows: 3 good (0 would be created, 0 updated, 3 unchanged) and 7 bad" in words(again)
     second = admin.post(f"/staff/contacts/import/{import_id(again)}", data={"csrf_token": admin.token})
     assert "0 created, 0 updated, 3 unchanged" in text_of(second)
-    assert {k: redis.hgetall(k) for k in redis.keys("sms:{main}:contact:*")} == before
+    assert {k: redis.hgetall(k) for k in redis.keys("sms:{main}:p:*")} == before
 
 
 def test_an_import_updates_what_changed(console, redis):
@@ -403,7 +403,7 @@ def test_a_bad_header_is_row_1(console, redis, text, why):
     admin = login(console, "admin")
     page = text_of(upload(admin, text))
     assert bad_rows(page) == [why]
-    assert not redis.keys("sms:{main}:contact:*")
+    assert not redis.keys("sms:{main}:p:*")
 
 
 def test_a_file_with_a_bad_header_has_nothing_to_import(console, tmp_path):
@@ -476,7 +476,7 @@ def test_the_cli_previews_the_same_lines_and_writes_nothing(console, redis, tmp_
     assert result.stdout.splitlines() == ["10 rows: 3 good (3 created, 0 updated, 0 unchanged if imported), 7 bad",
                                           *MIXED_BAD]
     assert "Nothing written: run again with --commit" in result.stderr
-    assert not redis.keys("sms:{main}:contact:*") and redis.zcard(keys.of(redis).CONTACTS) == 0
+    assert not redis.keys("sms:{main}:p:*") and redis.zcard(keys.of(redis).CONTACTS) == 0
 
 
 def test_the_cli_commits_and_the_same_file_again_changes_nothing(console, redis, tmp_path):

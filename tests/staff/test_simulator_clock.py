@@ -228,9 +228,9 @@ def test_the_weekly_cap_counts_on_their_clock(admin_app, redis, clock):
     staff = login(admin_app, "staff")
     _text(staff, "SIGNS")
     pk = svc_of(admin_app).vault.person_key(NUMBER)
-    redis.hset(f"sms:{{main}}:contact:{pk}", "followups_sent", " ".join(str(int(svc_of(admin_app).now()) - i) for i in range(3)))
+    redis.hset(f"sms:{{main}}:p:{pk}", "followups_sent", " ".join(str(int(svc_of(admin_app).now()) - i) for i in range(3)))
     _advance(staff, "day")
-    sent = [int(t) for t in redis.hget(f"sms:{{main}}:contact:{pk}", "followups_sent").split()]
+    sent = [int(t) for t in redis.hget(f"sms:{{main}}:p:{pk}", "followups_sent").split()]
     assert all(t <= svc_of(admin_app).now() - 86400 for t in sent)
 
 

@@ -112,10 +112,10 @@ def test_person_page_export_and_delete(staff_app, redis):
     exported = admin.post(f"/staff/people/{pk}/export", data={"csrf_token": admin.token})
     assert exported.status_code == 200 and exported.json["phone"] == phone.number
     admin.post(f"/staff/people/{pk}/delete", data={"csrf_token": admin.token})
-    assert not redis.exists(f"sms:{{main}}:transcript:{pk}") and not redis.hget(f"sms:{{main}}:contact:{pk}", "phone")
+    assert not redis.exists(f"sms:{{main}}:t:{pk}") and not redis.hget(f"sms:{{main}}:p:{pk}", "phone")
     assert redis.zcard(keys.of(redis).CALLBACKS_WAITING) == 0 and redis.zcard(keys.of(redis).CRISIS_OPEN) == 0
     assert not redis.keys("sms:{main}:callback:*") and not redis.keys("sms:{main}:crisis-flag:*")
-    assert not redis.keys("sms:{main}:inbound:*") and not redis.exists(f"sms:{{main}}:contact:{pk}")
+    assert not redis.keys("sms:{main}:inbound:*") and not redis.exists(f"sms:{{main}}:p:{pk}")
     trail = people.consent_history(redis, pk)  # when and which word, as a carrier audit needs; no MessageSid
     assert trail and all("sid" not in entry for entry in trail)
     [work] = [k.decode().split(":")[-1] for k in redis.keys("sms:{main}:erasure:*")]  # Twilio's copies: a worker's job

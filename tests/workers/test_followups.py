@@ -126,13 +126,13 @@ def test_memory_per_pending_followup_is_small(redis):
     people = [f"{i:020d}" for i in range(10000)]
     pipe = redis.pipeline(transaction=False)
     for pk in people:
-        pipe.hset(f"sms:{{main}}:contact:{pk}", mapping={"consent": "subscribed", "phone": "x" * 100, "last_seen": 1764000000})
+        pipe.hset(f"sms:{{main}}:p:{pk}", mapping={"consent": "subscribed", "phone": "x" * 100, "last_seen": 1764000000})
     pipe.execute()
     before = redis.info("memory")["used_memory"]
     for pk in people:
         ids = [str(FollowUpId(pk, "signs", step, 1764000000)) for step in (0, 1)]
         pipe.zadd(keys.of(pipe).FOLLOWUPS_DUE, {fid: 1764000000 + i for i, fid in enumerate(ids)})
-        pipe.hset(f"sms:{{main}}:contact:{pk}", followups.FIELD, " ".join(ids))
+        pipe.hset(f"sms:{{main}}:p:{pk}", followups.FIELD, " ".join(ids))
     pipe.execute()
     per = (redis.info("memory")["used_memory"] - before) / (2 * len(people))
     assert per < 300, per
