@@ -1,6 +1,7 @@
 """All configuration, read once from the environment; production refuses to start without its secrets."""
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -221,6 +222,9 @@ def effective(base: Config, values: dict[str, str]) -> Config:
     return _apply(base, json.dumps(values, sort_keys=True)) if values else base
 
 
+PROGRAM_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")  # a program's folder: its keys' hash tag, its queues' prefix
+
+
 def program_folders(flows_dir: Path) -> tuple[str, ...]:
     """The programs' folders of a FLOWS_DIR holding several (service/programs.py), or () for one that is a
     program itself."""
@@ -240,6 +244,9 @@ def rq_settings(environ: Mapping[str, str] | None = None) -> dict:
     found = program_folders(Path(env.get("FLOWS_DIR", str(DEFAULT_FLOWS_DIR))))
     if not program and found:
         raise ConfigError("FLOWS_DIR holds several programs: set PROGRAM to the one this worker serves")
+    strange = next((n for n in found if not PROGRAM_NAME.fullmatch(n)), None)
+    if strange:  # (the web and console refuse it too: service/programs.py)
+        raise ConfigError(f"program folder {strange!r} in FLOWS_DIR: name it with lower-case letters, digits and '_'")
     if program and program not in found:
         raise ConfigError(f"PROGRAM={program} is not a program in FLOWS_DIR ({', '.join(found) or 'one program itself: unset PROGRAM'})")
     strays = sorted({n for prefix in ("REDIS_URL_", "REDIS_SENTINEL_MASTER_")

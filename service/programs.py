@@ -4,12 +4,11 @@ apart from every other program's: under keys and queue names that carry it, in t
 in one of its own (REDIS_URL_<NAME>, or a Sentinel primary), so programs spread over several primaries as a
 deployment grows. A text belongs to the program of the number it was sent to. A FLOWS_DIR holding a program.yaml itself is the one
 program of a deployment, as before programs existed."""
-import re
 from dataclasses import replace
 from pathlib import Path
 
 from service import channels
-from service.config import Config, ConfigError, program_folders
+from service.config import PROGRAM_NAME, Config, ConfigError, program_folders
 from service.phone import InvalidNumber
 from service.store.keys import DEFAULT
 
@@ -19,7 +18,6 @@ CONSOLE = "sms_outreach_console"  # app.extensions: the programs a console start
 # sign-in, by name ({} when it serves one program): each request goes to the program its session names
 
 
-NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")  # a program's folder: its keys' hash tag, its queues' prefix
 names = program_folders  # the programs' folders, or () for a FLOWS_DIR that is one program itself
 
 
@@ -42,7 +40,7 @@ def of_process(config: Config, serves_all: bool = False) -> Config:
 
 def config_for(config: Config, name: str, found: tuple[str, ...] | None = None) -> Config:
     found = names(config.flows_dir) if found is None else found
-    strange = next((n for n in found if not NAME.fullmatch(n) or n == DEFAULT), None)
+    strange = next((n for n in found if not PROGRAM_NAME.fullmatch(n) or n == DEFAULT), None)
     if strange is not None:
         raise ConfigError(f"program folder {strange!r} in FLOWS_DIR: name it with lower-case letters, digits and "
                           "'_' (it names the program's keys, queues and <NAME>_<PROGRAM> variables), and not "

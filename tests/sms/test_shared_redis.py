@@ -163,3 +163,10 @@ def test_the_ops_page_lists_only_this_programs_workers(both):
     assert [w["name"] for w in jobs.workers(harbor.redis)] == ["harbor-w1"]
     assert jobs.workers(brook.redis) == []
     worker.register_death()
+
+
+def test_a_worker_of_a_deployment_with_a_misnamed_program_folder_does_not_start(env, flows_dir):  # noqa: F811
+    from service.config import ConfigError, rq_settings
+    (flows_dir / "brook").rename(flows_dir / "Brook-East")
+    with pytest.raises(ConfigError, match="Brook-East"):
+        rq_settings({**env, "PROGRAM": "harbor"})  # the scheduler and clock read only these settings
