@@ -50,7 +50,7 @@ def ensure_dev_admin(url: str, env: dict[str, str]) -> tuple[str, str]:
     email, password = "admin@localhost", env["DEV_ADMIN_PASSWORD"]
     r = Redis.from_url(url, client_name=keys.client_name(""))  # the one program of the default FLOWS_DIR
     if legacy.left(r):  # var/redis from a release before programs: `flask ops migrate-keys`, done for you
-        legacy.move_all(r)
+        legacy.move_all(r, time.time())
         queues.adopt_legacy(r)
     if accounts.get(r, email) is None:
         accounts.create(r, email, password, accounts.Role.ADMIN, now=time.time())

@@ -40,8 +40,8 @@ def create_app(config: Config | Mapping[str, str] | None = None, clock: Clock | 
         app.extensions[ROUTES] = routes(table)
     if surface != "twilio":
         app.extensions[CONSOLE] = chosen
-    if surface in ("twilio", "console"):  # the Procfile's web processes (the flask CLI migrates: it starts anyway)
-        refuse_unmoved(list(table.values()) or [app.extensions[EXTENSION]])
+    if surface in ("twilio", "console"):  # the Procfile's processes (the flask CLI checks per command: ops/cli.py)
+        refuse_unmoved(list((chosen if surface == "console" else table).values()) or [app.extensions[EXTENSION]])
     if surface == "twilio":  # the webhook's processes load the crisis model before their first text, not during it
         app.extensions[EXTENSION].reader.warm()
     _register(app, surface)

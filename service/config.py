@@ -9,11 +9,11 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-
 from flows import closures
 from flows.hours import WeeklyHours, parse_weekly
 from flows.schedule import SendRules
 from service.phone import InvalidNumber, to_e164
+from service.store.keys import DEFAULT as ONE_PROGRAM  # the name of a FLOWS_DIR that is one program
 
 PRODUCTION_SECRETS = ("SECRET_KEY", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "DATA_ENCRYPTION_KEY",
                       "PHONE_HASH_KEY", "PUBLIC_BASE_URL")
@@ -244,13 +244,14 @@ def rq_settings(environ: Mapping[str, str] | None = None) -> dict:
     found = program_folders(Path(env.get("FLOWS_DIR", str(DEFAULT_FLOWS_DIR))))
     if not program and found:
         raise ConfigError("FLOWS_DIR holds several programs: set PROGRAM to the one this worker serves")
-    strange = next((n for n in found if not PROGRAM_NAME.fullmatch(n)), None)
+    strange = next((n for n in found if not PROGRAM_NAME.fullmatch(n) or n == ONE_PROGRAM), None)
     if strange:  # (the web and console refuse it too: service/programs.py)
-        raise ConfigError(f"program folder {strange!r} in FLOWS_DIR: name it with lower-case letters, digits and '_'")
+        raise ConfigError(f"program folder {strange!r} in FLOWS_DIR: name it with lower-case letters, digits and "
+                          f"'_', and not {ONE_PROGRAM!r}")
     if program and program not in found:
         raise ConfigError(f"PROGRAM={program} is not a program in FLOWS_DIR ({', '.join(found) or 'one program itself: unset PROGRAM'})")
     strays = sorted({n for prefix in ("REDIS_URL_", "REDIS_SENTINEL_MASTER_")
-                     for n, _ in env.per_program(prefix, env.get)} - set(found))
+                     for n, _ in env.per_program(prefix, env.get)} - set(found)) if found else []
     if strays:
         raise ConfigError(f"REDIS_URL_{strays[0].upper()} or REDIS_SENTINEL_MASTER_{strays[0].upper()} names no "
                           "program in FLOWS_DIR")

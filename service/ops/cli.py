@@ -4,7 +4,7 @@ from collections import Counter
 import click
 import yaml
 from flask import current_app
-from flask.cli import with_appcontext
+from flask.cli import ScriptInfo, with_appcontext
 
 from service import channels, programs, queues
 from service.erase import erase_address
@@ -18,9 +18,25 @@ from service.store import accounts, keys, legacy, rotation
 from service.store.accounts import Role
 
 
+UNGUARDED = {None, "migrate-keys", "status"}  # what runs while another layout's data is unmoved
+
+
+def moved_first(ctx: click.Context) -> None:
+    """A command that reads or writes people refuses while another layout's data is unmoved, as the
+    processes do (runtime.refuse_unmoved): it would not see them, and what it wrote would clash."""
+    if ctx.invoked_subcommand in UNGUARDED:
+        return
+    with ctx.ensure_object(ScriptInfo).load_app().app_context():
+        if legacy.left(services().redis):
+            raise click.ClickException("this Redis holds data under another layout's names: run `flask ops "
+                                       "migrate-keys` first")
+
+
 @click.group()
-def ops():
+@click.pass_context
+def ops(ctx):
     """Operations commands."""
+    moved_first(ctx)
 
 
 @ops.command("status")
@@ -97,8 +113,10 @@ def erase(number, everywhere):
 
 
 @click.group()
-def staff():
+@click.pass_context
+def staff(ctx):
     """Staff accounts."""
+    moved_first(ctx)
 
 
 @staff.command("create")
@@ -135,7 +153,7 @@ def migrate_keys(force):
             "with that program's PROGRAM (or --force if the center was renamed)" if theirs else
             f"nothing in the old data says whose it is (no flows were published from the console): if it is "
             f"{ours!r}'s (PROGRAM={svc.config.program}), run it again with --force")
-    tally = legacy.move_all(r)
+    tally = legacy.move_all(r, svc.now())
     jobs = queues.adopt_legacy(r)
     click.echo(f"keys moved under program {keys.program_of(r)}: {tally.moved}; merged into keys this release had "
                f"written: {tally.merged}; key names inside values renamed: {tally.relinked}; jobs moved: {jobs}")

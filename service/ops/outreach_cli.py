@@ -8,13 +8,16 @@ import click
 from flask.cli import with_appcontext
 
 from service import contact_import
+from service.ops.cli import moved_first
 from service.runtime import services
 from service.store import accounts, apitokens
 
 
 @click.group()
-def contacts():
+@click.pass_context
+def contacts(ctx):
     """Contacts the center knows."""
+    moved_first(ctx)
 
 
 @contacts.command("import")
@@ -42,8 +45,10 @@ def import_contacts(path: Path, commit: bool):
 
 
 @click.group("api-token")
-def api_token():
+@click.pass_context
+def api_token(ctx):
     """Tokens for the center's systems (the API)."""
+    moved_first(ctx)
 
 
 @api_token.command("create")

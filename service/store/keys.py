@@ -1,5 +1,5 @@
 """Every Redis key name the service uses, in one place. Keys carry HMAC person keys, never numbers, and
-every key carries its program as a hash tag (`sms:{harbor}:contact:...`): programs may share one Redis,
+every key carries its program as a hash tag (`sms:{harbor}:p:<person key>`): programs may share one Redis,
 and the keys of any one Lua call live in one cluster slot (Valkey, Dragonfly, a Redis Cluster).
 
 A program's keys come from the connection that reaches its data: each program's Redis client is named
@@ -86,6 +86,7 @@ class Keys:
         self.METRICS_STATUS = p + "metrics:status"
         # key rotation (store/rotation.py)
         self.ROTATION_PROGRESS = p + "rotation:progress"  # phase -> SCAN cursor of an unfinished run
+        self.MIGRATING = p + "migrating"  # set while `flask ops migrate-keys` runs, kept if it stopped (store/legacy.py)
 
     # The two keys every person keeps have one-letter families: a key of up to 36 characters costs Redis
     # 16 bytes less than a longer one (its allocation's size class), and a program's name of up to 7

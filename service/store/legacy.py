@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 
 from redis import Redis
+from redis.exceptions import ResponseError
 
 from service.store import keys
 
@@ -45,10 +46,11 @@ def is_legacy(r, key: bytes) -> bool:
 
 def left(r: Redis) -> bool:
     """Whether another layout's data is still under its old names (one EXISTS): indexes every deployment
-    had once it served anyone (sorted sets and hashes, which a clash merges, so none can stay behind)."""
+    had once it served anyone (sorted sets and hashes, which a clash merges, so none can stay behind), or a
+    migration that started and did not finish (its SCAN may have moved the indexes before the people)."""
     markers = [s + name for s in _sources(r) for name in (b"contacts:recent", b"contacts:known", b"settings",
                                                           b"api-tokens")]
-    return bool(r.exists(*markers))
+    return bool(r.exists(keys.of(r).MIGRATING, *markers))
 
 
 def published_documents(r: Redis) -> dict[str, str]:
@@ -72,8 +74,10 @@ def renamed(r: Redis, key: bytes) -> bytes:
     return keys.of(r).prefix.encode() + rest
 
 
-def move_all(r: Redis) -> Tally:
+def move_all(r: Redis, now: float) -> Tally:
+    """Everything moved; until it returns, the processes stay refused (MIGRATING), however it stops."""
     tally, cursor = Tally(), 0
+    r.set(keys.of(r).MIGRATING, repr(now))
     while True:
         cursor = move_batch(r, cursor, tally)
         if not cursor:
@@ -81,7 +85,9 @@ def move_all(r: Redis) -> Tally:
     while True:
         cursor = relink_batch(r, cursor, tally)
         if not cursor:
-            return tally
+            break
+    r.delete(keys.of(r).MIGRATING)
+    return tally
 
 
 def move_batch(r: Redis, cursor: int, tally: Tally) -> int:
@@ -96,7 +102,11 @@ def move_batch(r: Redis, cursor: int, tally: Tally) -> int:
     pipe = r.pipeline(transaction=False)
     for key in old:
         pipe.renamenx(key, renamed(r, key))
-    for key, result in zip(old, pipe.execute()):
+    for key, result in zip(old, pipe.execute(raise_on_error=False)):
+        if isinstance(result, ResponseError) and "no such key" in str(result).lower():
+            continue  # expired since the SCAN (a retry's answer, a session): nothing to move
+        if isinstance(result, Exception):
+            raise result  # the run stops; MIGRATING stays, and running it again goes on
         if result:
             tally.moved += 1
         else:
@@ -106,24 +116,40 @@ def move_batch(r: Redis, cursor: int, tally: Tally) -> int:
 
 def _merge(r: Redis, old: bytes, new: bytes, tally: Tally) -> None:
     """An index or record both layouts wrote: the old entries join the new ones (the newer value wins a
-    field both have); a single value (a string) stays where it is, listed for a person to look at."""
-    kind = r.type(old).decode()
+    field both have, except that a person's opt-out and first consent stand); a single value (a string)
+    stays where it is, listed for a person to look at. The new key keeps its expiry."""
+    kind, ttl = r.type(old).decode(), r.pttl(new)
     if kind == "zset":
-        r.zunionstore(new, [new, old], aggregate="MAX")
+        oldest_first = new == keys.of(r).FIRST_SEEN.encode()  # the retention sweep's index: the oldest record
+        r.zunionstore(new, [new, old], aggregate="MIN" if oldest_first else "MAX")
     elif kind == "set":
         r.sunionstore(new, [new, old])
     elif kind == "hash":
+        earlier = r.hgetall(old)
         pipe = r.pipeline()
-        for name, value in r.hgetall(old).items():
+        for name, value in earlier.items():
             pipe.hsetnx(new, name, value)
+        if new.startswith(keys.of(r).contact("").encode()):
+            pipe.hset(new, mapping=_consent_that_stands(earlier))
         pipe.execute()
     elif kind == "list":
         r.lpush(new, *reversed(r.lrange(old, 0, -1)))  # the old entries came first
     else:
         tally.kept.append(old.decode())
         return
+    if ttl > 0:
+        r.pexpire(new, ttl)
     r.delete(old)
     tally.merged += 1
+
+
+def _consent_that_stands(earlier: dict) -> dict:
+    """A person's first consent is the earlier record's, and an opt-out there is never undone by a merge:
+    the new layout's record was written without seeing it (only START subscribes again)."""
+    kept = {name: earlier[name] for name in (b"consent0",) if name in earlier}
+    if earlier.get(b"consent") == b"opted_out":
+        kept.update({name: earlier[name] for name in (b"consent", b"consent_at") if name in earlier})
+    return kept
 
 
 def relink_batch(r: Redis, cursor: int, tally: Tally) -> int:

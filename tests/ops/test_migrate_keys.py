@@ -178,3 +178,50 @@ def test_the_old_data_of_one_center_is_not_handed_to_another(redis, redis_url, t
     harbor = make_app(make_env(redis_url, FLOWS_DIR=str(root), PROGRAM="harbor"))
     migrate(harbor)
     assert redis.exists("sms:{harbor}:flows:published")
+
+
+def test_an_opt_out_under_the_old_name_is_not_undone_by_a_record_written_since(redis, redis_url):
+    app = make_app(make_env(redis_url))
+    svc = svc_of(app)
+    phone = Phone(app.test_client(), NUMBER)
+    phone.text("SIGNS")
+    phone.text("STOP")
+    pk = svc.vault.person_key(NUMBER)
+    first = redis.hget(keys.of(svc.redis).contact(pk), "consent0")
+    oldest = redis.zscore(keys.of(svc.redis).FIRST_SEEN, pk)
+    as_previous_release(redis)
+    phone.text("hi")  # written by a process that did not see the STOP: a record that says subscribed
+    redis.zadd(keys.of(svc.redis).FIRST_SEEN, {pk: 9_999_999_999})
+    migrate(app)
+    record = redis.hgetall(keys.of(svc.redis).contact(pk))
+    assert record[b"consent"] == b"opted_out" and record[b"consent0"] == first
+    assert contacts.read(svc.redis, svc.vault, pk).consent.value == "opted_out"
+    assert oldest is None or redis.zscore(keys.of(svc.redis).FIRST_SEEN, pk) == oldest  # the oldest record stands
+
+
+def test_a_migration_that_stopped_keeps_the_processes_and_commands_refused(redis, redis_url):
+    import pytest
+    from service import create_app
+    from service.config import ConfigError
+    env = make_env(redis_url)
+    app = make_app(env)
+    redis.set(keys.of(svc_of(app).redis).MIGRATING, "1")  # a run that stopped halfway (a crash, Ctrl-C)
+    with pytest.raises(ConfigError, match="migrate-keys"):
+        create_app(env, surface="twilio")
+    refused = app.test_cli_runner().invoke(args=["staff", "create", "a@example.org", "--role", "admin",
+                                                 "--password", "correct horse battery"])
+    assert refused.exit_code != 0 and "migrate-keys" in refused.output
+    assert app.test_cli_runner().invoke(args=["ops", "status"]).exit_code == 0  # looking is allowed
+    migrate(app)  # running it again finishes it
+    assert not legacy.left(redis)
+    create_app(env, surface="twilio")
+
+
+def test_worker_settings_refuse_a_folder_named_main_and_ignore_other_redis_urls_of_one_program(redis_url, tmp_path):
+    import pytest
+    from service.config import ConfigError, rq_settings
+    from tests.sms.test_programs import A_NUMBER, _program
+    assert rq_settings(make_env(redis_url, REDIS_URL_REPLICA=redis_url))["REDIS_URL"] == redis_url  # one program
+    _program(tmp_path / "flows" / "main", "Roaring Brook Recovery", [A_NUMBER])
+    with pytest.raises(ConfigError, match="'main'"):
+        rq_settings(make_env(redis_url, FLOWS_DIR=str(tmp_path / "flows"), PROGRAM="main"))
