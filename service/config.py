@@ -225,6 +225,24 @@ def effective(base: Config, values: dict[str, str]) -> Config:
 PROGRAM_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")  # a program's folder: its keys' hash tag, its queues' prefix
 
 
+def check_programs(found: tuple[str, ...], program: str, named: Mapping[str, list[str]]) -> None:
+    """The programs' folders fit to name their keys and queues, `program` one of them, and every
+    <SETTING>_<PROGRAM> variable (`named`: setting -> the programs named) naming one of them: what the
+    web, console and CLI (service/programs.py) and the rq CLI's settings (rq_settings) refuse alike."""
+    strange = next((n for n in found if not PROGRAM_NAME.fullmatch(n) or n == ONE_PROGRAM), None)
+    if strange is not None:
+        raise ConfigError(f"program folder {strange!r} in FLOWS_DIR: name it with lower-case letters, digits and "
+                          "'_' (it names the program's keys, queues and <NAME>_<PROGRAM> variables), and not "
+                          f"{ONE_PROGRAM!r} (the name of a FLOWS_DIR that is one program)")
+    if program and program not in found:
+        raise ConfigError(f"PROGRAM {program!r} is not a program in FLOWS_DIR "
+                          f"({', '.join(found) or 'one program itself: unset PROGRAM'})")
+    for setting, names in named.items():
+        strays = sorted(set(names) - set(found))
+        if strays:  # a typo of REDIS_URL_<PROGRAM> would put that program on the deployment's Redis
+            raise ConfigError(f"{setting}_{strays[0].upper()} names no program in FLOWS_DIR ({', '.join(found)})")
+
+
 def program_folders(flows_dir: Path) -> tuple[str, ...]:
     """The programs' folders of a FLOWS_DIR holding several (service/programs.py), or () for one that is a
     program itself."""
@@ -244,17 +262,8 @@ def rq_settings(environ: Mapping[str, str] | None = None) -> dict:
     found = program_folders(Path(env.get("FLOWS_DIR", str(DEFAULT_FLOWS_DIR))))
     if not program and found:
         raise ConfigError("FLOWS_DIR holds several programs: set PROGRAM to the one this worker serves")
-    strange = next((n for n in found if not PROGRAM_NAME.fullmatch(n) or n == ONE_PROGRAM), None)
-    if strange:  # (the web and console refuse it too: service/programs.py)
-        raise ConfigError(f"program folder {strange!r} in FLOWS_DIR: name it with lower-case letters, digits and "
-                          f"'_', and not {ONE_PROGRAM!r}")
-    if program and program not in found:
-        raise ConfigError(f"PROGRAM={program} is not a program in FLOWS_DIR ({', '.join(found) or 'one program itself: unset PROGRAM'})")
-    strays = sorted({n for prefix in ("REDIS_URL_", "REDIS_SENTINEL_MASTER_")
-                     for n, _ in env.per_program(prefix, env.get)} - set(found)) if found else []
-    if strays:
-        raise ConfigError(f"REDIS_URL_{strays[0].upper()} or REDIS_SENTINEL_MASTER_{strays[0].upper()} names no "
-                          "program in FLOWS_DIR")
+    check_programs(found, program, {setting: [n for n, _ in env.per_program(setting + "_", env.get)]
+                                    for setting in ("REDIS_URL", "REDIS_SENTINEL_MASTER")} if found else {})
     own = f"_{program.upper()}" if program else ""
     if own and sentinels and env.get(f"REDIS_SENTINEL_MASTER{own}"):  # that program's primary
         return {"PROGRAM": program, "SENTINEL": _sentinel(env, sentinels, env.get(f"REDIS_SENTINEL_MASTER{own}"))}

@@ -8,9 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from service import channels
-from service.config import PROGRAM_NAME, Config, ConfigError, program_folders
+from service.config import Config, ConfigError, check_programs, program_folders
 from service.phone import InvalidNumber
-from service.store.keys import DEFAULT
 
 TABLE = "sms_outreach_programs"  # app.extensions: every program's Services by name (the webhook routes to them)
 ROUTES = "sms_outreach_routes"  # app.extensions: each program number -> its program's Services
@@ -40,21 +39,10 @@ def of_process(config: Config, serves_all: bool = False) -> Config:
 
 def config_for(config: Config, name: str, found: tuple[str, ...] | None = None) -> Config:
     found = names(config.flows_dir) if found is None else found
-    strange = next((n for n in found if not PROGRAM_NAME.fullmatch(n) or n == DEFAULT), None)
-    if strange is not None:
-        raise ConfigError(f"program folder {strange!r} in FLOWS_DIR: name it with lower-case letters, digits and "
-                          "'_' (it names the program's keys, queues and <NAME>_<PROGRAM> variables), and not "
-                          f"{DEFAULT!r} (the name of a FLOWS_DIR that is one program)")
-    if name not in found:
-        raise ConfigError(f"PROGRAM {name!r} is not a program in FLOWS_DIR ({', '.join(found)})")
+    check_programs(found, name, {setting: [n for n, _ in values] for setting, values in (
+        ("CENTER_TIMEZONE", config.program_timezones), ("STAFF_ALERT_NUMBERS", config.program_alert_numbers),
+        ("REDIS_URL", config.program_redis_urls), ("REDIS_SENTINEL_MASTER", config.program_sentinel_masters))})
     redis = _redis_of(config)
-    for setting, values in (("CENTER_TIMEZONE", config.program_timezones),
-                            ("STAFF_ALERT_NUMBERS", config.program_alert_numbers),
-                            ("REDIS_URL", config.program_redis_urls),  # a typo would share the deployment's
-                            ("REDIS_SENTINEL_MASTER", config.program_sentinel_masters)):
-        strays = sorted({n for n, _ in values} - set(found))
-        if strays:
-            raise ConfigError(f"{setting}_{strays[0].upper()} names no program in FLOWS_DIR ({', '.join(found)})")
     kind, where = redis.get(name) or _shared(config)
     place = {"redis_sentinel_master": where, "redis_url": ""} if kind == "sentinel" else \
         {"redis_url": where, "redis_sentinels": ()}
