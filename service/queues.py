@@ -9,7 +9,7 @@ or a job handed to a worker that died).
 Queues and job ids carry their program ("harbor.replies", "harbor-send-reply-..."), as every key does:
 programs sharing one Redis never take each other's jobs, and a worker serves its own program's queues."""
 from redis import Redis
-from rq import Queue, Retry
+from rq import Queue, Retry, Worker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
@@ -123,6 +123,12 @@ def enqueue_provider_erasure(r: Redis, work_id: str) -> None:
     queue(r, MAINTENANCE).enqueue("workers.jobs.erase_at_provider", work_id,
                                   job_id=_owned(r, "erase-at-provider-" + work_id), retry=RETRY,
                                   result_ttl=0, failure_ttl=FAILURE_TTL)
+
+
+def workers(r: Redis) -> list[Worker]:
+    """RQ's workers taking from the queues of the program `r` serves (programs may share a Redis)."""
+    own = set(names(keys.program_of(r)))
+    return [w for w in Worker.all(connection=r) if own & set(w.queue_names())]
 
 
 def waiting(r: Redis, lane: str) -> int:

@@ -3,7 +3,6 @@ from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, current_app
 from redis.exceptions import RedisError
-from rq import Worker
 from rq.cron import CronScheduler
 
 from service import breaker, queues
@@ -14,6 +13,7 @@ from service.store import keys, legacy
 bp = Blueprint("health", __name__)
 WORKER_FRESH = timedelta(seconds=420)  # RQ's default worker TTL: an idle worker heartbeats this often
 CLOCK_FRESH = timedelta(seconds=120)
+DOWN = {"redis": False, "worker": False, "clock": False, "keys": False}  # a Redis that does not answer
 
 
 @bp.get("/healthz")
@@ -39,7 +39,7 @@ def readyz():
 def _checked(svc) -> dict[str, bool]:
     """One program's readiness; a Redis that just failed is not waited on again for a moment."""
     if breaker.is_open(svc):
-        return {"redis": False, "worker": False, "clock": False, "keys": False}
+        return dict(DOWN)
     checks = readiness(svc.redis)
     if not checks["redis"]:
         breaker.trip(svc)
@@ -54,11 +54,11 @@ def readiness(redis) -> dict[str, bool]:
     own = set(queues.names(keys.program_of(redis)))
     try:
         redis.ping()
-        workers = [w for w in Worker.all(connection=redis) if own & set(w.queue_names())]
+        workers = queues.workers(redis)
         clocks = [c for c in CronScheduler.all(connection=redis) if own & {j.queue_name for j in c.get_jobs()}]
         unmoved = legacy.left(redis)
     except RedisError:  # down, or gone between the ping and the reads
-        return {"redis": False, "worker": False, "clock": False, "keys": False}
+        return dict(DOWN)
     now = datetime.now(timezone.utc)
     return {
         "redis": True,

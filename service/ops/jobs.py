@@ -2,7 +2,7 @@
 from datetime import timezone
 
 from redis import Redis
-from rq import Queue, Worker
+from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.registry import FailedJobRegistry
@@ -14,10 +14,9 @@ from service.store import keys
 def workers(r: Redis) -> list[dict]:
     """Each worker of this program (taking from its queues: programs may share a Redis); its last heartbeat
     as epoch seconds (RQ keeps naive UTC datetimes)."""
-    own = set(queues.names(keys.program_of(r)))
     return [{"name": w.name, "state": w.get_state(), "job": w.get_current_job_id() or "",
              "heartbeat": w.last_heartbeat.replace(tzinfo=timezone.utc).timestamp() if w.last_heartbeat else None}
-            for w in Worker.all(connection=r) if own & set(w.queue_names())]
+            for w in queues.workers(r)]
 
 
 def failed_jobs(r: Redis, limit: int = 50) -> list[dict]:
