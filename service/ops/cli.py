@@ -139,11 +139,11 @@ def create_staff(email, role, password):
 @click.option("--force", is_flag=True, help="Move the data even though its published flows name another program.")
 @with_appcontext
 def migrate_keys(force):
-    """Move what a release before programs kept (keys `sms:...`, its queued jobs) under the program this
-    process serves (PROGRAM; `sms:{main}:...` for a FLOWS_DIR that is one program). Run it once after the
-    upgrade, before the web and workers start: until it has, /readyz says "keys": false, since the new
-    release would not see who said STOP. Safe to run again; a key the new release already wrote is never
-    overwritten (it is listed: a person to look at)."""
+    """Move what another layout kept (a release before programs: keys `sms:...`; a deployment of one program
+    split into folders: `sms:{main}:...`) and its queued jobs under the program this process serves
+    (PROGRAM). Run it once after the upgrade, before the processes start (they refuse to until it has: the
+    new layout would not see who said STOP). Safe to run again; what both layouts wrote is merged, a single
+    value both wrote is kept in its new form and the old one listed (store/legacy.py)."""
     svc = services()
     r = svc.redis
     theirs, ours = _program_named(legacy.published_documents(r)), programs.display_name(svc)

@@ -34,10 +34,9 @@ def _sources(r) -> tuple[bytes, ...]:
 
 
 def _source_of(r, key: bytes) -> bytes | None:
-    tagged = keys.named(keys.DEFAULT).prefix.encode()
-    if key.startswith(tagged):
-        return tagged if tagged in _sources(r) else None
-    return UNTAGGED if key.startswith(UNTAGGED) and not key.startswith(b"sms:{") else None
+    """Which of `_sources` a key is under, or None."""
+    return next((s for s in _sources(r) if key.startswith(s) and (s != UNTAGGED or not key.startswith(b"sms:{"))),
+                None)
 
 
 def is_legacy(r, key: bytes) -> bool:
@@ -76,16 +75,12 @@ def renamed(r: Redis, key: bytes) -> bytes:
 
 def move_all(r: Redis, now: float) -> Tally:
     """Everything moved; until it returns, the processes stay refused (MIGRATING), however it stops."""
-    tally, cursor = Tally(), 0
+    tally = Tally()
     r.set(keys.of(r).MIGRATING, repr(now))
-    while True:
-        cursor = move_batch(r, cursor, tally)
-        if not cursor:
-            break
-    while True:
-        cursor = relink_batch(r, cursor, tally)
-        if not cursor:
-            break
+    for batch in (move_batch, relink_batch):  # every key renamed, then every value naming keys
+        cursor = batch(r, 0, tally)
+        while cursor:
+            cursor = batch(r, cursor, tally)
     r.delete(keys.of(r).MIGRATING)
     return tally
 

@@ -5,7 +5,7 @@ import pytest
 
 from service import programs, queues
 from service.store import accounts, apitokens, contacts, keys, scripts
-from tests.conftest import NOON, make_app, make_env, replies, svc_of
+from tests.conftest import CHEAP_HASH, NOON, make_app, make_env, replies, svc_of
 from tests.sms.test_programs import A_NUMBER, B_NUMBER, NUMBER, PASSWORD, flows_dir, text  # noqa: F401 - fixture
 from workers.runtime import make_runtime
 
@@ -93,7 +93,7 @@ def test_staff_and_api_tokens_of_one_program_see_nothing_of_the_other(env, clien
     text(client, B_NUMBER, "SIGNS", number=OTHER)  # Harbor Light's texter
     brook_console = make_app({**env, "PROGRAM": "brook"})
     accounts.create(svc_of(brook_console).redis, "dana@brook.org", PASSWORD, accounts.Role.STAFF, now=NOON,
-                    method="scrypt:1024:8:1")
+                    method=CHEAP_HASH)
     harbor_console = make_app({**env, "PROGRAM": "harbor"})
     harbor = harbor_console.test_client()
     assert harbor.post("/staff/login", data={"email": "dana@brook.org", "password": PASSWORD,
