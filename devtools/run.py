@@ -42,16 +42,16 @@ def dev_values() -> dict[str, str]:
 
 
 def ensure_dev_admin(url: str, env: dict[str, str]) -> tuple[str, str]:
-    """A development admin, so the console and simulator work right after `make run` (never in production)."""
+    """A development admin, so the console and simulator work right after `make run` (never in production);
+    var/'s data from an older layout is moved first, as `flask ops migrate-keys` would."""
     from redis import Redis
 
-    from service import queues
+    from service import migration
     from service.store import accounts, keys, legacy
     email, password = "admin@localhost", env["DEV_ADMIN_PASSWORD"]
     r = Redis.from_url(url, client_name=keys.client_name(""))  # the one program of the default FLOWS_DIR
     if legacy.left(r):  # var/redis from a release before programs: `flask ops migrate-keys`, done for you
-        legacy.move_all(r, time.time())
-        queues.adopt_legacy(r)
+        migration.migrate(r, time.time())
     if accounts.get(r, email) is None:
         accounts.create(r, email, password, accounts.Role.ADMIN, now=time.time())
     return email, password

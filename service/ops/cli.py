@@ -6,7 +6,7 @@ import yaml
 from flask import current_app
 from flask.cli import ScriptInfo, with_appcontext
 
-from service import channels, programs, queues
+from service import channels, migration, programs
 from service.erase import erase_address
 from service.phone import InvalidNumber
 from service.ops.health import readiness
@@ -153,8 +153,7 @@ def migrate_keys(force):
             "with that program's PROGRAM (or --force if the center was renamed)" if theirs else
             f"nothing in the old data says whose it is (no flows were published from the console): if it is "
             f"{ours!r}'s (PROGRAM={svc.config.program}), run it again with --force")
-    tally = legacy.move_all(r, svc.now())
-    jobs = queues.adopt_legacy(r)
+    tally, jobs = migration.migrate(r, svc.now())
     click.echo(f"keys moved under program {keys.program_of(r)}: {tally.moved}; merged into keys this release had "
                f"written: {tally.merged}; key names inside values renamed: {tally.relinked}; jobs moved: {jobs}")
     if tally.dropped:
