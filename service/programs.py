@@ -1,9 +1,9 @@
 """Programs: the centers one deployment serves. A program is a folder of FLOWS_DIR (its program.yaml with
 the numbers it texts from, its flows, journeys and languages). Its people, staff, tokens and queues are
 apart from every other program's: under keys and queue names that carry it, in the deployment's Redis or
-in one of its own (REDIS_URL_<NAME>, or a Sentinel primary), so programs spread over several primaries as a
-deployment grows. A text belongs to the program of the number it was sent to. A FLOWS_DIR holding a program.yaml itself is the one
-program of a deployment, as before programs existed."""
+in one of its own (REDIS_URL_<NAME>, or a Sentinel primary), so programs spread over several primaries as
+a deployment grows. A text belongs to the program of the number it was sent to. A FLOWS_DIR holding a
+program.yaml itself is the one program of a deployment, as before programs existed."""
 from dataclasses import replace
 from pathlib import Path
 
