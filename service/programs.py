@@ -82,9 +82,15 @@ def with_numbers(config: Config, numbers: tuple[str, ...]) -> Config:
 
 def routes(table: dict) -> dict:
     """Each program number -> its program's Services; a number of two programs is refused (a text to it
-    could only be routed by guessing)."""
-    found, owner = {}, {}
+    could only be routed by guessing), and so is a name of two (staff choose their program by it, and
+    `flask ops migrate-keys` tells whose data it moves by it)."""
+    found, owner, named = {}, {}, {}
     for name, svc in table.items():
+        shown = display_name(svc).strip().casefold()
+        if shown in named:
+            raise ConfigError(f"{named[shown]} and {name} are both named {display_name(svc)!r} (program.yaml "
+                              "program: name): give each center its own")
+        named[shown] = name
         for number in svc.numbers:
             if number in owner:
                 raise ConfigError(f"{number} is a number of both {owner[number]} and {name} (program.yaml numbers)")

@@ -184,6 +184,14 @@ def test_only_the_web_process_may_serve_every_program_and_numbers_are_each_progr
         make_app(env)
 
 
+def test_two_programs_may_not_share_a_name(env, flows_dir):
+    path = flows_dir / "harbor" / "program.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("Harbor Light Center", "roaring brook recovery "),
+                    encoding="utf-8")  # staff choose a program by its name, and the migration tells whose by it
+    with pytest.raises(ConfigError, match="brook and harbor are both named"):
+        make_app(env)
+
+
 def test_a_program_number_must_be_e164_or_whatsapp(flows_dir):
     path = flows_dir / "brook" / "program.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace(f'"{A_NUMBER}"', '"555-1234"'), encoding="utf-8")
