@@ -252,33 +252,6 @@ def program_folders(flows_dir: Path) -> tuple[str, ...]:
     return tuple(sorted(d.name for d in flows_dir.iterdir() if d.is_dir() and (d / "program.yaml").exists()))
 
 
-def rq_settings(environ: Mapping[str, str] | None = None) -> dict:
-    """Settings for the rq CLI (`-c workers.rq_settings`): the Redis of the program this process serves
-    (its own REDIS_URL_<PROGRAM> or Sentinel primary, else the deployment's: service/programs.py), and
-    PROGRAM ("" for a FLOWS_DIR that is one program), whose queues it serves."""
-    env = _Env(os.environ if environ is None else environ)
-    sentinels = env.sentinels("REDIS_SENTINELS")
-    program = env.get("PROGRAM", "").strip().lower()
-    found = program_folders(Path(env.get("FLOWS_DIR", str(DEFAULT_FLOWS_DIR))))
-    if not program and found:
-        raise ConfigError("FLOWS_DIR holds several programs: set PROGRAM to the one this worker serves")
-    check_programs(found, program, {setting: [n for n, _ in env.per_program(setting + "_", env.get)]
-                                    for setting in ("REDIS_URL", "REDIS_SENTINEL_MASTER")} if found else {})
-    own = f"_{program.upper()}" if program else ""
-    if own and sentinels and env.get(f"REDIS_SENTINEL_MASTER{own}"):  # that program's primary
-        return {"PROGRAM": program, "SENTINEL": _sentinel(env, sentinels, env.get(f"REDIS_SENTINEL_MASTER{own}"))}
-    if own and env.get(f"REDIS_URL{own}"):  # that program's own Redis
-        return {"PROGRAM": program, "REDIS_URL": env.get(f"REDIS_URL{own}")}
-    if not sentinels:
-        return {"PROGRAM": program, "REDIS_URL": env.required("REDIS_URL")}
-    return {"PROGRAM": program, "SENTINEL": _sentinel(env, sentinels, env.get("REDIS_SENTINEL_MASTER", "mymaster"))}
-
-
-def _sentinel(env: "_Env", sentinels: tuple, master: str) -> dict:
-    return {"INSTANCES": list(sentinels), "MASTER_NAME": master, "SOCKET_TIMEOUT": 5, "DB": 0,
-            "PASSWORD": env.get("REDIS_PASSWORD") or None}
-
-
 class _Env:
     def __init__(self, environ: Mapping[str, str]):
         self._environ = environ

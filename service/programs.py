@@ -4,6 +4,7 @@ apart from every other program's: under keys and queue names that carry it, in t
 in one of its own (REDIS_URL_<NAME>, or a Sentinel primary), so programs spread over several primaries as
 a deployment grows. A text belongs to the program of the number it was sent to. A FLOWS_DIR holding a
 program.yaml itself is the one program of a deployment, as before programs existed."""
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -65,6 +66,18 @@ def _redis_of(config: Config) -> dict[str, tuple[str, str]]:
     if config.redis_sentinels:
         found.update({name: ("sentinel", master) for name, master in config.program_sentinel_masters})
     return found
+
+
+def rq_settings(environ: Mapping[str, str] | None = None) -> dict:
+    """Settings for the rq CLI (`-c workers.rq_settings`): PROGRAM ("" for a FLOWS_DIR that is one
+    program), whose queues the process serves, and that program's Redis, chosen as for the web (of_process):
+    its own REDIS_URL_<PROGRAM> or Sentinel primary, else the deployment's."""
+    config = of_process(Config.from_env(environ))
+    if not config.redis_sentinels:
+        return {"PROGRAM": config.program, "REDIS_URL": config.redis_url}
+    return {"PROGRAM": config.program, "SENTINEL": {
+        "INSTANCES": list(config.redis_sentinels), "MASTER_NAME": config.redis_sentinel_master,
+        "SOCKET_TIMEOUT": 5, "DB": 0, "PASSWORD": config.redis_password.reveal() or None}}
 
 
 def with_numbers(config: Config, numbers: tuple[str, ...]) -> Config:

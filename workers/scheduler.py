@@ -16,7 +16,7 @@ from redis.sentinel import Sentinel
 from rq.scheduler import RQScheduler
 
 from service import logs, queues
-from service.config import rq_settings
+from service.programs import rq_settings
 from workers.supervise import INSTANCE
 
 

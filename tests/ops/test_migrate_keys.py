@@ -7,7 +7,8 @@ import pytest
 from rq import Queue
 
 from service import create_app, queues
-from service.config import ConfigError, rq_settings
+from service.config import ConfigError
+from service.programs import rq_settings
 from service.ops.health import readiness
 from service.store import contacts, flowdocs, keys, legacy
 from service.store.flowdocs import seed_documents

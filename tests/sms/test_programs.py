@@ -160,7 +160,7 @@ def test_a_program_without_a_redis_of_its_own_shares_the_deployments(env):
     assert harbor.redis_url == env["REDIS_URL"] and harbor.program == "harbor"
     both = programs.of_process(Config.from_env({**env, "REDIS_URL_HARBOR": env["REDIS_URL_BROOK"]}))
     assert both.redis_url == env["REDIS_URL_BROOK"]  # two programs may name one Redis: their keys say whose
-    from service.config import rq_settings
+    from service.programs import rq_settings
     assert rq_settings({**shared, "PROGRAM": "harbor"}) == {"PROGRAM": "harbor", "REDIS_URL": env["REDIS_URL"]}
     assert rq_settings({**env, "PROGRAM": "harbor"})["REDIS_URL"] == env["REDIS_URL_HARBOR"]
     with pytest.raises(ConfigError, match="not a program"):
@@ -174,7 +174,7 @@ def test_only_the_web_process_may_serve_every_program_and_numbers_are_each_progr
     assert programs.of_process(Config.from_env(unset), serves_all=True).program == "brook"
     with pytest.raises(ConfigError, match="TWILIO_MESSAGING_SERVICE_SID"):
         programs.of_process(Config.from_env({**env, "TWILIO_MESSAGING_SERVICE_SID": "MG" + "0" * 32}))
-    from service.config import rq_settings
+    from service.programs import rq_settings
     with pytest.raises(ConfigError, match="set PROGRAM"):
         rq_settings(unset)
     assert rq_settings(env) == {"PROGRAM": "brook", "REDIS_URL": env["REDIS_URL_BROOK"]}

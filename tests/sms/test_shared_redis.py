@@ -143,7 +143,8 @@ def test_a_program_folder_whose_name_could_not_tag_its_keys_is_refused(env, flow
 
 
 def test_what_would_mix_programs_keys_is_refused_at_start(env, redis_url, tmp_path):
-    from service.config import Config, ConfigError, rq_settings
+    from service.config import Config, ConfigError
+    from service.programs import rq_settings
     with pytest.raises(ConfigError, match="client_name"):  # the URL's name would win over the program's
         make_app({**env, "REDIS_URL": redis_url + "?client_name=dashboard"})
     with pytest.raises(ConfigError, match="REDIS_URL_HARBOUR"):  # a typo would put Harbor on the shared Redis
@@ -171,7 +172,8 @@ def test_the_ops_page_lists_only_this_programs_workers(both):
 
 
 def test_a_worker_of_a_deployment_with_a_misnamed_program_folder_does_not_start(env, flows_dir):  # noqa: F811
-    from service.config import ConfigError, rq_settings
+    from service.config import ConfigError
+    from service.programs import rq_settings
     (flows_dir / "brook").rename(flows_dir / "Brook-East")
     with pytest.raises(ConfigError, match="Brook-East"):
         rq_settings({**env, "PROGRAM": "harbor"})  # the scheduler and clock read only these settings

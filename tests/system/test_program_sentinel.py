@@ -12,7 +12,7 @@ from redis import Redis
 from devtools.embedded_redis import free_port
 from service import create_app, queues
 from service.clock import ManualClock
-from service.config import rq_settings
+from service.programs import rq_settings
 from tests.conftest import NOON, Phone, make_env, replies
 from tests.sms.test_programs import A_NUMBER, B_NUMBER, _program, kept
 from tests.system.test_processes import BIN, ROOT, stop_groups
