@@ -14,7 +14,9 @@ CALLBACK_ETA_SAMPLE = "after 9:00 AM ET on Wednesday, Nov 25"
 BASIC_PLACEHOLDERS = {"program", "phone", "keywords", "menu"}
 FIRST_CONTACT_MESSAGES = ("menu", "language", "thanks")  # may be a number's first reply: the disclosure is appended
 # Program messages that may use a placeholder of their own, and a sample to measure them with.
-MESSAGE_PLACEHOLDERS = {"crisis": {"flagged"}, "crisis_again": {"flagged"}, "crisis_call": {"flagged"}, "crisis_update": {"flagged"},
+MESSAGE_PLACEHOLDERS = {**{name: {"flagged"} for name in ("crisis", "crisis_again", "crisis_call", "crisis_update",
+                                                            "crisis_self_harm", "crisis_self_harm_again", "crisis_stay",
+                                                            "crisis_afraid")},
                         "choices": {"choices"}}
 PLACEHOLDER_SAMPLES = {"flagged": "We've told our on-call team.", "choices": "ME, OTHER or SOMEONE ELSE"}
 FIELD_SAMPLES = {FieldType.TEXT: "Alexandra Maria", FieldType.DATE: "Wednesday, December 16",

@@ -15,6 +15,13 @@ from flows.steps import start
 from understanding.phrases import is_update
 
 FULL, SHORT, CALL, UPDATE = "crisis", "crisis_again", "crisis_call", "crisis_update"
+# Words of suicide or self-harm (each language's crisis.self_harm) are answered with 988 first, in the
+# crisis that opened with them too; fear of calling 911 (crisis.afraid) with the Good Samaritan laws.
+SELF_HARM, SELF_HARM_SHORT, AFRAID = "crisis_self_harm", "crisis_self_harm_again", "crisis_afraid"
+# A frightened person texting on gets a different useful thing each time, not the same words: what to do
+# now, then staying with them and the dispatcher's help; and round again.
+SHORTS = (SHORT, "crisis_stay")
+KINDS = {"self_harm": (SELF_HARM, SELF_HARM_SHORT)}  # a crisis's kind (stored while it is open): its texts
 # A frightened person sends the same plea again and again: a text with a crisis phrase or a plea for
 # emergency help is answered each time, up to this many times the hour's crisis reply budget (repetition
 # is a machine's sign, so the model's reading alone is not enough, and a machine can't loop for long)
@@ -27,21 +34,43 @@ def text(flows: FlowSet, policy: Policy, texter: Texter, name: str) -> str:
     return flows.message(name, texter.language, flagged=flagged)
 
 
-def opening(flows: FlowSet, policy: Policy, texter: Texter) -> tuple[str, ...]:
-    """The answer to a crisis text: the full one, or the short one after a few full ones this hour."""
+def kind(flows: FlowSet, body: str) -> str:
+    """What a crisis text is about, when its words say: "self_harm", else "" (an overdose, or unsaid)."""
+    return "self_harm" if flows.languages.crisis("self_harm", body) else ""
+
+
+def afraid(flows: FlowSet, body: str) -> bool:
+    """The text fears what calling 911 brings (arrest, the police)."""
+    return bool(flows.languages.crisis("afraid", body))
+
+
+def said(flows: FlowSet, policy: Policy, texter: Texter, body: str = "") -> tuple[str, ...]:
+    """The names of the texts answering a crisis text: the full one, or a short one after a few full ones
+    this hour (and while a crisis is open: each time the next of SHORTS); 988 first for words of suicide
+    or self-harm, now or when the crisis opened; the Good Samaritan laws for a fear of calling 911."""
+    about = kind(flows, body) or (texter.crisis_kind if texter.crisis_open else "")
+    full, short = KINDS.get(about, (FULL, None))
+    fears = afraid(flows, body) and short is None
     if texter.crisis_open:
-        return (text(flows, policy, texter, SHORT),)
-    full = texter.crisis_replies_last_hour < policy.crisis_replies_per_hour
-    return (text(flows, policy, texter, FULL if full else SHORT),)
+        turn = SHORTS[max(texter.crisis_replies_last_hour - 1, 0) % len(SHORTS)]
+        return (short or (AFRAID if fears else turn),)
+    if texter.crisis_replies_last_hour >= policy.crisis_replies_per_hour:
+        return (short or SHORT,)
+    return (full, AFRAID) if fears else (full,)
 
 
-def opened(flows: FlowSet, policy: Policy, texter: Texter, m: Match) -> Decision:
+def opening(flows: FlowSet, policy: Policy, texter: Texter, body: str = "") -> tuple[str, ...]:
+    """The answer to a crisis text (said): its texts."""
+    return tuple(text(flows, policy, texter, name) for name in said(flows, policy, texter, body))
+
+
+def opened(flows: FlowSet, policy: Policy, texter: Texter, m: Match, body: str) -> Decision:
     """A crisis text outside a keyword: 911/988 first; a call asked for is still queued."""
     callback = m.intent is Intent.FLOW and flows.flows[m.flow].action == "callback"
-    replies = opening(flows, policy, texter)
+    names = said(flows, policy, texter, body)
     keyword = m.word if m.intent is not Intent.UNKNOWN else ""  # never a word of the person's own text
-    return Decision(m.intent, replies, m.flow, keyword, callback=callback, crisis=True, crisis_replied=True,
-                    sources=("crisis",) * len(replies))
+    return Decision(m.intent, tuple(text(flows, policy, texter, n) for n in names), m.flow, keyword,
+                    callback=callback, crisis=True, crisis_replied=True, sources=names)
 
 
 def _repeated_plea(policy: Policy, texter: Texter, body: str, plea: bool) -> bool:
@@ -69,9 +98,9 @@ def ongoing(flows: FlowSet, policy: Policy, texter: Texter, body: str, m: Match,
             return replace(answer, replies=answer.replies[:kept], sources=answer.sources[:kept], keyword=keyword,
                            consent=texter.consent, crisis=True, schedule=(), conversation=None, events=(),
                            conversation_changed=False, cancel_followups=True)
-    said = CALL if call else UPDATE if is_update(body, flows.languages) else SHORT  # news never carries a crisis phrase
-    replies = (text(flows, policy, texter, said),)
+    names = (CALL,) if call else (UPDATE,) if is_update(body, flows.languages) else said(flows, policy, texter, body)
+    replies = tuple(text(flows, policy, texter, n) for n in names)  # news never carries a crisis phrase
     if m.intent is Intent.HELP:
-        replies += (flows.message("help", texter.language),)
+        replies, names = replies + (flows.message("help", texter.language),), names + ("help",)
     return Decision(m.intent, replies, m.flow if call else None, keyword, consent=texter.consent, callback=call,
-                    crisis=True, crisis_replied=True, sources=(said,) + ("help",) * (len(replies) - 1))
+                    crisis=True, crisis_replied=True, sources=names)

@@ -61,6 +61,7 @@ class Texter:
     language: str = ""  # "": the program's default
     held: bool = False  # a staff member took the conversation over from the bot
     crisis_open: bool = False  # a crisis of theirs is open until staff resolve it: the bot talks differently
+    crisis_kind: str = ""  # what their open crisis is about, when its first words said ("self_harm")
     owes_disclosure: bool = False  # their first answer was a crisis answer: the next ordinary one carries it
     recent: tuple[str, ...] = ()  # digests of the latest texts both ways (flows.echo)
     fields: dict = field(default_factory=dict)  # what texts may say of them: name -> the value as a text says it
@@ -97,6 +98,7 @@ class Decision:
     crisis_replied: bool = False
     opens_crisis: bool = False  # a new crisis: flagged for staff, and on-call told (once, not per text)
     crisis_why: str = ""  # what heard it: "words" (a crisis phrase) or "model" (the classifier)
+    crisis_kind: str = ""  # what a crisis text is about, when its words say (flows.crisis_talk.kind)
     cancel_followups: bool = False
     schedule: tuple[ScheduledFollowUp, ...] = field(default_factory=tuple)
     silence: Silence | None = None

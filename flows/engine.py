@@ -49,7 +49,8 @@ def decide(flows: FlowSet, policy: Policy, texter: Texter, body: str, now: datet
                                        waiting, answer, now))
     decision = _disclosure(flows, texter, decision, speaks)
     if decision.opens_crisis:
-        decision = replace(decision, crisis_why="words" if crisis.by_rule or crisis.seeking else "model" if crisis else "")
+        decision = replace(decision, crisis_why="words" if crisis.by_rule or crisis.seeking else "model" if crisis else "",
+                           crisis_kind=crisis_talk.kind(flows, body))
     return replace(decision, language=speaks) if speaks != had else decision
 
 
@@ -114,8 +115,9 @@ def _crisis_words_language(reader: Reader, flows: FlowSet, crisis: CrisisReading
     """Crisis phrases of a language whose crisis words are its own ("no respira": Spanish), alone or with
     others' in a text whose words are that language's: that language. Crisis words other languages borrow
     (crisis.shared: "overdose", "OD") in a sentence both its words (two at least: not "mama overdosed") and
-    its letters say is in a language with crisis words of its own ("mi hijo tuvo un OD"): that language.
-    Otherwise as it was (None)."""
+    its letters say is in a language with crisis words of its own ("mi hijo tuvo un OD"): that language;
+    and so is a sentence (three of its words at least) in the language whose crisis words it uses.
+    Otherwise as it was (None): "my son overdosed" from a Spanish speaker is answered in Spanish."""
     languages = flows.languages
     own = [code for code in sorted(crisis.by_rule) if code in languages and not languages[code].shared]
     if len(own) == 1 and (len(crisis.by_rule) == 1 or languages.looks(body, own[0])):
@@ -123,6 +125,8 @@ def _crisis_words_language(reader: Reader, flows: FlowSet, crisis: CrisisReading
     guess = reader.language(body, flows.program.languages, languages)
     if guess in languages and not languages[guess].shared and languages.looks(body, guess, at_least=2):
         return guess
+    if guess in crisis.by_rule and languages.looks(body, guess, at_least=3):  # a whole sentence in the
+        return guess  # language whose crisis words it uses: "my son is not breathing" after a Spanish "hola"
     return None
 
 
@@ -135,21 +139,22 @@ def _answer_language(flows: FlowSet, waiting: Conversation, answer: int, body: s
 
 def _decide(flows: FlowSet, policy: Policy, texter: Texter, body: str, m: Match, crisis: CrisisReading,
             waiting: Conversation | None, answer: int | None, now: datetime) -> Decision:
-    crisis_reply = crisis_talk.opening(flows, policy, texter) if crisis else ()
+    crisis_names = crisis_talk.said(flows, policy, texter, body) if crisis else ()
+    crisis_reply = tuple(crisis_talk.text(flows, policy, texter, n) for n in crisis_names)
     if m.intent is Intent.OPT_OUT:
-        return _ended(_opt_out(flows, policy, texter, m.word, bool(crisis), crisis_reply), texter)
+        return _ended(_opt_out(flows, policy, texter, m.word, bool(crisis), crisis_reply, crisis_names), texter)
     if texter.crisis_open and m.intent is not Intent.OPT_IN:
         return _ended(crisis_talk.ongoing(flows, policy, replace(texter, conversation=None), body, m, bool(crisis),
                                           now, plea=bool(crisis.by_rule) or crisis.seeking), texter)
     if m.intent in (Intent.OPT_IN, Intent.HELP):
-        return _compliance(flows, policy, texter, m, bool(crisis), crisis_reply)
+        return _compliance(flows, policy, texter, m, bool(crisis), crisis_reply, crisis_names)
     if texter.consent is Consent.OPTED_OUT:  # no texts; but a phone call they ask for is not a text
         callback = m.intent is Intent.FLOW and flows.flows[m.flow].action == "callback"
         return Decision(m.intent, crisis_reply, m.flow, m.word, Consent.OPTED_OUT, callback=callback,
                         crisis=bool(crisis), crisis_replied=bool(crisis_reply),
-                        silence=None if crisis_reply else Silence.OPTED_OUT, sources=("crisis",) * len(crisis_reply))
+                        silence=None if crisis_reply else Silence.OPTED_OUT, sources=crisis_names)
     if crisis:
-        return _ended(crisis_talk.opened(flows, policy, texter, m), texter)
+        return _ended(crisis_talk.opened(flows, policy, texter, m, body), texter)
     return _limited(policy, texter, _ordinary(flows, policy, texter, body, m, waiting, answer, now))
 
 
@@ -175,14 +180,14 @@ def _ordinary(flows: FlowSet, policy: Policy, texter: Texter, body: str, m: Matc
 
 
 def _compliance(flows: FlowSet, policy: Policy, texter: Texter, m: Match, crisis: bool,
-                crisis_reply: tuple[str, ...]) -> Decision:
+                crisis_reply: tuple[str, ...], crisis_names: tuple[str, ...]) -> Decision:
     """START (from someone who opted out) or HELP: the carrier-required answer, after a crisis answer."""
     name = "start" if m.intent is Intent.OPT_IN else "help"
     return _limited(policy, texter, Decision(
         m.intent, crisis_reply + (flows.message(name, texter.language),), keyword=m.word,
         consent=Consent.SUBSCRIBED if m.intent is Intent.OPT_IN else texter.consent,
         consent_changed=m.intent is Intent.OPT_IN and texter.consent is Consent.OPTED_OUT, crisis=crisis,
-        crisis_replied=bool(crisis_reply), sources=("crisis",) * len(crisis_reply) + (name,)))
+        crisis_replied=bool(crisis_reply), sources=crisis_names + (name,)))
 
 
 def _ended(decision: Decision, texter: Texter) -> Decision:
@@ -216,12 +221,12 @@ def _disclosure(flows: FlowSet, texter: Texter, decision: Decision, language: st
     return replace(decision, disclosure_owed=owed) if owed != texter.owes_disclosure else decision
 
 
-def _opt_out(flows, policy, texter, word, crisis, crisis_reply) -> Decision:
+def _opt_out(flows, policy, texter, word, crisis, crisis_reply, crisis_names) -> Decision:
     changed = texter.consent is not Consent.OPTED_OUT
     decision = Decision(Intent.OPT_OUT, crisis_reply + (flows.message("stop", texter.language),), keyword=word,
                         consent=Consent.OPTED_OUT, consent_changed=changed, crisis=crisis,
                         crisis_replied=bool(crisis_reply), cancel_followups=True,
-                        sources=("crisis",) * len(crisis_reply) + ("stop",))
+                        sources=crisis_names + ("stop",))
     return decision if changed else _limited(policy, texter, decision)  # the first confirmation always goes
 
 

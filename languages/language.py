@@ -12,7 +12,7 @@ WORD_LISTS = ("opt_out", "opt_in", "help", "answerable", "whole_message_only", "
               "switch", "speak_verbs", "speak_words", "polite", "acknowledgements", "thanks", "answer_filler",
               "about_us")
 REQUESTS = ("opt_out", "opt_out_whole", "call", "about_an_appointment", "about_something_else")
-CRISIS = ("phrases", "seeking", "news", "doubt", "news_despite_doubt")
+CRISIS = ("phrases", "seeking", "news", "doubt", "news_despite_doubt", "self_harm", "afraid")
 TEXTS = ("opt_out_reminder", "how_to_stop", "or", "required", "callback_eta_sample", "dates", "messages", "callback")
 CALLBACK = ("soon", "unknown", "opens", "today", "tomorrow", "weekday", "with_date")
 DATES = ("days", "months", "date", "datetime", "clock")

@@ -168,7 +168,7 @@ def _crisis(svc: Services, pipe, msg: InboundSms, pk: str, now: float, state: in
     crisis is open the digests of the latest texts are kept, so an auto-responder's echo is recognised."""
     if decision.opens_crisis:
         crises.open_crisis(pipe, svc.vault, pk, msg.e164, msg.sid, msg.body, now, day, simulated, decision.crisis_why,
-                           hour)
+                           hour, decision.crisis_kind)
     elif decision.crisis and state.crisis:
         crises.another_text(pipe, state.crisis, now)
     if decision.crisis:

@@ -12,6 +12,7 @@ from service.privacy import Vault
 from service.store import daily, keys
 
 FIELD = "crisis"  # contact field: the id of the person's open crisis
+KIND = "crisis_kind"  # contact field, while it is open: what their crisis is about when its words said (self_harm)
 
 
 class CrisisOutcome(str, Enum):
@@ -43,7 +44,7 @@ def open_index(r, simulated: bool = False) -> str:
 
 
 def open_crisis(pipe, vault: Vault, pk: str, e164: str, sid: str, body: str, now: float, day: str = "",
-                simulated: bool = False, why: str = "", hour: int | None = None) -> str:
+                simulated: bool = False, why: str = "", hour: int | None = None, kind: str = "") -> str:
     """A new crisis (the webhook's atomic write); `day` (and the local `hour`) count it in the insights
     (never a simulated one)."""
     k = keys.of(pipe)
@@ -54,7 +55,7 @@ def open_crisis(pipe, vault: Vault, pk: str, e164: str, sid: str, body: str, now
     if day and not simulated:
         daily.counts(pipe, day, {"crisis_flags": 1, **({f"crisis_hour:{hour}": 1} if hour is not None else {})})
     pipe.zadd(open_index(pipe, simulated), {sid: now})
-    pipe.hset(k.contact(pk), FIELD, sid)
+    pipe.hset(k.contact(pk), mapping={FIELD: sid, **({KIND: kind} if kind else {})})
     pipe.sadd(k.records(pk), k.crisis_flag(sid))
     return sid
 
@@ -130,7 +131,7 @@ def resolve(r: Redis, flag_id: str, who: str, now: float, keep_seconds: int, out
                                                       "outcome": outcome.value, "claimed_by": who})
         pipe.expire(k.crisis_flag(flag_id), keep_seconds)
         if open_now == flag_id.encode():  # never a newer crisis of theirs
-            pipe.hdel(k.contact(h[b"person"].decode()), FIELD)
+            pipe.hdel(k.contact(h[b"person"].decode()), FIELD, KIND)
     return _change(r, flag_id, lambda h: h.get(b"claimed_by", b"").decode() in ("", who), resolved, person=True)
 
 

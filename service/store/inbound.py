@@ -68,7 +68,7 @@ def _read_state(pipe, pk: str, now: float):
     pipe.hgetall(k.SETTINGS)
     pipe.hmget(k.contact(pk), "consent", "followups", "phone", "undeliverable", "open_callback", "last_seen",
                "consent_at", conversations.FIELD, people.LANGUAGE, holds.FIELD, REVISION, crises.FIELD,
-               people.OWED, people.ECHO, "simulated", journeys.FIELD, LAST_BROADCAST, "first_seen")
+               people.OWED, people.ECHO, "simulated", journeys.FIELD, LAST_BROADCAST, "first_seen", crises.KIND)
     for crisis in (False, True):
         pipe.zcount(k.replies(pk, crisis), now - HOUR, "+inf")
     pipe.exists(k.consent_log(pk))
@@ -77,11 +77,13 @@ def _read_state(pipe, pk: str, now: float):
 
 def _state(vault: Vault, version, tuned, contact, replies, crisis_replies, trail) -> State:
     consent, pending, phone, undeliverable, open_callback, last_seen, consent_at, conversation, language, held_by, \
-        revision, crisis, owed, echo, simulated, planned, last_broadcast, first_seen = contact
+        revision, crisis, owed, echo, simulated, planned, last_broadcast, first_seen, crisis_kind = contact
     texter = Texter(Consent(consent.decode()) if consent else Consent.SUBSCRIBED, consent is None,
                     replies, crisis_replies, callback_open=open_callback is not None,
                     conversation=conversations.decode(conversation), language=people.language_of(vault, language),
-                    held=held_by is not None, crisis_open=crisis is not None, owes_disclosure=owed is not None,
+                    held=held_by is not None, crisis_open=crisis is not None,
+                    crisis_kind=crisis_kind.decode() if crisis_kind and crisis is not None else "",
+                    owes_disclosure=owed is not None,
                     recent=tuple(echo.decode().split()) if echo else ())
     state = State(texter, tuple(pending.decode().split()) if pending else (), phone is not None,
                   undeliverable is not None, int(version) if version else None,

@@ -32,6 +32,7 @@ def converse(bodies: list[str], texter: Texter | None = None, policy: Policy = P
         d = decide(FLOWS, policy, texter, body, NOW)
         out.append(d)
         texter = replace(texter, crisis_open=texter.crisis_open or d.opens_crisis,
+                         crisis_kind=texter.crisis_kind if texter.crisis_open else d.crisis_kind,
                          crisis_replies_last_hour=texter.crisis_replies_last_hour + (1 if d.crisis_replied else 0),
                          replies_last_hour=texter.replies_last_hour + len(d.replies),
                          callback_open=texter.callback_open or d.callback,
@@ -54,7 +55,7 @@ def test_a_parent_in_an_emergency_is_answered_every_time_and_never_with_the_menu
     for d in ds[1:7]:
         assert "911" in d.replies[0] and len(d.replies[0]) < len(text("crisis"))
     assert ds[4].callback and ds[4].replies == (text("crisis_call"),)
-    assert [d.replies for d in ds[1:4]] == [(text("crisis_again"),)] * 3
+    assert [d.replies for d in ds[1:4]] == [(text("crisis_again"),), (text("crisis_stay"),), (text("crisis_again"),)]
     assert [d.replies for d in ds[5:7]] == [(text("crisis_update"),)] * 2  # "ok", "thank you": thanked
     assert ds[7].replies[0].startswith("Signs of heroin dependence")  # asked for: its answer, no question left
 
@@ -92,7 +93,8 @@ def test_yes_in_an_open_crisis_answers_us_and_never_re_subscribes_who_sent_stop(
 
 def test_someone_who_took_pills_is_told_to_call_911_for_themselves():
     d = converse(["i want to die", "i already took some"])[1]
-    assert "If you or someone with you took too much" in d.replies[0] and "911" in d.replies[0]
+    assert d.replies == (text("crisis_self_harm_again"),)  # the crisis opened with words of suicide
+    assert "If you took something" in d.replies[0] and d.replies[0].index("911") < d.replies[0].index("988")
 
 
 def test_a_call_asked_for_in_a_crisis_is_queued_once():
@@ -213,3 +215,72 @@ def test_a_frightened_person_sending_the_same_plea_again_is_answered_each_time()
     budget = crisis_talk.REPEATED_PLEA_BUDGET * POLICY.crisis_replies_per_hour
     more = converse([plea] * (budget + 2))  # a machine repeating one can't loop for long
     assert [bool(d.replies) for d in more] == [True] * budget + [False] * 2
+
+
+# -- found by a tester texting as frightened people do: suicide is answered as suicide, fear of the police,
+# news said in other words, the same words again and again, an English sentence after a Spanish "hola" ---
+
+@pytest.mark.parametrize("body,language", [("i just want to die tonight", "en"), ("thinking about ending my life", "en"),
+                                           ("i keep cutting myself", "en"), ("ya no quiero vivir mas", "es"),
+                                           ("me quiero morir", "es")])
+def test_words_of_suicide_are_answered_with_988_first_not_an_overdose(body, language):
+    d = converse([body])[0]
+    assert d.replies == (text("crisis_self_harm", language),) and d.opens_crisis and d.crisis_kind == "self_harm"
+    assert d.replies[0].index("988") < d.replies[0].index("911") and "Narcan" not in d.replies[0]
+    assert d.sources == ("crisis_self_harm",)  # the transcript names the text sent
+
+
+def test_a_suicidal_person_texting_on_is_answered_as_suicidal_with_911_for_what_they_took():
+    ds = converse(["i want to kill myself", "nobody would care", "i have a lot of pills here"])
+    assert [d.replies for d in ds[1:]] == [(text("crisis_self_harm_again"),)] * 2  # its kind is kept while open
+    assert "Keep them on their side" not in ds[1].replies[0]
+
+
+def test_an_overdose_with_a_word_of_suicide_later_gets_the_suicide_answer_for_that_text():
+    ds = converse(["my brother overdosed", "he said he wanted to die"])
+    assert ds[1].replies == (text("crisis_self_harm_again"),)
+
+
+@pytest.mark.parametrize("body", ["hes not breathing but im scared to call the cops", "if i call 911 will i go to jail",
+                                  "she wont wake up, i dont want the police here"])
+def test_fear_of_calling_911_is_answered_with_the_good_samaritan_laws(body):
+    d = converse([body])[0]
+    assert d.replies == (text("crisis"), text("crisis_afraid")) and d.sources == ("crisis", "crisis_afraid")
+    later = converse(["he overdosed", "what if the police come, will they arrest us"])[1]
+    assert later.replies == (text("crisis_afraid"),) and "Good Samaritan" in later.replies[0]
+
+
+def test_a_parent_texting_on_gets_something_new_to_do_not_the_same_words():
+    ds = converse(["my son overdosed", "what do i do", "he is still blue", "please"])
+    assert [d.sources for d in ds[1:]] == [("crisis_again",), ("crisis_stay",), ("crisis_again",)]
+    assert "rescue breathing" in ds[2].replies[0] and "911" in ds[2].replies[0]
+
+
+@pytest.mark.parametrize("body", ["the paramedics are here", "we already called 911", "i called 911 already",
+                                  "they said the ambulance is on the way", "the cops are at the door",
+                                  "ems is taking her to the hospital", "its not an emergency",
+                                  "this is not an emergency i just need information", "sorry wrong number"])
+def test_more_ways_of_saying_help_is_there_or_it_was_no_emergency_are_thanked(body):
+    d = converse(["my husband overdosed", body])[1]
+    assert d.replies == (text("crisis_update"),)
+
+
+@pytest.mark.parametrize("body", ["ya llegaron", "ya llegaron gracias", "se lo llevaron al hospital",
+                                  "no es una emergencia", "numero equivocado"])
+def test_more_spanish_news_is_thanked(body):
+    d = converse(["mi esposo no respira", body])[1]
+    assert d.replies == (FLOWS.message("crisis_update", "es", flagged=FLOWS.message("flagged", "es")),)
+
+
+@pytest.mark.parametrize("body", ["the paramedics are here but he is still not breathing",
+                                  "we called 911 but they arent here yet", "wrong number? he is dying"])
+def test_news_with_a_doubt_is_still_the_crisis(body):
+    d = converse(["my husband overdosed", body])[1]
+    assert d.replies != (text("crisis_update"),) and "911" in d.replies[0]
+
+
+def test_an_english_sentence_after_a_spanish_hola_is_answered_in_english():
+    d = converse(["my daughter is not breathing"], Texter(first_contact=False, language="es"))[0]
+    assert d.replies == (text("crisis"),) and d.language == "en"
+    short = converse(["mi hijo overdosed"], Texter(first_contact=False, language="es"))[0]
+    assert short.replies == (text("crisis", "es"),)  # borrowed words in a Spanish sentence: Spanish

@@ -27,6 +27,8 @@ STOP = FLOWS.message("stop")
 START = FLOWS.message("start")
 CRISIS = crisis_talk.text(FLOWS, POLICY, Texter(), "crisis")
 SHORT = crisis_talk.text(FLOWS, POLICY, Texter(), "crisis_again")
+SELF = crisis_talk.text(FLOWS, POLICY, Texter(), "crisis_self_harm")  # words of suicide: 988 first
+SELF_SHORT = crisis_talk.text(FLOWS, POLICY, Texter(), "crisis_self_harm_again")
 
 
 def replies_of(flow: str, eta: str = "") -> tuple[str, ...]:
@@ -215,14 +217,14 @@ def test_stop_cancels_followups_and_opted_out_flow_schedules_none():
 
 @pytest.mark.parametrize("body,consent,intent,replies,callback", [
     ("my son overdosed", SUB, Intent.UNKNOWN, (CRISIS,), False),
-    ("suicide", SUB, Intent.UNKNOWN, (CRISIS,), False),
-    ("i want to kill myself", OUT, Intent.UNKNOWN, (CRISIS,), False),
+    ("suicide", SUB, Intent.UNKNOWN, (SELF,), False),
+    ("i want to kill myself", OUT, Intent.UNKNOWN, (SELF,), False),
     ("he is not breathing", OUT, Intent.UNKNOWN, (CRISIS,), False),
     ("signs of overdose", SUB, Intent.FLOW, (CRISIS,), False),
     ("CALL my son overdosed and is not breathing", SUB, Intent.FLOW, (CRISIS,), True),
     ("HELP he OD'd", SUB, Intent.UNKNOWN, (CRISIS,), False),  # read for crisis first: the crisis is the answer
     ("HELP he OD'd", OUT, Intent.UNKNOWN, (CRISIS,), False),
-    ("STOP i want to die", SUB, Intent.OPT_OUT, (CRISIS, STOP), False),
+    ("STOP i want to die", SUB, Intent.OPT_OUT, (SELF, STOP), False),
     ("START overdose", OUT, Intent.OPT_IN, (CRISIS, START), False),
 ])
 def test_crisis_gets_911_and_988_first(body, consent, intent, replies, callback):
@@ -234,12 +236,13 @@ def test_crisis_gets_911_and_988_first(body, consent, intent, replies, callback)
     assert d.silence is None
 
 
-@pytest.mark.parametrize("body", ["signs my friend overdosed", "CALL he won't wake up", "treatment i'm suicidal"])
-def test_no_followups_after_a_crisis_message(body):
+@pytest.mark.parametrize("body,answer", [("signs my friend overdosed", CRISIS), ("CALL he won't wake up", CRISIS),
+                                         ("treatment i'm suicidal", SELF)])
+def test_no_followups_after_a_crisis_message(body, answer):
     d = run(body, first=False)
     assert d.schedule == ()
     assert d.cancel_followups
-    assert d.replies == (CRISIS,)
+    assert d.replies == (answer,)
 
 
 def test_a_crisis_reply_on_first_contact_carries_no_disclosure_the_next_answer_does():
@@ -251,10 +254,11 @@ def test_a_crisis_reply_on_first_contact_carries_no_disclosure_the_next_answer_d
     assert settled.replies == (MENU,) and settled.disclosure_owed is None
 
 
-@pytest.mark.parametrize("body", ["End my life", "Quit breathing he is blue", "cancel everything I want to die"])
-def test_crisis_speech_is_not_an_opt_out(body):
+@pytest.mark.parametrize("body,answer", [("End my life", SELF), ("Quit breathing he is blue", CRISIS),
+                                         ("cancel everything I want to die", SELF)])
+def test_crisis_speech_is_not_an_opt_out(body, answer):
     d = run(body, first=False)
-    assert d.consent is not OUT and d.replies == (CRISIS,)
+    assert d.consent is not OUT and d.replies == (answer,)
 
 
 @pytest.mark.parametrize("body", ["please stop texting me", "Remove me from this list", "do not text me again",
@@ -276,12 +280,12 @@ def test_no_gentle_follow_ups_are_planned_within_the_hour_after_a_crisis():
 
 def test_crisis_answered_even_when_opted_out_without_resubscribing():
     d = run("i want to die", OUT)
-    assert d.replies == (CRISIS,) and d.consent is OUT and not d.consent_changed and d.silence is None
+    assert d.replies == (SELF,) and d.consent is OUT and not d.consent_changed and d.silence is None
 
 
 @pytest.mark.parametrize("crisis_replies,full", [(0, True), (1, True), (2, True), (3, False), (7, False)])
 def test_full_crisis_answers_have_their_own_cap_then_short_ones_never_silence(crisis_replies, full):
-    d = run("suicide", crisis_replies=crisis_replies)
+    d = run("he overdosed", crisis_replies=crisis_replies)
     assert d.crisis and d.opens_crisis  # still flagged for staff
     assert d.crisis_replied and d.silence is None
     assert d.replies == ((CRISIS,) if full else (SHORT,))
@@ -289,7 +293,7 @@ def test_full_crisis_answers_have_their_own_cap_then_short_ones_never_silence(cr
 
 def test_crisis_over_the_cap_for_an_opted_out_number_still_gets_the_short_answer():
     d = run("suicide", OUT, crisis_replies=3)
-    assert d.replies == (SHORT,) and d.crisis and d.consent is OUT and not d.consent_changed
+    assert d.replies == (SELF_SHORT,) and d.crisis and d.consent is OUT and not d.consent_changed
 
 
 def test_crisis_over_cap_on_a_flow_keyword_gets_the_short_answer_and_no_followups():
@@ -326,7 +330,7 @@ def test_first_stop_is_always_confirmed_even_when_flooded():
     assert d.replies == (STOP,) and d.consent_changed and d.silence is None
 
 
-@pytest.mark.parametrize("body,consent", [("suicide", SUB), ("HELP overdose", SUB), ("signs i overdosed", SUB),
+@pytest.mark.parametrize("body,consent", [("he overdosed", SUB), ("HELP overdose", SUB), ("signs i overdosed", SUB),
                                           ("START overdose", OUT), ("STOP overdose", OUT)])
 def test_flood_keeps_only_the_crisis_reply(body, consent):
     d = run(body, consent, replies=10)
@@ -340,15 +344,16 @@ def test_flood_and_crisis_cap_together_still_answer_a_crisis_shortly():
 
 def test_first_stop_with_crisis_when_flooded_sends_both():
     d = run("STOP i want to die", SUB, replies=10)
-    assert d.replies == (CRISIS, STOP)
+    assert d.replies == (SELF, STOP)
 
 
 def test_flood_limit_uses_the_policy():
     policy = replace(POLICY, replies_per_hour=2, crisis_replies_per_hour=1)
     assert run("hello", replies=1, policy=policy).replies
     assert not run("hello", replies=2, policy=policy).replies
-    assert run("suicide", crisis_replies=0, policy=policy).replies == (CRISIS,)
-    assert run("suicide", crisis_replies=1, policy=policy).replies == (SHORT,)
+    assert run("suicide", crisis_replies=0, policy=policy).replies == (SELF,)
+    assert run("suicide", crisis_replies=1, policy=policy).replies == (SELF_SHORT,)
+    assert run("overdose", crisis_replies=1, policy=policy).replies == (SHORT,)
 
 
 def test_decide_is_pure():

@@ -81,7 +81,8 @@ def test_shipped_definitions_load(docs):
     assert flowset.program.name == "Roaring Brook Recovery" and flowset.program.phone == "855.590.9944"
     assert set(flowset.program.messages) == {"disclosure", "menu", "help", "stop", "start", "crisis", "language",
                                              "flagged", "crisis_again", "crisis_call", "crisis_update", "choices", "thanks",
-                                             "appointment"}
+                                             "appointment", "crisis_self_harm", "crisis_self_harm_again",
+                                             "crisis_stay", "crisis_afraid"}
     assert flowset.program.languages == ("en", "es") and flowset.program.default_language == "en"
     assert flowset.triggers["SENALES"] == "signs" and flowset.trigger_language["SENALES"] == "es"
     assert flowset.trigger_language["SIGNS"] == "en" and flowset.flows["signs"].keyword == {"en": "SIGNS", "es": "SEÑALES"}

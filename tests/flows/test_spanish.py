@@ -211,10 +211,11 @@ def test_without_spanish_in_the_program_espanol_is_just_a_word():
 
 # -- crisis -------------------------------------------------------------------------------------------------
 
+SPANISH_SELF_HARM = ["pienso en el suicidio", "quiero suicidarme", "voy a matarme", "quiero quitarme la vida",
+                     "ya no quiero vivir", "No quiero vivir más"]  # 988 first (crisis_self_harm)
 SPANISH_CRISIS = ["mi hermano tuvo una sobredosis y no respira", "Creo que es una sobredosis", "no respira",
-                  "NO ESTÁ RESPIRANDO", "no esta respirando", "no despierta", "No se despierta", "pienso en el suicidio",
-                  "quiero suicidarme", "voy a matarme", "quiero quitarme la vida", "ya no quiero vivir",
-                  "No quiero vivir más", "no lo puedo despertar"]
+                  "NO ESTÁ RESPIRANDO", "no esta respirando", "no despierta", "No se despierta",
+                  "no lo puedo despertar", *SPANISH_SELF_HARM]
 
 
 @pytest.mark.parametrize("body", SPANISH_CRISIS)
@@ -223,8 +224,9 @@ def test_spanish_crisis_words_get_the_spanish_crisis_answer_at_once(body, who):
     d = run(body, who)
     assert d.crisis and d.crisis_replied and d.alert is Alert.CRISIS and d.cancel_followups
     crisis = d.replies[0]
-    assert crisis.startswith(msg("crisis", ES))
-    for part in ("911", "naloxona (Narcan)", "llame al 988 y marque 2", "envie AYUDA al 988"):
+    self_harm = body in SPANISH_SELF_HARM
+    assert crisis.startswith(msg("crisis_self_harm" if self_harm else "crisis", ES))
+    for part in ("911", "llame al 988 y marque 2", "envie AYUDA al 988", *(() if self_harm else ("naloxona (Narcan)",))):
         assert part in crisis
     assert d.conversation is None and d.language in ("", ES)
 
@@ -235,21 +237,23 @@ def test_english_crisis_words_from_a_spanish_speaker_are_answered_in_spanish():
 
 
 def test_a_crisis_word_both_languages_share_goes_by_the_message():
-    assert run("quiero suicidarme ya", texter(EN)).replies[0] == msg("crisis", ES)
-    assert run("i feel suicidal", texter(EN)).replies[0] == msg("crisis", EN)
+    assert run("quiero suicidarme ya", texter(EN)).replies[0] == msg("crisis_self_harm", ES)
+    assert run("i feel suicidal", texter(EN)).replies[0] == msg("crisis_self_harm", EN)
 
 
-@pytest.mark.parametrize("body", ["suicidio", "Suicida", "suicidarme", "mi hijo tuvo una overdosis"])
-def test_a_spanish_crisis_word_alone_from_a_new_texter_is_answered_in_spanish(body):
-    assert run(body, texter(EN)).replies[0] == msg("crisis", ES)
+@pytest.mark.parametrize("body,answer", [("suicidio", "crisis_self_harm"), ("Suicida", "crisis_self_harm"),
+                                         ("suicidarme", "crisis_self_harm"), ("mi hijo tuvo una overdosis", "crisis")])
+def test_a_spanish_crisis_word_alone_from_a_new_texter_is_answered_in_spanish(body, answer):
+    assert run(body, texter(EN)).replies[0] == msg(answer, ES)
 
 
-@pytest.mark.parametrize("body", ["PARAR mi hermano no respira", "Alto, no despierta", "Detener, quiero matarme",
-                                  "cancelar todo, quiero quitarme la vida"])
-def test_a_spanish_opt_out_word_inside_a_crisis_message_is_speech(body):
+@pytest.mark.parametrize("body,answer", [("PARAR mi hermano no respira", "crisis"), ("Alto, no despierta", "crisis"),
+                                         ("Detener, quiero matarme", "crisis_self_harm"),
+                                         ("cancelar todo, quiero quitarme la vida", "crisis_self_harm")])
+def test_a_spanish_opt_out_word_inside_a_crisis_message_is_speech(body, answer):
     d = run(body, texter(ES))
     assert d.crisis and d.consent is Consent.SUBSCRIBED and not d.consent_changed
-    assert d.replies == (msg("crisis", ES),)
+    assert d.replies == (msg(answer, ES),)
 
 
 def test_stop_inside_a_spanish_crisis_message_still_opts_out_after_the_crisis_answer():
@@ -446,16 +450,17 @@ def test_a_word_in_both_languages_sets_no_language():
 @pytest.mark.parametrize("body", ["feeling suicidal no one cares", "suicidal no hope left", "no hope, suicidal"])
 def test_english_crisis_texts_stay_english(body):
     d = run(body, texter(EN))
-    assert d.crisis and d.replies[0] == msg("crisis", EN) and d.language == ""
+    assert d.crisis and d.replies[0] == msg("crisis_self_harm", EN) and d.language == ""
 
 
-@pytest.mark.parametrize("body", ["me voy a suicidar", "pienso en el suicidio a veces", "me quiero matar",
-                                  "me voy a matar", "me quiero quitar la vida", "quiero acabar con mi vida",
-                                  "no lo podemos despertar", "no reacciona", "se está muriendo",
-                                  "tomó demasiadas pastillas"])
-def test_more_spanish_crisis_phrases(body):
+@pytest.mark.parametrize("body,answer", [
+    *((body, "crisis_self_harm") for body in ("me voy a suicidar", "pienso en el suicidio a veces", "me quiero matar",
+                                              "me voy a matar", "me quiero quitar la vida", "quiero acabar con mi vida")),
+    *((body, "crisis") for body in ("no lo podemos despertar", "no reacciona", "se está muriendo",
+                                    "tomó demasiadas pastillas"))])
+def test_more_spanish_crisis_phrases(body, answer):
     d = run(body, texter(EN))
-    assert d.crisis and d.alert is Alert.CRISIS and d.replies[0] == msg("crisis", ES)
+    assert d.crisis and d.alert is Alert.CRISIS and d.replies[0] == msg(answer, ES)
 
 
 @pytest.mark.parametrize("body", ["Baja de peso es normal?", "Alto consumo de alcohol también?",

@@ -87,6 +87,13 @@ def test_portuguese_crisis_words_get_the_portuguese_crisis_answer_at_once(body):
     assert d.replies[0].startswith("Se alguem teve uma overdose ou nao respira, ligue 911 agora")
 
 
+def test_words_of_suicide_in_portuguese_get_its_988_first_answer_from_its_file():
+    d = run("eu quero morrer")
+    assert d.opens_crisis and d.language == "pt" and d.replies[0].startswith("Que bom que voce escreveu")
+    assert run("nao aguento mais", pt(crisis_open=True, crisis_kind="self_harm")).replies[0].startswith(
+        "Estamos com voce")
+
+
 def test_news_in_an_open_portuguese_crisis_is_thanked_and_a_doubt_is_not_news():
     open_crisis = pt(crisis_open=True)
     assert run("ele esta respirando agora", open_crisis).replies[0].startswith("Obrigado por avisar")

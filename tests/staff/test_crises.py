@@ -481,3 +481,17 @@ def test_the_conversation_page_shows_how_many_texts_came_since(app, clock):
     page = text(login(app).get(f"/staff/inbox/{pk_of(app, phone.number)}"))
     assert re.search(r"and 2 more texts since, the latest (just now|\d+ min ago)", page)
     assert "Crisis open since 2 min ago" in page
+
+
+def test_a_crisis_opened_with_words_of_suicide_keeps_its_kind_until_resolved(app, redis):
+    phone = Phone(app.test_client())
+    first = replies(phone.text("i want to end my life"))[0]
+    assert first.startswith("I'm really glad you texted") and first.index("988") < first.index("911")
+    person = pk_of(app, phone.number)
+    assert redis.hget(keys.of(redis).contact(person), crises.KIND) == b"self_harm"
+    later = replies(phone.text("i have nothing left"))[0]  # no crisis words: the crisis's kind answers
+    assert later.startswith("We're here with you. If you took something")
+    staff = login(app)
+    staff.post(f"/staff/crises/{only_crisis(app).id}/resolve", data={"csrf_token": staff.token, "outcome": "reached_safe"})
+    assert redis.hmget(keys.of(redis).contact(person), crises.FIELD, crises.KIND) == [None, None]
+    assert replies(phone.text("my friend overdosed"))[0].startswith("If someone may have overdosed")  # a new crisis
