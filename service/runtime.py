@@ -4,7 +4,7 @@ The web keeps it in `app.extensions`; a worker builds its own (workers/runtime.p
 import time."""
 from dataclasses import dataclass
 
-from flask import current_app, g
+from flask import abort, current_app, g
 from redis import Redis
 from redis.exceptions import RedisError
 from redis.sentinel import Sentinel
@@ -80,18 +80,44 @@ def build_all(config: Config, own: Services, clock: Clock | None = None) -> dict
             for name in programs.names(config.flows_dir)}
 
 
-def refuse_unmoved(every: list[Services]) -> None:
+_UNCHECKED: set[int] = set()  # id(Services) whose Redis did not answer refuse_unmoved at start: checked at use
+
+
+def refuse_unmoved(every: list[Services], strict: bool = False) -> None:
     """A process that texts or acts on people does not start while a Redis still holds a release's data
     from before programs under its old names: it would see nobody, not even who said STOP (`flask ops
-    migrate-keys` moves it). A Redis that does not answer now is checked by /readyz later."""
+    migrate-keys` moves it). A Redis that does not answer now is checked when a request first uses it
+    (services()); `strict` (a worker's first job): its error is raised, and the next job checks again."""
     for svc in every:
         try:
             unmoved = legacy.left(svc.redis)
         except RedisError:
+            if strict:
+                raise
+            _UNCHECKED.add(id(svc))
             continue
         if unmoved:
-            raise ConfigError(f"the Redis of program {keys.program_of(svc.redis)} holds data of the release before "
-                              "programs under its old names: run `flask ops migrate-keys` (with that PROGRAM) first")
+            raise ConfigError(_unmoved(svc))
+
+
+def _unmoved(svc: Services) -> str:
+    return (f"the Redis of program {keys.program_of(svc.redis)} holds data of the release before programs under "
+            "its old names: run `flask ops migrate-keys` (with that PROGRAM) first")
+
+
+def _checked(svc: Services) -> Services:
+    """A program whose Redis did not answer at start, checked now (once it answers): 503 while it holds
+    data under the old names, or does not answer (Twilio uses the fallback URL)."""
+    if id(svc) in _UNCHECKED:
+        try:
+            unmoved = legacy.left(svc.redis)
+        except RedisError:
+            abort(503, "storage unavailable")
+        if unmoved:
+            current_app.logger.error(_unmoved(svc))
+            abort(503, "this program's data waits for `flask ops migrate-keys`")
+        _UNCHECKED.discard(id(svc))
+    return svc
 
 
 def connect(config: Config) -> Redis:
@@ -124,9 +150,17 @@ def route_to(svc: Services, instead: bool = False) -> None:
     if instead:
         g.pop(ROUTED, None)
     g.setdefault(ROUTED, svc)
+    if _UNCHECKED:
+        _checked(g.get(ROUTED))
 
 
-def services() -> Services:
+def services(checked: bool = True) -> Services:
     """The running app's Services (inside a request or an app context): those of the program the request
-    was routed to, else this process's program's."""
-    return g.get(ROUTED) or current_app.extensions[EXTENSION]
+    was routed to, else this process's program's. `checked`: a program whose Redis did not answer at
+    start is checked for data under the old names first (_checked; the health and metrics endpoints
+    report instead); before routing, in a process serving several programs, no program is checked."""
+    routed = g.get(ROUTED)
+    svc = routed or current_app.extensions[EXTENSION]
+    if _UNCHECKED and checked and (routed is not None or not current_app.extensions.get(programs.TABLE)):
+        _checked(svc)
+    return svc

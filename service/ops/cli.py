@@ -101,6 +101,10 @@ def erase(number, everywhere):
     targets = table or {own.config.program or "this program": own}
     bare = channels.number(address)
     addresses = [c.address(bare) for c in channels.CHANNELS] if everywhere else [address]
+    unmoved = sorted(name for name, svc in targets.items() if legacy.left(svc.redis))
+    if unmoved:  # its old names hold people this release does not see: an erasure there would miss them
+        raise click.ClickException(f"nothing was erased: the Redis of {', '.join(unmoved)} still holds data under "
+                                   "the old key names; run `flask ops migrate-keys` with that PROGRAM first")
     for name, svc in sorted(targets.items()):
         found = []
         for a in addresses:

@@ -42,7 +42,7 @@ def _observe(response):
     if request.endpoint == "sms.inbound_sms" and "started" in g:
         outcome = g.get("outcome") or {403: "forbidden", 503: "unavailable"}.get(response.status_code, "refused")
         try:
-            svc = services()
+            svc = services(checked=False)
             metrics.observe_webhook(svc.counters, svc.redis, outcome, time.perf_counter() - g.started)
         except RedisError:
             pass  # the metric is lost, the answer is not

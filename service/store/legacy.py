@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from redis import Redis
 from redis.exceptions import ResponseError
 
-from service.store import keys
+from service.store import keys, people
 
 UNTAGGED = b"sms:"
 BATCH = 1000
@@ -121,12 +121,19 @@ def _merge(r: Redis, old: bytes, new: bytes, tally: Tally) -> None:
         r.sunionstore(new, [new, old])
     elif kind == "hash":
         earlier = r.hgetall(old)
+        person = new.startswith(keys.of(r).contact("").encode())
+        displaced = r.hget(new, people.FIRST_CONSENT) if person and people.FIRST_CONSENT.encode() in earlier else None
         pipe = r.pipeline()
         for name, value in earlier.items():
             pipe.hsetnx(new, name, value)
-        if new.startswith(keys.of(r).contact("").encode()):
+        if person:
             pipe.hset(new, mapping=_consent_that_stands(earlier))
         pipe.execute()
+        if displaced and displaced != earlier[people.FIRST_CONSENT.encode()]:  # the new layout's first consent
+            pk = new.decode()[len(keys.of(r).contact("")):]  # joins the trail: the trail keeps every change
+            _trail(r, keys.of(r).consent_log(pk).encode(), [json.dumps(people.first_consent(displaced)).encode()])
+    elif kind == "list" and new.startswith(keys.of(r).consent_log("").encode()):
+        _trail(r, new, r.lrange(old, 0, -1))
     elif kind == "list":
         r.lpush(new, *reversed(r.lrange(old, 0, -1)))  # the old entries came first
     else:
@@ -136,6 +143,16 @@ def _merge(r: Redis, old: bytes, new: bytes, tally: Tally) -> None:
         r.pexpire(new, ttl)
     r.delete(old)
     tally.merged += 1
+
+
+def _trail(r: Redis, key: bytes, entries: list[bytes]) -> None:
+    """A consent trail with more entries: all of them in the order they happened (two layouts' trails, and
+    a first consent a merge displaced, interleave)."""
+    merged = sorted(r.lrange(key, 0, -1) + entries, key=lambda e: json.loads(e)["at"])
+    pipe = r.pipeline()
+    pipe.delete(key)
+    pipe.rpush(key, *merged)
+    pipe.execute()
 
 
 def _consent_that_stands(earlier: dict) -> dict:

@@ -10,7 +10,7 @@ from service import create_app, queues
 from service.config import ConfigError
 from service.programs import rq_settings
 from service.ops.health import readiness
-from service.store import contacts, flowdocs, keys, legacy
+from service.store import contacts, flowdocs, keys, legacy, people
 from service.store.flowdocs import seed_documents
 from tests.conftest import Phone, make_app, make_env, svc_of
 from tests.sms.test_programs import A_NUMBER, B_NUMBER, _program
@@ -87,6 +87,32 @@ def test_the_web_and_workers_do_not_start_before_the_migration(redis, redis_url)
             create_app(env, surface=surface)
     migrate(app)  # the flask CLI's app starts anyway: it is what migrates
     create_app(env, surface="twilio")
+
+
+def test_a_redis_that_did_not_answer_at_start_is_checked_before_its_first_text(redis, redis_url, monkeypatch):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from service import runtime
+    env = make_env(redis_url)
+    app = make_app(env)
+    phone = Phone(app.test_client(), NUMBER)
+    phone.text("SIGNS")
+    phone.text("STOP")
+    as_previous_release(redis)
+
+    def failover(r):
+        raise RedisConnectionError("a failover at the moment the web started")
+    monkeypatch.setattr(legacy, "left", failover)  # our own seam: the check at start finds no Redis
+    web = create_app(env, surface="twilio")
+    monkeypatch.undo()
+    try:
+        refused = Phone(web.test_client(), NUMBER).text("SIGNS")  # who said STOP is not texted: 503, the fallback
+        assert refused.status_code == 503 and b"<Message>" not in refused.data
+        assert web.test_client().get("/readyz").status_code == 503  # and readiness says why
+        migrate(app)
+        assert Phone(web.test_client(), NUMBER).text("SIGNS").status_code == 200  # checked once, then served
+        assert not runtime._UNCHECKED
+    finally:
+        runtime._UNCHECKED.clear()
 
 
 def test_an_erasure_after_the_migration_leaves_nothing_of_the_person(redis, redis_url):
@@ -196,6 +222,20 @@ def test_an_opt_out_under_the_old_name_is_not_undone_by_a_record_written_since(r
     assert record[b"consent"] == b"opted_out" and record[b"consent0"] == first
     assert contacts.read(svc.redis, svc.vault, pk).consent.value == "opted_out"
     assert oldest is None or redis.zscore(keys.of(svc.redis).FIRST_SEEN, pk) == oldest  # the oldest record stands
+
+
+def test_a_stop_the_new_layout_recorded_stays_in_the_consent_trail_after_a_merge(redis, redis_url):
+    app = make_app(make_env(redis_url))
+    svc = svc_of(app)
+    phone = Phone(app.test_client(), NUMBER)
+    phone.text("SIGNS")
+    pk = svc.vault.person_key(NUMBER)
+    as_previous_release(redis)
+    phone.text("STOP")  # the new layout's first entry for this person (its record's consent0)
+    migrate(app)
+    trail = people.consent_history(svc.redis, pk)
+    assert [(e["state"], e["keyword"]) for e in trail] == [("subscribed", "SIGNS"), ("opted_out", "STOP")]
+    assert redis.hget(keys.of(svc.redis).contact(pk), "consent") == b"opted_out"
 
 
 def test_a_migration_that_stopped_keeps_the_processes_and_commands_refused(redis, redis_url):

@@ -246,6 +246,16 @@ def test_erasure_is_per_program_or_everywhere(app, client, redis, redis_b):
     assert accounts.audit_log(redis)[0]["action"] == "delete_person"
 
 
+def test_erase_everywhere_refuses_while_a_programs_redis_holds_the_old_key_names(app, client, redis_b):
+    text(client, B_NUMBER, "SIGNS")  # a person of Harbor Light
+    for key in list(redis_b.scan_iter(match="sms:{harbor}:*")):  # Harbor's Redis as the release before programs
+        redis_b.rename(key, key.replace(b"sms:{harbor}:", b"sms:", 1))  # left it (enough for the check)
+    result = app.test_cli_runner().invoke(args=["ops", "erase", NUMBER, "--everywhere"])
+    assert result.exit_code != 0 and "nothing was erased" in result.output and "harbor" in result.output
+    assert NUMBER not in result.output
+    assert redis_b.exists("sms:contacts:recent")  # untouched, to be migrated and then erased
+
+
 def test_erase_refuses_what_is_not_a_number(app):
     result = app.test_cli_runner().invoke(args=["ops", "erase", "617-555"])
     assert result.exit_code == 2 and "E.164" in result.output
