@@ -12,7 +12,7 @@ MAX_SEGMENTS = 3
 MAX_CHAIN = 3  # steps sent together, without a wait
 CALLBACK_ETA_SAMPLE = "after 9:00 AM ET on Wednesday, Nov 25"
 BASIC_PLACEHOLDERS = {"program", "phone", "keywords", "menu"}
-FIRST_CONTACT_MESSAGES = ("menu", "language", "thanks")  # may be a number's first reply: the disclosure is appended
+FIRST_CONTACT_MESSAGES = ("menu", "language", "thanks", "unclear")  # may be a number's first reply: the disclosure is appended
 # Program messages that may use a placeholder of their own, and a sample to measure them with.
 MESSAGE_PLACEHOLDERS = {**{name: {"flagged"} for name in ("crisis", "crisis_again", "crisis_call", "crisis_update",
                                                             "crisis_self_harm", "crisis_self_harm_again", "crisis_stay",

@@ -175,8 +175,18 @@ def _ordinary(flows: FlowSet, policy: Policy, texter: Texter, body: str, m: Matc
     if m.intent is Intent.THANKS:
         return Decision(Intent.THANKS, (with_disclosure(flows, texter, flows.message("thanks", texter.language)),),
                         sources=("thanks",))
-    return Decision(m.intent, (with_disclosure(flows, texter, flows.message("menu", texter.language)),),
-                    sources=("menu",), understood=m.intent is Intent.EMPTY)
+    said = "menu" if _greeting(texter, body) else "unclear"
+    return Decision(m.intent, (with_disclosure(flows, texter, flows.message(said, texter.language)),),
+                    sources=(said,), understood=m.intent is Intent.EMPTY)
+
+
+def _greeting(texter: Texter, body: str) -> bool:
+    """A first short text ("hi", a picture): greeted, with the menu. Someone who texted before, a question
+    or a longer text the line did not understand gets no greeting again, and the way to a person first."""
+    return texter.first_contact and "?" not in body and len(words(body)) < UNCLEAR_WORDS
+
+
+UNCLEAR_WORDS = 6  # a text this long says something: "unclear" offers a person, not only the menu
 
 
 def _compliance(flows: FlowSet, policy: Policy, texter: Texter, m: Match, crisis: bool,

@@ -22,7 +22,8 @@ PROGRAM_MESSAGES = ("disclosure", "menu", "help", "stop", "start", "crisis")
 # Messages a program may leave out (one written before they existed still loads): each language's own
 # (languages/<code>.yaml: texts.messages) are sent then.
 OPTIONAL_MESSAGES = ("language", "flagged", "crisis_again", "crisis_update", "crisis_call", "choices", "appointment",
-                     "thanks", "crisis_self_harm", "crisis_self_harm_again", "crisis_stay", "crisis_afraid")
+                     "thanks", "crisis_self_harm", "crisis_self_harm_again", "crisis_stay", "crisis_afraid",
+                     "unclear")
 FLOW_KEYS = {"flow", "version", "keyword", "aliases", "summary", "reply", "action", "followups", "start", "steps",
              "menu"}
 MAX_SUMMARY = 60  # characters: one line of the menu

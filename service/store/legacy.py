@@ -109,10 +109,14 @@ def move_batch(r: Redis, cursor: int, tally: Tally) -> int:
     return cursor
 
 
+HLL = b"HYLL"  # how a HyperLogLog's value begins (Redis keeps it as a string)
+
+
 def _merge(r: Redis, old: bytes, new: bytes, tally: Tally) -> None:
     """An index or record both layouts wrote: the old entries join the new ones (the newer value wins a
-    field both have, except that a person's opt-out and first consent stand); a single value (a string)
-    stays where it is, listed for a person to look at. The new key keeps its expiry."""
+    field both have, except that a person's opt-out and first consent stand; counts of distinct people
+    are merged); a single value (a string) stays where it is, listed for a person to look at. The new key
+    keeps its expiry."""
     kind, ttl = r.type(old).decode(), r.pttl(new)
     if kind == "zset":
         oldest_first = new == keys.of(r).FIRST_SEEN.encode()  # the retention sweep's index: the oldest record
@@ -136,6 +140,8 @@ def _merge(r: Redis, old: bytes, new: bytes, tally: Tally) -> None:
         _trail(r, new, r.lrange(old, 0, -1))
     elif kind == "list":
         r.lpush(new, *reversed(r.lrange(old, 0, -1)))  # the old entries came first
+    elif kind == "string" and r.getrange(old, 0, 3) == HLL == r.getrange(new, 0, 3):
+        r.pfmerge(new, new, old)  # counts of distinct people (daily, results): both layouts' people, once each
     else:
         tally.kept.append(old.decode())
         return

@@ -22,6 +22,7 @@ SUB, OUT = Consent.SUBSCRIBED, Consent.OPTED_OUT
 
 DISCLOSURE = FLOWS.message("disclosure")
 MENU = FLOWS.message("menu")
+UNCLEAR = FLOWS.message("unclear")  # not understood from someone who texted before: no greeting, a person offered
 HELP = FLOWS.message("help")
 STOP = FLOWS.message("stop")
 START = FLOWS.message("start")
@@ -71,14 +72,14 @@ CALL_SCHEDULE = (ScheduledFollowUp("call", 0, timedelta(days=2)),)
     # subscribed, returning texter
     (SUB, False, "SIGNS", Intent.FLOW, replies_of("signs"), SUB, False),
     (SUB, False, "treatment", Intent.FLOW, (reply_of("treatment"),), SUB, False),
-    (SUB, False, "hello", Intent.UNKNOWN, (MENU,), SUB, False),
-    (SUB, False, "", Intent.EMPTY, (MENU,), SUB, False),
-    (SUB, False, "🙏", Intent.EMPTY, (MENU,), SUB, False),
+    (SUB, False, "hello", Intent.UNKNOWN, (UNCLEAR,), SUB, False),
+    (SUB, False, "", Intent.EMPTY, (UNCLEAR,), SUB, False),
+    (SUB, False, "🙏", Intent.EMPTY, (UNCLEAR,), SUB, False),
     (SUB, False, "HELP", Intent.HELP, (HELP,), SUB, False),
     (SUB, False, "info", Intent.HELP, (HELP,), SUB, False),
     (SUB, False, "STOP", Intent.OPT_OUT, (STOP,), OUT, True),
     (SUB, False, "opt out", Intent.OPT_OUT, (STOP,), OUT, True),
-    (SUB, False, "START", Intent.UNKNOWN, (MENU,), SUB, False),  # never opted out: an ordinary answer
+    (SUB, False, "START", Intent.UNKNOWN, (UNCLEAR,), SUB, False),  # never opted out: an ordinary answer
     # first contact: flows and the menu carry the disclosure, compliance texts carry their own
     (SUB, True, "SIGNS", Intent.FLOW, first_contact(replies_of("signs")), SUB, False),
     (SUB, True, "hello", Intent.UNKNOWN, (with_disclosure(MENU),), SUB, False),
@@ -86,6 +87,8 @@ CALL_SCHEDULE = (ScheduledFollowUp("call", 0, timedelta(days=2)),)
     (SUB, True, "HELP", Intent.HELP, (HELP,), SUB, False),
     (SUB, True, "STOP", Intent.OPT_OUT, (STOP,), OUT, True),
     (SUB, True, "YES", Intent.UNKNOWN, (with_disclosure(MENU),), SUB, False),  # never "subscribed again"
+    (SUB, True, "how much does it cost for my son", Intent.UNKNOWN, (with_disclosure(UNCLEAR),), SUB, False),
+    (SUB, True, "do you take medicaid?", Intent.UNKNOWN, (with_disclosure(UNCLEAR),), SUB, False),
     # opted out: silence, except compliance words
     (OUT, False, "SIGNS", Intent.FLOW, (), OUT, False),
     (OUT, False, "CALL", Intent.FLOW, (), OUT, False),
@@ -249,9 +252,9 @@ def test_a_crisis_reply_on_first_contact_carries_no_disclosure_the_next_answer_d
     d = run("signs overdose", first=True)
     assert d.replies == (CRISIS,) and "rates may apply" not in d.replies[0] and d.disclosure_owed is True
     later = decide(FLOWS, POLICY, Texter(SUB, False, owes_disclosure=True), "hello", WED_10)
-    assert later.replies == (with_disclosure(MENU),) and later.disclosure_owed is False
+    assert later.replies == (with_disclosure(UNCLEAR),) and later.disclosure_owed is False
     settled = decide(FLOWS, POLICY, Texter(SUB, False), "hello", WED_10)
-    assert settled.replies == (MENU,) and settled.disclosure_owed is None
+    assert settled.replies == (UNCLEAR,) and settled.disclosure_owed is None
 
 
 @pytest.mark.parametrize("body,answer", [("End my life", SELF), ("Quit breathing he is blue", CRISIS),
@@ -413,3 +416,23 @@ def test_every_crisis_message_cancels_pending_followups(body, consent):
 def test_a_crisis_beyond_the_reply_budget_still_cancels_followups_and_is_answered():
     d = run("he overdosed", replies=50, crisis_replies=50)
     assert d.crisis and d.replies == (SHORT,) and d.cancel_followups
+
+
+# -- found by a tester texting as a worried family would: no greeting again, a person offered, CALL misspelt --
+
+@pytest.mark.parametrize("body", ["what time do you open on saturdays?", "how much is a week of outpatient for "
+                                  "my husband", "hi again"])
+def test_what_the_line_does_not_understand_offers_a_person_and_never_greets_again(body):
+    d = run(body, first=False)
+    assert d.replies == (UNCLEAR,) and d.sources == ("unclear",)
+    assert "855.590.9944" in d.replies[0] and "CALL" in d.replies[0] and not d.replies[0].startswith("Hi, this is")
+
+
+def test_a_first_hello_is_still_greeted_with_the_menu():
+    assert run("hey", first=True).replies == (with_disclosure(MENU),)
+
+
+@pytest.mark.parametrize("body", ["cal me", "kall me please", "pls cal me"])
+def test_call_misspelt_still_asks_for_a_call(body):
+    d = run(body, first=False)
+    assert d.callback and d.flow == "call"

@@ -70,7 +70,7 @@ def test_si_is_an_answer_in_spanish(body, go):
 
 def test_yes_from_someone_who_never_opted_out_is_never_subscribed_again():
     d = run("YES")
-    assert d.replies == (MENU,) and "subscribed" not in d.replies[0] and not d.consent_changed
+    assert d.replies == (FLOWS.message("unclear"),) and "subscribed" not in d.replies[0] and not d.consent_changed
 
 
 def test_yes_and_start_re_subscribe_someone_who_opted_out():

@@ -140,7 +140,10 @@ def test_an_index_both_releases_wrote_is_merged_and_a_single_value_kept_and_list
     Phone(app.test_client(), "+16175550124").text("SIGNS")  # written after the upgrade, before the migration
     redis.set("sms:texts-probe", "old")
     redis.set("sms:{main}:texts-probe", "new")
+    redis.pfadd("sms:people-probe", "a", "b")  # distinct people counted under both names
+    redis.pfadd("sms:{main}:people-probe", "b", "c")
     out = migrate(app)
+    assert redis.pfcount("sms:{main}:people-probe") == 3 and not redis.exists("sms:people-probe")
     recent = {m.decode() for m in redis.zrange(keys.of(svc.redis).RECENT, 0, -1)}
     assert recent == {svc.vault.person_key(NUMBER), svc.vault.person_key("+16175550124")}  # both, merged
     assert not legacy.left(redis) and "sms:texts-probe" in out and "compare them by hand" in out
