@@ -56,6 +56,13 @@ def _owned(r: Redis, job: str) -> str:
     return f"{keys.program_of(r)}-{job}"
 
 
+def legacy_job_ids(r: Redis, name: str, arg: str) -> list[str]:
+    """The ids the same send job had in the layouts adopt_legacy takes jobs from (a release before
+    programs: no prefix; one program split into folders: "main-"): an adopted job keeps its id."""
+    bare = job_id(r, name, arg)[len(keys.program_of(r)) + 1:]
+    return [bare] + ([f"{keys.DEFAULT}-{bare}"] if keys.program_of(r) != keys.DEFAULT else [])
+
+
 def ledger_entry(name: str, arg: str) -> str:
     return f"{name}|{arg}"
 

@@ -46,6 +46,7 @@ def sweep_jobs(rt: Runtime) -> list[str]:
     if not entries:
         return []
     jobs = Job.fetch_many([queues.job_id(r, name, arg) for name, arg in entries], connection=r)
+    jobs = _adopted(r, entries, jobs)
     waiting = _waiting_ids(r)
     lost = []
     for (name, arg), job in zip(entries, jobs):
@@ -57,6 +58,20 @@ def sweep_jobs(rt: Runtime) -> list[str]:
     for name, arg in lost:
         queues.enqueue_sends(r, name, [arg], now)
     return [arg for _, arg in lost]
+
+
+def _adopted(r, entries: list, jobs: list) -> list:
+    """A job not found under this program's id may be one `flask ops migrate-keys` adopted from another
+    layout under its old id (queued, or waiting for its retry): that one, not a second copy."""
+    missing = [i for i, job in enumerate(jobs) if job is None]
+    if not missing:
+        return jobs
+    older = Job.fetch_many([i for m in missing for i in queues.legacy_job_ids(r, *entries[m])], connection=r)
+    per = len(older) // len(missing)
+    found = list(jobs)
+    for n, m in enumerate(missing):
+        found[m] = next((job for job in older[n * per:(n + 1) * per] if job is not None), None)
+    return found
 
 
 def _waiting_ids(r) -> set[str]:

@@ -32,3 +32,12 @@ def test_a_job_that_ran_leaves_the_ledger(app, redis, clock, monkeypatch):
     queues.enqueue_messages(redis, ["gone-already"], clock.now())
     send_message("gone-already")  # no such record: nothing to send, the job is done
     assert redis.zcard(keys.of(redis).JOBS_PENDING) == 0
+
+
+def test_a_job_migrate_keys_adopted_under_its_old_id_is_not_enqueued_a_second_time(app, redis, clock):
+    redis.zadd(keys.of(redis).JOBS_PENDING, {queues.ledger_entry("send_message", "alert_SMz_0"): clock.now()})
+    queue = queues.queue(redis, queues.ALERTS)  # the previous release's job, moved here under its own id
+    queue.enqueue("workers.jobs.send_message", "alert_SMz_0", job_id="send-message-alert_SMz_0")
+    clock.advance(6)
+    assert sweep_jobs(make_runtime(svc_of(app))) == []
+    assert queue.job_ids == ["send-message-alert_SMz_0"]
