@@ -16,7 +16,8 @@ FIRST_CONTACT_MESSAGES = ("menu", "language", "thanks", "unclear")  # may be a n
 # Program messages that may use a placeholder of their own, and a sample to measure them with.
 MESSAGE_PLACEHOLDERS = {**{name: {"flagged"} for name in ("crisis", "crisis_again", "crisis_call", "crisis_update",
                                                             "crisis_self_harm", "crisis_self_harm_again", "crisis_stay",
-                                                            "crisis_afraid")},
+                                                            "crisis_afraid", "crisis_self_harm_more",
+                                                            "crisis_self_harm_update")},
                         "choices": {"choices"}}
 PLACEHOLDER_SAMPLES = {"flagged": "We've told our on-call team.", "choices": "ME, OTHER or SOMEONE ELSE"}
 FIELD_SAMPLES = {FieldType.TEXT: "Alexandra Maria", FieldType.DATE: "Wednesday, December 16",

@@ -4,7 +4,7 @@ to do now, and that our team knows when on-call staff were told: news that help 
 better is thanked (and what to do if it gets worse); a request to be called is a call back; a keyword
 gets its answer (once, no follow-ups); never a menu or a keyword prompt, and never silence, except to an
 echo (flows.echo): our own words back, or the same text a third time unless it reads as a crisis."""
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flows.decision import Consent, Decision, Policy, Silence, Texter
@@ -15,13 +15,24 @@ from flows.steps import start
 from understanding.phrases import is_update
 
 FULL, SHORT, CALL, UPDATE = "crisis", "crisis_again", "crisis_call", "crisis_update"
-# Words of suicide or self-harm (each language's crisis.self_harm) are answered with 988 first, in the
-# crisis that opened with them too; fear of calling 911 (crisis.afraid) with the Good Samaritan laws.
-SELF_HARM, SELF_HARM_SHORT, AFRAID = "crisis_self_harm", "crisis_self_harm_again", "crisis_afraid"
-# A frightened person texting on gets a different useful thing each time, not the same words: what to do
-# now, then staying with them and the dispatcher's help; and round again.
-SHORTS = (SHORT, "crisis_stay")
-KINDS = {"self_harm": (SELF_HARM, SELF_HARM_SHORT)}  # a crisis's kind (stored while it is open): its texts
+AFRAID = "crisis_afraid"  # a fear of calling 911 (each language's crisis.afraid): the Good Samaritan laws
+
+
+@dataclass(frozen=True)
+class Kind:
+    """The texts of one kind of crisis: the full answer, the short ones a person texting on gets in turn
+    (a different useful thing each time, not the same words), and the thanks for news."""
+    full: str
+    shorts: tuple[str, ...]
+    update: str
+
+
+# Words of suicide or self-harm (each language's crisis.self_harm) are answered with 988 first, and so is
+# every later text of a crisis that opened with them or came to them (its kind is kept while it is open).
+OVERDOSE = Kind(FULL, (SHORT, "crisis_stay"), UPDATE)
+KINDS = {"": OVERDOSE, "overdose": OVERDOSE,
+         "self_harm": Kind("crisis_self_harm", ("crisis_self_harm_again", "crisis_self_harm_more"),
+                           "crisis_self_harm_update")}
 # A frightened person sends the same plea again and again: a text with a crisis phrase or a plea for
 # emergency help is answered each time, up to this many times the hour's crisis reply budget (repetition
 # is a machine's sign, so the model's reading alone is not enough, and a machine can't loop for long)
@@ -35,7 +46,10 @@ def text(flows: FlowSet, policy: Policy, texter: Texter, name: str) -> str:
 
 
 def kind(flows: FlowSet, body: str) -> str:
-    """What a crisis text is about, when its words say: "self_harm", else "" (an overdose, or unsaid)."""
+    """What a crisis text is about, when its words say: "overdose" (an overdose, not breathing, not waking:
+    first, whatever else it says), "self_harm" (words of suicide or self-harm alone), else ""."""
+    if flows.languages.overdose(body):
+        return "overdose"
     return "self_harm" if flows.languages.crisis("self_harm", body) else ""
 
 
@@ -46,17 +60,23 @@ def afraid(flows: FlowSet, body: str) -> bool:
 
 def said(flows: FlowSet, policy: Policy, texter: Texter, body: str = "") -> tuple[str, ...]:
     """The names of the texts answering a crisis text: the full one, or a short one after a few full ones
-    this hour (and while a crisis is open: each time the next of SHORTS); 988 first for words of suicide
-    or self-harm, now or when the crisis opened; the Good Samaritan laws for a fear of calling 911."""
-    about = kind(flows, body) or (texter.crisis_kind if texter.crisis_open else "")
-    full, short = KINDS.get(about, (FULL, None))
-    fears = afraid(flows, body) and short is None
+    this hour (and while a crisis is open: each time the next of its kind's); of its kind, by its words
+    or the open crisis's; the Good Samaritan laws for a fear of calling 911."""
+    about = _about(flows, texter, body)
+    texts = KINDS[about]
+    fears = afraid(flows, body)
     if texter.crisis_open:
-        turn = SHORTS[max(texter.crisis_replies_last_hour - 1, 0) % len(SHORTS)]
-        return (short or (AFRAID if fears else turn),)
+        turn = texts.shorts[max(texter.crisis_replies_last_hour - 1, 0) % len(texts.shorts)]
+        if fears:  # the fear answered; what to do now too when this text says what is happening
+            return (turn, AFRAID) if kind(flows, body) else (AFRAID,)
+        return (turn,)
     if texter.crisis_replies_last_hour >= policy.crisis_replies_per_hour:
-        return (short or SHORT,)
-    return (full, AFRAID) if fears else (full,)
+        return (texts.shorts[0],)
+    return (texts.full, AFRAID) if fears else (texts.full,)
+
+
+def _about(flows: FlowSet, texter: Texter, body: str) -> str:
+    return kind(flows, body) or (texter.crisis_kind if texter.crisis_open else "")
 
 
 def opening(flows: FlowSet, policy: Policy, texter: Texter, body: str = "") -> tuple[str, ...]:
@@ -98,7 +118,8 @@ def ongoing(flows: FlowSet, policy: Policy, texter: Texter, body: str, m: Match,
             return replace(answer, replies=answer.replies[:kept], sources=answer.sources[:kept], keyword=keyword,
                            consent=texter.consent, crisis=True, schedule=(), conversation=None, events=(),
                            conversation_changed=False, cancel_followups=True)
-    names = (CALL,) if call else (UPDATE,) if is_update(body, flows.languages) else said(flows, policy, texter, body)
+    news = is_update(body, flows.languages)
+    names = (CALL,) if call else (KINDS[_about(flows, texter, body)].update,) if news else said(flows, policy, texter, body)
     replies = tuple(text(flows, policy, texter, n) for n in names)  # news never carries a crisis phrase
     if m.intent is Intent.HELP:
         replies, names = replies + (flows.message("help", texter.language),), names + ("help",)

@@ -49,8 +49,9 @@ def decide(flows: FlowSet, policy: Policy, texter: Texter, body: str, now: datet
                                        waiting, answer, now))
     decision = _disclosure(flows, texter, decision, speaks)
     if decision.opens_crisis:
-        decision = replace(decision, crisis_why="words" if crisis.by_rule or crisis.seeking else "model" if crisis else "",
-                           crisis_kind=crisis_talk.kind(flows, body))
+        decision = replace(decision, crisis_why="words" if crisis.by_rule or crisis.seeking else "model" if crisis else "")
+    if decision.crisis and decision.silence is not Silence.ECHO:  # what it says of it, kept while it is open
+        decision = replace(decision, crisis_kind=crisis_talk.kind(flows, body))
     return replace(decision, language=speaks) if speaks != had else decision
 
 

@@ -23,7 +23,7 @@ PROGRAM_MESSAGES = ("disclosure", "menu", "help", "stop", "start", "crisis")
 # (languages/<code>.yaml: texts.messages) are sent then.
 OPTIONAL_MESSAGES = ("language", "flagged", "crisis_again", "crisis_update", "crisis_call", "choices", "appointment",
                      "thanks", "crisis_self_harm", "crisis_self_harm_again", "crisis_stay", "crisis_afraid",
-                     "unclear")
+                     "unclear", "crisis_self_harm_more", "crisis_self_harm_update")
 FLOW_KEYS = {"flow", "version", "keyword", "aliases", "summary", "reply", "action", "followups", "start", "steps",
              "menu"}
 MAX_SUMMARY = 60  # characters: one line of the menu

@@ -4,7 +4,7 @@ The web keeps it in `app.extensions`; a worker builds its own (workers/runtime.p
 import time."""
 from dataclasses import dataclass
 
-from flask import abort, current_app, g
+from flask import abort, current_app, g, has_request_context
 from redis import Redis
 from redis.exceptions import RedisError
 from redis.sentinel import Sentinel
@@ -143,14 +143,15 @@ def policy(config: Config) -> Policy:
                   config.crisis_replies_per_hour, config.conversation_hours, on_call=bool(config.staff_alert_numbers))
 
 
-def route_to(svc: Services, instead: bool = False) -> None:
+def route_to(svc: Services, instead: bool = False, checked: bool = True) -> None:
     """This request belongs to that program (a Twilio request by its number, a console request by its
     session, an API request by its token; `instead`: a sign-in, whichever session came with it):
-    services() answers its Services from here on."""
+    services() answers its Services from here on. `checked`: as services() (the fallback URL answers
+    without Redis; a session is opened before the request is dispatched, where no abort can answer)."""
     if instead:
         g.pop(ROUTED, None)
     g.setdefault(ROUTED, svc)
-    if _UNCHECKED:
+    if _UNCHECKED and checked:
         _checked(g.get(ROUTED))
 
 
@@ -161,6 +162,7 @@ def services(checked: bool = True) -> Services:
     report instead); before routing, in a process serving several programs, no program is checked."""
     routed = g.get(ROUTED)
     svc = routed or current_app.extensions[EXTENSION]
-    if _UNCHECKED and checked and (routed is not None or not current_app.extensions.get(programs.TABLE)):
+    if _UNCHECKED and checked and (routed is not None or not current_app.extensions.get(programs.TABLE)) \
+            and has_request_context():
         _checked(svc)
     return svc

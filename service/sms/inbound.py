@@ -171,6 +171,8 @@ def _crisis(svc: Services, pipe, msg: InboundSms, pk: str, now: float, state: in
                            hour, decision.crisis_kind)
     elif decision.crisis and state.crisis:
         crises.another_text(pipe, state.crisis, now)
+        if decision.crisis_kind and decision.crisis_kind != state.texter.crisis_kind:
+            crises.mark_kind(pipe, pk, decision.crisis_kind)
     if decision.crisis:
         people.record_recent(pipe, pk, echo.remember(state.texter.recent, msg.body, decision.replies))
 

@@ -33,7 +33,7 @@ class InboundSms:
     undated: bool = False  # spooled before spool lines kept their time: replayed as stale news, never as new
 
 
-def routed(svc: Services, field: str = "To") -> Services | None:
+def routed(svc: Services, field: str = "To", checked: bool = True) -> Services | None:
     """The Services of the program whose number this Twilio request is about (`field`: To for a text
     to us, From for a status report on a text from us), kept in flask.g for everything after it; this
     process's own when the deployment is one program, or for the simulator's texts; None for a number no
@@ -46,7 +46,7 @@ def routed(svc: Services, field: str = "To") -> Services | None:
     if found is None:
         log.warning("number_of_no_program", extra={"field": field, "number": channels.mask(address)})
         return None
-    route_to(found)
+    route_to(found, checked=checked)
     return found
 
 

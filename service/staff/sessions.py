@@ -48,7 +48,7 @@ class RedisSessions(SessionInterface):
             data = None  # that program is down: sign in to another meanwhile (this one opens nothing)
         if data is None:
             return ServerSession()
-        route_to(svc)
+        route_to(svc, checked=False)  # opened before dispatch: the views' services() check it
         return ServerSession(data, token, svc)
 
     def save_session(self, app, session: ServerSession, response) -> None:

@@ -60,6 +60,11 @@ def open_crisis(pipe, vault: Vault, pk: str, e164: str, sid: str, body: str, now
     return sid
 
 
+def mark_kind(pipe, pk: str, kind: str) -> None:
+    """What a later text of an open crisis said of it (self_harm): its next answers are of that kind."""
+    pipe.hset(keys.of(pipe).contact(pk), KIND, kind)
+
+
 def another_text(pipe, flag_id: str, now: float) -> None:
     """A text of a person whose crisis is open: the crisis is updated (and open inboxes redraw)."""
     pipe.hincrby(keys.of(pipe).crisis_flag(flag_id), "texts", 1)

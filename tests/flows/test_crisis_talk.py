@@ -32,7 +32,7 @@ def converse(bodies: list[str], texter: Texter | None = None, policy: Policy = P
         d = decide(FLOWS, policy, texter, body, NOW)
         out.append(d)
         texter = replace(texter, crisis_open=texter.crisis_open or d.opens_crisis,
-                         crisis_kind=texter.crisis_kind if texter.crisis_open else d.crisis_kind,
+                         crisis_kind=d.crisis_kind or texter.crisis_kind,  # as the store keeps it while open
                          crisis_replies_last_hour=texter.crisis_replies_last_hour + (1 if d.crisis_replied else 0),
                          replies_last_hour=texter.replies_last_hour + len(d.replies),
                          callback_open=texter.callback_open or d.callback,
@@ -181,7 +181,8 @@ def test_help_followed_by_an_emergency_is_the_emergency(body):
     "ok bye"])
 def test_worse_news_a_question_or_a_goodbye_in_an_open_crisis_gets_the_crisis_answer_again(body):
     d = converse(["my son overdosed", body])[1]
-    assert d.replies == (text("crisis_again"),), body
+    assert d.sources in (("crisis_again",), ("crisis_self_harm_again",)), body  # what to do now, never thanks
+    assert d.replies == (text(d.sources[0]),) and "911" in d.replies[0]
 
 
 @pytest.mark.parametrize("body", ["no esta bien", "no estoy bien", "adios, ya no aguanto", "adios para siempre",
@@ -189,7 +190,8 @@ def test_worse_news_a_question_or_a_goodbye_in_an_open_crisis_gets_the_crisis_an
                                   "estoy bien pero me tome todas las pastillas"])
 def test_worse_news_in_spanish_gets_the_crisis_answer_again(body):
     d = converse(["mi hijo no respira", body])[1]
-    assert d.replies == (FLOWS.message("crisis_again", "es", flagged=FLOWS.message("flagged", "es")),), body
+    assert d.sources in (("crisis_again",), ("crisis_self_harm_again",)), body
+    assert d.replies == (FLOWS.message(d.sources[0], "es", flagged=FLOWS.message("flagged", "es")),)
 
 
 def test_the_thanks_carries_988_too():
@@ -231,9 +233,47 @@ def test_words_of_suicide_are_answered_with_988_first_not_an_overdose(body, lang
 
 
 def test_a_suicidal_person_texting_on_is_answered_as_suicidal_with_911_for_what_they_took():
-    ds = converse(["i want to kill myself", "nobody would care", "i have a lot of pills here"])
-    assert [d.replies for d in ds[1:]] == [(text("crisis_self_harm_again"),)] * 2  # its kind is kept while open
-    assert "Keep them on their side" not in ds[1].replies[0]
+    ds = converse(["i want to kill myself", "nobody would care", "i have a lot of pills here", "please", "ok"])
+    assert [d.sources for d in ds[1:4]] == [("crisis_self_harm_again",), ("crisis_self_harm_more",),
+                                            ("crisis_self_harm_again",)]  # its kind kept while open, in turn
+    assert all("Keep them on their side" not in d.replies[0] and "911" in d.replies[0] for d in ds[1:])
+    assert ds[4].sources == ("crisis_self_harm_update",) and "naloxone" not in ds[4].replies[0]
+
+
+def test_words_of_suicide_later_in_an_overdose_crisis_stay_its_kind():
+    ds = converse(["he is blue", "now i want to die too", "please"])
+    assert ds[1].crisis_kind == "self_harm" and ds[2].sources == ("crisis_self_harm_more",)
+
+
+def test_someone_alone_who_took_a_whole_supply_is_told_911_for_themselves_not_to_stay_with_them():
+    ds = converse(["i took all my pills tonight because i want to die", "please", "im alone"])
+    assert ds[0].sources == ("crisis",) and ds[0].crisis_kind == "overdose"  # an overdose first: 911, naloxone
+    assert ds[2].sources == ("crisis_stay",) and ds[2].replies[0].startswith("If you took something yourself, call 911")
+
+
+def test_overdose_words_come_first_in_a_crisis_that_opened_with_words_of_suicide():
+    ds = converse(["my son said he wants to die", "now hes not breathing", "what do i do"])
+    assert ds[0].sources == ("crisis_self_harm",)
+    assert ds[1].sources == ("crisis_again",) and "naloxone" in ds[1].replies[0] and ds[1].crisis_kind == "overdose"
+    assert ds[2].sources == ("crisis_stay",)  # the crisis is an overdose now
+
+
+def test_fear_of_the_police_in_a_crisis_of_suicide_gets_the_good_samaritan_text_too():
+    ds = converse(["i want to die", "if i call 911 will they arrest me"])
+    assert ds[1].sources == ("crisis_afraid",)
+
+
+@pytest.mark.parametrize("body", ["my brother just got out of jail and hes not breathing",
+                                  "we called 911 already, the police will come too", "he was charged last year"])
+def test_jail_or_the_police_named_without_fear_is_not_a_fear_of_calling(body):
+    d = converse(["my son overdosed", body])[1]
+    assert "crisis_afraid" not in d.sources
+
+
+@pytest.mark.parametrize("body", ["i call 911", "we call 911", "just call 911"])
+def test_calling_911_now_is_not_news_that_help_is_there(body):
+    d = converse(["my son overdosed", body])[1]
+    assert d.sources != ("crisis_update",)
 
 
 def test_an_overdose_with_a_word_of_suicide_later_gets_the_suicide_answer_for_that_text():
@@ -242,7 +282,8 @@ def test_an_overdose_with_a_word_of_suicide_later_gets_the_suicide_answer_for_th
 
 
 @pytest.mark.parametrize("body", ["hes not breathing but im scared to call the cops", "if i call 911 will i go to jail",
-                                  "she wont wake up, i dont want the police here"])
+                                  "she wont wake up, i dont want the police here",
+                                  "he's turning blue but I'm undocumented", "hes not breathing and he has a warrant"])
 def test_fear_of_calling_911_is_answered_with_the_good_samaritan_laws(body):
     d = converse([body])[0]
     assert d.replies == (text("crisis"), text("crisis_afraid")) and d.sources == ("crisis", "crisis_afraid")
@@ -259,6 +300,9 @@ def test_a_parent_texting_on_gets_something_new_to_do_not_the_same_words():
 @pytest.mark.parametrize("body", ["the paramedics are here", "we already called 911", "i called 911 already",
                                   "they said the ambulance is on the way", "the cops are at the door",
                                   "ems is taking her to the hospital", "its not an emergency",
+                                  "he opened his eyes!!", "false alarm, she's fine", "nvm hes ok",
+                                  "the ambulance took him to the hospital", "im on the phone with 911 now",
+                                  "called 911, theyre on the line with me", "ambulance is here thank god",
                                   "this is not an emergency i just need information", "sorry wrong number"])
 def test_more_ways_of_saying_help_is_there_or_it_was_no_emergency_are_thanked(body):
     d = converse(["my husband overdosed", body])[1]
@@ -266,7 +310,9 @@ def test_more_ways_of_saying_help_is_there_or_it_was_no_emergency_are_thanked(bo
 
 
 @pytest.mark.parametrize("body", ["ya llegaron", "ya llegaron gracias", "se lo llevaron al hospital",
-                                  "no es una emergencia", "numero equivocado"])
+                                  "no es una emergencia", "numero equivocado", "ya estan bien, gracias a dios",
+                                  "abrio los ojos!!", "muchas gracias por todo", "ya llamamos al 911",
+                                  "falsa alarma, ya esta bien"])
 def test_more_spanish_news_is_thanked(body):
     d = converse(["mi esposo no respira", body])[1]
     assert d.replies == (FLOWS.message("crisis_update", "es", flagged=FLOWS.message("flagged", "es")),)
@@ -284,3 +330,9 @@ def test_an_english_sentence_after_a_spanish_hola_is_answered_in_english():
     assert d.replies == (text("crisis"),) and d.language == "en"
     short = converse(["mi hijo overdosed"], Texter(first_contact=False, language="es"))[0]
     assert short.replies == (text("crisis", "es"),)  # borrowed words in a Spanish sentence: Spanish
+
+
+@pytest.mark.parametrize("body", ["mi hijo no respira y no tengo papeles", "no despierta, tengo miedo de llamar a la policia"])
+def test_fear_of_calling_in_spanish_is_answered_in_spanish(body):
+    d = converse([body])[0]
+    assert d.sources == ("crisis", "crisis_afraid") and "Buen Samaritano" in d.replies[1]

@@ -82,7 +82,8 @@ def test_shipped_definitions_load(docs):
     assert set(flowset.program.messages) == {"disclosure", "menu", "help", "stop", "start", "crisis", "language",
                                              "flagged", "crisis_again", "crisis_call", "crisis_update", "choices", "thanks",
                                              "appointment", "crisis_self_harm", "crisis_self_harm_again",
-                                             "crisis_stay", "crisis_afraid", "unclear"}
+                                             "crisis_stay", "crisis_afraid", "unclear", "crisis_self_harm_more",
+                                             "crisis_self_harm_update"}
     assert flowset.program.languages == ("en", "es") and flowset.program.default_language == "en"
     assert flowset.triggers["SENALES"] == "signs" and flowset.trigger_language["SENALES"] == "es"
     assert flowset.trigger_language["SIGNS"] == "en" and flowset.flows["signs"].keyword == {"en": "SIGNS", "es": "SEÑALES"}

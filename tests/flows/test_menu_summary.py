@@ -52,7 +52,7 @@ def test_a_program_menu_with_keywords_only_still_works_without_summaries():
     program = DOCS["program.yaml"].replace("Reply with one word. {menu}", "Reply with one word: {keywords}.")
     program = program.replace("Responda con una palabra.\n      {menu}", "Responda con una palabra: {keywords}.")
     flows = load_documents({**DOCS, "program.yaml": program, "naloxone.yaml": NALOXONE})
-    assert flows.message("menu", "en").endswith("Reply with one word: SIGNS, TREATMENT, CALL or NALOXONE.")
+    assert "Reply with one word: SIGNS, TREATMENT, CALL or NALOXONE." in flows.message("menu", "en")
 
 
 @pytest.mark.parametrize("written, sent", [

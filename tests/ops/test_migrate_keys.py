@@ -12,7 +12,7 @@ from service.programs import rq_settings
 from service.ops.health import readiness
 from service.store import contacts, flowdocs, keys, legacy, people
 from service.store.flowdocs import seed_documents
-from tests.conftest import Phone, make_app, make_env, svc_of
+from tests.conftest import Phone, make_app, make_env, post_signed, replies, svc_of
 from tests.sms.test_programs import A_NUMBER, B_NUMBER, _program
 
 NUMBER = "+16175550123"
@@ -107,10 +107,18 @@ def test_a_redis_that_did_not_answer_at_start_is_checked_before_its_first_text(r
     try:
         refused = Phone(web.test_client(), NUMBER).text("SIGNS")  # who said STOP is not texted: 503, the fallback
         assert refused.status_code == 503 and b"<Message>" not in refused.data
+        params = {"MessageSid": "SM" + "f" * 32, "From": "+16175550199", "To": "+18555909944",
+                  "Body": "he is not breathing"}
+        fallback = post_signed(web.test_client(), "/twilio/fallback", params)  # answers without Redis, as ever
+        assert fallback.status_code == 200 and "911" in replies(fallback)[0]
         assert web.test_client().get("/readyz").status_code == 503  # and readiness says why
+        monkeypatch.setattr(legacy, "left", failover)
+        console = create_app(env, surface="console")
+        monkeypatch.undo()
+        assert console.test_client().get("/staff/login").status_code == 200  # its sign-in page, never a 500
         migrate(app)
         assert Phone(web.test_client(), NUMBER).text("SIGNS").status_code == 200  # checked once, then served
-        assert not runtime._UNCHECKED
+        assert id(svc_of(web)) not in runtime._UNCHECKED
     finally:
         runtime._UNCHECKED.clear()
 

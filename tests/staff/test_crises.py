@@ -495,3 +495,13 @@ def test_a_crisis_opened_with_words_of_suicide_keeps_its_kind_until_resolved(app
     staff.post(f"/staff/crises/{only_crisis(app).id}/resolve", data={"csrf_token": staff.token, "outcome": "reached_safe"})
     assert redis.hmget(keys.of(redis).contact(person), crises.FIELD, crises.KIND) == [None, None]
     assert replies(phone.text("my friend overdosed"))[0].startswith("If someone may have overdosed")  # a new crisis
+
+
+def test_words_of_suicide_later_in_an_open_crisis_are_kept_as_its_kind(app, redis):
+    phone = Phone(app.test_client())
+    phone.text("my brother overdosed")
+    person = pk_of(app, phone.number)
+    assert redis.hget(keys.of(redis).contact(person), crises.KIND) is None
+    phone.text("and i want to die too")
+    assert redis.hget(keys.of(redis).contact(person), crises.KIND) == b"self_harm"
+    assert "988" in replies(phone.text("please"))[0].split("911")[0]  # 988 before 911 from now on
