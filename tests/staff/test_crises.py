@@ -501,7 +501,7 @@ def test_words_of_suicide_later_in_an_open_crisis_are_kept_as_its_kind(app, redi
     phone = Phone(app.test_client())
     phone.text("my brother overdosed")
     person = pk_of(app, phone.number)
-    assert redis.hget(keys.of(redis).contact(person), crises.KIND) is None
+    assert redis.hget(keys.of(redis).contact(person), crises.KIND) == b"overdose"
     phone.text("and i want to die too")
     assert redis.hget(keys.of(redis).contact(person), crises.KIND) == b"self_harm"
     assert "988" in replies(phone.text("please"))[0].split("911")[0]  # 988 before 911 from now on
