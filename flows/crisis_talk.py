@@ -27,8 +27,9 @@ class Kind:
     update: str
 
 
-# Words of suicide or self-harm (each language's crisis.self_harm) are answered with 988 first, and so is
-# every later text of a crisis that opened with them or came to them (its kind is kept while it is open).
+# Words of suicide or self-harm alone (each language's crisis.self_harm) are answered with 988 first; words
+# of an overdose come first whatever else a text says. A crisis is of the kind its latest text that said
+# one was (kept on the person's record while it is open), and its other texts are answered as that kind.
 OVERDOSE = Kind(FULL, (SHORT, "crisis_stay"), UPDATE)
 KINDS = {"": OVERDOSE, "overdose": OVERDOSE,
          "self_harm": Kind("crisis_self_harm", ("crisis_self_harm_again", "crisis_self_harm_more"),
@@ -77,11 +78,6 @@ def said(flows: FlowSet, policy: Policy, texter: Texter, body: str = "") -> tupl
 
 def _about(flows: FlowSet, texter: Texter, body: str) -> str:
     return kind(flows, body) or (texter.crisis_kind if texter.crisis_open else "")
-
-
-def opening(flows: FlowSet, policy: Policy, texter: Texter, body: str = "") -> tuple[str, ...]:
-    """The answer to a crisis text (said): its texts."""
-    return tuple(text(flows, policy, texter, name) for name in said(flows, policy, texter, body))
 
 
 def opened(flows: FlowSet, policy: Policy, texter: Texter, m: Match, body: str) -> Decision:
