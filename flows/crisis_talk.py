@@ -63,21 +63,17 @@ def said(flows: FlowSet, policy: Policy, texter: Texter, body: str = "") -> tupl
     """The names of the texts answering a crisis text: the full one, or a short one after a few full ones
     this hour (and while a crisis is open: each time the next of its kind's); of its kind, by its words
     or the open crisis's; the Good Samaritan laws for a fear of calling 911."""
-    about = _about(flows, texter, body)
-    texts = KINDS[about]
+    heard = kind(flows, body)
+    texts = KINDS[heard or (texter.crisis_kind if texter.crisis_open else "")]
     fears = afraid(flows, body)
     if texter.crisis_open:
         turn = texts.shorts[max(texter.crisis_replies_last_hour - 1, 0) % len(texts.shorts)]
         if fears:  # the fear answered; what to do now too when this text says what is happening
-            return (turn, AFRAID) if kind(flows, body) else (AFRAID,)
+            return (turn, AFRAID) if heard else (AFRAID,)
         return (turn,)
     if texter.crisis_replies_last_hour >= policy.crisis_replies_per_hour:
         return (texts.shorts[0],)
     return (texts.full, AFRAID) if fears else (texts.full,)
-
-
-def _about(flows: FlowSet, texter: Texter, body: str) -> str:
-    return kind(flows, body) or (texter.crisis_kind if texter.crisis_open else "")
 
 
 def opened(flows: FlowSet, policy: Policy, texter: Texter, m: Match, body: str) -> Decision:
@@ -114,9 +110,13 @@ def ongoing(flows: FlowSet, policy: Policy, texter: Texter, body: str, m: Match,
             return replace(answer, replies=answer.replies[:kept], sources=answer.sources[:kept], keyword=keyword,
                            consent=texter.consent, crisis=True, schedule=(), conversation=None, events=(),
                            conversation_changed=False, cancel_followups=True)
-    news = is_update(body, flows.languages)
-    names = (CALL,) if call else (KINDS[_about(flows, texter, body)].update,) if news else said(flows, policy, texter, body)
-    replies = tuple(text(flows, policy, texter, n) for n in names)  # news never carries a crisis phrase
+    if call:
+        names = (CALL,)
+    elif is_update(body, flows.languages):  # news never carries a crisis phrase
+        names = (KINDS[kind(flows, body) or texter.crisis_kind].update,)
+    else:
+        names = said(flows, policy, texter, body)
+    replies = tuple(text(flows, policy, texter, n) for n in names)
     if m.intent is Intent.HELP:
         replies, names = replies + (flows.message("help", texter.language),), names + ("help",)
     return Decision(m.intent, replies, m.flow if call else None, keyword, consent=texter.consent, callback=call,

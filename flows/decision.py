@@ -61,7 +61,7 @@ class Texter:
     language: str = ""  # "": the program's default
     held: bool = False  # a staff member took the conversation over from the bot
     crisis_open: bool = False  # a crisis of theirs is open until staff resolve it: the bot talks differently
-    crisis_kind: str = ""  # what their open crisis is about, when its first words said ("self_harm")
+    crisis_kind: str = ""  # what their open crisis is about, as its latest text that said one ("overdose", "self_harm")
     owes_disclosure: bool = False  # their first answer was a crisis answer: the next ordinary one carries it
     recent: tuple[str, ...] = ()  # digests of the latest texts both ways (flows.echo)
     fields: dict = field(default_factory=dict)  # what texts may say of them: name -> the value as a text says it

@@ -92,22 +92,23 @@ class Languages:
 
     def crisis(self, kind: str, text: str) -> frozenset[str]:
         """The languages whose crisis cues of this kind (phrases, seeking, news, doubt...) are in the text."""
-        as_written = unicodedata.normalize("NFKC", text).replace("\u2019", "'")
-        folded = " ".join(fold(text).split())
-        return frozenset(language.code for language in self.all if language.crisis[kind] is not None
-                         and language.crisis[kind].search(as_written if language.read_as_written else folded))
+        return frozenset(language.code for language, read in self._crisis_reads(text)
+                         if language.crisis[kind] is not None and language.crisis[kind].search(read))
 
     def overdose(self, text: str) -> bool:
         """Crisis phrases beside the words of suicide or self-harm (crisis.self_harm): an overdose, not
         breathing, not waking ("i took 30 pills i want to die": an overdose first)."""
-        as_written = unicodedata.normalize("NFKC", text).replace("\u2019", "'")
-        folded = " ".join(fold(text).split())
-        for language in self.all:
+        for language, read in self._crisis_reads(text):
             phrases, own = language.crisis["phrases"], language.crisis["self_harm"]
-            read = as_written if language.read_as_written else folded
             if phrases is not None and phrases.search(own.sub(" ", read) if own is not None else read):
                 return True
         return False
+
+    def _crisis_reads(self, text: str):
+        """Each language with the text as its crisis cues read it: as written, or folded (crisis.read)."""
+        as_written = unicodedata.normalize("NFKC", text).replace("\u2019", "'")
+        folded = " ".join(fold(text).split())
+        return ((language, as_written if language.read_as_written else folded) for language in self.all)
 
     def looks(self, text: str, code: str, at_least: int = 1) -> bool:
         """More of a message's words are this language's alone than any other's (and at least `at_least`)."""

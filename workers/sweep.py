@@ -66,11 +66,11 @@ def _adopted(r, entries: list, jobs: list) -> list:
     missing = [i for i, job in enumerate(jobs) if job is None]
     if not missing:
         return jobs
-    older = Job.fetch_many([i for m in missing for i in queues.legacy_job_ids(r, *entries[m])], connection=r)
-    per = len(older) // len(missing)
+    ids = {m: queues.legacy_job_ids(r, *entries[m]) for m in missing}
+    older = iter(Job.fetch_many([i for group in ids.values() for i in group], connection=r))  # one round trip
     found = list(jobs)
-    for n, m in enumerate(missing):
-        found[m] = next((job for job in older[n * per:(n + 1) * per] if job is not None), None)
+    for m, group in ids.items():
+        found[m] = next((job for job in [next(older) for _ in group] if job is not None), None)
     return found
 
 

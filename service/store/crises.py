@@ -12,7 +12,7 @@ from service.privacy import Vault
 from service.store import daily, keys
 
 FIELD = "crisis"  # contact field: the id of the person's open crisis
-KIND = "crisis_kind"  # contact field, while it is open: what their crisis is about when its words said (self_harm)
+KIND = "crisis_kind"  # contact field, while it is open: what their crisis is about (overdose, self_harm)
 
 
 class CrisisOutcome(str, Enum):
@@ -61,7 +61,7 @@ def open_crisis(pipe, vault: Vault, pk: str, e164: str, sid: str, body: str, now
 
 
 def mark_kind(pipe, pk: str, kind: str) -> None:
-    """What a later text of an open crisis said of it (self_harm): its next answers are of that kind."""
+    """What a later text of an open crisis said of it (overdose, self_harm): its next answers are of that kind."""
     pipe.hset(keys.of(pipe).contact(pk), KIND, kind)
 
 

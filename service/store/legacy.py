@@ -164,7 +164,8 @@ def _trail(r: Redis, key: bytes, entries: list[bytes]) -> None:
 def _consent_that_stands(earlier: dict) -> dict:
     """A person's first consent is the earlier record's, and an opt-out there is never undone by a merge:
     the new layout's record was written without seeing it (only START subscribes again)."""
-    kept = {name: earlier[name] for name in (b"consent0",) if name in earlier}
+    first = people.FIRST_CONSENT.encode()
+    kept = {first: earlier[first]} if first in earlier else {}
     if earlier.get(b"consent") == b"opted_out":
         kept.update({name: earlier[name] for name in (b"consent", b"consent_at") if name in earlier})
     return kept
